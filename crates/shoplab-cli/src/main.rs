@@ -1,0 +1,497 @@
+//! `shoplab`: every engine capability, headless. The only place that turns errors into exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use shoplab_engine::demo::{self, WorldConfig};
+use shoplab_engine::{ImportOptions, ImportReport, JobEvent, Mapping, Profile, Session, SplitSpec, SplitSummary, Strategy, Target};
+
+#[derive(Parser)]
+#[command(name = "shoplab", version, about = "ShopLab: e-commerce data, models and pricing simulation on your own machine")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import exports (CSV/TSV, Parquet, NDJSON; gzip/zstd) into a workspace; the format is recognized.
+    Import {
+        /// Workspace file (created when missing).
+        workspace: PathBuf,
+        /// Files to import.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// What the files hold: events, items, users or bandit_log (default: recognized).
+        #[arg(long)]
+        kind: Option<String>,
+        /// A TOML mapping to use instead of the recognized one (see --show-mapping).
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+        /// Print the recognized mapping as TOML and import nothing.
+        #[arg(long)]
+        show_mapping: bool,
+        /// Replace user ids by a salted hash.
+        #[arg(long)]
+        pseudonymize: bool,
+        /// Drop rows that repeat an earlier row exactly.
+        #[arg(long)]
+        dedupe: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Counts, time range, funnel, sparsity, activity and price statistics (stored in the workspace).
+    Profile {
+        workspace: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a train/valid/test split (or import one exported by another tool).
+    Split {
+        workspace: PathBuf,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum, default_value_t = StrategyArg::Random)]
+        strategy: StrategyArg,
+        /// Train fraction (ratio strategies); default 1 - valid - test.
+        #[arg(long)]
+        train: Option<f64>,
+        /// Valid fraction (ratio strategies, temporal) or count per user (leave-last).
+        #[arg(long, default_value_t = 0.1)]
+        valid: f64,
+        /// Test fraction or count per user (leave-last).
+        #[arg(long, default_value_t = 0.1)]
+        test: f64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Event types to use, comma separated (default: ratings if any, else view,cart,purchase,favorite,click).
+        #[arg(long, value_delimiter = ',')]
+        events: Option<Vec<String>>,
+        /// Keep interactions with value >= this (ratings).
+        #[arg(long)]
+        min_value: Option<f64>,
+        /// Keep users and items with at least k interactions.
+        #[arg(long)]
+        k_core: Option<u32>,
+        /// Import the split from files instead: train file.
+        #[arg(long, requires = "test_file")]
+        train_file: Option<PathBuf>,
+        #[arg(long)]
+        valid_file: Option<PathBuf>,
+        #[arg(long)]
+        test_file: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the workspace's splits.
+    Splits {
+        workspace: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Row counts of the workspace's tables.
+    Tables {
+        workspace: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rejected rows of an import, with line and reason.
+    Rejects {
+        workspace: PathBuf,
+        import_id: i64,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Run SQL against the workspace.
+    Sql {
+        workspace: PathBuf,
+        query: String,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    /// Build the demo workspace from the synthetic storefront and show what is in it.
+    Demo {
+        /// Where to write it (default: the cache's demo.duckdb).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a synthetic storefront (REES46-shaped events.csv + catalog.csv) with known demand.
+    Generate {
+        #[arg(long)]
+        out: PathBuf,
+        /// About this many events.
+        #[arg(long, default_value_t = 200_000)]
+        events: u64,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StrategyArg {
+    /// Per user, shuffled, RecBole's ratio rule (8:1:1).
+    Random,
+    /// Per user, shuffled, MS-Recommenders' rule (75/25).
+    Stratified,
+    /// One global time cutoff.
+    Temporal,
+    /// Per user, the last interactions by time.
+    LeaveLast,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Import {
+            workspace,
+            files,
+            kind,
+            mapping,
+            show_mapping,
+            pseudonymize,
+            dedupe,
+            json,
+        } => {
+            let session = Session::open(&workspace)?;
+            let mapping = match mapping {
+                Some(p) => {
+                    let text = std::fs::read_to_string(&p).with_context(|| format!("reading mapping {}", p.display()))?;
+                    Some(Mapping::from_toml(&text).with_context(|| format!("mapping {}", p.display()))?)
+                }
+                None => None,
+            };
+            let kind = kind.map(|k| k.parse::<Target>()).transpose()?;
+            let opts = ImportOptions {
+                kind,
+                mapping,
+                pseudonymize,
+                dedupe,
+            };
+            let mut reports = Vec::new();
+            for file in &files {
+                if show_mapping {
+                    let preview = session.preview_import(file, &opts)?;
+                    println!("# {}\n{}", file.display(), preview.mapping.to_toml());
+                    continue;
+                }
+                let report = import_with_progress(&session, file, &opts, json)?;
+                if !json {
+                    print_import(&report);
+                }
+                reports.push(report);
+            }
+            if json && !show_mapping {
+                println!("{}", serde_json::to_string_pretty(&reports)?);
+            }
+        }
+        Command::Profile { workspace, json } => {
+            let session = Session::open(&workspace)?;
+            let profile = session.profile()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&profile)?);
+            } else {
+                print_profile(&profile);
+            }
+        }
+        Command::Split {
+            workspace,
+            name,
+            strategy,
+            train,
+            valid,
+            test,
+            seed,
+            events,
+            min_value,
+            k_core,
+            train_file,
+            valid_file,
+            test_file,
+            json,
+        } => {
+            let session = Session::open(&workspace)?;
+            let summary = if let (Some(tr), Some(te)) = (&train_file, &test_file) {
+                session.import_split(&name, tr, valid_file.as_deref(), te)?
+            } else {
+                let train = train.unwrap_or(1.0 - valid - test);
+                let strategy = match strategy {
+                    StrategyArg::Random => Strategy::RandomRatio { train, valid, test },
+                    StrategyArg::Stratified => Strategy::Stratified { train, valid, test },
+                    StrategyArg::Temporal => Strategy::Temporal { valid, test },
+                    StrategyArg::LeaveLast => {
+                        if valid.fract() != 0.0 || test.fract() != 0.0 {
+                            bail!("leave-last takes counts per user: --valid 1 --test 1");
+                        }
+                        Strategy::LeaveLastOut {
+                            valid: valid as u32,
+                            test: test as u32,
+                        }
+                    }
+                };
+                session.create_split(&SplitSpec {
+                    name,
+                    strategy,
+                    seed,
+                    event_types: events,
+                    min_value,
+                    k_core,
+                })?
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&summary)?);
+            } else {
+                print_splits(&[summary]);
+            }
+        }
+        Command::Splits { workspace, json } => {
+            let session = Session::open_read_only(&workspace)?;
+            let splits = session.splits()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&splits)?);
+            } else {
+                print_splits(&splits);
+            }
+        }
+        Command::Tables { workspace, json } => {
+            let session = Session::open_read_only(&workspace)?;
+            let counts = session.table_counts()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&counts)?);
+            } else {
+                for c in counts {
+                    println!("{:<20} {:>12}", c.table, c.rows);
+                }
+            }
+        }
+        Command::Rejects {
+            workspace,
+            import_id,
+            limit,
+        } => {
+            let session = Session::open_read_only(&workspace)?;
+            for r in session.rejects(import_id, limit)? {
+                println!(
+                    "line {:>8}  {:<14} {}{}",
+                    r.line.map(|l| l.to_string()).unwrap_or_else(|| "-".into()),
+                    r.column.unwrap_or_default(),
+                    r.reason,
+                    r.raw.map(|raw| format!("\n                {}", truncate(&raw, 160))).unwrap_or_default()
+                );
+            }
+        }
+        Command::Sql { workspace, query, limit } => {
+            let session = Session::open(&workspace)?;
+            let result = session.query(&query, limit)?;
+            println!("{}", result.columns.join("\t"));
+            for row in result.rows {
+                println!("{}", row.join("\t"));
+            }
+        }
+        Command::Demo { out, json } => {
+            let path = out.unwrap_or_else(demo::default_demo_path);
+            let spinner = spinner(json, "building the demo workspace from the synthetic storefront");
+            let report = demo::build_demo(&path, &WorldConfig::demo())?;
+            spinner.finish_and_clear();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "workspace": report.path,
+                        "events": report.events,
+                        "catalog": report.catalog,
+                        "split": report.split,
+                        "profile": report.profile,
+                    })
+                );
+            } else {
+                println!("demo workspace: {}\n", report.path.display());
+                print_import(&report.catalog);
+                print_import(&report.events);
+                println!();
+                print_profile(&report.profile);
+                println!();
+                print_splits(&[report.split]);
+                println!("\nopen it: duckdb {} \"select * from events limit 5\"", report.path.display());
+            }
+        }
+        Command::Generate { out, events, seed } => {
+            let spinner = spinner(false, "generating");
+            let (ev, cat) = demo::write_demo_files(&out, &WorldConfig::with_target_events(events, seed))?;
+            spinner.finish_and_clear();
+            println!("{}\n{}", ev.display(), cat.display());
+        }
+    }
+    Ok(())
+}
+
+fn spinner(quiet: bool, msg: &str) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new_spinner().with_message(msg.to_string());
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
+fn import_with_progress(session: &Session, file: &Path, opts: &ImportOptions, quiet: bool) -> Result<ImportReport> {
+    let job = session.import_job(file, opts.clone())?;
+    let pb = if quiet { ProgressBar::hidden() } else { ProgressBar::new(1000) };
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {percent:>3}% {elapsed}")
+            .expect("template")
+            .progress_chars("=> "),
+    );
+    pb.set_message(format!("importing {}", file.display()));
+    while !job.is_finished() {
+        while let Some(ev) = job.try_event() {
+            if let JobEvent::Progress(f) = ev {
+                pb.set_position((f * 1000.0) as u64);
+            }
+        }
+        pb.tick();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    pb.finish_and_clear();
+    Ok(job.join()?)
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n).collect::<String>())
+    }
+}
+
+fn print_import(r: &ImportReport) {
+    if r.already_imported {
+        println!(
+            "{}: already imported as import {} ({} rows loaded then); nothing done",
+            r.file.display(),
+            r.import_id,
+            r.rows_loaded
+        );
+        return;
+    }
+    println!(
+        "{}: {} → {}  read {}  loaded {}  rejected {}{}  ({:.2} s, import {})",
+        r.file.display(),
+        r.format,
+        r.target.table(),
+        r.rows_read,
+        r.rows_loaded,
+        r.rows_rejected,
+        if r.rows_duplicate > 0 { format!("  duplicates dropped {}", r.rows_duplicate) } else { String::new() },
+        r.seconds,
+        r.import_id
+    );
+    if r.items_upserted > 0 {
+        println!("  items created or completed from the events: {}", r.items_upserted);
+    }
+    for rej in r.rejects.iter().take(5) {
+        println!(
+            "  rejected line {}: {}",
+            rej.line.map(|l| l.to_string()).unwrap_or_else(|| "-".into()),
+            rej.reason
+        );
+    }
+    if r.rows_rejected > 5 {
+        println!("  … see all: shoplab rejects <workspace> {}", r.import_id);
+    }
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map(|v| format!("{:.2}%", v * 100.0)).unwrap_or_else(|| "-".into())
+}
+
+fn print_profile(p: &Profile) {
+    println!("events {}   users {}   items {} (catalog {})   sessions {}", p.events, p.users, p.items, p.catalog_items, p.sessions);
+    println!(
+        "time   {} … {}  ({:.1} days)",
+        p.first_event.as_deref().unwrap_or("-"),
+        p.last_event.as_deref().unwrap_or("-"),
+        p.days
+    );
+    println!("by type:");
+    for t in &p.by_type {
+        println!("  {:<18} {:>12} events  {:>10} users", t.event_type, t.events, t.users);
+    }
+    let f = &p.funnel;
+    println!(
+        "funnel (user-item pairs): viewed {}  carted {}  purchased {}   view→cart {}  cart→purchase {}  view→purchase {}",
+        f.viewed_pairs,
+        f.carted_pairs,
+        f.purchased_pairs,
+        pct(f.view_to_cart),
+        pct(f.cart_to_purchase),
+        pct(f.view_to_purchase)
+    );
+    if let Some(s) = p.sparsity {
+        println!("sparsity {:.4}%", s * 100.0);
+    }
+    for (name, q) in [("events per user", &p.events_per_user), ("events per item", &p.events_per_item)] {
+        if let Some(q) = q {
+            println!(
+                "{name}: min {} p25 {} p50 {} p75 {} p90 {} p99 {} max {} mean {:.2}",
+                q.min, q.p25, q.p50, q.p75, q.p90, q.p99, q.max, q.mean
+            );
+        }
+    }
+    if let Some(m) = p.rating_mean {
+        println!("mean rating {m:.3}");
+    }
+    if p.duplicate_events > 0 {
+        println!("duplicate events {}", p.duplicate_events);
+    }
+    if p.bandit_rows > 0 {
+        println!("bandit_log rows {}", p.bandit_rows);
+    }
+    if !p.price_by_category.is_empty() {
+        println!("prices by category (items):");
+        for c in p.price_by_category.iter().take(12) {
+            println!(
+                "  {:<32} {:>6} items  min {:>9.2}  median {:>9.2}  mean {:>9.2}  max {:>9.2}",
+                truncate(&c.category, 32),
+                c.items,
+                c.min,
+                c.p50,
+                c.mean,
+                c.max
+            );
+        }
+    }
+}
+
+fn print_splits(splits: &[SplitSummary]) {
+    println!("{:<16} {:<16} {:>10} {:>10} {:>10}  seed", "split", "strategy", "train", "valid", "test");
+    for s in splits {
+        println!(
+            "{:<16} {:<16} {:>10} {:>10} {:>10}  {}",
+            s.name,
+            s.strategy,
+            s.n_train,
+            s.n_valid,
+            s.n_test,
+            s.seed.map(|x| x.to_string()).unwrap_or_else(|| "-".into())
+        );
+    }
+}

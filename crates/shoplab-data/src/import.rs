@@ -1,0 +1,644 @@
+//! Importing an export into the workspace: atomic (one transaction), idempotent (content
+//! hash), honest (rows read / loaded / rejected, each rejected row kept with line and reason).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use duckdb::params;
+
+use crate::error::{DataError, Result};
+use crate::mapping::{self, Column, Mapping, Parse, Target, timestamp_expr};
+use crate::schema::EVENT_TYPES;
+use crate::source::{FileKind, Source, first_lines, lit};
+use crate::workspace::Workspace;
+
+/// What the user asked of an import.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Restrict recognition to one target table.
+    pub kind: Option<Target>,
+    /// Use this mapping instead of the recognized one.
+    pub mapping: Option<Mapping>,
+    /// Replace user ids by a salted hash (the salt is kept in the workspace's `shoplab_meta`).
+    pub pseudonymize: bool,
+    /// Drop rows that repeat an earlier row exactly.
+    pub dedupe: bool,
+}
+
+/// One rejected row.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Reject {
+    pub line: Option<u64>,
+    pub column: Option<String>,
+    pub reason: String,
+    pub raw: Option<String>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ImportReport {
+    pub import_id: i64,
+    pub file: PathBuf,
+    pub format: String,
+    pub target: Target,
+    pub rows_read: u64,
+    pub rows_loaded: u64,
+    pub rows_rejected: u64,
+    pub rows_duplicate: u64,
+    /// Items created or completed from the attributes an event log carries.
+    pub items_upserted: u64,
+    /// True when the same content was imported before: nothing was loaded again.
+    pub already_imported: bool,
+    pub seconds: f64,
+    /// The first rejected rows.
+    pub rejects: Vec<Reject>,
+    pub mapping: Mapping,
+}
+
+const STAGE: &str = "_shoplab_stage";
+const REJ_ERR: &str = "_shoplab_rej_err";
+const REJ_SCAN: &str = "_shoplab_rej_scan";
+const REJECTS_SHOWN: usize = 20;
+
+impl Workspace {
+    /// Looks at a file and proposes a mapping, without importing anything.
+    pub fn inspect_file(&self, path: &Path, opts: &ImportOptions) -> Result<(Source, Mapping)> {
+        match &opts.mapping {
+            Some(m) => {
+                let src = Source::inspect_with(self.connection(), path, m.csv.as_ref(), m.encoding.as_deref())?;
+                m.validate(&src)?;
+                Ok((src, m.clone()))
+            }
+            None => {
+                let src = Source::inspect(self.connection(), path)?;
+                let m = mapping::detect(self.connection(), &src, opts.kind)?;
+                Ok((src, m))
+            }
+        }
+    }
+
+    /// Imports `path`. On any error the workspace is left exactly as it was.
+    pub fn import(&self, path: &Path, opts: &ImportOptions) -> Result<ImportReport> {
+        let started = Instant::now();
+        let hash = hash_file(path)?;
+        let (src, mapping) = self.inspect_file(path, opts)?;
+        if let Some((import_id, rows_loaded, rows_read, rows_rejected)) = self.find_import(&hash, mapping.target)? {
+            return Ok(ImportReport {
+                import_id,
+                file: path.to_path_buf(),
+                format: mapping.format.clone(),
+                target: mapping.target,
+                rows_read,
+                rows_loaded,
+                rows_rejected,
+                rows_duplicate: 0,
+                items_upserted: 0,
+                already_imported: true,
+                seconds: started.elapsed().as_secs_f64(),
+                rejects: Vec::new(),
+                mapping,
+            });
+        }
+        let salt = if opts.pseudonymize { Some(self.pseudonym_salt()?) } else { None };
+        let conn = self.connection();
+        conn.execute_batch("BEGIN TRANSACTION")?;
+        let result = self.import_in_transaction(&src, &mapping, &hash, salt.as_deref(), opts, started);
+        match result {
+            Ok(report) => {
+                conn.execute_batch("COMMIT")
+                    .map_err(|e| import_failed(path, e.to_string()))?;
+                self.drop_scratch();
+                Ok(report)
+            }
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                self.drop_scratch();
+                Err(match e {
+                    DataError::Db(db) => {
+                        let msg = db.to_string();
+                        if msg.contains("INTERRUPT") || msg.contains("Interrupted") {
+                            DataError::Cancelled
+                        } else {
+                            import_failed(path, first_lines(&msg, 4))
+                        }
+                    }
+                    other => other,
+                })
+            }
+        }
+    }
+
+    fn drop_scratch(&self) {
+        let _ = self.connection().execute_batch(&format!(
+            "DROP TABLE IF EXISTS temp.{STAGE}; DROP TABLE IF EXISTS temp.{REJ_ERR}; DROP TABLE IF EXISTS temp.{REJ_SCAN};"
+        ));
+    }
+
+    fn find_import(&self, hash: &str, target: Target) -> Result<Option<(i64, u64, u64, u64)>> {
+        let mut stmt = self.connection().prepare(
+            "SELECT import_id, rows_loaded, rows_read, rows_rejected FROM imports WHERE file_hash = ? AND target = ? ORDER BY import_id LIMIT 1",
+        )?;
+        let mut rows = stmt.query(params![hash, target.table()])?;
+        Ok(match rows.next()? {
+            Some(r) => Some((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64, r.get::<_, i64>(3)? as u64)),
+            None => None,
+        })
+    }
+
+    fn pseudonym_salt(&self) -> Result<String> {
+        if let Some(s) = self.meta("pseudonym_salt")? {
+            return Ok(s);
+        }
+        let salt: String = self
+            .connection()
+            .query_row("SELECT replace(CAST(uuid() AS VARCHAR), '-', '')", [], |r| r.get(0))?;
+        self.set_meta("pseudonym_salt", &salt)?;
+        Ok(salt)
+    }
+
+    fn import_in_transaction(
+        &self,
+        src: &Source,
+        mapping: &Mapping,
+        hash: &str,
+        salt: Option<&str>,
+        opts: &ImportOptions,
+        started: Instant,
+    ) -> Result<ImportReport> {
+        let conn = self.connection();
+        let started_at = chrono_now(conn)?;
+        let import_id: i64 = conn.query_row("SELECT coalesce(max(import_id), 0) + 1 FROM imports", [], |r| r.get(0))?;
+        let plan = StagePlan::new(src, mapping, salt);
+        conn.execute_batch(&format!(
+            "DROP TABLE IF EXISTS temp.{REJ_ERR}; DROP TABLE IF EXISTS temp.{REJ_SCAN}; {}",
+            plan.stage_sql()
+        ))
+        .map_err(|e| match src.read_error(e) {
+            DataError::BadInput { message, .. } => import_failed(&src.path, message),
+            other => other,
+        })?;
+        let staged: i64 = conn.query_row(&format!("SELECT count(*) FROM {STAGE}"), [], |r| r.get(0))?;
+
+        // Items and users: one row per id; later repeats of an id are rejected.
+        if matches!(mapping.target, Target::Items | Target::Users) {
+            let key = if mapping.target == Target::Items { "__c_item_id" } else { "__c_user_id" };
+            let col = key.trim_start_matches("__c_");
+            conn.execute_batch(&format!(
+                "UPDATE {STAGE} SET _reason = '{col}: repeats an id seen on an earlier row' WHERE rowid IN (
+                   SELECT rid FROM (SELECT rowid AS rid, row_number() OVER (PARTITION BY {key} ORDER BY rowid) AS k
+                                    FROM {STAGE} WHERE _reason IS NULL AND {key} IS NOT NULL) WHERE k > 1)"
+            ))?;
+        }
+
+        let (loaded, items_upserted) = self.load_target(mapping, import_id, opts.dedupe)?;
+        let ok: i64 = conn.query_row(&format!("SELECT count(*) FROM {STAGE} WHERE _reason IS NULL"), [], |r| r.get(0))?;
+        let duplicates = (ok as u64).saturating_sub(loaded);
+
+        // Rows the CSV reader itself refused (wrong column count, bad bytes, over-long lines).
+        let structural_lines = self.structural_rejects(src, import_id)?;
+        let semantic = self.semantic_rejects(src, import_id, &structural_lines)?;
+        let rejected = semantic + structural_lines.len() as u64;
+        let rows_read = staged as u64 + structural_lines.len() as u64;
+
+        conn.execute(
+            "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TIMESTAMP), CAST(now() AS TIMESTAMP))",
+            params![
+                import_id,
+                src.path.to_string_lossy().to_string(),
+                hash,
+                src.bytes as i64,
+                mapping.format,
+                mapping.target.table(),
+                mapping.to_toml(),
+                rows_read as i64,
+                loaded as i64,
+                rejected as i64,
+                duplicates as i64,
+                salt.is_some(),
+                started_at,
+            ],
+        )?;
+        let rejects = self.rejects(import_id, REJECTS_SHOWN)?;
+        Ok(ImportReport {
+            import_id,
+            file: src.path.clone(),
+            format: mapping.format.clone(),
+            target: mapping.target,
+            rows_read,
+            rows_loaded: loaded,
+            rows_rejected: rejected,
+            rows_duplicate: duplicates,
+            items_upserted,
+            already_imported: false,
+            seconds: started.elapsed().as_secs_f64(),
+            rejects,
+            mapping: mapping.clone(),
+        })
+    }
+
+    fn load_target(&self, mapping: &Mapping, import_id: i64, dedupe: bool) -> Result<(u64, u64)> {
+        let conn = self.connection();
+        let distinct = if dedupe { "DISTINCT" } else { "" };
+        let has = |c: &str| mapping.columns.contains_key(c);
+        Ok(match mapping.target {
+            Target::Events => {
+                let n = conn.execute(
+                    &format!(
+                        "INSERT INTO events SELECT {distinct} __c_event_time, __c_user_id, __c_item_id, __c_event_type,
+                           __c_session_id, __c_price, __c_quantity,
+                           coalesce(__c_value, CASE WHEN __c_event_type IN ('purchase', 'refund') THEN __c_price * coalesce(__c_quantity, 1) END),
+                           {import_id}
+                         FROM {STAGE} WHERE _reason IS NULL"
+                    ),
+                    [],
+                )?;
+                let attrs = has("item_title") || has("item_category") || has("item_brand") || has("price");
+                let update = if attrs {
+                    "DO UPDATE SET title = coalesce(items.title, excluded.title),
+                        category = coalesce(items.category, excluded.category),
+                        brand = coalesce(items.brand, excluded.brand),
+                        price = coalesce(items.price, excluded.price)"
+                } else {
+                    "DO NOTHING"
+                };
+                let items = conn.execute(
+                    &format!(
+                        "INSERT INTO items (item_id, title, category, brand, price, import_id)
+                         SELECT __c_item_id, any_value(__c_item_title), any_value(__c_item_category), any_value(__c_item_brand),
+                                arg_max(__c_price, __c_event_time), {import_id}
+                         FROM {STAGE} WHERE _reason IS NULL AND __c_item_id IS NOT NULL GROUP BY __c_item_id
+                         ON CONFLICT (item_id) {update}"
+                    ),
+                    [],
+                )?;
+                (n as u64, items as u64)
+            }
+            Target::Items => {
+                let n = conn.execute(
+                    &format!(
+                        "INSERT INTO items (item_id, title, description, category, brand, price, cost, attrs, import_id)
+                         SELECT coalesce(__c_item_id, CAST(rowid + 1 AS VARCHAR)), __c_title, __c_description, __c_category,
+                                __c_brand, __c_price, __c_cost, __extra, {import_id}
+                         FROM {STAGE} WHERE _reason IS NULL
+                         ON CONFLICT (item_id) DO UPDATE SET title = coalesce(excluded.title, items.title),
+                           description = coalesce(excluded.description, items.description),
+                           category = coalesce(excluded.category, items.category),
+                           brand = coalesce(excluded.brand, items.brand),
+                           price = coalesce(excluded.price, items.price),
+                           cost = coalesce(excluded.cost, items.cost),
+                           attrs = coalesce(excluded.attrs, items.attrs),
+                           import_id = excluded.import_id"
+                    ),
+                    [],
+                )?;
+                (n as u64, 0)
+            }
+            Target::Users => {
+                let n = conn.execute(
+                    &format!(
+                        "INSERT INTO users (user_id, attrs, import_id)
+                         SELECT __c_user_id, __extra, {import_id} FROM {STAGE} WHERE _reason IS NULL
+                         ON CONFLICT (user_id) DO UPDATE SET attrs = excluded.attrs, import_id = excluded.import_id"
+                    ),
+                    [],
+                )?;
+                (n as u64, 0)
+            }
+            Target::BanditLog => {
+                let n = conn.execute(
+                    &format!(
+                        "INSERT INTO bandit_log SELECT {distinct} __c_ts, __c_user_id, __c_action, CAST(__c_position AS INTEGER),
+                           __c_reward, __c_propensity, __c_policy, __c_campaign, __extra, {import_id}
+                         FROM {STAGE} WHERE _reason IS NULL"
+                    ),
+                    [],
+                )?;
+                (n as u64, 0)
+            }
+        })
+    }
+
+    /// Copies the CSV reader's rejects; returns their distinct line numbers, sorted.
+    fn structural_rejects(&self, src: &Source, import_id: i64) -> Result<Vec<u64>> {
+        if src.kind != FileKind::Csv {
+            return Ok(Vec::new());
+        }
+        let conn = self.connection();
+        conn.execute_batch(&format!(
+            "INSERT INTO import_rejects
+             SELECT {import_id}, line, column_name, lower(replace(CAST(error_type AS VARCHAR), '_', ' ')) || ': ' || error_message, csv_line
+             FROM {REJ_ERR}"
+        ))?;
+        let mut stmt = conn.prepare(&format!("SELECT DISTINCT line FROM {REJ_ERR} ORDER BY line"))?;
+        let lines = stmt
+            .query_map([], |r| r.get::<_, i64>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(lines.into_iter().map(|l| l as u64).collect())
+    }
+
+    /// Reads a file through the staging query only, for data that is not loaded into a table
+    /// (split files): (user, item, value, time in µs). Any rejected row is an error.
+    pub(crate) fn stage_rows(&self, src: &Source, mapping: &Mapping) -> Result<Vec<(String, String, Option<f64>, Option<i64>)>> {
+        let conn = self.connection();
+        let plan = StagePlan::new(src, mapping, None);
+        let result = (|| -> Result<Vec<(String, String, Option<f64>, Option<i64>)>> {
+            conn.execute_batch(&format!(
+                "DROP TABLE IF EXISTS temp.{REJ_ERR}; DROP TABLE IF EXISTS temp.{REJ_SCAN}; DROP TABLE IF EXISTS temp.{STAGE}; {}",
+                plan.stage_sql()
+            ))
+            .map_err(|e| src.read_error(e))?;
+            if src.kind == FileKind::Csv {
+                let mut stmt = conn.prepare(&format!("SELECT line, error_message FROM {REJ_ERR} ORDER BY line LIMIT 1"))?;
+                let mut rows = stmt.query([])?;
+                if let Some(r) = rows.next()? {
+                    return Err(DataError::BadLine {
+                        path: src.path.clone(),
+                        line: r.get::<_, i64>(0)? as u64,
+                        message: r.get(1)?,
+                    });
+                }
+            }
+            let mut stmt = conn.prepare(&format!("SELECT rowid, _reason FROM {STAGE} WHERE _reason IS NOT NULL ORDER BY rowid LIMIT 1"))?;
+            let mut rows = stmt.query([])?;
+            if let Some(r) = rows.next()? {
+                let base = src.dialect.as_ref().map(|d| d.skip + u64::from(d.header)).unwrap_or(0);
+                return Err(DataError::BadLine {
+                    path: src.path.clone(),
+                    line: base + r.get::<_, i64>(0)? as u64 + 1,
+                    message: r.get(1)?,
+                });
+            }
+            let mut stmt = conn.prepare(&format!(
+                "SELECT __c_user_id, __c_item_id, __c_value, epoch_us(__c_event_time) FROM {STAGE} ORDER BY __c_user_id, __c_event_time, __c_item_id"
+            ))?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })();
+        self.drop_scratch();
+        result
+    }
+
+    /// Copies rows that failed a check; their line is computed from the record number.
+    fn semantic_rejects(&self, src: &Source, import_id: i64, structural: &[u64]) -> Result<u64> {
+        let conn = self.connection();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT rowid, _reason, _raw FROM {STAGE} WHERE _reason IS NOT NULL ORDER BY rowid"
+        ))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let base = match (&src.kind, &src.dialect) {
+            (FileKind::Csv, Some(d)) => d.skip + u64::from(d.header),
+            _ => 0,
+        };
+        let mut app = conn.appender("import_rejects")?;
+        let mut j = 0;
+        let mut skipped = 0u64;
+        for (rowid, reason, raw) in &rows {
+            // Record k (0-based) sits on line base + k + 1, pushed down by rejected lines above it.
+            let mut line = base + *rowid as u64 + 1 + skipped;
+            while j < structural.len() && structural[j] <= line {
+                j += 1;
+                skipped += 1;
+                line += 1;
+            }
+            let line = (src.kind != FileKind::Parquet).then_some(line as i64);
+            let column = reason.split(':').next().unwrap_or("").to_string();
+            app.append_row(params![import_id, line, column, reason, raw])?;
+        }
+        app.flush()?;
+        Ok(rows.len() as u64)
+    }
+
+    /// Rejected rows of one import, in file order.
+    pub fn rejects(&self, import_id: i64, limit: usize) -> Result<Vec<Reject>> {
+        let mut stmt = self.connection().prepare(
+            "SELECT line, column_name, reason, raw FROM import_rejects WHERE import_id = ? ORDER BY line NULLS LAST LIMIT ?",
+        )?;
+        let rows = stmt
+            .query_map(params![import_id, limit as i64], |r| {
+                Ok(Reject {
+                    line: r.get::<_, Option<i64>>(0)?.map(|l| l as u64),
+                    column: r.get(1)?,
+                    reason: r.get(2)?,
+                    raw: r.get(3)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+}
+
+fn import_failed(path: &Path, message: String) -> DataError {
+    DataError::ImportFailed {
+        path: path.to_path_buf(),
+        message,
+    }
+}
+
+fn chrono_now(conn: &duckdb::Connection) -> Result<String> {
+    Ok(conn.query_row("SELECT CAST(CAST(now() AS TIMESTAMP) AS VARCHAR)", [], |r| r.get(0))?)
+}
+
+/// BLAKE3 of the file's bytes, hex.
+pub fn hash_file(path: &Path) -> Result<String> {
+    let mut f = std::fs::File::open(path).map_err(|e| DataError::io(path.display().to_string(), e))?;
+    let mut hasher = blake3::Hasher::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| DataError::io(path.display().to_string(), e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher.finalize().to_hex().to_string())
+}
+
+/// The SQL that reads the file once into a staging table: canonical columns, a reject
+/// reason per row, and the raw row text for rejected rows only.
+struct StagePlan {
+    canon: Vec<(String, String)>,
+    raws: Vec<String>,
+    whens: Vec<String>,
+    extra: String,
+    scan: String,
+    delimiter: String,
+}
+
+impl StagePlan {
+    fn new(src: &Source, mapping: &Mapping, salt: Option<&str>) -> Self {
+        let names = mapping.source_columns(src);
+        // Source column (as the mapping names it) → its raw-text alias in the staging query.
+        let raw_of = |name: &str| names.iter().position(|c| c == name).map(|i| format!("__r_{i}"));
+        let raws: Vec<String> = src.columns.iter().enumerate().map(|(i, c)| format!("{} AS __r_{i}", src.col_text(c))).collect();
+        let mut canon = Vec::new();
+        let mut whens = Vec::new();
+        for (name, required) in mapping.target.columns() {
+            let ty = column_type(mapping.target, name);
+            let Some(rule) = mapping.columns.get(*name) else {
+                canon.push((name.to_string(), format!("CAST(NULL AS {ty})")));
+                continue;
+            };
+            let raw = rule.source.as_deref().and_then(raw_of);
+            let expr = match (&rule.value, &raw) {
+                (Some(v), _) => format!("CAST({} AS {ty})", lit(v)),
+                (None, Some(r)) => convert(r, rule, mapping, src),
+                (None, None) => format!("CAST(NULL AS {ty})"),
+            };
+            let expr = match (salt, *name) {
+                (Some(s), "user_id") => format!("substr(sha256({} || ({expr})), 1, 16)", lit(s)),
+                _ => expr,
+            };
+            canon.push((name.to_string(), expr));
+            let c = format!("__c_{name}");
+            if let Some(r) = &raw {
+                let src_name = rule.source.clone().unwrap_or_default();
+                if *required {
+                    whens.push(format!(
+                        "WHEN {c} IS NULL AND ({r} IS NULL OR trim({r}) = '') THEN {}",
+                        lit(&format!("{name}: missing value (column \"{src_name}\")"))
+                    ));
+                }
+                let what = match rule.parse {
+                    Parse::Text | Parse::Id => None,
+                    Parse::Number => Some("a number".to_string()),
+                    Parse::Money => Some("a price".to_string()),
+                    Parse::Timestamp => Some(format!("a timestamp ({})", rule.format.as_deref().unwrap_or("iso"))),
+                    Parse::EventType => Some(String::new()),
+                };
+                match (rule.parse, what) {
+                    (Parse::EventType, _) => whens.push(format!(
+                        "WHEN {c} IS NULL AND {r} IS NOT NULL THEN 'event_type: unknown event type ''' || {r} || ''' (known: {}; map others under [event_types])'",
+                        EVENT_TYPES.join(", ")
+                    )),
+                    (_, Some(w)) => whens.push(format!(
+                        "WHEN {c} IS NULL AND {r} IS NOT NULL AND trim({r}) <> '' THEN '{name}: cannot read ''' || {r} || ''' as {w}'"
+                    )),
+                    _ => {}
+                }
+                if matches!(rule.parse, Parse::Number | Parse::Money) {
+                    whens.push(format!("WHEN isnan({c}) OR isinf({c}) THEN '{name}: ''' || {r} || ''' is not a finite number'"));
+                }
+                if matches!(*name, "price" | "cost") {
+                    whens.push(format!("WHEN {c} < 0 THEN '{name}: negative (''' || {r} || ''')'"));
+                }
+                if *name == "propensity" {
+                    whens.push(format!("WHEN {c} <= 0 OR {c} > 1 THEN 'propensity: ''' || {r} || ''' is not in (0, 1]'"));
+                }
+                if *name == "value" && mapping.columns.get("event_type").and_then(|e| e.value.as_deref()) == Some("rating") {
+                    whens.push(format!("WHEN {c} IS NULL THEN 'value: missing rating (column \"{src_name}\")'"));
+                }
+            }
+        }
+        let extra = if mapping.extra.is_empty() {
+            "CAST(NULL AS VARCHAR)".to_string()
+        } else {
+            let pairs: Vec<String> = mapping
+                .extra
+                .iter()
+                .filter_map(|e| raw_of(e).map(|r| format!("{}, {r}", lit(e))))
+                .collect();
+            format!("CAST(json_object({}) AS VARCHAR)", pairs.join(", "))
+        };
+        let scan = src.scan_sql(&format!(
+            ", store_rejects = true, rejects_table = '{REJ_ERR}', rejects_scan = '{REJ_SCAN}'"
+        ));
+        let scan = if src.kind == FileKind::Csv { scan } else { src.scan_sql("") };
+        let delimiter = src.dialect.as_ref().map(|d| d.delimiter.clone()).unwrap_or_else(|| ",".into());
+        StagePlan {
+            canon,
+            raws,
+            whens,
+            extra,
+            scan,
+            delimiter,
+        }
+    }
+
+    fn stage_sql(&self) -> String {
+        let inner_canon: Vec<String> = self.canon.iter().map(|(n, e)| format!("{e} AS __c_{n}")).collect();
+        let outer_canon: Vec<String> = self.canon.iter().map(|(n, _)| format!("__c_{n}")).collect();
+        let raw_cols: Vec<String> = (0..self.raws.len()).map(|i| format!("__r_{i}")).collect();
+        let reason = if self.whens.is_empty() {
+            "CAST(NULL AS VARCHAR)".to_string()
+        } else {
+            format!("CASE {} END", self.whens.join(" "))
+        };
+        format!(
+            "CREATE TEMP TABLE {STAGE} AS
+             SELECT {outer}, __extra, _reason,
+                    CASE WHEN _reason IS NOT NULL THEN concat_ws({delim}, {raw_cols}) END AS _raw
+             FROM (SELECT *, {reason} AS _reason
+                   FROM (SELECT *, {extra} AS __extra FROM (SELECT *, {inner} FROM (SELECT {raws} FROM {scan} s))))",
+            outer = outer_canon.join(", "),
+            delim = lit(&self.delimiter),
+            raw_cols = raw_cols.join(", "),
+            extra = self.extra,
+            raws = self.raws.join(", "),
+            inner = inner_canon.join(", "),
+            scan = self.scan,
+        )
+    }
+}
+
+fn column_type(target: Target, name: &str) -> &'static str {
+    match (target, name) {
+        (_, "event_time" | "ts") => "TIMESTAMP",
+        (_, "price" | "cost" | "quantity" | "value" | "reward" | "propensity" | "position") => "DOUBLE",
+        _ => "VARCHAR",
+    }
+}
+
+/// SQL converting the raw text column `r` by the rule's parse.
+fn convert(r: &str, rule: &Column, mapping: &Mapping, src: &Source) -> String {
+    match rule.parse {
+        Parse::Text => format!("NULLIF(trim({r}), '')"),
+        Parse::Id => {
+            let float_ids = rule
+                .source
+                .as_deref()
+                .map(|s| {
+                    let names = mapping.source_columns(src);
+                    let i = names.iter().position(|c| c == s).unwrap_or(0);
+                    src.sample.iter().filter_map(|row| row.get(i).cloned().flatten()).any(|v| v.trim().ends_with(".0"))
+                })
+                .unwrap_or(false);
+            if float_ids {
+                format!("NULLIF(regexp_replace(trim({r}), '\\.0+$', ''), '')")
+            } else {
+                format!("NULLIF(trim({r}), '')")
+            }
+        }
+        Parse::Number => format!("TRY_CAST({r} AS DOUBLE)"),
+        // Plain numbers first (fast path); then currency text ("$1,299.99 "); then a range
+        // ("$1,149.99through-$1,499.99", "10 - 12"), of which the low end is kept.
+        Parse::Money => format!(
+            "coalesce(TRY_CAST({r} AS DOUBLE), \
+             TRY_CAST(regexp_replace({r}, '[$€£¥,[:space:]]|USD|EUR|GBP', '', 'g') AS DOUBLE), \
+             TRY_CAST(replace(regexp_extract({r}, '^[[:space:]]*[$€£¥]?[[:space:]]*([0-9][0-9,]*(\\.[0-9]+)?)[[:space:]]*(through|to|-|–)[[:space:]]*[$€£¥]?[0-9]', 1), ',', '') AS DOUBLE))"
+        ),
+        Parse::Timestamp => timestamp_expr(&format!("trim({r})"), rule.format.as_deref().unwrap_or("iso")),
+        Parse::EventType => {
+            let mut pairs: Vec<(&String, &String)> = mapping.event_types.iter().collect();
+            // Values seen in the sample first: CASE stops at the first match.
+            let seen: Vec<String> = rule
+                .source
+                .as_deref()
+                .map(|s| {
+                    let names = mapping.source_columns(src);
+                    let i = names.iter().position(|c| c == s).unwrap_or(0);
+                    src.sample.iter().filter_map(|row| row.get(i).cloned().flatten()).collect()
+                })
+                .unwrap_or_default();
+            let lower_needed = seen.iter().any(|v| v.chars().any(|c| c.is_uppercase() || c.is_whitespace()));
+            pairs.sort_by_key(|(k, _)| std::cmp::Reverse(seen.iter().filter(|v| v == k).count()));
+            let key = if lower_needed { format!("lower(trim({r}))") } else { r.to_string() };
+            let whens: Vec<String> = pairs.iter().map(|(k, v)| format!("WHEN {} THEN {}", lit(k), lit(v))).collect();
+            format!("CASE {key} {} END", whens.join(" "))
+        }
+    }
+}

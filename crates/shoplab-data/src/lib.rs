@@ -1,0 +1,26 @@
+//! ShopLab's data layer: the DuckDB workspace file, import of common e-commerce exports
+//! (format recognized, atomic, idempotent, honest about rejects), the profile, and splits
+//! readable as Polars DataFrames.
+//!
+//! Everything here is UI-free; front-ends reach it through `shoplab-engine`.
+
+pub mod error;
+pub mod frame;
+pub mod import;
+pub mod mapping;
+pub mod profile;
+pub mod schema;
+pub mod source;
+pub mod split;
+pub mod workspace;
+
+pub use error::{DataError, Result};
+pub use import::{ImportOptions, ImportReport, Reject, hash_file};
+pub use mapping::{Mapping, Target, detect};
+pub use profile::Profile;
+pub use source::Source;
+pub use split::{SplitSpec, SplitSummary, Strategy};
+pub use workspace::{QueryWatch, TableCount, Workspace};
+
+pub use duckdb;
+pub use polars;

@@ -1,0 +1,685 @@
+//! Mappings from an export's columns to the workspace's canonical tables, and the
+//! recognition of common export shapes. A mapping is plain TOML: print it, edit it, pass it back.
+
+use std::collections::BTreeMap;
+
+use duckdb::Connection;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{DataError, Result};
+use crate::schema::EVENT_TYPES;
+use crate::source::{CsvDialect, Source, lit};
+
+/// The canonical table an import writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    Events,
+    Items,
+    Users,
+    BanditLog,
+}
+
+impl Target {
+    pub fn table(self) -> &'static str {
+        match self {
+            Target::Events => "events",
+            Target::Items => "items",
+            Target::Users => "users",
+            Target::BanditLog => "bandit_log",
+        }
+    }
+
+    /// Canonical columns, and whether each is required.
+    pub fn columns(self) -> &'static [(&'static str, bool)] {
+        match self {
+            Target::Events => &[
+                ("event_time", true),
+                ("user_id", true),
+                ("item_id", true),
+                ("event_type", true),
+                ("session_id", false),
+                ("price", false),
+                ("quantity", false),
+                ("value", false),
+                ("item_title", false),
+                ("item_category", false),
+                ("item_brand", false),
+            ],
+            Target::Items => &[
+                ("item_id", true),
+                ("title", false),
+                ("description", false),
+                ("category", false),
+                ("brand", false),
+                ("price", false),
+                ("cost", false),
+            ],
+            Target::Users => &[("user_id", true)],
+            Target::BanditLog => &[
+                ("ts", true),
+                ("user_id", false),
+                ("action", true),
+                ("position", false),
+                ("reward", true),
+                ("propensity", true),
+                ("policy", false),
+                ("campaign", false),
+            ],
+        }
+    }
+}
+
+impl std::str::FromStr for Target {
+    type Err = DataError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "events" => Ok(Target::Events),
+            "items" | "catalog" => Ok(Target::Items),
+            "users" => Ok(Target::Users),
+            "bandit_log" | "bandit" => Ok(Target::BanditLog),
+            other => Err(DataError::Mapping(format!(
+                "unknown kind '{other}' (expected events, items, users or bandit_log)"
+            ))),
+        }
+    }
+}
+
+/// How a source value becomes a canonical value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Parse {
+    #[default]
+    Text,
+    /// An identifier: trimmed; `17850.0` becomes `17850`.
+    Id,
+    Number,
+    /// A price written as text: `"$1,299.99 "`, `€ 12.50`.
+    Money,
+    Timestamp,
+    /// One of the canonical event types, through `[event_types]`.
+    EventType,
+}
+
+/// One canonical column's rule.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Column {
+    /// Source column name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// A constant instead of a source column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(default)]
+    pub parse: Parse,
+    /// For timestamps: `iso`, `epoch_s`, `epoch_ms`, `mixed`, or a strftime format such as `%d/%m/%Y %H:%M`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+}
+
+impl Column {
+    fn src(source: &str, parse: Parse) -> Self {
+        Column {
+            source: Some(source.to_string()),
+            parse,
+            ..Default::default()
+        }
+    }
+    fn constant(value: &str) -> Self {
+        Column {
+            value: Some(value.to_string()),
+            ..Default::default()
+        }
+    }
+}
+
+/// How to read a file and what each canonical column comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    /// The recognized export shape (`rees46`, `retailrocket`, `taobao`, `movielens`, `recbole`,
+    /// `obd`, `invoices`, `catalog`, `users`, `events`).
+    pub format: String,
+    pub target: Target,
+    /// The CSV dialect (absent for Parquet and NDJSON).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csv: Option<CsvDialect>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
+    /// Names for a file without a header, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
+    pub columns: BTreeMap<String, Column>,
+    /// Source event name (lower case) → canonical event type.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub event_types: BTreeMap<String, String>,
+    /// Source columns kept as JSON (`attrs` of items and users, `context` of bandit_log).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra: Vec<String>,
+}
+
+impl Mapping {
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render mapping: {e}"))
+    }
+
+    pub fn from_toml(text: &str) -> Result<Self> {
+        let m: Mapping = toml::from_str(text).map_err(|e| DataError::Mapping(e.to_string()))?;
+        m.validate_self()?;
+        Ok(m)
+    }
+
+    fn validate_self(&self) -> Result<()> {
+        let known: Vec<&str> = self.target.columns().iter().map(|c| c.0).collect();
+        for name in self.columns.keys() {
+            if !known.contains(&name.as_str()) {
+                return Err(DataError::Mapping(format!(
+                    "'{name}' is not a column of {} (expected one of: {})",
+                    self.target.table(),
+                    known.join(", ")
+                )));
+            }
+        }
+        for (src, dst) in &self.event_types {
+            if !EVENT_TYPES.contains(&dst.as_str()) {
+                return Err(DataError::Mapping(format!(
+                    "event type '{src}' maps to '{dst}', which is not one of: {}",
+                    EVENT_TYPES.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the mapping against the file: required columns present, source columns exist.
+    pub fn validate(&self, src: &Source) -> Result<()> {
+        self.validate_self()?;
+        let cols = self.source_columns(src);
+        for (name, required) in self.target.columns() {
+            let rule = self.columns.get(*name);
+            let generated = *name == "item_id" && self.target == Target::Items;
+            if *required && rule.is_none() && !generated {
+                return Err(DataError::BadInput {
+                    path: src.path.clone(),
+                    message: format!(
+                        "missing required column '{name}' for {} (file columns: {}); map it in a mapping file",
+                        self.target.table(),
+                        cols.join(", ")
+                    ),
+                });
+            }
+            if let Some(Column { source: Some(s), .. }) = rule
+                && !cols.contains(s)
+            {
+                return Err(DataError::BadInput {
+                    path: src.path.clone(),
+                    message: format!(
+                        "mapping says {name} comes from column '{s}', which the file does not have (file columns: {})",
+                        cols.join(", ")
+                    ),
+                });
+            }
+        }
+        for e in &self.extra {
+            if !cols.contains(e) {
+                return Err(DataError::BadInput {
+                    path: src.path.clone(),
+                    message: format!("mapping keeps column '{e}', which the file does not have"),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Column names as the mapping refers to them (its `names` for a file without a header).
+    pub fn source_columns(&self, src: &Source) -> Vec<String> {
+        if self.names.len() == src.columns.len() {
+            self.names.clone()
+        } else {
+            src.columns.clone()
+        }
+    }
+}
+
+/// Lower case, `:type` suffix of RecBole atomic files dropped, separators unified.
+fn norm(name: &str) -> String {
+    let base = name.split(':').next().unwrap_or(name);
+    base.trim()
+        .trim_start_matches('\u{feff}')
+        .to_lowercase()
+        .replace([' ', '-', '.'], "_")
+}
+
+/// Known spellings of event names.
+pub fn default_event_types() -> BTreeMap<String, String> {
+    let pairs: &[(&str, &[&str])] = &[
+        ("view", &["view", "pv", "page_view", "pageview", "detail", "product_view", "visit"]),
+        ("cart", &["cart", "addtocart", "add_to_cart", "add-to-cart", "basket"]),
+        ("remove_from_cart", &["remove_from_cart", "removefromcart", "remove-from-cart"]),
+        ("purchase", &["purchase", "buy", "transaction", "order", "checkout", "sale"]),
+        ("refund", &["refund", "return", "cancel"]),
+        ("favorite", &["fav", "favorite", "favourite", "wishlist", "like"]),
+        ("rating", &["rating", "rate"]),
+        ("click", &["click"]),
+        ("impression", &["impression", "show", "exposure"]),
+    ];
+    pairs
+        .iter()
+        .flat_map(|(canon, names)| names.iter().map(move |n| (n.to_string(), canon.to_string())))
+        .collect()
+}
+
+struct Cols<'a> {
+    raw: &'a [String],
+    normed: Vec<String>,
+}
+
+impl<'a> Cols<'a> {
+    fn new(raw: &'a [String]) -> Self {
+        Self {
+            raw,
+            normed: raw.iter().map(|c| norm(c)).collect(),
+        }
+    }
+    /// The first source column whose normalized name is one of `names`.
+    fn find(&self, names: &[&str]) -> Option<String> {
+        names
+            .iter()
+            .find_map(|n| self.normed.iter().position(|c| c == n))
+            .map(|i| self.raw[i].clone())
+    }
+    fn has_all(&self, names: &[&str]) -> bool {
+        names.iter().all(|n| self.normed.iter().any(|c| c == n))
+    }
+}
+
+/// Recognizes the export shape of `src` and proposes a mapping. `kind` restricts the target.
+pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<Mapping> {
+    let cols = Cols::new(&src.columns);
+    let headerless = src.dialect.as_ref().is_some_and(|d| !d.header);
+    let mut columns = BTreeMap::new();
+    let mut put = |k: &str, c: Column| {
+        columns.insert(k.to_string(), c);
+    };
+    let mut names = Vec::new();
+    let mut extra = Vec::new();
+    let mut event_types = BTreeMap::new();
+    let want = |t: Target| kind.is_none_or(|k| k == t);
+
+    let format = if want(Target::Events) && cols.has_all(&["event_time", "event_type", "product_id", "user_id"]) {
+        // REES46 "eCommerce behavior data from multi category store".
+        put("event_time", Column::src(&cols.find(&["event_time"]).unwrap(), Parse::Timestamp));
+        put("event_type", Column::src(&cols.find(&["event_type"]).unwrap(), Parse::EventType));
+        put("item_id", Column::src(&cols.find(&["product_id"]).unwrap(), Parse::Id));
+        put("user_id", Column::src(&cols.find(&["user_id"]).unwrap(), Parse::Id));
+        if let Some(c) = cols.find(&["user_session", "session_id"]) {
+            put("session_id", Column::src(&c, Parse::Id));
+        }
+        if let Some(c) = cols.find(&["price"]) {
+            put("price", Column::src(&c, Parse::Money));
+        }
+        if let Some(c) = cols.find(&["category_code", "category_id"]) {
+            put("item_category", Column::src(&c, Parse::Text));
+        }
+        if let Some(c) = cols.find(&["brand"]) {
+            put("item_brand", Column::src(&c, Parse::Text));
+        }
+        "rees46"
+    } else if want(Target::Events) && cols.has_all(&["timestamp", "visitorid", "event", "itemid"]) {
+        put("event_time", Column::src(&cols.find(&["timestamp"]).unwrap(), Parse::Timestamp));
+        put("user_id", Column::src(&cols.find(&["visitorid"]).unwrap(), Parse::Id));
+        put("event_type", Column::src(&cols.find(&["event"]).unwrap(), Parse::EventType));
+        put("item_id", Column::src(&cols.find(&["itemid"]).unwrap(), Parse::Id));
+        if let Some(c) = cols.find(&["transactionid"]) {
+            put("session_id", Column::src(&c, Parse::Id));
+        }
+        "retailrocket"
+    } else if want(Target::BanditLog) && cols.has_all(&["item_id", "position", "click", "propensity_score"]) {
+        put("ts", Column::src(&cols.find(&["timestamp"]).unwrap_or_default(), Parse::Timestamp));
+        put("action", Column::src(&cols.find(&["item_id"]).unwrap(), Parse::Id));
+        put("position", Column::src(&cols.find(&["position"]).unwrap(), Parse::Number));
+        put("reward", Column::src(&cols.find(&["click"]).unwrap(), Parse::Number));
+        put("propensity", Column::src(&cols.find(&["propensity_score"]).unwrap(), Parse::Number));
+        if let Some((policy, campaign)) = obd_policy_campaign(&src.path) {
+            put("policy", Column::constant(&policy));
+            put("campaign", Column::constant(&campaign));
+        }
+        extra = src
+            .columns
+            .iter()
+            .filter(|c| {
+                let n = norm(c);
+                n.starts_with("user_feature") || n.starts_with("user_item_affinity")
+            })
+            .cloned()
+            .collect();
+        "obd"
+    } else if want(Target::Events)
+        && cols.has_all(&["stockcode", "quantity", "invoicedate"])
+        && cols.find(&["invoiceno", "invoice"]).is_some()
+    {
+        put("event_time", Column::src(&cols.find(&["invoicedate"]).unwrap(), Parse::Timestamp));
+        put("user_id", Column::src(&cols.find(&["customerid", "customer_id"]).unwrap_or_default(), Parse::Id));
+        put("item_id", Column::src(&cols.find(&["stockcode"]).unwrap(), Parse::Id));
+        put("event_type", Column::constant("purchase"));
+        put("session_id", Column::src(&cols.find(&["invoiceno", "invoice"]).unwrap(), Parse::Id));
+        put("quantity", Column::src(&cols.find(&["quantity"]).unwrap(), Parse::Number));
+        if let Some(c) = cols.find(&["unitprice", "price"]) {
+            put("price", Column::src(&c, Parse::Money));
+        }
+        if let Some(c) = cols.find(&["description"]) {
+            put("item_title", Column::src(&c, Parse::Text));
+        }
+        "invoices"
+    } else if want(Target::Events)
+        && !headerless
+        && cols.find(&["user_id", "userid", "user"]).is_some()
+        && cols.find(&["item_id", "itemid", "movieid", "movie_id", "item", "product_id", "productid"]).is_some()
+        && cols.find(&["rating", "score", "stars"]).is_some()
+    {
+        put("user_id", Column::src(&cols.find(&["user_id", "userid", "user"]).unwrap(), Parse::Id));
+        put(
+            "item_id",
+            Column::src(
+                &cols.find(&["item_id", "itemid", "movieid", "movie_id", "item", "product_id", "productid"]).unwrap(),
+                Parse::Id,
+            ),
+        );
+        put("value", Column::src(&cols.find(&["rating", "score", "stars"]).unwrap(), Parse::Number));
+        put("event_type", Column::constant("rating"));
+        match cols.find(&["timestamp", "time", "date", "event_time"]) {
+            Some(c) => put("event_time", Column::src(&c, Parse::Timestamp)),
+            None => put(
+                "event_time",
+                Column {
+                    value: Some("1970-01-01 00:00:00".into()),
+                    parse: Parse::Timestamp,
+                    ..Default::default()
+                },
+            ),
+        }
+        if src.columns.iter().any(|c| c.contains(':')) { "recbole" } else { "ratings" }
+    } else if want(Target::Events) && headerless && looks_like_taobao(src) {
+        names = ["user_id", "item_id", "category_id", "behavior", "timestamp"].map(String::from).to_vec();
+        put("user_id", Column::src("user_id", Parse::Id));
+        put("item_id", Column::src("item_id", Parse::Id));
+        put("item_category", Column::src("category_id", Parse::Text));
+        put("event_type", Column::src("behavior", Parse::EventType));
+        put("event_time", Column::src("timestamp", Parse::Timestamp));
+        "taobao"
+    } else if want(Target::Events) && headerless && looks_like_movielens(src) {
+        names = ["user_id", "item_id", "rating", "timestamp"].map(String::from).to_vec();
+        put("user_id", Column::src("user_id", Parse::Id));
+        put("item_id", Column::src("item_id", Parse::Id));
+        put("value", Column::src("rating", Parse::Number));
+        put("event_type", Column::constant("rating"));
+        put("event_time", Column::src("timestamp", Parse::Timestamp));
+        "movielens"
+    } else if want(Target::Items)
+        && !headerless
+        && (kind == Some(Target::Items)
+            || (cols.find(&["title", "name", "product_name", "movie_title"]).is_some()
+                && cols.find(&["price", "category", "sub_category", "class", "brand"]).is_some()))
+    {
+        let id = cols.find(&["item_id", "product_id", "productid", "itemid", "sku", "stockcode", "asin", "id"]);
+        if let Some(c) = &id {
+            put("item_id", Column::src(c, Parse::Id));
+        }
+        let title = cols.find(&["title", "name", "product_name", "movie_title", "product_title"]);
+        if let Some(c) = &title {
+            put("title", Column::src(c, Parse::Text));
+        }
+        let desc = cols.find(&["description", "feature", "features", "product_description", "desc"]);
+        if let Some(c) = &desc {
+            put("description", Column::src(c, Parse::Text));
+        }
+        let cat = cols.find(&["category", "category_code", "sub_category", "subcategory", "class", "category_id"]);
+        if let Some(c) = &cat {
+            put("category", Column::src(c, Parse::Text));
+        }
+        let brand = cols.find(&["brand", "manufacturer", "vendor"]);
+        if let Some(c) = &brand {
+            put("brand", Column::src(c, Parse::Text));
+        }
+        let price = cols.find(&["price", "unitprice", "unit_price", "list_price", "sale_price"]);
+        if let Some(c) = &price {
+            put("price", Column::src(c, Parse::Money));
+        }
+        let cost = cols.find(&["cost", "unit_cost", "cogs"]);
+        if let Some(c) = &cost {
+            put("cost", Column::src(c, Parse::Money));
+        }
+        let used = [id, title, desc, cat, brand, price, cost];
+        extra = src.columns.iter().filter(|c| !used.iter().any(|u| u.as_ref() == Some(c))).cloned().collect();
+        if title.is_none() && columns.len() <= 1 {
+            return Err(unknown(src, "no id, title, category or price column for an item catalog"));
+        }
+        "catalog"
+    } else if want(Target::Users) && !headerless && cols.find(&["user_id", "userid", "customer_id", "customerid", "visitorid"]).is_some() {
+        let id = cols.find(&["user_id", "userid", "customer_id", "customerid", "visitorid"]).unwrap();
+        put("user_id", Column::src(&id, Parse::Id));
+        extra = src.columns.iter().filter(|c| **c != id).cloned().collect();
+        "users"
+    } else if want(Target::Events)
+        && !headerless
+        && cols.find(&["user_id", "userid", "user", "customer_id", "visitor_id", "visitorid"]).is_some()
+        && cols.find(&["item_id", "itemid", "product_id", "productid", "item", "sku"]).is_some()
+        && cols.find(&["event_time", "timestamp", "time", "ts", "date", "datetime"]).is_some()
+    {
+        put("user_id", Column::src(&cols.find(&["user_id", "userid", "user", "customer_id", "visitor_id", "visitorid"]).unwrap(), Parse::Id));
+        put("item_id", Column::src(&cols.find(&["item_id", "itemid", "product_id", "productid", "item", "sku"]).unwrap(), Parse::Id));
+        put("event_time", Column::src(&cols.find(&["event_time", "timestamp", "time", "ts", "date", "datetime"]).unwrap(), Parse::Timestamp));
+        match cols.find(&["event_type", "event", "action", "behavior", "behaviour", "type"]) {
+            Some(c) => put("event_type", Column::src(&c, Parse::EventType)),
+            None => put("event_type", Column::constant("purchase")),
+        }
+        if let Some(c) = cols.find(&["session_id", "user_session", "session"]) {
+            put("session_id", Column::src(&c, Parse::Id));
+        }
+        if let Some(c) = cols.find(&["price", "unit_price"]) {
+            put("price", Column::src(&c, Parse::Money));
+        }
+        if let Some(c) = cols.find(&["quantity", "qty"]) {
+            put("quantity", Column::src(&c, Parse::Number));
+        }
+        "events"
+    } else {
+        let what = match kind {
+            Some(k) => format!("nothing in it maps to {}", k.table()),
+            None => "it matches none of the known exports".to_string(),
+        };
+        return Err(unknown(src, &what));
+    };
+
+    if columns.values().any(|c| c.parse == Parse::EventType) {
+        event_types = default_event_types();
+    }
+    let mut mapping = Mapping {
+        format: format.to_string(),
+        target: match format {
+            "obd" => Target::BanditLog,
+            "catalog" => Target::Items,
+            "users" => Target::Users,
+            _ => Target::Events,
+        },
+        csv: src.dialect.clone(),
+        encoding: Some(src.encoding.clone()),
+        names,
+        columns,
+        event_types,
+        extra,
+    };
+    // Timestamp formats come from the sample values.
+    let source_cols = mapping.source_columns(src);
+    for rule in mapping.columns.values_mut() {
+        if rule.parse == Parse::Timestamp && rule.format.is_none() {
+            if let Some(s) = &rule.source {
+                let i = source_cols.iter().position(|c| c == s).unwrap_or(0);
+                let values = sample_column(src, i);
+                rule.format = Some(detect_time_format(conn, &values).map_err(|m| DataError::BadInput {
+                    path: src.path.clone(),
+                    message: format!("column '{s}': {m}"),
+                })?);
+            } else {
+                rule.format = Some("iso".into());
+            }
+        }
+    }
+    mapping.validate(src)?;
+    Ok(mapping)
+}
+
+fn unknown(src: &Source, why: &str) -> DataError {
+    let shown: Vec<String> = src.columns.iter().take(12).cloned().collect();
+    let message = if src.columns.len() <= 1 {
+        format!(
+            "does not look like a table: found a single column ({}); {why}. Expected an export such as \
+             REES46 events (event_time,event_type,product_id,...,user_id,user_session), RetailRocket, Taobao, \
+             MovieLens/RecBole ratings, Open Bandit logs, invoice lines or an item catalog",
+            shown.join(", ")
+        )
+    } else {
+        format!(
+            "{why} (columns: {}{}). Known: REES46 events, RetailRocket events, Taobao UserBehavior, \
+             MovieLens/RecBole ratings, Open Bandit logs, invoice lines, item catalogs (--kind items), users \
+             (--kind users); or give a mapping file (--mapping)",
+            shown.join(", "),
+            if src.columns.len() > 12 { ", ..." } else { "" }
+        )
+    };
+    DataError::UnknownFormat {
+        path: src.path.clone(),
+        message,
+    }
+}
+
+fn sample_column(src: &Source, i: usize) -> Vec<String> {
+    src.sample
+        .iter()
+        .filter_map(|r| r.get(i).cloned().flatten())
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+fn looks_like_taobao(src: &Source) -> bool {
+    if src.columns.len() != 5 {
+        return false;
+    }
+    let v = sample_column(src, 3);
+    !v.is_empty() && v.iter().all(|x| matches!(x.as_str(), "pv" | "buy" | "cart" | "fav"))
+}
+
+fn looks_like_movielens(src: &Source) -> bool {
+    if src.columns.len() != 4 {
+        return false;
+    }
+    let num = |i: usize| sample_column(src, i).iter().all(|x| x.parse::<f64>().is_ok());
+    let ratings = sample_column(src, 2);
+    num(0)
+        && num(1)
+        && num(3)
+        && !ratings.is_empty()
+        && ratings.iter().all(|x| x.parse::<f64>().is_ok_and(|r| (0.0..=10.0).contains(&r)))
+}
+
+fn obd_policy_campaign(path: &std::path::Path) -> Option<(String, String)> {
+    let parts: Vec<String> = path
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().to_string())
+        .collect();
+    let n = parts.len();
+    if n >= 3 && matches!(parts[n - 3].as_str(), "random" | "bts") {
+        Some((parts[n - 3].clone(), parts[n - 2].clone()))
+    } else {
+        None
+    }
+}
+
+/// strftime formats tried, in order, when values are neither ISO nor epoch numbers.
+const TIME_FORMATS: &[&str] = &[
+    "%Y-%m-%d %H:%M:%S UTC",
+    "%Y-%m-%d %H:%M:%S.%f UTC",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%m/%d/%Y",
+    "%d/%m/%Y",
+    "%d.%m.%Y",
+    "%Y%m%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d",
+];
+
+/// Picks one timestamp format that reads every sample value, or `mixed` when only several together do.
+pub fn detect_time_format(conn: &Connection, values: &[String]) -> std::result::Result<String, String> {
+    if values.is_empty() {
+        return Ok("iso".into());
+    }
+    let all_digits = values.iter().all(|v| {
+        let v = v.strip_suffix(".0").unwrap_or(v);
+        !v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || c == '.')
+    });
+    if all_digits {
+        let max = values.iter().filter_map(|v| v.parse::<f64>().ok()).fold(0.0f64, f64::max);
+        let yyyymmdd = values.iter().all(|v| v.len() == 8 && (v.starts_with("19") || v.starts_with("20")));
+        return Ok(if yyyymmdd {
+            "%Y%m%d"
+        } else if max >= 1e11 {
+            "epoch_ms"
+        } else {
+            "epoch_s"
+        }
+        .into());
+    }
+    let mut candidates: Vec<String> = vec!["iso".into()];
+    candidates.extend(TIME_FORMATS.iter().map(|s| s.to_string()));
+    let list = values.iter().map(|v| lit(v)).collect::<Vec<_>>().join(", ");
+    let mut any_parsed = Vec::new();
+    for fmt in &candidates {
+        let expr = timestamp_expr("x", fmt);
+        let sql = format!("SELECT count(*) FILTER (WHERE ({expr}) IS NULL) FROM (SELECT unnest([{list}]) AS x)");
+        let failures: i64 = conn.query_row(&sql, [], |r| r.get(0)).map_err(|e| e.to_string())?;
+        if failures == 0 {
+            return Ok(fmt.clone());
+        }
+        if (failures as usize) < values.len() {
+            any_parsed.push(fmt.clone());
+        }
+    }
+    let expr = timestamp_expr("x", "mixed");
+    let sql = format!("SELECT count(*) FILTER (WHERE ({expr}) IS NULL) FROM (SELECT unnest([{list}]) AS x)");
+    let failures: i64 = conn.query_row(&sql, [], |r| r.get(0)).map_err(|e| e.to_string())?;
+    if failures == 0 {
+        return Ok("mixed".into());
+    }
+    Err(format!(
+        "cannot read timestamps such as '{}' (tried ISO 8601, epoch seconds/milliseconds and {}); give `format` in a mapping",
+        values[0],
+        TIME_FORMATS.join(", ")
+    ))
+}
+
+/// SQL turning the text expression `x` into a TIMESTAMP (UTC), NULL when it does not parse.
+pub(crate) fn timestamp_expr(x: &str, format: &str) -> String {
+    let epoch_s = format!("make_timestamp(CAST(TRY_CAST({x} AS DOUBLE) * 1000000 AS BIGINT))");
+    let epoch_ms = format!("epoch_ms(CAST(TRY_CAST({x} AS DOUBLE) AS BIGINT))");
+    match format {
+        "iso" => format!("TRY_CAST({x} AS TIMESTAMP)"),
+        "epoch_s" => epoch_s,
+        "epoch_ms" => epoch_ms,
+        "mixed" => {
+            let fmts = TIME_FORMATS.iter().map(|f| lit(f)).collect::<Vec<_>>().join(", ");
+            format!(
+                "CASE WHEN regexp_full_match({x}, '[0-9]{{12,13}}') THEN {epoch_ms} \
+                 WHEN regexp_full_match({x}, '[0-9]{{9,10}}(\\.[0-9]+)?') THEN {epoch_s} \
+                 ELSE coalesce(TRY_CAST({x} AS TIMESTAMP), try_strptime({x}, [{fmts}])) END"
+            )
+        }
+        f => format!("try_strptime({x}, {})", lit(f)),
+    }
+}

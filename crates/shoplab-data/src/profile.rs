@@ -1,0 +1,218 @@
+//! The workspace profile: counts, time range, funnel, sparsity, activity and price statistics.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::workspace::Workspace;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quantiles {
+    pub min: f64,
+    pub p25: f64,
+    pub p50: f64,
+    pub p75: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+    pub mean: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TypeCount {
+    pub event_type: String,
+    pub events: u64,
+    pub users: u64,
+}
+
+/// view → cart → purchase, counted over distinct (user, item) pairs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Funnel {
+    pub viewed_pairs: u64,
+    pub carted_pairs: u64,
+    pub purchased_pairs: u64,
+    /// Viewed pairs that were carted.
+    pub view_to_cart: Option<f64>,
+    /// Carted pairs that were purchased.
+    pub cart_to_purchase: Option<f64>,
+    /// Viewed pairs that were purchased.
+    pub view_to_purchase: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoryPrices {
+    pub category: String,
+    pub items: u64,
+    pub min: f64,
+    pub p50: f64,
+    pub mean: f64,
+    pub max: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    pub events: u64,
+    pub users: u64,
+    pub items: u64,
+    pub catalog_items: u64,
+    pub sessions: u64,
+    pub bandit_rows: u64,
+    pub first_event: Option<String>,
+    pub last_event: Option<String>,
+    pub days: f64,
+    pub by_type: Vec<TypeCount>,
+    pub funnel: Funnel,
+    /// 1 − (distinct user–item pairs) / (users × items).
+    pub sparsity: Option<f64>,
+    pub events_per_user: Option<Quantiles>,
+    pub events_per_item: Option<Quantiles>,
+    pub rating_mean: Option<f64>,
+    /// Rows identical to another row in every column but `import_id`.
+    pub duplicate_events: u64,
+    pub price_by_category: Vec<CategoryPrices>,
+}
+
+fn ratio(a: u64, b: u64) -> Option<f64> {
+    (b > 0).then(|| a as f64 / b as f64)
+}
+
+impl Workspace {
+    /// Computes the profile and stores it in `profiles`.
+    pub fn profile(&self) -> Result<Profile> {
+        let c = self.connection();
+        let (events, users, items, sessions, first, last, days, rating_mean): (
+            i64,
+            i64,
+            i64,
+            i64,
+            Option<String>,
+            Option<String>,
+            Option<f64>,
+            Option<f64>,
+        ) = c.query_row(
+            "SELECT count(*), count(DISTINCT user_id), count(DISTINCT item_id), count(DISTINCT session_id),
+                    CAST(min(event_time) AS VARCHAR), CAST(max(event_time) AS VARCHAR),
+                    epoch(max(event_time) - min(event_time)) / 86400.0,
+                    avg(value) FILTER (WHERE event_type = 'rating')
+             FROM events",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
+        )?;
+        let catalog_items: i64 = c.query_row("SELECT count(*) FROM items", [], |r| r.get(0))?;
+        let bandit_rows: i64 = c.query_row("SELECT count(*) FROM bandit_log", [], |r| r.get(0))?;
+        let mut stmt = c.prepare(
+            "SELECT event_type, count(*), count(DISTINCT user_id) FROM events GROUP BY 1 ORDER BY 2 DESC, 1",
+        )?;
+        let by_type = stmt
+            .query_map([], |r| {
+                Ok(TypeCount {
+                    event_type: r.get(0)?,
+                    events: r.get::<_, i64>(1)? as u64,
+                    users: r.get::<_, i64>(2)? as u64,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let (pairs, viewed, carted, purchased, view_cart, cart_purchase, view_purchase): (i64, i64, i64, i64, i64, i64, i64) =
+            c.query_row(
+                "WITH p AS (SELECT user_id, item_id,
+                                   bool_or(event_type = 'view') AS v, bool_or(event_type = 'cart') AS c,
+                                   bool_or(event_type = 'purchase') AS b
+                            FROM events WHERE item_id IS NOT NULL GROUP BY 1, 2)
+                 SELECT count(*), count(*) FILTER (WHERE v), count(*) FILTER (WHERE c), count(*) FILTER (WHERE b),
+                        count(*) FILTER (WHERE v AND c), count(*) FILTER (WHERE c AND b), count(*) FILTER (WHERE v AND b)
+                 FROM p",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+            )?;
+        let funnel = Funnel {
+            viewed_pairs: viewed as u64,
+            carted_pairs: carted as u64,
+            purchased_pairs: purchased as u64,
+            view_to_cart: ratio(view_cart as u64, viewed as u64),
+            cart_to_purchase: ratio(cart_purchase as u64, carted as u64),
+            view_to_purchase: ratio(view_purchase as u64, viewed as u64),
+        };
+        let sparsity = (users > 0 && items > 0).then(|| 1.0 - pairs as f64 / (users as f64 * items as f64));
+        let quantiles = |key: &str| -> Result<Option<Quantiles>> {
+            let sql = format!(
+                "SELECT min(n), quantile_disc(n, 0.25), quantile_disc(n, 0.5), quantile_disc(n, 0.75),
+                        quantile_disc(n, 0.9), quantile_disc(n, 0.99), max(n), avg(n)
+                 FROM (SELECT count(*)::DOUBLE AS n FROM events WHERE {key} IS NOT NULL GROUP BY {key})"
+            );
+            let q = c.query_row(&sql, [], |r| {
+                Ok(r.get::<_, Option<f64>>(0)?.map(|min| -> Result<Quantiles, duckdb::Error> {
+                    Ok(Quantiles {
+                        min,
+                        p25: r.get(1)?,
+                        p50: r.get(2)?,
+                        p75: r.get(3)?,
+                        p90: r.get(4)?,
+                        p99: r.get(5)?,
+                        max: r.get(6)?,
+                        mean: r.get(7)?,
+                    })
+                }))
+            })?;
+            Ok(q.transpose()?)
+        };
+        let events_per_user = quantiles("user_id")?;
+        let events_per_item = quantiles("item_id")?;
+        let duplicate_events: i64 = c.query_row(
+            "SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT event_time, user_id, item_id, event_type, session_id, price, quantity, value FROM events)) FROM events",
+            [],
+            |r| r.get(0),
+        )?;
+        let mut stmt = c.prepare(
+            "SELECT coalesce(category, '(none)'), count(*), min(price), median(price), avg(price), max(price)
+             FROM items WHERE price IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 50",
+        )?;
+        let price_by_category = stmt
+            .query_map([], |r| {
+                Ok(CategoryPrices {
+                    category: r.get(0)?,
+                    items: r.get::<_, i64>(1)? as u64,
+                    min: r.get(2)?,
+                    p50: r.get(3)?,
+                    mean: r.get(4)?,
+                    max: r.get(5)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let profile = Profile {
+            events: events as u64,
+            users: users as u64,
+            items: items as u64,
+            catalog_items: catalog_items as u64,
+            sessions: sessions as u64,
+            bandit_rows: bandit_rows as u64,
+            first_event: first,
+            last_event: last,
+            days: days.unwrap_or(0.0),
+            by_type,
+            funnel,
+            sparsity,
+            events_per_user,
+            events_per_item,
+            rating_mean,
+            duplicate_events: duplicate_events as u64,
+            price_by_category,
+        };
+        let json = serde_json::to_string(&profile).expect("profile serializes");
+        c.execute(
+            "INSERT INTO profiles SELECT coalesce(max(profile_id), 0) + 1, CAST(now() AS TIMESTAMP), ? FROM profiles",
+            [json],
+        )?;
+        Ok(profile)
+    }
+
+    /// The most recently stored profile, if any.
+    pub fn last_profile(&self) -> Result<Option<Profile>> {
+        let mut stmt = self
+            .connection()
+            .prepare("SELECT report FROM profiles ORDER BY profile_id DESC LIMIT 1")?;
+        let mut rows = stmt.query([])?;
+        Ok(match rows.next()? {
+            Some(r) => serde_json::from_str(&r.get::<_, String>(0)?).ok(),
+            None => None,
+        })
+    }
+}

@@ -1,0 +1,116 @@
+//! The workspace schema. Migrations are append-only: each step runs once, in order,
+//! and the applied version is kept in `shoplab_meta`.
+
+/// Canonical event types. Exports map their own names onto these.
+pub const EVENT_TYPES: &[&str] = &[
+    "view",
+    "cart",
+    "remove_from_cart",
+    "purchase",
+    "refund",
+    "favorite",
+    "rating",
+    "click",
+    "impression",
+];
+
+pub(crate) const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE IF NOT EXISTS imports(
+    import_id INTEGER PRIMARY KEY,
+    file VARCHAR NOT NULL,
+    file_hash VARCHAR NOT NULL,
+    file_bytes BIGINT NOT NULL,
+    format VARCHAR NOT NULL,
+    target VARCHAR NOT NULL,
+    mapping VARCHAR NOT NULL,
+    rows_read BIGINT NOT NULL,
+    rows_loaded BIGINT NOT NULL,
+    rows_rejected BIGINT NOT NULL,
+    rows_duplicate BIGINT NOT NULL,
+    pseudonymized BOOLEAN NOT NULL,
+    started_at TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS import_rejects(
+    import_id INTEGER NOT NULL,
+    line BIGINT,
+    column_name VARCHAR,
+    reason VARCHAR NOT NULL,
+    raw VARCHAR
+);
+CREATE TABLE IF NOT EXISTS events(
+    event_time TIMESTAMP NOT NULL,
+    user_id VARCHAR NOT NULL,
+    item_id VARCHAR,
+    event_type VARCHAR NOT NULL,
+    session_id VARCHAR,
+    price DOUBLE,
+    quantity DOUBLE,
+    value DOUBLE,
+    import_id INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS items(
+    item_id VARCHAR PRIMARY KEY,
+    title VARCHAR,
+    description VARCHAR,
+    category VARCHAR,
+    brand VARCHAR,
+    price DOUBLE,
+    cost DOUBLE,
+    attrs VARCHAR,
+    import_id INTEGER
+);
+CREATE TABLE IF NOT EXISTS users(
+    user_id VARCHAR PRIMARY KEY,
+    attrs VARCHAR,
+    import_id INTEGER
+);
+CREATE TABLE IF NOT EXISTS bandit_log(
+    ts TIMESTAMP NOT NULL,
+    user_id VARCHAR,
+    action VARCHAR NOT NULL,
+    position INTEGER,
+    reward DOUBLE NOT NULL,
+    propensity DOUBLE NOT NULL,
+    policy VARCHAR,
+    campaign VARCHAR,
+    context VARCHAR,
+    import_id INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS profiles(
+    profile_id INTEGER PRIMARY KEY,
+    created_at TIMESTAMP NOT NULL,
+    report VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS splits(
+    name VARCHAR PRIMARY KEY,
+    strategy VARCHAR NOT NULL,
+    params VARCHAR NOT NULL,
+    seed BIGINT,
+    n_train BIGINT NOT NULL,
+    n_valid BIGINT NOT NULL,
+    n_test BIGINT NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS split_interactions(
+    split VARCHAR NOT NULL,
+    part VARCHAR NOT NULL,
+    user_id VARCHAR NOT NULL,
+    item_id VARCHAR NOT NULL,
+    value DOUBLE,
+    event_time TIMESTAMP
+);
+"#];
+
+/// Tables a user sees in the workspace, in display order.
+pub const TABLES: &[&str] = &[
+    "events",
+    "items",
+    "users",
+    "bandit_log",
+    "imports",
+    "import_rejects",
+    "profiles",
+    "splits",
+    "split_interactions",
+];

@@ -1,0 +1,297 @@
+//! Looking at a file before importing it: container, compression, encoding, CSV dialect,
+//! column names and a sample of rows as text.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use duckdb::Connection;
+
+use crate::error::{DataError, Result};
+
+/// How the file's rows are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileKind {
+    Csv,
+    Parquet,
+    Ndjson,
+}
+
+/// The CSV dialect, as sniffed or as given by a mapping.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct CsvDialect {
+    pub delimiter: String,
+    pub quote: String,
+    pub escape: String,
+    pub header: bool,
+    pub skip: u64,
+}
+
+/// What a file holds, as far as the import needs to know before mapping it.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub path: PathBuf,
+    pub kind: FileKind,
+    /// `None` (DuckDB picks by extension), `gzip` or `zstd`.
+    pub compression: Option<String>,
+    /// `utf-8` or `latin-1`.
+    pub encoding: String,
+    pub dialect: Option<CsvDialect>,
+    /// Column names as DuckDB reads them (`column0`, `column1`, … when there is no header).
+    pub columns: Vec<String>,
+    /// Up to [`SAMPLE_ROWS`] rows, as text.
+    pub sample: Vec<Vec<Option<String>>>,
+    pub bytes: u64,
+}
+
+pub const SAMPLE_ROWS: usize = 500;
+
+/// SQL string literal.
+pub(crate) fn lit(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// SQL identifier.
+pub(crate) fn ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+impl Source {
+    /// Inspects `path`: refuses empty files and files that are not tables.
+    pub fn inspect(conn: &Connection, path: &Path) -> Result<Self> {
+        Self::inspect_with(conn, path, None, None)
+    }
+
+    /// Like [`Source::inspect`], with a dialect and encoding given by a mapping instead of sniffed.
+    pub fn inspect_with(
+        conn: &Connection,
+        path: &Path,
+        dialect: Option<&CsvDialect>,
+        encoding: Option<&str>,
+    ) -> Result<Self> {
+        let bad = |message: String| DataError::BadInput {
+            path: path.to_path_buf(),
+            message,
+        };
+        let meta = std::fs::metadata(path).map_err(|e| DataError::io(path.display().to_string(), e))?;
+        if meta.is_dir() {
+            return Err(bad("is a directory, not a file".into()));
+        }
+        if meta.len() == 0 {
+            return Err(bad("the file is empty (0 bytes): nothing to import".into()));
+        }
+        let mut head = vec![0u8; 1 << 20];
+        let n = {
+            let mut f = std::fs::File::open(path).map_err(|e| DataError::io(path.display().to_string(), e))?;
+            read_up_to(&mut f, &mut head).map_err(|e| DataError::io(path.display().to_string(), e))?
+        };
+        head.truncate(n);
+        let name = path
+            .file_name()
+            .map(|s| s.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        let compression = if head.starts_with(&[0x1f, 0x8b]) {
+            Some("gzip".to_string())
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Some("zstd".to_string())
+        } else {
+            None
+        };
+        let stem = name
+            .trim_end_matches(".gz")
+            .trim_end_matches(".zst")
+            .trim_end_matches(".zstd");
+        let kind = if head.starts_with(b"PAR1") || stem.ends_with(".parquet") || stem.ends_with(".pq") {
+            FileKind::Parquet
+        } else if stem.ends_with(".jsonl") || stem.ends_with(".ndjson") || stem.ends_with(".json") {
+            FileKind::Ndjson
+        } else {
+            FileKind::Csv
+        };
+        let encoding = match encoding {
+            Some(e) => e.to_string(),
+            None if compression.is_none() && kind == FileKind::Csv => sniff_encoding(&head).to_string(),
+            None => "utf-8".to_string(),
+        };
+        let mut src = Source {
+            path: path.to_path_buf(),
+            kind,
+            compression,
+            encoding,
+            dialect: dialect.cloned(),
+            columns: Vec::new(),
+            sample: Vec::new(),
+            bytes: meta.len(),
+        };
+        if kind == FileKind::Csv && src.dialect.is_none() {
+            src.dialect = Some(src.sniff(conn)?);
+        }
+        src.columns = src.column_names(conn)?;
+        src.sample = src.read_sample(conn)?;
+        if kind == FileKind::Csv && src.dialect.as_ref().is_some_and(|d| d.header) && src.sample.is_empty() {
+            return Err(bad(format!(
+                "only a header line ({} columns: {}), no data rows: nothing to import",
+                src.columns.len(),
+                src.columns.join(", ")
+            )));
+        }
+        if src.sample.is_empty() {
+            return Err(bad("no rows could be read: nothing to import".into()));
+        }
+        Ok(src)
+    }
+
+    /// The options every `read_csv` of this file shares.
+    pub(crate) fn csv_options(&self) -> String {
+        let mut o = vec![format!("encoding = {}", lit(&self.encoding))];
+        if let Some(c) = &self.compression {
+            o.push(format!("compression = {}", lit(c)));
+        }
+        if let Some(d) = &self.dialect {
+            o.push(format!("delim = {}", lit(&d.delimiter)));
+            o.push(format!("quote = {}", lit(&d.quote)));
+            o.push(format!("escape = {}", lit(&d.escape)));
+            o.push(format!("header = {}", d.header));
+            o.push(format!("skip = {}", d.skip));
+        }
+        o.join(", ")
+    }
+
+    /// A table expression reading every column as text.
+    pub(crate) fn scan_sql(&self, extra: &str) -> String {
+        let p = lit(&self.path.to_string_lossy());
+        match self.kind {
+            FileKind::Csv => format!(
+                "read_csv({p}, {}, all_varchar = true, strict_mode = false{extra})",
+                self.csv_options()
+            ),
+            FileKind::Parquet => format!("read_parquet({p})"),
+            FileKind::Ndjson => format!("read_json_auto({p}, format = 'newline_delimited')"),
+        }
+    }
+
+    /// A column reference as text, whatever its type in the file.
+    pub(crate) fn col_text(&self, name: &str) -> String {
+        match self.kind {
+            FileKind::Csv => format!("s.{}", ident(name)),
+            _ => format!("CAST(s.{} AS VARCHAR)", ident(name)),
+        }
+    }
+
+    fn sniff(&self, conn: &Connection) -> Result<CsvDialect> {
+        let mut opts = vec![format!("encoding = {}", lit(&self.encoding))];
+        if let Some(c) = &self.compression {
+            opts.push(format!("compression = {}", lit(c)));
+        }
+        let sql = format!(
+            "SELECT Delimiter, Quote, Escape, HasHeader, SkipRows FROM sniff_csv({}, {}, strict_mode = false, ignore_errors = true)",
+            lit(&self.path.to_string_lossy()),
+            opts.join(", ")
+        );
+        let row = conn
+            .query_row(&sql, [], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, bool>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            })
+            .map_err(|e| self.read_error(e))?;
+        let unempty = |s: String| if s == "(empty)" { String::new() } else { s };
+        Ok(CsvDialect {
+            delimiter: row.0,
+            quote: unempty(row.1),
+            escape: unempty(row.2),
+            header: row.3,
+            skip: row.4.max(0) as u64,
+        })
+    }
+
+    fn column_names(&self, conn: &Connection) -> Result<Vec<String>> {
+        let sql = format!("DESCRIBE SELECT * FROM {} s", self.scan_sql(", ignore_errors = true"));
+        let mut stmt = conn.prepare(&sql).map_err(|e| self.read_error(e))?;
+        let names = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(|e| self.read_error(e))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(names)
+    }
+
+    fn read_sample(&self, conn: &Connection) -> Result<Vec<Vec<Option<String>>>> {
+        let cols: Vec<String> = self.columns.iter().map(|c| self.col_text(c)).collect();
+        let sql = format!(
+            "SELECT {} FROM {} s LIMIT {SAMPLE_ROWS}",
+            cols.join(", "),
+            self.scan_sql(", ignore_errors = true")
+        );
+        let mut stmt = conn.prepare(&sql).map_err(|e| self.read_error(e))?;
+        let n = self.columns.len();
+        let rows = stmt
+            .query_map([], |r| (0..n).map(|i| r.get::<_, Option<String>>(i)).collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.read_error(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.read_error(e))?;
+        Ok(rows)
+    }
+
+    /// Sample values of one column (non-empty ones).
+    pub fn sample_values(&self, column: &str) -> Vec<&str> {
+        let Some(i) = self.columns.iter().position(|c| c == column) else {
+            return Vec::new();
+        };
+        self.sample
+            .iter()
+            .filter_map(|r| r[i].as_deref())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .collect()
+    }
+
+    pub(crate) fn read_error(&self, e: duckdb::Error) -> DataError {
+        let msg = e.to_string();
+        // DuckDB's CSV errors carry "CSV Error on Line: N".
+        if let Some(line) = msg
+            .split("Line: ")
+            .nth(1)
+            .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|s| s.parse::<u64>().ok())
+        {
+            return DataError::BadLine {
+                path: self.path.clone(),
+                line,
+                message: first_lines(&msg, 3),
+            };
+        }
+        DataError::BadInput {
+            path: self.path.clone(),
+            message: first_lines(&msg, 3),
+        }
+    }
+}
+
+pub(crate) fn first_lines(msg: &str, n: usize) -> String {
+    msg.lines().filter(|l| !l.trim().is_empty()).take(n).collect::<Vec<_>>().join("; ")
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// UTF-8 unless the first megabyte has bytes that are not UTF-8; then Latin-1.
+fn sniff_encoding(head: &[u8]) -> &'static str {
+    match std::str::from_utf8(head) {
+        Ok(_) => "utf-8",
+        // A multi-byte character cut by the end of the buffer is still UTF-8.
+        Err(e) if e.error_len().is_none() => "utf-8",
+        Err(_) => "latin-1",
+    }
+}

@@ -1,0 +1,415 @@
+//! Train / valid / test splits, seeded and reproducible, stored in the workspace.
+//! The ratio rules follow the libraries people compare against: RecBole's per-user ratio
+//! split (`_calcu_split_ids`) and MS-Recommenders' `python_stratified_split` (`round`, half to even).
+
+use std::path::Path;
+
+use duckdb::params;
+use duckdb::types::{TimeUnit, Value};
+use polars::prelude::DataFrame;
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{DataError, Result};
+use crate::import::ImportOptions;
+use crate::mapping::Target;
+use crate::workspace::Workspace;
+
+/// How interactions are divided.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "strategy", rename_all = "snake_case")]
+pub enum Strategy {
+    /// Per user, shuffled, cut by ratios as RecBole does (e.g. 0.8 / 0.1 / 0.1).
+    RandomRatio { train: f64, valid: f64, test: f64 },
+    /// Per user, shuffled, cut at `round(ratio · n)` as MS-Recommenders does (e.g. 0.75 / 0 / 0.25).
+    Stratified { train: f64, valid: f64, test: f64 },
+    /// One global time cutoff: the last `test` fraction of interactions by time, `valid` before it.
+    Temporal { valid: f64, test: f64 },
+    /// Per user, the last `test` interactions by time, and the `valid` before them.
+    LeaveLastOut { valid: u32, test: u32 },
+}
+
+/// A split request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SplitSpec {
+    pub name: String,
+    pub strategy: Strategy,
+    pub seed: u64,
+    /// Event types to use; default: ratings when there are any, else view/cart/purchase/favorite/click.
+    #[serde(default)]
+    pub event_types: Option<Vec<String>>,
+    /// Keep only interactions with `value >=` this (ratings).
+    #[serde(default)]
+    pub min_value: Option<f64>,
+    /// Keep only users and items with at least k interactions (applied until stable).
+    #[serde(default)]
+    pub k_core: Option<u32>,
+}
+
+/// A stored split's summary.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SplitSummary {
+    pub name: String,
+    pub strategy: String,
+    pub params: String,
+    pub seed: Option<i64>,
+    pub n_train: u64,
+    pub n_valid: u64,
+    pub n_test: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Part {
+    Train,
+    Valid,
+    Test,
+}
+
+impl Part {
+    fn name(self) -> &'static str {
+        match self {
+            Part::Train => "train",
+            Part::Valid => "valid",
+            Part::Test => "test",
+        }
+    }
+}
+
+struct Row {
+    user: String,
+    item: String,
+    value: Option<f64>,
+    time: Option<i64>,
+}
+
+fn check_ratios(a: f64, b: f64, c: f64) -> Result<()> {
+    let ok = [a, b, c].iter().all(|x| (0.0..=1.0).contains(x)) && ((a + b + c) - 1.0).abs() < 1e-6 && a > 0.0;
+    if ok {
+        Ok(())
+    } else {
+        Err(DataError::Split(format!(
+            "ratios {a}/{b}/{c} must be in [0, 1], sum to 1, with a non-empty train part"
+        )))
+    }
+}
+
+/// RecBole's `_calcu_split_ids`: counts per part for `tot` interactions.
+pub fn recbole_counts(tot: usize, ratios: [f64; 3]) -> [usize; 3] {
+    let mut cnt = ratios.map(|r| (r * tot as f64) as usize);
+    cnt[0] = tot - cnt[1] - cnt[2];
+    for i in 1..3 {
+        if cnt[0] <= 1 {
+            break;
+        }
+        let r = ratios[3 - i] * tot as f64;
+        if 0.0 < r && r < 1.0 {
+            cnt[3 - i] += 1;
+            cnt[0] -= 1;
+        }
+    }
+    cnt
+}
+
+/// Python's `round`: halves go to the even neighbour.
+fn round_half_even(x: f64) -> usize {
+    let r = x.round();
+    if (x - x.trunc()).abs() == 0.5 && r as i64 % 2 != 0 {
+        (r - x.signum()) as usize
+    } else {
+        r as usize
+    }
+}
+
+/// MS-Recommenders' `split_pandas_data_with_ratios` cut points.
+pub fn stratified_counts(tot: usize, ratios: [f64; 3]) -> [usize; 3] {
+    let a = round_half_even(ratios[0] * tot as f64).min(tot);
+    let b = round_half_even((ratios[0] + ratios[1]) * tot as f64).clamp(a, tot);
+    [a, b - a, tot - b]
+}
+
+fn user_seed(seed: u64, user: &str) -> u64 {
+    let h = blake3::hash(user.as_bytes());
+    seed ^ u64::from_le_bytes(h.as_bytes()[..8].try_into().expect("8 bytes"))
+}
+
+impl Workspace {
+    /// Builds and stores a split (replacing one of the same name).
+    pub fn create_split(&self, spec: &SplitSpec) -> Result<SplitSummary> {
+        let rows = self.split_source(spec)?;
+        if rows.is_empty() {
+            return Err(DataError::Split("no interactions to split (import events first, or check --events / --min-value / --k-core)".into()));
+        }
+        let parts = assign(&rows, spec)?;
+        self.store_split(&spec.name, &spec.strategy, Some(spec), &rows, &parts)
+    }
+
+    fn split_source(&self, spec: &SplitSpec) -> Result<Vec<Row>> {
+        let c = self.connection();
+        let types = match &spec.event_types {
+            Some(t) => t.clone(),
+            None => {
+                let ratings: i64 = c.query_row("SELECT count(*) FROM events WHERE event_type = 'rating'", [], |r| r.get(0))?;
+                if ratings > 0 {
+                    vec!["rating".to_string()]
+                } else {
+                    ["view", "cart", "purchase", "favorite", "click"].map(String::from).to_vec()
+                }
+            }
+        };
+        let list = types.iter().map(|t| format!("'{}'", t.replace('\'', "''"))).collect::<Vec<_>>().join(", ");
+        let min = spec.min_value.map(|m| format!("AND value >= {m}")).unwrap_or_default();
+        c.execute_batch(&format!(
+            "DROP TABLE IF EXISTS temp._shoplab_split_src;
+             CREATE TEMP TABLE _shoplab_split_src AS
+             SELECT user_id, item_id, value, event_time FROM events
+             WHERE event_type IN ({list}) AND item_id IS NOT NULL {min}"
+        ))?;
+        if let Some(k) = spec.k_core.filter(|k| *k > 1) {
+            loop {
+                let removed = c.execute(
+                    &format!(
+                        "DELETE FROM _shoplab_split_src WHERE
+                           user_id IN (SELECT user_id FROM _shoplab_split_src GROUP BY 1 HAVING count(*) < {k})
+                           OR item_id IN (SELECT item_id FROM _shoplab_split_src GROUP BY 1 HAVING count(*) < {k})"
+                    ),
+                    [],
+                )?;
+                if removed == 0 {
+                    break;
+                }
+            }
+        }
+        // A fixed order, so that the seed alone decides the split.
+        let mut stmt = c.prepare(
+            "SELECT user_id, item_id, value, epoch_us(event_time) FROM _shoplab_split_src
+             ORDER BY user_id, event_time, item_id, value",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Row {
+                    user: r.get(0)?,
+                    item: r.get(1)?,
+                    value: r.get(2)?,
+                    time: r.get(3)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        c.execute_batch("DROP TABLE IF EXISTS temp._shoplab_split_src")?;
+        Ok(rows)
+    }
+
+    fn store_split(
+        &self,
+        name: &str,
+        strategy: &Strategy,
+        spec: Option<&SplitSpec>,
+        rows: &[Row],
+        parts: &[Part],
+    ) -> Result<SplitSummary> {
+        let c = self.connection();
+        let count = |p: Part| parts.iter().filter(|x| **x == p).count() as u64;
+        let (n_train, n_valid, n_test) = (count(Part::Train), count(Part::Valid), count(Part::Test));
+        let strategy_name = match strategy {
+            Strategy::RandomRatio { .. } => "random_ratio",
+            Strategy::Stratified { .. } => "stratified",
+            Strategy::Temporal { .. } => "temporal",
+            Strategy::LeaveLastOut { .. } => "leave_last_out",
+        };
+        let params = serde_json::to_string(&spec.map(|s| serde_json::json!(s)).unwrap_or(serde_json::json!(strategy)))
+            .expect("json");
+        c.execute_batch("BEGIN TRANSACTION")?;
+        let r = (|| -> Result<()> {
+            c.execute("DELETE FROM split_interactions WHERE split = ?", [name])?;
+            c.execute("DELETE FROM splits WHERE name = ?", [name])?;
+            {
+                let mut app = c.appender("split_interactions")?;
+                for (row, part) in rows.iter().zip(parts) {
+                    app.append_row(params![name, part.name(), row.user, row.item, row.value, row.time.map(|t| Value::Timestamp(TimeUnit::Microsecond, t))])?;
+                }
+                app.flush()?;
+            }
+            c.execute(
+                "INSERT INTO splits VALUES (?, ?, ?, ?, ?, ?, ?, CAST(now() AS TIMESTAMP))",
+                params![name, strategy_name, params, spec.map(|s| s.seed as i64), n_train as i64, n_valid as i64, n_test as i64],
+            )?;
+            Ok(())
+        })();
+        match r {
+            Ok(()) => c.execute_batch("COMMIT")?,
+            Err(e) => {
+                let _ = c.execute_batch("ROLLBACK");
+                return Err(e);
+            }
+        }
+        Ok(SplitSummary {
+            name: name.to_string(),
+            strategy: strategy_name.to_string(),
+            params,
+            seed: spec.map(|s| s.seed as i64),
+            n_train,
+            n_valid,
+            n_test,
+        })
+    }
+
+    /// Stores a split exported by another tool: each file holds (user, item[, rating][, time]) rows.
+    pub fn import_split(&self, name: &str, train: &Path, valid: Option<&Path>, test: &Path) -> Result<SplitSummary> {
+        let mut rows = Vec::new();
+        let mut parts = Vec::new();
+        for (path, part) in [(Some(train), Part::Train), (valid, Part::Valid), (Some(test), Part::Test)] {
+            let Some(path) = path else { continue };
+            let opts = ImportOptions {
+                kind: Some(Target::Events),
+                ..Default::default()
+            };
+            let (src, mapping) = self.inspect_file(path, &opts)?;
+            let staged = self.stage_only(&src, &mapping)?;
+            for r in staged {
+                rows.push(r);
+                parts.push(part);
+            }
+        }
+        self.store_split(name, &Strategy::Temporal { valid: 0.0, test: 0.0 }, None, &rows, &parts)
+            .map(|mut s| {
+                s.strategy = "imported".into();
+                s
+            })
+            .and_then(|s| {
+                self.connection().execute("UPDATE splits SET strategy = 'imported', params = ? WHERE name = ?", params![
+                    serde_json::json!({"train": train, "valid": valid, "test": test}).to_string(),
+                    name
+                ])?;
+                Ok(s)
+            })
+    }
+
+    fn stage_only(&self, src: &crate::source::Source, mapping: &crate::mapping::Mapping) -> Result<Vec<Row>> {
+        let rep = self.stage_rows(src, mapping)?;
+        Ok(rep
+            .into_iter()
+            .map(|(user, item, value, time)| Row { user, item, value, time })
+            .collect())
+    }
+
+    /// Names and sizes of the stored splits.
+    pub fn splits(&self) -> Result<Vec<SplitSummary>> {
+        let mut stmt = self
+            .connection()
+            .prepare("SELECT name, strategy, params, seed, n_train, n_valid, n_test FROM splits ORDER BY created_at, name")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(SplitSummary {
+                    name: r.get(0)?,
+                    strategy: r.get(1)?,
+                    params: r.get(2)?,
+                    seed: r.get(3)?,
+                    n_train: r.get::<_, i64>(4)? as u64,
+                    n_valid: r.get::<_, i64>(5)? as u64,
+                    n_test: r.get::<_, i64>(6)? as u64,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// One part (`train`, `valid`, `test`) of a split as a Polars DataFrame:
+    /// user_id, item_id, value, event_time.
+    pub fn split_frame(&self, name: &str, part: &str) -> Result<DataFrame> {
+        let exists: i64 = self
+            .connection()
+            .query_row("SELECT count(*) FROM splits WHERE name = ?", [name], |r| r.get(0))?;
+        if exists == 0 {
+            return Err(DataError::NotFound {
+                kind: "split",
+                name: name.to_string(),
+            });
+        }
+        let sql = format!(
+            "SELECT user_id, item_id, value, event_time FROM split_interactions WHERE split = '{}' AND part = '{}'
+             ORDER BY user_id, event_time, item_id",
+            name.replace('\'', "''"),
+            part.replace('\'', "''")
+        );
+        self.query_frame(&sql)
+    }
+}
+
+fn assign(rows: &[Row], spec: &SplitSpec) -> Result<Vec<Part>> {
+    let mut parts = vec![Part::Train; rows.len()];
+    // Users are contiguous in `rows` (ordered by user, then time).
+    let mut groups = Vec::new();
+    let mut start = 0;
+    for i in 1..=rows.len() {
+        if i == rows.len() || rows[i].user != rows[start].user {
+            groups.push(start..i);
+            start = i;
+        }
+    }
+    match spec.strategy {
+        Strategy::RandomRatio { train, valid, test } | Strategy::Stratified { train, valid, test } => {
+            check_ratios(train, valid, test)?;
+            let recbole = matches!(spec.strategy, Strategy::RandomRatio { .. });
+            for g in groups {
+                let mut idx: Vec<usize> = g.clone().collect();
+                let mut rng = ChaCha8Rng::seed_from_u64(user_seed(spec.seed, &rows[g.start].user));
+                idx.shuffle(&mut rng);
+                let cnt = if recbole {
+                    recbole_counts(idx.len(), [train, valid, test])
+                } else {
+                    stratified_counts(idx.len(), [train, valid, test])
+                };
+                for (k, i) in idx.into_iter().enumerate() {
+                    parts[i] = if k < cnt[0] {
+                        Part::Train
+                    } else if k < cnt[0] + cnt[1] {
+                        Part::Valid
+                    } else {
+                        Part::Test
+                    };
+                }
+            }
+        }
+        Strategy::Temporal { valid, test } => {
+            check_ratios(1.0 - valid - test, valid, test)?;
+            let mut order: Vec<usize> = (0..rows.len()).collect();
+            order.sort_by(|&a, &b| {
+                (rows[a].time, &rows[a].user, &rows[a].item).cmp(&(rows[b].time, &rows[b].user, &rows[b].item))
+            });
+            let n = rows.len();
+            let n_test = (test * n as f64).round() as usize;
+            let n_valid = (valid * n as f64).round() as usize;
+            for (k, i) in order.into_iter().enumerate() {
+                parts[i] = if k >= n - n_test {
+                    Part::Test
+                } else if k >= n - n_test - n_valid {
+                    Part::Valid
+                } else {
+                    Part::Train
+                };
+            }
+        }
+        Strategy::LeaveLastOut { valid, test } => {
+            if test == 0 {
+                return Err(DataError::Split("leave-last-out needs at least one test interaction per user".into()));
+            }
+            for g in groups {
+                let n = g.len();
+                // Rows of a user are in time order; keep at least one for training.
+                let n_test = (test as usize).min(n.saturating_sub(1));
+                let n_valid = (valid as usize).min(n.saturating_sub(1 + n_test));
+                for (k, i) in g.enumerate() {
+                    parts[i] = if k >= n - n_test {
+                        Part::Test
+                    } else if k >= n - n_test - n_valid {
+                        Part::Valid
+                    } else {
+                        Part::Train
+                    };
+                }
+            }
+        }
+    }
+    Ok(parts)
+}

@@ -1,0 +1,218 @@
+//! The workspace: one DuckDB file that the DuckDB CLI, Python and notebooks open too.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use duckdb::{AccessMode, Config, Connection};
+
+use crate::error::{DataError, Result};
+use crate::schema::{MIGRATIONS, TABLES};
+
+/// An open workspace. Owns its DuckDB connection: a `Workspace` lives on one thread
+/// (`duckdb::Connection` is `Send` but not `Sync`); use [`Workspace::try_clone`] for another.
+pub struct Workspace {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// Row count of one workspace table.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TableCount {
+    pub table: String,
+    pub rows: u64,
+}
+
+impl Workspace {
+    /// Opens the workspace at `path`, creating it (and its schema) when the file does not exist.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path.as_ref(), false)
+    }
+
+    /// Opens an existing workspace read-only (several readers may share the file).
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path.as_ref(), true)
+    }
+
+    fn open_with(path: &Path, read_only: bool) -> Result<Self> {
+        check_header(path, read_only)?;
+        let mut config = Config::default();
+        if read_only {
+            config = config.access_mode(AccessMode::ReadOnly)?;
+        }
+        let conn = Connection::open_with_flags(path, config).map_err(|e| open_error(path, e))?;
+        let ws = Self {
+            conn,
+            path: path.to_path_buf(),
+        };
+        if !read_only {
+            ws.migrate()?;
+        }
+        Ok(ws)
+    }
+
+    /// A second handle on the same database, for another thread.
+    pub fn try_clone(&self) -> Result<Self> {
+        Ok(Self {
+            conn: self.conn.try_clone()?,
+            path: self.path.clone(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The DuckDB connection, for queries the data layer does not wrap.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    fn migrate(&self) -> Result<()> {
+        self.conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS shoplab_meta(key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
+        )?;
+        let applied: i64 = self
+            .conn
+            .query_row(
+                "SELECT coalesce(max(CAST(value AS INTEGER)), 0) FROM shoplab_meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )?;
+        for (i, step) in MIGRATIONS.iter().enumerate().skip(applied as usize) {
+            let version = i + 1;
+            self.conn.execute_batch(&format!(
+                "BEGIN TRANSACTION; {step};
+                 INSERT OR REPLACE INTO shoplab_meta VALUES ('schema_version', '{version}');
+                 COMMIT;"
+            ))?;
+        }
+        Ok(())
+    }
+
+    /// Row counts of the workspace's tables, in display order.
+    pub fn table_counts(&self) -> Result<Vec<TableCount>> {
+        TABLES
+            .iter()
+            .map(|t| {
+                let rows: i64 = self
+                    .conn
+                    .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))?;
+                Ok(TableCount {
+                    table: (*t).to_string(),
+                    rows: rows as u64,
+                })
+            })
+            .collect()
+    }
+
+    /// A value from `shoplab_meta`.
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT value FROM shoplab_meta WHERE key = ?")?;
+        let mut rows = stmt.query([key])?;
+        Ok(match rows.next()? {
+            Some(row) => Some(row.get(0)?),
+            None => None,
+        })
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO shoplab_meta VALUES (?, ?)",
+            [key, value],
+        )?;
+        Ok(())
+    }
+}
+
+/// Refuses files that exist but are not DuckDB databases before DuckDB touches them.
+fn check_header(path: &Path, read_only: bool) -> Result<()> {
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !read_only => return Ok(()),
+        Err(e) => return Err(DataError::io(format!("{}", path.display()), e)),
+    };
+    let mut head = [0u8; 12];
+    let n = file
+        .read(&mut head)
+        .map_err(|e| DataError::io(format!("{}", path.display()), e))?;
+    if n == 0 && !read_only {
+        return Ok(()); // an empty file becomes a new workspace
+    }
+    if n < 12 || &head[8..12] != b"DUCK" {
+        let found = if n == 0 {
+            "an empty file".to_string()
+        } else {
+            let shown: String = head[..n]
+                .iter()
+                .map(|b| {
+                    if b.is_ascii_graphic() {
+                        *b as char
+                    } else {
+                        '.'
+                    }
+                })
+                .collect();
+            format!("{n} bytes starting {shown:?}")
+        };
+        return Err(DataError::NotAWorkspace {
+            path: path.to_path_buf(),
+            found,
+        });
+    }
+    Ok(())
+}
+
+fn open_error(path: &Path, e: duckdb::Error) -> DataError {
+    let msg = e.to_string();
+    if msg.contains("Could not set lock") || msg.contains("Conflicting lock") {
+        let holder = msg
+            .split("PID ")
+            .nth(1)
+            .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next())
+            .map(|pid| format!(" (pid {pid})"))
+            .unwrap_or_default();
+        return DataError::WorkspaceLocked {
+            path: path.to_path_buf(),
+            holder,
+        };
+    }
+    if msg.contains("not a valid DuckDB database") {
+        return DataError::NotAWorkspace {
+            path: path.to_path_buf(),
+            found: msg,
+        };
+    }
+    DataError::Db(e)
+}
+
+/// Watches and interrupts the query running on a workspace's connection from another thread.
+#[derive(Clone)]
+pub struct QueryWatch {
+    progress: duckdb::ProgressHandle,
+    interrupt: std::sync::Arc<duckdb::InterruptHandle>,
+}
+
+impl QueryWatch {
+    /// Fraction done of the running query, when DuckDB can estimate it.
+    pub fn fraction(&self) -> Option<f64> {
+        self.progress.query_progress().percentage().map(|p| (p / 100.0).clamp(0.0, 1.0))
+    }
+
+    /// Stops the running query; the operation fails with `DataError::Cancelled` and rolls back.
+    pub fn interrupt(&self) {
+        self.interrupt.interrupt();
+    }
+}
+
+impl Workspace {
+    /// A handle for progress and cancel of the queries this workspace runs.
+    pub fn watch(&self) -> Result<QueryWatch> {
+        self.conn.set_query_progress_tracking(true)?;
+        Ok(QueryWatch {
+            progress: self.conn.progress_handle(),
+            interrupt: self.conn.interrupt_handle(),
+        })
+    }
+}

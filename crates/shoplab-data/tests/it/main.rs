@@ -1,0 +1,27 @@
+//! Data-layer tests on real public datasets (fetched by `datasets/fetch.sh`) and on bad input.
+
+mod bad_input;
+mod real_data;
+mod splits;
+
+use std::path::PathBuf;
+
+use shoplab_data::Workspace;
+
+/// The dataset cache (`datasets/fetch.sh` fills it).
+pub fn dataset(rel: &str) -> PathBuf {
+    let root = std::env::var_os("SHOPLAB_DATASETS").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/shoplab/datasets")
+    });
+    let p = root.join(rel);
+    assert!(p.exists(), "{} is missing: run `bash datasets/fetch.sh` first", p.display());
+    p
+}
+
+pub fn scalar(ws: &Workspace, sql: &str) -> i64 {
+    ws.connection().query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+pub fn fscalar(ws: &Workspace, sql: &str) -> f64 {
+    ws.connection().query_row(sql, [], |r| r.get(0)).unwrap()
+}

@@ -1,0 +1,156 @@
+use shoplab_data::split::{recbole_counts, stratified_counts};
+use shoplab_data::{ImportOptions, SplitSpec, Strategy, Workspace};
+
+use crate::{dataset, scalar};
+
+fn movielens() -> (tempfile::TempDir, Workspace) {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Workspace::open(dir.path().join("ws.duckdb")).unwrap();
+    ws.import(&dataset("ml-100k/ml-100k.inter"), &ImportOptions::default()).unwrap();
+    (dir, ws)
+}
+
+fn spec(name: &str, strategy: Strategy, seed: u64) -> SplitSpec {
+    SplitSpec {
+        name: name.into(),
+        strategy,
+        seed,
+        event_types: None,
+        min_value: None,
+        k_core: None,
+    }
+}
+
+fn contents(ws: &Workspace, name: &str) -> Vec<(String, String, String, i64)> {
+    let mut stmt = ws
+        .connection()
+        .prepare("SELECT part, user_id, item_id, epoch_us(event_time) FROM split_interactions WHERE split = ? ORDER BY ALL")
+        .unwrap();
+    stmt.query_map([name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap()
+}
+
+#[test]
+fn ratio_rules_match_the_reference_libraries() {
+    // RecBole `_calcu_split_ids(tot=20, [0.8, 0.1, 0.1])` → [16, 2, 2]; tot=5 → [3, 1, 1].
+    assert_eq!(recbole_counts(20, [0.8, 0.1, 0.1]), [16, 2, 2]);
+    assert_eq!(recbole_counts(5, [0.8, 0.1, 0.1]), [3, 1, 1]);
+    assert_eq!(recbole_counts(2, [0.8, 0.1, 0.1]), [1, 0, 1]);
+    // MS-Recommenders: round(0.75 * 22) = round(16.5) = 16 (half to even); round(0.75 * 30) = 22.
+    assert_eq!(stratified_counts(22, [0.75, 0.0, 0.25]), [16, 0, 6]);
+    assert_eq!(stratified_counts(30, [0.75, 0.0, 0.25]), [22, 0, 8]);
+}
+
+#[test]
+fn random_ratio_split_is_reproducible() {
+    let (_d1, a) = movielens();
+    let (_d2, b) = movielens();
+    let s = Strategy::RandomRatio { train: 0.8, valid: 0.1, test: 0.1 };
+    let sa = a.create_split(&spec("main", s.clone(), 7)).unwrap();
+    let sb = b.create_split(&spec("main", s.clone(), 7)).unwrap();
+    assert_eq!(sa.n_train + sa.n_valid + sa.n_test, 100_000);
+    assert_eq!((sa.n_train, sa.n_valid, sa.n_test), (sb.n_train, sb.n_valid, sb.n_test));
+    assert_eq!(contents(&a, "main"), contents(&b, "main"));
+    // Per user, RecBole's counts.
+    let users_off = scalar(
+        &a,
+        "WITH c AS (SELECT user_id, count(*) n, count(*) FILTER (WHERE part = 'test') t FROM split_interactions GROUP BY 1)
+         SELECT count(*) FROM c WHERE t <> CAST(floor(n * 0.1) AS BIGINT) + CASE WHEN n * 0.1 < 1 THEN 1 ELSE 0 END",
+    );
+    assert_eq!(users_off, 0);
+    // Another seed gives another split of the same sizes.
+    a.create_split(&spec("other", s, 8)).unwrap();
+    assert_ne!(
+        contents(&a, "main").into_iter().filter(|r| r.0 == "test").collect::<Vec<_>>(),
+        contents(&a, "other").into_iter().filter(|r| r.0 == "test").collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn stratified_temporal_and_leave_last_out() {
+    let (_d, ws) = movielens();
+    let s = ws
+        .create_split(&spec("strat", Strategy::Stratified { train: 0.75, valid: 0.0, test: 0.25 }, 42))
+        .unwrap();
+    assert_eq!(s.n_valid, 0);
+    assert_eq!(s.n_train + s.n_test, 100_000);
+    // Every user keeps about 75% in train.
+    assert_eq!(
+        scalar(&ws, "SELECT count(DISTINCT user_id) FROM split_interactions WHERE split = 'strat' AND part = 'test'"),
+        943
+    );
+
+    let t = ws.create_split(&spec("time", Strategy::Temporal { valid: 0.1, test: 0.1 }, 0)).unwrap();
+    assert_eq!((t.n_train, t.n_valid, t.n_test), (80_000, 10_000, 10_000));
+    let ordered = scalar(
+        &ws,
+        "SELECT (SELECT max(event_time) FROM split_interactions WHERE split = 'time' AND part = 'train')
+             <= (SELECT min(event_time) FROM split_interactions WHERE split = 'time' AND part = 'test') ::INT",
+    );
+    assert_eq!(ordered, 1);
+
+    let l = ws.create_split(&spec("loo", Strategy::LeaveLastOut { valid: 1, test: 1 }, 0)).unwrap();
+    assert_eq!((l.n_valid, l.n_test), (943, 943));
+
+    // k-core and a rating threshold.
+    let mut k = spec("k10", Strategy::RandomRatio { train: 0.8, valid: 0.1, test: 0.1 }, 1);
+    k.k_core = Some(10);
+    k.min_value = Some(4.0);
+    let ks = ws.create_split(&k).unwrap();
+    let total = ks.n_train + ks.n_valid + ks.n_test;
+    assert_eq!(total as i64, scalar(&ws, "SELECT count(*) FROM split_interactions WHERE split = 'k10'"));
+    assert!(total < 55_375, "ratings >= 4 number 55,375 in ML-100K: {total}");
+    assert_eq!(
+        scalar(&ws, "SELECT count(*) FROM (SELECT user_id FROM split_interactions WHERE split = 'k10' GROUP BY 1 HAVING count(*) < 10)"),
+        0
+    );
+}
+
+#[test]
+fn split_as_polars_frame_and_imported_split() {
+    let (dir, ws) = movielens();
+    ws.create_split(&spec("main", Strategy::RandomRatio { train: 0.8, valid: 0.1, test: 0.1 }, 7)).unwrap();
+    let train = ws.split_frame("main", "train").unwrap();
+    let test = ws.split_frame("main", "test").unwrap();
+    let s = &ws.splits().unwrap()[0];
+    assert_eq!(train.height() as u64, s.n_train);
+    assert_eq!(test.height() as u64, s.n_test);
+    assert_eq!(
+        train.get_column_names().iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+        vec!["user_id", "item_id", "value", "event_time"]
+    );
+    assert!(ws.split_frame("nope", "train").is_err());
+
+    // Export the parts as another tool would, then import them as a split.
+    for part in ["train", "valid", "test"] {
+        ws.connection()
+            .execute_batch(&format!(
+                "COPY (SELECT user_id AS \"user_id:token\", item_id AS \"item_id:token\", value AS \"rating:float\",
+                              epoch(event_time) AS \"timestamp:float\"
+                       FROM split_interactions WHERE split = 'main' AND part = '{part}')
+                 TO '{}' (DELIMITER '\t', HEADER)",
+                dir.path().join(format!("ml.{part}.inter")).display()
+            ))
+            .unwrap();
+    }
+    let imported = ws
+        .import_split(
+            "recbole",
+            &dir.path().join("ml.train.inter"),
+            Some(&dir.path().join("ml.valid.inter")),
+            &dir.path().join("ml.test.inter"),
+        )
+        .unwrap();
+    assert_eq!((imported.n_train, imported.n_valid, imported.n_test), (s.n_train, s.n_valid, s.n_test));
+    assert_eq!(
+        scalar(
+            &ws,
+            "SELECT count(*) FROM (SELECT part, user_id, item_id, event_time FROM split_interactions WHERE split = 'main'
+                                   EXCEPT ALL
+                                   SELECT part, user_id, item_id, event_time FROM split_interactions WHERE split = 'recbole')"
+        ),
+        0
+    );
+}

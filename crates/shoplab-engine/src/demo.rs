@@ -1,0 +1,112 @@
+//! The bundled demo workspace: built from the deterministic synthetic storefront, so every
+//! machine gets the same shop (same seed, same rows) without shipping data files.
+
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+pub use shoplab_synth::{World, WorldConfig};
+
+use crate::{EngineError, ImportOptions, ImportReport, Profile, Result, Session, SplitSpec, SplitSummary, Strategy, Target};
+
+/// What building the demo workspace did.
+#[derive(Debug, Clone)]
+pub struct DemoReport {
+    pub path: PathBuf,
+    pub events: ImportReport,
+    pub catalog: ImportReport,
+    pub split: SplitSummary,
+    pub profile: Profile,
+}
+
+/// ShopLab's cache: `$SHOPLAB_CACHE`, else `$XDG_CACHE_HOME/shoplab`, else `~/.cache/shoplab`.
+pub fn cache_dir() -> PathBuf {
+    if let Some(p) = std::env::var_os("SHOPLAB_CACHE") {
+        return PathBuf::from(p);
+    }
+    if let Some(p) = std::env::var_os("XDG_CACHE_HOME") {
+        return PathBuf::from(p).join("shoplab");
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    home.join(".cache").join("shoplab")
+}
+
+/// Where the demo workspace lives unless told otherwise.
+pub fn default_demo_path() -> PathBuf {
+    cache_dir().join("demo.duckdb")
+}
+
+fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> EngineError {
+    let context = context.into();
+    move |source| EngineError::Io { context, source }
+}
+
+/// Writes the synthetic shop's event log (REES46 shape) and catalog as CSV files into `dir`.
+pub fn write_demo_files(dir: &Path, config: &WorldConfig) -> Result<(PathBuf, PathBuf)> {
+    std::fs::create_dir_all(dir).map_err(io(dir.display().to_string()))?;
+    let world = World::generate(config);
+    let events = dir.join("events.csv");
+    let catalog = dir.join("catalog.csv");
+    let f = std::fs::File::create(&events).map_err(io(events.display().to_string()))?;
+    world
+        .write_events_csv(BufWriter::with_capacity(1 << 20, f), None)
+        .map_err(io(events.display().to_string()))?;
+    let f = std::fs::File::create(&catalog).map_err(io(catalog.display().to_string()))?;
+    world
+        .write_catalog_csv(BufWriter::new(f))
+        .map_err(io(catalog.display().to_string()))?;
+    Ok((events, catalog))
+}
+
+/// Builds a fresh demo workspace at `path` (replacing it): import events and catalog,
+/// profile, and a temporal 80/10/10 split named `main`. Built beside `path`, then renamed,
+/// so a half-built demo is never left behind.
+pub fn build_demo(path: &Path, config: &WorldConfig) -> Result<DemoReport> {
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(io(parent.display().to_string()))?;
+    let work = parent.join(format!(".shoplab-demo-build-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    let (events_csv, catalog_csv) = write_demo_files(&work, config)?;
+    let tmp_db = work.join("demo.duckdb");
+    let report = (|| -> Result<DemoReport> {
+        let session = Session::open(&tmp_db)?;
+        let catalog = session.import(
+            &catalog_csv,
+            &ImportOptions {
+                kind: Some(Target::Items),
+                ..Default::default()
+            },
+        )?;
+        let events = session.import(&events_csv, &ImportOptions::default())?;
+        let profile = session.profile()?;
+        let split = session.create_split(&SplitSpec {
+            name: "main".into(),
+            strategy: Strategy::Temporal { valid: 0.1, test: 0.1 },
+            seed: 7,
+            event_types: None,
+            min_value: None,
+            k_core: None,
+        })?;
+        Ok(DemoReport {
+            path: path.to_path_buf(),
+            events,
+            catalog,
+            split,
+            profile,
+        })
+    })();
+    let result = report.and_then(|r| {
+        std::fs::rename(&tmp_db, path).map_err(io(path.display().to_string()))?;
+        Ok(r)
+    });
+    let _ = std::fs::remove_dir_all(&work);
+    result
+}
+
+/// The demo workspace, built on first use.
+pub fn ensure_demo() -> Result<PathBuf> {
+    let path = default_demo_path();
+    if !path.exists() {
+        build_demo(&path, &WorldConfig::demo())?;
+    }
+    Ok(path)
+}

@@ -1,0 +1,244 @@
+//! The one API boundary of ShopLab: every front-end (workbench, CLI, Tauri demo) calls the
+//! engine, never the data layer's internals. Long operations run as [`Job`]s on their own
+//! thread, report progress over a bounded channel and can be cancelled.
+
+pub mod demo;
+pub mod job;
+
+use std::path::{Path, PathBuf};
+
+pub use shoplab_data::mapping::{Column, Parse};
+pub use shoplab_data::profile::{CategoryPrices, Funnel, Quantiles, TypeCount};
+pub use shoplab_data::schema::{EVENT_TYPES, TABLES};
+pub use shoplab_data::{
+    DataError, ImportOptions, ImportReport, Mapping, Profile, Reject, SplitSpec, SplitSummary, Strategy, TableCount,
+    Target,
+};
+pub use shoplab_data::polars::prelude::DataFrame;
+
+pub use job::{Job, JobEvent};
+
+/// Errors of the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("background job failed: {0}")]
+    Job(String),
+}
+
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+/// An open workspace, for one thread. Open another `Session` (or [`Session::try_clone`]) for another.
+pub struct Session {
+    ws: shoplab_data::Workspace,
+}
+
+/// A preview of an import: the recognized mapping and the first rows.
+#[derive(Debug, Clone)]
+pub struct ImportPreview {
+    pub mapping: Mapping,
+    pub columns: Vec<String>,
+    pub sample: Vec<Vec<Option<String>>>,
+    pub encoding: String,
+}
+
+/// The result of an SQL query, as text cells.
+#[derive(Debug, Clone, Default)]
+pub struct QueryResult {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Session {
+    /// Opens (or creates) the workspace file at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Ok(Self {
+            ws: shoplab_data::Workspace::open(path)?,
+        })
+    }
+
+    /// Opens an existing workspace read-only.
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self> {
+        Ok(Self {
+            ws: shoplab_data::Workspace::open_read_only(path)?,
+        })
+    }
+
+    pub fn try_clone(&self) -> Result<Self> {
+        Ok(Self { ws: self.ws.try_clone()? })
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.ws.path().to_path_buf()
+    }
+
+    pub fn table_counts(&self) -> Result<Vec<TableCount>> {
+        Ok(self.ws.table_counts()?)
+    }
+
+    pub fn preview_import(&self, file: &Path, opts: &ImportOptions) -> Result<ImportPreview> {
+        let (src, mapping) = self.ws.inspect_file(file, opts)?;
+        Ok(ImportPreview {
+            mapping,
+            columns: src.columns,
+            sample: src.sample.into_iter().take(20).collect(),
+            encoding: src.encoding,
+        })
+    }
+
+    /// Imports a file on this thread.
+    pub fn import(&self, file: &Path, opts: &ImportOptions) -> Result<ImportReport> {
+        Ok(self.ws.import(file, opts)?)
+    }
+
+    /// Imports a file on a background thread, with progress and cancel.
+    pub fn import_job(&self, file: &Path, opts: ImportOptions) -> Result<Job<ImportReport>> {
+        let ws = self.ws.try_clone()?;
+        let watch = ws.watch()?;
+        let file = file.to_path_buf();
+        Ok(Job::spawn(format!("import {}", file.display()), Some(watch), move |_tx| {
+            Ok(ws.import(&file, &opts)?)
+        }))
+    }
+
+    pub fn rejects(&self, import_id: i64, limit: usize) -> Result<Vec<Reject>> {
+        Ok(self.ws.rejects(import_id, limit)?)
+    }
+
+    pub fn profile(&self) -> Result<Profile> {
+        Ok(self.ws.profile()?)
+    }
+
+    /// Computes the profile on a background thread.
+    pub fn profile_job(&self) -> Result<Job<Profile>> {
+        let ws = self.ws.try_clone()?;
+        let watch = ws.watch()?;
+        Ok(Job::spawn("profile".into(), Some(watch), move |_tx| Ok(ws.profile()?)))
+    }
+
+    pub fn last_profile(&self) -> Result<Option<Profile>> {
+        Ok(self.ws.last_profile()?)
+    }
+
+    pub fn create_split(&self, spec: &SplitSpec) -> Result<SplitSummary> {
+        Ok(self.ws.create_split(spec)?)
+    }
+
+    pub fn import_split(&self, name: &str, train: &Path, valid: Option<&Path>, test: &Path) -> Result<SplitSummary> {
+        Ok(self.ws.import_split(name, train, valid, test)?)
+    }
+
+    pub fn splits(&self) -> Result<Vec<SplitSummary>> {
+        Ok(self.ws.splits()?)
+    }
+
+    /// One part of a split as a Polars DataFrame (user_id, item_id, value, event_time).
+    pub fn split_frame(&self, name: &str, part: &str) -> Result<DataFrame> {
+        Ok(self.ws.split_frame(name, part)?)
+    }
+
+    /// Runs SQL and returns at most `limit` rows as text.
+    pub fn query(&self, sql: &str, limit: usize) -> Result<QueryResult> {
+        let conn = self.ws.connection();
+        let mut stmt = conn.prepare(sql).map_err(DataError::from)?;
+        let mut rows = stmt.query([]).map_err(DataError::from)?;
+        let stmt_ref = rows.as_ref().expect("statement");
+        let n = stmt_ref.column_count();
+        let columns: Vec<String> = (0..n)
+            .map(|i| stmt_ref.column_name(i).map(|s| s.to_string()).unwrap_or_default())
+            .collect();
+        let mut out = QueryResult {
+            columns,
+            rows: Vec::new(),
+        };
+        while let Some(r) = rows.next().map_err(DataError::from)? {
+            if out.rows.len() >= limit {
+                break;
+            }
+            let cells = (0..n)
+                .map(|i| {
+                    let v: shoplab_data::duckdb::types::Value = r.get(i).map_err(DataError::from)?;
+                    Ok(value_text(&v))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            out.rows.push(cells);
+        }
+        Ok(out)
+    }
+}
+
+fn value_text(v: &shoplab_data::duckdb::types::Value) -> String {
+    use shoplab_data::duckdb::types::Value as V;
+    match v {
+        V::Null => String::new(),
+        V::Boolean(b) => b.to_string(),
+        V::TinyInt(x) => x.to_string(),
+        V::SmallInt(x) => x.to_string(),
+        V::Int(x) => x.to_string(),
+        V::BigInt(x) => x.to_string(),
+        V::HugeInt(x) => x.to_string(),
+        V::UTinyInt(x) => x.to_string(),
+        V::USmallInt(x) => x.to_string(),
+        V::UInt(x) => x.to_string(),
+        V::UBigInt(x) => x.to_string(),
+        V::Float(x) => x.to_string(),
+        V::Double(x) => x.to_string(),
+        V::Text(s) => s.clone(),
+        V::Timestamp(unit, t) => {
+            use shoplab_data::duckdb::types::TimeUnit as U;
+            let us = match unit {
+                U::Second => t * 1_000_000,
+                U::Millisecond => t * 1_000,
+                U::Microsecond => *t,
+                U::Nanosecond => t / 1_000,
+            };
+            format_micros(us)
+        }
+        V::Date32(days) => {
+            let (y, m, d) = civil_from_days(i64::from(*days));
+            format!("{y:04}-{m:02}-{d:02}")
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS[.ffffff]` for microseconds since the Unix epoch (UTC).
+pub fn format_micros(us: i64) -> String {
+    let secs = us.div_euclid(1_000_000);
+    let frac = us.rem_euclid(1_000_000);
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let s = secs.rem_euclid(86_400);
+    let base = format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
+    if frac == 0 { base } else { format!("{base}.{frac:06}") }
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn formats_timestamps() {
+        assert_eq!(super::format_micros(0), "1970-01-01 00:00:00");
+        // MovieLens' first rating in u.data: 881250949 s.
+        assert_eq!(super::format_micros(881_250_949_000_000), "1997-12-04 15:55:49");
+        assert_eq!(super::format_micros(1_569_888_000_500_000), "2019-10-01 00:00:00.500000");
+    }
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages ShopLab builds against (webkit/gtk for the Tauri demo,
+# xkbcommon for the egui workbench, Xvfb for headless window tests), only when missing.
+set -euo pipefail
+
+packages=(
+  pkg-config build-essential
+  libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev
+  librsvg2-dev libxdo-dev libssl-dev libayatana-appindicator3-dev libxkbcommon-dev
+  xvfb x11-apps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if ! command -v cargo >/dev/null; then
+  echo "cargo is missing: install Rust (rustup) first" >&2
+  exit 1
+fi

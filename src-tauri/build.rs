@@ -1,0 +1,6 @@
+fn main() {
+    let attrs = tauri_build::Attributes::new()
+        .config_path("../tauri.conf.json")
+        .app_manifest(tauri_build::AppManifest::new().commands(&["workspace_summary"]));
+    tauri_build::try_build(attrs).expect("tauri build script");
+}

@@ -1,0 +1,149 @@
+//! End-to-end: the `shoplab` binary as a user runs it, on real public datasets.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn shoplab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_shoplab"))
+        .args(args)
+        .env("SHOPLAB_CACHE", std::env::temp_dir().join("shoplab-e2e-cache"))
+        .output()
+        .expect("run shoplab")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = shoplab(args);
+    assert!(
+        out.status.success(),
+        "shoplab {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    serde_json::from_str(&ok(args)).expect("json output")
+}
+
+fn dataset(rel: &str) -> PathBuf {
+    let root = std::env::var_os("SHOPLAB_DATASETS").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/shoplab/datasets")
+    });
+    let p = root.join(rel);
+    assert!(p.exists(), "{} is missing: run `bash datasets/fetch.sh` first", p.display());
+    p
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn movielens_import_profile_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("shop.duckdb");
+    let data = dataset("ml-100k/ml-100k.inter");
+    let reports = json(&["import", s(&ws), s(&data), "--json"]);
+    assert_eq!(reports[0]["format"], "recbole");
+    assert_eq!(reports[0]["rows_loaded"], 100_000);
+    assert_eq!(reports[0]["rows_rejected"], 0);
+
+    let profile = json(&["profile", s(&ws), "--json"]);
+    assert_eq!(profile["events"], 100_000);
+    assert_eq!(profile["users"], 943);
+    assert_eq!(profile["items"], 1682);
+
+    let a = json(&["split", s(&ws), "--name", "main", "--strategy", "random", "--seed", "7", "--json"]);
+    let b = json(&["split", s(&ws), "--name", "again", "--strategy", "random", "--seed", "7", "--json"]);
+    assert_eq!(a["n_train"], b["n_train"]);
+    let total = a["n_train"].as_u64().unwrap() + a["n_valid"].as_u64().unwrap() + a["n_test"].as_u64().unwrap();
+    assert_eq!(total, 100_000);
+
+    // The workspace is a plain DuckDB file.
+    let conn = duckdb::Connection::open(&ws).unwrap();
+    let differing: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM (
+               (SELECT part, user_id, item_id FROM split_interactions WHERE split = 'main'
+                EXCEPT ALL SELECT part, user_id, item_id FROM split_interactions WHERE split = 'again'))",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(differing, 0, "same seed, same split");
+    let n: i64 = conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 100_000);
+}
+
+#[test]
+fn mapping_can_be_shown_edited_and_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("shop.duckdb");
+    let data = dataset("ml-100k/ml-100k.inter");
+    let toml = ok(&["import", s(&ws), s(&data), "--show-mapping"]);
+    assert!(toml.contains("format = \"recbole\""), "{toml}");
+    assert!(toml.contains("format = \"epoch_s\""), "{toml}");
+    // Treat every rating of 4 or more as a purchase-like signal by renaming the event type.
+    let edited = toml.replace("value = \"rating\"", "value = \"purchase\"");
+    assert_ne!(edited, toml);
+    let mapping = dir.path().join("m.toml");
+    std::fs::write(&mapping, edited.lines().skip(1).collect::<Vec<_>>().join("\n")).unwrap();
+    let reports = json(&["import", s(&ws), s(&data), "--mapping", s(&mapping), "--json"]);
+    assert_eq!(reports[0]["rows_loaded"], 100_000);
+    let conn = duckdb::Connection::open(&ws).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM events WHERE event_type = 'purchase'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 100_000);
+}
+
+#[test]
+fn open_bandit_and_catalog() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("shop.duckdb");
+    let obd = dataset("obd/random/all/all.csv");
+    let costco = dataset("costco/electronics_dataset.csv");
+    let r = json(&["import", s(&ws), s(&obd), "--json"]);
+    assert_eq!(r[0]["target"], "bandit_log");
+    assert_eq!(r[0]["rows_loaded"], 10_000);
+    let r = json(&["import", s(&ws), s(&costco), "--kind", "items", "--json"]);
+    assert_eq!(r[0]["rows_read"], 643);
+    let tables = json(&["tables", s(&ws), "--json"]);
+    let rows = |t: &str| tables.as_array().unwrap().iter().find(|x| x["table"] == t).unwrap()["rows"].as_u64().unwrap();
+    assert_eq!(rows("bandit_log"), 10_000);
+    assert_eq!(rows("items"), 643);
+}
+
+#[test]
+fn bad_input_exits_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("shop.duckdb");
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    let out = shoplab(&["import", s(&ws), s(&empty)]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("error: ") && err.contains("empty.csv") && err.contains("empty"), "{err}");
+
+    let not_db = dir.path().join("notes.duckdb");
+    std::fs::write(&not_db, "hello").unwrap();
+    let out = shoplab(&["profile", s(&not_db)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a DuckDB workspace file"));
+}
+
+#[test]
+fn demo_is_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = json(&["demo", "--out", s(&dir.path().join("a.duckdb")), "--json"]);
+    let b = json(&["demo", "--out", s(&dir.path().join("b.duckdb")), "--json"]);
+    assert_eq!(a["events"]["rows_rejected"], 0);
+    assert_eq!(a["catalog"]["rows_rejected"], 0);
+    assert!(a["events"]["rows_loaded"].as_u64().unwrap() > 50_000);
+    assert_eq!(a["events"]["rows_loaded"], b["events"]["rows_loaded"]);
+    assert_eq!(a["profile"], b["profile"]);
+    assert_eq!(a["split"]["n_test"], b["split"]["n_test"]);
+    let p = &a["profile"];
+    assert!(p["funnel"]["view_to_purchase"].as_f64().unwrap() > 0.0);
+    assert_eq!(p["catalog_items"], a["catalog"]["rows_loaded"]);
+}
