@@ -102,6 +102,13 @@ impl Workspace {
         }
         let salt = if opts.pseudonymize { Some(self.pseudonym_salt()?) } else { None };
         let conn = self.connection();
+        // Read the file once into a temporary staging table (not part of the workspace file),
+        // then load it in one transaction.
+        let plan = StagePlan::new(&src, &mapping, salt.as_deref());
+        if let Err(e) = self.stage(&src, &plan) {
+            self.drop_scratch();
+            return Err(e);
+        }
         conn.execute_batch("BEGIN TRANSACTION")?;
         let result = self.import_in_transaction(&src, &mapping, &hash, salt.as_deref(), opts, started);
         match result {
@@ -127,6 +134,22 @@ impl Workspace {
                 })
             }
         }
+    }
+
+    /// Reads the file into the staging table.
+    fn stage(&self, src: &Source, plan: &StagePlan) -> Result<()> {
+        self.connection()
+            .execute_batch(&format!(
+                "DROP TABLE IF EXISTS temp.{STAGE}; DROP TABLE IF EXISTS temp.{REJ_ERR}; DROP TABLE IF EXISTS temp.{REJ_SCAN}; {}",
+                plan.stage_sql()
+            ))
+            .map_err(|e| match src.read_error(e) {
+                DataError::BadInput { message, .. } => import_failed(&src.path, message),
+                DataError::Db(e) if e.to_string().contains("INTERRUPT") || e.to_string().contains("Interrupted") => {
+                    DataError::Cancelled
+                }
+                other => other,
+            })
     }
 
     fn drop_scratch(&self) {
@@ -169,15 +192,6 @@ impl Workspace {
         let conn = self.connection();
         let started_at = chrono_now(conn)?;
         let import_id: i64 = conn.query_row("SELECT coalesce(max(import_id), 0) + 1 FROM imports", [], |r| r.get(0))?;
-        let plan = StagePlan::new(src, mapping, salt);
-        conn.execute_batch(&format!(
-            "DROP TABLE IF EXISTS temp.{REJ_ERR}; DROP TABLE IF EXISTS temp.{REJ_SCAN}; {}",
-            plan.stage_sql()
-        ))
-        .map_err(|e| match src.read_error(e) {
-            DataError::BadInput { message, .. } => import_failed(&src.path, message),
-            other => other,
-        })?;
         let staged: i64 = conn.query_row(&format!("SELECT count(*) FROM {STAGE}"), [], |r| r.get(0))?;
 
         // Items and users: one row per id; later repeats of an id are rejected.
@@ -327,8 +341,10 @@ impl Workspace {
         let conn = self.connection();
         conn.execute_batch(&format!(
             "INSERT INTO import_rejects
-             SELECT {import_id}, line, column_name, lower(replace(CAST(error_type AS VARCHAR), '_', ' ')) || ': ' || error_message, csv_line
-             FROM {REJ_ERR}"
+             SELECT {import_id}, line, min(column_name),
+                    string_agg(DISTINCT lower(replace(CAST(error_type AS VARCHAR), '_', ' ')) || ': ' || error_message, '; '),
+                    any_value(csv_line)
+             FROM {REJ_ERR} GROUP BY line ORDER BY line"
         ))?;
         let mut stmt = conn.prepare(&format!("SELECT DISTINCT line FROM {REJ_ERR} ORDER BY line"))?;
         let lines = stmt
@@ -343,11 +359,7 @@ impl Workspace {
         let conn = self.connection();
         let plan = StagePlan::new(src, mapping, None);
         let result = (|| -> Result<Vec<(String, String, Option<f64>, Option<i64>)>> {
-            conn.execute_batch(&format!(
-                "DROP TABLE IF EXISTS temp.{REJ_ERR}; DROP TABLE IF EXISTS temp.{REJ_SCAN}; DROP TABLE IF EXISTS temp.{STAGE}; {}",
-                plan.stage_sql()
-            ))
-            .map_err(|e| src.read_error(e))?;
+            self.stage(src, &plan)?;
             if src.kind == FileKind::Csv {
                 let mut stmt = conn.prepare(&format!("SELECT line, error_message FROM {REJ_ERR} ORDER BY line LIMIT 1"))?;
                 let mut rows = stmt.query([])?;
@@ -619,7 +631,7 @@ fn convert(r: &str, rule: &Column, mapping: &Mapping, src: &Source) -> String {
         Parse::Money => format!(
             "coalesce(TRY_CAST({r} AS DOUBLE), \
              TRY_CAST(regexp_replace({r}, '[$€£¥,[:space:]]|USD|EUR|GBP', '', 'g') AS DOUBLE), \
-             TRY_CAST(replace(regexp_extract({r}, '^[[:space:]]*[$€£¥]?[[:space:]]*([0-9][0-9,]*(\\.[0-9]+)?)[[:space:]]*(through|to|-|–)[[:space:]]*[$€£¥]?[0-9]', 1), ',', '') AS DOUBLE))"
+             TRY_CAST(replace(regexp_extract({r}, '^[[:space:]]*[$€£¥]?[[:space:]]*([0-9][0-9,]*(\\.[0-9]+)?)[[:space:]]*(through|to|-|–|[[:space:]])+[$€£¥]?[0-9]', 1), ',', '') AS DOUBLE))"
         ),
         Parse::Timestamp => timestamp_expr(&format!("trim({r})"), rule.format.as_deref().unwrap_or("iso")),
         Parse::EventType => {

@@ -416,6 +416,29 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
         put("event_type", Column::constant("rating"));
         put("event_time", Column::src("timestamp", Parse::Timestamp));
         "movielens"
+    } else if want(Target::Events)
+        && !headerless
+        && cols.find(&["user_id", "userid", "user", "customer_id", "visitor_id", "visitorid"]).is_some()
+        && cols.find(&["item_id", "itemid", "product_id", "productid", "item", "sku"]).is_some()
+        && cols.find(&["event_time", "timestamp", "time", "ts", "date", "datetime"]).is_some()
+    {
+        put("user_id", Column::src(&cols.find(&["user_id", "userid", "user", "customer_id", "visitor_id", "visitorid"]).unwrap(), Parse::Id));
+        put("item_id", Column::src(&cols.find(&["item_id", "itemid", "product_id", "productid", "item", "sku"]).unwrap(), Parse::Id));
+        put("event_time", Column::src(&cols.find(&["event_time", "timestamp", "time", "ts", "date", "datetime"]).unwrap(), Parse::Timestamp));
+        match cols.find(&["event_type", "event", "action", "behavior", "behaviour", "type"]) {
+            Some(c) => put("event_type", Column::src(&c, Parse::EventType)),
+            None => put("event_type", Column::constant("purchase")),
+        }
+        if let Some(c) = cols.find(&["session_id", "user_session", "session"]) {
+            put("session_id", Column::src(&c, Parse::Id));
+        }
+        if let Some(c) = cols.find(&["price", "unit_price"]) {
+            put("price", Column::src(&c, Parse::Money));
+        }
+        if let Some(c) = cols.find(&["quantity", "qty"]) {
+            put("quantity", Column::src(&c, Parse::Number));
+        }
+        "events"
     } else if want(Target::Items)
         && !headerless
         && (kind == Some(Target::Items)
@@ -450,9 +473,10 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
         if let Some(c) = &cost {
             put("cost", Column::src(c, Parse::Money));
         }
+        let no_title = title.is_none();
         let used = [id, title, desc, cat, brand, price, cost];
         extra = src.columns.iter().filter(|c| !used.iter().any(|u| u.as_ref() == Some(c))).cloned().collect();
-        if title.is_none() && columns.len() <= 1 {
+        if no_title && columns.len() <= 1 {
             return Err(unknown(src, "no id, title, category or price column for an item catalog"));
         }
         "catalog"
@@ -461,29 +485,6 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
         put("user_id", Column::src(&id, Parse::Id));
         extra = src.columns.iter().filter(|c| **c != id).cloned().collect();
         "users"
-    } else if want(Target::Events)
-        && !headerless
-        && cols.find(&["user_id", "userid", "user", "customer_id", "visitor_id", "visitorid"]).is_some()
-        && cols.find(&["item_id", "itemid", "product_id", "productid", "item", "sku"]).is_some()
-        && cols.find(&["event_time", "timestamp", "time", "ts", "date", "datetime"]).is_some()
-    {
-        put("user_id", Column::src(&cols.find(&["user_id", "userid", "user", "customer_id", "visitor_id", "visitorid"]).unwrap(), Parse::Id));
-        put("item_id", Column::src(&cols.find(&["item_id", "itemid", "product_id", "productid", "item", "sku"]).unwrap(), Parse::Id));
-        put("event_time", Column::src(&cols.find(&["event_time", "timestamp", "time", "ts", "date", "datetime"]).unwrap(), Parse::Timestamp));
-        match cols.find(&["event_type", "event", "action", "behavior", "behaviour", "type"]) {
-            Some(c) => put("event_type", Column::src(&c, Parse::EventType)),
-            None => put("event_type", Column::constant("purchase")),
-        }
-        if let Some(c) = cols.find(&["session_id", "user_session", "session"]) {
-            put("session_id", Column::src(&c, Parse::Id));
-        }
-        if let Some(c) = cols.find(&["price", "unit_price"]) {
-            put("price", Column::src(&c, Parse::Money));
-        }
-        if let Some(c) = cols.find(&["quantity", "qty"]) {
-            put("quantity", Column::src(&c, Parse::Number));
-        }
-        "events"
     } else {
         let what = match kind {
             Some(k) => format!("nothing in it maps to {}", k.table()),

@@ -46,6 +46,10 @@ pub struct Source {
 
 pub const SAMPLE_ROWS: usize = 500;
 
+/// Longest line an import reads (long product descriptions fit); longer ones are an error
+/// that names the line.
+pub const MAX_LINE_BYTES: usize = 32 << 20;
+
 /// SQL string literal.
 pub(crate) fn lit(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
@@ -143,7 +147,10 @@ impl Source {
 
     /// The options every `read_csv` of this file shares.
     pub(crate) fn csv_options(&self) -> String {
-        let mut o = vec![format!("encoding = {}", lit(&self.encoding))];
+        let mut o = vec![
+            format!("encoding = {}", lit(&self.encoding)),
+            format!("max_line_size = {MAX_LINE_BYTES}"),
+        ];
         if let Some(c) = &self.compression {
             o.push(format!("compression = {}", lit(c)));
         }
@@ -179,7 +186,10 @@ impl Source {
     }
 
     fn sniff(&self, conn: &Connection) -> Result<CsvDialect> {
-        let mut opts = vec![format!("encoding = {}", lit(&self.encoding))];
+        let mut opts = vec![
+            format!("encoding = {}", lit(&self.encoding)),
+            format!("max_line_size = {MAX_LINE_BYTES}"),
+        ];
         if let Some(c) = &self.compression {
             opts.push(format!("compression = {}", lit(c)));
         }
@@ -200,10 +210,16 @@ impl Source {
             })
             .map_err(|e| self.read_error(e))?;
         let unempty = |s: String| if s == "(empty)" { String::new() } else { s };
+        // Apostrophes in titles ("Schindler's List") fool the sniffer into single-quote
+        // quoting, which silently merges lines; exports quote with '"' (RFC 4180).
+        let (quote, escape) = match unempty(row.1) {
+            q if q == "'" => ("\"".to_string(), "\"".to_string()),
+            q => (q, unempty(row.2)),
+        };
         Ok(CsvDialect {
             delimiter: row.0,
-            quote: unempty(row.1),
-            escape: unempty(row.2),
+            quote,
+            escape,
             header: row.3,
             skip: row.4.max(0) as u64,
         })
@@ -251,6 +267,19 @@ impl Source {
 
     pub(crate) fn read_error(&self, e: duckdb::Error) -> DataError {
         let msg = e.to_string();
+        if msg.contains("Maximum line size") {
+            // DuckDB reports these on the wrong line; find the real one.
+            if let Some((line, bytes)) = self.first_long_line() {
+                return DataError::BadLine {
+                    path: self.path.clone(),
+                    line,
+                    message: format!(
+                        "the line is {bytes} bytes long, over the {} MiB a line may have",
+                        MAX_LINE_BYTES >> 20
+                    ),
+                };
+            }
+        }
         // DuckDB's CSV errors carry "CSV Error on Line: N".
         if let Some(line) = msg
             .split("Line: ")
@@ -271,8 +300,44 @@ impl Source {
     }
 }
 
+impl Source {
+    /// The first line longer than [`MAX_LINE_BYTES`] (1-based) and its length; plain files only.
+    fn first_long_line(&self) -> Option<(u64, usize)> {
+        use std::io::BufRead;
+        if self.compression.is_some() {
+            return None;
+        }
+        let mut r = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(&self.path).ok()?);
+        let (mut line, mut len) = (1u64, 0usize);
+        loop {
+            let buf = r.fill_buf().ok()?;
+            if buf.is_empty() {
+                return (len > MAX_LINE_BYTES).then_some((line, len));
+            }
+            let n = buf.len();
+            for &b in buf {
+                if b == b'\n' {
+                    if len > MAX_LINE_BYTES {
+                        return Some((line, len));
+                    }
+                    line += 1;
+                    len = 0;
+                } else {
+                    len += 1;
+                }
+            }
+            r.consume(n);
+        }
+    }
+}
+
 pub(crate) fn first_lines(msg: &str, n: usize) -> String {
-    msg.lines().filter(|l| !l.trim().is_empty()).take(n).collect::<Vec<_>>().join("; ")
+    let text = msg.lines().filter(|l| !l.trim().is_empty()).take(n).collect::<Vec<_>>().join("; ");
+    if text.chars().count() > 600 {
+        format!("{}…", text.chars().take(600).collect::<String>())
+    } else {
+        text
+    }
 }
 
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {

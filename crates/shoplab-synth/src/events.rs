@@ -7,7 +7,10 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp1, Poisson};
 
 use crate::fmt::{self, Chunked};
-use crate::{EVENTS_HEADER, EventCounts, STREAM_EVENTS, World, dot, mnl_in_place, sample_cdf};
+use crate::{
+    EMBED_DIM, EVENTS_HEADER, EventCounts, MIN_PRICE, STREAM_EVENTS, World, dot, mnl_in_place,
+    sample_cdf,
+};
 
 /// Distinct items viewed per session: 1 + Poisson(EXTRA_VIEWS_MEAN), capped.
 const EXTRA_VIEWS_MEAN: f64 = 2.2;
@@ -30,8 +33,8 @@ const MIN_GAP_S: u32 = 2;
 const MEAN_GAP_S: f64 = 40.0;
 /// Relative traffic per hour of day (UTC).
 const HOURLY: [f64; 24] = [
-    0.3, 0.2, 0.15, 0.1, 0.1, 0.15, 0.3, 0.5, 0.8, 1.0, 1.1, 1.2, 1.2, 1.15, 1.1, 1.1, 1.15, 1.25, 1.4, 1.6, 1.7,
-    1.5, 1.0, 0.6,
+    0.3, 0.2, 0.15, 0.1, 0.1, 0.15, 0.3, 0.5, 0.8, 1.0, 1.1, 1.2, 1.2, 1.15, 1.1, 1.1, 1.15, 1.25,
+    1.4, 1.6, 1.7, 1.5, 1.0, 0.6,
 ];
 const DAY_S: u32 = 86_400;
 
@@ -59,16 +62,46 @@ struct Ev {
     session: u128,
     /// Seconds since the start of day 0.
     time: u32,
+    user_id: u64,
     item: u32,
-    user: u32,
     cents: u32,
     kind: Kind,
+}
+
+/// Everything a session needs about a user, in one cache line (the user
+/// table is large and accessed at random).
+#[derive(Clone, Copy)]
+#[repr(align(64))]
+struct UserHot {
+    emb: [f32; EMBED_DIM],
+    mult: f64,
+    user_id: u64,
+    /// Walker/Vose alias entry for activity-weighted sampling.
+    keep: f64,
+    alias: u32,
+}
+
+/// Per-item data used when scoring and choosing.
+#[derive(Clone, Copy)]
+struct ItemHot {
+    emb: [f32; EMBED_DIM],
+    appeal: f64,
+    elasticity: f64,
+}
+
+fn to_array(v: &[f32]) -> [f32; EMBED_DIM] {
+    let mut a = [0.0; EMBED_DIM];
+    for (x, y) in a.iter_mut().zip(v) {
+        *x = *y;
+    }
+    a
 }
 
 struct Sim<'w> {
     world: &'w World,
     rng: ChaCha8Rng,
-    user_cdf: Vec<f64>,
+    users: Vec<UserHot>,
+    items: Vec<ItemHot>,
     hour_cdf: Vec<f64>,
     extra_views: Poisson<f64>,
     cat_w: Vec<f64>,
@@ -76,6 +109,29 @@ struct Sim<'w> {
     scored: Vec<(f64, u32)>,
     probs: Vec<f64>,
     carted: Vec<(u32, u32)>,
+}
+
+/// Vose's alias method: O(1) sampling proportional to `w` (non-empty, positive sum).
+fn alias_table(w: &[f64]) -> Vec<(f64, u32)> {
+    let n = w.len();
+    let total: f64 = w.iter().sum();
+    let mut p: Vec<f64> = w.iter().map(|x| x * n as f64 / total).collect();
+    let mut table = vec![(1.0, 0u32); n];
+    let (mut small, mut large): (Vec<u32>, Vec<u32>) =
+        (0..n as u32).partition(|&i| p[i as usize] < 1.0);
+    while let (Some(s), Some(&l)) = (small.pop(), large.last()) {
+        table[s as usize] = (p[s as usize], l);
+        p[l as usize] += p[s as usize] - 1.0;
+        if p[l as usize] < 1.0 {
+            large.pop();
+            small.push(l);
+        }
+    }
+    // Leftovers (numerical slack) keep themselves with probability 1.
+    for i in small.into_iter().chain(large) {
+        table[i as usize] = (1.0, i);
+    }
+    table
 }
 
 fn gap(rng: &mut ChaCha8Rng) -> u32 {
@@ -92,13 +148,26 @@ impl<'w> Sim<'w> {
     fn new(world: &'w World) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(world.config.seed);
         rng.set_stream(STREAM_EVENTS);
-        let mut acc = 0.0;
-        let user_cdf = world
+        let activity: Vec<f64> = world.users.iter().map(|u| u.activity).collect();
+        let users = world
             .users
             .iter()
-            .map(|u| {
-                acc += u.activity;
-                acc
+            .zip(alias_table(&activity))
+            .map(|(u, (keep, alias))| UserHot {
+                emb: to_array(&u.embedding),
+                mult: u.price_sensitivity_mult,
+                user_id: u.user_id,
+                keep,
+                alias,
+            })
+            .collect();
+        let items = world
+            .items
+            .iter()
+            .map(|it| ItemHot {
+                emb: to_array(&it.embedding),
+                appeal: it.appeal,
+                elasticity: world.categories[it.category].elasticity,
             })
             .collect();
         let mut acc = 0.0;
@@ -112,7 +181,8 @@ impl<'w> Sim<'w> {
         Self {
             world,
             rng,
-            user_cdf,
+            users,
+            items,
             hour_cdf,
             extra_views: Poisson::new(EXTRA_VIEWS_MEAN).expect("valid lambda"),
             cat_w: Vec::new(),
@@ -128,7 +198,8 @@ impl<'w> Sim<'w> {
         let Sim {
             world,
             rng,
-            user_cdf,
+            users,
+            items,
             hour_cdf,
             extra_views,
             cat_w,
@@ -139,14 +210,23 @@ impl<'w> Sim<'w> {
         } = self;
         let world: &World = world;
 
-        let user = sample_cdf(rng, user_cdf);
+        let user = {
+            let i = rng.random_range(0..users.len());
+            let u = &users[i];
+            if rng.random::<f64>() < u.keep {
+                i
+            } else {
+                u.alias as usize
+            }
+        };
+        let uh = &users[user];
         let hour = sample_cdf(rng, hour_cdf) as u32;
         let mut t = day * DAY_S + hour * 3_600 + rng.random_range(0..3_600u32);
         let mut session: u128 = rng.random();
         // UUID version 4, RFC 4122 variant.
         session = (session & !(0xF << 76)) | (0x4 << 76);
         session = (session & !(0x3 << 62)) | (0x2 << 62);
-        let ue = &world.users[user].embedding;
+        let ue = &uh.emb[..];
 
         // Category: popularity x affinity.
         cat_w.clear();
@@ -161,7 +241,9 @@ impl<'w> Sim<'w> {
         let pool_cdf = &world.cat_view_cdf[cat];
 
         // Slate: popular candidates re-ranked by noisy affinity.
-        let want = (1 + extra_views.sample(rng) as usize).min(MAX_SLATE).min(pool.len());
+        let want = (1 + extra_views.sample(rng) as usize)
+            .min(MAX_SLATE)
+            .min(pool.len());
         cand.clear();
         for _ in 0..(2 * want + 2) {
             let it = pool[sample_cdf(rng, pool_cdf)];
@@ -171,7 +253,7 @@ impl<'w> Sim<'w> {
         }
         scored.clear();
         for &it in cand.iter() {
-            let s = dot(ue, &world.items[it as usize].embedding) + AFFINITY_NOISE * gumbel(rng);
+            let s = dot(ue, &items[it as usize].emb) + AFFINITY_NOISE * gumbel(rng);
             scored.push((s, it));
         }
         scored.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -181,7 +263,11 @@ impl<'w> Sim<'w> {
         probs.clear();
         for &(_, it) in scored.iter() {
             let price = f64::from(world.daily_cents(it as usize, day)) / 100.0;
-            probs.push(world.utility(user, it as usize, price));
+            // Same arithmetic as `World::utility`.
+            let ih = &items[it as usize];
+            probs.push(
+                ih.appeal + dot(ue, &ih.emb) - ih.elasticity * uh.mult * price.max(MIN_PRICE).ln(),
+            );
         }
         mnl_in_place(probs);
         let r: f64 = rng.random();
@@ -196,13 +282,13 @@ impl<'w> Sim<'w> {
         }
 
         // Timeline.
-        let user = user as u32;
+        let user_id = uh.user_id;
         let mut push = |kind: Kind, item: u32, cents: u32, t: &mut u32, rng: &mut ChaCha8Rng| {
             out.push(Ev {
                 session,
                 time: *t,
                 item,
-                user,
+                user_id,
                 cents,
                 kind,
             });
@@ -231,12 +317,22 @@ impl<'w> Sim<'w> {
         }
         if let Some(j) = chosen {
             let it = scored[j].1;
-            push(Kind::Purchase, it, world.daily_cents(it as usize, day), &mut t, rng);
+            push(
+                Kind::Purchase,
+                it,
+                world.daily_cents(it as usize, day),
+                &mut t,
+                rng,
+            );
         }
     }
 }
 
-pub(crate) fn write_events<W: Write>(world: &World, out: W, max_events: Option<u64>) -> io::Result<EventCounts> {
+pub(crate) fn write_events<W: Write>(
+    world: &World,
+    out: W,
+    max_events: Option<u64>,
+) -> io::Result<EventCounts> {
     let mut w = Chunked::new(out);
     w.buf.extend_from_slice(EVENTS_HEADER.as_bytes());
     w.buf.push(b'\n');
@@ -266,29 +362,45 @@ pub(crate) fn write_events<W: Write>(world: &World, out: W, max_events: Option<u
         prefix.push(b',');
         prefix_at.push(prefix.len());
     }
-    let mut dates: Vec<Vec<u8>> = (0..=cfg.days + 1).map(|d| fmt::date_prefix(cfg.start, d)).collect();
+    let mut dates: Vec<Vec<u8>> = (0..=cfg.days + 1)
+        .map(|d| fmt::date_prefix(cfg.start, d))
+        .collect();
 
     let mut sim = Sim::new(world);
     let mut buf: Vec<Ev> = Vec::new();
     let mut carry: Vec<Ev> = Vec::new();
+    let mut keys: Vec<u64> = Vec::new();
     let mut written = 0u64;
     'days: for day in 0..cfg.days {
         let n: f64 = n_sessions.sample(&mut sim.rng);
         for _ in 0..n as u64 {
             sim.session(day, &mut buf);
         }
-        // Stable: carried-over events (earlier sessions) stay ahead on ties and
-        // events within a session keep their order (their times increase).
-        buf.sort_by_key(|e| e.time);
+        // Sort (time, index) keys rather than the events themselves: the index
+        // tie-break makes this equivalent to a stable sort, so carried-over
+        // events (earlier sessions) stay ahead on ties and events within a
+        // session keep their order (their times increase).
+        assert!(
+            buf.len() <= u32::MAX as usize,
+            "more than 2^32 events on one day"
+        );
+        keys.clear();
+        keys.extend(
+            buf.iter()
+                .enumerate()
+                .map(|(i, e)| (u64::from(e.time) << 32) | i as u64),
+        );
+        keys.sort_unstable();
         let split = if day + 1 == cfg.days {
-            buf.len()
+            keys.len()
         } else {
-            buf.partition_point(|e| e.time < (day + 1) * DAY_S)
+            keys.partition_point(|&k| k >> 32 < u64::from((day + 1) * DAY_S))
         };
-        for e in &buf[..split] {
+        for &k in &keys[..split] {
             if written == max {
                 break 'days;
             }
+            let e = &buf[(k & 0xFFFF_FFFF) as usize];
             let d = (e.time / DAY_S) as usize;
             while dates.len() <= d {
                 dates.push(fmt::date_prefix(cfg.start, dates.len() as u32));
@@ -307,7 +419,7 @@ pub(crate) fn write_events<W: Write>(world: &World, out: W, max_events: Option<u
             b.extend_from_slice(&prefix[prefix_at[item]..prefix_at[item + 1]]);
             fmt::push_cents(b, u64::from(e.cents));
             b.push(b',');
-            fmt::push_u64(b, world.users[e.user as usize].user_id);
+            fmt::push_u64(b, e.user_id);
             b.push(b',');
             fmt::push_uuid(b, e.session);
             b.push(b'\n');
@@ -321,7 +433,11 @@ pub(crate) fn write_events<W: Write>(world: &World, out: W, max_events: Option<u
             w.maybe_flush()?;
         }
         carry.clear();
-        carry.extend_from_slice(&buf[split..]);
+        carry.extend(
+            keys[split..]
+                .iter()
+                .map(|&k| buf[(k & 0xFFFF_FFFF) as usize]),
+        );
         std::mem::swap(&mut buf, &mut carry);
     }
     w.finish()?;

@@ -149,8 +149,14 @@ mod tests {
     #[test]
     fn dates_roundtrip() {
         assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(civil_from_days(days_from_civil(2019, 10, 1) + 31), (2019, 11, 1));
-        assert_eq!(civil_from_days(days_from_civil(2020, 2, 28) + 1), (2020, 2, 29));
+        assert_eq!(
+            civil_from_days(days_from_civil(2019, 10, 1) + 31),
+            (2019, 11, 1)
+        );
+        assert_eq!(
+            civil_from_days(days_from_civil(2020, 2, 28) + 1),
+            (2020, 2, 29)
+        );
         assert_eq!(date_prefix((2019, 12, 31), 1), b"2020-01-01 ");
         assert!(!is_valid_date(2019, 2, 29));
         assert!(is_valid_date(2020, 2, 29));

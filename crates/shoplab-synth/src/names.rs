@@ -16,7 +16,11 @@ pub(crate) const TEMPLATES: &[Template] = &[
         noun: "Phone",
         median_price: 250.0,
         variants: &["64GB", "128GB", "256GB", "512GB"],
-        features: &["a bright OLED display", "all-day battery life", "a triple camera"],
+        features: &[
+            "a bright OLED display",
+            "all-day battery life",
+            "a triple camera",
+        ],
     },
     Template {
         code: "computers.notebook",
@@ -37,7 +41,11 @@ pub(crate) const TEMPLATES: &[Template] = &[
         noun: "Refrigerator",
         median_price: 520.0,
         variants: &["White", "Silver", "No Frost"],
-        features: &["an A++ energy rating", "a spacious freezer", "quiet operation"],
+        features: &[
+            "an A++ energy rating",
+            "a spacious freezer",
+            "quiet operation",
+        ],
     },
     Template {
         code: "appliances.environment.vacuum",
@@ -58,21 +66,33 @@ pub(crate) const TEMPLATES: &[Template] = &[
         noun: "Sneakers",
         median_price: 70.0,
         variants: &["Black", "White", "Red", "Navy"],
-        features: &["a breathable mesh upper", "a cushioned sole", "reflective details"],
+        features: &[
+            "a breathable mesh upper",
+            "a cushioned sole",
+            "reflective details",
+        ],
     },
     Template {
         code: "furniture.living_room.sofa",
         noun: "Sofa",
         median_price: 400.0,
         variants: &["Grey", "Beige", "Corner"],
-        features: &["removable covers", "a solid wood frame", "memory foam cushions"],
+        features: &[
+            "removable covers",
+            "a solid wood frame",
+            "memory foam cushions",
+        ],
     },
     Template {
         code: "kids.toys",
         noun: "Building Set",
         median_price: 25.0,
         variants: &["Starter", "Deluxe", "XL"],
-        features: &["colorful bricks", "step-by-step instructions", "a storage box"],
+        features: &[
+            "colorful bricks",
+            "step-by-step instructions",
+            "a storage box",
+        ],
     },
     Template {
         code: "sport.bicycle",
@@ -100,7 +120,11 @@ pub(crate) const TEMPLATES: &[Template] = &[
         noun: "Desktop PC",
         median_price: 800.0,
         variants: &["8GB", "16GB", "32GB"],
-        features: &["a discrete graphics card", "plenty of USB ports", "a quiet cooler"],
+        features: &[
+            "a discrete graphics card",
+            "plenty of USB ports",
+            "a quiet cooler",
+        ],
     },
     Template {
         code: "electronics.clocks",
@@ -114,7 +138,11 @@ pub(crate) const TEMPLATES: &[Template] = &[
         noun: "Backpack",
         median_price: 45.0,
         variants: &["20L", "30L", "Travel"],
-        features: &["a padded laptop sleeve", "water-resistant fabric", "many pockets"],
+        features: &[
+            "a padded laptop sleeve",
+            "water-resistant fabric",
+            "many pockets",
+        ],
     },
     Template {
         code: "appliances.kitchen.kettle",
@@ -149,7 +177,11 @@ pub(crate) const TEMPLATES: &[Template] = &[
         noun: "Blood Pressure Monitor",
         median_price: 40.0,
         variants: &["Arm", "Wrist"],
-        features: &["a large display", "a memory for two users", "irregular heartbeat detection"],
+        features: &[
+            "a large display",
+            "a memory for two users",
+            "irregular heartbeat detection",
+        ],
     },
     Template {
         code: "electronics.tablet",
@@ -163,7 +195,11 @@ pub(crate) const TEMPLATES: &[Template] = &[
         noun: "Hair Clipper",
         median_price: 35.0,
         variants: &["Corded", "Cordless", "Pro"],
-        features: &["self-sharpening blades", "eight guide combs", "a washable head"],
+        features: &[
+            "self-sharpening blades",
+            "eight guide combs",
+            "a washable head",
+        ],
     },
 ];
 
@@ -192,8 +228,8 @@ pub(crate) const USES: &[&str] = &[
 pub(crate) const MODEL_LETTERS: &[&str] = &["X", "S", "A", "M", "Z", "K", "T", "N", "R", "Pro "];
 
 const BRAND_PREFIXES: &[&str] = &[
-    "ac", "zen", "vol", "tri", "nor", "kel", "bri", "mar", "sol", "dex", "lum", "pol", "ver", "qua",
-    "rad", "sky", "ori", "tex",
+    "ac", "zen", "vol", "tri", "nor", "kel", "bri", "mar", "sol", "dex", "lum", "pol", "ver",
+    "qua", "rad", "sky", "ori", "tex",
 ];
 
 const BRAND_SUFFIXES: &[&str] = &[

@@ -86,8 +86,8 @@ fn stratified_temporal_and_leave_last_out() {
     assert_eq!((t.n_train, t.n_valid, t.n_test), (80_000, 10_000, 10_000));
     let ordered = scalar(
         &ws,
-        "SELECT (SELECT max(event_time) FROM split_interactions WHERE split = 'time' AND part = 'train')
-             <= (SELECT min(event_time) FROM split_interactions WHERE split = 'time' AND part = 'test') ::INT",
+        "SELECT CAST((SELECT max(event_time) FROM split_interactions WHERE split = 'time' AND part = 'train')
+             <= (SELECT min(event_time) FROM split_interactions WHERE split = 'time' AND part = 'test') AS INTEGER)",
     );
     assert_eq!(ordered, 1);
 

@@ -5,7 +5,8 @@ use std::sync::OnceLock;
 
 use shoplab_synth::{CATALOG_HEADER, EVENTS_HEADER, EventCounts, World, WorldConfig};
 
-const HEADER: &str = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session";
+const HEADER: &str =
+    "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session";
 
 fn small_config(seed: u64) -> WorldConfig {
     WorldConfig {
@@ -77,9 +78,14 @@ fn header_is_exact() {
     assert_eq!(text.lines().next().unwrap(), HEADER);
 
     let mut cat = Vec::new();
-    World::generate(&small_config(1)).write_catalog_csv(&mut cat).unwrap();
+    World::generate(&small_config(1))
+        .write_catalog_csv(&mut cat)
+        .unwrap();
     let cat = String::from_utf8(cat).unwrap();
-    assert_eq!(cat.lines().next().unwrap(), "item_id,title,description,category_id,category_code,brand,price,cost");
+    assert_eq!(
+        cat.lines().next().unwrap(),
+        "item_id,title,description,category_id,category_code,brand,price,cost"
+    );
     assert_eq!(CATALOG_HEADER, cat.lines().next().unwrap());
 }
 
@@ -113,7 +119,10 @@ fn max_events_truncates_to_a_prefix() {
     let (part, counts) = events_bytes(&w, Some(500));
     assert!(full_counts.total() > 500);
     assert_eq!(counts.total(), 500);
-    assert_eq!(String::from_utf8(part.clone()).unwrap().lines().count(), 501);
+    assert_eq!(
+        String::from_utf8(part.clone()).unwrap().lines().count(),
+        501
+    );
     assert!(full.starts_with(&part));
     let (none, zero) = events_bytes(&w, Some(0));
     assert_eq!(zero, EventCounts::default());
@@ -125,7 +134,13 @@ fn counts_match_csv_and_rows_are_well_formed() {
     let d = demo();
     let mut seen = EventCounts::default();
     let mut prev_time = "";
-    let ids: HashMap<u64, usize> = d.world.items.iter().enumerate().map(|(i, it)| (it.item_id, i)).collect();
+    let ids: HashMap<u64, usize> = d
+        .world
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| (it.item_id, i))
+        .collect();
     let mut rows = 0u64;
     for line in d.csv.lines().skip(1) {
         rows += 1;
@@ -134,7 +149,10 @@ fn counts_match_csv_and_rows_are_well_formed() {
         let time = f[0];
         assert_eq!(time.len(), 23, "{time}");
         assert!(time.ends_with(" UTC"));
-        assert!(time >= prev_time, "rows out of time order: {prev_time} then {time}");
+        assert!(
+            time >= prev_time,
+            "rows out of time order: {prev_time} then {time}"
+        );
         prev_time = time;
         match f[1] {
             "view" => seen.view += 1,
@@ -155,20 +173,29 @@ fn counts_match_csv_and_rows_are_well_formed() {
         f[7].parse::<u64>().unwrap();
         let s = f[8];
         assert_eq!(s.len(), 36);
-        assert_eq!(s.split('-').map(str::len).collect::<Vec<_>>(), [8, 4, 4, 4, 12]);
+        assert_eq!(
+            s.split('-').map(str::len).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
         assert!(s.chars().all(|c| c == '-' || c.is_ascii_hexdigit()));
     }
     assert_eq!(seen, d.counts);
     assert_eq!(rows, d.counts.total());
     assert!(d.csv.starts_with("event_time,"));
-    assert!(prev_time.starts_with("2019-10-3") || prev_time.starts_with("2019-11-01"), "{prev_time}");
+    assert!(
+        prev_time.starts_with("2019-10-3") || prev_time.starts_with("2019-11-01"),
+        "{prev_time}"
+    );
 }
 
 #[test]
 fn demo_size_and_funnel() {
     let c = demo().counts;
     let total = c.total();
-    assert!((100_000..=300_000).contains(&total), "demo produced {total} events");
+    assert!(
+        (100_000..=300_000).contains(&total),
+        "demo produced {total} events"
+    );
     assert!(c.view > c.cart, "{c:?}");
     assert!(c.cart > c.purchase, "{c:?}");
     assert!(c.purchase > 0 && c.remove_from_cart > 0, "{c:?}");
@@ -183,13 +210,23 @@ fn target_events_within_20_percent() {
     let world = World::generate(&cfg);
     let counts = world.write_events_csv(std::io::sink(), None).unwrap();
     let ratio = counts.total() as f64 / target as f64;
-    assert!((0.8..=1.2).contains(&ratio), "got {} events for target {target}", counts.total());
+    assert!(
+        (0.8..=1.2).contains(&ratio),
+        "got {} events for target {target}",
+        counts.total()
+    );
 }
 
 #[test]
 fn demand_is_price_elastic_in_the_log() {
     let d = demo();
-    let ids: HashMap<u64, usize> = d.world.items.iter().enumerate().map(|(i, it)| (it.item_id, i)).collect();
+    let ids: HashMap<u64, usize> = d
+        .world
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| (it.item_id, i))
+        .collect();
     // (relative price, is_purchase) for views and purchases.
     let mut views = Vec::new();
     let mut purchases = Vec::new();
@@ -215,7 +252,13 @@ fn demand_is_price_elastic_in_the_log() {
     };
     let cheap = rate(0.0, q25);
     let dear = rate(q75, f64::INFINITY);
-    assert!(cheap > dear * 1.15, "purchase/view cheap {cheap:.4} vs expensive {dear:.4}");
+    println!(
+        "purchase/view: cheapest quartile {cheap:.4}, dearest quartile {dear:.4} (rel. price q25 {q25:.3}, q75 {q75:.3})"
+    );
+    assert!(
+        cheap > dear * 1.15,
+        "purchase/view cheap {cheap:.4} vs expensive {dear:.4}"
+    );
 }
 
 #[test]
@@ -242,11 +285,17 @@ fn choice_probabilities_are_a_proper_logit() {
         assert!(q.iter().sum::<f64>() < sum);
     }
     // Utility formula.
-    let (u, i, price) = (5usize, 7usize, 42.0);
+    let (u, i, price) = (5usize, 7usize, 42.0_f64);
     let it = &w.items[i];
     let us = &w.users[u];
-    let dot: f64 = us.embedding.iter().zip(&it.embedding).map(|(a, b)| f64::from(*a) * f64::from(*b)).sum();
-    let expect = it.appeal + dot - w.categories[it.category].elasticity * us.price_sensitivity_mult * price.ln();
+    let dot: f64 = us
+        .embedding
+        .iter()
+        .zip(&it.embedding)
+        .map(|(a, b)| f64::from(*a) * f64::from(*b))
+        .sum();
+    let expect = it.appeal + dot
+        - w.categories[it.category].elasticity * us.price_sensitivity_mult * price.ln();
     assert!((w.utility(u, i, price) - expect).abs() < 1e-9);
     assert!(w.choice_probabilities(0, &[], &[]).is_empty());
 }
@@ -289,7 +338,11 @@ fn catalog_is_consistent() {
     for (i, item) in w.items.iter().enumerate() {
         for day in 0..w.config.days {
             let p = w.daily_price(i, day);
-            assert!(p > item.cost && p <= item.base_price * 1.17, "{p} vs {}", item.base_price);
+            assert!(
+                p > item.cost && p <= item.base_price * 1.17,
+                "{p} vs {}",
+                item.base_price
+            );
         }
     }
 }
@@ -311,4 +364,29 @@ fn invalid_configs_are_rejected() {
     let (bytes, counts) = events_bytes(&World::generate(&c), None);
     assert_eq!(counts.total(), 0);
     assert_eq!(bytes, format!("{HEADER}\n").into_bytes());
+}
+
+/// Throughput and calibration report; run with
+/// `cargo test -p shoplab-synth --release -- --ignored --nocapture report`.
+#[test]
+#[ignore = "slow report, run in release"]
+fn report() {
+    for target in [200_000u64, 2_000_000, 10_000_000] {
+        let cfg = WorldConfig::with_target_events(target, 1);
+        let t0 = std::time::Instant::now();
+        let world = World::generate(&cfg);
+        let gen_s = t0.elapsed().as_secs_f64();
+        let t1 = std::time::Instant::now();
+        let mut out = std::io::sink();
+        let c = world.write_events_csv(&mut out, None).unwrap();
+        let s = t1.elapsed().as_secs_f64();
+        println!(
+            "target {target}: {cfg:?}\n  world {gen_s:.2}s, {} rows in {s:.2}s = {:.2}M rows/s; {c:?}; purchase/view {:.4}",
+            c.total(),
+            c.total() as f64 / s / 1e6,
+            c.purchase as f64 / c.view as f64
+        );
+    }
+    let d = demo();
+    println!("demo: {:?} total {}", d.counts, d.counts.total());
 }
