@@ -6,7 +6,10 @@ use std::process::{Command, Output};
 fn shoplab(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_shoplab"))
         .args(args)
-        .env("SHOPLAB_CACHE", std::env::temp_dir().join("shoplab-e2e-cache"))
+        .env(
+            "SHOPLAB_CACHE",
+            std::env::temp_dir().join("shoplab-e2e-cache"),
+        )
         .output()
         .expect("run shoplab")
 }
@@ -26,11 +29,17 @@ fn json(args: &[&str]) -> serde_json::Value {
 }
 
 fn dataset(rel: &str) -> PathBuf {
-    let root = std::env::var_os("SHOPLAB_DATASETS").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/shoplab/datasets")
-    });
+    let root = std::env::var_os("SHOPLAB_DATASETS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/shoplab/datasets")
+        });
     let p = root.join(rel);
-    assert!(p.exists(), "{} is missing: run `bash datasets/fetch.sh` first", p.display());
+    assert!(
+        p.exists(),
+        "{} is missing: run `bash datasets/fetch.sh` first",
+        p.display()
+    );
     p
 }
 
@@ -53,10 +62,32 @@ fn movielens_import_profile_split() {
     assert_eq!(profile["users"], 943);
     assert_eq!(profile["items"], 1682);
 
-    let a = json(&["split", s(&ws), "--name", "main", "--strategy", "random", "--seed", "7", "--json"]);
-    let b = json(&["split", s(&ws), "--name", "again", "--strategy", "random", "--seed", "7", "--json"]);
+    let a = json(&[
+        "split",
+        s(&ws),
+        "--name",
+        "main",
+        "--strategy",
+        "random",
+        "--seed",
+        "7",
+        "--json",
+    ]);
+    let b = json(&[
+        "split",
+        s(&ws),
+        "--name",
+        "again",
+        "--strategy",
+        "random",
+        "--seed",
+        "7",
+        "--json",
+    ]);
     assert_eq!(a["n_train"], b["n_train"]);
-    let total = a["n_train"].as_u64().unwrap() + a["n_valid"].as_u64().unwrap() + a["n_test"].as_u64().unwrap();
+    let total = a["n_train"].as_u64().unwrap()
+        + a["n_valid"].as_u64().unwrap()
+        + a["n_test"].as_u64().unwrap();
     assert_eq!(total, 100_000);
 
     // The workspace is a plain DuckDB file.
@@ -71,7 +102,9 @@ fn movielens_import_profile_split() {
         )
         .unwrap();
     assert_eq!(differing, 0, "same seed, same split");
-    let n: i64 = conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0)).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(n, 100_000);
 }
 
@@ -87,12 +120,27 @@ fn mapping_can_be_shown_edited_and_used() {
     let edited = toml.replace("value = \"rating\"", "value = \"purchase\"");
     assert_ne!(edited, toml);
     let mapping = dir.path().join("m.toml");
-    std::fs::write(&mapping, edited.lines().skip(1).collect::<Vec<_>>().join("\n")).unwrap();
-    let reports = json(&["import", s(&ws), s(&data), "--mapping", s(&mapping), "--json"]);
+    std::fs::write(
+        &mapping,
+        edited.lines().skip(1).collect::<Vec<_>>().join("\n"),
+    )
+    .unwrap();
+    let reports = json(&[
+        "import",
+        s(&ws),
+        s(&data),
+        "--mapping",
+        s(&mapping),
+        "--json",
+    ]);
     assert_eq!(reports[0]["rows_loaded"], 100_000);
     let conn = duckdb::Connection::open(&ws).unwrap();
     let n: i64 = conn
-        .query_row("SELECT count(*) FROM events WHERE event_type = 'purchase'", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM events WHERE event_type = 'purchase'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(n, 100_000);
 }
@@ -109,7 +157,16 @@ fn open_bandit_and_catalog() {
     let r = json(&["import", s(&ws), s(&costco), "--kind", "items", "--json"]);
     assert_eq!(r[0]["rows_read"], 643);
     let tables = json(&["tables", s(&ws), "--json"]);
-    let rows = |t: &str| tables.as_array().unwrap().iter().find(|x| x["table"] == t).unwrap()["rows"].as_u64().unwrap();
+    let rows = |t: &str| {
+        tables
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["table"] == t)
+            .unwrap()["rows"]
+            .as_u64()
+            .unwrap()
+    };
     assert_eq!(rows("bandit_log"), 10_000);
     assert_eq!(rows("items"), 643);
 }
@@ -123,7 +180,10 @@ fn bad_input_exits_with_a_clear_error() {
     let out = shoplab(&["import", s(&ws), s(&empty)]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.starts_with("error: ") && err.contains("empty.csv") && err.contains("empty"), "{err}");
+    assert!(
+        err.starts_with("error: ") && err.contains("empty.csv") && err.contains("empty"),
+        "{err}"
+    );
 
     let not_db = dir.path().join("notes.duckdb");
     std::fs::write(&not_db, "hello").unwrap();
@@ -146,4 +206,35 @@ fn demo_is_deterministic() {
     let p = &a["profile"];
     assert!(p["funnel"]["view_to_purchase"].as_f64().unwrap() > 0.0);
     assert_eq!(p["catalog_items"], a["catalog"]["rows_loaded"]);
+}
+
+/// What the recognizer proposes for real exports (edit a mapping starting from these).
+#[test]
+fn recognized_mappings() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("shop.duckdb");
+    for (name, rel, kind) in [
+        ("movielens_recbole_inter", "ml-100k/ml-100k.inter", None),
+        (
+            "movielens_recbole_item",
+            "ml-100k/ml-100k.item",
+            Some("items"),
+        ),
+        ("open_bandit_random_all", "obd/random/all/all.csv", None),
+        (
+            "costco_catalog",
+            "costco/electronics_dataset.csv",
+            Some("items"),
+        ),
+    ] {
+        let path = dataset(rel);
+        let mut args = vec!["import", s(&ws), s(&path), "--show-mapping"];
+        if let Some(k) = kind {
+            args.extend(["--kind", k]);
+        }
+        let out = ok(&args);
+        // The first line names the file (a machine-specific path).
+        let toml: String = out.lines().skip(1).collect::<Vec<_>>().join("\n");
+        insta::assert_snapshot!(name, toml);
+    }
 }

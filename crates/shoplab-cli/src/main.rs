@@ -8,10 +8,17 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use shoplab_engine::demo::{self, WorldConfig};
-use shoplab_engine::{ImportOptions, ImportReport, JobEvent, Mapping, Profile, Session, SplitSpec, SplitSummary, Strategy, Target};
+use shoplab_engine::{
+    ImportOptions, ImportReport, JobEvent, Mapping, Profile, Session, SplitSpec, SplitSummary,
+    Strategy, Target,
+};
 
 #[derive(Parser)]
-#[command(name = "shoplab", version, about = "ShopLab: e-commerce data, models and pricing simulation on your own machine")]
+#[command(
+    name = "shoplab",
+    version,
+    about = "ShopLab: e-commerce data, models and pricing simulation on your own machine"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -174,8 +181,12 @@ fn run(cli: Cli) -> Result<()> {
             let session = Session::open(&workspace)?;
             let mapping = match mapping {
                 Some(p) => {
-                    let text = std::fs::read_to_string(&p).with_context(|| format!("reading mapping {}", p.display()))?;
-                    Some(Mapping::from_toml(&text).with_context(|| format!("mapping {}", p.display()))?)
+                    let text = std::fs::read_to_string(&p)
+                        .with_context(|| format!("reading mapping {}", p.display()))?;
+                    Some(
+                        Mapping::from_toml(&text)
+                            .with_context(|| format!("mapping {}", p.display()))?,
+                    )
                 }
                 None => None,
             };
@@ -294,11 +305,17 @@ fn run(cli: Cli) -> Result<()> {
                     r.line.map(|l| l.to_string()).unwrap_or_else(|| "-".into()),
                     r.column.unwrap_or_default(),
                     r.reason,
-                    r.raw.map(|raw| format!("\n                {}", truncate(&raw, 160))).unwrap_or_default()
+                    r.raw
+                        .map(|raw| format!("\n                {}", truncate(&raw, 160)))
+                        .unwrap_or_default()
                 );
             }
         }
-        Command::Sql { workspace, query, limit } => {
+        Command::Sql {
+            workspace,
+            query,
+            limit,
+        } => {
             let session = Session::open(&workspace)?;
             let result = session.query(&query, limit)?;
             println!("{}", result.columns.join("\t"));
@@ -308,7 +325,10 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Demo { out, json } => {
             let path = out.unwrap_or_else(demo::default_demo_path);
-            let spinner = spinner(json, "building the demo workspace from the synthetic storefront");
+            let spinner = spinner(
+                json,
+                "building the demo workspace from the synthetic storefront",
+            );
             let report = demo::build_demo(&path, &WorldConfig::demo())?;
             spinner.finish_and_clear();
             if json {
@@ -330,12 +350,16 @@ fn run(cli: Cli) -> Result<()> {
                 print_profile(&report.profile);
                 println!();
                 print_splits(&[report.split]);
-                println!("\nopen it: duckdb {} \"select * from events limit 5\"", report.path.display());
+                println!(
+                    "\nopen it: duckdb {} \"select * from events limit 5\"",
+                    report.path.display()
+                );
             }
         }
         Command::Generate { out, events, seed } => {
             let spinner = spinner(false, "generating");
-            let (ev, cat) = demo::write_demo_files(&out, &WorldConfig::with_target_events(events, seed))?;
+            let (ev, cat) =
+                demo::write_demo_files(&out, &WorldConfig::with_target_events(events, seed))?;
             spinner.finish_and_clear();
             println!("{}\n{}", ev.display(), cat.display());
         }
@@ -352,9 +376,18 @@ fn spinner(quiet: bool, msg: &str) -> ProgressBar {
     pb
 }
 
-fn import_with_progress(session: &Session, file: &Path, opts: &ImportOptions, quiet: bool) -> Result<ImportReport> {
+fn import_with_progress(
+    session: &Session,
+    file: &Path,
+    opts: &ImportOptions,
+    quiet: bool,
+) -> Result<ImportReport> {
     let job = session.import_job(file, opts.clone())?;
-    let pb = if quiet { ProgressBar::hidden() } else { ProgressBar::new(1000) };
+    let pb = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(1000)
+    };
     pb.set_style(
         ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {percent:>3}% {elapsed}")
             .expect("template")
@@ -400,17 +433,26 @@ fn print_import(r: &ImportReport) {
         r.rows_read,
         r.rows_loaded,
         r.rows_rejected,
-        if r.rows_duplicate > 0 { format!("  duplicates dropped {}", r.rows_duplicate) } else { String::new() },
+        if r.rows_duplicate > 0 {
+            format!("  duplicates dropped {}", r.rows_duplicate)
+        } else {
+            String::new()
+        },
         r.seconds,
         r.import_id
     );
     if r.items_upserted > 0 {
-        println!("  items created or completed from the events: {}", r.items_upserted);
+        println!(
+            "  items created or completed from the events: {}",
+            r.items_upserted
+        );
     }
     for rej in r.rejects.iter().take(5) {
         println!(
             "  rejected line {}: {}",
-            rej.line.map(|l| l.to_string()).unwrap_or_else(|| "-".into()),
+            rej.line
+                .map(|l| l.to_string())
+                .unwrap_or_else(|| "-".into()),
             rej.reason
         );
     }
@@ -420,11 +462,15 @@ fn print_import(r: &ImportReport) {
 }
 
 fn pct(x: Option<f64>) -> String {
-    x.map(|v| format!("{:.2}%", v * 100.0)).unwrap_or_else(|| "-".into())
+    x.map(|v| format!("{:.2}%", v * 100.0))
+        .unwrap_or_else(|| "-".into())
 }
 
 fn print_profile(p: &Profile) {
-    println!("events {}   users {}   items {} (catalog {})   sessions {}", p.events, p.users, p.items, p.catalog_items, p.sessions);
+    println!(
+        "events {}   users {}   items {} (catalog {})   sessions {}",
+        p.events, p.users, p.items, p.catalog_items, p.sessions
+    );
     println!(
         "time   {} … {}  ({:.1} days)",
         p.first_event.as_deref().unwrap_or("-"),
@@ -433,7 +479,10 @@ fn print_profile(p: &Profile) {
     );
     println!("by type:");
     for t in &p.by_type {
-        println!("  {:<18} {:>12} events  {:>10} users", t.event_type, t.events, t.users);
+        println!(
+            "  {:<18} {:>12} events  {:>10} users",
+            t.event_type, t.events, t.users
+        );
     }
     let f = &p.funnel;
     println!(
@@ -448,7 +497,10 @@ fn print_profile(p: &Profile) {
     if let Some(s) = p.sparsity {
         println!("sparsity {:.4}%", s * 100.0);
     }
-    for (name, q) in [("events per user", &p.events_per_user), ("events per item", &p.events_per_item)] {
+    for (name, q) in [
+        ("events per user", &p.events_per_user),
+        ("events per item", &p.events_per_item),
+    ] {
         if let Some(q) = q {
             println!(
                 "{name}: min {} p25 {} p50 {} p75 {} p90 {} p99 {} max {} mean {:.2}",
@@ -482,7 +534,10 @@ fn print_profile(p: &Profile) {
 }
 
 fn print_splits(splits: &[SplitSummary]) {
-    println!("{:<16} {:<16} {:>10} {:>10} {:>10}  seed", "split", "strategy", "train", "valid", "test");
+    println!(
+        "{:<16} {:<16} {:>10} {:>10} {:>10}  seed",
+        "split", "strategy", "train", "valid", "test"
+    );
     for s in splits {
         println!(
             "{:<16} {:<16} {:>10} {:>10} {:>10}  {}",

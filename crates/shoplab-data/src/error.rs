@@ -17,7 +17,11 @@ pub enum DataError {
     BadInput { path: PathBuf, message: String },
 
     #[error("{path}, line {line}: {message}")]
-    BadLine { path: PathBuf, line: u64, message: String },
+    BadLine {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
 
     #[error("{path}: format not recognized: {message}")]
     UnknownFormat { path: PathBuf, message: String },

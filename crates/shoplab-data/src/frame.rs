@@ -37,7 +37,8 @@ impl Workspace {
 /// One Arrow record batch (arrow-rs, as DuckDB gives it) as a Polars DataFrame.
 pub fn batch_to_frame(batch: RecordBatch) -> Result<DataFrame> {
     let data = StructArray::from(batch).to_data();
-    let (array, schema) = to_ffi(&data).map_err(|e| DataError::Split(format!("arrow export: {e}")))?;
+    let (array, schema) =
+        to_ffi(&data).map_err(|e| DataError::Split(format!("arrow export: {e}")))?;
     // SAFETY: arrow-rs' FFI_ArrowArray / FFI_ArrowSchema and polars-arrow's ArrowArray /
     // ArrowSchema are both the `#[repr(C)]` structs of the Arrow C data interface; ownership
     // (and the release callback) moves with the value.

@@ -11,6 +11,7 @@ use crate::error::{DataError, Result};
 use crate::mapping::{self, Column, Mapping, Parse, Target, timestamp_expr};
 use crate::schema::EVENT_TYPES;
 use crate::source::{FileKind, Source, first_lines, lit};
+use crate::split::Row;
 use crate::workspace::Workspace;
 
 /// What the user asked of an import.
@@ -66,7 +67,12 @@ impl Workspace {
     pub fn inspect_file(&self, path: &Path, opts: &ImportOptions) -> Result<(Source, Mapping)> {
         match &opts.mapping {
             Some(m) => {
-                let src = Source::inspect_with(self.connection(), path, m.csv.as_ref(), m.encoding.as_deref())?;
+                let src = Source::inspect_with(
+                    self.connection(),
+                    path,
+                    m.csv.as_ref(),
+                    m.encoding.as_deref(),
+                )?;
                 m.validate(&src)?;
                 Ok((src, m.clone()))
             }
@@ -81,9 +87,12 @@ impl Workspace {
     /// Imports `path`. On any error the workspace is left exactly as it was.
     pub fn import(&self, path: &Path, opts: &ImportOptions) -> Result<ImportReport> {
         let started = Instant::now();
-        let hash = hash_file(path)?;
+        let digest = digest_file(path)?;
+        let hash = digest.hash.clone();
         let (src, mapping) = self.inspect_file(path, opts)?;
-        if let Some((import_id, rows_loaded, rows_read, rows_rejected)) = self.find_import(&hash, mapping.target)? {
+        if let Some((import_id, rows_loaded, rows_read, rows_rejected)) =
+            self.find_import(&hash, mapping.target)?
+        {
             return Ok(ImportReport {
                 import_id,
                 file: path.to_path_buf(),
@@ -100,17 +109,48 @@ impl Workspace {
                 mapping,
             });
         }
-        let salt = if opts.pseudonymize { Some(self.pseudonym_salt()?) } else { None };
+        let salt = if opts.pseudonymize {
+            Some(self.pseudonym_salt()?)
+        } else {
+            None
+        };
         let conn = self.connection();
-        // Read the file once into a temporary staging table (not part of the workspace file),
-        // then load it in one transaction.
         let plan = StagePlan::new(&src, &mapping, salt.as_deref());
+        // An uncompressed event log is loaded in one pass when every record turns out good;
+        // otherwise (rejects, duplicates to drop, compressed input) it goes through staging.
+        let single_pass = mapping.target == Target::Events
+            && !opts.dedupe
+            && src.kind == FileKind::Csv
+            && src.compression.is_none();
+        if single_pass {
+            conn.execute_batch("BEGIN TRANSACTION")?;
+            match self.load_in_one_pass(&src, &mapping, &plan, &digest, salt.is_some(), started) {
+                Ok(Some(report)) => {
+                    conn.execute_batch("COMMIT")
+                        .map_err(|e| import_failed(path, e.to_string()))?;
+                    self.drop_scratch();
+                    return Ok(report);
+                }
+                Ok(None) => {
+                    conn.execute_batch("ROLLBACK")?;
+                    self.drop_scratch();
+                }
+                Err(e) => {
+                    let _ = conn.execute_batch("ROLLBACK");
+                    self.drop_scratch();
+                    return Err(e);
+                }
+            }
+        }
+        // Read the file into a temporary staging table (not part of the workspace file),
+        // then load it in one transaction.
         if let Err(e) = self.stage(&src, &plan) {
             self.drop_scratch();
             return Err(e);
         }
         conn.execute_batch("BEGIN TRANSACTION")?;
-        let result = self.import_in_transaction(&src, &mapping, &hash, salt.as_deref(), opts, started);
+        let result =
+            self.import_in_transaction(&src, &mapping, &hash, salt.as_deref(), opts, started);
         match result {
             Ok(report) => {
                 conn.execute_batch("COMMIT")
@@ -134,6 +174,111 @@ impl Workspace {
                 })
             }
         }
+    }
+
+    /// Loads an event log straight into `events`. Returns `None` (and the caller rolls back)
+    /// when the file has rows to reject, which need the staging path's line numbers.
+    fn load_in_one_pass(
+        &self,
+        src: &Source,
+        mapping: &Mapping,
+        plan: &StagePlan,
+        digest: &Digest,
+        pseudonymized: bool,
+        started: Instant,
+    ) -> Result<Option<ImportReport>> {
+        let conn = self.connection();
+        let started_at = chrono_now(conn)?;
+        let import_id: i64 = conn.query_row(
+            "SELECT coalesce(max(import_id), 0) + 1 FROM imports",
+            [],
+            |r| r.get(0),
+        )?;
+        conn.execute_batch(&format!(
+            "DROP TABLE IF EXISTS temp.{REJ_ERR}; DROP TABLE IF EXISTS temp.{REJ_SCAN};"
+        ))?;
+        let loaded = conn
+            .execute(
+                &insert_events_sql(import_id, &format!("({})", plan.select_sql()), false),
+                [],
+            )
+            .map_err(|e| match src.read_error(e) {
+                DataError::BadInput { message, .. } => import_failed(&src.path, message),
+                DataError::Db(e)
+                    if e.to_string().contains("INTERRUPT")
+                        || e.to_string().contains("Interrupted") =>
+                {
+                    DataError::Cancelled
+                }
+                other => other,
+            })? as u64;
+        let structural: i64 = conn.query_row(
+            &format!("SELECT count(DISTINCT line) FROM {REJ_ERR}"),
+            [],
+            |r| r.get(0),
+        )?;
+        let header = src
+            .dialect
+            .as_ref()
+            .map(|d| d.skip + u64::from(d.header))
+            .unwrap_or(0);
+        // Line count ≥ records (blank lines and quoted line breaks only add lines), so equality
+        // means every record was loaded or refused by the reader, none failed a check.
+        if loaded + structural as u64 != digest.lines.saturating_sub(header) {
+            return Ok(None);
+        }
+        let has = |c: &str| mapping.columns.contains_key(c);
+        let items_upserted = if has("item_title") || has("item_category") || has("item_brand") {
+            conn.execute(
+                &upsert_event_items_sql(import_id, &format!("({})", plan.item_attrs_sql(src))),
+                [],
+            )?
+        } else {
+            conn.execute(
+                &format!(
+                    "INSERT INTO items (item_id, price, import_id)
+                     SELECT item_id, arg_max(price, event_time), {import_id} FROM events
+                     WHERE import_id = {import_id} AND item_id IS NOT NULL GROUP BY item_id
+                     ON CONFLICT (item_id) DO UPDATE SET price = coalesce(items.price, excluded.price)"
+                ),
+                [],
+            )?
+        } as u64;
+        let structural_lines = self.structural_rejects(src, import_id)?;
+        let rows_read = loaded + structural_lines.len() as u64;
+        let rejected = structural_lines.len() as u64;
+        conn.execute(
+            "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, CAST(? AS TIMESTAMP), CAST(now() AS TIMESTAMP))",
+            params![
+                import_id,
+                src.path.to_string_lossy().to_string(),
+                digest.hash,
+                src.bytes as i64,
+                mapping.format,
+                mapping.target.table(),
+                mapping.to_toml(),
+                rows_read as i64,
+                loaded as i64,
+                rejected as i64,
+                pseudonymized,
+                started_at,
+            ],
+        )?;
+        Ok(Some(ImportReport {
+            import_id,
+            file: src.path.clone(),
+            format: mapping.format.clone(),
+            target: mapping.target,
+            rows_read,
+            rows_loaded: loaded,
+            rows_rejected: rejected,
+            rows_duplicate: 0,
+            items_upserted,
+            already_imported: false,
+            seconds: started.elapsed().as_secs_f64(),
+            rejects: self.rejects(import_id, REJECTS_SHOWN)?,
+            mapping: mapping.clone(),
+        }))
     }
 
     /// Reads the file into the staging table.
@@ -164,7 +309,12 @@ impl Workspace {
         )?;
         let mut rows = stmt.query(params![hash, target.table()])?;
         Ok(match rows.next()? {
-            Some(r) => Some((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64, r.get::<_, i64>(3)? as u64)),
+            Some(r) => Some((
+                r.get(0)?,
+                r.get::<_, i64>(1)? as u64,
+                r.get::<_, i64>(2)? as u64,
+                r.get::<_, i64>(3)? as u64,
+            )),
             None => None,
         })
     }
@@ -173,9 +323,11 @@ impl Workspace {
         if let Some(s) = self.meta("pseudonym_salt")? {
             return Ok(s);
         }
-        let salt: String = self
-            .connection()
-            .query_row("SELECT replace(CAST(uuid() AS VARCHAR), '-', '')", [], |r| r.get(0))?;
+        let salt: String = self.connection().query_row(
+            "SELECT replace(CAST(uuid() AS VARCHAR), '-', '')",
+            [],
+            |r| r.get(0),
+        )?;
         self.set_meta("pseudonym_salt", &salt)?;
         Ok(salt)
     }
@@ -191,12 +343,21 @@ impl Workspace {
     ) -> Result<ImportReport> {
         let conn = self.connection();
         let started_at = chrono_now(conn)?;
-        let import_id: i64 = conn.query_row("SELECT coalesce(max(import_id), 0) + 1 FROM imports", [], |r| r.get(0))?;
-        let staged: i64 = conn.query_row(&format!("SELECT count(*) FROM {STAGE}"), [], |r| r.get(0))?;
+        let import_id: i64 = conn.query_row(
+            "SELECT coalesce(max(import_id), 0) + 1 FROM imports",
+            [],
+            |r| r.get(0),
+        )?;
+        let staged: i64 =
+            conn.query_row(&format!("SELECT count(*) FROM {STAGE}"), [], |r| r.get(0))?;
 
         // Items and users: one row per id; later repeats of an id are rejected.
         if matches!(mapping.target, Target::Items | Target::Users) {
-            let key = if mapping.target == Target::Items { "__c_item_id" } else { "__c_user_id" };
+            let key = if mapping.target == Target::Items {
+                "__c_item_id"
+            } else {
+                "__c_user_id"
+            };
             let col = key.trim_start_matches("__c_");
             conn.execute_batch(&format!(
                 "UPDATE {STAGE} SET _reason = '{col}: repeats an id seen on an earlier row' WHERE rowid IN (
@@ -206,7 +367,11 @@ impl Workspace {
         }
 
         let (loaded, items_upserted) = self.load_target(mapping, import_id, opts.dedupe)?;
-        let ok: i64 = conn.query_row(&format!("SELECT count(*) FROM {STAGE} WHERE _reason IS NULL"), [], |r| r.get(0))?;
+        let ok: i64 = conn.query_row(
+            &format!("SELECT count(*) FROM {STAGE} WHERE _reason IS NULL"),
+            [],
+            |r| r.get(0),
+        )?;
         let duplicates = (ok as u64).saturating_sub(loaded);
 
         // Rows the CSV reader itself refused (wrong column count, bad bytes, over-long lines).
@@ -254,35 +419,13 @@ impl Workspace {
     fn load_target(&self, mapping: &Mapping, import_id: i64, dedupe: bool) -> Result<(u64, u64)> {
         let conn = self.connection();
         let distinct = if dedupe { "DISTINCT" } else { "" };
-        let has = |c: &str| mapping.columns.contains_key(c);
         Ok(match mapping.target {
             Target::Events => {
-                let n = conn.execute(
-                    &format!(
-                        "INSERT INTO events SELECT {distinct} __c_event_time, __c_user_id, __c_item_id, __c_event_type,
-                           __c_session_id, __c_price, __c_quantity,
-                           coalesce(__c_value, CASE WHEN __c_event_type IN ('purchase', 'refund') THEN __c_price * coalesce(__c_quantity, 1) END),
-                           {import_id}
-                         FROM {STAGE} WHERE _reason IS NULL"
-                    ),
-                    [],
-                )?;
-                let attrs = has("item_title") || has("item_category") || has("item_brand") || has("price");
-                let update = if attrs {
-                    "DO UPDATE SET title = coalesce(items.title, excluded.title),
-                        category = coalesce(items.category, excluded.category),
-                        brand = coalesce(items.brand, excluded.brand),
-                        price = coalesce(items.price, excluded.price)"
-                } else {
-                    "DO NOTHING"
-                };
+                let n = conn.execute(&insert_events_sql(import_id, STAGE, dedupe), [])?;
                 let items = conn.execute(
-                    &format!(
-                        "INSERT INTO items (item_id, title, category, brand, price, import_id)
-                         SELECT __c_item_id, any_value(__c_item_title), any_value(__c_item_category), any_value(__c_item_brand),
-                                arg_max(__c_price, __c_event_time), {import_id}
-                         FROM {STAGE} WHERE _reason IS NULL AND __c_item_id IS NOT NULL GROUP BY __c_item_id
-                         ON CONFLICT (item_id) {update}"
+                    &upsert_event_items_sql(
+                        import_id,
+                        &format!("(SELECT * FROM {STAGE} WHERE _reason IS NULL AND __c_item_id IS NOT NULL)"),
                     ),
                     [],
                 )?;
@@ -346,7 +489,9 @@ impl Workspace {
                     any_value(csv_line)
              FROM {REJ_ERR} GROUP BY line ORDER BY line"
         ))?;
-        let mut stmt = conn.prepare(&format!("SELECT DISTINCT line FROM {REJ_ERR} ORDER BY line"))?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT DISTINCT line FROM {REJ_ERR} ORDER BY line"
+        ))?;
         let lines = stmt
             .query_map([], |r| r.get::<_, i64>(0))?
             .collect::<Result<Vec<_>, _>>()?;
@@ -355,13 +500,15 @@ impl Workspace {
 
     /// Reads a file through the staging query only, for data that is not loaded into a table
     /// (split files): (user, item, value, time in µs). Any rejected row is an error.
-    pub(crate) fn stage_rows(&self, src: &Source, mapping: &Mapping) -> Result<Vec<(String, String, Option<f64>, Option<i64>)>> {
+    pub(crate) fn stage_rows(&self, src: &Source, mapping: &Mapping) -> Result<Vec<Row>> {
         let conn = self.connection();
         let plan = StagePlan::new(src, mapping, None);
-        let result = (|| -> Result<Vec<(String, String, Option<f64>, Option<i64>)>> {
+        let result = (|| -> Result<Vec<Row>> {
             self.stage(src, &plan)?;
             if src.kind == FileKind::Csv {
-                let mut stmt = conn.prepare(&format!("SELECT line, error_message FROM {REJ_ERR} ORDER BY line LIMIT 1"))?;
+                let mut stmt = conn.prepare(&format!(
+                    "SELECT line, error_message FROM {REJ_ERR} ORDER BY line LIMIT 1"
+                ))?;
                 let mut rows = stmt.query([])?;
                 if let Some(r) = rows.next()? {
                     return Err(DataError::BadLine {
@@ -374,7 +521,11 @@ impl Workspace {
             let mut stmt = conn.prepare(&format!("SELECT rowid, _reason FROM {STAGE} WHERE _reason IS NOT NULL ORDER BY rowid LIMIT 1"))?;
             let mut rows = stmt.query([])?;
             if let Some(r) = rows.next()? {
-                let base = src.dialect.as_ref().map(|d| d.skip + u64::from(d.header)).unwrap_or(0);
+                let base = src
+                    .dialect
+                    .as_ref()
+                    .map(|d| d.skip + u64::from(d.header))
+                    .unwrap_or(0);
                 return Err(DataError::BadLine {
                     path: src.path.clone(),
                     line: base + r.get::<_, i64>(0)? as u64 + 1,
@@ -385,7 +536,14 @@ impl Workspace {
                 "SELECT __c_user_id, __c_item_id, __c_value, epoch_us(__c_event_time) FROM {STAGE} ORDER BY __c_user_id, __c_event_time, __c_item_id"
             ))?;
             let rows = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                .query_map([], |r| {
+                    Ok(Row {
+                        user: r.get(0)?,
+                        item: r.get(1)?,
+                        value: r.get(2)?,
+                        time: r.get(3)?,
+                    })
+                })?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
         })();
@@ -400,7 +558,13 @@ impl Workspace {
             "SELECT rowid, _reason, _raw FROM {STAGE} WHERE _reason IS NOT NULL ORDER BY rowid"
         ))?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))?
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            })?
             .collect::<Result<Vec<_>, _>>()?;
         let base = match (&src.kind, &src.dialect) {
             (FileKind::Csv, Some(d)) => d.skip + u64::from(d.header),
@@ -444,6 +608,32 @@ impl Workspace {
     }
 }
 
+/// `INSERT INTO events` from a query with the staging columns (`_reason IS NULL` rows only).
+fn insert_events_sql(import_id: i64, from: &str, distinct: bool) -> String {
+    let distinct = if distinct { "DISTINCT" } else { "" };
+    format!(
+        "INSERT INTO events SELECT {distinct} __c_event_time, __c_user_id, __c_item_id, __c_event_type,
+           __c_session_id, __c_price, __c_quantity,
+           coalesce(__c_value, CASE WHEN __c_event_type IN ('purchase', 'refund') THEN __c_price * coalesce(__c_quantity, 1) END),
+           {import_id}
+         FROM {from} WHERE _reason IS NULL"
+    )
+}
+
+/// Creates or completes the items an event log mentions, from a query with the item columns.
+fn upsert_event_items_sql(import_id: i64, from: &str) -> String {
+    format!(
+        "INSERT INTO items (item_id, title, category, brand, price, import_id)
+         SELECT __c_item_id, any_value(__c_item_title), any_value(__c_item_category), any_value(__c_item_brand),
+                arg_max(__c_price, __c_event_time), {import_id}
+         FROM {from} GROUP BY __c_item_id
+         ON CONFLICT (item_id) DO UPDATE SET title = coalesce(items.title, excluded.title),
+            category = coalesce(items.category, excluded.category),
+            brand = coalesce(items.brand, excluded.brand),
+            price = coalesce(items.price, excluded.price)"
+    )
+}
+
 fn import_failed(path: &Path, message: String) -> DataError {
     DataError::ImportFailed {
         path: path.to_path_buf(),
@@ -452,22 +642,49 @@ fn import_failed(path: &Path, message: String) -> DataError {
 }
 
 fn chrono_now(conn: &duckdb::Connection) -> Result<String> {
-    Ok(conn.query_row("SELECT CAST(CAST(now() AS TIMESTAMP) AS VARCHAR)", [], |r| r.get(0))?)
+    Ok(conn.query_row(
+        "SELECT CAST(CAST(now() AS TIMESTAMP) AS VARCHAR)",
+        [],
+        |r| r.get(0),
+    )?)
 }
 
 /// BLAKE3 of the file's bytes, hex.
 pub fn hash_file(path: &Path) -> Result<String> {
-    let mut f = std::fs::File::open(path).map_err(|e| DataError::io(path.display().to_string(), e))?;
+    Ok(digest_file(path)?.hash)
+}
+
+/// What one read of the file tells: its hash, and how many lines it has.
+pub(crate) struct Digest {
+    pub hash: String,
+    /// Line feeds, plus one when the last line has none.
+    pub lines: u64,
+}
+
+pub(crate) fn digest_file(path: &Path) -> Result<Digest> {
+    let mut f =
+        std::fs::File::open(path).map_err(|e| DataError::io(path.display().to_string(), e))?;
     let mut hasher = blake3::Hasher::new();
     let mut buf = vec![0u8; 1 << 20];
+    let (mut lines, mut last) = (0u64, b'\n');
     loop {
-        let n = f.read(&mut buf).map_err(|e| DataError::io(path.display().to_string(), e))?;
+        let n = f
+            .read(&mut buf)
+            .map_err(|e| DataError::io(path.display().to_string(), e))?;
         if n == 0 {
             break;
         }
         hasher.update(&buf[..n]);
+        lines += buf[..n].iter().filter(|b| **b == b'\n').count() as u64;
+        last = buf[n - 1];
     }
-    Ok(hasher.finalize().to_hex().to_string())
+    if last != b'\n' {
+        lines += 1;
+    }
+    Ok(Digest {
+        hash: hasher.finalize().to_hex().to_string(),
+        lines,
+    })
 }
 
 /// The SQL that reads the file once into a staging table: canonical columns, a reject
@@ -485,8 +702,18 @@ impl StagePlan {
     fn new(src: &Source, mapping: &Mapping, salt: Option<&str>) -> Self {
         let names = mapping.source_columns(src);
         // Source column (as the mapping names it) → its raw-text alias in the staging query.
-        let raw_of = |name: &str| names.iter().position(|c| c == name).map(|i| format!("__r_{i}"));
-        let raws: Vec<String> = src.columns.iter().enumerate().map(|(i, c)| format!("{} AS __r_{i}", src.col_text(c))).collect();
+        let raw_of = |name: &str| {
+            names
+                .iter()
+                .position(|c| c == name)
+                .map(|i| format!("__r_{i}"))
+        };
+        let raws: Vec<String> = src
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{} AS __r_{i}", src.col_text(c)))
+            .collect();
         let mut canon = Vec::new();
         let mut whens = Vec::new();
         for (name, required) in mapping.target.columns() {
@@ -519,7 +746,10 @@ impl StagePlan {
                     Parse::Text | Parse::Id => None,
                     Parse::Number => Some("a number".to_string()),
                     Parse::Money => Some("a price".to_string()),
-                    Parse::Timestamp => Some(format!("a timestamp ({})", rule.format.as_deref().unwrap_or("iso"))),
+                    Parse::Timestamp => Some(format!(
+                        "a timestamp ({})",
+                        rule.format.as_deref().unwrap_or("iso")
+                    )),
                     Parse::EventType => Some(String::new()),
                 };
                 match (rule.parse, what) {
@@ -536,13 +766,23 @@ impl StagePlan {
                     whens.push(format!("WHEN isnan({c}) OR isinf({c}) THEN '{name}: ''' || {r} || ''' is not a finite number'"));
                 }
                 if matches!(*name, "price" | "cost") {
-                    whens.push(format!("WHEN {c} < 0 THEN '{name}: negative (''' || {r} || ''')'"));
+                    whens.push(format!(
+                        "WHEN {c} < 0 THEN '{name}: negative (''' || {r} || ''')'"
+                    ));
                 }
                 if *name == "propensity" {
                     whens.push(format!("WHEN {c} <= 0 OR {c} > 1 THEN 'propensity: ''' || {r} || ''' is not in (0, 1]'"));
                 }
-                if *name == "value" && mapping.columns.get("event_type").and_then(|e| e.value.as_deref()) == Some("rating") {
-                    whens.push(format!("WHEN {c} IS NULL THEN 'value: missing rating (column \"{src_name}\")'"));
+                if *name == "value"
+                    && mapping
+                        .columns
+                        .get("event_type")
+                        .and_then(|e| e.value.as_deref())
+                        == Some("rating")
+                {
+                    whens.push(format!(
+                        "WHEN {c} IS NULL THEN 'value: missing rating (column \"{src_name}\")'"
+                    ));
                 }
             }
         }
@@ -559,8 +799,16 @@ impl StagePlan {
         let scan = src.scan_sql(&format!(
             ", store_rejects = true, rejects_table = '{REJ_ERR}', rejects_scan = '{REJ_SCAN}'"
         ));
-        let scan = if src.kind == FileKind::Csv { scan } else { src.scan_sql("") };
-        let delimiter = src.dialect.as_ref().map(|d| d.delimiter.clone()).unwrap_or_else(|| ",".into());
+        let scan = if src.kind == FileKind::Csv {
+            scan
+        } else {
+            src.scan_sql("")
+        };
+        let delimiter = src
+            .dialect
+            .as_ref()
+            .map(|d| d.delimiter.clone())
+            .unwrap_or_else(|| ",".into());
         StagePlan {
             canon,
             raws,
@@ -571,8 +819,13 @@ impl StagePlan {
         }
     }
 
-    fn stage_sql(&self) -> String {
-        let inner_canon: Vec<String> = self.canon.iter().map(|(n, e)| format!("{e} AS __c_{n}")).collect();
+    /// The staging query: canonical columns, `__extra`, `_reason`, and `_raw` for rejected rows.
+    fn select_sql(&self) -> String {
+        let inner_canon: Vec<String> = self
+            .canon
+            .iter()
+            .map(|(n, e)| format!("{e} AS __c_{n}"))
+            .collect();
         let outer_canon: Vec<String> = self.canon.iter().map(|(n, _)| format!("__c_{n}")).collect();
         let raw_cols: Vec<String> = (0..self.raws.len()).map(|i| format!("__r_{i}")).collect();
         let reason = if self.whens.is_empty() {
@@ -581,8 +834,7 @@ impl StagePlan {
             format!("CASE {} END", self.whens.join(" "))
         };
         format!(
-            "CREATE TEMP TABLE {STAGE} AS
-             SELECT {outer}, __extra, _reason,
+            "SELECT {outer}, __extra, _reason,
                     CASE WHEN _reason IS NOT NULL THEN concat_ws({delim}, {raw_cols}) END AS _raw
              FROM (SELECT *, {reason} AS _reason
                    FROM (SELECT *, {extra} AS __extra FROM (SELECT *, {inner} FROM (SELECT {raws} FROM {scan} s))))",
@@ -595,12 +847,42 @@ impl StagePlan {
             scan = self.scan,
         )
     }
+
+    fn stage_sql(&self) -> String {
+        format!("CREATE TEMP TABLE {STAGE} AS {}", self.select_sql())
+    }
+
+    /// Item attributes of an event log, read from the file's item columns only.
+    fn item_attrs_sql(&self, src: &Source) -> String {
+        let wanted = [
+            "item_id",
+            "item_title",
+            "item_category",
+            "item_brand",
+            "price",
+            "event_time",
+        ];
+        let canon: Vec<String> = self
+            .canon
+            .iter()
+            .filter(|(n, _)| wanted.contains(&n.as_str()))
+            .map(|(n, e)| format!("{e} AS __c_{n}"))
+            .collect();
+        format!(
+            "SELECT * FROM (SELECT {canon} FROM (SELECT {raws} FROM {scan} s)) WHERE __c_item_id IS NOT NULL",
+            canon = canon.join(", "),
+            raws = self.raws.join(", "),
+            scan = src.scan_sql(", ignore_errors = true"),
+        )
+    }
 }
 
 fn column_type(target: Target, name: &str) -> &'static str {
     match (target, name) {
         (_, "event_time" | "ts") => "TIMESTAMP",
-        (_, "price" | "cost" | "quantity" | "value" | "reward" | "propensity" | "position") => "DOUBLE",
+        (_, "price" | "cost" | "quantity" | "value" | "reward" | "propensity" | "position") => {
+            "DOUBLE"
+        }
         _ => "VARCHAR",
     }
 }
@@ -616,7 +898,10 @@ fn convert(r: &str, rule: &Column, mapping: &Mapping, src: &Source) -> String {
                 .map(|s| {
                     let names = mapping.source_columns(src);
                     let i = names.iter().position(|c| c == s).unwrap_or(0);
-                    src.sample.iter().filter_map(|row| row.get(i).cloned().flatten()).any(|v| v.trim().ends_with(".0"))
+                    src.sample
+                        .iter()
+                        .filter_map(|row| row.get(i).cloned().flatten())
+                        .any(|v| v.trim().ends_with(".0"))
                 })
                 .unwrap_or(false);
             if float_ids {
@@ -633,7 +918,10 @@ fn convert(r: &str, rule: &Column, mapping: &Mapping, src: &Source) -> String {
              TRY_CAST(regexp_replace({r}, '[$€£¥,[:space:]]|USD|EUR|GBP', '', 'g') AS DOUBLE), \
              TRY_CAST(replace(regexp_extract({r}, '^[[:space:]]*[$€£¥]?[[:space:]]*([0-9][0-9,]*(\\.[0-9]+)?)[[:space:]]*(through|to|-|–|[[:space:]])+[$€£¥]?[0-9]', 1), ',', '') AS DOUBLE))"
         ),
-        Parse::Timestamp => timestamp_expr(&format!("trim({r})"), rule.format.as_deref().unwrap_or("iso")),
+        Parse::Timestamp => timestamp_expr(
+            &format!("trim({r})"),
+            rule.format.as_deref().unwrap_or("iso"),
+        ),
         Parse::EventType => {
             let mut pairs: Vec<(&String, &String)> = mapping.event_types.iter().collect();
             // Values seen in the sample first: CASE stops at the first match.
@@ -643,13 +931,25 @@ fn convert(r: &str, rule: &Column, mapping: &Mapping, src: &Source) -> String {
                 .map(|s| {
                     let names = mapping.source_columns(src);
                     let i = names.iter().position(|c| c == s).unwrap_or(0);
-                    src.sample.iter().filter_map(|row| row.get(i).cloned().flatten()).collect()
+                    src.sample
+                        .iter()
+                        .filter_map(|row| row.get(i).cloned().flatten())
+                        .collect()
                 })
                 .unwrap_or_default();
-            let lower_needed = seen.iter().any(|v| v.chars().any(|c| c.is_uppercase() || c.is_whitespace()));
+            let lower_needed = seen
+                .iter()
+                .any(|v| v.chars().any(|c| c.is_uppercase() || c.is_whitespace()));
             pairs.sort_by_key(|(k, _)| std::cmp::Reverse(seen.iter().filter(|v| v == k).count()));
-            let key = if lower_needed { format!("lower(trim({r}))") } else { r.to_string() };
-            let whens: Vec<String> = pairs.iter().map(|(k, v)| format!("WHEN {} THEN {}", lit(k), lit(v))).collect();
+            let key = if lower_needed {
+                format!("lower(trim({r}))")
+            } else {
+                r.to_string()
+            };
+            let whens: Vec<String> = pairs
+                .iter()
+                .map(|(k, v)| format!("WHEN {} THEN {}", lit(k), lit(v)))
+                .collect();
             format!("CASE {key} {} END", whens.join(" "))
         }
     }

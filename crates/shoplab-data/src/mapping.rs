@@ -209,7 +209,9 @@ impl Mapping {
                     ),
                 });
             }
-            if let Some(Column { source: Some(s), .. }) = rule
+            if let Some(Column {
+                source: Some(s), ..
+            }) = rule
                 && !cols.contains(s)
             {
                 return Err(DataError::BadInput {
@@ -254,19 +256,53 @@ fn norm(name: &str) -> String {
 /// Known spellings of event names.
 pub fn default_event_types() -> BTreeMap<String, String> {
     let pairs: &[(&str, &[&str])] = &[
-        ("view", &["view", "pv", "page_view", "pageview", "detail", "product_view", "visit"]),
-        ("cart", &["cart", "addtocart", "add_to_cart", "add-to-cart", "basket"]),
-        ("remove_from_cart", &["remove_from_cart", "removefromcart", "remove-from-cart"]),
-        ("purchase", &["purchase", "buy", "transaction", "order", "checkout", "sale"]),
+        (
+            "view",
+            &[
+                "view",
+                "pv",
+                "page_view",
+                "pageview",
+                "detail",
+                "product_view",
+                "visit",
+            ],
+        ),
+        (
+            "cart",
+            &["cart", "addtocart", "add_to_cart", "add-to-cart", "basket"],
+        ),
+        (
+            "remove_from_cart",
+            &["remove_from_cart", "removefromcart", "remove-from-cart"],
+        ),
+        (
+            "purchase",
+            &[
+                "purchase",
+                "buy",
+                "transaction",
+                "order",
+                "checkout",
+                "sale",
+            ],
+        ),
         ("refund", &["refund", "return", "cancel"]),
-        ("favorite", &["fav", "favorite", "favourite", "wishlist", "like"]),
+        (
+            "favorite",
+            &["fav", "favorite", "favourite", "wishlist", "like"],
+        ),
         ("rating", &["rating", "rate"]),
         ("click", &["click"]),
         ("impression", &["impression", "show", "exposure"]),
     ];
     pairs
         .iter()
-        .flat_map(|(canon, names)| names.iter().map(move |n| (n.to_string(), canon.to_string())))
+        .flat_map(|(canon, names)| {
+            names
+                .iter()
+                .map(move |n| (n.to_string(), canon.to_string()))
+        })
         .collect()
 }
 
@@ -307,12 +343,26 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
     let mut event_types = BTreeMap::new();
     let want = |t: Target| kind.is_none_or(|k| k == t);
 
-    let format = if want(Target::Events) && cols.has_all(&["event_time", "event_type", "product_id", "user_id"]) {
+    let format = if want(Target::Events)
+        && cols.has_all(&["event_time", "event_type", "product_id", "user_id"])
+    {
         // REES46 "eCommerce behavior data from multi category store".
-        put("event_time", Column::src(&cols.find(&["event_time"]).unwrap(), Parse::Timestamp));
-        put("event_type", Column::src(&cols.find(&["event_type"]).unwrap(), Parse::EventType));
-        put("item_id", Column::src(&cols.find(&["product_id"]).unwrap(), Parse::Id));
-        put("user_id", Column::src(&cols.find(&["user_id"]).unwrap(), Parse::Id));
+        put(
+            "event_time",
+            Column::src(&cols.find(&["event_time"]).unwrap(), Parse::Timestamp),
+        );
+        put(
+            "event_type",
+            Column::src(&cols.find(&["event_type"]).unwrap(), Parse::EventType),
+        );
+        put(
+            "item_id",
+            Column::src(&cols.find(&["product_id"]).unwrap(), Parse::Id),
+        );
+        put(
+            "user_id",
+            Column::src(&cols.find(&["user_id"]).unwrap(), Parse::Id),
+        );
         if let Some(c) = cols.find(&["user_session", "session_id"]) {
             put("session_id", Column::src(&c, Parse::Id));
         }
@@ -327,20 +377,52 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
         }
         "rees46"
     } else if want(Target::Events) && cols.has_all(&["timestamp", "visitorid", "event", "itemid"]) {
-        put("event_time", Column::src(&cols.find(&["timestamp"]).unwrap(), Parse::Timestamp));
-        put("user_id", Column::src(&cols.find(&["visitorid"]).unwrap(), Parse::Id));
-        put("event_type", Column::src(&cols.find(&["event"]).unwrap(), Parse::EventType));
-        put("item_id", Column::src(&cols.find(&["itemid"]).unwrap(), Parse::Id));
+        put(
+            "event_time",
+            Column::src(&cols.find(&["timestamp"]).unwrap(), Parse::Timestamp),
+        );
+        put(
+            "user_id",
+            Column::src(&cols.find(&["visitorid"]).unwrap(), Parse::Id),
+        );
+        put(
+            "event_type",
+            Column::src(&cols.find(&["event"]).unwrap(), Parse::EventType),
+        );
+        put(
+            "item_id",
+            Column::src(&cols.find(&["itemid"]).unwrap(), Parse::Id),
+        );
         if let Some(c) = cols.find(&["transactionid"]) {
             put("session_id", Column::src(&c, Parse::Id));
         }
         "retailrocket"
-    } else if want(Target::BanditLog) && cols.has_all(&["item_id", "position", "click", "propensity_score"]) {
-        put("ts", Column::src(&cols.find(&["timestamp"]).unwrap_or_default(), Parse::Timestamp));
-        put("action", Column::src(&cols.find(&["item_id"]).unwrap(), Parse::Id));
-        put("position", Column::src(&cols.find(&["position"]).unwrap(), Parse::Number));
-        put("reward", Column::src(&cols.find(&["click"]).unwrap(), Parse::Number));
-        put("propensity", Column::src(&cols.find(&["propensity_score"]).unwrap(), Parse::Number));
+    } else if want(Target::BanditLog)
+        && cols.has_all(&["item_id", "position", "click", "propensity_score"])
+    {
+        put(
+            "ts",
+            Column::src(
+                &cols.find(&["timestamp"]).unwrap_or_default(),
+                Parse::Timestamp,
+            ),
+        );
+        put(
+            "action",
+            Column::src(&cols.find(&["item_id"]).unwrap(), Parse::Id),
+        );
+        put(
+            "position",
+            Column::src(&cols.find(&["position"]).unwrap(), Parse::Number),
+        );
+        put(
+            "reward",
+            Column::src(&cols.find(&["click"]).unwrap(), Parse::Number),
+        );
+        put(
+            "propensity",
+            Column::src(&cols.find(&["propensity_score"]).unwrap(), Parse::Number),
+        );
         if let Some((policy, campaign)) = obd_policy_campaign(&src.path) {
             put("policy", Column::constant(&policy));
             put("campaign", Column::constant(&campaign));
@@ -359,12 +441,32 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
         && cols.has_all(&["stockcode", "quantity", "invoicedate"])
         && cols.find(&["invoiceno", "invoice"]).is_some()
     {
-        put("event_time", Column::src(&cols.find(&["invoicedate"]).unwrap(), Parse::Timestamp));
-        put("user_id", Column::src(&cols.find(&["customerid", "customer_id"]).unwrap_or_default(), Parse::Id));
-        put("item_id", Column::src(&cols.find(&["stockcode"]).unwrap(), Parse::Id));
+        put(
+            "event_time",
+            Column::src(&cols.find(&["invoicedate"]).unwrap(), Parse::Timestamp),
+        );
+        put(
+            "user_id",
+            Column::src(
+                &cols
+                    .find(&["customerid", "customer_id"])
+                    .unwrap_or_default(),
+                Parse::Id,
+            ),
+        );
+        put(
+            "item_id",
+            Column::src(&cols.find(&["stockcode"]).unwrap(), Parse::Id),
+        );
         put("event_type", Column::constant("purchase"));
-        put("session_id", Column::src(&cols.find(&["invoiceno", "invoice"]).unwrap(), Parse::Id));
-        put("quantity", Column::src(&cols.find(&["quantity"]).unwrap(), Parse::Number));
+        put(
+            "session_id",
+            Column::src(&cols.find(&["invoiceno", "invoice"]).unwrap(), Parse::Id),
+        );
+        put(
+            "quantity",
+            Column::src(&cols.find(&["quantity"]).unwrap(), Parse::Number),
+        );
         if let Some(c) = cols.find(&["unitprice", "price"]) {
             put("price", Column::src(&c, Parse::Money));
         }
@@ -375,18 +477,50 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
     } else if want(Target::Events)
         && !headerless
         && cols.find(&["user_id", "userid", "user"]).is_some()
-        && cols.find(&["item_id", "itemid", "movieid", "movie_id", "item", "product_id", "productid"]).is_some()
+        && cols
+            .find(&[
+                "item_id",
+                "itemid",
+                "movieid",
+                "movie_id",
+                "item",
+                "product_id",
+                "productid",
+            ])
+            .is_some()
         && cols.find(&["rating", "score", "stars"]).is_some()
     {
-        put("user_id", Column::src(&cols.find(&["user_id", "userid", "user"]).unwrap(), Parse::Id));
         put(
-            "item_id",
+            "user_id",
             Column::src(
-                &cols.find(&["item_id", "itemid", "movieid", "movie_id", "item", "product_id", "productid"]).unwrap(),
+                &cols.find(&["user_id", "userid", "user"]).unwrap(),
                 Parse::Id,
             ),
         );
-        put("value", Column::src(&cols.find(&["rating", "score", "stars"]).unwrap(), Parse::Number));
+        put(
+            "item_id",
+            Column::src(
+                &cols
+                    .find(&[
+                        "item_id",
+                        "itemid",
+                        "movieid",
+                        "movie_id",
+                        "item",
+                        "product_id",
+                        "productid",
+                    ])
+                    .unwrap(),
+                Parse::Id,
+            ),
+        );
+        put(
+            "value",
+            Column::src(
+                &cols.find(&["rating", "score", "stars"]).unwrap(),
+                Parse::Number,
+            ),
+        );
         put("event_type", Column::constant("rating"));
         match cols.find(&["timestamp", "time", "date", "event_time"]) {
             Some(c) => put("event_time", Column::src(&c, Parse::Timestamp)),
@@ -399,9 +533,15 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
                 },
             ),
         }
-        if src.columns.iter().any(|c| c.contains(':')) { "recbole" } else { "ratings" }
+        if src.columns.iter().any(|c| c.contains(':')) {
+            "recbole"
+        } else {
+            "ratings"
+        }
     } else if want(Target::Events) && headerless && looks_like_taobao(src) {
-        names = ["user_id", "item_id", "category_id", "behavior", "timestamp"].map(String::from).to_vec();
+        names = ["user_id", "item_id", "category_id", "behavior", "timestamp"]
+            .map(String::from)
+            .to_vec();
         put("user_id", Column::src("user_id", Parse::Id));
         put("item_id", Column::src("item_id", Parse::Id));
         put("item_category", Column::src("category_id", Parse::Text));
@@ -409,7 +549,9 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
         put("event_time", Column::src("timestamp", Parse::Timestamp));
         "taobao"
     } else if want(Target::Events) && headerless && looks_like_movielens(src) {
-        names = ["user_id", "item_id", "rating", "timestamp"].map(String::from).to_vec();
+        names = ["user_id", "item_id", "rating", "timestamp"]
+            .map(String::from)
+            .to_vec();
         put("user_id", Column::src("user_id", Parse::Id));
         put("item_id", Column::src("item_id", Parse::Id));
         put("value", Column::src("rating", Parse::Number));
@@ -418,14 +560,79 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
         "movielens"
     } else if want(Target::Events)
         && !headerless
-        && cols.find(&["user_id", "userid", "user", "customer_id", "visitor_id", "visitorid"]).is_some()
-        && cols.find(&["item_id", "itemid", "product_id", "productid", "item", "sku"]).is_some()
-        && cols.find(&["event_time", "timestamp", "time", "ts", "date", "datetime"]).is_some()
+        && cols
+            .find(&[
+                "user_id",
+                "userid",
+                "user",
+                "customer_id",
+                "visitor_id",
+                "visitorid",
+            ])
+            .is_some()
+        && cols
+            .find(&[
+                "item_id",
+                "itemid",
+                "product_id",
+                "productid",
+                "item",
+                "sku",
+            ])
+            .is_some()
+        && cols
+            .find(&["event_time", "timestamp", "time", "ts", "date", "datetime"])
+            .is_some()
     {
-        put("user_id", Column::src(&cols.find(&["user_id", "userid", "user", "customer_id", "visitor_id", "visitorid"]).unwrap(), Parse::Id));
-        put("item_id", Column::src(&cols.find(&["item_id", "itemid", "product_id", "productid", "item", "sku"]).unwrap(), Parse::Id));
-        put("event_time", Column::src(&cols.find(&["event_time", "timestamp", "time", "ts", "date", "datetime"]).unwrap(), Parse::Timestamp));
-        match cols.find(&["event_type", "event", "action", "behavior", "behaviour", "type"]) {
+        put(
+            "user_id",
+            Column::src(
+                &cols
+                    .find(&[
+                        "user_id",
+                        "userid",
+                        "user",
+                        "customer_id",
+                        "visitor_id",
+                        "visitorid",
+                    ])
+                    .unwrap(),
+                Parse::Id,
+            ),
+        );
+        put(
+            "item_id",
+            Column::src(
+                &cols
+                    .find(&[
+                        "item_id",
+                        "itemid",
+                        "product_id",
+                        "productid",
+                        "item",
+                        "sku",
+                    ])
+                    .unwrap(),
+                Parse::Id,
+            ),
+        );
+        put(
+            "event_time",
+            Column::src(
+                &cols
+                    .find(&["event_time", "timestamp", "time", "ts", "date", "datetime"])
+                    .unwrap(),
+                Parse::Timestamp,
+            ),
+        );
+        match cols.find(&[
+            "event_type",
+            "event",
+            "action",
+            "behavior",
+            "behaviour",
+            "type",
+        ]) {
             Some(c) => put("event_type", Column::src(&c, Parse::EventType)),
             None => put("event_type", Column::constant("purchase")),
         }
@@ -442,22 +649,54 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
     } else if want(Target::Items)
         && !headerless
         && (kind == Some(Target::Items)
-            || (cols.find(&["title", "name", "product_name", "movie_title"]).is_some()
-                && cols.find(&["price", "category", "sub_category", "class", "brand"]).is_some()))
+            || (cols
+                .find(&["title", "name", "product_name", "movie_title"])
+                .is_some()
+                && cols
+                    .find(&["price", "category", "sub_category", "class", "brand"])
+                    .is_some()))
     {
-        let id = cols.find(&["item_id", "product_id", "productid", "itemid", "sku", "stockcode", "asin", "id"]);
+        let id = cols.find(&[
+            "item_id",
+            "product_id",
+            "productid",
+            "itemid",
+            "sku",
+            "stockcode",
+            "asin",
+            "id",
+        ]);
         if let Some(c) = &id {
             put("item_id", Column::src(c, Parse::Id));
         }
-        let title = cols.find(&["title", "name", "product_name", "movie_title", "product_title"]);
+        let title = cols.find(&[
+            "title",
+            "name",
+            "product_name",
+            "movie_title",
+            "product_title",
+        ]);
         if let Some(c) = &title {
             put("title", Column::src(c, Parse::Text));
         }
-        let desc = cols.find(&["description", "feature", "features", "product_description", "desc"]);
+        let desc = cols.find(&[
+            "description",
+            "feature",
+            "features",
+            "product_description",
+            "desc",
+        ]);
         if let Some(c) = &desc {
             put("description", Column::src(c, Parse::Text));
         }
-        let cat = cols.find(&["category", "category_code", "sub_category", "subcategory", "class", "category_id"]);
+        let cat = cols.find(&[
+            "category",
+            "category_code",
+            "sub_category",
+            "subcategory",
+            "class",
+            "category_id",
+        ]);
         if let Some(c) = &cat {
             put("category", Column::src(c, Parse::Text));
         }
@@ -465,7 +704,13 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
         if let Some(c) = &brand {
             put("brand", Column::src(c, Parse::Text));
         }
-        let price = cols.find(&["price", "unitprice", "unit_price", "list_price", "sale_price"]);
+        let price = cols.find(&[
+            "price",
+            "unitprice",
+            "unit_price",
+            "list_price",
+            "sale_price",
+        ]);
         if let Some(c) = &price {
             put("price", Column::src(c, Parse::Money));
         }
@@ -475,13 +720,40 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
         }
         let no_title = title.is_none();
         let used = [id, title, desc, cat, brand, price, cost];
-        extra = src.columns.iter().filter(|c| !used.iter().any(|u| u.as_ref() == Some(c))).cloned().collect();
+        extra = src
+            .columns
+            .iter()
+            .filter(|c| !used.iter().any(|u| u.as_ref() == Some(c)))
+            .cloned()
+            .collect();
         if no_title && columns.len() <= 1 {
-            return Err(unknown(src, "no id, title, category or price column for an item catalog"));
+            return Err(unknown(
+                src,
+                "no id, title, category or price column for an item catalog",
+            ));
         }
         "catalog"
-    } else if want(Target::Users) && !headerless && cols.find(&["user_id", "userid", "customer_id", "customerid", "visitorid"]).is_some() {
-        let id = cols.find(&["user_id", "userid", "customer_id", "customerid", "visitorid"]).unwrap();
+    } else if want(Target::Users)
+        && !headerless
+        && cols
+            .find(&[
+                "user_id",
+                "userid",
+                "customer_id",
+                "customerid",
+                "visitorid",
+            ])
+            .is_some()
+    {
+        let id = cols
+            .find(&[
+                "user_id",
+                "userid",
+                "customer_id",
+                "customerid",
+                "visitorid",
+            ])
+            .unwrap();
         put("user_id", Column::src(&id, Parse::Id));
         extra = src.columns.iter().filter(|c| **c != id).cloned().collect();
         "users"
@@ -518,10 +790,13 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
             if let Some(s) = &rule.source {
                 let i = source_cols.iter().position(|c| c == s).unwrap_or(0);
                 let values = sample_column(src, i);
-                rule.format = Some(detect_time_format(conn, &values).map_err(|m| DataError::BadInput {
-                    path: src.path.clone(),
-                    message: format!("column '{s}': {m}"),
-                })?);
+                rule.format =
+                    Some(
+                        detect_time_format(conn, &values).map_err(|m| DataError::BadInput {
+                            path: src.path.clone(),
+                            message: format!("column '{s}': {m}"),
+                        })?,
+                    );
             } else {
                 rule.format = Some("iso".into());
             }
@@ -569,20 +844,28 @@ fn looks_like_taobao(src: &Source) -> bool {
         return false;
     }
     let v = sample_column(src, 3);
-    !v.is_empty() && v.iter().all(|x| matches!(x.as_str(), "pv" | "buy" | "cart" | "fav"))
+    !v.is_empty()
+        && v.iter()
+            .all(|x| matches!(x.as_str(), "pv" | "buy" | "cart" | "fav"))
 }
 
 fn looks_like_movielens(src: &Source) -> bool {
     if src.columns.len() != 4 {
         return false;
     }
-    let num = |i: usize| sample_column(src, i).iter().all(|x| x.parse::<f64>().is_ok());
+    let num = |i: usize| {
+        sample_column(src, i)
+            .iter()
+            .all(|x| x.parse::<f64>().is_ok())
+    };
     let ratings = sample_column(src, 2);
     num(0)
         && num(1)
         && num(3)
         && !ratings.is_empty()
-        && ratings.iter().all(|x| x.parse::<f64>().is_ok_and(|r| (0.0..=10.0).contains(&r)))
+        && ratings
+            .iter()
+            .all(|x| x.parse::<f64>().is_ok_and(|r| (0.0..=10.0).contains(&r)))
 }
 
 fn obd_policy_campaign(path: &std::path::Path) -> Option<(String, String)> {
@@ -617,7 +900,10 @@ const TIME_FORMATS: &[&str] = &[
 ];
 
 /// Picks one timestamp format that reads every sample value, or `mixed` when only several together do.
-pub fn detect_time_format(conn: &Connection, values: &[String]) -> std::result::Result<String, String> {
+pub fn detect_time_format(
+    conn: &Connection,
+    values: &[String],
+) -> std::result::Result<String, String> {
     if values.is_empty() {
         return Ok("iso".into());
     }
@@ -626,8 +912,13 @@ pub fn detect_time_format(conn: &Connection, values: &[String]) -> std::result::
         !v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || c == '.')
     });
     if all_digits {
-        let max = values.iter().filter_map(|v| v.parse::<f64>().ok()).fold(0.0f64, f64::max);
-        let yyyymmdd = values.iter().all(|v| v.len() == 8 && (v.starts_with("19") || v.starts_with("20")));
+        let max = values
+            .iter()
+            .filter_map(|v| v.parse::<f64>().ok())
+            .fold(0.0f64, f64::max);
+        let yyyymmdd = values
+            .iter()
+            .all(|v| v.len() == 8 && (v.starts_with("19") || v.starts_with("20")));
         return Ok(if yyyymmdd {
             "%Y%m%d"
         } else if max >= 1e11 {
@@ -643,8 +934,12 @@ pub fn detect_time_format(conn: &Connection, values: &[String]) -> std::result::
     let mut any_parsed = Vec::new();
     for fmt in &candidates {
         let expr = timestamp_expr("x", fmt);
-        let sql = format!("SELECT count(*) FILTER (WHERE ({expr}) IS NULL) FROM (SELECT unnest([{list}]) AS x)");
-        let failures: i64 = conn.query_row(&sql, [], |r| r.get(0)).map_err(|e| e.to_string())?;
+        let sql = format!(
+            "SELECT count(*) FILTER (WHERE ({expr}) IS NULL) FROM (SELECT unnest([{list}]) AS x)"
+        );
+        let failures: i64 = conn
+            .query_row(&sql, [], |r| r.get(0))
+            .map_err(|e| e.to_string())?;
         if failures == 0 {
             return Ok(fmt.clone());
         }
@@ -653,8 +948,12 @@ pub fn detect_time_format(conn: &Connection, values: &[String]) -> std::result::
         }
     }
     let expr = timestamp_expr("x", "mixed");
-    let sql = format!("SELECT count(*) FILTER (WHERE ({expr}) IS NULL) FROM (SELECT unnest([{list}]) AS x)");
-    let failures: i64 = conn.query_row(&sql, [], |r| r.get(0)).map_err(|e| e.to_string())?;
+    let sql = format!(
+        "SELECT count(*) FILTER (WHERE ({expr}) IS NULL) FROM (SELECT unnest([{list}]) AS x)"
+    );
+    let failures: i64 = conn
+        .query_row(&sql, [], |r| r.get(0))
+        .map_err(|e| e.to_string())?;
     if failures == 0 {
         return Ok("mixed".into());
     }
@@ -674,7 +973,11 @@ pub(crate) fn timestamp_expr(x: &str, format: &str) -> String {
         "epoch_s" => epoch_s,
         "epoch_ms" => epoch_ms,
         "mixed" => {
-            let fmts = TIME_FORMATS.iter().map(|f| lit(f)).collect::<Vec<_>>().join(", ");
+            let fmts = TIME_FORMATS
+                .iter()
+                .map(|f| lit(f))
+                .collect::<Vec<_>>()
+                .join(", ");
             format!(
                 "CASE WHEN regexp_full_match({x}, '[0-9]{{12,13}}') THEN {epoch_ms} \
                  WHEN regexp_full_match({x}, '[0-9]{{9,10}}(\\.[0-9]+)?') THEN {epoch_s} \

@@ -79,23 +79,44 @@ impl Workspace {
     /// Computes the profile and stores it in `profiles`.
     pub fn profile(&self) -> Result<Profile> {
         let c = self.connection();
-        let (events, users, items, sessions, first, last, days, rating_mean): (
-            i64,
-            i64,
-            i64,
-            i64,
-            Option<String>,
-            Option<String>,
-            Option<f64>,
-            Option<f64>,
-        ) = c.query_row(
+        struct Totals {
+            events: i64,
+            users: i64,
+            items: i64,
+            sessions: i64,
+            first: Option<String>,
+            last: Option<String>,
+            days: Option<f64>,
+            rating_mean: Option<f64>,
+        }
+        let Totals {
+            events,
+            users,
+            items,
+            sessions,
+            first,
+            last,
+            days,
+            rating_mean,
+        } = c.query_row(
             "SELECT count(*), count(DISTINCT user_id), count(DISTINCT item_id), count(DISTINCT session_id),
                     CAST(min(event_time) AS VARCHAR), CAST(max(event_time) AS VARCHAR),
                     epoch(max(event_time) - min(event_time)) / 86400.0,
                     avg(value) FILTER (WHERE event_type = 'rating')
              FROM events",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
+            |r| {
+                Ok(Totals {
+                    events: r.get(0)?,
+                    users: r.get(1)?,
+                    items: r.get(2)?,
+                    sessions: r.get(3)?,
+                    first: r.get(4)?,
+                    last: r.get(5)?,
+                    days: r.get(6)?,
+                    rating_mean: r.get(7)?,
+                })
+            },
         )?;
         let catalog_items: i64 = c.query_row("SELECT count(*) FROM items", [], |r| r.get(0))?;
         let bandit_rows: i64 = c.query_row("SELECT count(*) FROM bandit_log", [], |r| r.get(0))?;
@@ -131,7 +152,8 @@ impl Workspace {
             cart_to_purchase: ratio(cart_purchase as u64, carted as u64),
             view_to_purchase: ratio(view_purchase as u64, viewed as u64),
         };
-        let sparsity = (users > 0 && items > 0).then(|| 1.0 - pairs as f64 / (users as f64 * items as f64));
+        let sparsity =
+            (users > 0 && items > 0).then(|| 1.0 - pairs as f64 / (users as f64 * items as f64));
         let quantiles = |key: &str| -> Result<Option<Quantiles>> {
             let sql = format!(
                 "SELECT min(n), quantile_disc(n, 0.25), quantile_disc(n, 0.5), quantile_disc(n, 0.75),
@@ -139,18 +161,19 @@ impl Workspace {
                  FROM (SELECT count(*)::DOUBLE AS n FROM events WHERE {key} IS NOT NULL GROUP BY {key})"
             );
             let q = c.query_row(&sql, [], |r| {
-                Ok(r.get::<_, Option<f64>>(0)?.map(|min| -> Result<Quantiles, duckdb::Error> {
-                    Ok(Quantiles {
-                        min,
-                        p25: r.get(1)?,
-                        p50: r.get(2)?,
-                        p75: r.get(3)?,
-                        p90: r.get(4)?,
-                        p99: r.get(5)?,
-                        max: r.get(6)?,
-                        mean: r.get(7)?,
-                    })
-                }))
+                Ok(r.get::<_, Option<f64>>(0)?
+                    .map(|min| -> Result<Quantiles, duckdb::Error> {
+                        Ok(Quantiles {
+                            min,
+                            p25: r.get(1)?,
+                            p50: r.get(2)?,
+                            p75: r.get(3)?,
+                            p90: r.get(4)?,
+                            p99: r.get(5)?,
+                            max: r.get(6)?,
+                            mean: r.get(7)?,
+                        })
+                    }))
             })?;
             Ok(q.transpose()?)
         };

@@ -77,7 +77,8 @@ impl Source {
             path: path.to_path_buf(),
             message,
         };
-        let meta = std::fs::metadata(path).map_err(|e| DataError::io(path.display().to_string(), e))?;
+        let meta =
+            std::fs::metadata(path).map_err(|e| DataError::io(path.display().to_string(), e))?;
         if meta.is_dir() {
             return Err(bad("is a directory, not a file".into()));
         }
@@ -86,8 +87,10 @@ impl Source {
         }
         let mut head = vec![0u8; 1 << 20];
         let n = {
-            let mut f = std::fs::File::open(path).map_err(|e| DataError::io(path.display().to_string(), e))?;
-            read_up_to(&mut f, &mut head).map_err(|e| DataError::io(path.display().to_string(), e))?
+            let mut f = std::fs::File::open(path)
+                .map_err(|e| DataError::io(path.display().to_string(), e))?;
+            read_up_to(&mut f, &mut head)
+                .map_err(|e| DataError::io(path.display().to_string(), e))?
         };
         head.truncate(n);
         let name = path
@@ -105,7 +108,10 @@ impl Source {
             .trim_end_matches(".gz")
             .trim_end_matches(".zst")
             .trim_end_matches(".zstd");
-        let kind = if head.starts_with(b"PAR1") || stem.ends_with(".parquet") || stem.ends_with(".pq") {
+        let kind = if head.starts_with(b"PAR1")
+            || stem.ends_with(".parquet")
+            || stem.ends_with(".pq")
+        {
             FileKind::Parquet
         } else if stem.ends_with(".jsonl") || stem.ends_with(".ndjson") || stem.ends_with(".json") {
             FileKind::Ndjson
@@ -114,7 +120,9 @@ impl Source {
         };
         let encoding = match encoding {
             Some(e) => e.to_string(),
-            None if compression.is_none() && kind == FileKind::Csv => sniff_encoding(&head).to_string(),
+            None if compression.is_none() && kind == FileKind::Csv => {
+                sniff_encoding(&head).to_string()
+            }
             None => "utf-8".to_string(),
         };
         let mut src = Source {
@@ -132,7 +140,10 @@ impl Source {
         }
         src.columns = src.column_names(conn)?;
         src.sample = src.read_sample(conn)?;
-        if kind == FileKind::Csv && src.dialect.as_ref().is_some_and(|d| d.header) && src.sample.is_empty() {
+        if kind == FileKind::Csv
+            && src.dialect.as_ref().is_some_and(|d| d.header)
+            && src.sample.is_empty()
+        {
             return Err(bad(format!(
                 "only a header line ({} columns: {}), no data rows: nothing to import",
                 src.columns.len(),
@@ -226,7 +237,10 @@ impl Source {
     }
 
     fn column_names(&self, conn: &Connection) -> Result<Vec<String>> {
-        let sql = format!("DESCRIBE SELECT * FROM {} s", self.scan_sql(", ignore_errors = true"));
+        let sql = format!(
+            "DESCRIBE SELECT * FROM {} s",
+            self.scan_sql(", ignore_errors = true")
+        );
         let mut stmt = conn.prepare(&sql).map_err(|e| self.read_error(e))?;
         let names = stmt
             .query_map([], |r| r.get::<_, String>(0))
@@ -245,7 +259,11 @@ impl Source {
         let mut stmt = conn.prepare(&sql).map_err(|e| self.read_error(e))?;
         let n = self.columns.len();
         let rows = stmt
-            .query_map([], |r| (0..n).map(|i| r.get::<_, Option<String>>(i)).collect::<Result<Vec<_>, _>>())
+            .query_map([], |r| {
+                (0..n)
+                    .map(|i| r.get::<_, Option<String>>(i))
+                    .collect::<Result<Vec<_>, _>>()
+            })
             .map_err(|e| self.read_error(e))?
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.read_error(e))?;
@@ -307,7 +325,8 @@ impl Source {
         if self.compression.is_some() {
             return None;
         }
-        let mut r = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(&self.path).ok()?);
+        let mut r =
+            std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(&self.path).ok()?);
         let (mut line, mut len) = (1u64, 0usize);
         loop {
             let buf = r.fill_buf().ok()?;
@@ -332,7 +351,12 @@ impl Source {
 }
 
 pub(crate) fn first_lines(msg: &str, n: usize) -> String {
-    let text = msg.lines().filter(|l| !l.trim().is_empty()).take(n).collect::<Vec<_>>().join("; ");
+    let text = msg
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(n)
+        .collect::<Vec<_>>()
+        .join("; ");
     if text.chars().count() > 600 {
         format!("{}…", text.chars().take(600).collect::<String>())
     } else {

@@ -77,15 +77,18 @@ impl Part {
     }
 }
 
-struct Row {
-    user: String,
-    item: String,
-    value: Option<f64>,
-    time: Option<i64>,
+/// One interaction: user, item, value (rating), time in µs since the epoch.
+pub(crate) struct Row {
+    pub(crate) user: String,
+    pub(crate) item: String,
+    pub(crate) value: Option<f64>,
+    pub(crate) time: Option<i64>,
 }
 
 fn check_ratios(a: f64, b: f64, c: f64) -> Result<()> {
-    let ok = [a, b, c].iter().all(|x| (0.0..=1.0).contains(x)) && ((a + b + c) - 1.0).abs() < 1e-6 && a > 0.0;
+    let ok = [a, b, c].iter().all(|x| (0.0..=1.0).contains(x))
+        && ((a + b + c) - 1.0).abs() < 1e-6
+        && a > 0.0;
     if ok {
         Ok(())
     } else {
@@ -150,16 +153,29 @@ impl Workspace {
         let types = match &spec.event_types {
             Some(t) => t.clone(),
             None => {
-                let ratings: i64 = c.query_row("SELECT count(*) FROM events WHERE event_type = 'rating'", [], |r| r.get(0))?;
+                let ratings: i64 = c.query_row(
+                    "SELECT count(*) FROM events WHERE event_type = 'rating'",
+                    [],
+                    |r| r.get(0),
+                )?;
                 if ratings > 0 {
                     vec!["rating".to_string()]
                 } else {
-                    ["view", "cart", "purchase", "favorite", "click"].map(String::from).to_vec()
+                    ["view", "cart", "purchase", "favorite", "click"]
+                        .map(String::from)
+                        .to_vec()
                 }
             }
         };
-        let list = types.iter().map(|t| format!("'{}'", t.replace('\'', "''"))).collect::<Vec<_>>().join(", ");
-        let min = spec.min_value.map(|m| format!("AND value >= {m}")).unwrap_or_default();
+        let list = types
+            .iter()
+            .map(|t| format!("'{}'", t.replace('\'', "''")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let min = spec
+            .min_value
+            .map(|m| format!("AND value >= {m}"))
+            .unwrap_or_default();
         c.execute_batch(&format!(
             "DROP TABLE IF EXISTS temp._shoplab_split_src;
              CREATE TEMP TABLE _shoplab_split_src AS
@@ -210,15 +226,20 @@ impl Workspace {
     ) -> Result<SplitSummary> {
         let c = self.connection();
         let count = |p: Part| parts.iter().filter(|x| **x == p).count() as u64;
-        let (n_train, n_valid, n_test) = (count(Part::Train), count(Part::Valid), count(Part::Test));
+        let (n_train, n_valid, n_test) =
+            (count(Part::Train), count(Part::Valid), count(Part::Test));
         let strategy_name = match strategy {
             Strategy::RandomRatio { .. } => "random_ratio",
             Strategy::Stratified { .. } => "stratified",
             Strategy::Temporal { .. } => "temporal",
             Strategy::LeaveLastOut { .. } => "leave_last_out",
         };
-        let params = serde_json::to_string(&spec.map(|s| serde_json::json!(s)).unwrap_or(serde_json::json!(strategy)))
-            .expect("json");
+        let params = serde_json::to_string(
+            &spec
+                .map(|s| serde_json::json!(s))
+                .unwrap_or(serde_json::json!(strategy)),
+        )
+        .expect("json");
         c.execute_batch("BEGIN TRANSACTION")?;
         let r = (|| -> Result<()> {
             c.execute("DELETE FROM split_interactions WHERE split = ?", [name])?;
@@ -226,13 +247,28 @@ impl Workspace {
             {
                 let mut app = c.appender("split_interactions")?;
                 for (row, part) in rows.iter().zip(parts) {
-                    app.append_row(params![name, part.name(), row.user, row.item, row.value, row.time.map(|t| Value::Timestamp(TimeUnit::Microsecond, t))])?;
+                    app.append_row(params![
+                        name,
+                        part.name(),
+                        row.user,
+                        row.item,
+                        row.value,
+                        row.time.map(|t| Value::Timestamp(TimeUnit::Microsecond, t))
+                    ])?;
                 }
                 app.flush()?;
             }
             c.execute(
                 "INSERT INTO splits VALUES (?, ?, ?, ?, ?, ?, ?, CAST(now() AS TIMESTAMP))",
-                params![name, strategy_name, params, spec.map(|s| s.seed as i64), n_train as i64, n_valid as i64, n_test as i64],
+                params![
+                    name,
+                    strategy_name,
+                    params,
+                    spec.map(|s| s.seed as i64),
+                    n_train as i64,
+                    n_valid as i64,
+                    n_test as i64
+                ],
             )?;
             Ok(())
         })();
@@ -255,42 +291,56 @@ impl Workspace {
     }
 
     /// Stores a split exported by another tool: each file holds (user, item[, rating][, time]) rows.
-    pub fn import_split(&self, name: &str, train: &Path, valid: Option<&Path>, test: &Path) -> Result<SplitSummary> {
+    pub fn import_split(
+        &self,
+        name: &str,
+        train: &Path,
+        valid: Option<&Path>,
+        test: &Path,
+    ) -> Result<SplitSummary> {
         let mut rows = Vec::new();
         let mut parts = Vec::new();
-        for (path, part) in [(Some(train), Part::Train), (valid, Part::Valid), (Some(test), Part::Test)] {
+        for (path, part) in [
+            (Some(train), Part::Train),
+            (valid, Part::Valid),
+            (Some(test), Part::Test),
+        ] {
             let Some(path) = path else { continue };
             let opts = ImportOptions {
                 kind: Some(Target::Events),
                 ..Default::default()
             };
             let (src, mapping) = self.inspect_file(path, &opts)?;
-            let staged = self.stage_only(&src, &mapping)?;
+            let staged = self.stage_rows(&src, &mapping)?;
             for r in staged {
                 rows.push(r);
                 parts.push(part);
             }
         }
-        self.store_split(name, &Strategy::Temporal { valid: 0.0, test: 0.0 }, None, &rows, &parts)
-            .map(|mut s| {
-                s.strategy = "imported".into();
-                s
-            })
-            .and_then(|s| {
-                self.connection().execute("UPDATE splits SET strategy = 'imported', params = ? WHERE name = ?", params![
+        self.store_split(
+            name,
+            &Strategy::Temporal {
+                valid: 0.0,
+                test: 0.0,
+            },
+            None,
+            &rows,
+            &parts,
+        )
+        .map(|mut s| {
+            s.strategy = "imported".into();
+            s
+        })
+        .and_then(|s| {
+            self.connection().execute(
+                "UPDATE splits SET strategy = 'imported', params = ? WHERE name = ?",
+                params![
                     serde_json::json!({"train": train, "valid": valid, "test": test}).to_string(),
                     name
-                ])?;
-                Ok(s)
-            })
-    }
-
-    fn stage_only(&self, src: &crate::source::Source, mapping: &crate::mapping::Mapping) -> Result<Vec<Row>> {
-        let rep = self.stage_rows(src, mapping)?;
-        Ok(rep
-            .into_iter()
-            .map(|(user, item, value, time)| Row { user, item, value, time })
-            .collect())
+                ],
+            )?;
+            Ok(s)
+        })
     }
 
     /// Names and sizes of the stored splits.
@@ -317,9 +367,11 @@ impl Workspace {
     /// One part (`train`, `valid`, `test`) of a split as a Polars DataFrame:
     /// user_id, item_id, value, event_time.
     pub fn split_frame(&self, name: &str, part: &str) -> Result<DataFrame> {
-        let exists: i64 = self
-            .connection()
-            .query_row("SELECT count(*) FROM splits WHERE name = ?", [name], |r| r.get(0))?;
+        let exists: i64 = self.connection().query_row(
+            "SELECT count(*) FROM splits WHERE name = ?",
+            [name],
+            |r| r.get(0),
+        )?;
         if exists == 0 {
             return Err(DataError::NotFound {
                 kind: "split",
@@ -348,7 +400,8 @@ fn assign(rows: &[Row], spec: &SplitSpec) -> Result<Vec<Part>> {
         }
     }
     match spec.strategy {
-        Strategy::RandomRatio { train, valid, test } | Strategy::Stratified { train, valid, test } => {
+        Strategy::RandomRatio { train, valid, test }
+        | Strategy::Stratified { train, valid, test } => {
             check_ratios(train, valid, test)?;
             let recbole = matches!(spec.strategy, Strategy::RandomRatio { .. });
             for g in groups {
@@ -375,7 +428,11 @@ fn assign(rows: &[Row], spec: &SplitSpec) -> Result<Vec<Part>> {
             check_ratios(1.0 - valid - test, valid, test)?;
             let mut order: Vec<usize> = (0..rows.len()).collect();
             order.sort_by(|&a, &b| {
-                (rows[a].time, &rows[a].user, &rows[a].item).cmp(&(rows[b].time, &rows[b].user, &rows[b].item))
+                (rows[a].time, &rows[a].user, &rows[a].item).cmp(&(
+                    rows[b].time,
+                    &rows[b].user,
+                    &rows[b].item,
+                ))
             });
             let n = rows.len();
             let n_test = (test * n as f64).round() as usize;
@@ -392,7 +449,9 @@ fn assign(rows: &[Row], spec: &SplitSpec) -> Result<Vec<Part>> {
         }
         Strategy::LeaveLastOut { valid, test } => {
             if test == 0 {
-                return Err(DataError::Split("leave-last-out needs at least one test interaction per user".into()));
+                return Err(DataError::Split(
+                    "leave-last-out needs at least one test interaction per user".into(),
+                ));
             }
             for g in groups {
                 let n = g.len();

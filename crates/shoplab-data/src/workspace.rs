@@ -94,9 +94,9 @@ impl Workspace {
         TABLES
             .iter()
             .map(|t| {
-                let rows: i64 = self
-                    .conn
-                    .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))?;
+                let rows: i64 =
+                    self.conn
+                        .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))?;
                 Ok(TableCount {
                     table: (*t).to_string(),
                     rows: rows as u64,
@@ -197,7 +197,10 @@ pub struct QueryWatch {
 impl QueryWatch {
     /// Fraction done of the running query, when DuckDB can estimate it.
     pub fn fraction(&self) -> Option<f64> {
-        self.progress.query_progress().percentage().map(|p| (p / 100.0).clamp(0.0, 1.0))
+        self.progress
+            .query_progress()
+            .percentage()
+            .map(|p| (p / 100.0).clamp(0.0, 1.0))
     }
 
     /// Stops the running query; the operation fails with `DataError::Cancelled` and rolls back.

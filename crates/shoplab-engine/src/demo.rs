@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 
 pub use shoplab_synth::{World, WorldConfig};
 
-use crate::{EngineError, ImportOptions, ImportReport, Profile, Result, Session, SplitSpec, SplitSummary, Strategy, Target};
+use crate::{
+    EngineError, ImportOptions, ImportReport, Profile, Result, Session, SplitSpec, SplitSummary,
+    Strategy, Target,
+};
 
 /// What building the demo workspace did.
 #[derive(Debug, Clone)]
@@ -26,7 +29,9 @@ pub fn cache_dir() -> PathBuf {
     if let Some(p) = std::env::var_os("XDG_CACHE_HOME") {
         return PathBuf::from(p).join("shoplab");
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
     home.join(".cache").join("shoplab")
 }
 
@@ -61,7 +66,10 @@ pub fn write_demo_files(dir: &Path, config: &WorldConfig) -> Result<(PathBuf, Pa
 /// profile, and a temporal 80/10/10 split named `main`. Built beside `path`, then renamed,
 /// so a half-built demo is never left behind.
 pub fn build_demo(path: &Path, config: &WorldConfig) -> Result<DemoReport> {
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(io(parent.display().to_string()))?;
     let work = parent.join(format!(".shoplab-demo-build-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
@@ -80,7 +88,10 @@ pub fn build_demo(path: &Path, config: &WorldConfig) -> Result<DemoReport> {
         let profile = session.profile()?;
         let split = session.create_split(&SplitSpec {
             name: "main".into(),
-            strategy: Strategy::Temporal { valid: 0.1, test: 0.1 },
+            strategy: Strategy::Temporal {
+                valid: 0.1,
+                test: 0.1,
+            },
             seed: 7,
             event_types: None,
             min_value: None,

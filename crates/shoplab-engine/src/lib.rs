@@ -8,13 +8,13 @@ pub mod job;
 use std::path::{Path, PathBuf};
 
 pub use shoplab_data::mapping::{Column, Parse};
+pub use shoplab_data::polars::prelude::DataFrame;
 pub use shoplab_data::profile::{CategoryPrices, Funnel, Quantiles, TypeCount};
 pub use shoplab_data::schema::{EVENT_TYPES, TABLES};
 pub use shoplab_data::{
-    DataError, ImportOptions, ImportReport, Mapping, Profile, Reject, SplitSpec, SplitSummary, Strategy, TableCount,
-    Target,
+    DataError, ImportOptions, ImportReport, Mapping, Profile, Reject, SplitSpec, SplitSummary,
+    Strategy, TableCount, Target,
 };
-pub use shoplab_data::polars::prelude::DataFrame;
 
 pub use job::{Job, JobEvent};
 
@@ -72,7 +72,9 @@ impl Session {
     }
 
     pub fn try_clone(&self) -> Result<Self> {
-        Ok(Self { ws: self.ws.try_clone()? })
+        Ok(Self {
+            ws: self.ws.try_clone()?,
+        })
     }
 
     pub fn path(&self) -> PathBuf {
@@ -103,9 +105,11 @@ impl Session {
         let ws = self.ws.try_clone()?;
         let watch = ws.watch()?;
         let file = file.to_path_buf();
-        Ok(Job::spawn(format!("import {}", file.display()), Some(watch), move |_tx| {
-            Ok(ws.import(&file, &opts)?)
-        }))
+        Ok(Job::spawn(
+            format!("import {}", file.display()),
+            Some(watch),
+            move |_tx| Ok(ws.import(&file, &opts)?),
+        ))
     }
 
     pub fn rejects(&self, import_id: i64, limit: usize) -> Result<Vec<Reject>> {
@@ -120,7 +124,9 @@ impl Session {
     pub fn profile_job(&self) -> Result<Job<Profile>> {
         let ws = self.ws.try_clone()?;
         let watch = ws.watch()?;
-        Ok(Job::spawn("profile".into(), Some(watch), move |_tx| Ok(ws.profile()?)))
+        Ok(Job::spawn("profile".into(), Some(watch), move |_tx| {
+            Ok(ws.profile()?)
+        }))
     }
 
     pub fn last_profile(&self) -> Result<Option<Profile>> {
@@ -131,7 +137,13 @@ impl Session {
         Ok(self.ws.create_split(spec)?)
     }
 
-    pub fn import_split(&self, name: &str, train: &Path, valid: Option<&Path>, test: &Path) -> Result<SplitSummary> {
+    pub fn import_split(
+        &self,
+        name: &str,
+        train: &Path,
+        valid: Option<&Path>,
+        test: &Path,
+    ) -> Result<SplitSummary> {
         Ok(self.ws.import_split(name, train, valid, test)?)
     }
 
@@ -152,7 +164,12 @@ impl Session {
         let stmt_ref = rows.as_ref().expect("statement");
         let n = stmt_ref.column_count();
         let columns: Vec<String> = (0..n)
-            .map(|i| stmt_ref.column_name(i).map(|s| s.to_string()).unwrap_or_default())
+            .map(|i| {
+                stmt_ref
+                    .column_name(i)
+                    .map(|s| s.to_string())
+                    .unwrap_or_default()
+            })
             .collect();
         let mut out = QueryResult {
             columns,
@@ -164,7 +181,8 @@ impl Session {
             }
             let cells = (0..n)
                 .map(|i| {
-                    let v: shoplab_data::duckdb::types::Value = r.get(i).map_err(DataError::from)?;
+                    let v: shoplab_data::duckdb::types::Value =
+                        r.get(i).map_err(DataError::from)?;
                     Ok(value_text(&v))
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -215,8 +233,17 @@ pub fn format_micros(us: i64) -> String {
     let frac = us.rem_euclid(1_000_000);
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     let s = secs.rem_euclid(86_400);
-    let base = format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
-    if frac == 0 { base } else { format!("{base}.{frac:06}") }
+    let base = format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    );
+    if frac == 0 {
+        base
+    } else {
+        format!("{base}.{frac:06}")
+    }
 }
 
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
@@ -238,7 +265,13 @@ mod tests {
     fn formats_timestamps() {
         assert_eq!(super::format_micros(0), "1970-01-01 00:00:00");
         // MovieLens' first rating in u.data: 881250949 s.
-        assert_eq!(super::format_micros(881_250_949_000_000), "1997-12-04 15:55:49");
-        assert_eq!(super::format_micros(1_569_888_000_500_000), "2019-10-01 00:00:00.500000");
+        assert_eq!(
+            super::format_micros(881_250_949_000_000),
+            "1997-12-04 15:55:49"
+        );
+        assert_eq!(
+            super::format_micros(1_569_888_000_500_000),
+            "2019-10-01 00:00:00.500000"
+        );
     }
 }

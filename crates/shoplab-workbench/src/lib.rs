@@ -99,6 +99,11 @@ impl WorkbenchApp {
         self.error.as_deref()
     }
 
+    /// Imports a file into the open workspace (what "Import file…" does once a file is picked).
+    pub fn import(&mut self, file: PathBuf) {
+        self.send(Request::Import(file));
+    }
+
     fn send(&mut self, req: Request) {
         self.busy = Some(req.describe());
         if self.requests.try_send(req).is_err() {
@@ -110,9 +115,16 @@ impl WorkbenchApp {
     /// Applies the worker's replies (a handful per frame at most).
     fn drain_replies(&mut self) {
         for _ in 0..8 {
-            let Ok(reply) = self.replies.try_recv() else { break };
+            let Ok(reply) = self.replies.try_recv() else {
+                break;
+            };
             match reply {
-                Reply::Opened { path, tables, profile, splits } => {
+                Reply::Opened {
+                    path,
+                    tables,
+                    profile,
+                    splits,
+                } => {
                     self.prefs.last_workspace = Some(path.clone());
                     self.view.path = Some(path);
                     self.view.tables = tables;
@@ -121,10 +133,14 @@ impl WorkbenchApp {
                     self.busy = None;
                     self.error = None;
                 }
-                Reply::Imported { report, tables, profile } => {
+                Reply::Imported {
+                    report,
+                    tables,
+                    profile,
+                } => {
                     self.view.tables = tables;
                     self.view.profile = Some(profile);
-                    self.view.last_import = Some(report);
+                    self.view.last_import = Some(*report);
                     self.busy = None;
                     self.error = None;
                 }
@@ -149,7 +165,11 @@ impl WorkbenchApp {
                 dialog.set_title("Import an export").pick_file()
             };
             if let Some(p) = picked {
-                let _ = tx.send(if open_workspace { Request::Open(p) } else { Request::Import(p) });
+                let _ = tx.send(if open_workspace {
+                    Request::Open(p)
+                } else {
+                    Request::Import(p)
+                });
             }
         });
     }
@@ -165,10 +185,16 @@ impl WorkbenchApp {
                 self.send(Request::OpenDemo);
             }
             let can_import = self.view.path.is_some() && self.busy.is_none();
-            if ui.add_enabled(can_import, egui::Button::new("Import file…")).clicked() {
+            if ui
+                .add_enabled(can_import, egui::Button::new("Import file…"))
+                .clicked()
+            {
                 self.pick_file(false);
             }
-            if ui.add_enabled(can_import, egui::Button::new("Refresh profile")).clicked() {
+            if ui
+                .add_enabled(can_import, egui::Button::new("Refresh profile"))
+                .clicked()
+            {
                 self.send(Request::Profile);
             }
             ui.separator();
@@ -208,8 +234,11 @@ impl WorkbenchApp {
         if let Some(r) = &self.view.last_import {
             ui.add_space(12.0);
             ui.heading("Last import");
-            ui.label(format!("{} → {}", r.format, r.target.table()));
-            ui.label(format!("read {}  loaded {}  rejected {}", r.rows_read, r.rows_loaded, r.rows_rejected));
+            ui.label(format!("{} -> {}", r.format, r.target.table()));
+            ui.label(format!(
+                "read {}  loaded {}  rejected {}",
+                r.rows_read, r.rows_loaded, r.rows_rejected
+            ));
             for rej in r.rejects.iter().take(5) {
                 ui.small(format!("line {}: {}", rej.line.unwrap_or(0), rej.reason));
             }
@@ -241,7 +270,10 @@ impl WorkbenchApp {
             };
             row("events", p.events.to_string());
             row("users", p.users.to_string());
-            row("items", format!("{} (catalog {})", p.items, p.catalog_items));
+            row(
+                "items",
+                format!("{} (catalog {})", p.items, p.catalog_items),
+            );
             row("sessions", p.sessions.to_string());
             row(
                 "time range",
@@ -280,10 +312,16 @@ impl WorkbenchApp {
                         String::new()
                     }
                 })
-                .show(&mut cols[0], |plot| plot.bar_chart(BarChart::new("events", bars)));
+                .show(&mut cols[0], |plot| {
+                    plot.bar_chart(BarChart::new("events", bars))
+                });
             cols[1].label("Funnel (user–item pairs)");
             let f = &p.funnel;
-            let stages = [("viewed", f.viewed_pairs), ("carted", f.carted_pairs), ("purchased", f.purchased_pairs)];
+            let stages = [
+                ("viewed", f.viewed_pairs),
+                ("carted", f.carted_pairs),
+                ("purchased", f.purchased_pairs),
+            ];
             let bars: Vec<Bar> = stages
                 .iter()
                 .enumerate()
@@ -300,10 +338,15 @@ impl WorkbenchApp {
                         String::new()
                     }
                 })
-                .show(&mut cols[1], |plot| plot.bar_chart(BarChart::new("pairs", bars)));
-            let pct = |x: Option<f64>| x.map(|v| format!("{:.2} %", v * 100.0)).unwrap_or_else(|| "-".into());
+                .show(&mut cols[1], |plot| {
+                    plot.bar_chart(BarChart::new("pairs", bars))
+                });
+            let pct = |x: Option<f64>| {
+                x.map(|v| format!("{:.2} %", v * 100.0))
+                    .unwrap_or_else(|| "-".into())
+            };
             cols[1].label(format!(
-                "view→cart {}   cart→purchase {}   view→purchase {}",
+                "view->cart {}   cart->purchase {}   view->purchase {}",
                 pct(f.view_to_cart),
                 pct(f.cart_to_purchase),
                 pct(f.view_to_purchase)
@@ -350,7 +393,9 @@ impl WorkbenchApp {
         self.drain_replies();
         egui::Panel::top("toolbar").show(ui, |ui| self.toolbar_ui(ui));
         if self.view.path.is_some() {
-            egui::Panel::left("tables").min_width(220.0).show(ui, |ui| self.tables_ui(ui));
+            egui::Panel::left("tables")
+                .default_size(260.0)
+                .show(ui, |ui| self.tables_ui(ui));
         }
         egui::CentralPanel::default_margins().show(ui, |ui| {
             if self.view.path.is_none() {
@@ -362,7 +407,8 @@ impl WorkbenchApp {
             }
         });
         if self.busy.is_some() {
-            ui.ctx().request_repaint_after(std::time::Duration::from_millis(100));
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(100));
         }
     }
 }

@@ -31,7 +31,7 @@ pub enum Reply {
         splits: Vec<SplitSummary>,
     },
     Imported {
-        report: ImportReport,
+        report: Box<ImportReport>,
         tables: Vec<TableCount>,
         profile: Profile,
     },
@@ -44,7 +44,8 @@ pub fn spawn(ctx: egui::Context, requests: Receiver<Request>, replies: SyncSende
         .spawn(move || {
             let mut session: Option<Session> = None;
             for req in requests {
-                let reply = handle(&mut session, req).unwrap_or_else(|e| Reply::Failed(e.to_string()));
+                let reply =
+                    handle(&mut session, req).unwrap_or_else(|e| Reply::Failed(e.to_string()));
                 if replies.send(reply).is_err() {
                     break;
                 }
@@ -67,7 +68,7 @@ fn handle(session: &mut Option<Session>, req: Request) -> shoplab_engine::Result
             let report = s.import(&file, &ImportOptions::default())?;
             let profile = s.profile()?;
             Ok(Reply::Imported {
-                report,
+                report: Box::new(report),
                 tables: s.table_counts()?,
                 profile,
             })
@@ -90,7 +91,13 @@ fn open(session: &mut Option<Session>, path: PathBuf) -> shoplab_engine::Result<
     let s = Session::open(&path)?;
     let profile = match s.last_profile()? {
         Some(p) => Some(p),
-        None if s.table_counts()?.iter().any(|t| t.table == "events" && t.rows > 0) => Some(s.profile()?),
+        None if s
+            .table_counts()?
+            .iter()
+            .any(|t| t.table == "events" && t.rows > 0) =>
+        {
+            Some(s.profile()?)
+        }
         None => None,
     };
     let reply = Reply::Opened {

@@ -18,7 +18,12 @@ pub async fn workspace_summary(path: Option<String>) -> Result<WorkspaceSummary,
 /// The blocking part of [`workspace_summary`].
 pub fn summary(path: Option<PathBuf>) -> Result<WorkspaceSummary, ApiError> {
     let path = match path {
-        Some(p) if !p.exists() => return Err(ApiError::NotFound(format!("no workspace at {}", p.display()))),
+        Some(p) if !p.exists() => {
+            return Err(ApiError::NotFound(format!(
+                "no workspace at {}",
+                p.display()
+            )));
+        }
         Some(p) => p,
         None => shoplab_engine::demo::ensure_demo()?,
     };
@@ -26,7 +31,10 @@ pub fn summary(path: Option<PathBuf>) -> Result<WorkspaceSummary, ApiError> {
     let tables = session
         .table_counts()?
         .into_iter()
-        .map(|t| TableRows { table: t.table, rows: t.rows })
+        .map(|t| TableRows {
+            table: t.table,
+            rows: t.rows,
+        })
         .collect();
     let profile = match session.last_profile()? {
         Some(p) => p,

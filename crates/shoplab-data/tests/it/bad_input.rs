@@ -8,10 +8,13 @@ use shoplab_data::{DataError, ImportOptions, Workspace};
 
 use crate::scalar;
 
-const REES_HEADER: &str = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session";
+const REES_HEADER: &str =
+    "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session";
 
 fn rees_row(t: &str, ty: &str, product: u32, price: &str, user: u32) -> String {
-    format!("{t},{ty},{product},2053013555631882655,electronics.smartphone,acme,{price},{user},s-{user}")
+    format!(
+        "{t},{ty},{product},2053013555631882655,electronics.smartphone,acme,{price},{user},s-{user}"
+    )
 }
 
 struct Fixture {
@@ -27,7 +30,11 @@ impl Fixture {
         let good = write(
             dir.path(),
             "good.csv",
-            &[REES_HEADER.to_string(), rees_row("2019-10-01 00:00:00 UTC", "view", 1, "9.99", 7)].join("\n"),
+            &[
+                REES_HEADER.to_string(),
+                rees_row("2019-10-01 00:00:00 UTC", "view", 1, "9.99", 7),
+            ]
+            .join("\n"),
         );
         ws.import(&good, &ImportOptions::default()).unwrap();
         Fixture { dir, ws }
@@ -44,16 +51,27 @@ impl Fixture {
     }
 
     fn state(&self) -> Vec<(String, u64)> {
-        self.ws.table_counts().unwrap().into_iter().map(|t| (t.table, t.rows)).collect()
+        self.ws
+            .table_counts()
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.table, t.rows))
+            .collect()
     }
 
     /// Imports and expects failure; checks the workspace did not change.
     fn fails(&self, path: &Path) -> String {
         let before = self.state();
-        let err = self.ws.import(path, &ImportOptions::default()).expect_err("import should fail");
+        let err = self
+            .ws
+            .import(path, &ImportOptions::default())
+            .expect_err("import should fail");
         assert_eq!(before, self.state(), "workspace changed by a failed import");
         let msg = err.to_string();
-        assert!(msg.contains(&path.display().to_string()), "error does not name the file: {msg}");
+        assert!(
+            msg.contains(&path.display().to_string()),
+            "error does not name the file: {msg}"
+        );
         msg
     }
 }
@@ -102,7 +120,12 @@ fn truncated_gzip() {
         enc.extend_from_slice(&out.stdout[..out.stdout.len() / 2]);
     }
     let msg = f.fails(&f.bytes("cut.csv.gz", &enc));
-    assert!(msg.to_lowercase().contains("gzip") || msg.contains("truncated") || msg.contains("compress"), "{msg}");
+    assert!(
+        msg.to_lowercase().contains("gzip")
+            || msg.contains("truncated")
+            || msg.contains("compress"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -113,7 +136,9 @@ fn semicolon_delimiter_is_recognized() {
         REES_HEADER.replace(',', ";"),
         rees_row("2019-10-02 10:00:00 UTC", "purchase", 5, "3.50", 9).replace(',', ";")
     );
-    let r = f.ws.import(&f.file("semi.csv", &body), &ImportOptions::default()).unwrap();
+    let r =
+        f.ws.import(&f.file("semi.csv", &body), &ImportOptions::default())
+            .unwrap();
     assert_eq!((r.format.as_str(), r.rows_loaded), ("rees46", 1));
 }
 
@@ -129,20 +154,33 @@ fn wrong_delimiter_in_a_mapping() {
     let (_, mut mapping) = f.ws.inspect_file(&path, &ImportOptions::default()).unwrap();
     mapping.csv.as_mut().unwrap().delimiter = ",".into();
     let before = f.state();
-    let err = f
-        .ws
-        .import(&path, &ImportOptions { mapping: Some(mapping), ..Default::default() })
+    let err =
+        f.ws.import(
+            &path,
+            &ImportOptions {
+                mapping: Some(mapping),
+                ..Default::default()
+            },
+        )
         .unwrap_err();
     assert_eq!(before, f.state());
     let msg = err.to_string();
-    assert!(msg.contains("semi2.csv") && msg.contains("does not have"), "{msg}");
+    assert!(
+        msg.contains("semi2.csv") && msg.contains("does not have"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn utf8_bom() {
     let f = Fixture::new();
-    let body = format!("\u{feff}{REES_HEADER}\n{}\n", rees_row("2019-10-02 10:00:00 UTC", "cart", 5, "3.50", 9));
-    let r = f.ws.import(&f.file("bom.csv", &body), &ImportOptions::default()).unwrap();
+    let body = format!(
+        "\u{feff}{REES_HEADER}\n{}\n",
+        rees_row("2019-10-02 10:00:00 UTC", "cart", 5, "3.50", 9)
+    );
+    let r =
+        f.ws.import(&f.file("bom.csv", &body), &ImportOptions::default())
+            .unwrap();
     assert_eq!((r.format.as_str(), r.rows_loaded), ("rees46", 1));
 }
 
@@ -153,20 +191,36 @@ fn latin1_bytes() {
     body.extend_from_slice(&[0xe9]); // é in Latin-1
     body.extend_from_slice(b" cr\xe8me,kitchen,4.50\n2,Teapot,kitchen,12.00\n");
     let path = f.bytes("latin1.csv", &body);
-    let r = f
-        .ws
-        .import(&path, &ImportOptions { kind: Some(shoplab_data::Target::Items), ..Default::default() })
+    let r =
+        f.ws.import(
+            &path,
+            &ImportOptions {
+                kind: Some(shoplab_data::Target::Items),
+                ..Default::default()
+            },
+        )
         .unwrap();
     assert_eq!(r.rows_loaded, 2);
-    let title: String = f.ws.connection().query_row("SELECT title FROM items WHERE item_id = '1'", [], |r| r.get(0)).unwrap();
+    let title: String =
+        f.ws.connection()
+            .query_row("SELECT title FROM items WHERE item_id = '1'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
     assert_eq!(title, "Café crème");
 }
 
 #[test]
 fn missing_required_columns() {
     let f = Fixture::new();
-    let msg = f.fails(&f.file("noid.csv", "when,what,amount\n2019-10-01,view,3\n2019-10-02,cart,4\n"));
-    assert!(msg.contains("not recognized") && msg.contains("when, what, amount"), "{msg}");
+    let msg = f.fails(&f.file(
+        "noid.csv",
+        "when,what,amount\n2019-10-01,view,3\n2019-10-02,cart,4\n",
+    ));
+    assert!(
+        msg.contains("not recognized") && msg.contains("when, what, amount"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -179,7 +233,9 @@ fn unknown_event_types_are_rejected_with_line_and_column() {
         rees_row("2019-10-02 10:00:02 UTC", "purchase", 1, "1.00", 1),
     ]
     .join("\n");
-    let r = f.ws.import(&f.file("types.csv", &body), &ImportOptions::default()).unwrap();
+    let r =
+        f.ws.import(&f.file("types.csv", &body), &ImportOptions::default())
+            .unwrap();
     assert_eq!((r.rows_read, r.rows_loaded, r.rows_rejected), (3, 2, 1));
     let rej = &r.rejects[0];
     assert_eq!(rej.line, Some(3));
@@ -200,15 +256,37 @@ fn negative_nan_and_text_prices() {
         rees_row("2019-10-02 10:00:04 UTC", "view", 5, "", 1),
     ]
     .join("\n");
-    let r = f.ws.import(&f.file("prices.csv", &body), &ImportOptions::default()).unwrap();
+    let r =
+        f.ws.import(&f.file("prices.csv", &body), &ImportOptions::default())
+            .unwrap();
     assert_eq!((r.rows_loaded, r.rows_rejected), (2, 3));
-    let lines: Vec<_> = r.rejects.iter().map(|x| (x.line.unwrap(), x.column.clone().unwrap())).collect();
-    assert_eq!(lines, vec![(2, "price".into()), (3, "price".into()), (4, "price".into())]);
+    let lines: Vec<_> = r
+        .rejects
+        .iter()
+        .map(|x| (x.line.unwrap(), x.column.clone().unwrap()))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            (2, "price".into()),
+            (3, "price".into()),
+            (4, "price".into())
+        ]
+    );
     assert!(r.rejects[0].reason.contains("negative"));
     assert!(r.rejects[1].reason.contains("finite"));
     assert!(r.rejects[2].reason.contains("'cheap'"));
-    assert_eq!(crate::fscalar(&f.ws, "SELECT price FROM events WHERE item_id = '4'"), 1299.99);
-    assert_eq!(scalar(&f.ws, "SELECT count(*) FROM events WHERE item_id = '5' AND price IS NULL"), 1);
+    assert_eq!(
+        crate::fscalar(&f.ws, "SELECT price FROM events WHERE item_id = '4'"),
+        1299.99
+    );
+    assert_eq!(
+        scalar(
+            &f.ws,
+            "SELECT count(*) FROM events WHERE item_id = '5' AND price IS NULL"
+        ),
+        1
+    );
 }
 
 #[test]
@@ -222,22 +300,41 @@ fn timestamps_in_several_formats() {
     ];
     for (i, (name, t)) in cases.iter().enumerate() {
         let body = format!("user_id,item_id,event_type,timestamp\n{i},42,view,{t}\n");
-        let r = f.ws.import(&f.file(name, &body), &ImportOptions::default()).unwrap();
+        let r =
+            f.ws.import(&f.file(name, &body), &ImportOptions::default())
+                .unwrap();
         assert_eq!(r.rows_loaded, 1, "{name}: {:?}", r.rejects);
-        let got: String = f
-            .ws
-            .connection()
-            .query_row(&format!("SELECT CAST(event_time AS VARCHAR) FROM events WHERE import_id = {}", r.import_id), [], |r| r.get(0))
-            .unwrap();
+        let got: String =
+            f.ws.connection()
+                .query_row(
+                    &format!(
+                        "SELECT CAST(event_time AS VARCHAR) FROM events WHERE import_id = {}",
+                        r.import_id
+                    ),
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
         assert_eq!(got, "2019-10-01 12:30:00", "{name}");
     }
     // Mixed in one column.
     let body = "user_id,item_id,event_type,timestamp\n1,1,view,2019-10-01T12:30:00\n2,1,view,1569933000\n3,1,view,2019-10-01 12:30:00 UTC\n";
-    let r = f.ws.import(&f.file("mixed.csv", body), &ImportOptions::default()).unwrap();
-    assert_eq!(r.mapping.columns["event_time"].format.as_deref(), Some("mixed"));
+    let r =
+        f.ws.import(&f.file("mixed.csv", body), &ImportOptions::default())
+            .unwrap();
+    assert_eq!(
+        r.mapping.columns["event_time"].format.as_deref(),
+        Some("mixed")
+    );
     assert_eq!(r.rows_loaded, 3);
     assert_eq!(
-        scalar(&f.ws, &format!("SELECT count(DISTINCT event_time) FROM events WHERE import_id = {}", r.import_id)),
+        scalar(
+            &f.ws,
+            &format!(
+                "SELECT count(DISTINCT event_time) FROM events WHERE import_id = {}",
+                r.import_id
+            )
+        ),
         1
     );
 }
@@ -246,10 +343,33 @@ fn timestamps_in_several_formats() {
 fn duplicated_rows() {
     let f = Fixture::new();
     let row = rees_row("2019-10-02 10:00:00 UTC", "view", 1, "1.00", 1);
-    let body = [REES_HEADER.to_string(), row.clone(), row.clone(), row, rees_row("2019-10-02 10:00:09 UTC", "view", 2, "1.00", 1)].join("\n");
+    let body = [
+        REES_HEADER.to_string(),
+        row.clone(),
+        row.clone(),
+        row,
+        rees_row("2019-10-02 10:00:09 UTC", "view", 2, "1.00", 1),
+    ]
+    .join("\n");
     let path = f.file("dups.csv", &body);
-    let r = f.ws.import(&path, &ImportOptions { dedupe: true, ..Default::default() }).unwrap();
-    assert_eq!((r.rows_read, r.rows_loaded, r.rows_duplicate, r.rows_rejected), (4, 2, 2, 0));
+    let r =
+        f.ws.import(
+            &path,
+            &ImportOptions {
+                dedupe: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        (
+            r.rows_read,
+            r.rows_loaded,
+            r.rows_duplicate,
+            r.rows_rejected
+        ),
+        (4, 2, 2, 0)
+    );
     // Without --dedupe they are kept, and the profile counts them.
     let other = f.file("dups2.csv", &format!("{body}\n"));
     let r = f.ws.import(&other, &ImportOptions::default()).unwrap();
@@ -266,16 +386,33 @@ fn very_long_line() {
     for i in 0..10 {
         rows.push(rees_row("2019-10-02 10:00:00 UTC", "view", i, "1.00", 1));
     }
-    rows.push(format!("2019-10-02 10:00:00 UTC,view,99,1,{long},acme,1.00,1,s"));
+    rows.push(format!(
+        "2019-10-02 10:00:00 UTC,view,99,1,{long},acme,1.00,1,s"
+    ));
     rows.push(rees_row("2019-10-02 10:00:00 UTC", "cart", 7, "1.00", 1));
-    let r = f.ws.import(&f.file("long.csv", &rows.join("\n")), &ImportOptions::default()).unwrap();
+    let r =
+        f.ws.import(
+            &f.file("long.csv", &rows.join("\n")),
+            &ImportOptions::default(),
+        )
+        .unwrap();
     assert_eq!((r.rows_loaded, r.rows_rejected), (12, 0));
-    assert_eq!(scalar(&f.ws, "SELECT max(length(category)) FROM items"), 3 << 20);
+    assert_eq!(
+        scalar(&f.ws, "SELECT max(length(category)) FROM items"),
+        3 << 20
+    );
     // A 40 MiB line is over the limit: a clear error with the right line, nothing loaded.
-    rows[11] = format!("2019-10-02 10:00:00 UTC,view,99,1,{},acme,1.00,1,s", "y".repeat(40 << 20));
+    rows[11] = format!(
+        "2019-10-02 10:00:00 UTC,view,99,1,{},acme,1.00,1,s",
+        "y".repeat(40 << 20)
+    );
     let path = f.file("longer.csv", &rows.join("\n"));
     let msg = f.fails(&path);
-    assert!(msg.contains("line 12") && msg.contains("MiB"), "{}", &msg[..msg.len().min(300)]);
+    assert!(
+        msg.contains("line 12") && msg.contains("MiB"),
+        "{}",
+        &msg[..msg.len().min(300)]
+    );
 }
 
 #[test]
@@ -288,11 +425,17 @@ fn wrong_column_count_is_rejected_with_its_line() {
         rees_row("2019-10-02 10:00:00 UTC", "view", 3, "-1.00", 1),
     ]
     .join("\n");
-    let r = f.ws.import(&f.file("cols.csv", &body), &ImportOptions::default()).unwrap();
+    let r =
+        f.ws.import(&f.file("cols.csv", &body), &ImportOptions::default())
+            .unwrap();
     assert_eq!((r.rows_read, r.rows_loaded, r.rows_rejected), (3, 1, 2));
     let lines: Vec<u64> = r.rejects.iter().filter_map(|x| x.line).collect();
     assert_eq!(lines, vec![3, 4], "{:?}", r.rejects);
-    assert!(r.rejects[0].reason.contains("missing columns"), "{:?}", r.rejects[0]);
+    assert!(
+        r.rejects[0].reason.contains("missing columns"),
+        "{:?}",
+        r.rejects[0]
+    );
 }
 
 #[test]
@@ -302,8 +445,13 @@ fn not_a_table() {
         "notes.txt",
         "Meeting notes\nWe should look at the pricing of the new phones.\nAlso the funnel.\n",
     ));
-    assert!(msg.contains("does not look like a table") || msg.contains("not recognized"), "{msg}");
-    let png: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8).collect();
+    assert!(
+        msg.contains("does not look like a table") || msg.contains("not recognized"),
+        "{msg}"
+    );
+    let png: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+        .collect();
     f.fails(&f.bytes("image.png", &png));
 }
 
@@ -316,13 +464,18 @@ fn workspace_that_is_not_duckdb() {
     assert!(matches!(err, DataError::NotAWorkspace { .. }), "{err}");
     assert!(err.to_string().contains("notes.duckdb"));
     // Nothing was written to it.
-    assert_eq!(std::fs::read_to_string(&p).unwrap(), "this is a text file, not a database\n");
+    assert_eq!(
+        std::fs::read_to_string(&p).unwrap(),
+        "this is a text file, not a database\n"
+    );
 }
 
 /// Helper for `workspace_locked_by_another_process`: holds a workspace open while a marker file exists.
 #[test]
 fn lock_holder() {
-    let Some(path) = std::env::var_os("SHOPLAB_HOLD_WORKSPACE") else { return };
+    let Some(path) = std::env::var_os("SHOPLAB_HOLD_WORKSPACE") else {
+        return;
+    };
     let ws = Workspace::open(PathBuf::from(&path)).unwrap();
     let marker = PathBuf::from(std::env::var_os("SHOPLAB_HOLD_MARKER").unwrap());
     std::fs::write(marker.with_extension("ready"), "").unwrap();
@@ -360,7 +513,10 @@ fn workspace_locked_by_another_process() {
     let err = err.expect("the workspace is locked by the child");
     assert!(matches!(err, DataError::WorkspaceLocked { .. }), "{err}");
     let msg = err.to_string();
-    assert!(msg.contains("ws.duckdb") && msg.contains("locked by another process"), "{msg}");
+    assert!(
+        msg.contains("ws.duckdb") && msg.contains("locked by another process"),
+        "{msg}"
+    );
     // Once the other process is gone it opens again.
     Workspace::open(&p).unwrap();
 }

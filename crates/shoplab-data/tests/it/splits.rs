@@ -6,7 +6,8 @@ use crate::{dataset, scalar};
 fn movielens() -> (tempfile::TempDir, Workspace) {
     let dir = tempfile::tempdir().unwrap();
     let ws = Workspace::open(dir.path().join("ws.duckdb")).unwrap();
-    ws.import(&dataset("ml-100k/ml-100k.inter"), &ImportOptions::default()).unwrap();
+    ws.import(&dataset("ml-100k/ml-100k.inter"), &ImportOptions::default())
+        .unwrap();
     (dir, ws)
 }
 
@@ -47,11 +48,18 @@ fn ratio_rules_match_the_reference_libraries() {
 fn random_ratio_split_is_reproducible() {
     let (_d1, a) = movielens();
     let (_d2, b) = movielens();
-    let s = Strategy::RandomRatio { train: 0.8, valid: 0.1, test: 0.1 };
+    let s = Strategy::RandomRatio {
+        train: 0.8,
+        valid: 0.1,
+        test: 0.1,
+    };
     let sa = a.create_split(&spec("main", s.clone(), 7)).unwrap();
     let sb = b.create_split(&spec("main", s.clone(), 7)).unwrap();
     assert_eq!(sa.n_train + sa.n_valid + sa.n_test, 100_000);
-    assert_eq!((sa.n_train, sa.n_valid, sa.n_test), (sb.n_train, sb.n_valid, sb.n_test));
+    assert_eq!(
+        (sa.n_train, sa.n_valid, sa.n_test),
+        (sb.n_train, sb.n_valid, sb.n_test)
+    );
     assert_eq!(contents(&a, "main"), contents(&b, "main"));
     // Per user, RecBole's counts.
     let users_off = scalar(
@@ -63,8 +71,14 @@ fn random_ratio_split_is_reproducible() {
     // Another seed gives another split of the same sizes.
     a.create_split(&spec("other", s, 8)).unwrap();
     assert_ne!(
-        contents(&a, "main").into_iter().filter(|r| r.0 == "test").collect::<Vec<_>>(),
-        contents(&a, "other").into_iter().filter(|r| r.0 == "test").collect::<Vec<_>>()
+        contents(&a, "main")
+            .into_iter()
+            .filter(|r| r.0 == "test")
+            .collect::<Vec<_>>(),
+        contents(&a, "other")
+            .into_iter()
+            .filter(|r| r.0 == "test")
+            .collect::<Vec<_>>()
     );
 }
 
@@ -72,17 +86,37 @@ fn random_ratio_split_is_reproducible() {
 fn stratified_temporal_and_leave_last_out() {
     let (_d, ws) = movielens();
     let s = ws
-        .create_split(&spec("strat", Strategy::Stratified { train: 0.75, valid: 0.0, test: 0.25 }, 42))
+        .create_split(&spec(
+            "strat",
+            Strategy::Stratified {
+                train: 0.75,
+                valid: 0.0,
+                test: 0.25,
+            },
+            42,
+        ))
         .unwrap();
     assert_eq!(s.n_valid, 0);
     assert_eq!(s.n_train + s.n_test, 100_000);
     // Every user keeps about 75% in train.
     assert_eq!(
-        scalar(&ws, "SELECT count(DISTINCT user_id) FROM split_interactions WHERE split = 'strat' AND part = 'test'"),
+        scalar(
+            &ws,
+            "SELECT count(DISTINCT user_id) FROM split_interactions WHERE split = 'strat' AND part = 'test'"
+        ),
         943
     );
 
-    let t = ws.create_split(&spec("time", Strategy::Temporal { valid: 0.1, test: 0.1 }, 0)).unwrap();
+    let t = ws
+        .create_split(&spec(
+            "time",
+            Strategy::Temporal {
+                valid: 0.1,
+                test: 0.1,
+            },
+            0,
+        ))
+        .unwrap();
     assert_eq!((t.n_train, t.n_valid, t.n_test), (80_000, 10_000, 10_000));
     let ordered = scalar(
         &ws,
@@ -91,19 +125,45 @@ fn stratified_temporal_and_leave_last_out() {
     );
     assert_eq!(ordered, 1);
 
-    let l = ws.create_split(&spec("loo", Strategy::LeaveLastOut { valid: 1, test: 1 }, 0)).unwrap();
+    let l = ws
+        .create_split(&spec(
+            "loo",
+            Strategy::LeaveLastOut { valid: 1, test: 1 },
+            0,
+        ))
+        .unwrap();
     assert_eq!((l.n_valid, l.n_test), (943, 943));
 
     // k-core and a rating threshold.
-    let mut k = spec("k10", Strategy::RandomRatio { train: 0.8, valid: 0.1, test: 0.1 }, 1);
+    let mut k = spec(
+        "k10",
+        Strategy::RandomRatio {
+            train: 0.8,
+            valid: 0.1,
+            test: 0.1,
+        },
+        1,
+    );
     k.k_core = Some(10);
     k.min_value = Some(4.0);
     let ks = ws.create_split(&k).unwrap();
     let total = ks.n_train + ks.n_valid + ks.n_test;
-    assert_eq!(total as i64, scalar(&ws, "SELECT count(*) FROM split_interactions WHERE split = 'k10'"));
-    assert!(total < 55_375, "ratings >= 4 number 55,375 in ML-100K: {total}");
     assert_eq!(
-        scalar(&ws, "SELECT count(*) FROM (SELECT user_id FROM split_interactions WHERE split = 'k10' GROUP BY 1 HAVING count(*) < 10)"),
+        total as i64,
+        scalar(
+            &ws,
+            "SELECT count(*) FROM split_interactions WHERE split = 'k10'"
+        )
+    );
+    assert!(
+        total < 55_375,
+        "ratings >= 4 number 55,375 in ML-100K: {total}"
+    );
+    assert_eq!(
+        scalar(
+            &ws,
+            "SELECT count(*) FROM (SELECT user_id FROM split_interactions WHERE split = 'k10' GROUP BY 1 HAVING count(*) < 10)"
+        ),
         0
     );
 }
@@ -111,14 +171,27 @@ fn stratified_temporal_and_leave_last_out() {
 #[test]
 fn split_as_polars_frame_and_imported_split() {
     let (dir, ws) = movielens();
-    ws.create_split(&spec("main", Strategy::RandomRatio { train: 0.8, valid: 0.1, test: 0.1 }, 7)).unwrap();
+    ws.create_split(&spec(
+        "main",
+        Strategy::RandomRatio {
+            train: 0.8,
+            valid: 0.1,
+            test: 0.1,
+        },
+        7,
+    ))
+    .unwrap();
     let train = ws.split_frame("main", "train").unwrap();
     let test = ws.split_frame("main", "test").unwrap();
     let s = &ws.splits().unwrap()[0];
     assert_eq!(train.height() as u64, s.n_train);
     assert_eq!(test.height() as u64, s.n_test);
     assert_eq!(
-        train.get_column_names().iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+        train
+            .get_column_names()
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>(),
         vec!["user_id", "item_id", "value", "event_time"]
     );
     assert!(ws.split_frame("nope", "train").is_err());
@@ -143,7 +216,10 @@ fn split_as_polars_frame_and_imported_split() {
             &dir.path().join("ml.test.inter"),
         )
         .unwrap();
-    assert_eq!((imported.n_train, imported.n_valid, imported.n_test), (s.n_train, s.n_valid, s.n_test));
+    assert_eq!(
+        (imported.n_train, imported.n_valid, imported.n_test),
+        (s.n_train, s.n_valid, s.n_test)
+    );
     assert_eq!(
         scalar(
             &ws,
