@@ -892,18 +892,12 @@ fn convert(r: &str, rule: &Column, mapping: &Mapping, src: &Source) -> String {
     match rule.parse {
         Parse::Text => format!("NULLIF(trim({r}), '')"),
         Parse::Id => {
-            let float_ids = rule
-                .source
-                .as_deref()
-                .map(|s| {
-                    let names = mapping.source_columns(src);
-                    let i = names.iter().position(|c| c == s).unwrap_or(0);
-                    src.sample
-                        .iter()
-                        .filter_map(|row| row.get(i).cloned().flatten())
-                        .any(|v| v.trim().ends_with(".0"))
-                })
-                .unwrap_or(false);
+            let float_ids = rule.source.as_deref().is_some_and(|c| {
+                mapping
+                    .sample_values(src, c)
+                    .iter()
+                    .any(|v| v.ends_with(".0"))
+            });
             if float_ids {
                 format!("NULLIF(regexp_replace(trim({r}), '\\.0+$', ''), '')")
             } else {
@@ -928,23 +922,14 @@ fn convert(r: &str, rule: &Column, mapping: &Mapping, src: &Source) -> String {
             let seen: Vec<String> = rule
                 .source
                 .as_deref()
-                .map(|s| {
-                    let names = mapping.source_columns(src);
-                    let i = names.iter().position(|c| c == s).unwrap_or(0);
-                    src.sample
-                        .iter()
-                        .filter_map(|row| row.get(i).cloned().flatten())
-                        .collect()
-                })
+                .map(|c| mapping.sample_values(src, c))
                 .unwrap_or_default();
-            let lower_needed = seen
-                .iter()
-                .any(|v| v.chars().any(|c| c.is_uppercase() || c.is_whitespace()));
+            let lower_needed = seen.iter().any(|v| v.chars().any(char::is_uppercase));
             pairs.sort_by_key(|(k, _)| std::cmp::Reverse(seen.iter().filter(|v| v == k).count()));
             let key = if lower_needed {
                 format!("lower(trim({r}))")
             } else {
-                r.to_string()
+                format!("trim({r})")
             };
             let whens: Vec<String> = pairs
                 .iter()

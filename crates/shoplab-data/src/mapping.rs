@@ -234,6 +234,15 @@ impl Mapping {
         Ok(())
     }
 
+    /// Non-empty sample values of the source column `column` (as the mapping names it).
+    pub fn sample_values(&self, src: &Source, column: &str) -> Vec<String> {
+        self.source_columns(src)
+            .iter()
+            .position(|c| c == column)
+            .map(|i| sample_column(src, i))
+            .unwrap_or_default()
+    }
+
     /// Column names as the mapping refers to them (its `names` for a file without a header).
     pub fn source_columns(&self, src: &Source) -> Vec<String> {
         if self.names.len() == src.columns.len() {
@@ -656,77 +665,84 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
                     .find(&["price", "category", "sub_category", "class", "brand"])
                     .is_some()))
     {
-        let id = cols.find(&[
-            "item_id",
-            "product_id",
-            "productid",
-            "itemid",
-            "sku",
-            "stockcode",
-            "asin",
-            "id",
-        ]);
-        if let Some(c) = &id {
-            put("item_id", Column::src(c, Parse::Id));
+        // Canonical column, the names exports give it (first match wins), and how to read it.
+        let rules: [(&str, &[&str], Parse); 7] = [
+            (
+                "item_id",
+                &[
+                    "item_id",
+                    "product_id",
+                    "productid",
+                    "itemid",
+                    "sku",
+                    "stockcode",
+                    "asin",
+                    "id",
+                ],
+                Parse::Id,
+            ),
+            (
+                "title",
+                &[
+                    "title",
+                    "name",
+                    "product_name",
+                    "movie_title",
+                    "product_title",
+                ],
+                Parse::Text,
+            ),
+            (
+                "description",
+                &[
+                    "description",
+                    "feature",
+                    "features",
+                    "product_description",
+                    "desc",
+                ],
+                Parse::Text,
+            ),
+            (
+                "category",
+                &[
+                    "category",
+                    "category_code",
+                    "sub_category",
+                    "subcategory",
+                    "class",
+                    "category_id",
+                ],
+                Parse::Text,
+            ),
+            ("brand", &["brand", "manufacturer", "vendor"], Parse::Text),
+            (
+                "price",
+                &[
+                    "price",
+                    "unitprice",
+                    "unit_price",
+                    "list_price",
+                    "sale_price",
+                ],
+                Parse::Money,
+            ),
+            ("cost", &["cost", "unit_cost", "cogs"], Parse::Money),
+        ];
+        let mut used = Vec::new();
+        for (canon, names, parse) in rules {
+            if let Some(c) = cols.find(names) {
+                put(canon, Column::src(&c, parse));
+                used.push(c);
+            }
         }
-        let title = cols.find(&[
-            "title",
-            "name",
-            "product_name",
-            "movie_title",
-            "product_title",
-        ]);
-        if let Some(c) = &title {
-            put("title", Column::src(c, Parse::Text));
-        }
-        let desc = cols.find(&[
-            "description",
-            "feature",
-            "features",
-            "product_description",
-            "desc",
-        ]);
-        if let Some(c) = &desc {
-            put("description", Column::src(c, Parse::Text));
-        }
-        let cat = cols.find(&[
-            "category",
-            "category_code",
-            "sub_category",
-            "subcategory",
-            "class",
-            "category_id",
-        ]);
-        if let Some(c) = &cat {
-            put("category", Column::src(c, Parse::Text));
-        }
-        let brand = cols.find(&["brand", "manufacturer", "vendor"]);
-        if let Some(c) = &brand {
-            put("brand", Column::src(c, Parse::Text));
-        }
-        let price = cols.find(&[
-            "price",
-            "unitprice",
-            "unit_price",
-            "list_price",
-            "sale_price",
-        ]);
-        if let Some(c) = &price {
-            put("price", Column::src(c, Parse::Money));
-        }
-        let cost = cols.find(&["cost", "unit_cost", "cogs"]);
-        if let Some(c) = &cost {
-            put("cost", Column::src(c, Parse::Money));
-        }
-        let no_title = title.is_none();
-        let used = [id, title, desc, cat, brand, price, cost];
         extra = src
             .columns
             .iter()
-            .filter(|c| !used.iter().any(|u| u.as_ref() == Some(c)))
+            .filter(|c| !used.contains(c))
             .cloned()
             .collect();
-        if no_title && columns.len() <= 1 {
+        if !columns.contains_key("title") && columns.len() <= 1 {
             return Err(unknown(
                 src,
                 "no id, title, category or price column for an item catalog",
@@ -784,22 +800,24 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
         extra,
     };
     // Timestamp formats come from the sample values.
-    let source_cols = mapping.source_columns(src);
-    for rule in mapping.columns.values_mut() {
-        if rule.parse == Parse::Timestamp && rule.format.is_none() {
-            if let Some(s) = &rule.source {
-                let i = source_cols.iter().position(|c| c == s).unwrap_or(0);
-                let values = sample_column(src, i);
-                rule.format =
-                    Some(
-                        detect_time_format(conn, &values).map_err(|m| DataError::BadInput {
-                            path: src.path.clone(),
-                            message: format!("column '{s}': {m}"),
-                        })?,
-                    );
-            } else {
-                rule.format = Some("iso".into());
-            }
+    let pending: Vec<(String, Option<String>)> = mapping
+        .columns
+        .iter()
+        .filter(|(_, r)| r.parse == Parse::Timestamp && r.format.is_none())
+        .map(|(k, r)| (k.clone(), r.source.clone()))
+        .collect();
+    for (key, source) in pending {
+        let format = match &source {
+            Some(s) => detect_time_format(conn, &mapping.sample_values(src, s)).map_err(|m| {
+                DataError::BadInput {
+                    path: src.path.clone(),
+                    message: format!("column '{s}': {m}"),
+                }
+            })?,
+            None => "iso".to_string(),
+        };
+        if let Some(rule) = mapping.columns.get_mut(&key) {
+            rule.format = Some(format);
         }
     }
     mapping.validate(src)?;

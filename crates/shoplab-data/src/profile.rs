@@ -1,4 +1,6 @@
 //! The workspace profile: counts, time range, funnel, sparsity, activity and price statistics.
+//! Means are rounded to 9 decimals so that a profile does not depend on the order in which
+//! DuckDB's threads added the numbers up.
 
 use serde::{Deserialize, Serialize};
 
@@ -102,7 +104,7 @@ impl Workspace {
             "SELECT count(*), count(DISTINCT user_id), count(DISTINCT item_id), count(DISTINCT session_id),
                     CAST(min(event_time) AS VARCHAR), CAST(max(event_time) AS VARCHAR),
                     epoch(max(event_time) - min(event_time)) / 86400.0,
-                    avg(value) FILTER (WHERE event_type = 'rating')
+                    round(avg(value) FILTER (WHERE event_type = 'rating'), 9)
              FROM events",
             [],
             |r| {
@@ -157,7 +159,7 @@ impl Workspace {
         let quantiles = |key: &str| -> Result<Option<Quantiles>> {
             let sql = format!(
                 "SELECT min(n), quantile_disc(n, 0.25), quantile_disc(n, 0.5), quantile_disc(n, 0.75),
-                        quantile_disc(n, 0.9), quantile_disc(n, 0.99), max(n), avg(n)
+                        quantile_disc(n, 0.9), quantile_disc(n, 0.99), max(n), round(avg(n), 9)
                  FROM (SELECT count(*)::DOUBLE AS n FROM events WHERE {key} IS NOT NULL GROUP BY {key})"
             );
             let q = c.query_row(&sql, [], |r| {
@@ -185,7 +187,7 @@ impl Workspace {
             |r| r.get(0),
         )?;
         let mut stmt = c.prepare(
-            "SELECT coalesce(category, '(none)'), count(*), min(price), median(price), avg(price), max(price)
+            "SELECT coalesce(category, '(none)'), count(*), min(price), median(price), round(avg(price), 9), max(price)
              FROM items WHERE price IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 50",
         )?;
         let price_by_category = stmt

@@ -499,6 +499,7 @@ fn workspace_locked_by_another_process() {
         .args(["--exact", "bad_input::lock_holder", "--nocapture"])
         .env("SHOPLAB_HOLD_WORKSPACE", &p)
         .env("SHOPLAB_HOLD_MARKER", &marker)
+        .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
     for _ in 0..200 {
