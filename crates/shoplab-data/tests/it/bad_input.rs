@@ -470,8 +470,10 @@ fn workspace_that_is_not_duckdb() {
     );
 }
 
-/// Helper for `workspace_locked_by_another_process`: holds a workspace open while a marker file exists.
+/// Not a test: the other process of `workspace_locked_by_another_process`, which runs it;
+/// holds a workspace open while a marker file exists.
 #[test]
+#[ignore = "helper process, started by workspace_locked_by_another_process"]
 fn lock_holder() {
     let Some(path) = std::env::var_os("SHOPLAB_HOLD_WORKSPACE") else {
         return;
@@ -496,7 +498,7 @@ fn workspace_locked_by_another_process() {
     let marker = dir.path().join("hold");
     std::fs::write(&marker, "").unwrap();
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "bad_input::lock_holder", "--nocapture"])
+        .args(["--exact", "bad_input::lock_holder", "--ignored", "--nocapture"])
         .env("SHOPLAB_HOLD_WORKSPACE", &p)
         .env("SHOPLAB_HOLD_MARKER", &marker)
         .stdout(std::process::Stdio::null())
