@@ -498,7 +498,12 @@ fn workspace_locked_by_another_process() {
     let marker = dir.path().join("hold");
     std::fs::write(&marker, "").unwrap();
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "bad_input::lock_holder", "--ignored", "--nocapture"])
+        .args([
+            "--exact",
+            "bad_input::lock_holder",
+            "--ignored",
+            "--nocapture",
+        ])
         .env("SHOPLAB_HOLD_WORKSPACE", &p)
         .env("SHOPLAB_HOLD_MARKER", &marker)
         .stdout(std::process::Stdio::null())

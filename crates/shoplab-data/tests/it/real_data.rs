@@ -195,3 +195,91 @@ fn costco_catalog_text_prices() {
         23
     );
 }
+
+/// The same event log as gzip and zstd CSV, TSV, Parquet and NDJSON: each recognized and loaded alike.
+#[test]
+fn containers_and_compression() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = shoplab_data::duckdb::Connection::open_in_memory().unwrap();
+    src.execute_batch(
+        "CREATE TABLE t AS SELECT * FROM (VALUES
+           ('2019-10-01 00:00:00 UTC', 'view', '1', '2053', 'electronics.smartphone', 'acme', '9.99', '7', 's-7'),
+           ('2019-10-01 00:00:05 UTC', 'cart', '1', '2053', 'electronics.smartphone', 'acme', '9.99', '7', 's-7'),
+           ('2019-10-01 00:01:00 UTC', 'purchase', '1', '2053', 'electronics.smartphone', 'acme', '9.99', '7', 's-7'))
+         v(event_time, event_type, product_id, category_id, category_code, brand, price, user_id, user_session)",
+    )
+    .unwrap();
+    for (name, options) in [
+        ("events.csv.gz", "(HEADER, COMPRESSION gzip)"),
+        ("events.csv.zst", "(HEADER, COMPRESSION zstd)"),
+        ("events.tsv", "(HEADER, DELIMITER '\t')"),
+        ("events.parquet", "(FORMAT parquet)"),
+        ("events.jsonl", "(FORMAT json)"),
+    ] {
+        let path = dir.path().join(name);
+        src.execute_batch(&format!("COPY t TO '{}' {options}", path.display()))
+            .unwrap();
+        let ws = Workspace::open(dir.path().join(format!("{name}.duckdb"))).unwrap();
+        let r = ws.import(&path, &ImportOptions::default()).unwrap();
+        assert_eq!(
+            (r.format.as_str(), r.rows_loaded, r.rows_rejected),
+            ("rees46", 3, 0),
+            "{name}"
+        );
+        assert_eq!(
+            fscalar(
+                &ws,
+                "SELECT sum(value) FROM events WHERE event_type = 'purchase'"
+            ),
+            9.99,
+            "{name}"
+        );
+        let category: String = ws
+            .connection()
+            .query_row("SELECT category FROM items WHERE item_id = '1'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(category, "electronics.smartphone", "{name}");
+    }
+}
+
+#[test]
+fn pseudonymized_user_ids_are_consistent_across_imports() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Workspace::open(dir.path().join("ws.duckdb")).unwrap();
+    let opts = ImportOptions {
+        pseudonymize: true,
+        ..Default::default()
+    };
+    ws.import(&dataset("ml-100k/ml-100k.inter"), &opts).unwrap();
+    ws.import(
+        &dataset("ml-100k/ml-100k.user"),
+        &ImportOptions {
+            kind: Some(Target::Users),
+            ..opts.clone()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        scalar(&ws, "SELECT count(DISTINCT user_id) FROM events"),
+        943
+    );
+    assert_eq!(
+        scalar(&ws, "SELECT count(*) FROM events WHERE user_id = '196'"),
+        0
+    );
+    assert_eq!(scalar(&ws, "SELECT min(length(user_id)) FROM events"), 16);
+    // The same shopper gets the same pseudonym in both files.
+    assert_eq!(
+        scalar(
+            &ws,
+            "SELECT count(DISTINCT e.user_id) FROM events e JOIN users u USING (user_id)"
+        ),
+        943
+    );
+    assert_eq!(
+        scalar(&ws, "SELECT count(*) FROM imports WHERE pseudonymized"),
+        2
+    );
+}
