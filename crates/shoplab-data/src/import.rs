@@ -114,7 +114,6 @@ impl Workspace {
         } else {
             None
         };
-        let conn = self.connection();
         let plan = StagePlan::new(&src, &mapping, salt.as_deref());
         // An uncompressed event log is loaded in one pass when every record turns out good;
         // otherwise (rejects, duplicates to drop, compressed input) it goes through staging.
@@ -123,23 +122,11 @@ impl Workspace {
             && src.kind == FileKind::Csv
             && src.compression.is_none();
         if single_pass {
-            conn.execute_batch("BEGIN TRANSACTION")?;
-            match self.load_in_one_pass(&src, &mapping, &plan, &digest, salt.is_some(), started) {
-                Ok(Some(report)) => {
-                    conn.execute_batch("COMMIT")
-                        .map_err(|e| import_failed(path, e.to_string()))?;
-                    self.drop_scratch();
-                    return Ok(report);
-                }
-                Ok(None) => {
-                    conn.execute_batch("ROLLBACK")?;
-                    self.drop_scratch();
-                }
-                Err(e) => {
-                    let _ = conn.execute_batch("ROLLBACK");
-                    self.drop_scratch();
-                    return Err(e);
-                }
+            let loaded = self.in_transaction(path, || {
+                self.load_in_one_pass(&src, &mapping, &plan, &digest, salt.is_some(), started)
+            })?;
+            if let Some(report) = loaded {
+                return Ok(report);
             }
         }
         // Read the file into a temporary staging table (not part of the workspace file),
@@ -148,32 +135,38 @@ impl Workspace {
             self.drop_scratch();
             return Err(e);
         }
+        self.in_transaction(path, || {
+            self.import_in_transaction(&src, &mapping, &hash, salt.as_deref(), opts, started)
+                .map(Some)
+        })?
+        .ok_or_else(|| import_failed(path, "nothing was loaded".into()))
+    }
+
+    /// Runs `work` in a transaction: commits when it returns `Some`, rolls back on `None` or
+    /// an error; the scratch tables are dropped either way.
+    fn in_transaction<T>(
+        &self,
+        path: &Path,
+        work: impl FnOnce() -> Result<Option<T>>,
+    ) -> Result<Option<T>> {
+        let conn = self.connection();
         conn.execute_batch("BEGIN TRANSACTION")?;
-        let result =
-            self.import_in_transaction(&src, &mapping, &hash, salt.as_deref(), opts, started);
-        match result {
-            Ok(report) => {
-                conn.execute_batch("COMMIT")
-                    .map_err(|e| import_failed(path, e.to_string()))?;
-                self.drop_scratch();
-                Ok(report)
-            }
+        let result = match work() {
+            Ok(Some(v)) => conn
+                .execute_batch("COMMIT")
+                .map(|()| Some(v))
+                .map_err(|e| import_failed(path, e.to_string())),
+            Ok(None) => conn
+                .execute_batch("ROLLBACK")
+                .map(|()| None)
+                .map_err(DataError::from),
             Err(e) => {
                 let _ = conn.execute_batch("ROLLBACK");
-                self.drop_scratch();
-                Err(match e {
-                    DataError::Db(db) => {
-                        let msg = db.to_string();
-                        if msg.contains("INTERRUPT") || msg.contains("Interrupted") {
-                            DataError::Cancelled
-                        } else {
-                            import_failed(path, first_lines(&msg, 4))
-                        }
-                    }
-                    other => other,
-                })
+                Err(import_error(path, e))
             }
-        }
+        };
+        self.drop_scratch();
+        result
     }
 
     /// Loads an event log straight into `events`. Returns `None` (and the caller rolls back)
@@ -202,16 +195,7 @@ impl Workspace {
                 &insert_events_sql(import_id, &format!("({})", plan.select_sql()), false),
                 [],
             )
-            .map_err(|e| match src.read_error(e) {
-                DataError::BadInput { message, .. } => import_failed(&src.path, message),
-                DataError::Db(e)
-                    if e.to_string().contains("INTERRUPT")
-                        || e.to_string().contains("Interrupted") =>
-                {
-                    DataError::Cancelled
-                }
-                other => other,
-            })? as u64;
+            .map_err(|e| import_error(&src.path, src.read_error(e)))? as u64;
         let structural: i64 = conn.query_row(
             &format!("SELECT count(DISTINCT line) FROM {REJ_ERR}"),
             [],
@@ -288,13 +272,7 @@ impl Workspace {
                 "DROP TABLE IF EXISTS temp.{STAGE}; DROP TABLE IF EXISTS temp.{REJ_ERR}; DROP TABLE IF EXISTS temp.{REJ_SCAN}; {}",
                 plan.stage_sql()
             ))
-            .map_err(|e| match src.read_error(e) {
-                DataError::BadInput { message, .. } => import_failed(&src.path, message),
-                DataError::Db(e) if e.to_string().contains("INTERRUPT") || e.to_string().contains("Interrupted") => {
-                    DataError::Cancelled
-                }
-                other => other,
-            })
+            .map_err(|e| import_error(&src.path, src.read_error(e)))
     }
 
     fn drop_scratch(&self) {
@@ -632,6 +610,22 @@ fn upsert_event_items_sql(import_id: i64, from: &str) -> String {
             brand = coalesce(items.brand, excluded.brand),
             price = coalesce(items.price, excluded.price)"
     )
+}
+
+/// How an error met while importing reaches the user: a cancel, or a failure naming the file.
+fn import_error(path: &Path, e: DataError) -> DataError {
+    match e {
+        DataError::Db(db) => {
+            let msg = db.to_string();
+            if msg.contains("INTERRUPT") || msg.contains("Interrupted") {
+                DataError::Cancelled
+            } else {
+                import_failed(path, first_lines(&msg, 4))
+            }
+        }
+        DataError::BadInput { message, .. } => import_failed(path, message),
+        other => other,
+    }
 }
 
 fn import_failed(path: &Path, message: String) -> DataError {
