@@ -61,6 +61,15 @@ const STAGE: &str = "_shoplab_stage";
 const REJ_ERR: &str = "_shoplab_rej_err";
 const REJ_SCAN: &str = "_shoplab_rej_scan";
 const REJECTS_SHOWN: usize = 20;
+/// Marks the errors raised by the single pass's strict conversions.
+const STRICT_MARK: &str = "shoplab-strict-check:";
+
+/// With `SHOPLAB_TRACE` set, prints how long each step of an import took (stderr).
+fn trace(step: &str, since: Instant) {
+    if std::env::var_os("SHOPLAB_TRACE").is_some() {
+        eprintln!("[import] {step}: {:.3} s", since.elapsed().as_secs_f64());
+    }
+}
 
 impl Workspace {
     /// Looks at a file and proposes a mapping, without importing anything.
@@ -88,8 +97,10 @@ impl Workspace {
     pub fn import(&self, path: &Path, opts: &ImportOptions) -> Result<ImportReport> {
         let started = Instant::now();
         let digest = digest_file(path)?;
+        trace("hash", started);
         let hash = digest.hash.clone();
         let (src, mapping) = self.inspect_file(path, opts)?;
+        trace("inspect and recognize", started);
         if let Some((import_id, rows_loaded, rows_read, rows_rejected)) =
             self.find_import(&hash, mapping.target)?
         {
@@ -125,6 +136,7 @@ impl Workspace {
             let loaded = self.in_transaction(path, || {
                 self.load_in_one_pass(&src, &mapping, &plan, &digest, salt.is_some(), started)
             })?;
+            trace("single pass", started);
             if let Some(report) = loaded {
                 return Ok(report);
             }
@@ -190,44 +202,35 @@ impl Workspace {
         conn.execute_batch(&format!(
             "DROP TABLE IF EXISTS temp.{REJ_ERR}; DROP TABLE IF EXISTS temp.{REJ_SCAN};"
         ))?;
-        let loaded = conn
-            .execute(
-                &insert_events_sql(import_id, &format!("({})", plan.select_sql()), false),
-                [],
-            )
-            .map_err(|e| import_error(&src.path, src.read_error(e)))? as u64;
-        let structural: i64 = conn.query_row(
-            &format!("SELECT count(DISTINCT line) FROM {REJ_ERR}"),
+        let insert = insert_events_sql(import_id, &format!("({})", plan.strict_rows_sql()), false);
+        if std::env::var("SHOPLAB_TRACE").is_ok_and(|v| v == "sql") {
+            eprintln!("[import] {insert}");
+        }
+        let loaded = match conn.execute(&insert, []) {
+            Ok(n) => n as u64,
+            // A row a check would reject: the staging path gives it its line and reason.
+            Err(e) if e.to_string().contains(STRICT_MARK) => return Ok(None),
+            Err(e) => return Err(import_error(&src.path, src.read_error(e))),
+        };
+        trace("events inserted", started);
+        let out_of_range: i64 = conn.query_row(
+            &format!(
+                "SELECT count(*) FROM events WHERE import_id = {import_id} AND (price < 0 OR NOT isfinite(price))"
+            ),
             [],
             |r| r.get(0),
         )?;
-        let header = src
-            .dialect
-            .as_ref()
-            .map(|d| d.skip + u64::from(d.header))
-            .unwrap_or(0);
-        // Line count ≥ records (blank lines and quoted line breaks only add lines), so equality
-        // means every record was loaded or refused by the reader, none failed a check.
-        if loaded + structural as u64 != digest.lines.saturating_sub(header) {
+        if out_of_range > 0 {
             return Ok(None);
         }
-        let has = |c: &str| mapping.columns.contains_key(c);
-        let items_upserted = if has("item_title") || has("item_category") || has("item_brand") {
-            conn.execute(
-                &upsert_event_items_sql(import_id, &format!("({})", plan.item_attrs_sql(src))),
-                [],
-            )?
+        let items_from = if mapping.columns.contains_key("item_title") {
+            format!("({})", plan.item_attrs_sql(src))
         } else {
-            conn.execute(
-                &format!(
-                    "INSERT INTO items (item_id, price, import_id)
-                     SELECT item_id, arg_max(price, event_time), {import_id} FROM events
-                     WHERE import_id = {import_id} AND item_id IS NOT NULL GROUP BY item_id
-                     ON CONFLICT (item_id) DO UPDATE SET price = coalesce(items.price, excluded.price)"
-                ),
-                [],
-            )?
-        } as u64;
+            event_items_of(import_id)
+        };
+        let items_upserted =
+            conn.execute(&upsert_event_items_sql(import_id, &items_from), [])? as u64;
+        trace("items upserted", started);
         let structural_lines = self.structural_rejects(src, import_id)?;
         let rows_read = loaded + structural_lines.len() as u64;
         let rejected = structural_lines.len() as u64;
@@ -400,13 +403,14 @@ impl Workspace {
         Ok(match mapping.target {
             Target::Events => {
                 let n = conn.execute(&insert_events_sql(import_id, STAGE, dedupe), [])?;
-                let items = conn.execute(
-                    &upsert_event_items_sql(
-                        import_id,
-                        &format!("(SELECT * FROM {STAGE} WHERE _reason IS NULL AND __c_item_id IS NOT NULL)"),
-                    ),
-                    [],
-                )?;
+                let items_from = if mapping.columns.contains_key("item_title") {
+                    format!(
+                        "(SELECT * FROM {STAGE} WHERE _reason IS NULL AND __c_item_id IS NOT NULL)"
+                    )
+                } else {
+                    event_items_of(import_id)
+                };
+                let items = conn.execute(&upsert_event_items_sql(import_id, &items_from), [])?;
                 (n as u64, items as u64)
             }
             Target::Items => {
@@ -590,11 +594,22 @@ impl Workspace {
 fn insert_events_sql(import_id: i64, from: &str, distinct: bool) -> String {
     let distinct = if distinct { "DISTINCT" } else { "" };
     format!(
-        "INSERT INTO events SELECT {distinct} __c_event_time, __c_user_id, __c_item_id, __c_event_type,
+        "INSERT INTO events (event_time, user_id, item_id, event_type, session_id, price, quantity, value,
+                             import_id, category, brand)
+         SELECT {distinct} __c_event_time, __c_user_id, __c_item_id, __c_event_type,
            __c_session_id, __c_price, __c_quantity,
            coalesce(__c_value, CASE WHEN __c_event_type IN ('purchase', 'refund') THEN __c_price * coalesce(__c_quantity, 1) END),
-           {import_id}
+           {import_id}, __c_item_category, __c_item_brand
          FROM {from} WHERE _reason IS NULL"
+    )
+}
+
+/// The items of one import's events, as the item columns [`upsert_event_items_sql`] reads.
+fn event_items_of(import_id: i64) -> String {
+    format!(
+        "(SELECT item_id AS __c_item_id, CAST(NULL AS VARCHAR) AS __c_item_title, category AS __c_item_category,
+                 brand AS __c_item_brand, price AS __c_price, event_time AS __c_event_time
+          FROM events WHERE import_id = {import_id} AND item_id IS NOT NULL)"
     )
 }
 
@@ -648,11 +663,9 @@ pub fn hash_file(path: &Path) -> Result<String> {
     Ok(digest_file(path)?.hash)
 }
 
-/// What one read of the file tells: its hash, and how many lines it has.
+/// BLAKE3 of a file, read once.
 pub(crate) struct Digest {
     pub hash: String,
-    /// Line feeds, plus one when the last line has none.
-    pub lines: u64,
 }
 
 pub(crate) fn digest_file(path: &Path) -> Result<Digest> {
@@ -660,7 +673,6 @@ pub(crate) fn digest_file(path: &Path) -> Result<Digest> {
         std::fs::File::open(path).map_err(|e| DataError::io(path.display().to_string(), e))?;
     let mut hasher = blake3::Hasher::new();
     let mut buf = vec![0u8; 1 << 20];
-    let (mut lines, mut last) = (0u64, b'\n');
     loop {
         let n = f
             .read(&mut buf)
@@ -669,15 +681,9 @@ pub(crate) fn digest_file(path: &Path) -> Result<Digest> {
             break;
         }
         hasher.update(&buf[..n]);
-        lines += buf[..n].iter().filter(|b| **b == b'\n').count() as u64;
-        last = buf[n - 1];
-    }
-    if last != b'\n' {
-        lines += 1;
     }
     Ok(Digest {
         hash: hasher.finalize().to_hex().to_string(),
-        lines,
     })
 }
 
@@ -686,7 +692,11 @@ pub(crate) fn digest_file(path: &Path) -> Result<Digest> {
 struct StagePlan {
     canon: Vec<(String, String)>,
     raws: Vec<String>,
+    /// `WHEN <check fails> THEN '<column>: <reason>'`, in column order.
     whens: Vec<String>,
+    /// Canonical expressions that raise an error (marked [`STRICT_MARK`]) instead of
+    /// producing a row that would be rejected, for the single pass.
+    strict: Vec<(String, String)>,
     extra: String,
     scan: String,
     delimiter: String,
@@ -710,10 +720,12 @@ impl StagePlan {
             .collect();
         let mut canon = Vec::new();
         let mut whens = Vec::new();
+        let mut strict = Vec::new();
         for (name, required) in mapping.target.columns() {
             let ty = column_type(mapping.target, name);
             let Some(rule) = mapping.columns.get(*name) else {
                 canon.push((name.to_string(), format!("CAST(NULL AS {ty})")));
+                strict.push((name.to_string(), format!("CAST(NULL AS {ty})")));
                 continue;
             };
             let raw = rule.source.as_deref().and_then(raw_of);
@@ -726,6 +738,17 @@ impl StagePlan {
                 (Some(s), "user_id") => format!("substr(sha256({} || ({expr})), 1, 16)", lit(s)),
                 _ => expr,
             };
+            let fail = format!("error('{STRICT_MARK} {name}')");
+            let strict_expr = match (&raw, rule.parse) {
+                (Some(_), _) if *required => format!("coalesce({expr}, {fail})"),
+                (Some(r), Parse::Number | Parse::Money | Parse::Timestamp | Parse::EventType) => {
+                    format!(
+                        "coalesce({expr}, CASE WHEN {r} IS NULL OR trim({r}) = '' THEN NULL ELSE {fail} END)"
+                    )
+                }
+                _ => expr.clone(),
+            };
+            strict.push((name.to_string(), strict_expr));
             canon.push((name.to_string(), expr));
             let c = format!("__c_{name}");
             if let Some(r) = &raw {
@@ -747,13 +770,17 @@ impl StagePlan {
                     Parse::EventType => Some(String::new()),
                 };
                 match (rule.parse, what) {
-                    (Parse::EventType, _) => whens.push(format!(
+                    (Parse::EventType, _) => {
+                        whens.push(format!(
                         "WHEN {c} IS NULL AND {r} IS NOT NULL THEN 'event_type: unknown event type ''' || {r} || ''' (known: {}; map others under [event_types])'",
                         EVENT_TYPES.join(", ")
-                    )),
-                    (_, Some(w)) => whens.push(format!(
+                    ));
+                    }
+                    (_, Some(w)) => {
+                        whens.push(format!(
                         "WHEN {c} IS NULL AND {r} IS NOT NULL AND trim({r}) <> '' THEN '{name}: cannot read ''' || {r} || ''' as {w}'"
-                    )),
+                    ));
+                    }
                     _ => {}
                 }
                 if matches!(rule.parse, Parse::Number | Parse::Money) {
@@ -807,6 +834,7 @@ impl StagePlan {
             canon,
             raws,
             whens,
+            strict,
             extra,
             scan,
             delimiter,
@@ -838,6 +866,29 @@ impl StagePlan {
             extra = self.extra,
             raws = self.raws.join(", "),
             inner = inner_canon.join(", "),
+            scan = self.scan,
+        )
+    }
+
+    /// Every row with strict conversions (an error on the first row that a check would
+    /// reject), as the staging query's columns: what the single pass loads.
+    fn strict_rows_sql(&self) -> String {
+        let inner: Vec<String> = self
+            .strict
+            .iter()
+            .map(|(n, e)| format!("{e} AS __c_{n}"))
+            .collect();
+        let outer: Vec<String> = self
+            .strict
+            .iter()
+            .map(|(n, _)| format!("__c_{n}"))
+            .collect();
+        format!(
+            "SELECT {outer}, CAST(NULL AS VARCHAR) AS __extra, CAST(NULL AS VARCHAR) AS _reason
+             FROM (SELECT *, {inner} FROM (SELECT {raws} FROM {scan} s))",
+            outer = outer.join(", "),
+            inner = inner.join(", "),
+            raws = self.raws.join(", "),
             scan = self.scan,
         )
     }

@@ -14,7 +14,8 @@ pub const EVENT_TYPES: &[&str] = &[
     "impression",
 ];
 
-pub(crate) const MIGRATIONS: &[&str] = &[r#"
+pub(crate) const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE IF NOT EXISTS imports(
     import_id INTEGER PRIMARY KEY,
     file VARCHAR NOT NULL,
@@ -100,7 +101,14 @@ CREATE TABLE IF NOT EXISTS split_interactions(
     value DOUBLE,
     event_time TIMESTAMP
 );
-"#];
+"#,
+    // 2: the item's category and brand as the event log had them, for category-level
+    // analysis without a join, and to derive items without reading the file twice.
+    r#"
+ALTER TABLE events ADD COLUMN IF NOT EXISTS category VARCHAR;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS brand VARCHAR;
+"#,
+];
 
 /// Tables a user sees in the workspace, in display order.
 pub const TABLES: &[&str] = &[

@@ -48,7 +48,7 @@ pub const SAMPLE_ROWS: usize = 500;
 
 /// Longest line an import reads (long product descriptions fit); longer ones are an error
 /// that names the line.
-pub const MAX_LINE_BYTES: usize = 32 << 20;
+pub const MAX_LINE_BYTES: usize = 4 << 20;
 
 /// SQL string literal.
 pub(crate) fn lit(s: &str) -> String {
@@ -135,10 +135,13 @@ impl Source {
             sample: Vec::new(),
             bytes: meta.len(),
         };
-        if kind == FileKind::Csv && src.dialect.is_none() {
-            src.dialect = Some(src.sniff(conn)?);
+        if kind == FileKind::Csv {
+            let (dialect, names) = src.sniff(conn, dialect)?;
+            src.dialect = Some(dialect);
+            src.columns = names;
+        } else {
+            src.columns = src.column_names(conn)?;
         }
-        src.columns = src.column_names(conn)?;
         src.sample = src.read_sample(conn)?;
         if kind == FileKind::Csv
             && src.dialect.as_ref().is_some_and(|d| d.header)
@@ -166,11 +169,19 @@ impl Source {
             o.push(format!("compression = {}", lit(c)));
         }
         if let Some(d) = &self.dialect {
-            o.push(format!("delim = {}", lit(&d.delimiter)));
-            o.push(format!("quote = {}", lit(&d.quote)));
-            o.push(format!("escape = {}", lit(&d.escape)));
-            o.push(format!("header = {}", d.header));
-            o.push(format!("skip = {}", d.skip));
+            o.extend(dialect_options(d));
+        }
+        // Known columns, all read as text: DuckDB need not sniff the file again.
+        if !self.columns.is_empty() {
+            let cols: Vec<String> = self
+                .columns
+                .iter()
+                .map(|c| format!("{}: 'VARCHAR'", lit(c)))
+                .collect();
+            o.push(format!(
+                "auto_detect = false, columns = {{{}}}",
+                cols.join(", ")
+            ));
         }
         o.join(", ")
     }
@@ -196,7 +207,12 @@ impl Source {
         }
     }
 
-    fn sniff(&self, conn: &Connection) -> Result<CsvDialect> {
+    /// The CSV dialect (sniffed, or `given` by a mapping) and the column names.
+    fn sniff(
+        &self,
+        conn: &Connection,
+        given: Option<&CsvDialect>,
+    ) -> Result<(CsvDialect, Vec<String>)> {
         let mut opts = vec![
             format!("encoding = {}", lit(&self.encoding)),
             format!("max_line_size = {MAX_LINE_BYTES}"),
@@ -204,8 +220,12 @@ impl Source {
         if let Some(c) = &self.compression {
             opts.push(format!("compression = {}", lit(c)));
         }
+        if let Some(d) = given {
+            opts.extend(dialect_options(d));
+        }
         let sql = format!(
-            "SELECT Delimiter, Quote, Escape, HasHeader, SkipRows FROM sniff_csv({}, {}, strict_mode = false, ignore_errors = true)",
+            "SELECT Delimiter, Quote, Escape, HasHeader, SkipRows, list_transform(Columns, lambda c: c.name)
+             FROM sniff_csv({}, {}, strict_mode = false, ignore_errors = true)",
             lit(&self.path.to_string_lossy()),
             opts.join(", ")
         );
@@ -217,9 +237,23 @@ impl Source {
                     r.get::<_, String>(2)?,
                     r.get::<_, bool>(3)?,
                     r.get::<_, i64>(4)?,
+                    r.get::<_, duckdb::types::Value>(5)?,
                 ))
             })
             .map_err(|e| self.read_error(e))?;
+        let names = match row.5 {
+            duckdb::types::Value::List(items) => items
+                .into_iter()
+                .map(|v| match v {
+                    duckdb::types::Value::Text(t) => t,
+                    other => format!("{other:?}"),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        if let Some(d) = given {
+            return Ok((d.clone(), names));
+        }
         let unempty = |s: String| if s == "(empty)" { String::new() } else { s };
         // Apostrophes in titles ("Schindler's List") fool the sniffer into single-quote
         // quoting, which silently merges lines; exports quote with '"' (RFC 4180).
@@ -227,13 +261,14 @@ impl Source {
             q if q == "'" => ("\"".to_string(), "\"".to_string()),
             q => (q, unempty(row.2)),
         };
-        Ok(CsvDialect {
+        let dialect = CsvDialect {
             delimiter: row.0,
             quote,
             escape,
             header: row.3,
             skip: row.4.max(0) as u64,
-        })
+        };
+        Ok((dialect, names))
     }
 
     fn column_names(&self, conn: &Connection) -> Result<Vec<String>> {
@@ -348,6 +383,16 @@ impl Source {
             r.consume(n);
         }
     }
+}
+
+fn dialect_options(d: &CsvDialect) -> Vec<String> {
+    vec![
+        format!("delim = {}", lit(&d.delimiter)),
+        format!("quote = {}", lit(&d.quote)),
+        format!("escape = {}", lit(&d.escape)),
+        format!("header = {}", d.header),
+        format!("skip = {}", d.skip),
+    ]
 }
 
 pub(crate) fn first_lines(msg: &str, n: usize) -> String {
