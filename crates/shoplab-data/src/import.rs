@@ -194,11 +194,7 @@ impl Workspace {
     ) -> Result<Option<ImportReport>> {
         let conn = self.connection();
         let started_at = chrono_now(conn)?;
-        let import_id: i64 = conn.query_row(
-            "SELECT coalesce(max(import_id), 0) + 1 FROM imports",
-            [],
-            |r| r.get(0),
-        )?;
+        let import_id = self.next_import_id()?;
         conn.execute_batch(&format!(
             "DROP TABLE IF EXISTS temp.{REJ_ERR}; DROP TABLE IF EXISTS temp.{REJ_SCAN};"
         ))?;
@@ -234,38 +230,29 @@ impl Workspace {
         let structural_lines = self.structural_rejects(src, import_id)?;
         let rows_read = loaded + structural_lines.len() as u64;
         let rejected = structural_lines.len() as u64;
-        conn.execute(
-            "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, CAST(? AS TIMESTAMP), CAST(now() AS TIMESTAMP))",
-            params![
-                import_id,
-                src.path.to_string_lossy().to_string(),
-                digest.hash,
-                src.bytes as i64,
-                mapping.format,
-                mapping.target.table(),
-                mapping.to_toml(),
-                rows_read as i64,
-                loaded as i64,
-                rejected as i64,
-                pseudonymized,
-                started_at,
-            ],
-        )?;
-        Ok(Some(ImportReport {
-            import_id,
-            file: src.path.clone(),
-            format: mapping.format.clone(),
-            target: mapping.target,
-            rows_read,
-            rows_loaded: loaded,
-            rows_rejected: rejected,
-            rows_duplicate: 0,
-            items_upserted,
-            already_imported: false,
-            seconds: started.elapsed().as_secs_f64(),
-            rejects: self.rejects(import_id, REJECTS_SHOWN)?,
-            mapping: mapping.clone(),
-        }))
+        self.record_import(
+            src,
+            mapping,
+            &digest.hash,
+            pseudonymized,
+            (import_id, &started_at, started),
+            Counts {
+                read: rows_read,
+                loaded,
+                rejected,
+                duplicate: 0,
+                items_upserted,
+            },
+        )
+        .map(Some)
+    }
+
+    fn next_import_id(&self) -> Result<i64> {
+        Ok(self.connection().query_row(
+            "SELECT coalesce(max(import_id), 0) + 1 FROM imports",
+            [],
+            |r| r.get(0),
+        )?)
     }
 
     /// Reads the file into the staging table.
@@ -324,11 +311,7 @@ impl Workspace {
     ) -> Result<ImportReport> {
         let conn = self.connection();
         let started_at = chrono_now(conn)?;
-        let import_id: i64 = conn.query_row(
-            "SELECT coalesce(max(import_id), 0) + 1 FROM imports",
-            [],
-            |r| r.get(0),
-        )?;
+        let import_id = self.next_import_id()?;
         let staged: i64 =
             conn.query_row(&format!("SELECT count(*) FROM {STAGE}"), [], |r| r.get(0))?;
 
@@ -361,7 +344,33 @@ impl Workspace {
         let rejected = semantic + structural_lines.len() as u64;
         let rows_read = staged as u64 + structural_lines.len() as u64;
 
-        conn.execute(
+        self.record_import(
+            src,
+            mapping,
+            hash,
+            salt.is_some(),
+            (import_id, &started_at, started),
+            Counts {
+                read: rows_read,
+                loaded,
+                rejected,
+                duplicate: duplicates,
+                items_upserted,
+            },
+        )
+    }
+
+    /// Writes the `imports` row and builds the report.
+    fn record_import(
+        &self,
+        src: &Source,
+        mapping: &Mapping,
+        hash: &str,
+        pseudonymized: bool,
+        (import_id, started_at, started): (i64, &str, Instant),
+        n: Counts,
+    ) -> Result<ImportReport> {
+        self.connection().execute(
             "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TIMESTAMP), CAST(now() AS TIMESTAMP))",
             params![
                 import_id,
@@ -371,28 +380,27 @@ impl Workspace {
                 mapping.format,
                 mapping.target.table(),
                 mapping.to_toml(),
-                rows_read as i64,
-                loaded as i64,
-                rejected as i64,
-                duplicates as i64,
-                salt.is_some(),
+                n.read as i64,
+                n.loaded as i64,
+                n.rejected as i64,
+                n.duplicate as i64,
+                pseudonymized,
                 started_at,
             ],
         )?;
-        let rejects = self.rejects(import_id, REJECTS_SHOWN)?;
         Ok(ImportReport {
             import_id,
             file: src.path.clone(),
             format: mapping.format.clone(),
             target: mapping.target,
-            rows_read,
-            rows_loaded: loaded,
-            rows_rejected: rejected,
-            rows_duplicate: duplicates,
-            items_upserted,
+            rows_read: n.read,
+            rows_loaded: n.loaded,
+            rows_rejected: n.rejected,
+            rows_duplicate: n.duplicate,
+            items_upserted: n.items_upserted,
             already_imported: false,
             seconds: started.elapsed().as_secs_f64(),
-            rejects,
+            rejects: self.rejects(import_id, REJECTS_SHOWN)?,
             mapping: mapping.clone(),
         })
     }
@@ -656,6 +664,15 @@ fn chrono_now(conn: &duckdb::Connection) -> Result<String> {
         [],
         |r| r.get(0),
     )?)
+}
+
+/// Row counts of one import.
+struct Counts {
+    read: u64,
+    loaded: u64,
+    rejected: u64,
+    duplicate: u64,
+    items_upserted: u64,
 }
 
 /// BLAKE3 of the file's bytes, hex.
