@@ -283,3 +283,117 @@ fn pseudonymized_user_ids_are_consistent_across_imports() {
         2
     );
 }
+
+/// The other export shapes the recognizer knows, in the layouts their public datasets use.
+#[test]
+fn retailrocket_taobao_invoices_and_generic_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Workspace::open(dir.path().join("ws.duckdb")).unwrap();
+    let file = |name: &str, body: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, body).unwrap();
+        p
+    };
+    // RetailRocket events.csv: ms epoch, addtocart / transaction.
+    let rr = file(
+        "events.csv",
+        "timestamp,visitorid,event,itemid,transactionid\n\
+         1433221332117,257597,view,355908,\n\
+         1433224214164,992329,addtocart,248676,\n\
+         1433221955914,121688,transaction,15335,4000\n",
+    );
+    let r = ws.import(&rr, &ImportOptions::default()).unwrap();
+    assert_eq!((r.format.as_str(), r.rows_loaded), ("retailrocket", 3));
+    let (t, ty): (String, String) = ws
+        .connection()
+        .query_row(
+            "SELECT CAST(event_time AS VARCHAR), event_type FROM events WHERE user_id = '992329'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (t.as_str(), ty.as_str()),
+        ("2015-06-02 05:50:14.164", "cart")
+    );
+    assert_eq!(
+        scalar(
+            &ws,
+            "SELECT count(*) FROM events WHERE event_type = 'purchase' AND session_id = '4000'"
+        ),
+        1
+    );
+
+    // Taobao UserBehavior: no header; pv / buy / cart / fav; epoch seconds.
+    let tb = file(
+        "UserBehavior.csv",
+        "1,2268318,2520377,pv,1511544070\n1,2333346,2520771,pv,1511561733\n1,2576651,149192,buy,1511572885\n2,3830808,4181361,fav,1511593493\n",
+    );
+    let r = ws.import(&tb, &ImportOptions::default()).unwrap();
+    assert_eq!((r.format.as_str(), r.rows_loaded), ("taobao", 4));
+    assert_eq!(
+        scalar(
+            &ws,
+            &format!(
+                "SELECT count(*) FROM events WHERE import_id = {} AND event_type = 'favorite'",
+                r.import_id
+            )
+        ),
+        1
+    );
+    assert_eq!(
+        scalar(
+            &ws,
+            &format!(
+                "SELECT count(*) FROM events WHERE import_id = {} AND category = '149192'",
+                r.import_id
+            )
+        ),
+        1
+    );
+
+    // Invoice lines (Online Retail): m/d/Y H:M dates, float customer ids, a guest line without one.
+    let inv = file(
+        "online_retail.csv",
+        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n\
+         536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,12/1/2010 8:26,2.55,17850.0,United Kingdom\n\
+         536365,71053,WHITE METAL LANTERN,6,12/1/2010 8:26,3.39,17850.0,United Kingdom\n\
+         536366,22633,HAND WARMER UNION JACK,6,12/1/2010 8:28,1.85,,United Kingdom\n",
+    );
+    let r = ws.import(&inv, &ImportOptions::default()).unwrap();
+    assert_eq!(
+        (
+            r.format.as_str(),
+            r.rows_read,
+            r.rows_loaded,
+            r.rows_rejected
+        ),
+        ("invoices", 3, 2, 1)
+    );
+    assert_eq!(r.rejects[0].line, Some(4));
+    assert_eq!(r.rejects[0].column.as_deref(), Some("user_id"));
+    assert_eq!(
+        fscalar(&ws, "SELECT value FROM events WHERE item_id = '85123A'"),
+        6.0 * 2.55
+    );
+    assert_eq!(
+        scalar(&ws, "SELECT count(*) FROM events WHERE user_id = '17850'"),
+        2
+    );
+    let title: String = ws
+        .connection()
+        .query_row("SELECT title FROM items WHERE item_id = '71053'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(title, "WHITE METAL LANTERN");
+    let t: String = ws
+        .connection()
+        .query_row(
+            "SELECT CAST(min(event_time) AS VARCHAR) FROM events WHERE session_id = '536365'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(t, "2010-12-01 08:26:00");
+}
