@@ -344,9 +344,13 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
     let cols = Cols::new(&src.columns);
     let headerless = src.dialect.as_ref().is_some_and(|d| !d.header);
     let mut columns = BTreeMap::new();
-    let mut put = |k: &str, c: Column| {
-        columns.insert(k.to_string(), c);
+    let mut put = |k: &str, c: Option<Column>| {
+        if let Some(c) = c {
+            columns.insert(k.to_string(), c);
+        }
     };
+    // The first of `names` the file has, read by `parse`.
+    let src_col = |names: &[&str], parse: Parse| cols.find(names).map(|c| Column::src(&c, parse));
     let mut names = Vec::new();
     let mut extra = Vec::new();
     let mut event_types = BTreeMap::new();
@@ -356,85 +360,39 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
         && cols.has_all(&["event_time", "event_type", "product_id", "user_id"])
     {
         // REES46 "eCommerce behavior data from multi category store".
+        put("event_time", src_col(&["event_time"], Parse::Timestamp));
+        put("event_type", src_col(&["event_type"], Parse::EventType));
+        put("item_id", src_col(&["product_id"], Parse::Id));
+        put("user_id", src_col(&["user_id"], Parse::Id));
         put(
-            "event_time",
-            Column::src(&cols.find(&["event_time"]).unwrap(), Parse::Timestamp),
+            "session_id",
+            src_col(&["user_session", "session_id"], Parse::Id),
         );
+        put("price", src_col(&["price"], Parse::Money));
         put(
-            "event_type",
-            Column::src(&cols.find(&["event_type"]).unwrap(), Parse::EventType),
+            "item_category",
+            src_col(&["category_code", "category_id"], Parse::Text),
         );
-        put(
-            "item_id",
-            Column::src(&cols.find(&["product_id"]).unwrap(), Parse::Id),
-        );
-        put(
-            "user_id",
-            Column::src(&cols.find(&["user_id"]).unwrap(), Parse::Id),
-        );
-        if let Some(c) = cols.find(&["user_session", "session_id"]) {
-            put("session_id", Column::src(&c, Parse::Id));
-        }
-        if let Some(c) = cols.find(&["price"]) {
-            put("price", Column::src(&c, Parse::Money));
-        }
-        if let Some(c) = cols.find(&["category_code", "category_id"]) {
-            put("item_category", Column::src(&c, Parse::Text));
-        }
-        if let Some(c) = cols.find(&["brand"]) {
-            put("item_brand", Column::src(&c, Parse::Text));
-        }
+        put("item_brand", src_col(&["brand"], Parse::Text));
         "rees46"
     } else if want(Target::Events) && cols.has_all(&["timestamp", "visitorid", "event", "itemid"]) {
-        put(
-            "event_time",
-            Column::src(&cols.find(&["timestamp"]).unwrap(), Parse::Timestamp),
-        );
-        put(
-            "user_id",
-            Column::src(&cols.find(&["visitorid"]).unwrap(), Parse::Id),
-        );
-        put(
-            "event_type",
-            Column::src(&cols.find(&["event"]).unwrap(), Parse::EventType),
-        );
-        put(
-            "item_id",
-            Column::src(&cols.find(&["itemid"]).unwrap(), Parse::Id),
-        );
-        if let Some(c) = cols.find(&["transactionid"]) {
-            put("session_id", Column::src(&c, Parse::Id));
-        }
+        put("event_time", src_col(&["timestamp"], Parse::Timestamp));
+        put("user_id", src_col(&["visitorid"], Parse::Id));
+        put("event_type", src_col(&["event"], Parse::EventType));
+        put("item_id", src_col(&["itemid"], Parse::Id));
+        put("session_id", src_col(&["transactionid"], Parse::Id));
         "retailrocket"
     } else if want(Target::BanditLog)
         && cols.has_all(&["item_id", "position", "click", "propensity_score"])
     {
-        put(
-            "ts",
-            Column::src(
-                &cols.find(&["timestamp"]).unwrap_or_default(),
-                Parse::Timestamp,
-            ),
-        );
-        put(
-            "action",
-            Column::src(&cols.find(&["item_id"]).unwrap(), Parse::Id),
-        );
-        put(
-            "position",
-            Column::src(&cols.find(&["position"]).unwrap(), Parse::Number),
-        );
-        put(
-            "reward",
-            Column::src(&cols.find(&["click"]).unwrap(), Parse::Number),
-        );
-        put(
-            "propensity",
-            Column::src(&cols.find(&["propensity_score"]).unwrap(), Parse::Number),
-        );
+        put("ts", src_col(&["timestamp"], Parse::Timestamp));
+        put("action", src_col(&["item_id"], Parse::Id));
+        put("position", src_col(&["position"], Parse::Number));
+        put("reward", src_col(&["click"], Parse::Number));
+        put("propensity", src_col(&["propensity_score"], Parse::Number));
         if let Some((policy, campaign)) = obd_policy_campaign(&src.path) {
-            put("policy", Column::constant(&policy));
-            put("campaign", Column::constant(&campaign));
+            put("policy", Some(Column::constant(&policy)));
+            put("campaign", Some(Column::constant(&campaign)));
         }
         extra = src
             .columns
@@ -450,38 +408,17 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
         && cols.has_all(&["stockcode", "quantity", "invoicedate"])
         && cols.find(&["invoiceno", "invoice"]).is_some()
     {
-        put(
-            "event_time",
-            Column::src(&cols.find(&["invoicedate"]).unwrap(), Parse::Timestamp),
-        );
+        put("event_time", src_col(&["invoicedate"], Parse::Timestamp));
         put(
             "user_id",
-            Column::src(
-                &cols
-                    .find(&["customerid", "customer_id"])
-                    .unwrap_or_default(),
-                Parse::Id,
-            ),
+            src_col(&["customerid", "customer_id"], Parse::Id),
         );
-        put(
-            "item_id",
-            Column::src(&cols.find(&["stockcode"]).unwrap(), Parse::Id),
-        );
-        put("event_type", Column::constant("purchase"));
-        put(
-            "session_id",
-            Column::src(&cols.find(&["invoiceno", "invoice"]).unwrap(), Parse::Id),
-        );
-        put(
-            "quantity",
-            Column::src(&cols.find(&["quantity"]).unwrap(), Parse::Number),
-        );
-        if let Some(c) = cols.find(&["unitprice", "price"]) {
-            put("price", Column::src(&c, Parse::Money));
-        }
-        if let Some(c) = cols.find(&["description"]) {
-            put("item_title", Column::src(&c, Parse::Text));
-        }
+        put("item_id", src_col(&["stockcode"], Parse::Id));
+        put("event_type", Some(Column::constant("purchase")));
+        put("session_id", src_col(&["invoiceno", "invoice"], Parse::Id));
+        put("quantity", src_col(&["quantity"], Parse::Number));
+        put("price", src_col(&["unitprice", "price"], Parse::Money));
+        put("item_title", src_col(&["description"], Parse::Text));
         "invoices"
     } else if want(Target::Events)
         && !headerless
@@ -501,45 +438,37 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
     {
         put(
             "user_id",
-            Column::src(
-                &cols.find(&["user_id", "userid", "user"]).unwrap(),
-                Parse::Id,
-            ),
+            src_col(&["user_id", "userid", "user"], Parse::Id),
         );
         put(
             "item_id",
-            Column::src(
-                &cols
-                    .find(&[
-                        "item_id",
-                        "itemid",
-                        "movieid",
-                        "movie_id",
-                        "item",
-                        "product_id",
-                        "productid",
-                    ])
-                    .unwrap(),
+            src_col(
+                &[
+                    "item_id",
+                    "itemid",
+                    "movieid",
+                    "movie_id",
+                    "item",
+                    "product_id",
+                    "productid",
+                ],
                 Parse::Id,
             ),
         );
         put(
             "value",
-            Column::src(
-                &cols.find(&["rating", "score", "stars"]).unwrap(),
-                Parse::Number,
-            ),
+            src_col(&["rating", "score", "stars"], Parse::Number),
         );
-        put("event_type", Column::constant("rating"));
+        put("event_type", Some(Column::constant("rating")));
         match cols.find(&["timestamp", "time", "date", "event_time"]) {
-            Some(c) => put("event_time", Column::src(&c, Parse::Timestamp)),
+            Some(c) => put("event_time", Some(Column::src(&c, Parse::Timestamp))),
             None => put(
                 "event_time",
-                Column {
+                Some(Column {
                     value: Some("1970-01-01 00:00:00".into()),
                     parse: Parse::Timestamp,
                     ..Default::default()
-                },
+                }),
             ),
         }
         if src.columns.iter().any(|c| c.contains(':')) {
@@ -551,21 +480,33 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
         names = ["user_id", "item_id", "category_id", "behavior", "timestamp"]
             .map(String::from)
             .to_vec();
-        put("user_id", Column::src("user_id", Parse::Id));
-        put("item_id", Column::src("item_id", Parse::Id));
-        put("item_category", Column::src("category_id", Parse::Text));
-        put("event_type", Column::src("behavior", Parse::EventType));
-        put("event_time", Column::src("timestamp", Parse::Timestamp));
+        put("user_id", Some(Column::src("user_id", Parse::Id)));
+        put("item_id", Some(Column::src("item_id", Parse::Id)));
+        put(
+            "item_category",
+            Some(Column::src("category_id", Parse::Text)),
+        );
+        put(
+            "event_type",
+            Some(Column::src("behavior", Parse::EventType)),
+        );
+        put(
+            "event_time",
+            Some(Column::src("timestamp", Parse::Timestamp)),
+        );
         "taobao"
     } else if want(Target::Events) && headerless && looks_like_movielens(src) {
         names = ["user_id", "item_id", "rating", "timestamp"]
             .map(String::from)
             .to_vec();
-        put("user_id", Column::src("user_id", Parse::Id));
-        put("item_id", Column::src("item_id", Parse::Id));
-        put("value", Column::src("rating", Parse::Number));
-        put("event_type", Column::constant("rating"));
-        put("event_time", Column::src("timestamp", Parse::Timestamp));
+        put("user_id", Some(Column::src("user_id", Parse::Id)));
+        put("item_id", Some(Column::src("item_id", Parse::Id)));
+        put("value", Some(Column::src("rating", Parse::Number)));
+        put("event_type", Some(Column::constant("rating")));
+        put(
+            "event_time",
+            Some(Column::src("timestamp", Parse::Timestamp)),
+        );
         "movielens"
     } else if want(Target::Events)
         && !headerless
@@ -595,42 +536,36 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
     {
         put(
             "user_id",
-            Column::src(
-                &cols
-                    .find(&[
-                        "user_id",
-                        "userid",
-                        "user",
-                        "customer_id",
-                        "visitor_id",
-                        "visitorid",
-                    ])
-                    .unwrap(),
+            src_col(
+                &[
+                    "user_id",
+                    "userid",
+                    "user",
+                    "customer_id",
+                    "visitor_id",
+                    "visitorid",
+                ],
                 Parse::Id,
             ),
         );
         put(
             "item_id",
-            Column::src(
-                &cols
-                    .find(&[
-                        "item_id",
-                        "itemid",
-                        "product_id",
-                        "productid",
-                        "item",
-                        "sku",
-                    ])
-                    .unwrap(),
+            src_col(
+                &[
+                    "item_id",
+                    "itemid",
+                    "product_id",
+                    "productid",
+                    "item",
+                    "sku",
+                ],
                 Parse::Id,
             ),
         );
         put(
             "event_time",
-            Column::src(
-                &cols
-                    .find(&["event_time", "timestamp", "time", "ts", "date", "datetime"])
-                    .unwrap(),
+            src_col(
+                &["event_time", "timestamp", "time", "ts", "date", "datetime"],
                 Parse::Timestamp,
             ),
         );
@@ -642,18 +577,15 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
             "behaviour",
             "type",
         ]) {
-            Some(c) => put("event_type", Column::src(&c, Parse::EventType)),
-            None => put("event_type", Column::constant("purchase")),
+            Some(c) => put("event_type", Some(Column::src(&c, Parse::EventType))),
+            None => put("event_type", Some(Column::constant("purchase"))),
         }
-        if let Some(c) = cols.find(&["session_id", "user_session", "session"]) {
-            put("session_id", Column::src(&c, Parse::Id));
-        }
-        if let Some(c) = cols.find(&["price", "unit_price"]) {
-            put("price", Column::src(&c, Parse::Money));
-        }
-        if let Some(c) = cols.find(&["quantity", "qty"]) {
-            put("quantity", Column::src(&c, Parse::Number));
-        }
+        put(
+            "session_id",
+            src_col(&["session_id", "user_session", "session"], Parse::Id),
+        );
+        put("price", src_col(&["price", "unit_price"], Parse::Money));
+        put("quantity", src_col(&["quantity", "qty"], Parse::Number));
         "events"
     } else if want(Target::Items)
         && !headerless
@@ -732,7 +664,7 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
         let mut used = Vec::new();
         for (canon, names, parse) in rules {
             if let Some(c) = cols.find(names) {
-                put(canon, Column::src(&c, parse));
+                put(canon, Some(Column::src(&c, parse)));
                 used.push(c);
             }
         }
@@ -770,7 +702,7 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
                 "visitorid",
             ])
             .unwrap();
-        put("user_id", Column::src(&id, Parse::Id));
+        put("user_id", Some(Column::src(&id, Parse::Id)));
         extra = src.columns.iter().filter(|c| **c != id).cloned().collect();
         "users"
     } else {
