@@ -339,6 +339,36 @@ impl<'a> Cols<'a> {
     }
 }
 
+/// Spellings of the columns of ratings exports and of generic event logs.
+const RATING_USER: &[&str] = &["user_id", "userid", "user"];
+const RATING_ITEM: &[&str] = &[
+    "item_id",
+    "itemid",
+    "movieid",
+    "movie_id",
+    "item",
+    "product_id",
+    "productid",
+];
+const RATING_VALUE: &[&str] = &["rating", "score", "stars"];
+const EVENT_USER: &[&str] = &[
+    "user_id",
+    "userid",
+    "user",
+    "customer_id",
+    "visitor_id",
+    "visitorid",
+];
+const EVENT_ITEM: &[&str] = &[
+    "item_id",
+    "itemid",
+    "product_id",
+    "productid",
+    "item",
+    "sku",
+];
+const EVENT_TIME: &[&str] = &["event_time", "timestamp", "time", "ts", "date", "datetime"];
+
 /// Recognizes the export shape of `src` and proposes a mapping. `kind` restricts the target.
 pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<Mapping> {
     let cols = Cols::new(&src.columns);
@@ -422,43 +452,13 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
         "invoices"
     } else if want(Target::Events)
         && !headerless
-        && cols.find(&["user_id", "userid", "user"]).is_some()
-        && cols
-            .find(&[
-                "item_id",
-                "itemid",
-                "movieid",
-                "movie_id",
-                "item",
-                "product_id",
-                "productid",
-            ])
-            .is_some()
-        && cols.find(&["rating", "score", "stars"]).is_some()
+        && cols.find(RATING_USER).is_some()
+        && cols.find(RATING_ITEM).is_some()
+        && cols.find(RATING_VALUE).is_some()
     {
-        put(
-            "user_id",
-            src_col(&["user_id", "userid", "user"], Parse::Id),
-        );
-        put(
-            "item_id",
-            src_col(
-                &[
-                    "item_id",
-                    "itemid",
-                    "movieid",
-                    "movie_id",
-                    "item",
-                    "product_id",
-                    "productid",
-                ],
-                Parse::Id,
-            ),
-        );
-        put(
-            "value",
-            src_col(&["rating", "score", "stars"], Parse::Number),
-        );
+        put("user_id", src_col(RATING_USER, Parse::Id));
+        put("item_id", src_col(RATING_ITEM, Parse::Id));
+        put("value", src_col(RATING_VALUE, Parse::Number));
         put("event_type", Some(Column::constant("rating")));
         match cols.find(&["timestamp", "time", "date", "event_time"]) {
             Some(c) => put("event_time", Some(Column::src(&c, Parse::Timestamp))),
@@ -510,65 +510,13 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
         "movielens"
     } else if want(Target::Events)
         && !headerless
-        && cols
-            .find(&[
-                "user_id",
-                "userid",
-                "user",
-                "customer_id",
-                "visitor_id",
-                "visitorid",
-            ])
-            .is_some()
-        && cols
-            .find(&[
-                "item_id",
-                "itemid",
-                "product_id",
-                "productid",
-                "item",
-                "sku",
-            ])
-            .is_some()
-        && cols
-            .find(&["event_time", "timestamp", "time", "ts", "date", "datetime"])
-            .is_some()
+        && cols.find(EVENT_USER).is_some()
+        && cols.find(EVENT_ITEM).is_some()
+        && cols.find(EVENT_TIME).is_some()
     {
-        put(
-            "user_id",
-            src_col(
-                &[
-                    "user_id",
-                    "userid",
-                    "user",
-                    "customer_id",
-                    "visitor_id",
-                    "visitorid",
-                ],
-                Parse::Id,
-            ),
-        );
-        put(
-            "item_id",
-            src_col(
-                &[
-                    "item_id",
-                    "itemid",
-                    "product_id",
-                    "productid",
-                    "item",
-                    "sku",
-                ],
-                Parse::Id,
-            ),
-        );
-        put(
-            "event_time",
-            src_col(
-                &["event_time", "timestamp", "time", "ts", "date", "datetime"],
-                Parse::Timestamp,
-            ),
-        );
+        put("user_id", src_col(EVENT_USER, Parse::Id));
+        put("item_id", src_col(EVENT_ITEM, Parse::Id));
+        put("event_time", src_col(EVENT_TIME, Parse::Timestamp));
         match cols.find(&[
             "event_type",
             "event",
