@@ -525,16 +525,7 @@ impl Workspace {
             let mut stmt = conn.prepare(&format!(
                 "SELECT __c_user_id, __c_item_id, __c_value, epoch_us(__c_event_time) FROM {STAGE} ORDER BY __c_user_id, __c_event_time, __c_item_id"
             ))?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok(Row {
-                        user: r.get(0)?,
-                        item: r.get(1)?,
-                        value: r.get(2)?,
-                        time: r.get(3)?,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
+            let rows = Row::read_all(&mut stmt)?;
             Ok(rows)
         })();
         self.drop_scratch();

@@ -31,6 +31,18 @@ pub enum Strategy {
     LeaveLastOut { valid: u32, test: u32 },
 }
 
+impl Strategy {
+    /// The name stored in `splits.strategy`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Strategy::RandomRatio { .. } => "random_ratio",
+            Strategy::Stratified { .. } => "stratified",
+            Strategy::Temporal { .. } => "temporal",
+            Strategy::LeaveLastOut { .. } => "leave_last_out",
+        }
+    }
+}
+
 /// A split request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SplitSpec {
@@ -83,6 +95,22 @@ pub(crate) struct Row {
     pub(crate) item: String,
     pub(crate) value: Option<f64>,
     pub(crate) time: Option<i64>,
+}
+
+impl Row {
+    /// Rows of a query selecting user, item, value, time (µs since the epoch), in that order.
+    pub(crate) fn read_all(stmt: &mut duckdb::Statement<'_>) -> Result<Vec<Row>> {
+        Ok(stmt
+            .query_map([], |r| {
+                Ok(Row {
+                    user: r.get(0)?,
+                    item: r.get(1)?,
+                    value: r.get(2)?,
+                    time: r.get(3)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?)
+    }
 }
 
 fn check_ratios(a: f64, b: f64, c: f64) -> Result<()> {
@@ -145,7 +173,15 @@ impl Workspace {
             return Err(DataError::Split("no interactions to split (import events first, or check --events / --min-value / --k-core)".into()));
         }
         let parts = assign(&rows, spec)?;
-        self.store_split(&spec.name, &spec.strategy, Some(spec), &rows, &parts)
+        let params = serde_json::to_string(spec).expect("a split spec serializes");
+        self.store_split(
+            &spec.name,
+            spec.strategy.name(),
+            params,
+            Some(spec.seed as i64),
+            &rows,
+            &parts,
+        )
     }
 
     fn split_source(&self, spec: &SplitSpec) -> Result<Vec<Row>> {
@@ -202,25 +238,18 @@ impl Workspace {
             "SELECT user_id, item_id, value, epoch_us(event_time) FROM _shoplab_split_src
              ORDER BY user_id, event_time, item_id, value",
         )?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(Row {
-                    user: r.get(0)?,
-                    item: r.get(1)?,
-                    value: r.get(2)?,
-                    time: r.get(3)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
+        let rows = Row::read_all(&mut stmt)?;
         c.execute_batch("DROP TABLE IF EXISTS temp._shoplab_split_src")?;
         Ok(rows)
     }
 
+    /// Replaces the split `name` with `rows` divided into `parts`, in one transaction.
     fn store_split(
         &self,
         name: &str,
-        strategy: &Strategy,
-        spec: Option<&SplitSpec>,
+        strategy: &str,
+        params: String,
+        seed: Option<i64>,
         rows: &[Row],
         parts: &[Part],
     ) -> Result<SplitSummary> {
@@ -228,18 +257,6 @@ impl Workspace {
         let count = |p: Part| parts.iter().filter(|x| **x == p).count() as u64;
         let (n_train, n_valid, n_test) =
             (count(Part::Train), count(Part::Valid), count(Part::Test));
-        let strategy_name = match strategy {
-            Strategy::RandomRatio { .. } => "random_ratio",
-            Strategy::Stratified { .. } => "stratified",
-            Strategy::Temporal { .. } => "temporal",
-            Strategy::LeaveLastOut { .. } => "leave_last_out",
-        };
-        let params = serde_json::to_string(
-            &spec
-                .map(|s| serde_json::json!(s))
-                .unwrap_or(serde_json::json!(strategy)),
-        )
-        .expect("json");
         c.execute_batch("BEGIN TRANSACTION")?;
         let r = (|| -> Result<()> {
             c.execute("DELETE FROM split_interactions WHERE split = ?", [name])?;
@@ -262,9 +279,9 @@ impl Workspace {
                 "INSERT INTO splits VALUES (?, ?, ?, ?, ?, ?, ?, CAST(now() AS TIMESTAMP))",
                 params![
                     name,
-                    strategy_name,
+                    strategy,
                     params,
-                    spec.map(|s| s.seed as i64),
+                    seed,
                     n_train as i64,
                     n_valid as i64,
                     n_test as i64
@@ -281,9 +298,9 @@ impl Workspace {
         }
         Ok(SplitSummary {
             name: name.to_string(),
-            strategy: strategy_name.to_string(),
+            strategy: strategy.to_string(),
             params,
-            seed: spec.map(|s| s.seed as i64),
+            seed,
             n_train,
             n_valid,
             n_test,
@@ -317,30 +334,8 @@ impl Workspace {
                 parts.push(part);
             }
         }
-        self.store_split(
-            name,
-            &Strategy::Temporal {
-                valid: 0.0,
-                test: 0.0,
-            },
-            None,
-            &rows,
-            &parts,
-        )
-        .map(|mut s| {
-            s.strategy = "imported".into();
-            s
-        })
-        .and_then(|s| {
-            self.connection().execute(
-                "UPDATE splits SET strategy = 'imported', params = ? WHERE name = ?",
-                params![
-                    serde_json::json!({"train": train, "valid": valid, "test": test}).to_string(),
-                    name
-                ],
-            )?;
-            Ok(s)
-        })
+        let params = serde_json::json!({"train": train, "valid": valid, "test": test}).to_string();
+        self.store_split(name, "imported", params, None, &rows, &parts)
     }
 
     /// Names and sizes of the stored splits.
