@@ -1,8 +1,10 @@
 //! Importing an export into the workspace: atomic (one transaction), idempotent (content
 //! hash), honest (rows read / loaded / rejected, each rejected row kept with line and reason).
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
 use std::time::Instant;
 
 use duckdb::params;
@@ -96,30 +98,26 @@ impl Workspace {
     /// Imports `path`. On any error the workspace is left exactly as it was.
     pub fn import(&self, path: &Path, opts: &ImportOptions) -> Result<ImportReport> {
         let started = Instant::now();
-        let digest = digest_file(path)?;
-        trace("hash", started);
-        let hash = digest.hash.clone();
+        // The content hash (idempotence) is computed on its own thread while the file is
+        // inspected and, in a single pass, loaded.
+        let mut hashing = Hashing::start(path);
         let (src, mapping) = self.inspect_file(path, opts)?;
         trace("inspect and recognize", started);
-        if let Some((import_id, rows_loaded, rows_read, rows_rejected)) =
-            self.find_import(&hash, mapping.target)?
-        {
-            return Ok(ImportReport {
-                import_id,
-                file: path.to_path_buf(),
-                format: mapping.format.clone(),
-                target: mapping.target,
-                rows_read,
-                rows_loaded,
-                rows_rejected,
-                rows_duplicate: 0,
-                items_upserted: 0,
-                already_imported: true,
-                seconds: started.elapsed().as_secs_f64(),
-                rejects: Vec::new(),
-                mapping,
-            });
-        }
+        let already = |(import_id, rows_loaded, rows_read, rows_rejected)| ImportReport {
+            import_id,
+            file: path.to_path_buf(),
+            format: mapping.format.clone(),
+            target: mapping.target,
+            rows_read,
+            rows_loaded,
+            rows_rejected,
+            rows_duplicate: 0,
+            items_upserted: 0,
+            already_imported: true,
+            seconds: started.elapsed().as_secs_f64(),
+            rejects: Vec::new(),
+            mapping: mapping.clone(),
+        };
         let salt = if opts.pseudonymize {
             Some(self.pseudonym_salt()?)
         } else {
@@ -128,18 +126,42 @@ impl Workspace {
         let plan = StagePlan::new(&src, &mapping, salt.as_deref());
         // An uncompressed event log is loaded in one pass when every record turns out good;
         // otherwise (rejects, duplicates to drop, compressed input) it goes through staging.
+        // A file the size of one imported before may be that file: its hash is awaited first.
         let single_pass = mapping.target == Target::Events
             && !opts.dedupe
             && src.kind == FileKind::Csv
-            && src.compression.is_none();
+            && src.compression.is_none()
+            && !self.imported_a_file_of(src.bytes)?;
         if single_pass {
+            let mut found = None;
             let loaded = self.in_transaction(path, || {
-                self.load_in_one_pass(&src, &mapping, &plan, &digest, salt.is_some(), started)
+                let Some((import_id, started_at, counts)) =
+                    self.load_in_one_pass(&src, &mapping, &plan, started)?
+                else {
+                    return Ok(None);
+                };
+                let hash = hashing.wait()?;
+                trace("hash", started);
+                found = self.find_import(hash, mapping.target)?;
+                if found.is_some() {
+                    return Ok(None);
+                }
+                let run = (import_id, started_at.as_str(), started);
+                self.record_import(&src, &mapping, hash, salt.is_some(), run, counts)
+                    .map(Some)
             })?;
             trace("single pass", started);
+            if let Some(prev) = found {
+                return Ok(already(prev));
+            }
             if let Some(report) = loaded {
                 return Ok(report);
             }
+        }
+        let hash = hashing.wait()?.to_string();
+        trace("hash", started);
+        if let Some(prev) = self.find_import(&hash, mapping.target)? {
+            return Ok(already(prev));
         }
         // Read the file into a temporary staging table (not part of the workspace file),
         // then load it in one transaction.
@@ -152,6 +174,15 @@ impl Workspace {
                 .map(Some)
         })?
         .ok_or_else(|| import_failed(path, "nothing was loaded".into()))
+    }
+
+    /// Whether a file of `bytes` bytes was imported before.
+    fn imported_a_file_of(&self, bytes: u64) -> Result<bool> {
+        Ok(self.connection().query_row(
+            "SELECT count(*) > 0 FROM imports WHERE file_bytes = ?",
+            params![bytes as i64],
+            |r| r.get(0),
+        )?)
     }
 
     /// Runs `work` in a transaction: commits when it returns `Some`, rolls back on `None` or
@@ -188,10 +219,8 @@ impl Workspace {
         src: &Source,
         mapping: &Mapping,
         plan: &StagePlan,
-        digest: &Digest,
-        pseudonymized: bool,
         started: Instant,
-    ) -> Result<Option<ImportReport>> {
+    ) -> Result<Option<(i64, String, Counts)>> {
         let conn = self.connection();
         let started_at = chrono_now(conn)?;
         let import_id = self.next_import_id()?;
@@ -209,14 +238,13 @@ impl Workspace {
             Err(e) => return Err(import_error(&src.path, src.read_error(e))),
         };
         trace("events inserted", started);
-        let out_of_range: i64 = conn.query_row(
-            &format!(
-                "SELECT count(*) FROM events WHERE import_id = {import_id} AND (price < 0 OR NOT isfinite(price))"
-            ),
+        // A value the typed reader could not read: the staging path says which and why.
+        let unreadable: i64 = conn.query_row(
+            &format!("SELECT count(*) FROM {REJ_ERR} WHERE CAST(error_type AS VARCHAR) = 'CAST'"),
             [],
             |r| r.get(0),
         )?;
-        if out_of_range > 0 {
+        if unreadable > 0 {
             return Ok(None);
         }
         let items_from = if mapping.columns.contains_key("item_title") {
@@ -230,21 +258,14 @@ impl Workspace {
         let structural_lines = self.structural_rejects(src, import_id)?;
         let rows_read = loaded + structural_lines.len() as u64;
         let rejected = structural_lines.len() as u64;
-        self.record_import(
-            src,
-            mapping,
-            &digest.hash,
-            pseudonymized,
-            (import_id, &started_at, started),
-            Counts {
-                read: rows_read,
-                loaded,
-                rejected,
-                duplicate: 0,
-                items_upserted,
-            },
-        )
-        .map(Some)
+        let counts = Counts {
+            read: rows_read,
+            loaded,
+            rejected,
+            duplicate: 0,
+            items_upserted,
+        };
+        Ok(Some((import_id, started_at, counts)))
     }
 
     fn next_import_id(&self) -> Result<i64> {
@@ -668,31 +689,186 @@ struct Counts {
 
 /// BLAKE3 of the file's bytes, hex.
 pub fn hash_file(path: &Path) -> Result<String> {
-    Ok(digest_file(path)?.hash)
+    digest_file(path, &AtomicBool::new(false))
 }
 
-/// BLAKE3 of a file, read once.
-pub(crate) struct Digest {
-    pub hash: String,
+/// The BLAKE3 of a file, hex, computed on its own thread while the import goes on.
+struct Hashing {
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<Result<String>>>,
+    hash: Option<String>,
 }
 
-pub(crate) fn digest_file(path: &Path) -> Result<Digest> {
-    let mut f =
-        std::fs::File::open(path).map_err(|e| DataError::io(path.display().to_string(), e))?;
+impl Hashing {
+    fn start(path: &Path) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (path, flag) = (path.to_path_buf(), stop.clone());
+        let handle = std::thread::spawn(move || digest_file(&path, &flag));
+        Hashing {
+            stop,
+            handle: Some(handle),
+            hash: None,
+        }
+    }
+
+    /// Waits for the hash.
+    fn wait(&mut self) -> Result<&str> {
+        if let Some(handle) = self.handle.take() {
+            let hash = handle.join().unwrap_or_else(|_| {
+                Err(DataError::io(
+                    "hashing the file",
+                    std::io::Error::other("the hashing thread panicked"),
+                ))
+            })?;
+            self.hash = Some(hash);
+        }
+        Ok(self.hash.as_deref().unwrap_or_default())
+    }
+}
+
+impl Drop for Hashing {
+    /// An import that ends early stops the hashing thread too.
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+/// Reads the file in large blocks and hashes it; `stop` ends it early (with an error).
+fn digest_file(path: &Path, stop: &AtomicBool) -> Result<String> {
+    use std::io::Read;
+    let err = |e| DataError::io(path.display().to_string(), e);
+    let mut f = std::fs::File::open(path).map_err(err)?;
     let mut hasher = blake3::Hasher::new();
-    let mut buf = vec![0u8; 1 << 20];
+    let mut buf = vec![0u8; 4 << 20];
     loop {
-        let n = f
-            .read(&mut buf)
-            .map_err(|e| DataError::io(path.display().to_string(), e))?;
+        if stop.load(Ordering::Relaxed) {
+            return Err(DataError::Cancelled);
+        }
+        let n = f.read(&mut buf).map_err(err)?;
         if n == 0 {
             break;
         }
         hasher.update(&buf[..n]);
     }
-    Ok(Digest {
-        hash: hasher.finalize().to_hex().to_string(),
-    })
+    Ok(hasher.finalize().to_hex().to_string())
+}
+
+/// A rule a canonical value must keep, or its row is rejected.
+#[derive(Clone, Copy, PartialEq)]
+enum Check {
+    /// A required column with no value.
+    Missing,
+    /// A value that does not read as a number, a price or a timestamp.
+    Unreadable,
+    UnknownEventType,
+    NotFinite,
+    Negative,
+    /// A propensity outside (0, 1].
+    Propensity,
+    /// A rating row without its rating.
+    MissingRating,
+}
+
+impl Check {
+    /// `WHEN … THEN '<reason>'` for the staging query: `c` the canonical value, `r` the raw text.
+    fn when_sql(self, name: &str, c: &str, r: &str, rule: &Column) -> String {
+        let src_name = rule.source.clone().unwrap_or_default();
+        match self {
+            Check::Missing => format!(
+                "WHEN {c} IS NULL AND ({r} IS NULL OR trim({r}) = '') THEN {}",
+                lit(&format!("{name}: missing value (column \"{src_name}\")"))
+            ),
+            Check::Unreadable => {
+                let what = match rule.parse {
+                    Parse::Number => "a number".to_string(),
+                    Parse::Money => "a price".to_string(),
+                    _ => format!("a timestamp ({})", rule.format.as_deref().unwrap_or("iso")),
+                };
+                format!(
+                    "WHEN {c} IS NULL AND {r} IS NOT NULL AND trim({r}) <> '' THEN '{name}: cannot read ''' || {r} || ''' as {what}'"
+                )
+            }
+            Check::UnknownEventType => format!(
+                "WHEN {c} IS NULL AND {r} IS NOT NULL THEN 'event_type: unknown event type ''' || {r} || ''' (known: {}; map others under [event_types])'",
+                EVENT_TYPES.join(", ")
+            ),
+            Check::NotFinite => format!(
+                "WHEN isnan({c}) OR isinf({c}) THEN '{name}: ''' || {r} || ''' is not a finite number'"
+            ),
+            Check::Negative => {
+                format!("WHEN {c} < 0 THEN '{name}: negative (''' || {r} || ''')'")
+            }
+            Check::Propensity => format!(
+                "WHEN {c} <= 0 OR {c} > 1 THEN 'propensity: ''' || {r} || ''' is not in (0, 1]'"
+            ),
+            Check::MissingRating => format!(
+                "WHEN {c} IS NULL THEN {}",
+                lit(&format!("value: missing rating (column \"{src_name}\")"))
+            ),
+        }
+    }
+
+    /// The same rule as a condition for the single pass, on the value `v`; `raw` is the
+    /// file's text, or `None` where the reader typed the column (and so already rejects
+    /// what it cannot read).
+    fn fails_sql(self, v: &str, raw: Option<&str>) -> Option<String> {
+        Some(match (self, raw) {
+            (Check::Missing | Check::MissingRating, _) => format!("{v} IS NULL"),
+            (Check::Unreadable, Some(r)) => {
+                format!("({v} IS NULL AND {r} IS NOT NULL AND trim({r}) <> '')")
+            }
+            (Check::UnknownEventType, Some(r)) => format!("({v} IS NULL AND {r} IS NOT NULL)"),
+            (Check::Unreadable | Check::UnknownEventType, None) => return None,
+            (Check::NotFinite, _) => format!("isnan({v}) OR isinf({v})"),
+            (Check::Negative, _) => format!("{v} < 0"),
+            (Check::Propensity, _) => format!("{v} <= 0 OR {v} > 1"),
+        })
+    }
+}
+
+/// The checks one canonical column gets.
+fn checks_of(name: &str, required: bool, rule: &Column, mapping: &Mapping) -> Vec<Check> {
+    let mut checks = Vec::new();
+    if required {
+        checks.push(Check::Missing);
+    }
+    match rule.parse {
+        Parse::Number | Parse::Money | Parse::Timestamp => checks.push(Check::Unreadable),
+        Parse::EventType => checks.push(Check::UnknownEventType),
+        Parse::Text | Parse::Id => {}
+    }
+    if matches!(rule.parse, Parse::Number | Parse::Money) {
+        checks.push(Check::NotFinite);
+    }
+    if matches!(name, "price" | "cost") {
+        checks.push(Check::Negative);
+    }
+    if name == "propensity" {
+        checks.push(Check::Propensity);
+    }
+    let ratings = mapping
+        .columns
+        .get("event_type")
+        .and_then(|e| e.value.as_deref())
+        == Some("rating");
+    if name == "value" && ratings {
+        checks.push(Check::MissingRating);
+    }
+    checks
+}
+
+/// The type the single pass asks the CSV reader for, for a column read by `rule`: numbers
+/// and ISO timestamps are parsed by the reader itself (much faster than text and a cast)
+/// when the sample shows they are plain; anything else stays text.
+fn reader_type(rule: &Column, sample: &[String]) -> &'static str {
+    match rule.parse {
+        Parse::Number | Parse::Money if sample.iter().all(|v| v.parse::<f64>().is_ok()) => "DOUBLE",
+        Parse::Timestamp if rule.format.as_deref().unwrap_or("iso") == "iso" => "TIMESTAMP",
+        _ => "VARCHAR",
+    }
 }
 
 /// The SQL that reads the file once into a staging table: canonical columns, a reject
@@ -702,9 +878,11 @@ struct StagePlan {
     raws: Vec<String>,
     /// `WHEN <check fails> THEN '<column>: <reason>'`, in column order.
     whens: Vec<String>,
-    /// Canonical expressions that raise an error (marked [`STRICT_MARK`]) instead of
-    /// producing a row that would be rejected, for the single pass.
-    strict: Vec<(String, String)>,
+    /// The single pass: per canonical column, its value from the typed scan and the
+    /// conditions that would reject it (each raises an error marked [`STRICT_MARK`]).
+    strict: Vec<(String, String, Vec<String>)>,
+    /// The single pass's scan, with plain numbers and timestamps typed by the reader.
+    strict_scan: String,
     extra: String,
     scan: String,
     delimiter: String,
@@ -713,19 +891,29 @@ struct StagePlan {
 impl StagePlan {
     fn new(src: &Source, mapping: &Mapping, salt: Option<&str>) -> Self {
         let names = mapping.source_columns(src);
-        // Source column (as the mapping names it) → its raw-text alias in the staging query.
-        let raw_of = |name: &str| {
-            names
-                .iter()
-                .position(|c| c == name)
-                .map(|i| format!("__r_{i}"))
-        };
+        // Source column (as the mapping names it) → its position in the file.
+        let index_of = |name: &str| names.iter().position(|c| c == name);
         let raws: Vec<String> = src
             .columns
             .iter()
             .enumerate()
             .map(|(i, c)| format!("{} AS __r_{i}", src.col_text(c)))
             .collect();
+        // What the single pass asks the reader for: a type where every rule reading the
+        // column wants the same one.
+        let mut types: Vec<Option<&str>> = vec![None; src.columns.len()];
+        for rule in mapping.columns.values().filter(|r| r.value.is_none()) {
+            if let Some(col) = rule.source.as_deref()
+                && let Some(i) = index_of(col)
+            {
+                let want = reader_type(rule, &mapping.sample_values(src, col));
+                types[i] = match types[i] {
+                    Some(t) if t != want => Some("VARCHAR"),
+                    _ => Some(want),
+                };
+            }
+        }
+        let types: Vec<&str> = types.into_iter().map(|t| t.unwrap_or("VARCHAR")).collect();
         let mut canon = Vec::new();
         let mut whens = Vec::new();
         let mut strict = Vec::new();
@@ -733,10 +921,12 @@ impl StagePlan {
             let ty = column_type(mapping.target, name);
             let Some(rule) = mapping.columns.get(*name) else {
                 canon.push((name.to_string(), format!("CAST(NULL AS {ty})")));
-                strict.push((name.to_string(), format!("CAST(NULL AS {ty})")));
+                strict.push((name.to_string(), format!("CAST(NULL AS {ty})"), Vec::new()));
                 continue;
             };
-            let raw = rule.source.as_deref().and_then(raw_of);
+            let source = rule.source.as_deref().filter(|_| rule.value.is_none());
+            let index = source.and_then(index_of);
+            let raw = index.map(|i| format!("__r_{i}"));
             let expr = match (&rule.value, &raw) {
                 (Some(v), _) => format!("CAST({} AS {ty})", lit(v)),
                 (None, Some(r)) => convert(r, rule, mapping, src),
@@ -746,74 +936,28 @@ impl StagePlan {
                 (Some(s), "user_id") => format!("substr(sha256({} || ({expr})), 1, 16)", lit(s)),
                 _ => expr,
             };
-            let fail = format!("error('{STRICT_MARK} {name}')");
-            let strict_expr = match (&raw, rule.parse) {
-                (Some(_), _) if *required => format!("coalesce({expr}, {fail})"),
-                (Some(r), Parse::Number | Parse::Money | Parse::Timestamp | Parse::EventType) => {
-                    format!(
-                        "coalesce({expr}, CASE WHEN {r} IS NULL OR trim({r}) = '' THEN NULL ELSE {fail} END)"
-                    )
-                }
+            let checks = if raw.is_some() {
+                checks_of(name, *required, rule, mapping)
+            } else {
+                Vec::new()
+            };
+            // The single pass reads plain numbers and ISO timestamps typed.
+            let typed = index.is_some_and(|i| types[i] != "VARCHAR");
+            let v = format!("__v_{name}");
+            let fails: Vec<String> = checks
+                .iter()
+                .filter_map(|c| c.fails_sql(&v, raw.as_deref().filter(|_| !typed)))
+                .collect();
+            let value = match &raw {
+                Some(r) if typed => r.clone(),
                 _ => expr.clone(),
             };
-            strict.push((name.to_string(), strict_expr));
-            canon.push((name.to_string(), expr));
-            let c = format!("__c_{name}");
+            strict.push((name.to_string(), value, fails));
             if let Some(r) = &raw {
-                let src_name = rule.source.clone().unwrap_or_default();
-                if *required {
-                    whens.push(format!(
-                        "WHEN {c} IS NULL AND ({r} IS NULL OR trim({r}) = '') THEN {}",
-                        lit(&format!("{name}: missing value (column \"{src_name}\")"))
-                    ));
-                }
-                let what = match rule.parse {
-                    Parse::Text | Parse::Id => None,
-                    Parse::Number => Some("a number".to_string()),
-                    Parse::Money => Some("a price".to_string()),
-                    Parse::Timestamp => Some(format!(
-                        "a timestamp ({})",
-                        rule.format.as_deref().unwrap_or("iso")
-                    )),
-                    Parse::EventType => Some(String::new()),
-                };
-                match (rule.parse, what) {
-                    (Parse::EventType, _) => {
-                        whens.push(format!(
-                        "WHEN {c} IS NULL AND {r} IS NOT NULL THEN 'event_type: unknown event type ''' || {r} || ''' (known: {}; map others under [event_types])'",
-                        EVENT_TYPES.join(", ")
-                    ));
-                    }
-                    (_, Some(w)) => {
-                        whens.push(format!(
-                        "WHEN {c} IS NULL AND {r} IS NOT NULL AND trim({r}) <> '' THEN '{name}: cannot read ''' || {r} || ''' as {w}'"
-                    ));
-                    }
-                    _ => {}
-                }
-                if matches!(rule.parse, Parse::Number | Parse::Money) {
-                    whens.push(format!("WHEN isnan({c}) OR isinf({c}) THEN '{name}: ''' || {r} || ''' is not a finite number'"));
-                }
-                if matches!(*name, "price" | "cost") {
-                    whens.push(format!(
-                        "WHEN {c} < 0 THEN '{name}: negative (''' || {r} || ''')'"
-                    ));
-                }
-                if *name == "propensity" {
-                    whens.push(format!("WHEN {c} <= 0 OR {c} > 1 THEN 'propensity: ''' || {r} || ''' is not in (0, 1]'"));
-                }
-                if *name == "value"
-                    && mapping
-                        .columns
-                        .get("event_type")
-                        .and_then(|e| e.value.as_deref())
-                        == Some("rating")
-                {
-                    whens.push(format!(
-                        "WHEN {c} IS NULL THEN 'value: missing rating (column \"{src_name}\")'"
-                    ));
-                }
+                let c = format!("__c_{name}");
+                whens.extend(checks.iter().map(|k| k.when_sql(name, &c, r, rule)));
             }
+            canon.push((name.to_string(), expr));
         }
         let extra = if mapping.extra.is_empty() {
             "CAST(NULL AS VARCHAR)".to_string()
@@ -821,7 +965,7 @@ impl StagePlan {
             let pairs: Vec<String> = mapping
                 .extra
                 .iter()
-                .filter_map(|e| raw_of(e).map(|r| format!("{}, {r}", lit(e))))
+                .filter_map(|e| index_of(e).map(|i| format!("{}, __r_{i}", lit(e))))
                 .collect();
             format!("CAST(json_object({}) AS VARCHAR)", pairs.join(", "))
         };
@@ -838,11 +982,18 @@ impl StagePlan {
             .as_ref()
             .map(|d| d.delimiter.clone())
             .unwrap_or_else(|| ",".into());
+        let strict_scan = src.typed_csv_scan_sql(
+            &types,
+            &format!(
+                ", store_rejects = true, rejects_table = '{REJ_ERR}', rejects_scan = '{REJ_SCAN}'"
+            ),
+        );
         StagePlan {
             canon,
             raws,
             whens,
             strict,
+            strict_scan,
             extra,
             scan,
             delimiter,
@@ -878,26 +1029,35 @@ impl StagePlan {
         )
     }
 
-    /// Every row with strict conversions (an error on the first row that a check would
-    /// reject), as the staging query's columns: what the single pass loads.
+    /// Every row, read typed, with each check raising an error instead of rejecting the
+    /// row: what the single pass loads.
     fn strict_rows_sql(&self) -> String {
-        let inner: Vec<String> = self
+        let values: Vec<String> = self
             .strict
             .iter()
-            .map(|(n, e)| format!("{e} AS __c_{n}"))
+            .map(|(n, e, _)| format!("{e} AS __v_{n}"))
             .collect();
-        let outer: Vec<String> = self
+        let checked: Vec<String> = self
             .strict
             .iter()
-            .map(|(n, _)| format!("__c_{n}"))
+            .map(|(n, _, fails)| {
+                if fails.is_empty() {
+                    format!("__v_{n} AS __c_{n}")
+                } else {
+                    format!(
+                        "CASE WHEN {} THEN error('{STRICT_MARK} {n}') ELSE __v_{n} END AS __c_{n}",
+                        fails.join(" OR ")
+                    )
+                }
+            })
             .collect();
         format!(
-            "SELECT {outer}, CAST(NULL AS VARCHAR) AS __extra, CAST(NULL AS VARCHAR) AS _reason
-             FROM (SELECT *, {inner} FROM (SELECT {raws} FROM {scan} s))",
-            outer = outer.join(", "),
-            inner = inner.join(", "),
+            "SELECT {checked}, CAST(NULL AS VARCHAR) AS __extra, CAST(NULL AS VARCHAR) AS _reason
+             FROM (SELECT *, {values} FROM (SELECT {raws} FROM {scan} s))",
+            checked = checked.join(", "),
+            values = values.join(", "),
             raws = self.raws.join(", "),
-            scan = self.scan,
+            scan = self.strict_scan,
         )
     }
 
@@ -940,21 +1100,44 @@ fn column_type(target: Target, name: &str) -> &'static str {
     }
 }
 
+/// The rule's column as the sample has it, raw (not trimmed).
+fn raw_sample<'a>(
+    rule: &Column,
+    mapping: &Mapping,
+    src: &'a Source,
+) -> impl Iterator<Item = &'a str> {
+    let index = rule
+        .source
+        .as_deref()
+        .and_then(|c| mapping.source_columns(src).iter().position(|n| n == c));
+    src.sample
+        .iter()
+        .filter_map(move |row| index.and_then(|i| row.get(i)?.as_deref()))
+}
+
+/// `trim(r)` where the sample shows the column's values padded with spaces, else `r`: ids
+/// and event types are taken as written otherwise (trimming every value would cost the
+/// single pass about a tenth of its time).
+fn trimmed_if_padded(r: &str, rule: &Column, mapping: &Mapping, src: &Source) -> String {
+    if raw_sample(rule, mapping, src).any(|v| v.trim() != v) {
+        format!("trim({r})")
+    } else {
+        r.to_string()
+    }
+}
+
 /// SQL converting the raw text column `r` by the rule's parse.
 fn convert(r: &str, rule: &Column, mapping: &Mapping, src: &Source) -> String {
     match rule.parse {
-        Parse::Text => format!("NULLIF(trim({r}), '')"),
+        // Text is kept as written (as DuckDB, pandas and Polars read it); only ids are trimmed.
+        Parse::Text => format!("NULLIF({r}, '')"),
         Parse::Id => {
-            let float_ids = rule.source.as_deref().is_some_and(|c| {
-                mapping
-                    .sample_values(src, c)
-                    .iter()
-                    .any(|v| v.ends_with(".0"))
-            });
+            let id = trimmed_if_padded(r, rule, mapping, src);
+            let float_ids = raw_sample(rule, mapping, src).any(|v| v.trim().ends_with(".0"));
             if float_ids {
-                format!("NULLIF(regexp_replace(trim({r}), '\\.0+$', ''), '')")
+                format!("NULLIF(regexp_replace({id}, '\\.0+$', ''), '')")
             } else {
-                format!("NULLIF(trim({r}), '')")
+                format!("NULLIF({id}, '')")
             }
         }
         Parse::Number => format!("TRY_CAST({r} AS DOUBLE)"),
@@ -979,10 +1162,11 @@ fn convert(r: &str, rule: &Column, mapping: &Mapping, src: &Source) -> String {
                 .unwrap_or_default();
             let lower_needed = seen.iter().any(|v| v.chars().any(char::is_uppercase));
             pairs.sort_by_key(|(k, _)| std::cmp::Reverse(seen.iter().filter(|v| v == k).count()));
+            let key = trimmed_if_padded(r, rule, mapping, src);
             let key = if lower_needed {
-                format!("lower(trim({r}))")
+                format!("lower({key})")
             } else {
-                format!("trim({r})")
+                key
             };
             let whens: Vec<String> = pairs
                 .iter()

@@ -161,6 +161,12 @@ impl Source {
 
     /// The options every `read_csv` of this file shares.
     pub(crate) fn csv_options(&self) -> String {
+        self.csv_options_typed(&[])
+    }
+
+    /// The `read_csv` options, with `types[i]` as the type of column `i` (text where the
+    /// list is short). A value the reader cannot read as its type is a `CAST` reject.
+    fn csv_options_typed(&self, types: &[&str]) -> String {
         let mut o = vec![
             format!("encoding = {}", lit(&self.encoding)),
             format!("max_line_size = {MAX_LINE_BYTES}"),
@@ -171,12 +177,13 @@ impl Source {
         if let Some(d) = &self.dialect {
             o.extend(dialect_options(d));
         }
-        // Known columns, all read as text: DuckDB need not sniff the file again.
+        // Known columns, as text unless typed: DuckDB need not sniff the file again.
         if !self.columns.is_empty() {
             let cols: Vec<String> = self
                 .columns
                 .iter()
-                .map(|c| format!("{}: 'VARCHAR'", lit(c)))
+                .enumerate()
+                .map(|(i, c)| format!("{}: '{}'", lit(c), types.get(i).unwrap_or(&"VARCHAR")))
                 .collect();
             o.push(format!(
                 "auto_detect = false, columns = {{{}}}",
@@ -197,6 +204,15 @@ impl Source {
             FileKind::Parquet => format!("read_parquet({p})"),
             FileKind::Ndjson => format!("read_json_auto({p}, format = 'newline_delimited')"),
         }
+    }
+
+    /// A CSV scan reading column `i` as `types[i]`, for the single pass.
+    pub(crate) fn typed_csv_scan_sql(&self, types: &[&str], extra: &str) -> String {
+        format!(
+            "read_csv({}, {}, strict_mode = false{extra})",
+            lit(&self.path.to_string_lossy()),
+            self.csv_options_typed(types)
+        )
     }
 
     /// A column reference as text, whatever its type in the file.

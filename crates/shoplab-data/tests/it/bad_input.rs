@@ -528,3 +528,72 @@ fn workspace_locked_by_another_process() {
     // Once the other process is gone it opens again.
     Workspace::open(&p).unwrap();
 }
+
+/// The single pass reads numbers and timestamps typed, as the sample (500 rows) showed
+/// them; a later value the reader cannot type sends the file through the full parse.
+#[test]
+fn values_past_the_sample_get_the_full_parse() {
+    let f = Fixture::new();
+    let mut rows = vec![REES_HEADER.to_string()];
+    rows.extend((1..=600).map(|u| rees_row("2019-10-02 10:00:00 UTC", "view", u, "1.00", u)));
+    rows.push(rees_row(
+        "2019-10-02 11:00:00 UTC",
+        "purchase",
+        601,
+        "$7.50",
+        1,
+    ));
+    rows.push(rees_row("1570000000", "view", 602, "2.00", 1));
+    let r =
+        f.ws.import(
+            &f.file("late.csv", &rows.join("\n")),
+            &ImportOptions::default(),
+        )
+        .unwrap();
+    assert_eq!((r.rows_read, r.rows_loaded, r.rows_rejected), (602, 601, 1));
+    assert_eq!(r.rejects[0].line, Some(603));
+    assert_eq!(r.rejects[0].column.as_deref(), Some("event_time"));
+    assert_eq!(
+        crate::fscalar(&f.ws, "SELECT price FROM events WHERE item_id = '601'"),
+        7.5
+    );
+    assert_eq!(
+        crate::fscalar(&f.ws, "SELECT value FROM events WHERE item_id = '601'"),
+        7.5
+    );
+}
+
+/// Ids padded with spaces in the sample are trimmed, so they match the same ids elsewhere;
+/// text is kept as written.
+#[test]
+fn padded_ids_are_trimmed() {
+    let f = Fixture::new();
+    let body = [
+        REES_HEADER.to_string(),
+        "2019-10-02 10:00:00 UTC, view,  1,2053013555631882655,electronics.smartphone, acme ,9.99,  7 ,s-7".into(),
+        "2019-10-02 10:00:01 UTC,cart,1,2053013555631882655,electronics.smartphone,acme,9.99,7,s-7".into(),
+    ]
+    .join("\n");
+    let r =
+        f.ws.import(&f.file("padded.csv", &body), &ImportOptions::default())
+            .unwrap();
+    assert_eq!((r.rows_loaded, r.rows_rejected), (2, 0));
+    assert_eq!(
+        scalar(
+            &f.ws,
+            "SELECT count(DISTINCT user_id) FROM events WHERE user_id = '7' AND item_id = '1'"
+        ),
+        1
+    );
+    assert_eq!(
+        scalar(
+            &f.ws,
+            "SELECT count(*) FROM events WHERE user_id = '7' AND event_type IN ('view', 'cart')"
+        ),
+        3
+    );
+    assert_eq!(
+        scalar(&f.ws, "SELECT count(*) FROM events WHERE brand = ' acme '"),
+        1
+    );
+}
