@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
-for crate in shoplab-data shoplab-synth shoplab-engine; do
+for crate in shoplab-data shoplab-synth shoplab-model shoplab-engine; do
   found=$(cargo tree -q -p "$crate" -e normal --prefix none | grep -E '^(egui|eframe|egui_plot|rfd|tauri|winit|wry) ' | sort -u || true)
   if [ -n "$found" ]; then
     echo "UI crates in the dependency tree of $crate: $found" >&2

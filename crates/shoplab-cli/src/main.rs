@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -9,8 +10,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use shoplab_engine::demo::{self, WorldConfig};
 use shoplab_engine::{
-    ImportOptions, ImportReport, JobEvent, Mapping, Profile, Session, SplitSpec, SplitSummary,
-    Strategy, Target,
+    ImportOptions, ImportReport, Job, JobEvent, Mapping, ModelKind, Profile, Progress, Session,
+    SplitSpec, SplitSummary, Strategy, Target, TrainConfig, TrainOutcome,
 };
 
 #[derive(Parser)]
@@ -120,6 +121,82 @@ enum Command {
         #[arg(long, default_value_t = 100)]
         limit: usize,
     },
+    /// Train a model on a split; the run, its epochs and its test metrics go to the registry.
+    /// Ctrl-C cancels cleanly; `--resume RUN` continues a cancelled run.
+    Train {
+        workspace: PathBuf,
+        /// The split to train and evaluate on.
+        #[arg(long, required_unless_present = "resume")]
+        split: Option<String>,
+        /// pop, itemknn, ease, mf, bpr.
+        #[arg(long, default_value = "bpr")]
+        model: String,
+        /// For mf: mse (explicit ratings, the default) or bpr (implicit feedback).
+        #[arg(long)]
+        objective: Option<String>,
+        #[arg(long, default_value_t = 64)]
+        factors: usize,
+        #[arg(long, default_value_t = 30)]
+        epochs: usize,
+        /// Adam's learning rate.
+        #[arg(long)]
+        lr: Option<f64>,
+        /// L2 regularization of the factors.
+        #[arg(long)]
+        reg: Option<f64>,
+        /// EASE's λ.
+        #[arg(long)]
+        lambda: Option<f64>,
+        /// Item-kNN: neighbours kept per item.
+        #[arg(long)]
+        neighbors: Option<usize>,
+        #[arg(long, default_value_t = 1024)]
+        batch_size: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Cut-off of the ranking metrics.
+        #[arg(short, long, default_value_t = 10)]
+        k: usize,
+        /// Epochs without a better validation value before stopping (0: never stop early).
+        #[arg(long, default_value_t = 5)]
+        patience: usize,
+        /// cpu, cuda or auto (CUDA when built with it and a GPU is found).
+        #[arg(long, default_value = "auto")]
+        device: String,
+        /// Continue this cancelled run from its last checkpoint.
+        #[arg(long)]
+        resume: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The runs of the workspace: model, parameters, device, status, test metrics, time.
+    Runs {
+        workspace: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Paired comparison of run B against run A on one metric, with 95% intervals.
+    Compare {
+        workspace: PathBuf,
+        a: i64,
+        b: i64,
+        #[arg(long, default_value = "ndcg@10")]
+        metric: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Top-k items of a finished run for one user (items seen in training left out).
+    Recommend {
+        workspace: PathBuf,
+        #[arg(long)]
+        run: i64,
+        #[arg(long)]
+        user: String,
+        #[arg(short, long, default_value_t = 10)]
+        k: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Build the demo workspace from the synthetic storefront and show what is in it.
     Demo {
         /// Where to write it (default: the cache's demo.duckdb).
@@ -155,6 +232,8 @@ enum StrategyArg {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
+        // Interrupted by Ctrl-C (a cancelled run), as shells expect.
+        Ok(()) if INTERRUPTED.load(Ordering::Relaxed) => ExitCode::from(130),
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -323,6 +402,187 @@ fn run(cli: Cli) -> Result<()> {
                 println!("{}", row.join("\t"));
             }
         }
+        Command::Train {
+            workspace,
+            split,
+            model,
+            objective,
+            factors,
+            epochs,
+            lr,
+            reg,
+            lambda,
+            neighbors,
+            batch_size,
+            seed,
+            k,
+            patience,
+            device,
+            resume,
+            json,
+        } => {
+            let session = Session::open(&workspace)?;
+            let job = match resume {
+                Some(run) => session.resume_job(run)?,
+                None => {
+                    let kind = match (model.as_str(), objective.as_deref()) {
+                        ("mf", Some("bpr")) => ModelKind::Bpr,
+                        ("mf", None | Some("mse")) => ModelKind::Mf,
+                        (m, None) => ModelKind::parse(m)?,
+                        (m, Some(o)) => bail!("--objective {o} does not apply to model {m}"),
+                    };
+                    let mut cfg = TrainConfig::new(split.as_deref().unwrap_or_default(), kind);
+                    cfg.hyper.factors = factors;
+                    cfg.epochs = epochs;
+                    cfg.batch_size = batch_size;
+                    cfg.seed = seed;
+                    cfg.k = k;
+                    cfg.patience = patience;
+                    cfg.device = device;
+                    if let Some(v) = lr {
+                        cfg.hyper.lr = v;
+                    }
+                    if let Some(v) = reg {
+                        cfg.hyper.reg = v;
+                    }
+                    if let Some(v) = lambda {
+                        cfg.hyper.lambda = v;
+                    }
+                    if let Some(v) = neighbors {
+                        cfg.hyper.neighbors = v;
+                    }
+                    session.train_job(cfg)?
+                }
+            };
+            let outcome = follow_training(job, json)?;
+            if json {
+                let metrics: serde_json::Map<String, serde_json::Value> = outcome
+                    .test
+                    .metrics
+                    .iter()
+                    .map(|(n, v)| (n.clone(), serde_json::json!(v)))
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "run_id": outcome.run_id,
+                        "model": outcome.model.name(),
+                        "device": outcome.device,
+                        "status": outcome.status,
+                        "seconds": outcome.seconds,
+                        "epochs": outcome.epochs_done,
+                        "seconds_per_epoch": outcome.seconds_per_epoch,
+                        "best_epoch": outcome.best_epoch,
+                        "metrics": metrics,
+                    })
+                );
+            } else if outcome.status == "cancelled" {
+                println!(
+                    "run {}: cancelled after epoch {}; continue with `shoplab train {} --resume {}`",
+                    outcome.run_id,
+                    outcome.epochs_done,
+                    workspace.display(),
+                    outcome.run_id
+                );
+            } else {
+                println!(
+                    "run {}: {} on {}, {} epochs, {:.2} s{}",
+                    outcome.run_id,
+                    outcome.model.name(),
+                    outcome.device,
+                    outcome.epochs_done,
+                    outcome.seconds,
+                    outcome
+                        .best_epoch
+                        .map(|e| format!(" (best validation at epoch {e})"))
+                        .unwrap_or_default()
+                );
+                for (name, v) in &outcome.test.metrics {
+                    println!("  test {name:<20} {v:.4}");
+                }
+            }
+        }
+        Command::Runs { workspace, json } => {
+            let session = Session::open_read_only(&workspace)?;
+            let runs = session.runs()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&runs)?);
+            } else {
+                println!(
+                    "{:>4}  {:<8} {:<10} {:<8} {:<9} {:>6} {:>9}  metrics",
+                    "run", "model", "split", "device", "status", "epochs", "seconds"
+                );
+                for r in runs {
+                    let shown: Vec<String> = r
+                        .metrics
+                        .iter()
+                        .filter(|(n, _)| {
+                            ["rmse", "ndcg@", "recall@", "precision@"]
+                                .iter()
+                                .any(|p| n.starts_with(p))
+                        })
+                        .map(|(n, v)| format!("{n} {v:.4}"))
+                        .collect();
+                    println!(
+                        "{:>4}  {:<8} {:<10} {:<8} {:<9} {:>6} {:>9.2}  {}",
+                        r.run_id,
+                        r.model,
+                        truncate(&r.split, 10),
+                        r.device,
+                        r.status,
+                        r.epochs_done,
+                        r.seconds,
+                        shown.join("  ")
+                    );
+                }
+            }
+        }
+        Command::Compare {
+            workspace,
+            a,
+            b,
+            metric,
+            json,
+        } => {
+            let session = Session::open_read_only(&workspace)?;
+            let c = session.compare(a, b, &metric)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&c)?);
+            } else {
+                println!("{} over {} users (run {b} - run {a}):", c.metric, c.users);
+                println!("  run {a}: {:.4}   run {b}: {:.4}", c.mean_a, c.mean_b);
+                println!(
+                    "  difference {:+.4}  paired t 95% CI [{:+.4}, {:+.4}]  p = {:.4}",
+                    c.diff, c.t_interval.0, c.t_interval.1, c.p_value
+                );
+                println!(
+                    "  bootstrap 95% CI [{:+.4}, {:+.4}] (10,000 resamples of users)",
+                    c.bootstrap_interval.0, c.bootstrap_interval.1
+                );
+            }
+        }
+        Command::Recommend {
+            workspace,
+            run,
+            user,
+            k,
+            json,
+        } => {
+            let session = Session::open_read_only(&workspace)?;
+            let recs = session.recommend(run, &user, k)?;
+            if json {
+                let rows: Vec<_> = recs
+                    .iter()
+                    .enumerate()
+                    .map(|(r, (item, score))| serde_json::json!({"rank": r + 1, "item_id": item, "score": score}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                for (r, (item, score)) in recs.iter().enumerate() {
+                    println!("{:>3}. {item:<12} {score:.4}", r + 1);
+                }
+            }
+        }
         Command::Demo { out, json } => {
             let path = out.unwrap_or_else(demo::default_demo_path);
             let spinner = spinner(
@@ -398,6 +658,70 @@ fn import_with_progress(
         while let Some(ev) = job.try_event() {
             if let JobEvent::Progress(f) = ev {
                 pb.set_position((f * 1000.0) as u64);
+            }
+        }
+        pb.tick();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    pb.finish_and_clear();
+    Ok(job.join()?)
+}
+
+/// Set by Ctrl-C; the job being followed is cancelled.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+fn catch_ctrl_c() {
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed));
+}
+
+/// Shows a training job's progress (epochs, loss, validation) until it ends.
+fn follow_training(job: Job<TrainOutcome>, quiet: bool) -> Result<TrainOutcome> {
+    catch_ctrl_c();
+    let pb = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(1)
+    };
+    pb.set_style(
+        ProgressStyle::with_template("[{bar:24}] {msg} {elapsed}")
+            .expect("template")
+            .progress_chars("=> "),
+    );
+    let mut last_val = String::new();
+    while !job.is_finished() {
+        if INTERRUPTED.load(Ordering::Relaxed) && !job.is_cancelled() {
+            job.cancel();
+            pb.set_message("cancelling after this step …");
+        }
+        while let Some(ev) = job.try_event() {
+            match ev {
+                JobEvent::Train(Progress::Started { epochs, device, .. }) => {
+                    pb.set_length(epochs.max(1) as u64);
+                    pb.set_message(format!("training on {device}"));
+                }
+                JobEvent::Train(Progress::Step {
+                    epoch,
+                    step,
+                    steps,
+                    loss,
+                }) => pb.set_message(format!(
+                    "epoch {epoch}  step {step}/{steps}  loss {loss:.4}{last_val}"
+                )),
+                JobEvent::Train(Progress::Epoch {
+                    epoch,
+                    epochs,
+                    loss,
+                    validation,
+                    ..
+                }) => {
+                    last_val = validation
+                        .map(|(n, v)| format!("  val {n} {v:.4}"))
+                        .unwrap_or_default();
+                    pb.set_position(epoch as u64);
+                    pb.set_message(format!("epoch {epoch}/{epochs}  loss {loss:.4}{last_val}"));
+                }
+                JobEvent::Train(Progress::Evaluating) => pb.set_message("evaluating on test"),
+                _ => {}
             }
         }
         pb.tick();

@@ -108,6 +108,45 @@ CREATE TABLE IF NOT EXISTS split_interactions(
 ALTER TABLE events ADD COLUMN IF NOT EXISTS category VARCHAR;
 ALTER TABLE events ADD COLUMN IF NOT EXISTS brand VARCHAR;
 "#,
+    // 3: the run registry of the model lab. A run's tensors live in its `artifacts` folder
+    // (next to the workspace); everything needed to compare runs is in these tables.
+    r#"
+CREATE TABLE IF NOT EXISTS runs(
+    run_id INTEGER PRIMARY KEY,
+    split VARCHAR NOT NULL,
+    model VARCHAR NOT NULL,
+    params VARCHAR NOT NULL,
+    device VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,
+    message VARCHAR,
+    epochs_done INTEGER NOT NULL,
+    seconds DOUBLE NOT NULL,
+    artifacts VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS run_epochs(
+    run_id INTEGER NOT NULL,
+    epoch INTEGER NOT NULL,
+    loss DOUBLE,
+    metric VARCHAR,
+    value DOUBLE,
+    seconds DOUBLE NOT NULL
+);
+CREATE TABLE IF NOT EXISTS run_metrics(
+    run_id INTEGER NOT NULL,
+    part VARCHAR NOT NULL,
+    metric VARCHAR NOT NULL,
+    value DOUBLE NOT NULL
+);
+CREATE TABLE IF NOT EXISTS run_user_metrics(
+    run_id INTEGER NOT NULL,
+    part VARCHAR NOT NULL,
+    user_id VARCHAR NOT NULL,
+    metric VARCHAR NOT NULL,
+    value DOUBLE NOT NULL
+);
+"#,
 ];
 
 /// Tables a user sees in the workspace, in display order.
@@ -121,4 +160,8 @@ pub const TABLES: &[&str] = &[
     "profiles",
     "splits",
     "split_interactions",
+    "runs",
+    "run_epochs",
+    "run_metrics",
+    "run_user_metrics",
 ];

@@ -17,6 +17,8 @@ pub enum JobEvent {
     Stage(String),
     /// Fraction of the current step done, 0..=1.
     Progress(f64),
+    /// A training run's progress (epochs, steps, loss, validation).
+    Train(shoplab_model::Progress),
 }
 
 /// Capacity of a job's event channel: a slow reader loses progress ticks, never blocks the job.
@@ -34,10 +36,11 @@ pub struct Job<T> {
 
 impl<T: Send + 'static> Job<T> {
     /// Runs `work` on its own thread. When `watch` is given, the query progress of that
-    /// workspace connection is reported every 100 ms and cancel interrupts it.
+    /// workspace connection is reported every 100 ms and cancel interrupts it. `work` gets
+    /// the event channel and the cancel flag (for work that is not one query).
     pub fn spawn<F>(name: String, watch: Option<QueryWatch>, work: F) -> Self
     where
-        F: FnOnce(&SyncSender<JobEvent>) -> Result<T> + Send + 'static,
+        F: FnOnce(&SyncSender<JobEvent>, &AtomicBool) -> Result<T> + Send + 'static,
     {
         let (tx, rx) = sync_channel(EVENTS);
         let cancelled = Arc::new(AtomicBool::new(false));
@@ -59,10 +62,11 @@ impl<T: Send + 'static> Job<T> {
             });
         }
         let done2 = done.clone();
+        let flag = cancelled.clone();
         let handle = std::thread::Builder::new()
             .name(name.clone())
             .spawn(move || {
-                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&tx)))
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&tx, &flag)))
                     .unwrap_or_else(|p| Err(EngineError::Job(panic_text(&p))));
                 done2.store(true, Ordering::Relaxed);
                 r

@@ -17,6 +17,11 @@ pub use shoplab_data::{
 };
 
 pub use job::{Job, JobEvent};
+pub use shoplab_model::compare::Comparison;
+pub use shoplab_model::metrics::Evaluation;
+pub use shoplab_model::models::{Hyper, ModelKind};
+pub use shoplab_model::registry::{EpochRow, RunSummary};
+pub use shoplab_model::{ModelError, Progress, TrainConfig, TrainOutcome};
 
 /// Errors of the engine.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +34,8 @@ pub enum EngineError {
         #[source]
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Model(#[from] ModelError),
     #[error("background job failed: {0}")]
     Job(String),
 }
@@ -108,7 +115,7 @@ impl Session {
         Ok(Job::spawn(
             format!("import {}", file.display()),
             Some(watch),
-            move |_tx| Ok(ws.import(&file, &opts)?),
+            move |_tx, _| Ok(ws.import(&file, &opts)?),
         ))
     }
 
@@ -124,7 +131,7 @@ impl Session {
     pub fn profile_job(&self) -> Result<Job<Profile>> {
         let ws = self.ws.try_clone()?;
         let watch = ws.watch()?;
-        Ok(Job::spawn("profile".into(), Some(watch), move |_tx| {
+        Ok(Job::spawn("profile".into(), Some(watch), move |_tx, _| {
             Ok(ws.profile()?)
         }))
     }
@@ -154,6 +161,76 @@ impl Session {
     /// One part of a split as a Polars DataFrame (user_id, item_id, value, event_time).
     pub fn split_frame(&self, name: &str, part: &str) -> Result<DataFrame> {
         Ok(self.ws.split_frame(name, part)?)
+    }
+
+    /// Trains a model on a background thread: progress as [`JobEvent::Train`], cancel
+    /// stops it after the current step (the run can be resumed from its checkpoint).
+    pub fn train_job(&self, cfg: TrainConfig) -> Result<Job<TrainOutcome>> {
+        let ws = self.ws.try_clone()?;
+        Ok(Job::spawn(
+            format!("train {} on {}", cfg.model.name(), cfg.split),
+            None,
+            move |tx, cancel| {
+                let mut on = |p: &Progress| {
+                    let _ = tx.try_send(JobEvent::Train(p.clone()));
+                };
+                Ok(shoplab_model::train(&ws, &cfg, &mut on, cancel)?)
+            },
+        ))
+    }
+
+    /// Continues a cancelled run from its last checkpoint, on a background thread.
+    pub fn resume_job(&self, run_id: i64) -> Result<Job<TrainOutcome>> {
+        let ws = self.ws.try_clone()?;
+        Ok(Job::spawn(
+            format!("resume run {run_id}"),
+            None,
+            move |tx, cancel| {
+                let mut on = |p: &Progress| {
+                    let _ = tx.try_send(JobEvent::Train(p.clone()));
+                };
+                Ok(shoplab_model::resume(&ws, run_id, &mut on, cancel)?)
+            },
+        ))
+    }
+
+    pub fn runs(&self) -> Result<Vec<RunSummary>> {
+        Ok(shoplab_model::Runs::new(&self.ws).list()?)
+    }
+
+    pub fn run(&self, run_id: i64) -> Result<RunSummary> {
+        Ok(shoplab_model::Runs::new(&self.ws).get(run_id)?)
+    }
+
+    pub fn run_epochs(&self, run_id: i64) -> Result<Vec<EpochRow>> {
+        Ok(shoplab_model::Runs::new(&self.ws).epochs(run_id)?)
+    }
+
+    /// Paired comparison of run `b` against run `a` on `metric`, user by user.
+    pub fn compare(&self, a: i64, b: i64, metric: &str) -> Result<Comparison> {
+        Ok(shoplab_model::compare_runs(
+            &shoplab_model::Runs::new(&self.ws),
+            a,
+            b,
+            metric,
+        )?)
+    }
+
+    /// The top `k` items for a user from a finished run (train items excluded), with scores.
+    pub fn recommend(&self, run_id: i64, user: &str, k: usize) -> Result<Vec<(String, f32)>> {
+        let (ds, _, model) = shoplab_model::load_run(&self.ws, run_id)?;
+        let u = ds.user(user).ok_or_else(|| {
+            ModelError::Run(
+                run_id,
+                format!("user {user} is not in split \"{}\"", ds.split),
+            )
+        })?;
+        let scores = model.score_users(&[u])?;
+        let top = shoplab_model::metrics::top_k(&scores, &ds.seen[u as usize], k);
+        Ok(top
+            .into_iter()
+            .map(|i| (ds.items[i as usize].clone(), scores[i as usize]))
+            .collect())
     }
 
     /// Runs SQL and returns at most `limit` rows as text.

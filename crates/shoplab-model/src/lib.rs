@@ -1,0 +1,23 @@
+//! Recommendation models and their lab: a dataset built from a workspace split, models
+//! (popularity, item-kNN, EASE, biased MF on MSE, BPR-MF), a training loop with progress,
+//! cancel, checkpoints and resume, evaluation by full ranking, and the run registry.
+//!
+//! Neural models are written with candle; closed-form and counting models in plain Rust
+//! (EASE's inverse with nalgebra). Everything here is UI-free.
+
+pub mod compare;
+pub mod dataset;
+pub mod device;
+pub mod error;
+pub mod metrics;
+pub mod models;
+pub mod registry;
+pub mod train;
+
+pub use compare::{Comparison, compare_runs};
+pub use dataset::Dataset;
+pub use error::{ModelError, Result};
+pub use metrics::{Evaluation, RankingMetrics};
+pub use models::{ModelKind, Recommender};
+pub use registry::{RunSummary, Runs};
+pub use train::{Progress, TrainConfig, TrainOutcome, load_run, resume, train};

@@ -1,0 +1,149 @@
+//! The models. Each scores all items for a batch of users; rating models also predict values.
+
+mod factorization;
+mod item_item;
+mod popularity;
+
+use std::path::Path;
+
+use candle_core::Device;
+
+pub use factorization::{Factorization, Objective};
+pub use item_item::ItemItem;
+pub use popularity::Popularity;
+
+use crate::dataset::Dataset;
+use crate::error::{ModelError, Result};
+
+/// What a model can do once fitted.
+pub trait Recommender: Send {
+    /// Scores of every item for each of `users`, row after row (`users.len() × items`).
+    fn score_users(&self, users: &[u32]) -> Result<Vec<f32>>;
+
+    /// Predicted values (ratings) for (user, item) pairs; `None` for models that only rank.
+    fn predict(&self, _pairs: &[(u32, u32)]) -> Result<Option<Vec<f32>>> {
+        Ok(None)
+    }
+
+    /// Writes the model's tensors (safetensors).
+    fn save(&self, path: &Path) -> Result<()>;
+}
+
+/// The models ShopLab trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// Most interacted items first.
+    Pop,
+    /// Item-based k nearest neighbours, cosine similarity.
+    ItemKnn,
+    /// EASE: a closed-form item-item linear model (Steck, 2019).
+    Ease,
+    /// Matrix factorization with user and item biases, on squared error (explicit ratings).
+    Mf,
+    /// Matrix factorization on the BPR pairwise loss (implicit feedback).
+    Bpr,
+}
+
+impl ModelKind {
+    pub const ALL: [ModelKind; 5] = [
+        ModelKind::Pop,
+        ModelKind::ItemKnn,
+        ModelKind::Ease,
+        ModelKind::Mf,
+        ModelKind::Bpr,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Pop => "pop",
+            ModelKind::ItemKnn => "itemknn",
+            ModelKind::Ease => "ease",
+            ModelKind::Mf => "mf",
+            ModelKind::Bpr => "bpr",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.name() == s.to_lowercase())
+            .ok_or_else(|| ModelError::Config {
+                model: s.into(),
+                message: format!(
+                    "unknown model (known: {})",
+                    Self::ALL.map(ModelKind::name).join(", ")
+                ),
+            })
+    }
+
+    /// Whether the model is trained by gradient steps over epochs.
+    pub fn is_iterative(self) -> bool {
+        matches!(self, ModelKind::Mf | ModelKind::Bpr)
+    }
+}
+
+/// Hyper-parameters of every model (each uses the ones that apply to it).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Hyper {
+    pub factors: usize,
+    pub lr: f64,
+    /// L2 regularization (factorization) .
+    pub reg: f64,
+    /// EASE's L2 weight λ.
+    pub lambda: f64,
+    /// Neighbours kept per item (item-kNN).
+    pub neighbors: usize,
+    /// Similarity shrinkage (item-kNN).
+    pub shrink: f64,
+    /// Standard deviation of the initial factors.
+    pub init_std: f64,
+}
+
+impl Default for Hyper {
+    fn default() -> Self {
+        Hyper {
+            factors: 64,
+            lr: 0.01,
+            reg: 0.01,
+            lambda: 500.0,
+            neighbors: 100,
+            shrink: 10.0,
+            init_std: 0.1,
+        }
+    }
+}
+
+/// Fits a non-iterative model (popularity, item-kNN, EASE) in one go.
+pub fn fit_closed_form(kind: ModelKind, ds: &Dataset, h: &Hyper) -> Result<Box<dyn Recommender>> {
+    Ok(match kind {
+        ModelKind::Pop => Box::new(Popularity::fit(ds)),
+        ModelKind::ItemKnn => Box::new(ItemItem::knn(ds, h.neighbors, h.shrink)?),
+        ModelKind::Ease => Box::new(ItemItem::ease(ds, h.lambda)?),
+        ModelKind::Mf | ModelKind::Bpr => {
+            return Err(ModelError::Config {
+                model: kind.name().into(),
+                message: "is trained over epochs, not in closed form".into(),
+            });
+        }
+    })
+}
+
+/// Loads a fitted model of `kind` from its tensors.
+pub fn load(
+    kind: ModelKind,
+    ds: &Dataset,
+    h: &Hyper,
+    path: &Path,
+    device: &Device,
+) -> Result<Box<dyn Recommender>> {
+    Ok(match kind {
+        ModelKind::Pop => Box::new(Popularity::load(path)?),
+        ModelKind::ItemKnn | ModelKind::Ease => Box::new(ItemItem::load(ds, path)?),
+        ModelKind::Mf | ModelKind::Bpr => {
+            let mut f = Factorization::new(kind, ds, h, 0, device)?;
+            f.load(path)?;
+            Box::new(f)
+        }
+    })
+}

@@ -1,0 +1,440 @@
+//! Training: seeded mini-batches, Adam, validation each epoch with early stopping, progress
+//! events, cancel, a checkpoint after every epoch, resume, and a clear stop on divergence.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use rand_chacha::ChaCha8Rng;
+use shoplab_data::Workspace;
+
+use crate::dataset::Dataset;
+use crate::device;
+use crate::error::{ModelError, Result};
+use crate::metrics::{self, Evaluation};
+use crate::models::{self, Factorization, Hyper, ModelKind, Objective, Recommender};
+use crate::registry::{EpochRow, Runs};
+
+/// Everything a run needs; stored with the run as JSON.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrainConfig {
+    pub split: String,
+    pub model: ModelKind,
+    #[serde(flatten)]
+    pub hyper: Hyper,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub seed: u64,
+    /// Cut-off of the ranking metrics.
+    pub k: usize,
+    /// Epochs without a better validation value before stopping; 0 trains every epoch.
+    pub patience: usize,
+    /// "cpu", "cuda" or "auto".
+    pub device: String,
+}
+
+impl TrainConfig {
+    pub fn new(split: &str, model: ModelKind) -> Self {
+        TrainConfig {
+            split: split.into(),
+            model,
+            hyper: Hyper::default(),
+            epochs: 30,
+            batch_size: 1024,
+            seed: 1,
+            k: 10,
+            patience: 5,
+            device: "auto".into(),
+        }
+    }
+}
+
+/// What training tells its front-end.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Progress {
+    Started {
+        run_id: i64,
+        device: String,
+        epochs: usize,
+        steps: usize,
+    },
+    Step {
+        epoch: usize,
+        step: usize,
+        steps: usize,
+        loss: f64,
+    },
+    Epoch {
+        epoch: usize,
+        epochs: usize,
+        loss: f64,
+        /// The validation metric and its value, when the split has a validation part.
+        validation: Option<(String, f64)>,
+        seconds: f64,
+    },
+    Evaluating,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone)]
+pub struct TrainOutcome {
+    pub run_id: i64,
+    pub model: ModelKind,
+    pub device: String,
+    /// `finished` or `cancelled` (a cancelled run can be resumed).
+    pub status: String,
+    pub epochs_done: usize,
+    /// Training time (validation and test evaluation excluded).
+    pub seconds: f64,
+    pub seconds_per_epoch: Option<f64>,
+    pub best_epoch: Option<usize>,
+    /// Test metrics (empty for a cancelled run).
+    pub test: Evaluation,
+}
+
+const CHECKPOINT: &str = "checkpoint.safetensors";
+const BEST: &str = "best.safetensors";
+const MODEL: &str = "model.safetensors";
+const STATE: &str = "state.json";
+
+/// Early-stopping state, saved with each checkpoint.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+struct State {
+    best_epoch: Option<usize>,
+    best_value: Option<f64>,
+    bad_epochs: usize,
+}
+
+/// Trains a new run on `cfg.split`.
+pub fn train(
+    ws: &Workspace,
+    cfg: &TrainConfig,
+    on: &mut dyn FnMut(&Progress),
+    cancel: &AtomicBool,
+) -> Result<TrainOutcome> {
+    if cfg.k == 0 || cfg.batch_size == 0 {
+        return Err(ModelError::Config {
+            model: cfg.model.name().into(),
+            message: "k and batch size must be at least 1".into(),
+        });
+    }
+    let ds = Dataset::from_split(ws, &cfg.split)?;
+    let (dev, dev_name) = device::select(&cfg.device);
+    let runs = Runs::new(ws);
+    let params = serde_json::to_string(cfg).unwrap_or_default();
+    let (run_id, dir) = runs.create(&cfg.split, cfg.model.name(), &params, &dev_name)?;
+    write_json(&dir.join("ids.json"), &(&ds.users, &ds.items))?;
+    run(ws, &ds, cfg, run_id, &dir, (dev, dev_name), 0, on, cancel)
+}
+
+/// Continues a cancelled (or interrupted) run from its last checkpoint.
+pub fn resume(
+    ws: &Workspace,
+    run_id: i64,
+    on: &mut dyn FnMut(&Progress),
+    cancel: &AtomicBool,
+) -> Result<TrainOutcome> {
+    let runs = Runs::new(ws);
+    let r = runs.get(run_id)?;
+    if r.status == "finished" {
+        return Err(ModelError::Run(
+            run_id,
+            "is finished; nothing to resume".into(),
+        ));
+    }
+    let cfg: TrainConfig = serde_json::from_str(&r.params)
+        .map_err(|e| ModelError::Run(run_id, format!("stored parameters: {e}")))?;
+    let ds = Dataset::from_split(ws, &cfg.split)?;
+    check_ids(&r.artifacts, &ds, run_id)?;
+    let (dev, dev_name) = device::select(&cfg.device);
+    runs.set_status(run_id, "running", None)?;
+    run(
+        ws,
+        &ds,
+        &cfg,
+        run_id,
+        &r.artifacts,
+        (dev, dev_name),
+        r.epochs_done as usize,
+        on,
+        cancel,
+    )
+}
+
+/// Loads a finished run's model, with the dataset of its split.
+pub fn load_run(
+    ws: &Workspace,
+    run_id: i64,
+) -> Result<(Dataset, TrainConfig, Box<dyn Recommender>)> {
+    let r = Runs::new(ws).get(run_id)?;
+    if r.status != "finished" {
+        return Err(ModelError::Run(
+            run_id,
+            format!("is {}, not finished", r.status),
+        ));
+    }
+    let cfg: TrainConfig = serde_json::from_str(&r.params)
+        .map_err(|e| ModelError::Run(run_id, format!("stored parameters: {e}")))?;
+    let ds = Dataset::from_split(ws, &cfg.split)?;
+    check_ids(&r.artifacts, &ds, run_id)?;
+    let (dev, _) = device::select(&cfg.device);
+    let model = models::load(cfg.model, &ds, &cfg.hyper, &r.artifacts.join(MODEL), &dev)?;
+    Ok((ds, cfg, model))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run(
+    ws: &Workspace,
+    ds: &Dataset,
+    cfg: &TrainConfig,
+    run_id: i64,
+    dir: &Path,
+    (dev, dev_name): (candle_core::Device, String),
+    done: usize,
+    on: &mut dyn FnMut(&Progress),
+    cancel: &AtomicBool,
+) -> Result<TrainOutcome> {
+    let runs = Runs::new(ws);
+    let result = (|| -> Result<TrainOutcome> {
+        let mut outcome = TrainOutcome {
+            run_id,
+            model: cfg.model,
+            device: dev_name.clone(),
+            status: "finished".into(),
+            epochs_done: done,
+            seconds: 0.0,
+            seconds_per_epoch: None,
+            best_epoch: None,
+            test: Evaluation::default(),
+        };
+        let model: Box<dyn Recommender> = if cfg.model.is_iterative() {
+            let f = Factorization::new(cfg.model, ds, &cfg.hyper, cfg.seed, &dev)?;
+            match fit_epochs(
+                ws,
+                ds,
+                cfg,
+                f,
+                run_id,
+                dir,
+                &dev_name,
+                done,
+                on,
+                cancel,
+                &mut outcome,
+            )? {
+                Some(m) => Box::new(m),
+                None => return Ok(outcome),
+            }
+        } else {
+            on(&Progress::Started {
+                run_id,
+                device: dev_name.clone(),
+                epochs: 0,
+                steps: 0,
+            });
+            let t = Instant::now();
+            let m = models::fit_closed_form(cfg.model, ds, &cfg.hyper)?;
+            outcome.seconds = t.elapsed().as_secs_f64();
+            runs.add_seconds(run_id, outcome.seconds)?;
+            m
+        };
+        model.save(&dir.join(MODEL))?;
+        on(&Progress::Evaluating);
+        outcome.test = metrics::evaluate(model.as_ref(), ds, &ds.test, cfg.k)?;
+        runs.finish(run_id, "test", &outcome.test, ds)?;
+        Ok(outcome)
+    })();
+    match &result {
+        Ok(o) if o.status == "cancelled" => runs.set_status(
+            run_id,
+            "cancelled",
+            Some(&format!(
+                "cancelled after epoch {}; `train --resume {run_id}` continues from its checkpoint",
+                o.epochs_done
+            )),
+        )?,
+        Ok(_) => {}
+        Err(e) => runs.set_status(run_id, "failed", Some(&e.to_string()))?,
+    }
+    result
+}
+
+/// The validation value of an epoch: RMSE for a rating model (lower is better), else NDCG@k.
+fn validate(model: &Factorization, ds: &Dataset, k: usize) -> Result<Option<(String, f64, bool)>> {
+    if ds.valid.is_empty() {
+        return Ok(None);
+    }
+    if model.objective == Objective::Mse {
+        let ev = metrics::rating_evaluation(model, ds, &ds.valid)?.unwrap_or_default();
+        return Ok(ev.get("rmse").map(|v| ("rmse".to_string(), v, false)));
+    }
+    let (m, _) = metrics::ranking_evaluation(model, ds, &ds.valid, k)?;
+    Ok(Some((format!("ndcg@{k}"), m.ndcg, true)))
+}
+
+/// Trains epoch after epoch. `None` when cancelled (the last checkpoint stays).
+#[allow(clippy::too_many_arguments)]
+fn fit_epochs(
+    ws: &Workspace,
+    ds: &Dataset,
+    cfg: &TrainConfig,
+    mut model: Factorization,
+    run_id: i64,
+    dir: &Path,
+    dev_name: &str,
+    done: usize,
+    on: &mut dyn FnMut(&Progress),
+    cancel: &AtomicBool,
+    outcome: &mut TrainOutcome,
+) -> Result<Option<Factorization>> {
+    let runs = Runs::new(ws);
+    let mut state = State::default();
+    if done > 0 {
+        model.load(&dir.join(CHECKPOINT))?;
+        state = read_json(&dir.join(STATE))?;
+        outcome.seconds = runs.get(run_id)?.seconds;
+    }
+    let params = ParamsAdamW {
+        lr: cfg.hyper.lr,
+        weight_decay: 0.0,
+        ..Default::default()
+    };
+    let mut opt = AdamW::new(model.vars(), params)?;
+    let steps = ds.train.len().div_ceil(cfg.batch_size);
+    on(&Progress::Started {
+        run_id,
+        device: dev_name.into(),
+        epochs: cfg.epochs,
+        steps,
+    });
+    for epoch in done + 1..=cfg.epochs {
+        let t = Instant::now();
+        // Each epoch has its own seed, so a resumed run sees the batches it would have seen.
+        let mut rng: ChaCha8Rng = rand::SeedableRng::seed_from_u64(
+            cfg.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        );
+        let batches = model.batches(ds, cfg.batch_size, &mut rng)?;
+        let mut total = 0.0;
+        for (step, b) in batches.iter().enumerate() {
+            if cancel.load(Ordering::Relaxed) {
+                outcome.status = "cancelled".into();
+                return Ok(None);
+            }
+            let loss = model.loss(b)?;
+            let value = f64::from(loss.to_scalar::<f32>()?);
+            if !value.is_finite() {
+                return Err(ModelError::Diverged {
+                    epoch,
+                    step: step + 1,
+                    loss: value,
+                    lr: cfg.hyper.lr,
+                });
+            }
+            opt.backward_step(&loss)?;
+            total += value;
+            if step % 20 == 0 || step + 1 == batches.len() {
+                on(&Progress::Step {
+                    epoch,
+                    step: step + 1,
+                    steps: batches.len(),
+                    loss: value,
+                });
+            }
+        }
+        let seconds = t.elapsed().as_secs_f64();
+        let loss = total / batches.len().max(1) as f64;
+        let val = validate(&model, ds, cfg.k)?;
+        if let Some((_, v, higher)) = &val {
+            let better = state
+                .best_value
+                .is_none_or(|b| if *higher { *v > b } else { *v < b });
+            if better {
+                state.best_value = Some(*v);
+                state.best_epoch = Some(epoch);
+                state.bad_epochs = 0;
+                save_atomic(&model, &dir.join(BEST))?;
+            } else {
+                state.bad_epochs += 1;
+            }
+        }
+        save_atomic(&model, &dir.join(CHECKPOINT))?;
+        write_json(&dir.join(STATE), &state)?;
+        runs.epoch(
+            run_id,
+            &EpochRow {
+                epoch: epoch as i64,
+                loss: Some(loss),
+                metric: val.as_ref().map(|v| v.0.clone()),
+                value: val.as_ref().map(|v| v.1),
+                seconds,
+            },
+        )?;
+        outcome.epochs_done = epoch;
+        outcome.seconds += seconds;
+        on(&Progress::Epoch {
+            epoch,
+            epochs: cfg.epochs,
+            loss,
+            validation: val.map(|(n, v, _)| (n, v)),
+            seconds,
+        });
+        if cfg.patience > 0 && state.bad_epochs >= cfg.patience {
+            break;
+        }
+    }
+    let trained = outcome.epochs_done.saturating_sub(done).max(1);
+    let this_session: f64 = runs
+        .epochs(run_id)?
+        .iter()
+        .filter(|e| e.epoch as usize > done)
+        .map(|e| e.seconds)
+        .sum();
+    outcome.seconds_per_epoch = Some(this_session / trained as f64);
+    if state.best_epoch.is_some() {
+        model.load(&dir.join(BEST))?;
+    }
+    outcome.best_epoch = state.best_epoch;
+    Ok(Some(model))
+}
+
+/// Writes the model's tensors to a temporary file, then renames it into place, so a
+/// checkpoint is either the old one or the new one.
+fn save_atomic(model: &dyn Recommender, path: &Path) -> Result<()> {
+    let tmp: PathBuf = path.with_extension("tmp");
+    model.save(&tmp)?;
+    std::fs::rename(&tmp, path).map_err(|e| ModelError::io(path.display().to_string(), e))
+}
+
+fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+    let text = serde_json::to_string(value).unwrap_or_default();
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).map_err(|e| ModelError::io(tmp.display().to_string(), e))?;
+    std::fs::rename(&tmp, path).map_err(|e| ModelError::io(path.display().to_string(), e))
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| ModelError::io(path.display().to_string(), e))?;
+    serde_json::from_str(&text).map_err(|e| {
+        ModelError::io(
+            path.display().to_string(),
+            std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+        )
+    })
+}
+
+/// The run's user and item numbering must be the split's.
+fn check_ids(dir: &Path, ds: &Dataset, run_id: i64) -> Result<()> {
+    let (users, items): (Vec<String>, Vec<String>) = read_json(&dir.join("ids.json"))?;
+    if users != ds.users || items != ds.items {
+        return Err(ModelError::Run(
+            run_id,
+            format!(
+                "split \"{}\" changed since the run was trained (users/items differ)",
+                ds.split
+            ),
+        ));
+    }
+    Ok(())
+}
