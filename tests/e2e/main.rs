@@ -238,3 +238,78 @@ fn recognized_mappings() {
         insta::assert_snapshot!(name, toml);
     }
 }
+
+#[test]
+fn train_runs_compare_recommend() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("shop.duckdb");
+    ok(&["import", s(&ws), s(&dataset("ml-100k/ml-100k.inter"))]);
+    ok(&[
+        "split",
+        s(&ws),
+        "--name",
+        "main",
+        "--strategy",
+        "stratified",
+        "--train",
+        "0.75",
+        "--valid",
+        "0",
+        "--test",
+        "0.25",
+    ]);
+    let pop = json(&[
+        "train",
+        s(&ws),
+        "--split",
+        "main",
+        "--model",
+        "pop",
+        "--json",
+    ]);
+    let ease = json(&[
+        "train",
+        s(&ws),
+        "--split",
+        "main",
+        "--model",
+        "ease",
+        "--json",
+    ]);
+    assert_eq!(ease["status"], "finished");
+    assert_eq!(ease["device"], "cpu");
+    let (p, e) = (
+        pop["metrics"]["ndcg@10"].as_f64().unwrap(),
+        ease["metrics"]["ndcg@10"].as_f64().unwrap(),
+    );
+    assert!(e > p + 0.2, "ease {e} vs pop {p}");
+
+    let runs = json(&["runs", s(&ws), "--json"]);
+    assert_eq!(runs.as_array().unwrap().len(), 2);
+    assert_eq!(runs[1]["model"], "ease");
+    let listed = ok(&["runs", s(&ws)]);
+    assert!(listed.contains("ease") && listed.contains("finished"));
+
+    let c = json(&["compare", s(&ws), "1", "2", "--metric", "ndcg@10", "--json"]);
+    assert_eq!(c["users"], 943);
+    assert!(c["t_interval"][0].as_f64().unwrap() > 0.0);
+
+    let recs = json(&[
+        "recommend",
+        s(&ws),
+        "--run",
+        "2",
+        "--user",
+        "196",
+        "-k",
+        "5",
+        "--json",
+    ]);
+    assert_eq!(recs.as_array().unwrap().len(), 5);
+    assert_eq!(recs[0]["rank"], 1);
+
+    // A mistake gets a clear error.
+    let out = shoplab(&["recommend", s(&ws), "--run", "9", "--user", "196"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("run 9: no such run"));
+}
