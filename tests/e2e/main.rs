@@ -29,18 +29,7 @@ fn json(args: &[&str]) -> serde_json::Value {
 }
 
 fn dataset(rel: &str) -> PathBuf {
-    let root = std::env::var_os("SHOPLAB_DATASETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/shoplab/datasets")
-        });
-    let p = root.join(rel);
-    assert!(
-        p.exists(),
-        "{} is missing: run `bash datasets/fetch.sh` first",
-        p.display()
-    );
-    p
+    shoplab_engine::datasets::path(rel).unwrap()
 }
 
 fn s(p: &Path) -> &str {

@@ -654,7 +654,9 @@ fn import_with_progress(
             .progress_chars("=> "),
     );
     pb.set_message(format!("importing {}", file.display()));
+    catch_ctrl_c();
     while !job.is_finished() {
+        cancel_on_ctrl_c(&job, &pb);
         while let Some(ev) = job.try_event() {
             if let JobEvent::Progress(f) = ev {
                 pb.set_position((f * 1000.0) as u64);
@@ -674,6 +676,15 @@ fn catch_ctrl_c() {
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed));
 }
 
+/// Cancels the followed job once Ctrl-C was pressed (an import rolls back; a training run
+/// stops after its current step and keeps its last checkpoint).
+fn cancel_on_ctrl_c<T>(job: &Job<T>, pb: &ProgressBar) {
+    if INTERRUPTED.load(Ordering::Relaxed) && !job.is_cancelled() {
+        job.cancel();
+        pb.set_message("cancelling …");
+    }
+}
+
 /// Shows a training job's progress (epochs, loss, validation) until it ends.
 fn follow_training(job: Job<TrainOutcome>, quiet: bool) -> Result<TrainOutcome> {
     catch_ctrl_c();
@@ -689,10 +700,7 @@ fn follow_training(job: Job<TrainOutcome>, quiet: bool) -> Result<TrainOutcome> 
     );
     let mut last_val = String::new();
     while !job.is_finished() {
-        if INTERRUPTED.load(Ordering::Relaxed) && !job.is_cancelled() {
-            job.cancel();
-            pb.set_message("cancelling after this step …");
-        }
+        cancel_on_ctrl_c(&job, &pb);
         while let Some(ev) = job.try_event() {
             match ev {
                 JobEvent::Train(Progress::Started { epochs, device, .. }) => {

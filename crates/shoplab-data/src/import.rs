@@ -1100,26 +1100,22 @@ fn column_type(target: Target, name: &str) -> &'static str {
     }
 }
 
-/// The rule's column as the sample has it, raw (not trimmed).
-fn raw_sample<'a>(
-    rule: &Column,
-    mapping: &Mapping,
-    src: &'a Source,
-) -> impl Iterator<Item = &'a str> {
-    let index = rule
-        .source
+/// The rule's source column in the sample, as the file has it.
+fn raw_sample<'a>(rule: &Column, mapping: &Mapping, src: &'a Source) -> Vec<&'a str> {
+    rule.source
         .as_deref()
-        .and_then(|c| mapping.source_columns(src).iter().position(|n| n == c));
-    src.sample
-        .iter()
-        .filter_map(move |row| index.and_then(|i| row.get(i)?.as_deref()))
+        .map(|c| mapping.raw_sample_values(src, c))
+        .unwrap_or_default()
 }
 
 /// `trim(r)` where the sample shows the column's values padded with spaces, else `r`: ids
 /// and event types are taken as written otherwise (trimming every value would cost the
 /// single pass about a tenth of its time).
 fn trimmed_if_padded(r: &str, rule: &Column, mapping: &Mapping, src: &Source) -> String {
-    if raw_sample(rule, mapping, src).any(|v| v.trim() != v) {
+    if raw_sample(rule, mapping, src)
+        .iter()
+        .any(|v| v.trim() != *v)
+    {
         format!("trim({r})")
     } else {
         r.to_string()
@@ -1133,7 +1129,9 @@ fn convert(r: &str, rule: &Column, mapping: &Mapping, src: &Source) -> String {
         Parse::Text => format!("NULLIF({r}, '')"),
         Parse::Id => {
             let id = trimmed_if_padded(r, rule, mapping, src);
-            let float_ids = raw_sample(rule, mapping, src).any(|v| v.trim().ends_with(".0"));
+            let float_ids = raw_sample(rule, mapping, src)
+                .iter()
+                .any(|v| v.trim().ends_with(".0"));
             if float_ids {
                 format!("NULLIF(regexp_replace({id}, '\\.0+$', ''), '')")
             } else {

@@ -243,6 +243,17 @@ impl Mapping {
             .unwrap_or_default()
     }
 
+    /// Sample values of the source column `column` as the file has them (not trimmed).
+    pub fn raw_sample_values<'a>(&self, src: &'a Source, column: &str) -> Vec<&'a str> {
+        let Some(i) = self.source_columns(src).iter().position(|c| c == column) else {
+            return Vec::new();
+        };
+        src.sample
+            .iter()
+            .filter_map(|row| row.get(i)?.as_deref())
+            .collect()
+    }
+
     /// Column names as the mapping refers to them (its `names` for a file without a header).
     pub fn source_columns(&self, src: &Source) -> Vec<String> {
         if self.names.len() == src.columns.len() {

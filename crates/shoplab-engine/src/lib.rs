@@ -7,6 +7,7 @@ pub mod job;
 
 use std::path::{Path, PathBuf};
 
+pub use shoplab_data::datasets;
 pub use shoplab_data::mapping::{Column, Parse};
 pub use shoplab_data::polars::prelude::DataFrame;
 pub use shoplab_data::profile::{CategoryPrices, Funnel, Quantiles, TypeCount};
@@ -166,32 +167,37 @@ impl Session {
     /// Trains a model on a background thread: progress as [`JobEvent::Train`], cancel
     /// stops it after the current step (the run can be resumed from its checkpoint).
     pub fn train_job(&self, cfg: TrainConfig) -> Result<Job<TrainOutcome>> {
-        let ws = self.ws.try_clone()?;
-        Ok(Job::spawn(
-            format!("train {} on {}", cfg.model.name(), cfg.split),
-            None,
-            move |tx, cancel| {
-                let mut on = |p: &Progress| {
-                    let _ = tx.try_send(JobEvent::Train(p.clone()));
-                };
-                Ok(shoplab_model::train(&ws, &cfg, &mut on, cancel)?)
-            },
-        ))
+        let name = format!("train {} on {}", cfg.model.name(), cfg.split);
+        self.training_job(name, move |ws, on, cancel| {
+            shoplab_model::train(ws, &cfg, on, cancel)
+        })
     }
 
     /// Continues a cancelled run from its last checkpoint, on a background thread.
     pub fn resume_job(&self, run_id: i64) -> Result<Job<TrainOutcome>> {
+        self.training_job(format!("resume run {run_id}"), move |ws, on, cancel| {
+            shoplab_model::resume(ws, run_id, on, cancel)
+        })
+    }
+
+    /// A job running `work` on its own workspace connection, its progress sent as events.
+    fn training_job<F>(&self, name: String, work: F) -> Result<Job<TrainOutcome>>
+    where
+        F: FnOnce(
+                &shoplab_data::Workspace,
+                &mut dyn FnMut(&Progress),
+                &std::sync::atomic::AtomicBool,
+            ) -> shoplab_model::Result<TrainOutcome>
+            + Send
+            + 'static,
+    {
         let ws = self.ws.try_clone()?;
-        Ok(Job::spawn(
-            format!("resume run {run_id}"),
-            None,
-            move |tx, cancel| {
-                let mut on = |p: &Progress| {
-                    let _ = tx.try_send(JobEvent::Train(p.clone()));
-                };
-                Ok(shoplab_model::resume(&ws, run_id, &mut on, cancel)?)
-            },
-        ))
+        Ok(Job::spawn(name, None, move |tx, cancel| {
+            let mut on = |p: &Progress| {
+                let _ = tx.try_send(JobEvent::Train(p.clone()));
+            };
+            Ok(work(&ws, &mut on, cancel)?)
+        }))
     }
 
     pub fn runs(&self) -> Result<Vec<RunSummary>> {

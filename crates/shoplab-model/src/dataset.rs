@@ -115,11 +115,6 @@ impl Dataset {
         self.item_index.get(id).copied()
     }
 
-    /// Whether the split carries ratings (values other than 1).
-    pub fn has_ratings(&self) -> bool {
-        self.train.iter().any(|x| x.value != 1.0)
-    }
-
     /// Items of `part` per user, sorted and without repeats (the relevant items when
     /// evaluating on that part).
     pub fn relevant(&self, part: &[Interaction]) -> Vec<Vec<u32>> {

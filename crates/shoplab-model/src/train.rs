@@ -302,6 +302,7 @@ fn fit_epochs(
     };
     let mut opt = AdamW::new(model.vars(), params)?;
     let steps = ds.train.len().div_ceil(cfg.batch_size);
+    let mut session_seconds = 0.0;
     on(&Progress::Started {
         run_id,
         device: dev_name.into(),
@@ -372,6 +373,7 @@ fn fit_epochs(
         )?;
         outcome.epochs_done = epoch;
         outcome.seconds += seconds;
+        session_seconds += seconds;
         on(&Progress::Epoch {
             epoch,
             epochs: cfg.epochs,
@@ -384,13 +386,7 @@ fn fit_epochs(
         }
     }
     let trained = outcome.epochs_done.saturating_sub(done).max(1);
-    let this_session: f64 = runs
-        .epochs(run_id)?
-        .iter()
-        .filter(|e| e.epoch as usize > done)
-        .map(|e| e.seconds)
-        .sum();
-    outcome.seconds_per_epoch = Some(this_session / trained as f64);
+    outcome.seconds_per_epoch = Some(session_seconds / trained as f64);
     if state.best_epoch.is_some() {
         model.load(&dir.join(BEST))?;
     }

@@ -10,18 +10,7 @@ use shoplab_data::Workspace;
 
 /// The dataset cache (`datasets/fetch.sh` fills it).
 pub fn dataset(rel: &str) -> PathBuf {
-    let root = std::env::var_os("SHOPLAB_DATASETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/shoplab/datasets")
-        });
-    let p = root.join(rel);
-    assert!(
-        p.exists(),
-        "{} is missing: run `bash datasets/fetch.sh` first",
-        p.display()
-    );
-    p
+    shoplab_data::datasets::path(rel).unwrap()
 }
 
 pub fn scalar(ws: &Workspace, sql: &str) -> i64 {

@@ -194,21 +194,6 @@ impl Factorization {
         })
     }
 
-    /// The current values of the parameters (to keep the best epoch's).
-    pub fn snapshot(&self) -> Result<Vec<Tensor>> {
-        [&self.p, &self.q, &self.bu, &self.bi]
-            .iter()
-            .map(|v| Ok(v.as_tensor().copy()?))
-            .collect()
-    }
-
-    pub fn restore(&self, values: &[Tensor]) -> Result<()> {
-        for (v, t) in [&self.p, &self.q, &self.bu, &self.bi].iter().zip(values) {
-            v.set(t)?;
-        }
-        Ok(())
-    }
-
     /// Sets the parameters from a checkpoint written by [`Recommender::save`].
     pub fn load(&mut self, path: &Path) -> Result<()> {
         let t = candle_core::safetensors::load(path, &self.device)?;

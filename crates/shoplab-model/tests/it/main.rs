@@ -10,18 +10,7 @@ use shoplab_model::registry::Runs;
 use shoplab_model::{ModelError, Progress, TrainConfig, compare_runs, load_run, resume, train};
 
 fn dataset(rel: &str) -> PathBuf {
-    let root = std::env::var_os("SHOPLAB_DATASETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/shoplab/datasets")
-        });
-    let p = root.join(rel);
-    assert!(
-        p.exists(),
-        "{} is missing: run `bash datasets/fetch.sh` first",
-        p.display()
-    );
-    p
+    shoplab_data::datasets::path(rel).unwrap()
 }
 
 /// MovieLens-100K with two splits: `strat` (per-user 75/25, MS-Recommenders' rule, seed 42)

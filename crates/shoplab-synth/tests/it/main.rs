@@ -34,6 +34,16 @@ struct Demo {
 }
 
 /// The demo world and its event log, generated once per test binary.
+/// Item id → position in the world's catalog.
+fn item_positions(d: &Demo) -> HashMap<u64, usize> {
+    d.world
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| (it.item_id, i))
+        .collect()
+}
+
 fn demo() -> &'static Demo {
     static DEMO: OnceLock<Demo> = OnceLock::new();
     DEMO.get_or_init(|| {
@@ -134,13 +144,7 @@ fn counts_match_csv_and_rows_are_well_formed() {
     let d = demo();
     let mut seen = EventCounts::default();
     let mut prev_time = "";
-    let ids: HashMap<u64, usize> = d
-        .world
-        .items
-        .iter()
-        .enumerate()
-        .map(|(i, it)| (it.item_id, i))
-        .collect();
+    let ids = item_positions(d);
     let mut rows = 0u64;
     for line in d.csv.lines().skip(1) {
         rows += 1;
@@ -220,13 +224,7 @@ fn target_events_within_20_percent() {
 #[test]
 fn demand_is_price_elastic_in_the_log() {
     let d = demo();
-    let ids: HashMap<u64, usize> = d
-        .world
-        .items
-        .iter()
-        .enumerate()
-        .map(|(i, it)| (it.item_id, i))
-        .collect();
+    let ids = item_positions(d);
     // (relative price, is_purchase) for views and purchases.
     let mut views = Vec::new();
     let mut purchases = Vec::new();
