@@ -20,7 +20,7 @@ pub use shoplab_data::{
 pub use job::{Job, JobEvent};
 pub use shoplab_model::compare::Comparison;
 pub use shoplab_model::metrics::Evaluation;
-pub use shoplab_model::models::{Hyper, ModelKind};
+pub use shoplab_model::models::{Hyper, ModelKind, Optimizer};
 pub use shoplab_model::registry::{EpochRow, RunSummary};
 pub use shoplab_model::{ModelError, Progress, TrainConfig, TrainOutcome};
 

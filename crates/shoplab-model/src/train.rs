@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use candle_nn::{AdamW, Optimizer as _, ParamsAdamW};
 use rand_chacha::ChaCha8Rng;
 use shoplab_data::Workspace;
 
@@ -13,7 +13,7 @@ use crate::dataset::Dataset;
 use crate::device;
 use crate::error::{ModelError, Result};
 use crate::metrics::{self, Evaluation};
-use crate::models::{self, Factorization, Hyper, ModelKind, Objective, Recommender};
+use crate::models::{self, Factorization, Hyper, ModelKind, Objective, Optimizer, Recommender};
 use crate::registry::{EpochRow, Runs};
 
 /// Everything a run needs; stored with the run as JSON.
@@ -120,7 +120,7 @@ pub fn train(
         });
     }
     let ds = Dataset::from_split(ws, &cfg.split)?;
-    let (dev, dev_name) = device::select(&cfg.device);
+    let (dev, dev_name) = device_for(cfg);
     let runs = Runs::new(ws);
     let params = serde_json::to_string(cfg).unwrap_or_default();
     let (run_id, dir) = runs.create(&cfg.split, cfg.model.name(), &params, &dev_name)?;
@@ -147,7 +147,7 @@ pub fn resume(
         .map_err(|e| ModelError::Run(run_id, format!("stored parameters: {e}")))?;
     let ds = Dataset::from_split(ws, &cfg.split)?;
     check_ids(&r.artifacts, &ds, run_id)?;
-    let (dev, dev_name) = device::select(&cfg.device);
+    let (dev, dev_name) = device_for(&cfg);
     runs.set_status(run_id, "running", None)?;
     run(
         ws,
@@ -160,6 +160,15 @@ pub fn resume(
         on,
         cancel,
     )
+}
+
+/// The run's device: the fused SGD pass is a CPU pass whatever `cfg.device` asks.
+fn device_for(cfg: &TrainConfig) -> (candle_core::Device, String) {
+    if cfg.model.is_iterative() && cfg.hyper.optimizer == Optimizer::Sgd {
+        device::select("cpu")
+    } else {
+        device::select(&cfg.device)
+    }
 }
 
 /// Loads a finished run's model, with the dataset of its split.
@@ -295,12 +304,17 @@ fn fit_epochs(
         state = read_json(&dir.join(STATE))?;
         outcome.seconds = runs.get(run_id)?.seconds;
     }
-    let params = ParamsAdamW {
-        lr: cfg.hyper.lr,
-        weight_decay: 0.0,
-        ..Default::default()
+    let mut opt = match cfg.hyper.optimizer {
+        Optimizer::Adam => Some(AdamW::new(
+            model.vars(),
+            ParamsAdamW {
+                lr: cfg.hyper.lr,
+                weight_decay: 0.0,
+                ..Default::default()
+            },
+        )?),
+        Optimizer::Sgd => None,
     };
-    let mut opt = AdamW::new(model.vars(), params)?;
     let steps = ds.train.len().div_ceil(cfg.batch_size);
     let mut session_seconds = 0.0;
     on(&Progress::Started {
@@ -315,36 +329,38 @@ fn fit_epochs(
         let mut rng: ChaCha8Rng = rand::SeedableRng::seed_from_u64(
             cfg.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
         );
-        let batches = model.batches(ds, cfg.batch_size, &mut rng)?;
-        let mut total = 0.0;
-        for (step, b) in batches.iter().enumerate() {
-            if cancel.load(Ordering::Relaxed) {
-                outcome.status = "cancelled".into();
-                return Ok(None);
-            }
-            let loss = model.loss(b)?;
-            let value = f64::from(loss.to_scalar::<f32>()?);
+        // Called after each step with its mean loss: stops on a non-finite loss (an error)
+        // or a cancel (false), and reports every 20th step.
+        let mut each = |step: usize, value: f64| -> Result<bool> {
             if !value.is_finite() {
                 return Err(ModelError::Diverged {
                     epoch,
-                    step: step + 1,
+                    step,
                     loss: value,
                     lr: cfg.hyper.lr,
                 });
             }
-            opt.backward_step(&loss)?;
-            total += value;
-            if step % 20 == 0 || step + 1 == batches.len() {
+            if step % 20 == 1 || step == steps {
                 on(&Progress::Step {
                     epoch,
-                    step: step + 1,
-                    steps: batches.len(),
+                    step,
+                    steps,
                     loss: value,
                 });
             }
-        }
+            Ok(!cancel.load(Ordering::Relaxed))
+        };
+        let loss = match opt.as_mut() {
+            Some(opt) => adam_epoch(&model, opt, ds, cfg.batch_size, &mut rng, &mut each)?,
+            None => {
+                model.sgd_epoch(ds, cfg.hyper.lr as f32, cfg.batch_size, &mut rng, &mut each)?
+            }
+        };
+        let Some(loss) = loss else {
+            outcome.status = "cancelled".into();
+            return Ok(None);
+        };
         let seconds = t.elapsed().as_secs_f64();
-        let loss = total / batches.len().max(1) as f64;
         let val = validate(&model, ds, cfg.k)?;
         if let Some((_, v, higher)) = &val {
             let better = state
@@ -392,6 +408,30 @@ fn fit_epochs(
     }
     outcome.best_epoch = state.best_epoch;
     Ok(Some(model))
+}
+
+/// One epoch of mini-batch Adam through candle's autograd; the mean batch loss, or `None`
+/// when `each` stops it.
+fn adam_epoch(
+    model: &Factorization,
+    opt: &mut AdamW,
+    ds: &Dataset,
+    batch_size: usize,
+    rng: &mut ChaCha8Rng,
+    each: &mut dyn FnMut(usize, f64) -> Result<bool>,
+) -> Result<Option<f64>> {
+    let batches = model.batches(ds, batch_size, rng)?;
+    let mut total = 0.0;
+    for (step, b) in batches.iter().enumerate() {
+        let loss = model.loss(b)?;
+        let value = f64::from(loss.to_scalar::<f32>()?);
+        if !each(step + 1, value)? {
+            return Ok(None);
+        }
+        opt.backward_step(&loss)?;
+        total += value;
+    }
+    Ok(Some(total / batches.len().max(1) as f64))
 }
 
 /// Writes the model's tensors to a temporary file, then renames it into place, so a

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use candle_core::Device;
 
-pub use factorization::{Factorization, Objective};
+pub use factorization::{Factorization, Objective, Optimizer};
 pub use item_item::ItemItem;
 pub use popularity::Popularity;
 
@@ -98,6 +98,9 @@ pub struct Hyper {
     pub shrink: f64,
     /// Standard deviation of the initial factors.
     pub init_std: f64,
+    /// How the factorization models are updated (runs stored before this existed used Adam).
+    #[serde(default)]
+    pub optimizer: Optimizer,
 }
 
 impl Default for Hyper {
@@ -110,6 +113,7 @@ impl Default for Hyper {
             neighbors: 100,
             shrink: 10.0,
             init_std: 0.1,
+            optimizer: Optimizer::Adam,
         }
     }
 }
