@@ -128,7 +128,7 @@ enum Command {
         /// The split to train and evaluate on.
         #[arg(long, required_unless_present = "resume")]
         split: Option<String>,
-        /// pop, itemknn, ease, mf, bpr.
+        /// pop, itemknn, ease, mf, bpr, bpmf.
         #[arg(long, default_value = "bpr")]
         model: String,
         /// For mf: mse (explicit ratings, the default) or bpr (implicit feedback).
@@ -148,6 +148,12 @@ enum Command {
         /// SGD in one fused CPU pass, the fastest on a CPU).
         #[arg(long)]
         optimizer: Option<String>,
+        /// bpmf: sweeps discarded before averaging (default 20).
+        #[arg(long)]
+        burn_in: Option<usize>,
+        /// bpmf: precision α of the rating noise (default 2).
+        #[arg(long)]
+        alpha: Option<f64>,
         /// EASE's λ.
         #[arg(long)]
         lambda: Option<f64>,
@@ -416,6 +422,8 @@ fn run(cli: Cli) -> Result<()> {
             lr,
             reg,
             optimizer,
+            burn_in,
+            alpha,
             lambda,
             neighbors,
             batch_size,
@@ -452,6 +460,12 @@ fn run(cli: Cli) -> Result<()> {
                     }
                     if let Some(v) = optimizer {
                         cfg.hyper.optimizer = Optimizer::parse(&v)?;
+                    }
+                    if let Some(v) = burn_in {
+                        cfg.hyper.burn_in = v;
+                    }
+                    if let Some(v) = alpha {
+                        cfg.hyper.noise_precision = v;
                     }
                     if let Some(v) = lambda {
                         cfg.hyper.lambda = v;

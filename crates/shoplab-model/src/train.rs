@@ -162,9 +162,12 @@ pub fn resume(
     )
 }
 
-/// The run's device: the fused SGD pass is a CPU pass whatever `cfg.device` asks.
+/// The run's device: the fused SGD pass and the Gibbs sampler run on the CPU whatever
+/// `cfg.device` asks.
 fn device_for(cfg: &TrainConfig) -> (candle_core::Device, String) {
-    if cfg.model.is_iterative() && cfg.hyper.optimizer == Optimizer::Sgd {
+    if cfg.model == ModelKind::Bpmf
+        || (cfg.model.is_iterative() && cfg.hyper.optimizer == Optimizer::Sgd)
+    {
         device::select("cpu")
     } else {
         device::select(&cfg.device)
@@ -232,6 +235,11 @@ fn run(
                 cancel,
                 &mut outcome,
             )? {
+                Some(m) => Box::new(m),
+                None => return Ok(outcome),
+            }
+        } else if cfg.model == ModelKind::Bpmf {
+            match fit_sweeps(ws, ds, cfg, run_id, &dev_name, on, cancel, &mut outcome)? {
                 Some(m) => Box::new(m),
                 None => return Ok(outcome),
             }
@@ -408,6 +416,68 @@ fn fit_epochs(
     }
     outcome.best_epoch = state.best_epoch;
     Ok(Some(model))
+}
+
+/// Samples a BPMF chain, a sweep an epoch: the loss is the sweep's train RMSE, the
+/// validation value the RMSE of the running posterior mean. A chain has no checkpoint: a
+/// resumed run samples it again from the start (the same seed gives the same chain).
+#[allow(clippy::too_many_arguments)]
+fn fit_sweeps(
+    ws: &Workspace,
+    ds: &Dataset,
+    cfg: &TrainConfig,
+    run_id: i64,
+    dev_name: &str,
+    on: &mut dyn FnMut(&Progress),
+    cancel: &AtomicBool,
+    outcome: &mut TrainOutcome,
+) -> Result<Option<Factorization>> {
+    let runs = Runs::new(ws);
+    on(&Progress::Started {
+        run_id,
+        device: dev_name.into(),
+        epochs: cfg.epochs,
+        steps: 1,
+    });
+    outcome.seconds = 0.0;
+    let mut t = Instant::now();
+    let mut best: Option<(usize, f64)> = None;
+    let model = models::bpmf::fit(ds, &cfg.hyper, cfg.epochs, cfg.seed, &mut |sweep, s| {
+        let seconds = t.elapsed().as_secs_f64();
+        let validation = s.valid_rmse.map(|v| ("rmse".to_string(), v));
+        if let Some(v) = s.valid_rmse
+            && best.is_none_or(|(_, b)| v < b)
+        {
+            best = Some((sweep, v));
+        }
+        runs.epoch(
+            run_id,
+            &EpochRow {
+                epoch: sweep as i64,
+                loss: Some(s.train_rmse),
+                metric: validation.as_ref().map(|v| v.0.clone()),
+                value: validation.as_ref().map(|v| v.1),
+                seconds,
+            },
+        )?;
+        outcome.epochs_done = sweep;
+        outcome.seconds += seconds;
+        on(&Progress::Epoch {
+            epoch: sweep,
+            epochs: cfg.epochs,
+            loss: s.train_rmse,
+            validation,
+            seconds,
+        });
+        t = Instant::now();
+        Ok(!cancel.load(Ordering::Relaxed))
+    })?;
+    if model.is_none() {
+        outcome.status = "cancelled".into();
+    }
+    outcome.seconds_per_epoch = Some(outcome.seconds / outcome.epochs_done.max(1) as f64);
+    outcome.best_epoch = best.map(|b| b.0);
+    Ok(model)
 }
 
 /// One epoch of mini-batch Adam through candle's autograd; the mean batch loss, or `None`

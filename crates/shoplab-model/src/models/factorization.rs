@@ -121,9 +121,6 @@ impl Factorization {
         let q = randn(ds.n_items())?;
         let bu = Var::zeros(ds.n_users(), DType::F32, device)?;
         let bi = Var::zeros(ds.n_items(), DType::F32, device)?;
-        let (lo, hi) = ds.train.iter().fold((f32::MAX, f32::MIN), |(lo, hi), x| {
-            (lo.min(x.value), hi.max(x.value))
-        });
         Ok(Factorization {
             objective,
             p,
@@ -135,12 +132,50 @@ impl Factorization {
             } else {
                 0.0
             },
-            range: (lo, hi),
+            range: value_range(ds),
             reg: h.reg,
             device: device.clone(),
             seen: Seen::new(&ds.seen, ds.n_items()),
             n_items: ds.n_items(),
         })
+    }
+
+    /// A rating model from given factors (row-major, `factors` columns), without biases;
+    /// predictions are the train mean plus `p_u · q_i`.
+    pub fn from_factors(ds: &Dataset, factors: usize, p: Vec<f32>, q: Vec<f32>) -> Result<Self> {
+        let dev = Device::Cpu;
+        let (nu, ni) = (ds.n_users(), ds.n_items());
+        Ok(Factorization {
+            objective: Objective::Mse,
+            p: Var::from_tensor(&Tensor::from_vec(p, (nu, factors), &dev)?)?,
+            q: Var::from_tensor(&Tensor::from_vec(q, (ni, factors), &dev)?)?,
+            bu: Var::zeros(nu, DType::F32, &dev)?,
+            bi: Var::zeros(ni, DType::F32, &dev)?,
+            mu: ds.mean,
+            range: value_range(ds),
+            reg: 0.0,
+            device: dev,
+            seen: Seen::new(&ds.seen, ni),
+            n_items: ni,
+        })
+    }
+
+    /// A rating model read from tensors written by [`Recommender::save`], whatever their
+    /// number of factors.
+    pub fn read(ds: &Dataset, path: &Path, device: &Device) -> Result<Self> {
+        let t = candle_core::safetensors::load(path, &Device::Cpu)?;
+        let factors = t
+            .get(NAMES[0])
+            .map(|x| x.dims().last().copied().unwrap_or(0))
+            .unwrap_or(0);
+        let zeros = |n: usize| vec![0.0f32; n * factors];
+        let mut f = Self::from_factors(ds, factors, zeros(ds.n_users()), zeros(ds.n_items()))?;
+        f.device = device.clone();
+        for v in [&mut f.p, &mut f.q, &mut f.bu, &mut f.bi] {
+            *v = Var::from_tensor(&v.as_tensor().to_device(device)?)?;
+        }
+        f.load(path)?;
+        Ok(f)
     }
 
     pub fn vars(&self) -> Vec<Var> {
@@ -427,6 +462,13 @@ impl Recommender for Factorization {
         candle_core::safetensors::save(&tensors, path)?;
         Ok(())
     }
+}
+
+/// The lowest and highest train value (predictions are clamped to them).
+fn value_range(ds: &Dataset) -> (f32, f32) {
+    ds.train.iter().fold((f32::MAX, f32::MIN), |(lo, hi), x| {
+        (lo.min(x.value), hi.max(x.value))
+    })
 }
 
 /// What each user saw in training, for drawing negatives: a bit matrix when it is small

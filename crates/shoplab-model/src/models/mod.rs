@@ -1,5 +1,6 @@
 //! The models. Each scores all items for a batch of users; rating models also predict values.
 
+pub mod bpmf;
 mod factorization;
 mod item_item;
 mod popularity;
@@ -43,15 +44,18 @@ pub enum ModelKind {
     Mf,
     /// Matrix factorization on the BPR pairwise loss (implicit feedback).
     Bpr,
+    /// Bayesian matrix factorization, sampled by Gibbs sweeps (explicit ratings).
+    Bpmf,
 }
 
 impl ModelKind {
-    pub const ALL: [ModelKind; 5] = [
+    pub const ALL: [ModelKind; 6] = [
         ModelKind::Pop,
         ModelKind::ItemKnn,
         ModelKind::Ease,
         ModelKind::Mf,
         ModelKind::Bpr,
+        ModelKind::Bpmf,
     ];
 
     pub fn name(self) -> &'static str {
@@ -61,6 +65,7 @@ impl ModelKind {
             ModelKind::Ease => "ease",
             ModelKind::Mf => "mf",
             ModelKind::Bpr => "bpr",
+            ModelKind::Bpmf => "bpmf",
         }
     }
 
@@ -80,6 +85,11 @@ impl ModelKind {
     /// Whether the model is trained by gradient steps over epochs.
     pub fn is_iterative(self) -> bool {
         matches!(self, ModelKind::Mf | ModelKind::Bpr)
+    }
+
+    /// Whether the model predicts rating values (and so has RMSE/MAE).
+    pub fn predicts_ratings(self) -> bool {
+        matches!(self, ModelKind::Mf | ModelKind::Bpmf)
     }
 }
 
@@ -101,6 +111,20 @@ pub struct Hyper {
     /// How the factorization models are updated (runs stored before this existed used Adam).
     #[serde(default)]
     pub optimizer: Optimizer,
+    /// BPMF: sweeps discarded before the posterior mean is taken.
+    #[serde(default = "default_burn_in")]
+    pub burn_in: usize,
+    /// BPMF: precision α of the rating noise (1/α is its variance).
+    #[serde(default = "default_noise_precision")]
+    pub noise_precision: f64,
+}
+
+fn default_burn_in() -> usize {
+    20
+}
+
+fn default_noise_precision() -> f64 {
+    2.0
 }
 
 impl Default for Hyper {
@@ -114,6 +138,8 @@ impl Default for Hyper {
             shrink: 10.0,
             init_std: 0.1,
             optimizer: Optimizer::Adam,
+            burn_in: default_burn_in(),
+            noise_precision: default_noise_precision(),
         }
     }
 }
@@ -124,7 +150,7 @@ pub fn fit_closed_form(kind: ModelKind, ds: &Dataset, h: &Hyper) -> Result<Box<d
         ModelKind::Pop => Box::new(Popularity::fit(ds)),
         ModelKind::ItemKnn => Box::new(ItemItem::knn(ds, h.neighbors, h.shrink)?),
         ModelKind::Ease => Box::new(ItemItem::ease(ds, h.lambda)?),
-        ModelKind::Mf | ModelKind::Bpr => {
+        ModelKind::Mf | ModelKind::Bpr | ModelKind::Bpmf => {
             return Err(ModelError::Config {
                 model: kind.name().into(),
                 message: "is trained over epochs, not in closed form".into(),
@@ -149,5 +175,6 @@ pub fn load(
             f.load(path)?;
             Box::new(f)
         }
+        ModelKind::Bpmf => Box::new(Factorization::read(ds, path, device)?),
     })
 }
