@@ -207,6 +207,23 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a finished run's recommendations (every user's top k) and/or its user and
+    /// item vectors to Parquet files.
+    Export {
+        workspace: PathBuf,
+        #[arg(long)]
+        run: i64,
+        /// Parquet file for `user_id, rank, item_id, score`.
+        #[arg(long, required_unless_present = "embeddings")]
+        recommendations: Option<PathBuf>,
+        /// Parquet file for `kind, id, vector` (factorization models).
+        #[arg(long)]
+        embeddings: Option<PathBuf>,
+        #[arg(short, long, default_value_t = 10)]
+        k: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Build the demo workspace from the synthetic storefront and show what is in it.
     Demo {
         /// Where to write it (default: the cache's demo.duckdb).
@@ -581,6 +598,34 @@ fn run(cli: Cli) -> Result<()> {
                     "  bootstrap 95% CI [{:+.4}, {:+.4}] (10,000 resamples of users)",
                     c.bootstrap_interval.0, c.bootstrap_interval.1
                 );
+            }
+        }
+        Command::Export {
+            workspace,
+            run,
+            recommendations,
+            embeddings,
+            k,
+            json,
+        } => {
+            let session = Session::open(&workspace)?;
+            let mut written = serde_json::Map::new();
+            if let Some(path) = recommendations {
+                let rows = session.export_recommendations(run, k, &path)?;
+                if !json {
+                    println!("{}: {rows} recommendations (top {k})", path.display());
+                }
+                written.insert("recommendations".into(), serde_json::json!(rows));
+            }
+            if let Some(path) = embeddings {
+                let rows = session.export_embeddings(run, &path)?;
+                if !json {
+                    println!("{}: {rows} vectors (users and items)", path.display());
+                }
+                written.insert("embeddings".into(), serde_json::json!(rows));
+            }
+            if json {
+                println!("{}", serde_json::Value::Object(written));
             }
         }
         Command::Recommend {

@@ -222,6 +222,19 @@ impl Session {
         )?)
     }
 
+    /// Writes every user's top `k` items of a finished run to a Parquet file; the rows.
+    pub fn export_recommendations(&self, run_id: i64, k: usize, path: &Path) -> Result<usize> {
+        Ok(shoplab_model::export::recommendations(
+            &self.ws, run_id, k, path,
+        )?)
+    }
+
+    /// Writes the user and item vectors of a finished factorization run to a Parquet file;
+    /// the rows.
+    pub fn export_embeddings(&self, run_id: i64, path: &Path) -> Result<usize> {
+        Ok(shoplab_model::export::embeddings(&self.ws, run_id, path)?)
+    }
+
     /// The top `k` items for a user from a finished run (train items excluded), with scores.
     pub fn recommend(&self, run_id: i64, user: &str, k: usize) -> Result<Vec<(String, f32)>> {
         let (ds, _, model) = shoplab_model::load_run(&self.ws, run_id)?;

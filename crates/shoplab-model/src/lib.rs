@@ -1,6 +1,7 @@
 //! Recommendation models and their lab: a dataset built from a workspace split, models
-//! (popularity, item-kNN, EASE, biased MF on MSE, BPR-MF), a training loop with progress,
-//! cancel, checkpoints and resume, evaluation by full ranking, and the run registry.
+//! (popularity, item-kNN, EASE, biased MF on MSE, BPR-MF, Bayesian MF), a training loop
+//! with progress, cancel, checkpoints and resume, evaluation by full ranking, the run
+//! registry, and Parquet export of a run's recommendations and embeddings.
 //!
 //! Neural models are written with candle; closed-form and counting models in plain Rust
 //! (EASE's inverse with nalgebra). Everything here is UI-free.
@@ -9,6 +10,7 @@ pub mod compare;
 pub mod dataset;
 pub mod device;
 pub mod error;
+pub mod export;
 pub mod metrics;
 pub mod models;
 pub mod registry;

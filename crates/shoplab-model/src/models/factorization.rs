@@ -283,17 +283,11 @@ impl Factorization {
         rng: &mut ChaCha8Rng,
         each: &mut dyn FnMut(usize, f64) -> Result<bool>,
     ) -> Result<Option<f64>> {
-        let host = |v: &Var| -> Result<Vec<f32>> {
-            Ok(v.as_tensor()
-                .flatten_all()?
-                .to_device(&Device::Cpu)?
-                .to_vec1()?)
-        };
         let mut h = Host {
-            p: host(&self.p)?,
-            q: host(&self.q)?,
-            bu: host(&self.bu)?,
-            bi: host(&self.bi)?,
+            p: to_host(&self.p)?,
+            q: to_host(&self.q)?,
+            bu: to_host(&self.bu)?,
+            bi: to_host(&self.bi)?,
             d: self.p.dims()[1],
         };
         let mut order: Vec<u32> = (0..ds.train.len() as u32).collect();
@@ -453,6 +447,10 @@ impl Recommender for Factorization {
         Ok(Some(pred.to_device(&Device::Cpu)?.to_vec1()?))
     }
 
+    fn embeddings(&self) -> Result<Option<(Vec<f32>, Vec<f32>, usize)>> {
+        Ok(Some((to_host(&self.p)?, to_host(&self.q)?, self.p.dims()[1])))
+    }
+
     fn save(&self, path: &Path) -> Result<()> {
         let tensors: std::collections::HashMap<String, Tensor> = NAMES
             .iter()
@@ -462,6 +460,14 @@ impl Recommender for Factorization {
         candle_core::safetensors::save(&tensors, path)?;
         Ok(())
     }
+}
+
+/// A variable's values, flattened, in host memory.
+fn to_host(v: &Var) -> Result<Vec<f32>> {
+    Ok(v.as_tensor()
+        .flatten_all()?
+        .to_device(&Device::Cpu)?
+        .to_vec1()?)
 }
 
 /// The lowest and highest train value (predictions are clamped to them).

@@ -28,6 +28,11 @@ pub trait Recommender: Send {
 
     /// Writes the model's tensors (safetensors).
     fn save(&self, path: &Path) -> Result<()>;
+
+    /// User and item vectors (row-major, `dim` each) of a model that has them.
+    fn embeddings(&self) -> Result<Option<(Vec<f32>, Vec<f32>, usize)>> {
+        Ok(None)
+    }
 }
 
 /// The models ShopLab trains.
