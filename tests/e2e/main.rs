@@ -301,4 +301,41 @@ fn train_runs_compare_recommend() {
     let out = shoplab(&["recommend", s(&ws), "--run", "9", "--user", "196"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("run 9: no such run"));
+
+    // Every user's top 5 to Parquet, readable by DuckDB; the same list `recommend` gives.
+    let parquet = dir.path().join("recs.parquet");
+    let written = json(&[
+        "export",
+        s(&ws),
+        "--run",
+        "2",
+        "--recommendations",
+        s(&parquet),
+        "-k",
+        "5",
+        "--json",
+    ]);
+    assert_eq!(written["recommendations"], 943 * 5);
+    let query = format!(
+        "SELECT string_agg(item_id, ',' ORDER BY rank) FROM '{}' WHERE user_id = '196'",
+        s(&parquet)
+    );
+    let from_file = ok(&["sql", s(&ws), &query]);
+    let listed: Vec<&str> = recs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["item_id"].as_str().unwrap())
+        .collect();
+    assert!(from_file.contains(&listed.join(",")), "{from_file}");
+    // EASE has no embeddings; MF has.
+    let out = shoplab(&[
+        "export",
+        s(&ws),
+        "--run",
+        "2",
+        "--embeddings",
+        s(&dir.path().join("e.parquet")),
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("model ease has no embeddings"));
 }

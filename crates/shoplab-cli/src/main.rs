@@ -128,7 +128,7 @@ enum Command {
         /// The split to train and evaluate on.
         #[arg(long, required_unless_present = "resume")]
         split: Option<String>,
-        /// pop, itemknn, ease, mf, bpr, bpmf.
+        /// pop, itemknn, ease, mf, bpr, bpmf, neumf.
         #[arg(long, default_value = "bpr")]
         model: String,
         /// For mf: mse (explicit ratings, the default) or bpr (implicit feedback).
@@ -148,6 +148,9 @@ enum Command {
         /// SGD in one fused CPU pass, the fastest on a CPU).
         #[arg(long)]
         optimizer: Option<String>,
+        /// neumf: unseen items drawn per observed one (default 4).
+        #[arg(long)]
+        negatives: Option<usize>,
         /// bpmf: sweeps discarded before averaging (default 20).
         #[arg(long)]
         burn_in: Option<usize>,
@@ -439,6 +442,7 @@ fn run(cli: Cli) -> Result<()> {
             lr,
             reg,
             optimizer,
+            negatives,
             burn_in,
             alpha,
             lambda,
@@ -477,6 +481,9 @@ fn run(cli: Cli) -> Result<()> {
                     }
                     if let Some(v) = optimizer {
                         cfg.hyper.optimizer = Optimizer::parse(&v)?;
+                    }
+                    if let Some(v) = negatives {
+                        cfg.hyper.negatives = v;
                     }
                     if let Some(v) = burn_in {
                         cfg.hyper.burn_in = v;

@@ -63,7 +63,7 @@ pub fn recommendations(ws: &Workspace, run_id: i64, k: usize, path: &Path) -> Re
 /// id, vector FLOAT[]`. Returns the rows (users + items).
 pub fn embeddings(ws: &Workspace, run_id: i64, path: &Path) -> Result<usize> {
     let (ds, cfg, model) = load_run(ws, run_id)?;
-    let Some((users, items, dim)) = model.embeddings()? else {
+    let Some(e) = model.embeddings()? else {
         return Err(ModelError::Run(
             run_id,
             format!("model {} has no embeddings", cfg.model.name()),
@@ -77,8 +77,8 @@ pub fn embeddings(ws: &Workspace, run_id: i64, path: &Path) -> Result<usize> {
     ))?;
     let written = (|| -> Result<usize> {
         let mut app = conn.appender(table)?;
-        for (kind, ids, values) in [("user", &ds.users, &users), ("item", &ds.items, &items)] {
-            for (id, row) in ids.iter().zip(values.chunks(dim)) {
+        for (kind, ids, values) in [("user", &ds.users, &e.users), ("item", &ds.items, &e.items)] {
+            for (id, row) in ids.iter().zip(values.chunks(e.dim)) {
                 for (d, v) in row.iter().enumerate() {
                     app.append_row(params![kind, id, d as i32, v])?;
                 }

@@ -13,7 +13,9 @@ use crate::dataset::Dataset;
 use crate::device;
 use crate::error::{ModelError, Result};
 use crate::metrics::{self, Evaluation};
-use crate::models::{self, Factorization, Hyper, ModelKind, Objective, Optimizer, Recommender};
+use crate::models::{
+    self, Factorization, Hyper, ModelKind, NeuMf, Optimizer, Recommender, Trainable,
+};
 use crate::registry::{EpochRow, Runs};
 
 /// Everything a run needs; stored with the run as JSON.
@@ -221,12 +223,18 @@ fn run(
             test: Evaluation::default(),
         };
         let model: Box<dyn Recommender> = if cfg.model.is_iterative() {
-            let f = Factorization::new(cfg.model, ds, &cfg.hyper, cfg.seed, &dev)?;
+            let m: Box<dyn Trainable> = if cfg.model == ModelKind::NeuMf {
+                Box::new(NeuMf::new(ds, &cfg.hyper, cfg.seed, &dev)?)
+            } else {
+                Box::new(Factorization::new(
+                    cfg.model, ds, &cfg.hyper, cfg.seed, &dev,
+                )?)
+            };
             match fit_epochs(
                 ws,
                 ds,
                 cfg,
-                f,
+                m,
                 run_id,
                 dir,
                 &dev_name,
@@ -235,7 +243,7 @@ fn run(
                 cancel,
                 &mut outcome,
             )? {
-                Some(m) => Box::new(m),
+                Some(m) => m,
                 None => return Ok(outcome),
             }
         } else if cfg.model == ModelKind::Bpmf {
@@ -278,11 +286,11 @@ fn run(
 }
 
 /// The validation value of an epoch: RMSE for a rating model (lower is better), else NDCG@k.
-fn validate(model: &Factorization, ds: &Dataset, k: usize) -> Result<Option<(String, f64, bool)>> {
+fn validate(model: &dyn Trainable, ds: &Dataset, k: usize) -> Result<Option<(String, f64, bool)>> {
     if ds.valid.is_empty() {
         return Ok(None);
     }
-    if model.objective == Objective::Mse {
+    if model.rates() {
         let ev = metrics::rating_evaluation(model, ds, &ds.valid)?.unwrap_or_default();
         return Ok(ev.get("rmse").map(|v| ("rmse".to_string(), v, false)));
     }
@@ -296,7 +304,7 @@ fn fit_epochs(
     ws: &Workspace,
     ds: &Dataset,
     cfg: &TrainConfig,
-    mut model: Factorization,
+    mut model: Box<dyn Trainable>,
     run_id: i64,
     dir: &Path,
     dev_name: &str,
@@ -304,7 +312,7 @@ fn fit_epochs(
     on: &mut dyn FnMut(&Progress),
     cancel: &AtomicBool,
     outcome: &mut TrainOutcome,
-) -> Result<Option<Factorization>> {
+) -> Result<Option<Box<dyn Recommender>>> {
     let runs = Runs::new(ws);
     let mut state = State::default();
     if done > 0 {
@@ -359,7 +367,7 @@ fn fit_epochs(
             Ok(!cancel.load(Ordering::Relaxed))
         };
         let loss = match opt.as_mut() {
-            Some(opt) => adam_epoch(&model, opt, ds, cfg.batch_size, &mut rng, &mut each)?,
+            Some(opt) => adam_epoch(model.as_ref(), opt, ds, cfg.batch_size, &mut rng, &mut each)?,
             None => {
                 model.sgd_epoch(ds, cfg.hyper.lr as f32, cfg.batch_size, &mut rng, &mut each)?
             }
@@ -369,7 +377,7 @@ fn fit_epochs(
             return Ok(None);
         };
         let seconds = t.elapsed().as_secs_f64();
-        let val = validate(&model, ds, cfg.k)?;
+        let val = validate(model.as_ref(), ds, cfg.k)?;
         if let Some((_, v, higher)) = &val {
             let better = state
                 .best_value
@@ -378,12 +386,12 @@ fn fit_epochs(
                 state.best_value = Some(*v);
                 state.best_epoch = Some(epoch);
                 state.bad_epochs = 0;
-                save_atomic(&model, &dir.join(BEST))?;
+                save_atomic(model.as_ref(), &dir.join(BEST))?;
             } else {
                 state.bad_epochs += 1;
             }
         }
-        save_atomic(&model, &dir.join(CHECKPOINT))?;
+        save_atomic(model.as_ref(), &dir.join(CHECKPOINT))?;
         write_json(&dir.join(STATE), &state)?;
         runs.epoch(
             run_id,
@@ -415,7 +423,7 @@ fn fit_epochs(
         model.load(&dir.join(BEST))?;
     }
     outcome.best_epoch = state.best_epoch;
-    Ok(Some(model))
+    Ok(Some(model as Box<dyn Recommender>))
 }
 
 /// Samples a BPMF chain, a sweep an epoch: the loss is the sweep's train RMSE, the
@@ -483,7 +491,7 @@ fn fit_sweeps(
 /// One epoch of mini-batch Adam through candle's autograd; the mean batch loss, or `None`
 /// when `each` stops it.
 fn adam_epoch(
-    model: &Factorization,
+    model: &dyn Trainable,
     opt: &mut AdamW,
     ds: &Dataset,
     batch_size: usize,

@@ -9,7 +9,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 
-use super::{Hyper, ModelKind, Recommender};
+use super::{Batch, Embeddings, Hyper, ModelKind, Recommender, Trainable};
 use crate::dataset::Dataset;
 use crate::error::{ModelError, Result};
 
@@ -52,13 +52,6 @@ impl Optimizer {
             Optimizer::Sgd => "sgd",
         }
     }
-}
-
-/// One mini-batch: user and item indices, and the rating (MSE) or a negative item (BPR).
-pub struct Batch {
-    users: Tensor,
-    items: Tensor,
-    targets: Tensor,
 }
 
 pub struct Factorization {
@@ -178,87 +171,12 @@ impl Factorization {
         Ok(f)
     }
 
-    pub fn vars(&self) -> Vec<Var> {
-        match self.objective {
-            Objective::Mse => vec![
-                self.p.clone(),
-                self.q.clone(),
-                self.bu.clone(),
-                self.bi.clone(),
-            ],
-            Objective::Bpr => vec![self.p.clone(), self.q.clone(), self.bi.clone()],
-        }
-    }
-
     fn index(&self, ids: &[u32]) -> Result<Tensor> {
         Ok(Tensor::from_slice(ids, ids.len(), &self.device)?)
     }
 
-    /// One epoch's mini-batches, shuffled by `rng`; BPR draws one unseen item per pair.
-    pub fn batches(&self, ds: &Dataset, size: usize, rng: &mut ChaCha8Rng) -> Result<Vec<Batch>> {
-        let mut order: Vec<usize> = (0..ds.train.len()).collect();
-        order.shuffle(rng);
-        let mut out = Vec::with_capacity(order.len().div_ceil(size));
-        for chunk in order.chunks(size.max(1)) {
-            let users: Vec<u32> = chunk.iter().map(|&k| ds.train[k].user).collect();
-            let items: Vec<u32> = chunk.iter().map(|&k| ds.train[k].item).collect();
-            let targets = match self.objective {
-                Objective::Mse => {
-                    let v: Vec<f32> = chunk.iter().map(|&k| ds.train[k].value).collect();
-                    Tensor::from_vec(v, chunk.len(), &self.device)?
-                }
-                Objective::Bpr => {
-                    let negs: Vec<u32> = users.iter().map(|&u| self.negative(u, rng)).collect();
-                    self.index(&negs)?
-                }
-            };
-            out.push(Batch {
-                users: self.index(&users)?,
-                items: self.index(&items)?,
-                targets,
-            });
-        }
-        Ok(out)
-    }
-
-    /// An item the user did not see in training (uniform; any item if the user saw all).
     fn negative(&self, u: u32, rng: &mut ChaCha8Rng) -> u32 {
-        for _ in 0..64 {
-            let j = rng.random_range(0..self.n_items as u32);
-            if !self.seen.contains(u, j) {
-                return j;
-            }
-        }
-        rng.random_range(0..self.n_items as u32)
-    }
-
-    /// The batch's loss, regularization included.
-    pub fn loss(&self, b: &Batch) -> Result<Tensor> {
-        let pu = self.p.as_tensor().index_select(&b.users, 0)?;
-        let qi = self.q.as_tensor().index_select(&b.items, 0)?;
-        let bi = self.bi.as_tensor().index_select(&b.items, 0)?;
-        Ok(match self.objective {
-            Objective::Mse => {
-                let bu = self.bu.as_tensor().index_select(&b.users, 0)?;
-                let pred = ((pu.mul(&qi)?.sum(D::Minus1)? + &bu)? + &bi)?
-                    .affine(1.0, f64::from(self.mu))?;
-                let mse = pred.sub(&b.targets)?.sqr()?.mean_all()?;
-                let norms = (pu.sqr()?.sum(D::Minus1)? + qi.sqr()?.sum(D::Minus1)?)?;
-                let reg = ((norms + bu.sqr()?)? + bi.sqr()?)?.mean_all()?;
-                (mse + reg.affine(self.reg, 0.0)?)?
-            }
-            Objective::Bpr => {
-                let qj = self.q.as_tensor().index_select(&b.targets, 0)?;
-                let bj = self.bi.as_tensor().index_select(&b.targets, 0)?;
-                let x = ((pu.mul(&qi.sub(&qj)?)?.sum(D::Minus1)? + bi)? - bj)?;
-                // −log σ(x) = softplus(−x) = max(−x, 0) + log(1 + e^−|x|), stable for any x.
-                let nll = (x.neg()?.relu()? + x.abs()?.neg()?.exp()?.affine(1.0, 1.0)?.log()?)?
-                    .mean_all()?;
-                let norms = ((pu.sqr()?.sum(D::Minus1)? + qi.sqr()?.sum(D::Minus1)?)?
-                    + qj.sqr()?.sum(D::Minus1)?)?;
-                (nll + norms.mean_all()?.affine(self.reg, 0.0)?)?
-            }
-        })
+        negative(&self.seen, u, self.n_items, rng)
     }
 
     /// One epoch of per-example SGD over the train interactions, in an order shuffled by
@@ -395,9 +313,79 @@ impl Factorization {
         }
         sum
     }
+}
+
+impl Trainable for Factorization {
+    fn vars(&self) -> Vec<Var> {
+        match self.objective {
+            Objective::Mse => vec![
+                self.p.clone(),
+                self.q.clone(),
+                self.bu.clone(),
+                self.bi.clone(),
+            ],
+            Objective::Bpr => vec![self.p.clone(), self.q.clone(), self.bi.clone()],
+        }
+    }
+
+    /// One epoch's mini-batches, shuffled by `rng`; BPR draws one unseen item per pair.
+    fn batches(&self, ds: &Dataset, size: usize, rng: &mut ChaCha8Rng) -> Result<Vec<Batch>> {
+        let mut order: Vec<usize> = (0..ds.train.len()).collect();
+        order.shuffle(rng);
+        let mut out = Vec::with_capacity(order.len().div_ceil(size));
+        for chunk in order.chunks(size.max(1)) {
+            let users: Vec<u32> = chunk.iter().map(|&k| ds.train[k].user).collect();
+            let items: Vec<u32> = chunk.iter().map(|&k| ds.train[k].item).collect();
+            let targets = match self.objective {
+                Objective::Mse => {
+                    let v: Vec<f32> = chunk.iter().map(|&k| ds.train[k].value).collect();
+                    Tensor::from_vec(v, chunk.len(), &self.device)?
+                }
+                Objective::Bpr => {
+                    let negs: Vec<u32> = users.iter().map(|&u| self.negative(u, rng)).collect();
+                    self.index(&negs)?
+                }
+            };
+            out.push(Batch {
+                users: self.index(&users)?,
+                items: self.index(&items)?,
+                targets,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The batch's loss, regularization included.
+    fn loss(&self, b: &Batch) -> Result<Tensor> {
+        let pu = self.p.as_tensor().index_select(&b.users, 0)?;
+        let qi = self.q.as_tensor().index_select(&b.items, 0)?;
+        let bi = self.bi.as_tensor().index_select(&b.items, 0)?;
+        Ok(match self.objective {
+            Objective::Mse => {
+                let bu = self.bu.as_tensor().index_select(&b.users, 0)?;
+                let pred = ((pu.mul(&qi)?.sum(D::Minus1)? + &bu)? + &bi)?
+                    .affine(1.0, f64::from(self.mu))?;
+                let mse = pred.sub(&b.targets)?.sqr()?.mean_all()?;
+                let norms = (pu.sqr()?.sum(D::Minus1)? + qi.sqr()?.sum(D::Minus1)?)?;
+                let reg = ((norms + bu.sqr()?)? + bi.sqr()?)?.mean_all()?;
+                (mse + reg.affine(self.reg, 0.0)?)?
+            }
+            Objective::Bpr => {
+                let qj = self.q.as_tensor().index_select(&b.targets, 0)?;
+                let bj = self.bi.as_tensor().index_select(&b.targets, 0)?;
+                let x = ((pu.mul(&qi.sub(&qj)?)?.sum(D::Minus1)? + bi)? - bj)?;
+                // −log σ(x) = softplus(−x) = max(−x, 0) + log(1 + e^−|x|), stable for any x.
+                let nll = (x.neg()?.relu()? + x.abs()?.neg()?.exp()?.affine(1.0, 1.0)?.log()?)?
+                    .mean_all()?;
+                let norms = ((pu.sqr()?.sum(D::Minus1)? + qi.sqr()?.sum(D::Minus1)?)?
+                    + qj.sqr()?.sum(D::Minus1)?)?;
+                (nll + norms.mean_all()?.affine(self.reg, 0.0)?)?
+            }
+        })
+    }
 
     /// Sets the parameters from a checkpoint written by [`Recommender::save`].
-    pub fn load(&mut self, path: &Path) -> Result<()> {
+    fn load(&mut self, path: &Path) -> Result<()> {
         let t = candle_core::safetensors::load(path, &self.device)?;
         for (name, v) in NAMES.iter().zip([&self.p, &self.q, &self.bu, &self.bi]) {
             let value = t.get(*name).ok_or_else(|| ModelError::Config {
@@ -418,6 +406,21 @@ impl Factorization {
             v.set(value)?;
         }
         Ok(())
+    }
+
+    fn rates(&self) -> bool {
+        self.objective == Objective::Mse
+    }
+
+    fn sgd_epoch(
+        &mut self,
+        ds: &Dataset,
+        lr: f32,
+        chunk: usize,
+        rng: &mut ChaCha8Rng,
+        each: &mut dyn FnMut(usize, f64) -> Result<bool>,
+    ) -> Result<Option<f64>> {
+        Factorization::sgd_epoch(self, ds, lr, chunk, rng, each)
     }
 }
 
@@ -447,8 +450,12 @@ impl Recommender for Factorization {
         Ok(Some(pred.to_device(&Device::Cpu)?.to_vec1()?))
     }
 
-    fn embeddings(&self) -> Result<Option<(Vec<f32>, Vec<f32>, usize)>> {
-        Ok(Some((to_host(&self.p)?, to_host(&self.q)?, self.p.dims()[1])))
+    fn embeddings(&self) -> Result<Option<Embeddings>> {
+        Ok(Some(Embeddings {
+            users: to_host(&self.p)?,
+            items: to_host(&self.q)?,
+            dim: self.p.dims()[1],
+        }))
     }
 
     fn save(&self, path: &Path) -> Result<()> {
@@ -477,9 +484,20 @@ fn value_range(ds: &Dataset) -> (f32, f32) {
     })
 }
 
+/// An item user `u` did not see in training (uniform; any item if the user saw all).
+pub(crate) fn negative(seen: &Seen, u: u32, n_items: usize, rng: &mut ChaCha8Rng) -> u32 {
+    for _ in 0..64 {
+        let j = rng.random_range(0..n_items as u32);
+        if !seen.contains(u, j) {
+            return j;
+        }
+    }
+    rng.random_range(0..n_items as u32)
+}
+
 /// What each user saw in training, for drawing negatives: a bit matrix when it is small
 /// (one memory read per draw), else the sorted item lists (a binary search per draw).
-enum Seen {
+pub(crate) enum Seen {
     Bits {
         words_per_user: usize,
         bits: Vec<u64>,
@@ -491,7 +509,7 @@ impl Seen {
     /// Bit matrices up to 32 MiB.
     const MAX_BITS: usize = 1 << 28;
 
-    fn new(seen: &[Vec<u32>], n_items: usize) -> Self {
+    pub(crate) fn new(seen: &[Vec<u32>], n_items: usize) -> Self {
         if seen.len().saturating_mul(n_items) > Self::MAX_BITS {
             return Seen::Lists(seen.to_vec());
         }

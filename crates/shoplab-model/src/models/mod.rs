@@ -3,18 +3,29 @@
 pub mod bpmf;
 mod factorization;
 mod item_item;
+mod neumf;
 mod popularity;
 
 use std::path::Path;
 
-use candle_core::Device;
+use candle_core::{Device, Tensor, Var};
+use rand_chacha::ChaCha8Rng;
 
 pub use factorization::{Factorization, Objective, Optimizer};
 pub use item_item::ItemItem;
+pub use neumf::NeuMf;
 pub use popularity::Popularity;
 
 use crate::dataset::Dataset;
 use crate::error::{ModelError, Result};
+
+/// User and item vectors, row-major, `dim` values each.
+#[derive(Debug, Clone)]
+pub struct Embeddings {
+    pub users: Vec<f32>,
+    pub items: Vec<f32>,
+    pub dim: usize,
+}
 
 /// What a model can do once fitted.
 pub trait Recommender: Send {
@@ -29,9 +40,50 @@ pub trait Recommender: Send {
     /// Writes the model's tensors (safetensors).
     fn save(&self, path: &Path) -> Result<()>;
 
-    /// User and item vectors (row-major, `dim` each) of a model that has them.
-    fn embeddings(&self) -> Result<Option<(Vec<f32>, Vec<f32>, usize)>> {
+    /// User and item vectors of a model that has them.
+    fn embeddings(&self) -> Result<Option<Embeddings>> {
         Ok(None)
+    }
+}
+
+/// One mini-batch: user and item indices, and per pair the rating (MSE), a negative item
+/// (BPR) or a label (binary cross-entropy).
+pub struct Batch {
+    pub(crate) users: Tensor,
+    pub(crate) items: Tensor,
+    pub(crate) targets: Tensor,
+}
+
+/// A model trained by gradient steps over epochs.
+pub trait Trainable: Recommender {
+    /// The variables the optimizer updates.
+    fn vars(&self) -> Vec<Var>;
+
+    /// One epoch's mini-batches of `size`, shuffled (and negatives drawn) by `rng`.
+    fn batches(&self, ds: &Dataset, size: usize, rng: &mut ChaCha8Rng) -> Result<Vec<Batch>>;
+
+    /// The batch's loss, regularization included.
+    fn loss(&self, b: &Batch) -> Result<Tensor>;
+
+    /// Sets the parameters from a checkpoint written by [`Recommender::save`].
+    fn load(&mut self, path: &Path) -> Result<()>;
+
+    /// Whether the model predicts ratings (validated by RMSE) rather than ranks (by NDCG).
+    fn rates(&self) -> bool;
+
+    /// One epoch of the fused per-example SGD pass (see [`Factorization::sgd_epoch`]).
+    fn sgd_epoch(
+        &mut self,
+        _ds: &Dataset,
+        _lr: f32,
+        _chunk: usize,
+        _rng: &mut ChaCha8Rng,
+        _each: &mut dyn FnMut(usize, f64) -> Result<bool>,
+    ) -> Result<Option<f64>> {
+        Err(ModelError::Config {
+            model: "sgd".into(),
+            message: "the sgd optimizer applies to mf and bpr; use adam".into(),
+        })
     }
 }
 
@@ -51,16 +103,19 @@ pub enum ModelKind {
     Bpr,
     /// Bayesian matrix factorization, sampled by Gibbs sweeps (explicit ratings).
     Bpmf,
+    /// Neural matrix factorization: GMF and an MLP joined (implicit feedback).
+    NeuMf,
 }
 
 impl ModelKind {
-    pub const ALL: [ModelKind; 6] = [
+    pub const ALL: [ModelKind; 7] = [
         ModelKind::Pop,
         ModelKind::ItemKnn,
         ModelKind::Ease,
         ModelKind::Mf,
         ModelKind::Bpr,
         ModelKind::Bpmf,
+        ModelKind::NeuMf,
     ];
 
     pub fn name(self) -> &'static str {
@@ -71,6 +126,7 @@ impl ModelKind {
             ModelKind::Mf => "mf",
             ModelKind::Bpr => "bpr",
             ModelKind::Bpmf => "bpmf",
+            ModelKind::NeuMf => "neumf",
         }
     }
 
@@ -89,7 +145,7 @@ impl ModelKind {
 
     /// Whether the model is trained by gradient steps over epochs.
     pub fn is_iterative(self) -> bool {
-        matches!(self, ModelKind::Mf | ModelKind::Bpr)
+        matches!(self, ModelKind::Mf | ModelKind::Bpr | ModelKind::NeuMf)
     }
 
     /// Whether the model predicts rating values (and so has RMSE/MAE).
@@ -116,12 +172,19 @@ pub struct Hyper {
     /// How the factorization models are updated (runs stored before this existed used Adam).
     #[serde(default)]
     pub optimizer: Optimizer,
+    /// NeuMF: unseen items drawn per observed one.
+    #[serde(default = "default_negatives")]
+    pub negatives: usize,
     /// BPMF: sweeps discarded before the posterior mean is taken.
     #[serde(default = "default_burn_in")]
     pub burn_in: usize,
     /// BPMF: precision α of the rating noise (1/α is its variance).
     #[serde(default = "default_noise_precision")]
     pub noise_precision: f64,
+}
+
+fn default_negatives() -> usize {
+    4
 }
 
 fn default_burn_in() -> usize {
@@ -143,6 +206,7 @@ impl Default for Hyper {
             shrink: 10.0,
             init_std: 0.1,
             optimizer: Optimizer::Adam,
+            negatives: default_negatives(),
             burn_in: default_burn_in(),
             noise_precision: default_noise_precision(),
         }
@@ -155,7 +219,7 @@ pub fn fit_closed_form(kind: ModelKind, ds: &Dataset, h: &Hyper) -> Result<Box<d
         ModelKind::Pop => Box::new(Popularity::fit(ds)),
         ModelKind::ItemKnn => Box::new(ItemItem::knn(ds, h.neighbors, h.shrink)?),
         ModelKind::Ease => Box::new(ItemItem::ease(ds, h.lambda)?),
-        ModelKind::Mf | ModelKind::Bpr | ModelKind::Bpmf => {
+        ModelKind::Mf | ModelKind::Bpr | ModelKind::Bpmf | ModelKind::NeuMf => {
             return Err(ModelError::Config {
                 model: kind.name().into(),
                 message: "is trained over epochs, not in closed form".into(),
@@ -181,5 +245,10 @@ pub fn load(
             Box::new(f)
         }
         ModelKind::Bpmf => Box::new(Factorization::read(ds, path, device)?),
+        ModelKind::NeuMf => {
+            let mut m = NeuMf::new(ds, h, 0, device)?;
+            m.load(path)?;
+            Box::new(m)
+        }
     })
 }
