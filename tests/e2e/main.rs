@@ -328,7 +328,44 @@ fn train_runs_compare_recommend() {
         .map(|r| r["item_id"].as_str().unwrap())
         .collect();
     assert!(from_file.contains(&listed.join(",")), "{from_file}");
-    // EASE has no embeddings; MF has.
+    // Surprise-style cross-validation: k-fold splits, one run per split, mean ± std.
+    ok(&[
+        "split",
+        s(&ws),
+        "--name",
+        "cv",
+        "--strategy",
+        "kfold",
+        "--folds",
+        "3",
+        "--seed",
+        "1",
+    ]);
+    let out = ok(&[
+        "train",
+        s(&ws),
+        "--split",
+        "cv1,cv2,cv3",
+        "--model",
+        "pop",
+        "--json",
+    ]);
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4, "{out}");
+    let cv = &lines[3]["cross_validation"];
+    assert_eq!(cv["splits"], serde_json::json!(["cv1", "cv2", "cv3"]));
+    let mean = cv["metrics"]["ndcg@10"]["mean"].as_f64().unwrap();
+    let each: f64 = lines[..3]
+        .iter()
+        .map(|l| l["metrics"]["ndcg@10"].as_f64().unwrap())
+        .sum::<f64>()
+        / 3.0;
+    assert!((mean - each).abs() < 1e-12 && cv["metrics"]["ndcg@10"]["std"].as_f64().unwrap() > 0.0);
+
+    // EASE has no user or item vectors: a clear error.
     let out = shoplab(&[
         "export",
         s(&ws),

@@ -74,6 +74,9 @@ enum Command {
         /// Test fraction or count per user (leave-last).
         #[arg(long, default_value_t = 0.1)]
         test: f64,
+        /// kfold: the number of folds.
+        #[arg(long, default_value_t = 5)]
+        folds: u32,
         #[arg(long, default_value_t = 42)]
         seed: u64,
         /// Event types to use, comma separated (default: ratings if any, else view,cart,purchase,favorite,click).
@@ -257,6 +260,94 @@ enum StrategyArg {
     Temporal,
     /// Per user, the last interactions by time.
     LeaveLast,
+    /// Surprise's k-fold: `--folds K` writes the K splits NAME1 … NAMEK.
+    Kfold,
+}
+
+/// One finished, cancelled or failed training run, as text or one JSON line.
+fn print_outcome(outcome: &TrainOutcome, json: bool, workspace: &Path) {
+    if json {
+        let metrics: serde_json::Map<String, serde_json::Value> = outcome
+            .test
+            .metrics
+            .iter()
+            .map(|(n, v)| (n.clone(), serde_json::json!(v)))
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({
+                "run_id": outcome.run_id,
+                "model": outcome.model.name(),
+                "device": outcome.device,
+                "status": outcome.status,
+                "seconds": outcome.seconds,
+                "epochs": outcome.epochs_done,
+                "seconds_per_epoch": outcome.seconds_per_epoch,
+                "best_epoch": outcome.best_epoch,
+                "metrics": metrics,
+            })
+        );
+    } else if outcome.status == "cancelled" {
+        println!(
+            "run {}: cancelled after epoch {}; continue with `shoplab train {} --resume {}`",
+            outcome.run_id,
+            outcome.epochs_done,
+            workspace.display(),
+            outcome.run_id
+        );
+    } else {
+        println!(
+            "run {}: {} on {}, {} epochs, {:.2} s{}",
+            outcome.run_id,
+            outcome.model.name(),
+            outcome.device,
+            outcome.epochs_done,
+            outcome.seconds,
+            outcome
+                .best_epoch
+                .map(|e| format!(" (best validation at epoch {e})"))
+                .unwrap_or_default()
+        );
+        for (name, v) in &outcome.test.metrics {
+            println!("  test {name:<20} {v:.4}");
+        }
+    }
+}
+
+/// Mean and standard deviation of each test metric over the splits of a cross-validation.
+fn print_cross_validation(configs: &[TrainConfig], outcomes: &[TrainOutcome], json: bool) {
+    let n = outcomes.len() as f64;
+    let mut summary = Vec::new();
+    for (name, _) in &outcomes[0].test.metrics {
+        let values: Vec<f64> = outcomes.iter().filter_map(|o| o.test.get(name)).collect();
+        if values.len() != outcomes.len() {
+            continue;
+        }
+        let mean = values.iter().sum::<f64>() / n;
+        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+        summary.push((name.clone(), mean, var.sqrt()));
+    }
+    let splits: Vec<&str> = configs.iter().map(|c| c.split.as_str()).collect();
+    if json {
+        let metrics: serde_json::Map<String, serde_json::Value> = summary
+            .iter()
+            .map(|(n, m, s)| (n.clone(), serde_json::json!({"mean": m, "std": s})))
+            .collect();
+        let runs: Vec<i64> = outcomes.iter().map(|o| o.run_id).collect();
+        println!(
+            "{}",
+            serde_json::json!({"cross_validation": {"splits": splits, "runs": runs, "metrics": metrics}})
+        );
+    } else {
+        println!(
+            "cross-validation over {} splits ({}):",
+            splits.len(),
+            splits.join(", ")
+        );
+        for (name, mean, std) in summary {
+            println!("  test {name:<20} {mean:.4} ± {std:.4}");
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -339,6 +430,7 @@ fn run(cli: Cli) -> Result<()> {
             train,
             valid,
             test,
+            folds,
             seed,
             events,
             min_value,
@@ -349,8 +441,23 @@ fn run(cli: Cli) -> Result<()> {
             json,
         } => {
             let session = Session::open(&workspace)?;
-            let summary = if let (Some(tr), Some(te)) = (&train_file, &test_file) {
-                session.import_split(&name, tr, valid_file.as_deref(), te)?
+            let spec = |name: String, strategy| SplitSpec {
+                name,
+                strategy,
+                seed,
+                event_types: events.clone(),
+                min_value,
+                k_core,
+            };
+            let summaries = if let (Some(tr), Some(te)) = (&train_file, &test_file) {
+                vec![session.import_split(&name, tr, valid_file.as_deref(), te)?]
+            } else if let StrategyArg::Kfold = strategy {
+                (0..folds)
+                    .map(|fold| {
+                        let strategy = Strategy::KFold { folds, fold };
+                        session.create_split(&spec(format!("{name}{}", fold + 1), strategy))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?
             } else {
                 let train = train.unwrap_or(1.0 - valid - test);
                 let strategy = match strategy {
@@ -366,20 +473,16 @@ fn run(cli: Cli) -> Result<()> {
                             test: test as u32,
                         }
                     }
+                    StrategyArg::Kfold => unreachable!("handled above"),
                 };
-                session.create_split(&SplitSpec {
-                    name,
-                    strategy,
-                    seed,
-                    event_types: events,
-                    min_value,
-                    k_core,
-                })?
+                vec![session.create_split(&spec(name, strategy))?]
             };
-            if json {
-                println!("{}", serde_json::to_string_pretty(&summary)?);
+            if json && summaries.len() == 1 {
+                println!("{}", serde_json::to_string_pretty(&summaries[0])?);
+            } else if json {
+                println!("{}", serde_json::to_string_pretty(&summaries)?);
             } else {
-                print_splits(&[summary]);
+                print_splits(&summaries);
             }
         }
         Command::Splits { workspace, json } => {
@@ -456,8 +559,9 @@ fn run(cli: Cli) -> Result<()> {
             json,
         } => {
             let session = Session::open(&workspace)?;
-            let job = match resume {
-                Some(run) => session.resume_job(run)?,
+            // One config per split (several: a cross-validation); none to resume.
+            let configs: Vec<TrainConfig> = match resume {
+                Some(_) => Vec::new(),
                 None => {
                     let kind = match (model.as_str(), objective.as_deref()) {
                         ("mf", Some("bpr")) => ModelKind::Bpr,
@@ -497,55 +601,33 @@ fn run(cli: Cli) -> Result<()> {
                     if let Some(v) = neighbors {
                         cfg.hyper.neighbors = v;
                     }
-                    session.train_job(cfg)?
+                    let splits = split.as_deref().unwrap_or_default().split(',');
+                    splits
+                        .map(|name| {
+                            let mut c = cfg.clone();
+                            c.split = name.trim().to_string();
+                            c
+                        })
+                        .collect()
                 }
             };
-            let outcome = follow_training(job, json)?;
-            if json {
-                let metrics: serde_json::Map<String, serde_json::Value> = outcome
-                    .test
-                    .metrics
-                    .iter()
-                    .map(|(n, v)| (n.clone(), serde_json::json!(v)))
-                    .collect();
-                println!(
-                    "{}",
-                    serde_json::json!({
-                        "run_id": outcome.run_id,
-                        "model": outcome.model.name(),
-                        "device": outcome.device,
-                        "status": outcome.status,
-                        "seconds": outcome.seconds,
-                        "epochs": outcome.epochs_done,
-                        "seconds_per_epoch": outcome.seconds_per_epoch,
-                        "best_epoch": outcome.best_epoch,
-                        "metrics": metrics,
-                    })
-                );
-            } else if outcome.status == "cancelled" {
-                println!(
-                    "run {}: cancelled after epoch {}; continue with `shoplab train {} --resume {}`",
-                    outcome.run_id,
-                    outcome.epochs_done,
-                    workspace.display(),
-                    outcome.run_id
-                );
-            } else {
-                println!(
-                    "run {}: {} on {}, {} epochs, {:.2} s{}",
-                    outcome.run_id,
-                    outcome.model.name(),
-                    outcome.device,
-                    outcome.epochs_done,
-                    outcome.seconds,
-                    outcome
-                        .best_epoch
-                        .map(|e| format!(" (best validation at epoch {e})"))
-                        .unwrap_or_default()
-                );
-                for (name, v) in &outcome.test.metrics {
-                    println!("  test {name:<20} {v:.4}");
+            let mut outcomes = Vec::new();
+            for i in 0..configs.len().max(1) {
+                let job = match (resume, configs.get(i)) {
+                    (Some(run), _) => session.resume_job(run)?,
+                    (None, Some(c)) => session.train_job(c.clone())?,
+                    (None, None) => bail!("--split is required"),
+                };
+                let outcome = follow_training(job, json)?;
+                print_outcome(&outcome, json, &workspace);
+                let stop = outcome.status != "finished";
+                outcomes.push(outcome);
+                if stop {
+                    break;
                 }
+            }
+            if configs.len() > 1 && outcomes.len() == configs.len() {
+                print_cross_validation(&configs, &outcomes, json);
             }
         }
         Command::Runs { workspace, json } => {

@@ -29,6 +29,10 @@ pub enum Strategy {
     Temporal { valid: f64, test: f64 },
     /// Per user, the last `test` interactions by time, and the `valid` before them.
     LeaveLastOut { valid: u32, test: u32 },
+    /// All interactions shuffled once by the seed and cut into `folds` equal parts, as
+    /// Surprise's `KFold` does; part `fold` (0-based) is the test part, the rest train. The
+    /// `folds` splits of one seed partition the data.
+    KFold { folds: u32, fold: u32 },
 }
 
 impl Strategy {
@@ -39,6 +43,7 @@ impl Strategy {
             Strategy::Stratified { .. } => "stratified",
             Strategy::Temporal { .. } => "temporal",
             Strategy::LeaveLastOut { .. } => "leave_last_out",
+            Strategy::KFold { .. } => "kfold",
         }
     }
 }
@@ -440,6 +445,22 @@ fn assign(rows: &[Row], spec: &SplitSpec) -> Result<Vec<Part>> {
                 } else {
                     Part::Train
                 };
+            }
+        }
+        Strategy::KFold { folds, fold } => {
+            if folds < 2 || fold >= folds {
+                return Err(DataError::Split(format!(
+                    "k-fold needs at least 2 folds and a fold below them (got fold {fold} of {folds})"
+                )));
+            }
+            let mut order: Vec<usize> = (0..rows.len()).collect();
+            order.shuffle(&mut ChaCha8Rng::seed_from_u64(spec.seed));
+            // Surprise's cut: fold f holds n/k rows, one more for the first n mod k folds.
+            let (n, k) = (rows.len(), folds as usize);
+            let start = |f: usize| f * (n / k) + f.min(n % k);
+            let f = fold as usize;
+            for &i in &order[start(f)..start(f + 1)] {
+                parts[i] = Part::Test;
             }
         }
         Strategy::LeaveLastOut { valid, test } => {

@@ -230,3 +230,47 @@ fn split_as_polars_frame_and_imported_split() {
         0
     );
 }
+
+/// Surprise-style k-fold: the test parts of one seed's folds partition the ratings, each
+/// fold the rest as train.
+#[test]
+fn kfold_test_parts_partition_the_data() {
+    let (_dir, ws) = movielens();
+    for fold in 0..5 {
+        let s = ws
+            .create_split(&spec(
+                &format!("cv{fold}"),
+                Strategy::KFold { folds: 5, fold },
+                1,
+            ))
+            .unwrap();
+        assert_eq!((s.n_train, s.n_valid, s.n_test), (80_000, 0, 20_000));
+    }
+    // Every rating is in exactly one test part (ML-100K has no repeated user-item pair).
+    let distinct = scalar(
+        &ws,
+        "SELECT count(DISTINCT (user_id, item_id)) FROM split_interactions WHERE part = 'test'",
+    );
+    assert_eq!(distinct, 100_000);
+    // The same seed gives the same folds; another seed other folds.
+    let again = ws
+        .create_split(&spec("again", Strategy::KFold { folds: 5, fold: 2 }, 1))
+        .unwrap();
+    assert_eq!(again.n_test, 20_000);
+    let same = |a: &str, b: &str| {
+        contents(&ws, a)
+            .into_iter()
+            .map(|r| (r.0, r.1, r.2))
+            .collect::<Vec<_>>()
+            == contents(&ws, b)
+                .into_iter()
+                .map(|r| (r.0, r.1, r.2))
+                .collect::<Vec<_>>()
+    };
+    assert!(same("cv2", "again"));
+    ws.create_split(&spec("other", Strategy::KFold { folds: 5, fold: 2 }, 2))
+        .unwrap();
+    assert!(!same("cv2", "other"));
+    let bad = ws.create_split(&spec("bad", Strategy::KFold { folds: 5, fold: 5 }, 1));
+    assert!(bad.unwrap_err().to_string().contains("at least 2 folds"));
+}
