@@ -128,10 +128,12 @@ enum Command {
     /// Ctrl-C cancels cleanly; `--resume RUN` continues a cancelled run.
     Train {
         workspace: PathBuf,
-        /// The split to train and evaluate on.
-        #[arg(long, required_unless_present = "resume")]
+        /// The split to train and evaluate on; several, comma separated, for a
+        /// cross-validation. Not for conversion, which splits the sessions itself.
+        #[arg(long)]
         split: Option<String>,
-        /// pop, itemknn, ease, mf, bpr, bpmf, neumf.
+        /// pop, itemknn, ease, mf, bpr, bpmf, neumf; conversion (P(purchase | user, item,
+        /// price) from the views and purchases of the event log).
         #[arg(long, default_value = "bpr")]
         model: String,
         /// For mf: mse (explicit ratings, the default) or bpr (implicit feedback).
@@ -569,6 +571,9 @@ fn run(cli: Cli) -> Result<()> {
                         (m, None) => ModelKind::parse(m)?,
                         (m, Some(o)) => bail!("--objective {o} does not apply to model {m}"),
                     };
+                    if split.is_none() && kind != ModelKind::Conversion {
+                        bail!("--split is required (to continue a run: --resume RUN)");
+                    }
                     let mut cfg = TrainConfig::new(split.as_deref().unwrap_or_default(), kind);
                     cfg.hyper.factors = factors;
                     cfg.epochs = epochs;

@@ -7,6 +7,7 @@
 //! (EASE's inverse with nalgebra). Everything here is UI-free.
 
 pub mod compare;
+pub mod conversion;
 pub mod dataset;
 pub mod device;
 pub mod error;

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use shoplab_data::Workspace;
 use shoplab_data::duckdb::{OptionalExt, params};
 
-use crate::dataset::Dataset;
 use crate::error::{ModelError, Result};
 use crate::metrics::Evaluation;
 
@@ -136,7 +135,8 @@ impl<'a> Runs<'a> {
 
     /// Stores the final metrics of `part` (means and per user) and marks the run finished,
     /// in one transaction.
-    pub fn finish(&self, run_id: i64, part: &str, ev: &Evaluation, ds: &Dataset) -> Result<()> {
+    /// Stores a part's metrics (per-user values by `users[index]`) and marks the run finished.
+    pub fn finish(&self, run_id: i64, part: &str, ev: &Evaluation, users: &[String]) -> Result<()> {
         let conn = self.ws.connection();
         conn.execute_batch("BEGIN TRANSACTION")?;
         let r = (|| -> Result<()> {
@@ -156,7 +156,7 @@ impl<'a> Runs<'a> {
             }
             let mut app = conn.appender("run_user_metrics")?;
             for (u, m, v) in &ev.per_user {
-                app.append_row(params![run_id, part, ds.users[*u as usize], m, v])?;
+                app.append_row(params![run_id, part, users[*u as usize], m, v])?;
             }
             app.flush()?;
             drop(app);

@@ -121,6 +121,9 @@ pub fn train(
             message: "k and batch size must be at least 1".into(),
         });
     }
+    if cfg.model == ModelKind::Conversion {
+        return crate::conversion::train(ws, cfg, on, cancel);
+    }
     let ds = Dataset::from_split(ws, &cfg.split)?;
     let (dev, dev_name) = device_for(cfg);
     let runs = Runs::new(ws);
@@ -147,6 +150,12 @@ pub fn resume(
     }
     let cfg: TrainConfig = serde_json::from_str(&r.params)
         .map_err(|e| ModelError::Run(run_id, format!("stored parameters: {e}")))?;
+    if cfg.model == ModelKind::Conversion {
+        return Err(ModelError::Run(
+            run_id,
+            "a conversion run has no checkpoint; train it again (--model conversion)".into(),
+        ));
+    }
     let ds = Dataset::from_split(ws, &cfg.split)?;
     check_ids(&r.artifacts, &ds, run_id)?;
     let (dev, dev_name) = device_for(&cfg);
@@ -182,6 +191,12 @@ pub fn load_run(
     run_id: i64,
 ) -> Result<(Dataset, TrainConfig, Box<dyn Recommender>)> {
     let r = Runs::new(ws).get(run_id)?;
+    if r.model == ModelKind::Conversion.name() {
+        return Err(ModelError::Run(
+            run_id,
+            "is a conversion model: it predicts purchases, it has no recommendations".into(),
+        ));
+    }
     if r.status != "finished" {
         return Err(ModelError::Run(
             run_id,
@@ -267,7 +282,7 @@ fn run(
         model.save(&dir.join(MODEL))?;
         on(&Progress::Evaluating);
         outcome.test = metrics::evaluate(model.as_ref(), ds, &ds.test, cfg.k)?;
-        runs.finish(run_id, "test", &outcome.test, ds)?;
+        runs.finish(run_id, "test", &outcome.test, &ds.users)?;
         Ok(outcome)
     })();
     match &result {

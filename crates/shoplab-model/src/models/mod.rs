@@ -105,10 +105,13 @@ pub enum ModelKind {
     Bpmf,
     /// Neural matrix factorization: GMF and an MLP joined (implicit feedback).
     NeuMf,
+    /// P(purchase | user, item, price): a logistic factorization machine on the views and
+    /// purchases of the event log (see [`crate::conversion`]); not a recommender.
+    Conversion,
 }
 
 impl ModelKind {
-    pub const ALL: [ModelKind; 7] = [
+    pub const ALL: [ModelKind; 8] = [
         ModelKind::Pop,
         ModelKind::ItemKnn,
         ModelKind::Ease,
@@ -116,6 +119,7 @@ impl ModelKind {
         ModelKind::Bpr,
         ModelKind::Bpmf,
         ModelKind::NeuMf,
+        ModelKind::Conversion,
     ];
 
     pub fn name(self) -> &'static str {
@@ -127,6 +131,7 @@ impl ModelKind {
             ModelKind::Bpr => "bpr",
             ModelKind::Bpmf => "bpmf",
             ModelKind::NeuMf => "neumf",
+            ModelKind::Conversion => "conversion",
         }
     }
 
@@ -219,7 +224,11 @@ pub fn fit_closed_form(kind: ModelKind, ds: &Dataset, h: &Hyper) -> Result<Box<d
         ModelKind::Pop => Box::new(Popularity::fit(ds)),
         ModelKind::ItemKnn => Box::new(ItemItem::knn(ds, h.neighbors, h.shrink)?),
         ModelKind::Ease => Box::new(ItemItem::ease(ds, h.lambda)?),
-        ModelKind::Mf | ModelKind::Bpr | ModelKind::Bpmf | ModelKind::NeuMf => {
+        ModelKind::Mf
+        | ModelKind::Bpr
+        | ModelKind::Bpmf
+        | ModelKind::NeuMf
+        | ModelKind::Conversion => {
             return Err(ModelError::Config {
                 model: kind.name().into(),
                 message: "is trained over epochs, not in closed form".into(),
@@ -249,6 +258,12 @@ pub fn load(
             let mut m = NeuMf::new(ds, h, 0, device)?;
             m.load(path)?;
             Box::new(m)
+        }
+        ModelKind::Conversion => {
+            return Err(ModelError::Config {
+                model: kind.name().into(),
+                message: "predicts conversion, it does not recommend".into(),
+            });
         }
     })
 }

@@ -1,0 +1,581 @@
+//! The conversion model: P(purchase | user, item, price, context), the bridge from
+//! recommendation to pricing.
+//!
+//! Every item a shopper viewed in a session is an exposure; it converted when the session
+//! bought it. The model is a logistic factorization machine with a price term:
+//!
+//! ```text
+//! logit = b + w_u + w_i + <v_u, v_i> − e_c · ln(price / ref_i)
+//! ```
+//!
+//! where `ref_i` is the item's median exposure price and `e_c ≥ 0`-ish is the price
+//! elasticity of the item's category (read by the pricing simulator). Sessions (not
+//! exposures) are split into train / valid / test by the seed, so one session's views never
+//! straddle two parts. Trained in candle on binary cross-entropy with Adam; evaluated by
+//! AUC and log loss against the base rate.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use candle_core::{D, DType, Device, Tensor, Var};
+use candle_nn::{AdamW, Optimizer as _, ParamsAdamW};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+use shoplab_data::Workspace;
+
+use crate::device;
+use crate::error::{ModelError, Result};
+use crate::metrics::Evaluation;
+use crate::registry::{EpochRow, Runs};
+use crate::train::{Progress, TrainConfig, TrainOutcome};
+
+/// Shares of sessions held out for validation and test.
+const VALID: f64 = 0.1;
+const TEST: f64 = 0.1;
+/// The split stored with a conversion run.
+pub const SESSIONS_SPLIT: &str = "sessions 80/10/10";
+
+/// One exposure: a viewed item at a price, and whether the session bought it.
+#[derive(Debug, Clone, Copy)]
+pub struct Exposure {
+    pub user: u32,
+    pub item: u32,
+    /// ln(price / the item's reference price).
+    pub log_price: f32,
+    pub bought: f32,
+}
+
+/// The exposures of a workspace, numbered and split by session.
+#[derive(Debug, Clone)]
+pub struct Exposures {
+    pub users: Vec<String>,
+    pub items: Vec<String>,
+    pub categories: Vec<String>,
+    /// Category of each item (index into `categories`).
+    pub item_category: Vec<u32>,
+    /// Median exposure price of each item.
+    pub reference_price: Vec<f64>,
+    pub train: Vec<Exposure>,
+    pub valid: Vec<Exposure>,
+    pub test: Vec<Exposure>,
+}
+
+impl Exposures {
+    /// Reads the views and purchases of the workspace's events (a session is `session_id`,
+    /// else the user's day); the price is the view's, else the item's list price.
+    pub fn from_workspace(ws: &Workspace, seed: u64) -> Result<Self> {
+        let sql = "
+            WITH e AS (
+                SELECT user_id, item_id, event_type, price,
+                       coalesce(session_id, user_id || ':' || CAST(CAST(event_time AS DATE) AS VARCHAR)) AS session
+                FROM events WHERE event_type IN ('view', 'purchase')),
+            v AS (SELECT session, user_id, item_id, median(price) AS price
+                  FROM e WHERE event_type = 'view' GROUP BY ALL),
+            p AS (SELECT DISTINCT session, item_id FROM e WHERE event_type = 'purchase')
+            SELECT v.session, v.user_id, v.item_id, coalesce(v.price, i.price) AS price,
+                   p.item_id IS NOT NULL AS bought, coalesce(i.category, '') AS category
+            FROM v LEFT JOIN p USING (session, item_id) LEFT JOIN items i USING (item_id)
+            WHERE coalesce(v.price, i.price) > 0
+            ORDER BY v.session, v.item_id";
+        let conn = ws.connection();
+        let mut stmt = conn.prepare(sql)?;
+        let rows: Vec<(String, String, String, f64, bool, String)> = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })?
+            .collect::<std::result::Result<_, _>>()?;
+        let bought = rows.iter().filter(|r| r.4).count();
+        if rows.is_empty() || bought == 0 || bought == rows.len() {
+            return Err(ModelError::Dataset {
+                split: SESSIONS_SPLIT.into(),
+                message: format!(
+                    "the conversion model needs priced views, some bought in the same session \
+                     and some not (an event log like REES46's); found {} priced views, {bought} \
+                     of them bought",
+                    rows.len()
+                ),
+            });
+        }
+        // Sessions in order of appearance, shuffled by the seed, cut 80/10/10.
+        let mut sessions: Vec<&str> = Vec::new();
+        for r in &rows {
+            if sessions.last() != Some(&r.0.as_str()) {
+                sessions.push(&r.0);
+            }
+        }
+        let mut order: Vec<usize> = (0..sessions.len()).collect();
+        order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+        let n = sessions.len();
+        let n_test = (TEST * n as f64).round() as usize;
+        let n_valid = (VALID * n as f64).round() as usize;
+        let mut part: HashMap<&str, u8> = HashMap::with_capacity(n);
+        for (k, &s) in order.iter().enumerate() {
+            let p = if k < n_test {
+                2
+            } else if k < n_test + n_valid {
+                1
+            } else {
+                0
+            };
+            part.insert(sessions[s], p);
+        }
+        let index = |map: &mut HashMap<String, u32>, names: &mut Vec<String>, key: &str| {
+            *map.entry(key.to_string()).or_insert_with(|| {
+                names.push(key.to_string());
+                names.len() as u32 - 1
+            })
+        };
+        let (mut users, mut items, mut categories) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut ui, mut ii, mut ci) = (HashMap::new(), HashMap::new(), HashMap::new());
+        let mut item_category = Vec::new();
+        let mut prices: Vec<Vec<f64>> = Vec::new();
+        let mut raw = Vec::with_capacity(rows.len());
+        for (session, user, item, price, bought, category) in &rows {
+            let u = index(&mut ui, &mut users, user);
+            let i = index(&mut ii, &mut items, item);
+            if i as usize == item_category.len() {
+                item_category.push(index(&mut ci, &mut categories, category));
+                prices.push(Vec::new());
+            }
+            prices[i as usize].push(*price);
+            raw.push((part[session.as_str()], u, i, *price, *bought));
+        }
+        let reference_price: Vec<f64> = prices
+            .into_iter()
+            .map(|mut p| {
+                p.sort_by(f64::total_cmp);
+                p[p.len() / 2]
+            })
+            .collect();
+        let mut out = Exposures {
+            users,
+            items,
+            categories,
+            item_category,
+            reference_price,
+            train: Vec::new(),
+            valid: Vec::new(),
+            test: Vec::new(),
+        };
+        for (p, user, item, price, bought) in raw {
+            let x = Exposure {
+                user,
+                item,
+                log_price: (price / out.reference_price[item as usize]).ln() as f32,
+                bought: f32::from(u8::from(bought)),
+            };
+            match p {
+                0 => out.train.push(x),
+                1 => out.valid.push(x),
+                _ => out.test.push(x),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The fitted model.
+pub struct ConversionModel {
+    bias: Var,
+    w_user: Var,
+    w_item: Var,
+    v_user: Var,
+    v_item: Var,
+    /// Price elasticity per category.
+    elasticity: Var,
+    item_category: Tensor,
+    reg: f64,
+    device: Device,
+}
+
+const NAMES: [&str; 6] = [
+    "bias",
+    "user_weight",
+    "item_weight",
+    "user_factors",
+    "item_factors",
+    "elasticity",
+];
+
+impl ConversionModel {
+    fn new(
+        data: &Exposures,
+        factors: usize,
+        init_std: f64,
+        reg: f64,
+        seed: u64,
+        device: &Device,
+    ) -> Result<Self> {
+        if factors == 0 {
+            return Err(ModelError::Config {
+                model: "conversion".into(),
+                message: "factors must be at least 1".into(),
+            });
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let normal = Normal::new(0.0f32, init_std as f32).map_err(|e| ModelError::Config {
+            model: "conversion".into(),
+            message: format!("init_std: {e}"),
+        })?;
+        let mut randn = |rows: usize| -> Result<Var> {
+            let v: Vec<f32> = (0..rows * factors)
+                .map(|_| normal.sample(&mut rng))
+                .collect();
+            Ok(Var::from_tensor(&Tensor::from_vec(
+                v,
+                (rows, factors),
+                device,
+            )?)?)
+        };
+        let (nu, ni, nc) = (data.users.len(), data.items.len(), data.categories.len());
+        let rate = data.train.iter().map(|x| f64::from(x.bought)).sum::<f64>()
+            / data.train.len().max(1) as f64;
+        // Start at the base rate's log odds, so the first epochs learn effects, not the mean.
+        let base =
+            (rate.clamp(1e-6, 1.0 - 1e-6) / (1.0 - rate.clamp(1e-6, 1.0 - 1e-6))).ln() as f32;
+        Ok(ConversionModel {
+            bias: Var::from_tensor(&Tensor::new(&[base], device)?)?,
+            w_user: Var::zeros(nu, DType::F32, device)?,
+            w_item: Var::zeros(ni, DType::F32, device)?,
+            v_user: randn(nu)?,
+            v_item: randn(ni)?,
+            elasticity: Var::zeros(nc, DType::F32, device)?,
+            item_category: Tensor::from_slice(&data.item_category, ni, device)?,
+            reg,
+            device: device.clone(),
+        })
+    }
+
+    fn vars(&self) -> Vec<Var> {
+        vec![
+            self.bias.clone(),
+            self.w_user.clone(),
+            self.w_item.clone(),
+            self.v_user.clone(),
+            self.v_item.clone(),
+            self.elasticity.clone(),
+        ]
+    }
+
+    /// Logits of exposures, and the factors they used (for the penalty).
+    fn logits(&self, xs: &[Exposure]) -> Result<(Tensor, Tensor, Tensor)> {
+        let users: Vec<u32> = xs.iter().map(|x| x.user).collect();
+        let items: Vec<u32> = xs.iter().map(|x| x.item).collect();
+        let prices: Vec<f32> = xs.iter().map(|x| x.log_price).collect();
+        let u = Tensor::from_vec(users, xs.len(), &self.device)?;
+        let i = Tensor::from_vec(items, xs.len(), &self.device)?;
+        let p = Tensor::from_vec(prices, xs.len(), &self.device)?;
+        let vu = self.v_user.as_tensor().index_select(&u, 0)?;
+        let vi = self.v_item.as_tensor().index_select(&i, 0)?;
+        let cat = self.item_category.index_select(&i, 0)?;
+        let e = self.elasticity.as_tensor().index_select(&cat, 0)?;
+        let logit = (((vu.mul(&vi)?.sum(D::Minus1)?
+            + self.w_user.as_tensor().index_select(&u, 0)?)?
+            + self.w_item.as_tensor().index_select(&i, 0)?)?
+            - e.mul(&p)?)?
+        .broadcast_add(self.bias.as_tensor())?;
+        Ok((logit, vu, vi))
+    }
+
+    /// Mean binary cross-entropy plus `reg` times the mean squared norms of the factors
+    /// and the user and item weights.
+    fn loss(&self, xs: &[Exposure]) -> Result<Tensor> {
+        let (x, vu, vi) = self.logits(xs)?;
+        let y: Vec<f32> = xs.iter().map(|e| e.bought).collect();
+        let y = Tensor::from_vec(y, xs.len(), &self.device)?;
+        let bce = ((x.relu()? - x.mul(&y)?)? + x.abs()?.neg()?.exp()?.affine(1.0, 1.0)?.log()?)?
+            .mean_all()?;
+        let norms = (vu.sqr()?.sum(D::Minus1)? + vi.sqr()?.sum(D::Minus1)?)?.mean_all()?;
+        let weights = (self.w_user.as_tensor().sqr()?.mean_all()?
+            + self.w_item.as_tensor().sqr()?.mean_all()?)?;
+        Ok((bce + (norms + weights)?.affine(self.reg, 0.0)?)?)
+    }
+
+    /// Purchase probabilities of exposures.
+    pub fn probabilities(&self, xs: &[Exposure]) -> Result<Vec<f32>> {
+        let mut out = Vec::with_capacity(xs.len());
+        for chunk in xs.chunks(65_536) {
+            let (logit, _, _) = self.logits(chunk)?;
+            let p = candle_nn::ops::sigmoid(&logit)?;
+            out.extend(p.to_device(&Device::Cpu)?.to_vec1::<f32>()?);
+        }
+        Ok(out)
+    }
+
+    /// The fitted price elasticity of each category.
+    pub fn elasticities(&self) -> Result<Vec<f32>> {
+        Ok(self
+            .elasticity
+            .as_tensor()
+            .to_device(&Device::Cpu)?
+            .to_vec1()?)
+    }
+
+    fn tensors(&self) -> Vec<(&'static str, &Var)> {
+        NAMES.into_iter().zip(self.vars_ref()).collect()
+    }
+
+    fn vars_ref(&self) -> [&Var; 6] {
+        [
+            &self.bias,
+            &self.w_user,
+            &self.w_item,
+            &self.v_user,
+            &self.v_item,
+            &self.elasticity,
+        ]
+    }
+
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let map: HashMap<String, Tensor> = self
+            .tensors()
+            .into_iter()
+            .map(|(n, v)| (n.to_string(), v.as_tensor().clone()))
+            .collect();
+        candle_core::safetensors::save(&map, path)?;
+        Ok(())
+    }
+
+    fn load(&self, path: &Path) -> Result<()> {
+        let t = candle_core::safetensors::load(path, &self.device)?;
+        for (name, v) in self.tensors() {
+            let value = t.get(name).ok_or_else(|| ModelError::Config {
+                model: "conversion".into(),
+                message: format!("{}: no tensor \"{name}\"", path.display()),
+            })?;
+            v.set(value)?;
+        }
+        Ok(())
+    }
+}
+
+/// AUC (the probability that a random conversion is scored above a random non-conversion,
+/// ties counting half) and mean log loss; also the log loss of the train base rate.
+pub fn evaluate(probs: &[f32], xs: &[Exposure], base_rate: f64) -> Evaluation {
+    let mut order: Vec<usize> = (0..xs.len()).collect();
+    order.sort_by(|&a, &b| probs[a].total_cmp(&probs[b]));
+    // Rank sum of the positives, with average ranks for ties.
+    let (mut rank_sum, mut k) = (0.0f64, 0usize);
+    while k < order.len() {
+        let mut j = k;
+        while j + 1 < order.len() && probs[order[j + 1]] == probs[order[k]] {
+            j += 1;
+        }
+        let avg = (k + j) as f64 / 2.0 + 1.0;
+        for &o in &order[k..=j] {
+            if xs[o].bought > 0.5 {
+                rank_sum += avg;
+            }
+        }
+        k = j + 1;
+    }
+    let pos = xs.iter().filter(|x| x.bought > 0.5).count() as f64;
+    let neg = xs.len() as f64 - pos;
+    let auc = (rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg).max(1.0);
+    let ll = |p: f64, y: f32| {
+        let p = p.clamp(1e-7, 1.0 - 1e-7);
+        if y > 0.5 { -p.ln() } else { -(1.0 - p).ln() }
+    };
+    let n = xs.len().max(1) as f64;
+    let logloss = xs
+        .iter()
+        .zip(probs)
+        .map(|(x, p)| ll(f64::from(*p), x.bought))
+        .sum::<f64>()
+        / n;
+    let base = xs.iter().map(|x| ll(base_rate, x.bought)).sum::<f64>() / n;
+    Evaluation {
+        metrics: vec![
+            ("auc".into(), auc),
+            ("logloss".into(), logloss),
+            ("logloss_base_rate".into(), base),
+            ("conversion_rate".into(), pos / n),
+        ],
+        per_user: Vec::new(),
+    }
+}
+
+/// Trains a conversion run: `cfg.hyper.factors`, `lr`, `reg`, `init_std`, `cfg.epochs`,
+/// `batch_size`, `seed` (also the session split's), `patience` (on validation log loss).
+pub fn train(
+    ws: &Workspace,
+    cfg: &TrainConfig,
+    on: &mut dyn FnMut(&Progress),
+    cancel: &AtomicBool,
+) -> Result<TrainOutcome> {
+    let data = Exposures::from_workspace(ws, cfg.seed)?;
+    let (dev, dev_name) = device::select(&cfg.device);
+    let runs = Runs::new(ws);
+    let mut stored = cfg.clone();
+    stored.split = SESSIONS_SPLIT.into();
+    let params = serde_json::to_string(&stored).unwrap_or_default();
+    let (run_id, dir) = runs.create(SESSIONS_SPLIT, cfg.model.name(), &params, &dev_name)?;
+    let result = fit(ws, &data, cfg, run_id, &dir, (&dev, &dev_name), on, cancel);
+    match &result {
+        Ok(o) if o.status == "cancelled" => runs.set_status(
+            run_id,
+            "cancelled",
+            Some("cancelled; a conversion run is trained again from the start"),
+        )?,
+        Ok(_) => {}
+        Err(e) => runs.set_status(run_id, "failed", Some(&e.to_string()))?,
+    }
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+fn fit(
+    ws: &Workspace,
+    data: &Exposures,
+    cfg: &TrainConfig,
+    run_id: i64,
+    dir: &Path,
+    (dev, dev_name): (&Device, &str),
+    on: &mut dyn FnMut(&Progress),
+    cancel: &AtomicBool,
+) -> Result<TrainOutcome> {
+    let runs = Runs::new(ws);
+    let h = &cfg.hyper;
+    let model = ConversionModel::new(data, h.factors, h.init_std, h.reg, cfg.seed, dev)?;
+    let mut opt = AdamW::new(
+        model.vars(),
+        ParamsAdamW {
+            lr: h.lr,
+            weight_decay: 0.0,
+            ..Default::default()
+        },
+    )?;
+    let base_rate =
+        data.train.iter().map(|x| f64::from(x.bought)).sum::<f64>() / data.train.len() as f64;
+    let steps = data.train.len().div_ceil(cfg.batch_size.max(1));
+    let mut outcome = TrainOutcome {
+        run_id,
+        model: cfg.model,
+        device: dev_name.into(),
+        status: "finished".into(),
+        epochs_done: 0,
+        seconds: 0.0,
+        seconds_per_epoch: None,
+        best_epoch: None,
+        test: Evaluation::default(),
+    };
+    on(&Progress::Started {
+        run_id,
+        device: dev_name.into(),
+        epochs: cfg.epochs,
+        steps,
+    });
+    let best_path = dir.join("best.safetensors");
+    let mut best: Option<(usize, f64)> = None;
+    let mut bad = 0;
+    let mut order = data.train.clone();
+    for epoch in 1..=cfg.epochs {
+        let t = Instant::now();
+        let mut rng = ChaCha8Rng::seed_from_u64(
+            cfg.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        );
+        order.shuffle(&mut rng);
+        let mut total = 0.0;
+        for (step, batch) in order.chunks(cfg.batch_size.max(1)).enumerate() {
+            if cancel.load(Ordering::Relaxed) {
+                outcome.status = "cancelled".into();
+                return Ok(outcome);
+            }
+            let loss = model.loss(batch)?;
+            let value = f64::from(loss.to_scalar::<f32>()?);
+            if !value.is_finite() {
+                return Err(ModelError::Diverged {
+                    epoch,
+                    step: step + 1,
+                    loss: value,
+                    lr: h.lr,
+                });
+            }
+            opt.backward_step(&loss)?;
+            total += value;
+            if step % 20 == 0 || step + 1 == steps {
+                on(&Progress::Step {
+                    epoch,
+                    step: step + 1,
+                    steps,
+                    loss: value,
+                });
+            }
+        }
+        let seconds = t.elapsed().as_secs_f64();
+        let loss = total / steps.max(1) as f64;
+        let valid = if data.valid.is_empty() {
+            None
+        } else {
+            let ev = evaluate(&model.probabilities(&data.valid)?, &data.valid, base_rate);
+            ev.get("logloss")
+        };
+        if let Some(v) = valid {
+            if best.is_none_or(|(_, b)| v < b) {
+                best = Some((epoch, v));
+                bad = 0;
+                model.save(&best_path)?;
+            } else {
+                bad += 1;
+            }
+        }
+        runs.epoch(
+            run_id,
+            &EpochRow {
+                epoch: epoch as i64,
+                loss: Some(loss),
+                metric: valid.map(|_| "logloss".to_string()),
+                value: valid,
+                seconds,
+            },
+        )?;
+        outcome.epochs_done = epoch;
+        outcome.seconds += seconds;
+        on(&Progress::Epoch {
+            epoch,
+            epochs: cfg.epochs,
+            loss,
+            validation: valid.map(|v| ("logloss".to_string(), v)),
+            seconds,
+        });
+        if cfg.patience > 0 && bad >= cfg.patience {
+            break;
+        }
+    }
+    outcome.seconds_per_epoch = Some(outcome.seconds / outcome.epochs_done.max(1) as f64);
+    if let Some((epoch, _)) = best {
+        model.load(&best_path)?;
+        outcome.best_epoch = Some(epoch);
+    }
+    model.save(&dir.join("model.safetensors"))?;
+    std::fs::write(
+        dir.join("ids.json"),
+        serde_json::to_string(&(
+            &data.users,
+            &data.items,
+            &data.categories,
+            &data.reference_price,
+        ))
+        .unwrap_or_default(),
+    )
+    .map_err(|e| ModelError::io(dir.join("ids.json").display().to_string(), e))?;
+    on(&Progress::Evaluating);
+    let mut test = evaluate(&model.probabilities(&data.test)?, &data.test, base_rate);
+    for (c, e) in data.categories.iter().zip(model.elasticities()?) {
+        test.metrics.push((format!("elasticity:{c}"), f64::from(e)));
+    }
+    runs.finish(run_id, "test", &test, &data.users)?;
+    outcome.test = test;
+    Ok(outcome)
+}
