@@ -132,7 +132,7 @@ enum Command {
         /// cross-validation. Not for conversion, which splits the sessions itself.
         #[arg(long)]
         split: Option<String>,
-        /// pop, itemknn, ease, mf, bpr, bpmf, neumf; conversion (P(purchase | user, item,
+        /// pop, itemknn, ease, mf, bpr, bpmf, neumf, sasrec; conversion (P(purchase | user, item,
         /// price) from the views and purchases of the event log).
         #[arg(long, default_value = "bpr")]
         model: String,
@@ -153,6 +153,9 @@ enum Command {
         /// SGD in one fused CPU pass, the fastest on a CPU).
         #[arg(long)]
         optimizer: Option<String>,
+        /// sasrec: the most recent items a user's state reads (default 50).
+        #[arg(long)]
+        max_len: Option<usize>,
         /// neumf: unseen items drawn per observed one (default 4).
         #[arg(long)]
         negatives: Option<usize>,
@@ -547,6 +550,7 @@ fn run(cli: Cli) -> Result<()> {
             lr,
             reg,
             optimizer,
+            max_len,
             negatives,
             burn_in,
             alpha,
@@ -590,6 +594,9 @@ fn run(cli: Cli) -> Result<()> {
                     }
                     if let Some(v) = optimizer {
                         cfg.hyper.optimizer = Optimizer::parse(&v)?;
+                    }
+                    if let Some(v) = max_len {
+                        cfg.hyper.max_len = v;
                     }
                     if let Some(v) = negatives {
                         cfg.hyper.negatives = v;

@@ -14,7 +14,7 @@ use crate::device;
 use crate::error::{ModelError, Result};
 use crate::metrics::{self, Evaluation};
 use crate::models::{
-    self, Factorization, Hyper, ModelKind, NeuMf, Optimizer, Recommender, Trainable,
+    self, Factorization, Hyper, ModelKind, NeuMf, Optimizer, Recommender, SasRec, Trainable,
 };
 use crate::registry::{EpochRow, Runs};
 
@@ -240,6 +240,8 @@ fn run(
         let model: Box<dyn Recommender> = if cfg.model.is_iterative() {
             let m: Box<dyn Trainable> = if cfg.model == ModelKind::NeuMf {
                 Box::new(NeuMf::new(ds, &cfg.hyper, cfg.seed, &dev)?)
+            } else if cfg.model == ModelKind::SasRec {
+                Box::new(SasRec::new(ds, &cfg.hyper, cfg.seed, &dev)?)
             } else {
                 Box::new(Factorization::new(
                     cfg.model, ds, &cfg.hyper, cfg.seed, &dev,
@@ -438,6 +440,7 @@ fn fit_epochs(
         model.load(&dir.join(BEST))?;
     }
     outcome.best_epoch = state.best_epoch;
+    model.prepare_test();
     Ok(Some(model as Box<dyn Recommender>))
 }
 

@@ -4,7 +4,9 @@ pub mod bpmf;
 mod factorization;
 mod item_item;
 mod neumf;
+mod params;
 mod popularity;
+mod sasrec;
 
 use std::path::Path;
 
@@ -15,6 +17,7 @@ pub use factorization::{Factorization, Objective, Optimizer};
 pub use item_item::ItemItem;
 pub use neumf::NeuMf;
 pub use popularity::Popularity;
+pub use sasrec::SasRec;
 
 use crate::dataset::Dataset;
 use crate::error::{ModelError, Result};
@@ -71,6 +74,10 @@ pub trait Trainable: Recommender {
     /// Whether the model predicts ratings (validated by RMSE) rather than ranks (by NDCG).
     fn rates(&self) -> bool;
 
+    /// Called once training is over, before the test: a sequential model extends each
+    /// user's history with the validation items.
+    fn prepare_test(&mut self) {}
+
     /// One epoch of the fused per-example SGD pass (see [`Factorization::sgd_epoch`]).
     fn sgd_epoch(
         &mut self,
@@ -105,13 +112,15 @@ pub enum ModelKind {
     Bpmf,
     /// Neural matrix factorization: GMF and an MLP joined (implicit feedback).
     NeuMf,
+    /// Self-attentive sequential recommendation: the next item from the items so far.
+    SasRec,
     /// P(purchase | user, item, price): a logistic factorization machine on the views and
     /// purchases of the event log (see [`crate::conversion`]); not a recommender.
     Conversion,
 }
 
 impl ModelKind {
-    pub const ALL: [ModelKind; 8] = [
+    pub const ALL: [ModelKind; 9] = [
         ModelKind::Pop,
         ModelKind::ItemKnn,
         ModelKind::Ease,
@@ -119,6 +128,7 @@ impl ModelKind {
         ModelKind::Bpr,
         ModelKind::Bpmf,
         ModelKind::NeuMf,
+        ModelKind::SasRec,
         ModelKind::Conversion,
     ];
 
@@ -131,6 +141,7 @@ impl ModelKind {
             ModelKind::Bpr => "bpr",
             ModelKind::Bpmf => "bpmf",
             ModelKind::NeuMf => "neumf",
+            ModelKind::SasRec => "sasrec",
             ModelKind::Conversion => "conversion",
         }
     }
@@ -150,7 +161,10 @@ impl ModelKind {
 
     /// Whether the model is trained by gradient steps over epochs.
     pub fn is_iterative(self) -> bool {
-        matches!(self, ModelKind::Mf | ModelKind::Bpr | ModelKind::NeuMf)
+        matches!(
+            self,
+            ModelKind::Mf | ModelKind::Bpr | ModelKind::NeuMf | ModelKind::SasRec
+        )
     }
 
     /// Whether the model predicts rating values (and so has RMSE/MAE).
@@ -177,6 +191,9 @@ pub struct Hyper {
     /// How the factorization models are updated (runs stored before this existed used Adam).
     #[serde(default)]
     pub optimizer: Optimizer,
+    /// SASRec: the most recent items a user's state is computed from.
+    #[serde(default = "default_max_len")]
+    pub max_len: usize,
     /// NeuMF: unseen items drawn per observed one.
     #[serde(default = "default_negatives")]
     pub negatives: usize,
@@ -186,6 +203,10 @@ pub struct Hyper {
     /// BPMF: precision α of the rating noise (1/α is its variance).
     #[serde(default = "default_noise_precision")]
     pub noise_precision: f64,
+}
+
+fn default_max_len() -> usize {
+    50
 }
 
 fn default_negatives() -> usize {
@@ -211,6 +232,7 @@ impl Default for Hyper {
             shrink: 10.0,
             init_std: 0.1,
             optimizer: Optimizer::Adam,
+            max_len: default_max_len(),
             negatives: default_negatives(),
             burn_in: default_burn_in(),
             noise_precision: default_noise_precision(),
@@ -228,6 +250,7 @@ pub fn fit_closed_form(kind: ModelKind, ds: &Dataset, h: &Hyper) -> Result<Box<d
         | ModelKind::Bpr
         | ModelKind::Bpmf
         | ModelKind::NeuMf
+        | ModelKind::SasRec
         | ModelKind::Conversion => {
             return Err(ModelError::Config {
                 model: kind.name().into(),
@@ -257,6 +280,12 @@ pub fn load(
         ModelKind::NeuMf => {
             let mut m = NeuMf::new(ds, h, 0, device)?;
             m.load(path)?;
+            Box::new(m)
+        }
+        ModelKind::SasRec => {
+            let mut m = SasRec::new(ds, h, 0, device)?;
+            m.load(path)?;
+            m.prepare_test();
             Box::new(m)
         }
         ModelKind::Conversion => {

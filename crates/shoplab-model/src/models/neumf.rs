@@ -9,9 +9,9 @@ use candle_core::{D, DType, Device, Tensor, Var};
 use candle_nn::{Embedding, Linear, Module};
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Normal, Uniform};
 
 use super::factorization::{Seen, negative};
+use super::params::Params;
 use super::{Batch, Hyper, Recommender, Trainable};
 use crate::dataset::Dataset;
 use crate::error::{ModelError, Result};
@@ -20,8 +20,7 @@ use crate::error::{ModelError, Result};
 const USERS_PER_PASS: usize = 64;
 
 pub struct NeuMf {
-    /// Named variables, in a fixed order (saved and loaded by name).
-    vars: Vec<(String, Var)>,
+    params: Params,
     gmf_user: Embedding,
     gmf_item: Embedding,
     mlp_user: Embedding,
@@ -36,8 +35,7 @@ pub struct NeuMf {
 }
 
 impl NeuMf {
-    /// Embeddings from N(0, init_std²) and layers from U(±1/√fan_in), all drawn from a
-    /// ChaCha8 generator seeded by `seed` (candle's own initializers are not seeded).
+    /// Embeddings from N(0, init_std²) and layers from U(±1/√fan_in), drawn from `seed`.
     /// The MLP narrows `2f → f → f/2`; the output layer reads `[gmf (f) ; mlp (f/2)]`.
     pub fn new(ds: &Dataset, h: &Hyper, seed: u64, device: &Device) -> Result<Self> {
         let f = h.factors;
@@ -47,45 +45,19 @@ impl NeuMf {
                 message: "factors must be at least 2".into(),
             });
         }
-        let mut rng: ChaCha8Rng = rand::SeedableRng::seed_from_u64(seed);
-        let normal = Normal::new(0.0f32, h.init_std as f32).map_err(|e| ModelError::Config {
-            model: "neumf".into(),
-            message: format!("init_std: {e}"),
-        })?;
-        let mut vars: Vec<(String, Var)> = Vec::new();
-        let mut var = |name: &str, shape: &[usize], draw: &mut dyn FnMut() -> f32| {
-            let v: Vec<f32> = (0..shape.iter().product()).map(|_| draw()).collect();
-            let t = Tensor::from_vec(v, shape.to_vec(), device)?;
-            let var = Var::from_tensor(&t)?;
-            vars.push((name.to_string(), var.clone()));
-            Ok::<Tensor, ModelError>(var.as_tensor().clone())
-        };
+        let mut params = Params::new("neumf", seed, device);
         let (nu, ni) = (ds.n_users(), ds.n_items());
-        let mut embed = |name: &str, n: usize| -> Result<Embedding> {
-            let mut draw = || normal.sample(&mut rng);
-            Ok(Embedding::new(var(name, &[n, f], &mut draw)?, f))
-        };
-        let gmf_user = embed("gmf_user", nu)?;
-        let gmf_item = embed("gmf_item", ni)?;
-        let mlp_user = embed("mlp_user", nu)?;
-        let mlp_item = embed("mlp_item", ni)?;
-        let mut rng: ChaCha8Rng = rand::SeedableRng::seed_from_u64(seed.wrapping_add(1));
-        let mut linear = |name: &str, fan_in: usize, fan_out: usize| -> Result<Linear> {
-            let bound = 1.0 / (fan_in as f32).sqrt();
-            let uniform =
-                Uniform::new_inclusive(-bound, bound).map_err(|e| ModelError::Config {
-                    model: "neumf".into(),
-                    message: format!("layer init: {e}"),
-                })?;
-            let mut draw = || uniform.sample(&mut rng);
-            let w = var(&format!("{name}.weight"), &[fan_out, fan_in], &mut draw)?;
-            let b = var(&format!("{name}.bias"), &[fan_out], &mut || 0.0)?;
-            Ok(Linear::new(w, Some(b)))
-        };
-        let hidden = vec![linear("mlp.0", 2 * f, f)?, linear("mlp.1", f, f / 2)?];
-        let out = linear("out", f + f / 2, 1)?;
+        let gmf_user = params.embedding("gmf_user", nu, f, h.init_std)?;
+        let gmf_item = params.embedding("gmf_item", ni, f, h.init_std)?;
+        let mlp_user = params.embedding("mlp_user", nu, f, h.init_std)?;
+        let mlp_item = params.embedding("mlp_item", ni, f, h.init_std)?;
+        let hidden = vec![
+            params.linear("mlp.0", 2 * f, f)?,
+            params.linear("mlp.1", f, f / 2)?,
+        ];
+        let out = params.linear("out", f + f / 2, 1)?;
         Ok(NeuMf {
-            vars,
+            params,
             gmf_user,
             gmf_item,
             mlp_user,
@@ -122,7 +94,7 @@ impl NeuMf {
 
 impl Trainable for NeuMf {
     fn vars(&self) -> Vec<Var> {
-        self.vars.iter().map(|(_, v)| v.clone()).collect()
+        self.params.vars()
     }
 
     /// Every observed pair (label 1) and `negatives` unseen items per pair (label 0).
@@ -165,26 +137,7 @@ impl Trainable for NeuMf {
     }
 
     fn load(&mut self, path: &Path) -> Result<()> {
-        let t = candle_core::safetensors::load(path, &self.device)?;
-        for (name, v) in &self.vars {
-            let value = t.get(name).ok_or_else(|| ModelError::Config {
-                model: "neumf".into(),
-                message: format!("{}: no tensor \"{name}\"", path.display()),
-            })?;
-            if value.dims() != v.dims() {
-                return Err(ModelError::Config {
-                    model: "neumf".into(),
-                    message: format!(
-                        "{}: {name} is {:?}, the model needs {:?} (was the split changed?)",
-                        path.display(),
-                        value.dims(),
-                        v.dims()
-                    ),
-                });
-            }
-            v.set(value)?;
-        }
-        Ok(())
+        self.params.load(path)
     }
 
     fn rates(&self) -> bool {
@@ -209,12 +162,6 @@ impl Recommender for NeuMf {
     }
 
     fn save(&self, path: &Path) -> Result<()> {
-        let tensors: std::collections::HashMap<String, Tensor> = self
-            .vars
-            .iter()
-            .map(|(n, v)| (n.clone(), v.as_tensor().clone()))
-            .collect();
-        candle_core::safetensors::save(&tensors, path)?;
-        Ok(())
+        self.params.save(path)
     }
 }

@@ -1,0 +1,120 @@
+//! Named, seeded parameters of the neural models: created from a ChaCha8 generator (candle's
+//! own initializers are not seeded), saved to and loaded from safetensors by name.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use candle_core::{Device, Tensor, Var};
+use candle_nn::{Embedding, LayerNorm, Linear};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal, Uniform};
+
+use crate::error::{ModelError, Result};
+
+pub struct Params {
+    model: &'static str,
+    vars: Vec<(String, Var)>,
+    rng: ChaCha8Rng,
+    device: Device,
+}
+
+impl Params {
+    pub fn new(model: &'static str, seed: u64, device: &Device) -> Self {
+        Params {
+            model,
+            vars: Vec::new(),
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            device: device.clone(),
+        }
+    }
+
+    fn config(&self, message: String) -> ModelError {
+        ModelError::Config {
+            model: self.model.into(),
+            message,
+        }
+    }
+
+    /// A variable of `shape` filled by `draw`; its tensor (tracked by autograd).
+    fn var(
+        &mut self,
+        name: &str,
+        shape: &[usize],
+        draw: &mut dyn FnMut(&mut ChaCha8Rng) -> f32,
+    ) -> Result<Tensor> {
+        let n: usize = shape.iter().product();
+        let values: Vec<f32> = (0..n).map(|_| draw(&mut self.rng)).collect();
+        let var = Var::from_tensor(&Tensor::from_vec(values, shape.to_vec(), &self.device)?)?;
+        self.vars.push((name.to_string(), var.clone()));
+        Ok(var.as_tensor().clone())
+    }
+
+    /// N(0, std²) values.
+    pub fn normal(&mut self, name: &str, shape: &[usize], std: f64) -> Result<Tensor> {
+        let d = Normal::new(0.0f32, std as f32).map_err(|e| self.config(format!("{name}: {e}")))?;
+        self.var(name, shape, &mut |r| d.sample(r))
+    }
+
+    pub fn constant(&mut self, name: &str, shape: &[usize], value: f32) -> Result<Tensor> {
+        self.var(name, shape, &mut |_| value)
+    }
+
+    /// An embedding table of `n × dim` from N(0, std²).
+    pub fn embedding(&mut self, name: &str, n: usize, dim: usize, std: f64) -> Result<Embedding> {
+        Ok(Embedding::new(self.normal(name, &[n, dim], std)?, dim))
+    }
+
+    /// A dense layer, weights from U(±1/√fan_in), biases zero.
+    pub fn linear(&mut self, name: &str, fan_in: usize, fan_out: usize) -> Result<Linear> {
+        let bound = 1.0 / (fan_in as f32).sqrt();
+        let u = Uniform::new_inclusive(-bound, bound)
+            .map_err(|e| self.config(format!("{name}: {e}")))?;
+        let w = self.var(&format!("{name}.weight"), &[fan_out, fan_in], &mut |r| {
+            u.sample(r)
+        })?;
+        let b = self.constant(&format!("{name}.bias"), &[fan_out], 0.0)?;
+        Ok(Linear::new(w, Some(b)))
+    }
+
+    /// Layer normalization with unit gain and zero shift.
+    pub fn layer_norm(&mut self, name: &str, dim: usize) -> Result<LayerNorm> {
+        let w = self.constant(&format!("{name}.weight"), &[dim], 1.0)?;
+        let b = self.constant(&format!("{name}.bias"), &[dim], 0.0)?;
+        Ok(LayerNorm::new(w, b, 1e-5))
+    }
+
+    pub fn vars(&self) -> Vec<Var> {
+        self.vars.iter().map(|(_, v)| v.clone()).collect()
+    }
+
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let tensors: HashMap<String, Tensor> = self
+            .vars
+            .iter()
+            .map(|(n, v)| (n.clone(), v.as_tensor().clone()))
+            .collect();
+        candle_core::safetensors::save(&tensors, path)?;
+        Ok(())
+    }
+
+    /// Sets every variable from the tensor of its name, which must have its shape.
+    pub fn load(&self, path: &Path) -> Result<()> {
+        let t = candle_core::safetensors::load(path, &self.device)?;
+        for (name, v) in &self.vars {
+            let value = t
+                .get(name)
+                .ok_or_else(|| self.config(format!("{}: no tensor \"{name}\"", path.display())))?;
+            if value.dims() != v.dims() {
+                return Err(self.config(format!(
+                    "{}: {name} is {:?}, the model needs {:?} (was the split changed?)",
+                    path.display(),
+                    value.dims(),
+                    v.dims()
+                )));
+            }
+            v.set(value)?;
+        }
+        Ok(())
+    }
+}
