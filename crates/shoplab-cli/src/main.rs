@@ -153,6 +153,9 @@ enum Command {
         /// SGD in one fused CPU pass, the fastest on a CPU).
         #[arg(long)]
         optimizer: Option<String>,
+        /// Adam's decoupled weight decay (AdamW); default 0.
+        #[arg(long)]
+        weight_decay: Option<f64>,
         /// sasrec: the most recent items a user's state reads (default 50).
         #[arg(long)]
         max_len: Option<usize>,
@@ -550,6 +553,7 @@ fn run(cli: Cli) -> Result<()> {
             lr,
             reg,
             optimizer,
+            weight_decay,
             max_len,
             negatives,
             burn_in,
@@ -594,6 +598,9 @@ fn run(cli: Cli) -> Result<()> {
                     }
                     if let Some(v) = optimizer {
                         cfg.hyper.optimizer = Optimizer::parse(&v)?;
+                    }
+                    if let Some(v) = weight_decay {
+                        cfg.hyper.weight_decay = v;
                     }
                     if let Some(v) = max_len {
                         cfg.hyper.max_len = v;

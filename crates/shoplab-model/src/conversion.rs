@@ -20,7 +20,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use candle_core::{D, DType, Device, Tensor, Var};
-use candle_nn::{AdamW, Optimizer as _, ParamsAdamW};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -30,6 +29,7 @@ use shoplab_data::Workspace;
 use crate::device;
 use crate::error::{ModelError, Result};
 use crate::metrics::Evaluation;
+use crate::optim::Adam;
 use crate::registry::{EpochRow, Runs};
 use crate::train::{Progress, TrainConfig, TrainOutcome};
 
@@ -448,14 +448,7 @@ fn fit(
     let runs = Runs::new(ws);
     let h = &cfg.hyper;
     let model = ConversionModel::new(data, h.factors, h.init_std, h.reg, cfg.seed, dev)?;
-    let mut opt = AdamW::new(
-        model.vars(),
-        ParamsAdamW {
-            lr: h.lr,
-            weight_decay: 0.0,
-            ..Default::default()
-        },
-    )?;
+    let mut opt = Adam::new(model.vars(), h.lr, h.weight_decay)?;
     let base_rate =
         data.train.iter().map(|x| f64::from(x.bought)).sum::<f64>() / data.train.len() as f64;
     let steps = data.train.len().div_ceil(cfg.batch_size.max(1));

@@ -14,6 +14,7 @@ pub mod error;
 pub mod export;
 pub mod metrics;
 pub mod models;
+pub mod optim;
 pub mod registry;
 pub mod train;
 

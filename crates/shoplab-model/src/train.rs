@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use candle_nn::{AdamW, Optimizer as _, ParamsAdamW};
 use rand_chacha::ChaCha8Rng;
 use shoplab_data::Workspace;
 
@@ -16,6 +15,7 @@ use crate::metrics::{self, Evaluation};
 use crate::models::{
     self, Factorization, Hyper, ModelKind, NeuMf, Optimizer, Recommender, SasRec, Trainable,
 };
+use crate::optim::Adam;
 use crate::registry::{EpochRow, Runs};
 
 /// Everything a run needs; stored with the run as JSON.
@@ -99,6 +99,7 @@ const CHECKPOINT: &str = "checkpoint.safetensors";
 const BEST: &str = "best.safetensors";
 const MODEL: &str = "model.safetensors";
 const STATE: &str = "state.json";
+const OPTIMIZER: &str = "optimizer.safetensors";
 
 /// Early-stopping state, saved with each checkpoint.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -338,16 +339,20 @@ fn fit_epochs(
         outcome.seconds = runs.get(run_id)?.seconds;
     }
     let mut opt = match cfg.hyper.optimizer {
-        Optimizer::Adam => Some(AdamW::new(
+        Optimizer::Adam => Some(Adam::new(
             model.vars(),
-            ParamsAdamW {
-                lr: cfg.hyper.lr,
-                weight_decay: 0.0,
-                ..Default::default()
-            },
+            cfg.hyper.lr,
+            cfg.hyper.weight_decay,
         )?),
         Optimizer::Sgd => None,
     };
+    if done > 0
+        && let Some(opt) = opt.as_mut()
+        && dir.join(OPTIMIZER).exists()
+    {
+        // Runs checkpointed before the optimizer state was saved resume with fresh moments.
+        opt.load(&dir.join(OPTIMIZER))?;
+    }
     let steps = ds.train.len().div_ceil(cfg.batch_size);
     let mut session_seconds = 0.0;
     on(&Progress::Started {
@@ -409,6 +414,12 @@ fn fit_epochs(
             }
         }
         save_atomic(model.as_ref(), &dir.join(CHECKPOINT))?;
+        if let Some(opt) = &opt {
+            let tmp = dir.join(OPTIMIZER).with_extension("tmp");
+            opt.save(&tmp)?;
+            std::fs::rename(&tmp, dir.join(OPTIMIZER))
+                .map_err(|e| ModelError::io(dir.join(OPTIMIZER).display().to_string(), e))?;
+        }
         write_json(&dir.join(STATE), &state)?;
         runs.epoch(
             run_id,
@@ -510,7 +521,7 @@ fn fit_sweeps(
 /// when `each` stops it.
 fn adam_epoch(
     model: &dyn Trainable,
-    opt: &mut AdamW,
+    opt: &mut Adam,
     ds: &Dataset,
     batch_size: usize,
     rng: &mut ChaCha8Rng,

@@ -191,6 +191,9 @@ pub struct Hyper {
     /// How the factorization models are updated (runs stored before this existed used Adam).
     #[serde(default)]
     pub optimizer: Optimizer,
+    /// Adam's decoupled weight decay (AdamW; 0: plain Adam, the L2 penalty is `reg`).
+    #[serde(default)]
+    pub weight_decay: f64,
     /// SASRec: the most recent items a user's state is computed from.
     #[serde(default = "default_max_len")]
     pub max_len: usize,
@@ -232,6 +235,7 @@ impl Default for Hyper {
             shrink: 10.0,
             init_std: 0.1,
             optimizer: Optimizer::Adam,
+            weight_decay: 0.0,
             max_len: default_max_len(),
             negatives: default_negatives(),
             burn_in: default_burn_in(),
