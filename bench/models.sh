@@ -6,6 +6,7 @@
 #   bash bench/models.sh                  everything (a few minutes on 2 cores, plus our training)
 #   SKIP_OURS=1 bash bench/models.sh      the reference side alone, no build
 #   FOLDS=2 SECTIONS=rating,speed MF_ARGS="--objective mse --factors 64 --epochs 30" bash bench/models.sh
+#   SHOPLAB_PROFILE=dev bash bench/models.sh   our side from the dev build (no release build)
 # The other variables are listed in bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,10 +14,15 @@ source scripts/env.sh
 export BENCH_DIR="${BENCH_DIR:-$HOME/.cache/shoplab/bench}"
 mkdir -p "$BENCH_DIR"
 [ -f "$SHOPLAB_DATASETS/ml-100k/ml-100k.inter" ] || bash datasets/fetch.sh ml-100k
-if [ "${SKIP_OURS:-0}" = 0 ]; then
-  cargo build --release -q -p shoplab-cli
+# SHOPLAB_PROFILE=dev uses the workspace's dev build (the model crates and candle are built
+# at opt-level 3 there too; DuckDB is not, which the timed training never touches).
+if [ "${SHOPLAB_PROFILE:-release}" = dev ]; then
+  [ "${SKIP_OURS:-0}" = 0 ] && cargo build -q --workspace
+  export SHOPLAB_BIN="$CARGO_TARGET_DIR/debug/shoplab"
+else
+  [ "${SKIP_OURS:-0}" = 0 ] && cargo build --release -q -p shoplab-cli
+  export SHOPLAB_BIN="$CARGO_TARGET_DIR/release/shoplab"
 fi
-export SHOPLAB_BIN="$CARGO_TARGET_DIR/release/shoplab"
 
 # Reference libraries, pinned; all six install as cp311 manylinux wheels (no compiler needed).
 # cornac 2.3.x requires numpy >= 2; scikit-surprise 1.1.5 is built against numpy 2.

@@ -29,6 +29,7 @@ use shoplab_data::Workspace;
 use crate::device;
 use crate::error::{ModelError, Result};
 use crate::metrics::Evaluation;
+use crate::models::load_vars;
 use crate::optim::Adam;
 use crate::registry::{EpochRow, Runs};
 use crate::train::{Progress, TrainConfig, TrainOutcome};
@@ -348,15 +349,7 @@ impl ConversionModel {
     }
 
     fn load(&self, path: &Path) -> Result<()> {
-        let t = candle_core::safetensors::load(path, &self.device)?;
-        for (name, v) in self.tensors() {
-            let value = t.get(name).ok_or_else(|| ModelError::Config {
-                model: "conversion".into(),
-                message: format!("{}: no tensor \"{name}\"", path.display()),
-            })?;
-            v.set(value)?;
-        }
-        Ok(())
+        load_vars("conversion", path, &self.device, self.tensors())
     }
 }
 

@@ -9,6 +9,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 
+use super::params::load_vars;
 use super::{Batch, Embeddings, Hyper, ModelKind, Recommender, Trainable};
 use crate::dataset::Dataset;
 use crate::error::{ModelError, Result};
@@ -179,53 +180,6 @@ impl Factorization {
         negative(&self.seen, u, self.n_items, rng)
     }
 
-    /// One epoch of per-example SGD over the train interactions, in an order shuffled by
-    /// `rng` (BPR draws its negatives from it too).
-    ///
-    /// Candle's graph costs a few dozen tensor allocations per mini-batch, a dense Adam
-    /// update of every row and an `index_add` scatter in the backward pass of each lookup;
-    /// with 64 factors the arithmetic of an example is a few hundred flops, so that
-    /// overhead is nearly all of an epoch. This pass works on host copies of the factors
-    /// instead: gradients in closed form, applied to the three rows an example touches,
-    /// with no allocation per example. The factors are written back once at the end.
-    ///
-    /// `each` is called after every `chunk` examples with the chunk's number and its mean
-    /// loss (the data term: squared error, or −log σ of the BPR margin); it returns
-    /// `Ok(false)` to stop the epoch, which then leaves the factors as they were.
-    /// Returns the epoch's mean loss, or `None` when stopped.
-    pub fn sgd_epoch(
-        &mut self,
-        ds: &Dataset,
-        lr: f32,
-        chunk: usize,
-        rng: &mut ChaCha8Rng,
-        each: &mut dyn FnMut(usize, f64) -> Result<bool>,
-    ) -> Result<Option<f64>> {
-        let mut h = Host {
-            p: to_host(&self.p)?,
-            q: to_host(&self.q)?,
-            bu: to_host(&self.bu)?,
-            bi: to_host(&self.bi)?,
-            d: self.p.dims()[1],
-        };
-        let mut order: Vec<u32> = (0..ds.train.len() as u32).collect();
-        order.shuffle(rng);
-        let mut total = 0.0f64;
-        for (step, part) in order.chunks(chunk.max(1)).enumerate() {
-            let sum = self.sgd_examples(ds, part, &mut h, lr, rng);
-            total += sum;
-            if !each(step + 1, sum / part.len() as f64)? {
-                return Ok(None);
-            }
-        }
-        let (n_users, n_items, d, dev) = (h.bu.len(), h.bi.len(), h.d, &self.device);
-        self.p.set(&Tensor::from_vec(h.p, (n_users, d), dev)?)?;
-        self.q.set(&Tensor::from_vec(h.q, (n_items, d), dev)?)?;
-        self.bu.set(&Tensor::from_vec(h.bu, n_users, dev)?)?;
-        self.bi.set(&Tensor::from_vec(h.bi, n_items, dev)?)?;
-        Ok(Some(total / ds.train.len().max(1) as f64))
-    }
-
     /// SGD over the examples `part`; the sum of their losses. On x86-64 processors with
     /// AVX2 the same code runs compiled for it (8 lanes instead of 4); without FMA the
     /// arithmetic, and so the result, is the same either way.
@@ -386,32 +340,30 @@ impl Trainable for Factorization {
 
     /// Sets the parameters from a checkpoint written by [`Recommender::save`].
     fn load(&mut self, path: &Path) -> Result<()> {
-        let t = candle_core::safetensors::load(path, &self.device)?;
-        for (name, v) in NAMES.iter().zip([&self.p, &self.q, &self.bu, &self.bi]) {
-            let value = t.get(*name).ok_or_else(|| ModelError::Config {
-                model: "factorization".into(),
-                message: format!("{}: no tensor \"{name}\"", path.display()),
-            })?;
-            if value.dims() != v.dims() {
-                return Err(ModelError::Config {
-                    model: "factorization".into(),
-                    message: format!(
-                        "{}: {name} is {:?}, the model needs {:?} (was the split changed?)",
-                        path.display(),
-                        value.dims(),
-                        v.dims()
-                    ),
-                });
-            }
-            v.set(value)?;
-        }
-        Ok(())
+        let vars = NAMES
+            .into_iter()
+            .zip([&self.p, &self.q, &self.bu, &self.bi]);
+        load_vars("factorization", path, &self.device, vars)
     }
 
     fn rates(&self) -> bool {
         self.objective == Objective::Mse
     }
 
+    /// One epoch of per-example SGD over the train interactions, in an order shuffled by
+    /// `rng` (BPR draws its negatives from it too).
+    ///
+    /// Candle's graph costs a few dozen tensor allocations per mini-batch, a dense Adam
+    /// update of every row and an `index_add` scatter in the backward pass of each lookup;
+    /// with 64 factors the arithmetic of an example is a few hundred flops, so that
+    /// overhead is nearly all of an epoch. This pass works on host copies of the factors
+    /// instead: gradients in closed form, applied to the three rows an example touches,
+    /// with no allocation per example. The factors are written back once at the end.
+    ///
+    /// `each` is called after every `chunk` examples with the chunk's number and its mean
+    /// loss (the data term: squared error, or −log σ of the BPR margin); it returns
+    /// `Ok(false)` to stop the epoch, which then leaves the factors as they were.
+    /// Returns the epoch's mean loss, or `None` when stopped.
     fn sgd_epoch(
         &mut self,
         ds: &Dataset,
@@ -420,7 +372,29 @@ impl Trainable for Factorization {
         rng: &mut ChaCha8Rng,
         each: &mut dyn FnMut(usize, f64) -> Result<bool>,
     ) -> Result<Option<f64>> {
-        Factorization::sgd_epoch(self, ds, lr, chunk, rng, each)
+        let mut h = Host {
+            p: to_host(&self.p)?,
+            q: to_host(&self.q)?,
+            bu: to_host(&self.bu)?,
+            bi: to_host(&self.bi)?,
+            d: self.p.dims()[1],
+        };
+        let mut order: Vec<u32> = (0..ds.train.len() as u32).collect();
+        order.shuffle(rng);
+        let mut total = 0.0f64;
+        for (step, part) in order.chunks(chunk.max(1)).enumerate() {
+            let sum = self.sgd_examples(ds, part, &mut h, lr, rng);
+            total += sum;
+            if !each(step + 1, sum / part.len() as f64)? {
+                return Ok(None);
+            }
+        }
+        let (n_users, n_items, d, dev) = (h.bu.len(), h.bi.len(), h.d, &self.device);
+        self.p.set(&Tensor::from_vec(h.p, (n_users, d), dev)?)?;
+        self.q.set(&Tensor::from_vec(h.q, (n_items, d), dev)?)?;
+        self.bu.set(&Tensor::from_vec(h.bu, n_users, dev)?)?;
+        self.bi.set(&Tensor::from_vec(h.bi, n_items, dev)?)?;
+        Ok(Some(total / ds.train.len().max(1) as f64))
     }
 }
 

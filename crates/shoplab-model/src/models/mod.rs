@@ -16,6 +16,7 @@ use rand_chacha::ChaCha8Rng;
 pub use factorization::{Factorization, Objective, Optimizer};
 pub use item_item::ItemItem;
 pub use neumf::NeuMf;
+pub(crate) use params::load_vars;
 pub use popularity::Popularity;
 pub use sasrec::SasRec;
 

@@ -100,21 +100,37 @@ impl Params {
 
     /// Sets every variable from the tensor of its name, which must have its shape.
     pub fn load(&self, path: &Path) -> Result<()> {
-        let t = candle_core::safetensors::load(path, &self.device)?;
-        for (name, v) in &self.vars {
-            let value = t
-                .get(name)
-                .ok_or_else(|| self.config(format!("{}: no tensor \"{name}\"", path.display())))?;
-            if value.dims() != v.dims() {
-                return Err(self.config(format!(
-                    "{}: {name} is {:?}, the model needs {:?} (was the split changed?)",
-                    path.display(),
-                    value.dims(),
-                    v.dims()
-                )));
-            }
-            v.set(value)?;
-        }
-        Ok(())
+        let vars = self.vars.iter().map(|(n, v)| (n.as_str(), v));
+        load_vars(self.model, path, &self.device, vars)
     }
+}
+
+/// Sets each named variable from the tensor of that name in the safetensors file `path`;
+/// a missing tensor or another shape (a model of another split, say) is an error.
+pub(crate) fn load_vars<'a>(
+    model: &str,
+    path: &Path,
+    device: &Device,
+    vars: impl IntoIterator<Item = (&'a str, &'a Var)>,
+) -> Result<()> {
+    let t = candle_core::safetensors::load(path, device)?;
+    let config = |message: String| ModelError::Config {
+        model: model.into(),
+        message,
+    };
+    for (name, v) in vars {
+        let value = t
+            .get(name)
+            .ok_or_else(|| config(format!("{}: no tensor \"{name}\"", path.display())))?;
+        if value.dims() != v.dims() {
+            return Err(config(format!(
+                "{}: {name} is {:?}, the model needs {:?} (was the split changed?)",
+                path.display(),
+                value.dims(),
+                v.dims()
+            )));
+        }
+        v.set(value)?;
+    }
+    Ok(())
 }
