@@ -376,3 +376,26 @@ fn train_runs_compare_recommend() {
     ]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("model ease has no embeddings"));
 }
+
+#[test]
+fn pricing_policies_from_the_cli() {
+    let rows = json(&[
+        "pricing",
+        "--horizon",
+        "3000",
+        "--seeds",
+        "20",
+        "--policies",
+        "thompson,fixed:0,fixed:3",
+        "--json",
+    ]);
+    let share = |i: usize| rows[i]["share"].as_f64().unwrap();
+    assert_eq!(rows[0]["policy"], "thompson");
+    assert_eq!(rows[0]["replicates"], 20);
+    // The lowest price is the clairvoyant's for the default demand; Thompson gets close.
+    assert!((share(1) - 1.0).abs() < 1e-12);
+    assert!(share(0) > 0.95 && share(2) < 0.3, "{rows}");
+    let out = shoplab(&["pricing", "--policies", "greedy"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown policy \"greedy\""));
+}

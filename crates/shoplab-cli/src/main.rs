@@ -246,6 +246,32 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Dynamic pricing of one product with known logit demand: each policy over many seeds,
+    /// its share of the clairvoyant revenue with a 95% interval, and its regret.
+    Pricing {
+        /// The price grid, comma separated.
+        #[arg(long, value_delimiter = ',', default_value = "29.9,34.9,39.9,44.9")]
+        prices: Vec<f64>,
+        /// Utility of the product at price 1.
+        #[arg(long, default_value_t = 27.5)]
+        appeal: f64,
+        /// Price sensitivity β (utility per unit of ln price).
+        #[arg(long, default_value_t = 7.7)]
+        sensitivity: f64,
+        /// Policies: fixed:K (grid index), thompson, ucb1, eps:E.
+        #[arg(long, value_delimiter = ',', default_value = "thompson,ucb1,eps:0.1")]
+        policies: Vec<String>,
+        /// Periods (one shopper each) per replicate.
+        #[arg(long, default_value_t = 10_000)]
+        horizon: u64,
+        /// Replicates (seeds 0 … N-1).
+        #[arg(long, default_value_t = 100)]
+        seeds: u64,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Write a synthetic storefront (REES46-shaped events.csv + catalog.csv) with known demand.
     Generate {
         #[arg(long)]
@@ -734,6 +760,59 @@ fn run(cli: Cli) -> Result<()> {
             }
             if json {
                 println!("{}", serde_json::Value::Object(written));
+            }
+        }
+        Command::Pricing {
+            prices,
+            appeal,
+            sensitivity,
+            policies,
+            horizon,
+            seeds,
+            threads,
+            json,
+        } => {
+            use shoplab_engine::sim::{LogitDemand, PolicyKind, run_replicates};
+            let demand = LogitDemand::new(appeal, sensitivity)?;
+            let kinds = policies
+                .iter()
+                .map(|p| PolicyKind::parse(p))
+                .collect::<Result<Vec<_>, _>>()?;
+            let summaries = run_replicates(&demand, &prices, &kinds, horizon, 0..seeds, threads)?;
+            if json {
+                let rows: Vec<serde_json::Value> = summaries
+                    .iter()
+                    .map(|s| {
+                        serde_json::json!({
+                            "policy": s.policy, "share": s.share, "share_ci": [s.share_ci.0, s.share_ci.1],
+                            "regret": s.regret, "seconds": s.seconds, "replicates": s.replicates.len(),
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::Value::Array(rows));
+            } else {
+                let best = demand.best_price(&prices);
+                println!(
+                    "best price {} (buys {:.1}%, {:.2} a shopper); {seeds} seeds × {horizon} periods",
+                    prices[best],
+                    100.0 * demand.buy_probability(prices[best]),
+                    demand.expected_revenue(prices[best])
+                );
+                println!(
+                    "{:<16} {:>22} {:>12} {:>9}",
+                    "policy", "% clairvoyant (95% CI)", "regret", "seconds"
+                );
+                for s in summaries {
+                    println!(
+                        "{:<16} {:>7.2} [{:.2}, {:.2}] {:>12.1} {:>9.3}",
+                        s.policy,
+                        100.0 * s.share,
+                        100.0 * s.share_ci.0,
+                        100.0 * s.share_ci.1,
+                        s.regret,
+                        s.seconds
+                    );
+                }
             }
         }
         Command::Recommend {

@@ -23,6 +23,7 @@ pub use shoplab_model::metrics::Evaluation;
 pub use shoplab_model::models::{Hyper, ModelKind, Optimizer};
 pub use shoplab_model::registry::{EpochRow, RunSummary};
 pub use shoplab_model::{ModelError, Progress, TrainConfig, TrainOutcome};
+pub use shoplab_sim as sim;
 
 /// Errors of the engine.
 #[derive(Debug, thiserror::Error)]

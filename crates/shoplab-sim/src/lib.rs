@@ -1,0 +1,25 @@
+//! # shoplab-sim — the simulation lab
+//!
+//! Dynamic pricing against demand whose truth is known: a product sold at one of a grid of
+//! prices, shoppers who buy by a logit with a no-purchase option, and the pricing policies
+//! an analyst compares — fixed price, Thompson sampling over the grid (Beta/Bernoulli),
+//! UCB1 and ε-greedy — each run over many seeds, replicates in parallel, every replicate a
+//! function of its seed alone. The clairvoyant policy (the best price of the true demand)
+//! gives each run its regret and its share of the attainable revenue.
+
+pub mod demand;
+pub mod pricing;
+pub mod runner;
+
+pub use demand::LogitDemand;
+pub use pricing::{Policy, PolicyKind};
+pub use runner::{PolicySummary, Replicate, run_replicates};
+
+/// What can go wrong in a simulation.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("{0}")]
+    Config(String),
+}
+
+pub type Result<T> = std::result::Result<T, SimError>;
