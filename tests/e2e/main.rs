@@ -399,3 +399,44 @@ fn pricing_policies_from_the_cli() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown policy \"greedy\""));
 }
+
+#[test]
+fn a_shipped_scenario_runs_and_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("shop.duckdb");
+    let scenario =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/competitor-cut.toml");
+    let out = json(&[
+        "simulate",
+        s(&ws),
+        "--scenario",
+        s(&scenario),
+        "--seeds",
+        "2",
+        "--json",
+    ]);
+    assert_eq!(out["sim_id"], 1);
+    let policies = out["policies"].as_array().unwrap();
+    assert_eq!(policies.len(), 4);
+    let revenue = &policies[0]["revenue"];
+    assert!(revenue["low"].as_f64().unwrap() <= revenue["mean"].as_f64().unwrap());
+    // 4 policies × 2 replicates × 30 days × 5 metrics, readable with SQL.
+    let rows = ok(&[
+        "sql",
+        s(&ws),
+        "SELECT count(*) FROM sim_metrics WHERE sim_id = 1",
+    ]);
+    assert!(rows.contains("1200"), "{rows}");
+    let text = ok(&[
+        "simulate",
+        s(&ws),
+        "--scenario",
+        s(&scenario),
+        "--seeds",
+        "2",
+    ]);
+    assert!(
+        text.contains("simulation 2:") && text.contains("thompson grid"),
+        "{text}"
+    );
+}

@@ -246,6 +246,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run a what-if scenario (TOML: world, policies, events) over its seeds; results go to
+    /// the workspace (`sims`, `sim_metrics`) and a table with 95% intervals is printed.
+    Simulate {
+        workspace: PathBuf,
+        #[arg(long)]
+        scenario: PathBuf,
+        /// Replicates (overrides the scenario's `seeds`).
+        #[arg(long)]
+        seeds: Option<u64>,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Dynamic pricing of one product with known logit demand: each policy over many seeds,
     /// its share of the clairvoyant revenue with a 95% interval, and its regret.
     Pricing {
@@ -345,6 +359,60 @@ fn print_outcome(outcome: &TrainOutcome, json: bool, workspace: &Path) {
         for (name, v) in &outcome.test.metrics {
             println!("  test {name:<20} {v:.4}");
         }
+    }
+}
+
+/// Each policy's conversion, revenue and margin over the horizon: mean over replicates with
+/// a 95% interval, and the revenue relative to the first policy.
+fn print_simulation(report: &shoplab_engine::SimReport, json: bool) {
+    let rows: Vec<(String, [(&str, shoplab_engine::sim::Estimate); 3])> = report
+        .runs
+        .iter()
+        .map(|r| (r.policy.clone(), r.summary()))
+        .collect();
+    if json {
+        let policies: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(name, s)| {
+                let mut m = serde_json::Map::new();
+                m.insert("policy".into(), serde_json::json!(name));
+                for (metric, e) in s {
+                    m.insert(
+                        (*metric).into(),
+                        serde_json::json!({"mean": e.mean, "low": e.low, "high": e.high}),
+                    );
+                }
+                serde_json::Value::Object(m)
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({"sim_id": report.sim_id, "name": report.name, "policies": policies})
+        );
+        return;
+    }
+    let replicates = report.runs.first().map_or(0, |r| r.replicates.len());
+    println!(
+        "simulation {}: {} ({replicates} replicates)",
+        report.sim_id, report.name
+    );
+    println!(
+        "{:<22} {:>10} {:>30} {:>30} {:>9}",
+        "policy", "conversion", "revenue (95% CI)", "margin (95% CI)", "vs first"
+    );
+    let first = rows.first().map_or(1.0, |r| r.1[1].1.mean);
+    for (name, s) in &rows {
+        let ci = |e: &shoplab_engine::sim::Estimate| {
+            format!("{:.0} [{:.0}, {:.0}]", e.mean, e.low, e.high)
+        };
+        println!(
+            "{:<22} {:>9.2}% {:>30} {:>30} {:>8.3}×",
+            name,
+            100.0 * s[0].1.mean,
+            ci(&s[1].1),
+            ci(&s[2].1),
+            s[1].1.mean / first
+        );
     }
 }
 
@@ -761,6 +829,20 @@ fn run(cli: Cli) -> Result<()> {
             if json {
                 println!("{}", serde_json::Value::Object(written));
             }
+        }
+        Command::Simulate {
+            workspace,
+            scenario,
+            seeds,
+            threads,
+            json,
+        } => {
+            let text = std::fs::read_to_string(&scenario)
+                .with_context(|| format!("reading {}", scenario.display()))?;
+            let session = Session::open(&workspace)?;
+            let report =
+                session.simulate(&text, &scenario.display().to_string(), seeds, threads)?;
+            print_simulation(&report, json);
         }
         Command::Pricing {
             prices,

@@ -147,6 +147,25 @@ CREATE TABLE IF NOT EXISTS run_user_metrics(
     value DOUBLE NOT NULL
 );
 "#,
+    r#"
+CREATE TABLE IF NOT EXISTS sims(
+    sim_id INTEGER PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    scenario VARCHAR NOT NULL,
+    seeds INTEGER NOT NULL,
+    days INTEGER NOT NULL,
+    seconds DOUBLE NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sim_metrics(
+    sim_id INTEGER NOT NULL,
+    policy VARCHAR NOT NULL,
+    replicate INTEGER NOT NULL,
+    day INTEGER NOT NULL,
+    metric VARCHAR NOT NULL,
+    value DOUBLE NOT NULL
+);
+"#,
 ];
 
 /// Tables a user sees in the workspace, in display order.
@@ -164,4 +183,6 @@ pub const TABLES: &[&str] = &[
     "run_epochs",
     "run_metrics",
     "run_user_metrics",
+    "sims",
+    "sim_metrics",
 ];

@@ -40,6 +40,16 @@ pub enum EngineError {
     Model(#[from] ModelError),
     #[error("background job failed: {0}")]
     Job(String),
+    #[error(transparent)]
+    Sim(#[from] shoplab_sim::SimError),
+}
+
+/// A stored simulation: its id and each policy's days per replicate.
+#[derive(Debug, Clone)]
+pub struct SimReport {
+    pub sim_id: i64,
+    pub name: String,
+    pub runs: Vec<shoplab_sim::PolicyRun>,
 }
 
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
@@ -234,6 +244,66 @@ impl Session {
     /// the rows.
     pub fn export_embeddings(&self, run_id: i64, path: &Path) -> Result<usize> {
         Ok(shoplab_model::export::embeddings(&self.ws, run_id, path)?)
+    }
+
+    /// Runs a what-if scenario (TOML text; `origin` names it in errors) over its seeds, or
+    /// `seeds` when given, and stores it: `sims` gets the scenario, `sim_metrics` every
+    /// policy's daily sessions, purchases, conversion, revenue and margin per replicate.
+    pub fn simulate(
+        &self,
+        scenario: &str,
+        origin: &str,
+        seeds: Option<u64>,
+        threads: usize,
+    ) -> Result<SimReport> {
+        let mut s = shoplab_sim::Scenario::from_toml(scenario, origin)?;
+        if let Some(n) = seeds {
+            s.seeds = n.max(1);
+        }
+        let name = s.name.clone();
+        let (n_seeds, days) = (s.seeds, s.days);
+        let t = std::time::Instant::now();
+        let runs = shoplab_sim::Market::new(s)?.run(threads)?;
+        let seconds = t.elapsed().as_secs_f64();
+        let conn = self.ws.connection();
+        let sim_id = (|| -> Result<i64, shoplab_data::duckdb::Error> {
+            conn.execute_batch("BEGIN TRANSACTION")?;
+            let id: i64 =
+                conn.query_row("SELECT coalesce(max(sim_id), 0) + 1 FROM sims", [], |r| {
+                    r.get(0)
+                })?;
+            conn.execute(
+                "INSERT INTO sims VALUES (?, ?, ?, ?, ?, ?, CAST(now() AS TIMESTAMP))",
+                shoplab_data::duckdb::params![id, name, scenario, n_seeds as i64, days, seconds],
+            )?;
+            let mut app = conn.appender("sim_metrics")?;
+            for run in &runs {
+                for (rep, series) in run.replicates.iter().enumerate() {
+                    for (day, d) in series.iter().enumerate() {
+                        for (metric, value) in [
+                            ("sessions", d.sessions as f64),
+                            ("purchases", d.purchases as f64),
+                            ("conversion", d.conversion()),
+                            ("revenue", d.revenue),
+                            ("margin", d.margin),
+                        ] {
+                            app.append_row(shoplab_data::duckdb::params![
+                                id, run.policy, rep as i64, day as i64, metric, value
+                            ])?;
+                        }
+                    }
+                }
+            }
+            app.flush()?;
+            drop(app);
+            conn.execute_batch("COMMIT")?;
+            Ok(id)
+        })()
+        .map_err(|e| {
+            let _ = conn.execute_batch("ROLLBACK");
+            EngineError::Data(DataError::from(e))
+        })?;
+        Ok(SimReport { sim_id, name, runs })
     }
 
     /// The top `k` items for a user from a finished run (train items excluded), with scores.

@@ -1,6 +1,11 @@
 //! # shoplab-sim — the simulation lab
 //!
-//! Dynamic pricing against demand whose truth is known: a product sold at one of a grid of
+//! What-if scenarios on a shop whose demand is known ([`market`], [`scenario`]): shoppers of
+//! a synthetic world see recommended slates at the policies' prices and choose by a
+//! multinomial logit, while timed events move competitor prices, price sensitivity, promos,
+//! traffic and stock.
+//!
+//! Dynamic pricing of one product ([`pricing`], [`runner`]): a product sold at one of a grid of
 //! prices, shoppers who buy by a logit with a no-purchase option, and the pricing policies
 //! an analyst compares — fixed price, Thompson sampling over the grid (Beta/Bernoulli),
 //! UCB1 and ε-greedy — each run over many seeds, replicates in parallel, every replicate a
@@ -8,12 +13,16 @@
 //! gives each run its regret and its share of the attainable revenue.
 
 pub mod demand;
+pub mod market;
 pub mod pricing;
 pub mod runner;
+pub mod scenario;
 
 pub use demand::LogitDemand;
+pub use market::{Day, Estimate, Market, PolicyRun};
 pub use pricing::{Policy, PolicyKind};
 pub use runner::{PolicySummary, Replicate, run_replicates};
+pub use scenario::Scenario;
 
 /// What can go wrong in a simulation.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,382 @@
+//! The shop simulation: shoppers of a synthetic world arrive each day (Poisson), see a
+//! slate recommended by the policy at the policy's prices, and choose by the world's
+//! multinomial logit with a no-purchase option, under the scenario's events. Each policy
+//! meets the same shoppers in a replicate (the shopper stream depends on the seed only).
+
+use std::time::Instant;
+
+use rand::distr::Distribution;
+use rand::distr::weighted::WeightedIndex;
+use rand::seq::index::sample;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Beta, Poisson};
+use serde::Serialize;
+use shoplab_synth::{World, WorldConfig};
+
+use crate::scenario::{Pricing, Recommend, Scenario};
+use crate::{Result, SimError};
+
+/// Metrics of one day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Day {
+    pub sessions: u64,
+    pub purchases: u64,
+    pub revenue: f64,
+    pub margin: f64,
+}
+
+impl Day {
+    pub fn conversion(&self) -> f64 {
+        self.purchases as f64 / self.sessions.max(1) as f64
+    }
+}
+
+/// One policy over every seed.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyRun {
+    pub policy: String,
+    /// Days of each replicate.
+    pub replicates: Vec<Vec<Day>>,
+    pub seconds: f64,
+}
+
+/// A mean over replicates with its 95% interval (normal approximation).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Estimate {
+    pub mean: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+impl Estimate {
+    pub fn of(values: &[f64]) -> Self {
+        let n = values.len().max(1) as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+        let half = 1.96 * (var / n).sqrt();
+        Estimate {
+            mean,
+            low: mean - half,
+            high: mean + half,
+        }
+    }
+}
+
+impl PolicyRun {
+    /// Totals over the horizon, mean over replicates: conversion, revenue, margin.
+    pub fn summary(&self) -> [(&'static str, Estimate); 3] {
+        let total = |f: &dyn Fn(&[Day]) -> f64| -> Vec<f64> {
+            self.replicates.iter().map(|r| f(r)).collect()
+        };
+        let conversion = total(&|r| {
+            r.iter().map(|d| d.purchases).sum::<u64>() as f64
+                / r.iter().map(|d| d.sessions).sum::<u64>().max(1) as f64
+        });
+        [
+            ("conversion", Estimate::of(&conversion)),
+            (
+                "revenue",
+                Estimate::of(&total(&|r| r.iter().map(|d| d.revenue).sum())),
+            ),
+            (
+                "margin",
+                Estimate::of(&total(&|r| r.iter().map(|d| d.margin).sum())),
+            ),
+        ]
+    }
+}
+
+/// The world of a scenario, and its category index for each event.
+pub struct Market {
+    pub scenario: Scenario,
+    pub world: World,
+    /// The category each event applies to (`None`: all).
+    event_category: Vec<Option<usize>>,
+    user_weights: WeightedIndex<f64>,
+}
+
+impl Market {
+    pub fn new(scenario: Scenario) -> Result<Self> {
+        let w = &scenario.world;
+        let config = WorldConfig {
+            seed: w.seed,
+            n_users: w.users,
+            n_items: w.items,
+            n_categories: w.categories,
+            days: scenario.days,
+            ..WorldConfig::demo()
+        };
+        let world =
+            World::try_generate(&config).map_err(|e| SimError::Config(format!("world: {e}")))?;
+        let mut event_category = Vec::new();
+        for e in &scenario.events {
+            event_category.push(match &e.category {
+                None => None,
+                Some(code) => Some(
+                    world
+                        .categories
+                        .iter()
+                        .position(|c| &c.code == code)
+                        .ok_or_else(|| {
+                            let known: Vec<&str> = world
+                                .categories
+                                .iter()
+                                .map(|c| c.code.as_str())
+                                .filter(|c| !c.is_empty())
+                                .collect();
+                            SimError::Config(format!(
+                                "event on day {}: no category \"{code}\" (known: {})",
+                                e.day,
+                                known.join(", ")
+                            ))
+                        })?,
+                ),
+            });
+        }
+        let user_weights = WeightedIndex::new(world.users.iter().map(|u| u.activity))
+            .map_err(|e| SimError::Config(format!("user activity: {e}")))?;
+        Ok(Market {
+            scenario,
+            world,
+            event_category,
+            user_weights,
+        })
+    }
+
+    /// Every policy over every seed, replicates spread over `threads` threads.
+    pub fn run(&self, threads: usize) -> Result<Vec<PolicyRun>> {
+        let seeds: Vec<u64> = (0..self.scenario.seeds).collect();
+        let per = seeds.len().div_ceil(threads.max(1)).max(1);
+        let mut out = Vec::new();
+        for p in 0..self.scenario.policies.len() {
+            let t = Instant::now();
+            let replicates: Vec<Vec<Day>> = std::thread::scope(|s| {
+                let handles: Vec<_> = seeds
+                    .chunks(per)
+                    .map(|chunk| {
+                        s.spawn(move || {
+                            chunk
+                                .iter()
+                                .map(|&seed| self.replicate(p, seed))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().expect("a replicate thread panicked"))
+                    .collect()
+            });
+            out.push(PolicyRun {
+                policy: self.scenario.policies[p].name.clone(),
+                replicates,
+                seconds: t.elapsed().as_secs_f64(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The conditions of `day`: per item its competitor price (if any), elasticity factor,
+    /// promo discount and availability; the traffic factor.
+    fn conditions(&self, day: u32) -> Conditions {
+        let n = self.world.items.len();
+        let mut c = Conditions {
+            competitor: vec![None; n],
+            elasticity: vec![1.0; n],
+            promo: vec![0.0; n],
+            in_stock: vec![true; n],
+            traffic: 1.0,
+        };
+        for (e, cat) in self.scenario.events.iter().zip(&self.event_category) {
+            if !e.active(day) {
+                continue;
+            }
+            if let Some(f) = e.traffic {
+                c.traffic *= f;
+            }
+            for (i, item) in self.world.items.iter().enumerate() {
+                if cat.is_some_and(|c| c != item.category) {
+                    continue;
+                }
+                if let Some(f) = e.competitor_price {
+                    c.competitor[i] = Some(f * item.base_price);
+                }
+                if let Some(f) = e.elasticity {
+                    c.elasticity[i] *= f;
+                }
+                if let Some(d) = e.promo {
+                    c.promo[i] = d;
+                }
+                if e.stock_out {
+                    c.in_stock[i] = false;
+                }
+            }
+        }
+        c
+    }
+
+    /// Utility of item `i` at price `p` for user `u` (`None`: the average shopper, no
+    /// affinity) under the day's conditions.
+    fn utility(&self, u: Option<usize>, i: usize, p: f64, c: &Conditions) -> f64 {
+        let item = &self.world.items[i];
+        let beta = self.world.categories[item.category].elasticity;
+        let (base, mult) = match u {
+            Some(u) => (
+                self.world.utility(u, i, p),
+                self.world.users[u].price_sensitivity_mult,
+            ),
+            None => (item.appeal - beta * p.ln(), 1.0),
+        };
+        // An elasticity shift changes the slope, not the utility at the list price.
+        let shifted = base - (c.elasticity[i] - 1.0) * beta * mult * (p / item.base_price).ln();
+        match c.competitor[i] {
+            Some(q) => shifted - self.scenario.competitor_weight * (p / q).ln().max(0.0),
+            None => shifted,
+        }
+    }
+
+    /// One replicate of policy `p` with seed `seed`.
+    fn replicate(&self, p: usize, seed: u64) -> Vec<Day> {
+        let spec = &self.scenario.policies[p];
+        let world = &self.world;
+        let n = world.items.len();
+        let mut shoppers = ChaCha8Rng::seed_from_u64(seed);
+        let mut own = ChaCha8Rng::seed_from_u64(seed);
+        own.set_stream(1 + p as u64);
+        let mut sold = vec![0u64; n];
+        let grid: Vec<f64> = match &spec.pricing {
+            Pricing::Thompson { grid } => grid.clone(),
+            _ => Vec::new(),
+        };
+        // Thompson's counts per item and arm: shown, bought.
+        let mut shown = vec![0u64; n * grid.len()];
+        let mut bought = vec![0u64; n * grid.len()];
+        let mut days = Vec::with_capacity(self.scenario.days as usize);
+        for day in 0..self.scenario.days {
+            let c = self.conditions(day);
+            // Each item's arm (Thompson) and price for the day.
+            let mut arm = vec![0usize; n];
+            let prices: Vec<f64> = (0..n)
+                .map(|i| {
+                    let item = &world.items[i];
+                    let p = match &spec.pricing {
+                        Pricing::List => item.base_price,
+                        Pricing::CostPlus { markup } => item.cost * (1.0 + markup),
+                        Pricing::ElasticityOptimal => self.optimal_price(i, &c),
+                        Pricing::Thompson { grid } => {
+                            let mut best = (0, f64::NEG_INFINITY);
+                            for (k, m) in grid.iter().enumerate() {
+                                let (s, b) =
+                                    (shown[i * grid.len() + k], bought[i * grid.len() + k]);
+                                let theta = Beta::new(1.0 + b as f64, 1.0 + (s - b) as f64)
+                                    .map_or(0.5, |d| d.sample(&mut own));
+                                let v = (m * item.base_price - item.cost) * theta;
+                                if v > best.1 {
+                                    best = (k, v);
+                                }
+                            }
+                            arm[i] = best.0;
+                            grid[best.0] * item.base_price
+                        }
+                    };
+                    p * (1.0 - c.promo[i])
+                })
+                .collect();
+            let available: Vec<usize> = (0..n).filter(|&i| c.in_stock[i]).collect();
+            let arrivals = Poisson::new(self.scenario.sessions_per_day * c.traffic)
+                .map_or(0, |d| d.sample(&mut shoppers) as u64);
+            let mut today = Day {
+                sessions: arrivals,
+                ..Day::default()
+            };
+            // The popularity order is fixed for the day (yesterday's sales).
+            let mut by_sales = available.clone();
+            by_sales.sort_by(|&a, &b| {
+                sold[b]
+                    .cmp(&sold[a])
+                    .then(world.items[b].appeal.total_cmp(&world.items[a].appeal))
+            });
+            let k = self.scenario.slate.min(available.len());
+            for _ in 0..arrivals {
+                let u = self.user_weights.sample(&mut shoppers);
+                let draw: f64 = shoppers.random();
+                let slate: Vec<usize> = match spec.recommend {
+                    Recommend::Popularity => by_sales[..k].to_vec(),
+                    Recommend::Random => sample(&mut own, available.len(), k)
+                        .into_iter()
+                        .map(|j| available[j])
+                        .collect(),
+                    Recommend::ExpectedMargin => {
+                        let mut scored: Vec<(f64, usize)> = available
+                            .iter()
+                            .map(|&i| {
+                                let e = self.utility(Some(u), i, prices[i], &c).exp();
+                                ((prices[i] - world.items[i].cost) * e / (1.0 + e), i)
+                            })
+                            .collect();
+                        scored.select_nth_unstable_by(k.saturating_sub(1), |a, b| {
+                            b.0.total_cmp(&a.0)
+                        });
+                        scored[..k].iter().map(|s| s.1).collect()
+                    }
+                };
+                // Multinomial logit over the slate and not buying (utility 0).
+                let weights: Vec<f64> = slate
+                    .iter()
+                    .map(|&i| self.utility(Some(u), i, prices[i], &c).exp())
+                    .collect();
+                let total = 1.0 + weights.iter().sum::<f64>();
+                let mut acc = 0.0;
+                let mut choice = None;
+                for (j, w) in weights.iter().enumerate() {
+                    acc += w / total;
+                    if draw < acc {
+                        choice = Some(slate[j]);
+                        break;
+                    }
+                }
+                if !grid.is_empty() {
+                    for &i in &slate {
+                        shown[i * grid.len() + arm[i]] += 1;
+                    }
+                    if let Some(i) = choice {
+                        bought[i * grid.len() + arm[i]] += 1;
+                    }
+                }
+                if let Some(i) = choice {
+                    sold[i] += 1;
+                    today.purchases += 1;
+                    today.revenue += prices[i];
+                    today.margin += prices[i] - world.items[i].cost;
+                }
+            }
+            days.push(today);
+        }
+        days
+    }
+
+    /// The list-price multiple in 0.5 … 1.5 (steps of 0.01) with the highest expected margin
+    /// for an average shopper shown the item alone, under the day's conditions.
+    fn optimal_price(&self, i: usize, c: &Conditions) -> f64 {
+        let item = &self.world.items[i];
+        let mut best = (item.base_price, f64::NEG_INFINITY);
+        for step in 50..=150 {
+            let p = item.base_price * f64::from(step) / 100.0;
+            let e = self.utility(None, i, p, c).exp();
+            let v = (p - item.cost) * e / (1.0 + e);
+            if v > best.1 {
+                best = (p, v);
+            }
+        }
+        best.0
+    }
+}
+
+struct Conditions {
+    competitor: Vec<Option<f64>>,
+    elasticity: Vec<f64>,
+    promo: Vec<f64>,
+    in_stock: Vec<bool>,
+    traffic: f64,
+}

@@ -1,0 +1,208 @@
+//! What-if scenarios as TOML: a synthetic world with known demand, the policies to compare
+//! (a recommender and a pricing rule each), the horizon, the seeds, and timed events.
+//!
+//! ```toml
+//! name = "a competitor cuts smartphone prices on day 10"
+//! days = 30
+//! sessions_per_day = 1500
+//! seeds = 10
+//!
+//! [[policies]]
+//! name = "list price"
+//! recommend = "popularity"
+//! pricing = { kind = "list" }
+//!
+//! [[policies]]
+//! name = "thompson"
+//! recommend = "popularity"
+//! pricing = { kind = "thompson", grid = [0.85, 0.95, 1.0, 1.05, 1.15] }
+//!
+//! [[events]]
+//! day = 10
+//! category = "electronics.smartphone"
+//! competitor_price = 0.85   # the competitor sells at 85% of our list price
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Result, SimError};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    #[serde(default = "default_days")]
+    pub days: u32,
+    /// Mean shopper sessions a day (Poisson arrivals).
+    #[serde(default = "default_sessions")]
+    pub sessions_per_day: f64,
+    /// Items recommended (and shown with their prices) per session.
+    #[serde(default = "default_slate")]
+    pub slate: usize,
+    /// Replicates: seeds 0 … seeds − 1.
+    #[serde(default = "default_seeds")]
+    pub seeds: u64,
+    #[serde(default)]
+    pub world: WorldSpec,
+    /// Utility lost per unit of ln(our price / the competitor's), where a competitor price
+    /// is set.
+    #[serde(default = "default_competitor_weight")]
+    pub competitor_weight: f64,
+    pub policies: Vec<PolicySpec>,
+    #[serde(default)]
+    pub events: Vec<Event>,
+}
+
+/// The synthetic world (`shoplab-synth`) whose demand is the truth of the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorldSpec {
+    pub seed: u64,
+    pub users: usize,
+    pub items: usize,
+    pub categories: usize,
+}
+
+impl Default for WorldSpec {
+    fn default() -> Self {
+        WorldSpec {
+            seed: 46,
+            users: 2_000,
+            items: 300,
+            categories: 8,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySpec {
+    pub name: String,
+    pub recommend: Recommend,
+    pub pricing: Pricing,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Recommend {
+    /// Most sold so far in the replicate (ties: the most appealing).
+    Popularity,
+    /// A random slate each session.
+    Random,
+    /// Highest expected margin for the shopper: (price − cost) × P(buy | shown alone), from
+    /// the world's demand (the conversion model of a calibrated run, later).
+    ExpectedMargin,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Pricing {
+    /// The list price.
+    List,
+    /// Cost × (1 + markup).
+    CostPlus { markup: f64 },
+    /// Each day, each item's price maximizing the expected margin of an average shopper
+    /// under the current demand (elasticity shifts and competitor prices included), searched
+    /// on list × 0.5 … 1.5.
+    ElasticityOptimal,
+    /// Thompson sampling per item over list-price multipliers (Beta priors on the purchase
+    /// probability when shown; the margin decides); prices move once a day.
+    Thompson { grid: Vec<f64> },
+}
+
+/// A change from `day` (0-based) through `until` (inclusive; default: the end), for one
+/// category (by code) or for all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    pub day: u32,
+    #[serde(default)]
+    pub until: Option<u32>,
+    #[serde(default)]
+    pub category: Option<String>,
+    /// The competitor's price as a multiple of our list price.
+    #[serde(default)]
+    pub competitor_price: Option<f64>,
+    /// Multiplies the category's price sensitivity.
+    #[serde(default)]
+    pub elasticity: Option<f64>,
+    /// A discount on whatever price the policy sets (0.2: 20% off).
+    #[serde(default)]
+    pub promo: Option<f64>,
+    /// Multiplies the day's sessions (for all categories).
+    #[serde(default)]
+    pub traffic: Option<f64>,
+    /// The items cannot be sold (or shown).
+    #[serde(default)]
+    pub stock_out: bool,
+}
+
+impl Event {
+    pub fn active(&self, day: u32) -> bool {
+        day >= self.day && self.until.is_none_or(|u| day <= u)
+    }
+}
+
+fn default_days() -> u32 {
+    30
+}
+fn default_sessions() -> f64 {
+    1_000.0
+}
+fn default_slate() -> usize {
+    8
+}
+fn default_seeds() -> u64 {
+    10
+}
+fn default_competitor_weight() -> f64 {
+    2.0
+}
+
+impl Scenario {
+    /// Reads and checks a scenario; `origin` names it in errors (a file path).
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self> {
+        let s: Scenario =
+            toml::from_str(text).map_err(|e| SimError::Config(format!("{origin}: {e}")))?;
+        let bad = |m: String| Err(SimError::Config(format!("{origin}: {m}")));
+        if s.policies.is_empty() {
+            return bad("no [[policies]] to compare".into());
+        }
+        let positive_rate = s.sessions_per_day.is_finite() && s.sessions_per_day > 0.0;
+        if s.days == 0 || s.slate == 0 || s.seeds == 0 || !positive_rate {
+            return bad("days, slate, seeds and sessions_per_day must be positive".into());
+        }
+        for p in &s.policies {
+            match &p.pricing {
+                Pricing::Thompson { grid } if grid.is_empty() || grid.iter().any(|m| *m <= 0.0) => {
+                    return bad(format!(
+                        "policy \"{}\": the grid needs positive multipliers",
+                        p.name
+                    ));
+                }
+                Pricing::CostPlus { markup } if *markup <= -1.0 => {
+                    return bad(format!("policy \"{}\": markup must be above -1", p.name));
+                }
+                _ => {}
+            }
+        }
+        for e in &s.events {
+            if e.day >= s.days {
+                return bad(format!(
+                    "an event on day {} is past the {} days",
+                    e.day, s.days
+                ));
+            }
+            let positive = [e.competitor_price, e.elasticity, e.traffic];
+            if positive.iter().flatten().any(|v| *v <= 0.0)
+                || e.promo.is_some_and(|d| !(0.0..1.0).contains(&d))
+            {
+                return bad(format!(
+                    "the event on day {}: competitor_price, elasticity and traffic must be positive, promo in [0, 1)",
+                    e.day
+                ));
+            }
+        }
+        Ok(s)
+    }
+}
