@@ -17,6 +17,7 @@ pub mod market;
 pub mod pricing;
 pub mod runner;
 pub mod scenario;
+pub mod topk;
 
 pub use demand::LogitDemand;
 pub use market::{Day, Estimate, Market, PolicyRun};

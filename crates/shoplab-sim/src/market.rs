@@ -15,6 +15,7 @@ use serde::Serialize;
 use shoplab_synth::{World, WorldConfig};
 
 use crate::scenario::{Pricing, Recommend, Scenario};
+use crate::topk::ItemIndex;
 use crate::{Result, SimError};
 
 /// Metrics of one day.
@@ -94,6 +95,8 @@ pub struct Market {
     /// The category each event applies to (`None`: all).
     event_category: Vec<Option<usize>>,
     user_weights: WeightedIndex<f64>,
+    /// Item embeddings and appeal, for the affinity recommender.
+    affinity: ItemIndex,
 }
 
 impl Market {
@@ -136,11 +139,22 @@ impl Market {
         }
         let user_weights = WeightedIndex::new(world.users.iter().map(|u| u.activity))
             .map_err(|e| SimError::Config(format!("user activity: {e}")))?;
+        let dim = world.items.first().map_or(0, |i| i.embedding.len());
+        let affinity = ItemIndex::new(
+            dim,
+            world
+                .items
+                .iter()
+                .flat_map(|i| i.embedding.iter().copied())
+                .collect(),
+            world.items.iter().map(|i| i.appeal as f32).collect(),
+        );
         Ok(Market {
             scenario,
             world,
             event_category,
             user_weights,
+            affinity,
         })
     }
 
@@ -298,6 +312,7 @@ impl Market {
                     .then(world.items[b].appeal.total_cmp(&world.items[a].appeal))
             });
             let k = self.scenario.slate.min(available.len());
+            let mut scratch = Vec::new();
             for _ in 0..arrivals {
                 let u = self.user_weights.sample(&mut shoppers);
                 let draw: f64 = shoppers.random();
@@ -306,6 +321,17 @@ impl Market {
                     Recommend::Random => sample(&mut own, available.len(), k)
                         .into_iter()
                         .map(|j| available[j])
+                        .collect(),
+                    Recommend::Affinity => self
+                        .affinity
+                        .top_k(
+                            &world.users[u].embedding,
+                            k,
+                            &|i| !c.in_stock[i],
+                            &mut scratch,
+                        )
+                        .into_iter()
+                        .map(|i| i as usize)
                         .collect(),
                     Recommend::ExpectedMargin => {
                         let mut scored: Vec<(f64, usize)> = available

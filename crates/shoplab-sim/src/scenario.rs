@@ -89,6 +89,9 @@ pub enum Recommend {
     Popularity,
     /// A random slate each session.
     Random,
+    /// Highest affinity for the shopper, `appeal_i + <user, item>` over the whole catalog
+    /// (price-blind; the factors of an MF model, for a real shop).
+    Affinity,
     /// Highest expected margin for the shopper: (price − cost) × P(buy | shown alone), from
     /// the world's demand (the conversion model of a calibrated run, later).
     ExpectedMargin,
