@@ -260,6 +260,27 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Off-policy evaluation on the workspace's bandit_log: IPS, SNIPS, DM and DR with
+    /// bootstrap intervals; against a logged target, also each estimator's relative error.
+    Ope {
+        workspace: PathBuf,
+        /// The behavior policy whose log is used (bandit_log.policy).
+        #[arg(long)]
+        log: String,
+        /// uniform, or log:<policy> (the distribution another logged policy played).
+        #[arg(long)]
+        policy: String,
+        #[arg(long)]
+        campaign: Option<String>,
+        /// Bootstrap resamples for the intervals.
+        #[arg(long, default_value_t = 200)]
+        resamples: usize,
+        /// Bootstrap rounds for the relative errors (a logged target).
+        #[arg(long, default_value_t = 30)]
+        rounds: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Dynamic pricing of one product with known logit demand: each policy over many seeds,
     /// its share of the clairvoyant revenue with a 95% interval, and its regret.
     Pricing {
@@ -843,6 +864,52 @@ fn run(cli: Cli) -> Result<()> {
             let report =
                 session.simulate(&text, &scenario.display().to_string(), seeds, threads)?;
             print_simulation(&report, json);
+        }
+        Command::Ope {
+            workspace,
+            log,
+            policy,
+            campaign,
+            resamples,
+            rounds,
+            json,
+        } => {
+            let session = Session::open_read_only(&workspace)?;
+            let r = session.ope(&log, campaign.as_deref(), &policy, resamples, rounds)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!(
+                    "{} on the log of {}{}: {} rows, {} actions, {} positions",
+                    r.target,
+                    r.behavior,
+                    r.campaign
+                        .as_deref()
+                        .map(|c| format!(" ({c})"))
+                        .unwrap_or_default(),
+                    r.rows,
+                    r.actions,
+                    r.positions
+                );
+                let errors = r.relative_errors.map(|e| e.map(Some)).unwrap_or([None; 4]);
+                println!(
+                    "{:<7} {:>10} {:>24} {:>22}",
+                    "", "estimate", "95% bootstrap interval", "relative error (sd)"
+                );
+                for ((name, e), err) in r.estimates.rows().iter().zip(errors) {
+                    let err = err
+                        .map(|(m, sd)| format!("{m:.3} ({sd:.3})"))
+                        .unwrap_or_default();
+                    println!(
+                        "{name:<7} {:>10.5} {:>24} {err:>22}",
+                        e.value,
+                        format!("[{:.5}, {:.5}]", e.low, e.high)
+                    );
+                }
+                if let Some(t) = r.truth {
+                    println!("on-policy mean reward of the target's own log: {t:.5}");
+                }
+            }
         }
         Command::Pricing {
             prices,

@@ -44,6 +44,23 @@ pub enum EngineError {
     Sim(#[from] shoplab_sim::SimError),
 }
 
+/// Off-policy estimates of a target policy from a behavior policy's log.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OpeReport {
+    pub behavior: String,
+    pub target: String,
+    pub campaign: Option<String>,
+    pub rows: usize,
+    pub actions: usize,
+    pub positions: usize,
+    pub estimates: shoplab_sim::ope::Estimates,
+    /// For a logged target: its own mean reward (on-policy), and each estimator's relative
+    /// error from it over bootstrap resamples, mean and standard deviation (IPS, SNIPS, DM,
+    /// DR).
+    pub truth: Option<f64>,
+    pub relative_errors: Option<[(f64, f64); 4]>,
+}
+
 /// A stored simulation: its id and each policy's days per replicate.
 #[derive(Debug, Clone)]
 pub struct SimReport {
@@ -304,6 +321,114 @@ impl Session {
             EngineError::Data(DataError::from(e))
         })?;
         Ok(SimReport { sim_id, name, runs })
+    }
+
+    /// Off-policy evaluation on `bandit_log`: the rows of `behavior` (and `campaign`) are the
+    /// log; `target` is `uniform` or `log:<policy>` (the distribution another logged
+    /// policy played, whose own mean reward is then the truth the estimators are scored
+    /// against, over `rounds` bootstrap resamples as the Open Bandit Pipeline does).
+    pub fn ope(
+        &self,
+        behavior: &str,
+        campaign: Option<&str>,
+        target: &str,
+        resamples: usize,
+        rounds: usize,
+    ) -> Result<OpeReport> {
+        use shoplab_sim::ope::{ActionDist, Logged};
+        let conn = self.ws.connection();
+        let mut stmt = conn
+            .prepare(
+                "SELECT policy, action, coalesce(position, 1), reward, propensity FROM bandit_log
+                 WHERE coalesce(campaign, '') = coalesce(?, coalesce(campaign, ''))
+                 ORDER BY import_id, ts, position, action",
+            )
+            .map_err(DataError::from)?;
+        let rows: Vec<(Option<String>, String, i64, f64, f64)> = stmt
+            .query_map([campaign], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .map_err(DataError::from)?
+            .collect::<Result<_, _>>()
+            .map_err(DataError::from)?;
+        let mut actions: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+        actions.sort_unstable();
+        actions.dedup();
+        let mut positions: Vec<i64> = rows.iter().map(|r| r.2).collect();
+        positions.sort_unstable();
+        positions.dedup();
+        let of = |policy: &str| -> Vec<Logged> {
+            rows.iter()
+                .filter(|r| r.0.as_deref() == Some(policy))
+                .map(|r| Logged {
+                    action: actions.binary_search(&r.1.as_str()).unwrap_or(0),
+                    position: positions.binary_search(&r.2).unwrap_or(0),
+                    reward: r.3,
+                    propensity: r.4,
+                })
+                .collect()
+        };
+        let log = of(behavior);
+        let known = || {
+            let mut p: Vec<&str> = rows.iter().filter_map(|r| r.0.as_deref()).collect();
+            p.sort_unstable();
+            p.dedup();
+            p.join(", ")
+        };
+        if log.is_empty() {
+            return Err(shoplab_sim::SimError::Config(format!(
+                "bandit_log has no rows of policy \"{behavior}\"{} (policies: {})",
+                campaign
+                    .map(|c| format!(" in campaign \"{c}\""))
+                    .unwrap_or_default(),
+                known()
+            ))
+            .into());
+        }
+        let (pi, on_policy) = match target.split_once(':') {
+            None if target == "uniform" => {
+                (ActionDist::uniform(actions.len(), positions.len()), None)
+            }
+            Some(("log", name)) => {
+                let t = of(name);
+                if t.is_empty() {
+                    return Err(shoplab_sim::SimError::Config(format!(
+                        "no logged policy \"{name}\" to evaluate (policies: {})",
+                        known()
+                    ))
+                    .into());
+                }
+                let truth = t.iter().map(|x| x.reward).sum::<f64>() / t.len() as f64;
+                (
+                    ActionDist::from_log(&t, actions.len(), positions.len()),
+                    Some(truth),
+                )
+            }
+            _ => {
+                return Err(shoplab_sim::SimError::Config(format!(
+                    "unknown target policy \"{target}\" (uniform, or log:<logged policy>)"
+                ))
+                .into());
+            }
+        };
+        let estimates = shoplab_sim::ope::evaluate(&log, &pi, resamples, 1)?;
+        let relative_errors = match on_policy {
+            Some(truth) => Some(shoplab_sim::ope::relative_errors(
+                &log, &pi, truth, rounds, 1,
+            )?),
+            None => None,
+        };
+        Ok(OpeReport {
+            behavior: behavior.into(),
+            target: target.into(),
+            campaign: campaign.map(String::from),
+            rows: log.len(),
+            actions: actions.len(),
+            positions: positions.len(),
+            estimates,
+            truth: on_policy,
+            relative_errors,
+        })
     }
 
     /// The top `k` items for a user from a finished run (train items excluded), with scores.

@@ -14,6 +14,7 @@
 
 pub mod demand;
 pub mod market;
+pub mod ope;
 pub mod pricing;
 pub mod runner;
 pub mod scenario;
