@@ -513,3 +513,41 @@ fn off_policy_evaluation_on_the_open_bandit_sample() {
             .contains("no rows of policy \"greedy\" (policies: bts, random)")
     );
 }
+
+/// Real time streams each day as it is simulated and ends where the batch run ends.
+#[test]
+fn realtime_simulation_streams_days_and_matches_the_batch_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("shop.duckdb");
+    let scenario =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/price-sensitivity-shift.toml");
+    let args = |realtime: bool| {
+        let mut a = vec![
+            "simulate",
+            s(&ws),
+            "--scenario",
+            s(&scenario),
+            "--seeds",
+            "2",
+            "--json",
+        ];
+        if realtime {
+            a.extend(["--realtime", "--day-ms", "5"]);
+        }
+        ok(&a)
+    };
+    let batch: serde_json::Value = serde_json::from_str(args(false).trim()).unwrap();
+    let live = args(true);
+    let lines: Vec<serde_json::Value> = live
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // 30 days × 3 policies streamed, then the summary.
+    assert_eq!(lines.len(), 91, "{live}");
+    assert_eq!(
+        (lines[0]["day"].as_u64(), lines[89]["day"].as_u64()),
+        (Some(0), Some(29))
+    );
+    assert_eq!(lines[90]["policies"], batch["policies"]);
+    assert_eq!(lines[90]["sim_id"], 2);
+}

@@ -257,6 +257,12 @@ enum Command {
         seeds: Option<u64>,
         #[arg(long, default_value_t = 2)]
         threads: usize,
+        /// Real time: each simulated day's metrics are printed as it happens (one JSON line
+        /// each with --json), at one day per --day-ms; Ctrl-C stops and keeps the days so far.
+        #[arg(long)]
+        realtime: bool,
+        #[arg(long, default_value_t = 500)]
+        day_ms: u64,
         #[arg(long)]
         json: bool,
     },
@@ -856,13 +862,35 @@ fn run(cli: Cli) -> Result<()> {
             scenario,
             seeds,
             threads,
+            realtime,
+            day_ms,
             json,
         } => {
             let text = std::fs::read_to_string(&scenario)
                 .with_context(|| format!("reading {}", scenario.display()))?;
             let session = Session::open(&workspace)?;
-            let report =
-                session.simulate(&text, &scenario.display().to_string(), seeds, threads)?;
+            let origin = scenario.display().to_string();
+            let report = if realtime {
+                catch_ctrl_c();
+                let pace = Duration::from_millis(day_ms);
+                session.simulate_live(&text, &origin, seeds, pace, &mut |d| {
+                    if json {
+                        println!("{}", serde_json::to_string(d).unwrap_or_default());
+                    } else {
+                        println!(
+                            "day {:>3}  {:<22} conversion {:>6.2}%  revenue {:>12.0}  margin {:>11.0}",
+                            d.day + 1,
+                            d.policy,
+                            100.0 * d.conversion,
+                            d.revenue,
+                            d.margin
+                        );
+                    }
+                    !INTERRUPTED.load(Ordering::Relaxed)
+                })?
+            } else {
+                session.simulate(&text, &origin, seeds, threads)?
+            };
             print_simulation(&report, json);
         }
         Command::Ope {

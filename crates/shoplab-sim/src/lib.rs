@@ -21,7 +21,7 @@ pub mod scenario;
 pub mod topk;
 
 pub use demand::LogitDemand;
-pub use market::{Day, Estimate, Market, PolicyRun};
+pub use market::{Day, Estimate, LiveDay, Market, PolicyRun};
 pub use pricing::{Policy, PolicyKind};
 pub use runner::{PolicySummary, Replicate, run_replicates};
 pub use scenario::Scenario;

@@ -33,6 +33,17 @@ impl Day {
     }
 }
 
+/// One simulated day of one policy: means over its replicates.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LiveDay {
+    pub day: u32,
+    pub policy: String,
+    pub sessions: f64,
+    pub conversion: f64,
+    pub revenue: f64,
+    pub margin: f64,
+}
+
 /// One policy over every seed.
 #[derive(Debug, Clone, Serialize)]
 pub struct PolicyRun {
@@ -158,6 +169,61 @@ impl Market {
         })
     }
 
+    /// Every policy over every seed, a day at a time, at most one day per `pace`: after each
+    /// day, `on_day` gets each policy's means over the replicates (it returns false to stop,
+    /// and then the days so far are returned). The days are those of [`Market::run`].
+    pub fn run_paced(
+        &self,
+        pace: std::time::Duration,
+        on_day: &mut dyn FnMut(LiveDay) -> bool,
+    ) -> Result<Vec<PolicyRun>> {
+        let t = Instant::now();
+        let policies = self.scenario.policies.len();
+        let mut runs: Vec<Vec<Run>> = (0..policies)
+            .map(|p| {
+                (0..self.scenario.seeds)
+                    .map(|s| Run::new(self, p, s))
+                    .collect()
+            })
+            .collect();
+        let mut days: Vec<Vec<Vec<Day>>> = (0..policies)
+            .map(|_| vec![Vec::new(); self.scenario.seeds as usize])
+            .collect();
+        'days: for day in 0..self.scenario.days {
+            let due = t + pace * (day + 1);
+            for (p, reps) in runs.iter_mut().enumerate() {
+                let today: Vec<Day> = reps.iter_mut().filter_map(Run::step).collect();
+                let n = today.len().max(1) as f64;
+                let mean = |f: &dyn Fn(&Day) -> f64| today.iter().map(f).sum::<f64>() / n;
+                let live = LiveDay {
+                    day,
+                    policy: self.scenario.policies[p].name.clone(),
+                    sessions: mean(&|d| d.sessions as f64),
+                    conversion: mean(&|d| d.conversion()),
+                    revenue: mean(&|d| d.revenue),
+                    margin: mean(&|d| d.margin),
+                };
+                for (r, d) in today.into_iter().enumerate() {
+                    days[p][r].push(d);
+                }
+                if !on_day(live) {
+                    break 'days;
+                }
+            }
+            std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        }
+        let seconds = t.elapsed().as_secs_f64();
+        Ok(days
+            .into_iter()
+            .enumerate()
+            .map(|(p, replicates)| PolicyRun {
+                policy: self.scenario.policies[p].name.clone(),
+                replicates,
+                seconds,
+            })
+            .collect())
+    }
+
     /// Every policy over every seed, replicates spread over `threads` threads.
     pub fn run(&self, threads: usize) -> Result<Vec<PolicyRun>> {
         let seeds: Vec<u64> = (0..self.scenario.seeds).collect();
@@ -250,136 +316,10 @@ impl Market {
         }
     }
 
-    /// One replicate of policy `p` with seed `seed`.
+    /// One replicate of policy `p` with seed `seed`, day after day.
     fn replicate(&self, p: usize, seed: u64) -> Vec<Day> {
-        let spec = &self.scenario.policies[p];
-        let world = &self.world;
-        let n = world.items.len();
-        let mut shoppers = ChaCha8Rng::seed_from_u64(seed);
-        let mut own = ChaCha8Rng::seed_from_u64(seed);
-        own.set_stream(1 + p as u64);
-        let mut sold = vec![0u64; n];
-        let grid: Vec<f64> = match &spec.pricing {
-            Pricing::Thompson { grid } => grid.clone(),
-            _ => Vec::new(),
-        };
-        // Thompson's counts per item and arm: shown, bought.
-        let mut shown = vec![0u64; n * grid.len()];
-        let mut bought = vec![0u64; n * grid.len()];
-        let mut days = Vec::with_capacity(self.scenario.days as usize);
-        for day in 0..self.scenario.days {
-            let c = self.conditions(day);
-            // Each item's arm (Thompson) and price for the day.
-            let mut arm = vec![0usize; n];
-            let prices: Vec<f64> = (0..n)
-                .map(|i| {
-                    let item = &world.items[i];
-                    let p = match &spec.pricing {
-                        Pricing::List => item.base_price,
-                        Pricing::CostPlus { markup } => item.cost * (1.0 + markup),
-                        Pricing::ElasticityOptimal => self.optimal_price(i, &c),
-                        Pricing::Thompson { grid } => {
-                            let mut best = (0, f64::NEG_INFINITY);
-                            for (k, m) in grid.iter().enumerate() {
-                                let (s, b) =
-                                    (shown[i * grid.len() + k], bought[i * grid.len() + k]);
-                                let theta = Beta::new(1.0 + b as f64, 1.0 + (s - b) as f64)
-                                    .map_or(0.5, |d| d.sample(&mut own));
-                                let v = (m * item.base_price - item.cost) * theta;
-                                if v > best.1 {
-                                    best = (k, v);
-                                }
-                            }
-                            arm[i] = best.0;
-                            grid[best.0] * item.base_price
-                        }
-                    };
-                    p * (1.0 - c.promo[i])
-                })
-                .collect();
-            let available: Vec<usize> = (0..n).filter(|&i| c.in_stock[i]).collect();
-            let arrivals = Poisson::new(self.scenario.sessions_per_day * c.traffic)
-                .map_or(0, |d| d.sample(&mut shoppers) as u64);
-            let mut today = Day {
-                sessions: arrivals,
-                ..Day::default()
-            };
-            // The popularity order is fixed for the day (yesterday's sales).
-            let mut by_sales = available.clone();
-            by_sales.sort_by(|&a, &b| {
-                sold[b]
-                    .cmp(&sold[a])
-                    .then(world.items[b].appeal.total_cmp(&world.items[a].appeal))
-            });
-            let k = self.scenario.slate.min(available.len());
-            let mut scratch = Vec::new();
-            for _ in 0..arrivals {
-                let u = self.user_weights.sample(&mut shoppers);
-                let draw: f64 = shoppers.random();
-                let slate: Vec<usize> = match spec.recommend {
-                    Recommend::Popularity => by_sales[..k].to_vec(),
-                    Recommend::Random => sample(&mut own, available.len(), k)
-                        .into_iter()
-                        .map(|j| available[j])
-                        .collect(),
-                    Recommend::Affinity => self
-                        .affinity
-                        .top_k(
-                            &world.users[u].embedding,
-                            k,
-                            &|i| !c.in_stock[i],
-                            &mut scratch,
-                        )
-                        .into_iter()
-                        .map(|i| i as usize)
-                        .collect(),
-                    Recommend::ExpectedMargin => {
-                        let mut scored: Vec<(f64, usize)> = available
-                            .iter()
-                            .map(|&i| {
-                                let e = self.utility(Some(u), i, prices[i], &c).exp();
-                                ((prices[i] - world.items[i].cost) * e / (1.0 + e), i)
-                            })
-                            .collect();
-                        scored.select_nth_unstable_by(k.saturating_sub(1), |a, b| {
-                            b.0.total_cmp(&a.0)
-                        });
-                        scored[..k].iter().map(|s| s.1).collect()
-                    }
-                };
-                // Multinomial logit over the slate and not buying (utility 0).
-                let weights: Vec<f64> = slate
-                    .iter()
-                    .map(|&i| self.utility(Some(u), i, prices[i], &c).exp())
-                    .collect();
-                let total = 1.0 + weights.iter().sum::<f64>();
-                let mut acc = 0.0;
-                let mut choice = None;
-                for (j, w) in weights.iter().enumerate() {
-                    acc += w / total;
-                    if draw < acc {
-                        choice = Some(slate[j]);
-                        break;
-                    }
-                }
-                if !grid.is_empty() {
-                    for &i in &slate {
-                        shown[i * grid.len() + arm[i]] += 1;
-                    }
-                    if let Some(i) = choice {
-                        bought[i * grid.len() + arm[i]] += 1;
-                    }
-                }
-                if let Some(i) = choice {
-                    sold[i] += 1;
-                    today.purchases += 1;
-                    today.revenue += prices[i];
-                    today.margin += prices[i] - world.items[i].cost;
-                }
-            }
-            days.push(today);
-        }
-        days
+        let mut run = Run::new(self, p, seed);
+        std::iter::from_fn(|| run.step()).collect()
     }
 
     /// The list-price multiple in 0.5 … 1.5 (steps of 0.01) with the highest expected margin
@@ -396,6 +336,171 @@ impl Market {
             }
         }
         best.0
+    }
+}
+
+/// A replicate in progress: its random streams and what its policy has learned; each
+/// [`Run::step`] simulates one day. Batch runs step to the end at once; real-time runs pace
+/// the steps, with the same results.
+pub struct Run<'m> {
+    market: &'m Market,
+    policy: usize,
+    day: u32,
+    shoppers: ChaCha8Rng,
+    own: ChaCha8Rng,
+    /// Sales per item so far (the popularity recommender's order).
+    sold: Vec<u64>,
+    /// Thompson's counts per item and arm: shown, bought.
+    shown: Vec<u64>,
+    bought: Vec<u64>,
+}
+
+impl<'m> Run<'m> {
+    pub fn new(market: &'m Market, policy: usize, seed: u64) -> Self {
+        let n = market.world.items.len();
+        let arms = match &market.scenario.policies[policy].pricing {
+            Pricing::Thompson { grid } => grid.len(),
+            _ => 0,
+        };
+        let mut own = ChaCha8Rng::seed_from_u64(seed);
+        own.set_stream(1 + policy as u64);
+        Run {
+            market,
+            policy,
+            day: 0,
+            shoppers: ChaCha8Rng::seed_from_u64(seed),
+            own,
+            sold: vec![0; n],
+            shown: vec![0; n * arms],
+            bought: vec![0; n * arms],
+        }
+    }
+
+    /// Simulates the next day; `None` past the horizon.
+    pub fn step(&mut self) -> Option<Day> {
+        let m = self.market;
+        if self.day >= m.scenario.days {
+            return None;
+        }
+        let day = self.day;
+        self.day += 1;
+        let spec = &m.scenario.policies[self.policy];
+        let world = &m.world;
+        let n = world.items.len();
+        let grid: &[f64] = match &spec.pricing {
+            Pricing::Thompson { grid } => grid,
+            _ => &[],
+        };
+        let c = m.conditions(day);
+        // Each item's arm (Thompson) and price for the day.
+        let mut arm = vec![0usize; n];
+        let prices: Vec<f64> = (0..n)
+            .map(|i| {
+                let item = &world.items[i];
+                let p = match &spec.pricing {
+                    Pricing::List => item.base_price,
+                    Pricing::CostPlus { markup } => item.cost * (1.0 + markup),
+                    Pricing::ElasticityOptimal => m.optimal_price(i, &c),
+                    Pricing::Thompson { grid } => {
+                        let mut best = (0, f64::NEG_INFINITY);
+                        for (k, m) in grid.iter().enumerate() {
+                            let (s, b) = (
+                                self.shown[i * grid.len() + k],
+                                self.bought[i * grid.len() + k],
+                            );
+                            let theta = Beta::new(1.0 + b as f64, 1.0 + (s - b) as f64)
+                                .map_or(0.5, |d| d.sample(&mut self.own));
+                            let v = (m * item.base_price - item.cost) * theta;
+                            if v > best.1 {
+                                best = (k, v);
+                            }
+                        }
+                        arm[i] = best.0;
+                        grid[best.0] * item.base_price
+                    }
+                };
+                p * (1.0 - c.promo[i])
+            })
+            .collect();
+        let available: Vec<usize> = (0..n).filter(|&i| c.in_stock[i]).collect();
+        let arrivals = Poisson::new(m.scenario.sessions_per_day * c.traffic)
+            .map_or(0, |d| d.sample(&mut self.shoppers) as u64);
+        let mut today = Day {
+            sessions: arrivals,
+            ..Day::default()
+        };
+        // The popularity order is fixed for the day (yesterday's sales).
+        let mut by_sales = available.clone();
+        by_sales.sort_by(|&a, &b| {
+            self.sold[b]
+                .cmp(&self.sold[a])
+                .then(world.items[b].appeal.total_cmp(&world.items[a].appeal))
+        });
+        let k = m.scenario.slate.min(available.len());
+        let mut scratch = Vec::new();
+        for _ in 0..arrivals {
+            let u = m.user_weights.sample(&mut self.shoppers);
+            let draw: f64 = self.shoppers.random();
+            let slate: Vec<usize> = match spec.recommend {
+                Recommend::Popularity => by_sales[..k].to_vec(),
+                Recommend::Random => sample(&mut self.own, available.len(), k)
+                    .into_iter()
+                    .map(|j| available[j])
+                    .collect(),
+                Recommend::Affinity => m
+                    .affinity
+                    .top_k(
+                        &world.users[u].embedding,
+                        k,
+                        &|i| !c.in_stock[i],
+                        &mut scratch,
+                    )
+                    .into_iter()
+                    .map(|i| i as usize)
+                    .collect(),
+                Recommend::ExpectedMargin => {
+                    let mut scored: Vec<(f64, usize)> = available
+                        .iter()
+                        .map(|&i| {
+                            let e = m.utility(Some(u), i, prices[i], &c).exp();
+                            ((prices[i] - world.items[i].cost) * e / (1.0 + e), i)
+                        })
+                        .collect();
+                    scored.select_nth_unstable_by(k.saturating_sub(1), |a, b| b.0.total_cmp(&a.0));
+                    scored[..k].iter().map(|s| s.1).collect()
+                }
+            };
+            // Multinomial logit over the slate and not buying (utility 0).
+            let weights: Vec<f64> = slate
+                .iter()
+                .map(|&i| m.utility(Some(u), i, prices[i], &c).exp())
+                .collect();
+            let total = 1.0 + weights.iter().sum::<f64>();
+            let mut acc = 0.0;
+            let mut choice = None;
+            for (j, w) in weights.iter().enumerate() {
+                acc += w / total;
+                if draw < acc {
+                    choice = Some(slate[j]);
+                    break;
+                }
+            }
+            if !grid.is_empty() {
+                for &i in &slate {
+                    self.shown[i * grid.len() + arm[i]] += 1;
+                }
+                if let Some(i) = choice {
+                    self.bought[i * grid.len() + arm[i]] += 1;
+                }
+            }
+            if let Some(i) = choice {
+                self.sold[i] += 1;
+                today.purchases += 1;
+                today.revenue += prices[i];
+                today.margin += prices[i] - world.items[i].cost;
+            }
+        }
+        Some(today)
     }
 }
 
