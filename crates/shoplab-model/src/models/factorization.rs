@@ -179,24 +179,11 @@ impl Factorization {
     fn negative(&self, u: u32, rng: &mut ChaCha8Rng) -> u32 {
         negative(&self.seen, u, self.n_items, rng)
     }
-
-    /// SGD over the examples `part`; the sum of their losses. On x86-64 processors with
-    /// AVX2 the same code runs compiled for it (8 lanes instead of 4); without FMA the
-    /// arithmetic, and so the result, is the same either way.
-    fn sgd_examples(
-        &self,
-        ds: &Dataset,
-        part: &[u32],
-        h: &mut Host,
-        lr: f32,
-        rng: &mut ChaCha8Rng,
-    ) -> f64 {
-        sgd_kernel(self, ds, part, h, lr, rng)
-    }
 }
 
-/// The loop of [`Factorization::sgd_examples`], compiled for AVX2 too and dispatched at
-/// run time.
+/// SGD over the examples `part`; the sum of their losses. Compiled for AVX2 too and
+/// dispatched at run time (8 lanes instead of 4); without FMA the arithmetic, and so the
+/// result, is the same either way.
 #[multiversion::multiversion(targets("x86_64+avx2"))]
 fn sgd_kernel(
     f: &Factorization,
@@ -383,7 +370,7 @@ impl Trainable for Factorization {
         order.shuffle(rng);
         let mut total = 0.0f64;
         for (step, part) in order.chunks(chunk.max(1)).enumerate() {
-            let sum = self.sgd_examples(ds, part, &mut h, lr, rng);
+            let sum = sgd_kernel(self, ds, part, &mut h, lr, rng);
             total += sum;
             if !each(step + 1, sum / part.len() as f64)? {
                 return Ok(None);
