@@ -417,16 +417,16 @@ fn a_shipped_scenario_runs_and_is_stored() {
     ]);
     assert_eq!(out["sim_id"], 1);
     let policies = out["policies"].as_array().unwrap();
-    assert_eq!(policies.len(), 4);
+    assert_eq!(policies.len(), 5);
     let revenue = &policies[0]["revenue"];
     assert!(revenue["low"].as_f64().unwrap() <= revenue["mean"].as_f64().unwrap());
-    // 4 policies × 2 replicates × 30 days × 5 metrics, readable with SQL.
+    // 5 policies × 2 replicates × 30 days × 6 metrics, readable with SQL.
     let rows = ok(&[
         "sql",
         s(&ws),
         "SELECT count(*) FROM sim_metrics WHERE sim_id = 1",
     ]);
-    assert!(rows.contains("1200"), "{rows}");
+    assert!(rows.contains("1800"), "{rows}");
     let text = ok(&[
         "simulate",
         s(&ws),

@@ -265,7 +265,8 @@ impl Session {
 
     /// Runs a what-if scenario (TOML text; `origin` names it in errors) over its seeds, or
     /// `seeds` when given, and stores it: `sims` gets the scenario, `sim_metrics` every
-    /// policy's daily sessions, purchases, conversion, revenue and margin per replicate.
+    /// policy's daily sessions, purchases, conversion, revenue, margin and mean price index
+    /// (price paid / list price) per replicate.
     pub fn simulate(
         &self,
         scenario: &str,
@@ -359,6 +360,7 @@ impl Session {
                             ("conversion", d.conversion()),
                             ("revenue", d.revenue),
                             ("margin", d.margin),
+                            ("price_index", d.mean_price_index()),
                         ] {
                             app.append_row(shoplab_data::duckdb::params![
                                 id, run.policy, rep as i64, day as i64, metric, value

@@ -1,5 +1,6 @@
-//! The shop simulation: shoppers of a synthetic world arrive each day (Poisson), see a
-//! slate recommended by the policy at the policy's prices, and choose by the world's
+//! The shop simulation: shoppers of a synthetic world arrive each day (Poisson), land in a
+//! category (by its share of traffic), see a slate of that category's items recommended by
+//! the policy at the policy's prices, and choose by the world's
 //! multinomial logit with a no-purchase option, under the scenario's events. Each policy
 //! meets the same shoppers in a replicate (the shopper stream depends on the seed only).
 
@@ -25,11 +26,22 @@ pub struct Day {
     pub purchases: u64,
     pub revenue: f64,
     pub margin: f64,
+    /// Sum over purchases of price / list price (see [`Day::mean_price_index`]).
+    pub price_index: f64,
 }
 
 impl Day {
     pub fn conversion(&self) -> f64 {
         self.purchases as f64 / self.sessions.max(1) as f64
+    }
+
+    /// Mean price paid relative to the list price (1: list; 0 when nothing was sold).
+    pub fn mean_price_index(&self) -> f64 {
+        if self.purchases == 0 {
+            0.0
+        } else {
+            self.price_index / self.purchases as f64
+        }
     }
 }
 
@@ -106,6 +118,8 @@ pub struct Market {
     /// The category each event applies to (`None`: all).
     event_category: Vec<Option<usize>>,
     user_weights: WeightedIndex<f64>,
+    /// The categories' shares of sessions.
+    category_weights: WeightedIndex<f64>,
     /// Item embeddings and appeal, for the affinity recommender.
     affinity: ItemIndex,
 }
@@ -150,6 +164,8 @@ impl Market {
         }
         let user_weights = WeightedIndex::new(world.users.iter().map(|u| u.activity))
             .map_err(|e| SimError::Config(format!("user activity: {e}")))?;
+        let category_weights = WeightedIndex::new(world.categories.iter().map(|c| c.popularity))
+            .map_err(|e| SimError::Config(format!("category shares: {e}")))?;
         let dim = world.items.first().map_or(0, |i| i.embedding.len());
         let affinity = ItemIndex::new(
             dim,
@@ -165,6 +181,7 @@ impl Market {
             world,
             event_category,
             user_weights,
+            category_weights,
             affinity,
         })
     }
@@ -350,18 +367,17 @@ pub struct Run<'m> {
     own: ChaCha8Rng,
     /// Sales per item so far (the popularity recommender's order).
     sold: Vec<u64>,
-    /// Thompson's counts per item and arm: shown, bought.
+    /// A learning policy's counts per item and arm: shown, bought.
     shown: Vec<u64>,
     bought: Vec<u64>,
+    /// Each item's price yesterday (before promos), for bounded moves.
+    last_price: Vec<f64>,
 }
 
 impl<'m> Run<'m> {
     pub fn new(market: &'m Market, policy: usize, seed: u64) -> Self {
         let n = market.world.items.len();
-        let arms = match &market.scenario.policies[policy].pricing {
-            Pricing::Thompson { grid } => grid.len(),
-            _ => 0,
-        };
+        let arms = market.scenario.policies[policy].pricing.grid().len();
         let mut own = ChaCha8Rng::seed_from_u64(seed);
         own.set_stream(1 + policy as u64);
         Run {
@@ -373,6 +389,58 @@ impl<'m> Run<'m> {
             sold: vec![0; n],
             shown: vec![0; n * arms],
             bought: vec![0; n * arms],
+            last_price: market.world.items.iter().map(|i| i.base_price).collect(),
+        }
+    }
+
+    /// A learning policy's multiplier for item `i` today, among the `allowed` arms.
+    fn choose_arm(&mut self, i: usize, allowed: &[usize], pricing: &Pricing) -> usize {
+        let item = &self.market.world.items[i];
+        let grid = pricing.grid();
+        let g = grid.len();
+        let margin = |k: usize| grid[k] * item.base_price - item.cost;
+        let (shown, bought) = (
+            &self.shown[i * g..(i + 1) * g],
+            &self.bought[i * g..(i + 1) * g],
+        );
+        let mean = |k: usize| margin(k) * bought[k] as f64 / shown[k].max(1) as f64;
+        let untried = allowed.iter().copied().find(|&k| shown[k] == 0);
+        let best_by = |f: &mut dyn FnMut(usize) -> f64| {
+            let mut best = (allowed[0], f64::NEG_INFINITY);
+            for &k in allowed {
+                let v = f(k);
+                if v > best.1 {
+                    best = (k, v);
+                }
+            }
+            best.0
+        };
+        match pricing {
+            Pricing::Thompson { .. } => {
+                let own = &mut self.own;
+                best_by(&mut |k| {
+                    let (s, b) = (shown[k] as f64, bought[k] as f64);
+                    let theta = Beta::new(1.0 + b, 1.0 + s - b).map_or(0.5, |d| d.sample(own));
+                    margin(k) * theta
+                })
+            }
+            Pricing::Ucb1 { .. } => match untried {
+                Some(k) => k,
+                None => {
+                    let top = (0..g).map(margin).fold(f64::MIN_POSITIVE, f64::max);
+                    let t: u64 = allowed.iter().map(|&k| shown[k]).sum();
+                    let log_t = (t.max(1) as f64).ln();
+                    best_by(&mut |k| mean(k) / top + (2.0 * log_t / shown[k] as f64).sqrt())
+                }
+            },
+            Pricing::EpsilonGreedy { epsilon, .. } => match untried {
+                Some(k) => k,
+                None if self.own.random::<f64>() < *epsilon => {
+                    allowed[self.own.random_range(0..allowed.len())]
+                }
+                None => best_by(&mut |k| mean(k)),
+            },
+            _ => allowed[0],
         }
     }
 
@@ -387,86 +455,110 @@ impl<'m> Run<'m> {
         let spec = &m.scenario.policies[self.policy];
         let world = &m.world;
         let n = world.items.len();
-        let grid: &[f64] = match &spec.pricing {
-            Pricing::Thompson { grid } => grid,
-            _ => &[],
-        };
+        let grid: &[f64] = spec.pricing.grid();
         let c = m.conditions(day);
-        // Each item's arm (Thompson) and price for the day.
+        // Each item's arm (learning policies) and price for the day, within the policy's
+        // bounded move from yesterday's.
         let mut arm = vec![0usize; n];
-        let prices: Vec<f64> = (0..n)
-            .map(|i| {
-                let item = &world.items[i];
+        let mut prices = vec![0.0; n];
+        for i in 0..n {
+            let item = &world.items[i];
+            let bounds = spec.max_move.map(|f| {
+                let last = self.last_price[i];
+                (last * (1.0 - f), last * (1.0 + f))
+            });
+            let p = if grid.is_empty() {
                 let p = match &spec.pricing {
-                    Pricing::List => item.base_price,
                     Pricing::CostPlus { markup } => item.cost * (1.0 + markup),
                     Pricing::ElasticityOptimal => m.optimal_price(i, &c),
-                    Pricing::Thompson { grid } => {
-                        let mut best = (0, f64::NEG_INFINITY);
-                        for (k, m) in grid.iter().enumerate() {
-                            let (s, b) = (
-                                self.shown[i * grid.len() + k],
-                                self.bought[i * grid.len() + k],
-                            );
-                            let theta = Beta::new(1.0 + b as f64, 1.0 + (s - b) as f64)
-                                .map_or(0.5, |d| d.sample(&mut self.own));
-                            let v = (m * item.base_price - item.cost) * theta;
-                            if v > best.1 {
-                                best = (k, v);
-                            }
-                        }
-                        arm[i] = best.0;
-                        grid[best.0] * item.base_price
+                    Pricing::CompetitorMatch { undercut } => {
+                        c.competitor[i].map_or(item.base_price, |q| q * (1.0 - undercut))
                     }
+                    _ => item.base_price,
                 };
-                p * (1.0 - c.promo[i])
-            })
-            .collect();
-        let available: Vec<usize> = (0..n).filter(|&i| c.in_stock[i]).collect();
+                bounds.map_or(p, |(lo, hi)| p.clamp(lo, hi))
+            } else {
+                // Arms within the bound (the nearest one if none is).
+                let price = |k: usize| grid[k] * item.base_price;
+                let mut allowed: Vec<usize> = (0..grid.len())
+                    .filter(|&k| bounds.is_none_or(|(lo, hi)| (lo..=hi).contains(&price(k))))
+                    .collect();
+                if allowed.is_empty() {
+                    let last = self.last_price[i];
+                    let near = (0..grid.len())
+                        .min_by(|&a, &b| {
+                            (price(a) - last).abs().total_cmp(&(price(b) - last).abs())
+                        })
+                        .unwrap_or(0);
+                    allowed.push(near);
+                }
+                arm[i] = self.choose_arm(i, &allowed, &spec.pricing);
+                price(arm[i])
+            };
+            self.last_price[i] = p;
+            prices[i] = p * (1.0 - c.promo[i]);
+        }
+        // Each session lands in a category (by its share of traffic) and is shown items of
+        // that category in stock.
+        let n_categories = world.categories.len();
+        let mut available: Vec<Vec<usize>> = vec![Vec::new(); n_categories];
+        for i in (0..n).filter(|&i| c.in_stock[i]) {
+            available[world.items[i].category].push(i);
+        }
         let arrivals = Poisson::new(m.scenario.sessions_per_day * c.traffic)
             .map_or(0, |d| d.sample(&mut self.shoppers) as u64);
         let mut today = Day {
             sessions: arrivals,
             ..Day::default()
         };
-        // The popularity order is fixed for the day (yesterday's sales).
-        let mut by_sales = available.clone();
-        by_sales.sort_by(|&a, &b| {
-            self.sold[b]
-                .cmp(&self.sold[a])
-                .then(world.items[b].appeal.total_cmp(&world.items[a].appeal))
-        });
-        let k = m.scenario.slate.min(available.len());
+        // The popularity order is fixed for the day (sales so far, then appeal).
+        let by_sales: Vec<Vec<usize>> = available
+            .iter()
+            .map(|items| {
+                let mut v = items.clone();
+                v.sort_by(|&a, &b| {
+                    self.sold[b]
+                        .cmp(&self.sold[a])
+                        .then(world.items[b].appeal.total_cmp(&world.items[a].appeal))
+                });
+                v
+            })
+            .collect();
         let mut scratch = Vec::new();
         for _ in 0..arrivals {
             let u = m.user_weights.sample(&mut self.shoppers);
+            let cat = m.category_weights.sample(&mut self.shoppers);
             let draw: f64 = self.shoppers.random();
+            let items = &available[cat];
+            let k = m.scenario.slate.min(items.len());
             let slate: Vec<usize> = match spec.recommend {
-                Recommend::Popularity => by_sales[..k].to_vec(),
-                Recommend::Random => sample(&mut self.own, available.len(), k)
+                Recommend::Popularity => by_sales[cat][..k].to_vec(),
+                Recommend::Random => sample(&mut self.own, items.len(), k)
                     .into_iter()
-                    .map(|j| available[j])
+                    .map(|j| items[j])
                     .collect(),
                 Recommend::Affinity => m
                     .affinity
                     .top_k(
                         &world.users[u].embedding,
                         k,
-                        &|i| !c.in_stock[i],
+                        &|i| !c.in_stock[i] || world.items[i].category != cat,
                         &mut scratch,
                     )
                     .into_iter()
                     .map(|i| i as usize)
                     .collect(),
                 Recommend::ExpectedMargin => {
-                    let mut scored: Vec<(f64, usize)> = available
+                    let mut scored: Vec<(f64, usize)> = items
                         .iter()
                         .map(|&i| {
                             let e = m.utility(Some(u), i, prices[i], &c).exp();
                             ((prices[i] - world.items[i].cost) * e / (1.0 + e), i)
                         })
                         .collect();
-                    scored.select_nth_unstable_by(k.saturating_sub(1), |a, b| b.0.total_cmp(&a.0));
+                    if k > 0 {
+                        scored.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0));
+                    }
                     scored[..k].iter().map(|s| s.1).collect()
                 }
             };
@@ -498,6 +590,7 @@ impl<'m> Run<'m> {
                 today.purchases += 1;
                 today.revenue += prices[i];
                 today.margin += prices[i] - world.items[i].cost;
+                today.price_index += prices[i] / world.items[i].base_price;
             }
         }
         Some(today)

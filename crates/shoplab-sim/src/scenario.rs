@@ -80,6 +80,9 @@ pub struct PolicySpec {
     pub name: String,
     pub recommend: Recommend,
     pub pricing: Pricing,
+    /// The largest daily price change, as a fraction of yesterday's price (0.05: ±5%).
+    #[serde(default)]
+    pub max_move: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,6 +114,27 @@ pub enum Pricing {
     /// Thompson sampling per item over list-price multipliers (Beta priors on the purchase
     /// probability when shown; the margin decides); prices move once a day.
     Thompson { grid: Vec<f64> },
+    /// UCB1 per item over list-price multipliers, on the margin per impression scaled by
+    /// the grid's highest margin (each multiplier tried first).
+    Ucb1 { grid: Vec<f64> },
+    /// The best mean margin per impression so far, a random multiplier with probability ε
+    /// (each tried first).
+    EpsilonGreedy { grid: Vec<f64>, epsilon: f64 },
+    /// The competitor's price less `undercut` (0.02: 2% below) where a competitor price is
+    /// set, the list price elsewhere.
+    CompetitorMatch { undercut: f64 },
+}
+
+impl Pricing {
+    /// The list-price multipliers of a learning policy (empty for the others).
+    pub fn grid(&self) -> &[f64] {
+        match self {
+            Pricing::Thompson { grid }
+            | Pricing::Ucb1 { grid }
+            | Pricing::EpsilonGreedy { grid, .. } => grid,
+            _ => &[],
+        }
+    }
 }
 
 /// A change from `day` (0-based) through `until` (inclusive; default: the end), for one
@@ -176,15 +200,29 @@ impl Scenario {
             return bad("days, slate, seeds and sessions_per_day must be positive".into());
         }
         for p in &s.policies {
+            let grid = p.pricing.grid();
+            let learning = matches!(
+                p.pricing,
+                Pricing::Thompson { .. } | Pricing::Ucb1 { .. } | Pricing::EpsilonGreedy { .. }
+            );
+            if learning && (grid.is_empty() || grid.iter().any(|m| *m <= 0.0)) {
+                return bad(format!(
+                    "policy \"{}\": the grid needs positive multipliers",
+                    p.name
+                ));
+            }
+            if p.max_move.is_some_and(|m| !(m > 0.0 && m <= 1.0)) {
+                return bad(format!("policy \"{}\": max_move must be in (0, 1]", p.name));
+            }
             match &p.pricing {
-                Pricing::Thompson { grid } if grid.is_empty() || grid.iter().any(|m| *m <= 0.0) => {
-                    return bad(format!(
-                        "policy \"{}\": the grid needs positive multipliers",
-                        p.name
-                    ));
-                }
                 Pricing::CostPlus { markup } if *markup <= -1.0 => {
                     return bad(format!("policy \"{}\": markup must be above -1", p.name));
+                }
+                Pricing::EpsilonGreedy { epsilon, .. } if !(0.0..=1.0).contains(epsilon) => {
+                    return bad(format!("policy \"{}\": epsilon must be in [0, 1]", p.name));
+                }
+                Pricing::CompetitorMatch { undercut } if !(0.0..1.0).contains(undercut) => {
+                    return bad(format!("policy \"{}\": undercut must be in [0, 1)", p.name));
                 }
                 _ => {}
             }

@@ -26,6 +26,28 @@ pricing = {{ kind = "elasticity-optimal" }}
 name = "thompson"
 recommend = "random"
 pricing = {{ kind = "thompson", grid = [0.9, 1.0, 1.1] }}
+
+[[policies]]
+name = "ucb1"
+recommend = "popularity"
+pricing = {{ kind = "ucb1", grid = [0.9, 1.0, 1.1] }}
+max_move = 0.1
+
+[[policies]]
+name = "eps"
+recommend = "affinity"
+pricing = {{ kind = "epsilon-greedy", grid = [0.9, 1.0, 1.1], epsilon = 0.1 }}
+
+[[policies]]
+name = "match"
+recommend = "popularity"
+pricing = {{ kind = "competitor-match", undercut = 0.02 }}
+
+[[policies]]
+name = "slow optimal"
+recommend = "popularity"
+pricing = {{ kind = "elasticity-optimal" }}
+max_move = 0.01
 {events}
 "#
     );
@@ -88,12 +110,16 @@ fn events_move_the_outcome_as_they_should() {
     assert!(margin(&base, 1) > 1.1 * margin(&base, 0), "{base:?}");
 
     // A competitor at 80% of our list price from day 2, for every category: at list price
-    // we sell less.
+    // we sell less; matching the competitor (2% below) sells more than the list price.
     let cut = totals(
         &Market::new(scenario("[[events]]\nday = 2\ncompetitor_price = 0.8")).unwrap(),
         2,
     );
     assert!(revenue(&cut, 0) < 0.9 * revenue(&base, 0));
+    let purchases = |t: &Runs, p: usize| -> u64 { t[p].1.iter().map(|x| x.1).sum() };
+    assert!(purchases(&cut, 5) > purchases(&cut, 0));
+    // Without a competitor, matching is the list price.
+    assert_eq!(base[5].1, base[0].1);
 
     // Twice the traffic on days 4-5: more sessions, the same shoppers before.
     let surge = totals(
@@ -156,4 +182,30 @@ fn the_shipped_scenarios_parse() {
         n += 1;
     }
     assert!(n >= 2);
+}
+
+#[test]
+fn bounded_moves_keep_prices_near_yesterdays() {
+    let m = Market::new(scenario("")).unwrap();
+    let runs = m.run(2).unwrap();
+    let slow = runs.iter().find(|r| r.policy == "slow optimal").unwrap();
+    let free = runs.iter().find(|r| r.policy == "optimal").unwrap();
+    // Day d's prices are within 1% a day of the list price: at most 1.01^(d+1) of it.
+    for days in &slow.replicates {
+        for (d, day) in days.iter().enumerate() {
+            let idx = day.mean_price_index();
+            let (lo, hi) = (0.99f64.powi(d as i32 + 1), 1.01f64.powi(d as i32 + 1));
+            assert!(
+                day.purchases == 0 || (lo - 1e-9..=hi + 1e-9).contains(&idx),
+                "day {d}: {idx}"
+            );
+        }
+    }
+    // Unbounded, the optimal prices sit far from the list price from the first day.
+    let first: f64 = free
+        .replicates
+        .iter()
+        .map(|d| (d[0].mean_price_index() - 1.0).abs())
+        .sum();
+    assert!(first / free.replicates.len() as f64 > 0.05, "{first}");
 }
