@@ -120,8 +120,9 @@ pub struct Market {
     user_weights: WeightedIndex<f64>,
     /// The categories' shares of sessions.
     category_weights: WeightedIndex<f64>,
-    /// Item embeddings and appeal, for the affinity recommender.
-    affinity: ItemIndex,
+    /// Per category: its items' embeddings and appeal, and their item numbers (the
+    /// affinity recommender scans the session's category only).
+    affinity: Vec<(ItemIndex, Vec<usize>)>,
 }
 
 impl Market {
@@ -167,15 +168,21 @@ impl Market {
         let category_weights = WeightedIndex::new(world.categories.iter().map(|c| c.popularity))
             .map_err(|e| SimError::Config(format!("category shares: {e}")))?;
         let dim = world.items.first().map_or(0, |i| i.embedding.len());
-        let affinity = ItemIndex::new(
-            dim,
-            world
-                .items
-                .iter()
-                .flat_map(|i| i.embedding.iter().copied())
-                .collect(),
-            world.items.iter().map(|i| i.appeal as f32).collect(),
-        );
+        let affinity = (0..world.categories.len())
+            .map(|cat| {
+                let ids: Vec<usize> = (0..world.items.len())
+                    .filter(|&i| world.items[i].category == cat)
+                    .collect();
+                let index = ItemIndex::new(
+                    dim,
+                    ids.iter()
+                        .flat_map(|&i| world.items[i].embedding.iter().copied())
+                        .collect(),
+                    ids.iter().map(|&i| world.items[i].appeal as f32).collect(),
+                );
+                (index, ids)
+            })
+            .collect();
         Ok(Market {
             scenario,
             world,
@@ -537,17 +544,19 @@ impl<'m> Run<'m> {
                     .into_iter()
                     .map(|j| items[j])
                     .collect(),
-                Recommend::Affinity => m
-                    .affinity
-                    .top_k(
-                        &world.users[u].embedding,
-                        k,
-                        &|i| !c.in_stock[i] || world.items[i].category != cat,
-                        &mut scratch,
-                    )
-                    .into_iter()
-                    .map(|i| i as usize)
-                    .collect(),
+                Recommend::Affinity => {
+                    let (index, ids) = &m.affinity[cat];
+                    index
+                        .top_k(
+                            &world.users[u].embedding,
+                            k,
+                            &|j| !c.in_stock[ids[j]],
+                            &mut scratch,
+                        )
+                        .into_iter()
+                        .map(|j| ids[j as usize])
+                        .collect()
+                }
                 Recommend::ExpectedMargin => {
                     let mut scored: Vec<(f64, usize)> = items
                         .iter()
