@@ -3,8 +3,8 @@
 //! 1. Shopper decisions per second on a 100,000-item synthetic shop in 20 categories: each
 //!    decision is one session — a shopper and a category drawn, a slate of 10 of that
 //!    category's items, the logit choice among them at the policy's prices — for popularity
-//!    + list price, and for the affinity recommender (a top-10 over the category's items
-//!    per shopper) + list price. Replicates on all threads.
+//!    with list prices, and for the affinity recommender (a top-10 over the category's
+//!    items per shopper) with list prices. Replicates on all threads.
 //! 2. Latency of one top-10 request over 100,000 items with 64-factor MF vectors (random
 //!    factors: the arithmetic of a trained model's), one thread: p50, p99, max.
 
