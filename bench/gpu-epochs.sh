@@ -17,6 +17,7 @@ export LD_LIBRARY_PATH="$LIBS:${LD_LIBRARY_PATH:-}"
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader; nproc
 S=/tmp/shoplab; W=/tmp/ws.duckdb
 $S import $W ml-100k.inter >/dev/null && $S split $W --name rr --strategy random --seed 7 >/dev/null
+$S split $W --name loo --strategy leave-last --valid 1 --test 1 --seed 1 >/dev/null
 run() { echo "== $*"; $S train $W --split rr --patience 0 --json "$@" 2>&1 | tail -1 | python3 -c "import json,sys; d=json.load(sys.stdin); m=d['metrics']; print(d['run_id'], d['device'], 's/epoch', round(d['seconds_per_epoch'],4), 'ndcg@10', round(m['ndcg@10'],4), 'rmse', m.get('rmse'))"; }
 for dev in cuda cpu; do
   run --model bpr --factors 64 --epochs 10 --device $dev
@@ -24,6 +25,7 @@ for dev in cuda cpu; do
   run --model neumf --factors 32 --epochs 5 --device $dev
   run --model bpr --factors 256 --epochs 5 --batch-size 8192 --device $dev
   run --model neumf --factors 128 --epochs 3 --batch-size 8192 --device $dev
+  echo "== sasrec $dev"; $S train $W --split loo --model sasrec --epochs 4 --batch-size 32 --lr 0.002 --patience 0 --device $dev --json | tail -1 | cut -c1-200
 done
 echo "== no GPU visible (CUDA_VISIBLE_DEVICES=): --device auto falls back to the CPU"
 CUDA_VISIBLE_DEVICES= $S train $W --split rr --model bpr --epochs 2 --patience 0 --device auto --json | tail -1 | cut -c1-60
