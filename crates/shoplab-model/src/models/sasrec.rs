@@ -253,7 +253,8 @@ impl Recommender for SasRec {
                 .collect();
             let (input, t) = self.pad(&seqs);
             let h = self.forward(&input, chunk.len())?;
-            let last = h.narrow(1, t - 1, 1)?.squeeze(1)?;
+            // CUDA's matmul wants the rows contiguous (the CPU's takes the strided view).
+            let last = h.narrow(1, t - 1, 1)?.squeeze(1)?.contiguous()?;
             let scores = self.logits(&last)?.to_dtype(DType::F32)?;
             out.extend(
                 scores
