@@ -4,7 +4,7 @@
 # shoplab.xz) and MovieLens-100K's ml-100k.inter. Prepare the folder here:
 #   bash scripts/build-cuda.sh
 #   mkdir -p .gpu && echo /.gpu/ >> .git/info/exclude
-#   cp "$CARGO_TARGET_DIR/debug/shoplab" .gpu/ && strip .gpu/shoplab && xz -f .gpu/shoplab
+#   cp "$CARGO_TARGET_DIR/debug/shoplab-cuda" .gpu/shoplab && strip .gpu/shoplab && xz -f .gpu/shoplab
 #   cp "$SHOPLAB_DATASETS/ml-100k/ml-100k.inter" .gpu/
 # then, there: bash bench/gpu-epochs.sh .gpu
 # The CUDA libraries (cuBLAS, cuRAND, the runtime) are looked up on the machine.

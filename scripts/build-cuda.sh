@@ -7,8 +7,10 @@
 # provide the real libcuda, libcublas, libcublasLt, libcurand, libnvrtc and
 # libcudart (e.g. on LD_LIBRARY_PATH).
 #
-#   bash scripts/build-cuda.sh            # -> $CARGO_TARGET_DIR/debug/shoplab
+#   bash scripts/build-cuda.sh            # -> $CARGO_TARGET_DIR/debug/shoplab-cuda
 #   CUDA_COMPUTE_CAP=90 (default: Hopper) selects the PTX target.
+# The build shares the target folder (DuckDB is not rebuilt); the next plain build relinks
+# the CPU-only `shoplab`, which this build replaces meanwhile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/shoplab/target}"
@@ -45,3 +47,5 @@ export CUDAFORGE_THREADS="${CUDAFORGE_THREADS:-2}"
 # so every other crate's build, DuckDB's included) untouched.
 export LIBRARY_PATH="$STUBS:$CU/lib${LIBRARY_PATH:+:$LIBRARY_PATH}"
 cargo build --workspace --features shoplab-cli/cuda "$@"
+cp "$CARGO_TARGET_DIR/debug/shoplab" "$CARGO_TARGET_DIR/debug/shoplab-cuda"
+echo "built $CARGO_TARGET_DIR/debug/shoplab-cuda"
