@@ -29,7 +29,7 @@ use shoplab_data::Workspace;
 use crate::device;
 use crate::error::{ModelError, Result};
 use crate::metrics::Evaluation;
-use crate::models::load_vars;
+use crate::models::{bce_with_logits, load_vars, save_vars};
 use crate::optim::Adam;
 use crate::registry::{EpochRow, Runs};
 use crate::train::{Progress, TrainConfig, TrainOutcome};
@@ -295,8 +295,7 @@ impl ConversionModel {
         let (x, vu, vi) = self.logits(xs)?;
         let y: Vec<f32> = xs.iter().map(|e| e.bought).collect();
         let y = Tensor::from_vec(y, xs.len(), &self.device)?;
-        let bce = ((x.relu()? - x.mul(&y)?)? + x.abs()?.neg()?.exp()?.affine(1.0, 1.0)?.log()?)?
-            .mean_all()?;
+        let bce = bce_with_logits(&x, &y)?;
         let norms = (vu.sqr()?.sum(D::Minus1)? + vi.sqr()?.sum(D::Minus1)?)?.mean_all()?;
         let weights = (self.w_user.as_tensor().sqr()?.mean_all()?
             + self.w_item.as_tensor().sqr()?.mean_all()?)?;
@@ -339,13 +338,7 @@ impl ConversionModel {
     }
 
     pub fn save(&self, path: &Path) -> Result<()> {
-        let map: HashMap<String, Tensor> = self
-            .tensors()
-            .into_iter()
-            .map(|(n, v)| (n.to_string(), v.as_tensor().clone()))
-            .collect();
-        candle_core::safetensors::save(&map, path)?;
-        Ok(())
+        save_vars(path, self.tensors())
     }
 
     fn load(&self, path: &Path) -> Result<()> {

@@ -34,3 +34,23 @@ pub enum SimError {
 }
 
 pub type Result<T> = std::result::Result<T, SimError>;
+
+/// `f(seed)` for every seed, the seeds split in order over `threads` scoped threads; the
+/// results in seed order whatever the number of threads.
+pub(crate) fn over_seeds<T: Send>(
+    seeds: &[u64],
+    threads: usize,
+    f: &(dyn Fn(u64) -> T + Sync),
+) -> Vec<T> {
+    let per = seeds.len().div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = seeds
+            .chunks(per)
+            .map(|chunk| s.spawn(move || chunk.iter().map(|&seed| f(seed)).collect::<Vec<T>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a replicate thread panicked"))
+            .collect()
+    })
+}

@@ -11,13 +11,14 @@ use rand::distr::weighted::WeightedIndex;
 use rand::seq::index::sample;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Beta, Poisson};
+use rand_distr::Poisson;
 use serde::Serialize;
 use shoplab_synth::{World, WorldConfig};
 
+use crate::pricing::{Policy, PolicyKind};
 use crate::scenario::{Pricing, Recommend, Scenario};
 use crate::topk::ItemIndex;
-use crate::{Result, SimError};
+use crate::{Result, SimError, over_seeds};
 
 /// Metrics of one day.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
@@ -251,27 +252,10 @@ impl Market {
     /// Every policy over every seed, replicates spread over `threads` threads.
     pub fn run(&self, threads: usize) -> Result<Vec<PolicyRun>> {
         let seeds: Vec<u64> = (0..self.scenario.seeds).collect();
-        let per = seeds.len().div_ceil(threads.max(1)).max(1);
         let mut out = Vec::new();
         for p in 0..self.scenario.policies.len() {
             let t = Instant::now();
-            let replicates: Vec<Vec<Day>> = std::thread::scope(|s| {
-                let handles: Vec<_> = seeds
-                    .chunks(per)
-                    .map(|chunk| {
-                        s.spawn(move || {
-                            chunk
-                                .iter()
-                                .map(|&seed| self.replicate(p, seed))
-                                .collect::<Vec<_>>()
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .flat_map(|h| h.join().expect("a replicate thread panicked"))
-                    .collect()
-            });
+            let replicates = over_seeds(&seeds, threads, &|seed| self.replicate(p, seed));
             out.push(PolicyRun {
                 policy: self.scenario.policies[p].name.clone(),
                 replicates,
@@ -374,17 +358,38 @@ pub struct Run<'m> {
     own: ChaCha8Rng,
     /// Sales per item so far (the popularity recommender's order).
     sold: Vec<u64>,
-    /// A learning policy's counts per item and arm: shown, bought.
-    shown: Vec<u64>,
-    bought: Vec<u64>,
+    /// A learning pricing policy's state per item: over the grid's multipliers, a sale
+    /// earning the margin (empty for the other pricing rules).
+    learners: Vec<Policy>,
     /// Each item's price yesterday (before promos), for bounded moves.
     last_price: Vec<f64>,
 }
 
 impl<'m> Run<'m> {
     pub fn new(market: &'m Market, policy: usize, seed: u64) -> Self {
-        let n = market.world.items.len();
-        let arms = market.scenario.policies[policy].pricing.grid().len();
+        let pricing = &market.scenario.policies[policy].pricing;
+        let grid = pricing.grid();
+        let learner = match pricing {
+            Pricing::Thompson { .. } => Some(PolicyKind::Thompson),
+            Pricing::Ucb1 { .. } => Some(PolicyKind::Ucb1),
+            Pricing::EpsilonGreedy { epsilon, .. } => {
+                Some(PolicyKind::EpsilonGreedy { epsilon: *epsilon })
+            }
+            _ => None,
+        };
+        let learners = market
+            .world
+            .items
+            .iter()
+            .filter_map(|item| {
+                let margins = grid
+                    .iter()
+                    .map(|m| m * item.base_price - item.cost)
+                    .collect();
+                // The scenario checked ε when it was read.
+                Policy::over(learner.clone()?, margins).ok()
+            })
+            .collect();
         let mut own = ChaCha8Rng::seed_from_u64(seed);
         own.set_stream(1 + policy as u64);
         Run {
@@ -393,61 +398,9 @@ impl<'m> Run<'m> {
             day: 0,
             shoppers: ChaCha8Rng::seed_from_u64(seed),
             own,
-            sold: vec![0; n],
-            shown: vec![0; n * arms],
-            bought: vec![0; n * arms],
+            sold: vec![0; market.world.items.len()],
+            learners,
             last_price: market.world.items.iter().map(|i| i.base_price).collect(),
-        }
-    }
-
-    /// A learning policy's multiplier for item `i` today, among the `allowed` arms.
-    fn choose_arm(&mut self, i: usize, allowed: &[usize], pricing: &Pricing) -> usize {
-        let item = &self.market.world.items[i];
-        let grid = pricing.grid();
-        let g = grid.len();
-        let margin = |k: usize| grid[k] * item.base_price - item.cost;
-        let (shown, bought) = (
-            &self.shown[i * g..(i + 1) * g],
-            &self.bought[i * g..(i + 1) * g],
-        );
-        let mean = |k: usize| margin(k) * bought[k] as f64 / shown[k].max(1) as f64;
-        let untried = allowed.iter().copied().find(|&k| shown[k] == 0);
-        let best_by = |f: &mut dyn FnMut(usize) -> f64| {
-            let mut best = (allowed[0], f64::NEG_INFINITY);
-            for &k in allowed {
-                let v = f(k);
-                if v > best.1 {
-                    best = (k, v);
-                }
-            }
-            best.0
-        };
-        match pricing {
-            Pricing::Thompson { .. } => {
-                let own = &mut self.own;
-                best_by(&mut |k| {
-                    let (s, b) = (shown[k] as f64, bought[k] as f64);
-                    let theta = Beta::new(1.0 + b, 1.0 + s - b).map_or(0.5, |d| d.sample(own));
-                    margin(k) * theta
-                })
-            }
-            Pricing::Ucb1 { .. } => match untried {
-                Some(k) => k,
-                None => {
-                    let top = (0..g).map(margin).fold(f64::MIN_POSITIVE, f64::max);
-                    let t: u64 = allowed.iter().map(|&k| shown[k]).sum();
-                    let log_t = (t.max(1) as f64).ln();
-                    best_by(&mut |k| mean(k) / top + (2.0 * log_t / shown[k] as f64).sqrt())
-                }
-            },
-            Pricing::EpsilonGreedy { epsilon, .. } => match untried {
-                Some(k) => k,
-                None if self.own.random::<f64>() < *epsilon => {
-                    allowed[self.own.random_range(0..allowed.len())]
-                }
-                None => best_by(&mut |k| mean(k)),
-            },
-            _ => allowed[0],
         }
     }
 
@@ -499,7 +452,7 @@ impl<'m> Run<'m> {
                         .unwrap_or(0);
                     allowed.push(near);
                 }
-                arm[i] = self.choose_arm(i, &allowed, &spec.pricing);
+                arm[i] = self.learners[i].choose_among(&allowed, &mut self.own);
                 price(arm[i])
             };
             self.last_price[i] = p;
@@ -586,12 +539,9 @@ impl<'m> Run<'m> {
                     break;
                 }
             }
-            if !grid.is_empty() {
+            if !self.learners.is_empty() {
                 for &i in &slate {
-                    self.shown[i * grid.len() + arm[i]] += 1;
-                }
-                if let Some(i) = choice {
-                    self.bought[i * grid.len() + arm[i]] += 1;
+                    self.learners[i].update(arm[i], choice == Some(i));
                 }
             }
             if let Some(i) = choice {

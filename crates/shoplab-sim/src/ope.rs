@@ -127,6 +127,20 @@ pub fn point(log: &[Logged], pi: &ActionDist, q: &[Vec<f64>]) -> [f64; 4] {
     [ips / n, snips, dm / n, (dm + correction) / n]
 }
 
+/// The four estimates on a bootstrap resample of `log` (rows drawn with replacement; the
+/// reward model refitted on the resample).
+fn resampled_point(log: &[Logged], pi: &ActionDist, rng: &mut ChaCha8Rng) -> [f64; 4] {
+    let sample: Vec<Logged> = (0..log.len())
+        .map(|_| log[rng.random_range(0..log.len())])
+        .collect();
+    let (positions, actions) = (pi.p.len(), pi.p[0].len());
+    point(
+        &sample,
+        pi,
+        &reward_model(&sample, actions, positions, 10.0),
+    )
+}
+
 /// Checks the log against the target and returns its action and position counts.
 fn shape(log: &[Logged], pi: &ActionDist) -> Result<()> {
     if log.is_empty() {
@@ -160,15 +174,8 @@ pub fn evaluate(log: &[Logged], pi: &ActionDist, resamples: usize, seed: u64) ->
     let values = point(log, pi, &reward_model(log, actions, positions, 10.0));
     let mut draws: Vec<[f64; 4]> = Vec::with_capacity(resamples);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut sample = Vec::with_capacity(log.len());
     for _ in 0..resamples {
-        sample.clear();
-        sample.extend((0..log.len()).map(|_| log[rng.random_range(0..log.len())]));
-        draws.push(point(
-            &sample,
-            pi,
-            &reward_model(&sample, actions, positions, 10.0),
-        ));
+        draws.push(resampled_point(log, pi, &mut rng));
     }
     let interval = |k: usize| -> Estimate {
         let mut v: Vec<f64> = draws.iter().map(|d| d[k]).collect();
@@ -205,20 +212,10 @@ pub fn relative_errors(
     seed: u64,
 ) -> Result<[(f64, f64); 4]> {
     shape(log, pi)?;
-    let (positions, actions) = (pi.p.len(), pi.p[0].len());
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut errors: Vec<[f64; 4]> = Vec::with_capacity(rounds);
-    for _ in 0..rounds {
-        let sample: Vec<Logged> = (0..log.len())
-            .map(|_| log[rng.random_range(0..log.len())])
-            .collect();
-        let v = point(
-            &sample,
-            pi,
-            &reward_model(&sample, actions, positions, 10.0),
-        );
-        errors.push(v.map(|e| (e - truth).abs() / truth));
-    }
+    let errors: Vec<[f64; 4]> = (0..rounds)
+        .map(|_| resampled_point(log, pi, &mut rng).map(|e| (e - truth).abs() / truth))
+        .collect();
     let n = errors.len().max(1) as f64;
     Ok(std::array::from_fn(|k| {
         let mean = errors.iter().map(|e| e[k]).sum::<f64>() / n;

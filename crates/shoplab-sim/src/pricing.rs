@@ -54,86 +54,105 @@ impl PolicyKind {
     }
 }
 
-/// A policy's state during one run.
+/// A policy's state during one run: over arms (prices, or price multipliers) that each earn
+/// a value per sale (the price, or the margin), learning from one sale-or-not per offer.
 pub struct Policy {
     kind: PolicyKind,
-    prices: Vec<f64>,
-    /// Offers and sales per price.
+    /// What a sale at each arm earns.
+    values: Vec<f64>,
+    /// Offers and sales per arm.
     offers: Vec<u64>,
     sales: Vec<u64>,
-    t: u64,
 }
 
 impl Policy {
+    /// A pricing policy over `prices`; a sale earns its price.
     pub fn new(kind: PolicyKind, prices: &[f64]) -> Result<Self> {
         if prices.is_empty() || prices.iter().any(|p| !(p.is_finite() && *p > 0.0)) {
             return Err(SimError::Config(
                 "the price grid needs at least one positive price".into(),
             ));
         }
-        match kind {
-            PolicyKind::Fixed { arm } if arm >= prices.len() => {
-                return Err(SimError::Config(format!(
-                    "fixed:{arm} is past the grid's {} prices",
-                    prices.len()
-                )));
-            }
-            PolicyKind::EpsilonGreedy { epsilon } if !(0.0..=1.0).contains(&epsilon) => {
-                return Err(SimError::Config(format!(
-                    "ε must be in [0, 1], got {epsilon}"
-                )));
-            }
-            _ => {}
+        if let PolicyKind::Fixed { arm } = kind
+            && arm >= prices.len()
+        {
+            return Err(SimError::Config(format!(
+                "fixed:{arm} is past the grid's {} prices",
+                prices.len()
+            )));
         }
+        Self::over(kind, prices.to_vec())
+    }
+
+    /// A policy over arms whose sales earn `values` (any sign: a margin may be negative).
+    pub fn over(kind: PolicyKind, values: Vec<f64>) -> Result<Self> {
+        if let PolicyKind::EpsilonGreedy { epsilon } = kind
+            && !(0.0..=1.0).contains(&epsilon)
+        {
+            return Err(SimError::Config(format!(
+                "ε must be in [0, 1], got {epsilon}"
+            )));
+        }
+        let n = values.len();
         Ok(Policy {
             kind,
-            prices: prices.to_vec(),
-            offers: vec![0; prices.len()],
-            sales: vec![0; prices.len()],
-            t: 0,
+            values,
+            offers: vec![0; n],
+            sales: vec![0; n],
         })
     }
 
-    /// The price index to offer this period.
+    /// The arm to offer this period.
     pub fn choose(&mut self, rng: &mut ChaCha8Rng) -> usize {
-        self.t += 1;
-        let n = self.prices.len();
-        let untried = self.offers.iter().position(|&o| o == 0);
-        let mean = |k: usize| self.prices[k] * self.sales[k] as f64 / self.offers[k] as f64;
+        let all: Vec<usize> = (0..self.values.len()).collect();
+        self.choose_among(&all, rng)
+    }
+
+    /// The arm to offer among `allowed` (not empty), e.g. the prices within a bounded move.
+    pub fn choose_among(&self, allowed: &[usize], rng: &mut ChaCha8Rng) -> usize {
+        let untried = allowed.iter().copied().find(|&k| self.offers[k] == 0);
+        let mean = |k: usize| self.values[k] * self.sales[k] as f64 / self.offers[k] as f64;
+        let best = |score: &mut dyn FnMut(usize) -> f64| {
+            allowed[argmax(allowed.iter().map(|&k| score(k)))]
+        };
         match self.kind {
             PolicyKind::Fixed { arm } => arm,
-            PolicyKind::Thompson => argmax((0..n).map(|k| {
+            PolicyKind::Thompson => best(&mut |k| {
                 let a = 1.0 + self.sales[k] as f64;
                 let b = 1.0 + (self.offers[k] - self.sales[k]) as f64;
                 let theta = Beta::new(a, b).map_or(0.5, |d| d.sample(rng));
-                self.prices[k] * theta
-            })),
+                self.values[k] * theta
+            }),
             PolicyKind::Ucb1 => match untried {
                 Some(k) => k,
                 None => {
-                    let top = self.prices.iter().copied().fold(0.0, f64::max);
-                    let log_t = (self.t as f64).ln();
-                    argmax(
-                        (0..n)
-                            .map(|k| mean(k) / top + (2.0 * log_t / self.offers[k] as f64).sqrt()),
-                    )
+                    let top = self
+                        .values
+                        .iter()
+                        .copied()
+                        .fold(f64::MIN_POSITIVE, f64::max);
+                    let t: u64 = self.offers.iter().sum();
+                    let log_t = ((t + 1) as f64).ln();
+                    best(&mut |k| mean(k) / top + (2.0 * log_t / self.offers[k] as f64).sqrt())
                 }
             },
             PolicyKind::EpsilonGreedy { epsilon } => match untried {
                 Some(k) => k,
-                None if rng.random::<f64>() < epsilon => rng.random_range(0..n),
-                None => argmax((0..n).map(mean)),
+                None if rng.random::<f64>() < epsilon => {
+                    allowed[rng.random_range(0..allowed.len())]
+                }
+                None => best(&mut |k| mean(k)),
             },
         }
     }
 
-    /// What happened to the offer of price `k`.
+    /// What happened to an offer at arm `k`.
     pub fn update(&mut self, k: usize, sold: bool) {
         self.offers[k] += 1;
         self.sales[k] += u64::from(sold);
     }
 
-    /// How often each price was offered.
+    /// How often each arm was offered.
     pub fn offers(&self) -> &[u64] {
         &self.offers
     }

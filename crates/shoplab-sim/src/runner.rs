@@ -8,9 +8,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use crate::Result;
 use crate::demand::LogitDemand;
+use crate::market::Estimate;
 use crate::pricing::{Policy, PolicyKind};
+use crate::{Result, over_seeds};
 
 /// One run of one policy.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -97,39 +98,19 @@ pub fn run_replicates(
         Policy::new(kind.clone(), prices)?;
         let t = Instant::now();
         let all: Vec<u64> = seeds.clone().collect();
-        let per = all.len().div_ceil(threads.max(1)).max(1);
-        let parts: Vec<Result<Vec<Replicate>>> = std::thread::scope(|s| {
-            let handles: Vec<_> = all
-                .chunks(per)
-                .map(|chunk| {
-                    s.spawn(move || {
-                        chunk
-                            .iter()
-                            .map(|&seed| run_one(demand, prices, kind, horizon, seed))
-                            .collect::<Result<Vec<_>>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("a replicate thread panicked"))
-                .collect()
-        });
-        let mut replicates = Vec::with_capacity(all.len());
-        for p in parts {
-            replicates.extend(p?);
-        }
-        let n = replicates.len().max(1) as f64;
+        let replicates = over_seeds(&all, threads, &|seed| {
+            run_one(demand, prices, kind, horizon, seed)
+        })
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?;
         let shares: Vec<f64> = replicates.iter().map(Replicate::share).collect();
-        let mean = shares.iter().sum::<f64>() / n;
-        let sd =
-            (shares.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
-        let half = 1.96 * sd / n.sqrt();
+        let regrets: Vec<f64> = replicates.iter().map(Replicate::regret).collect();
+        let share = Estimate::of(&shares);
         out.push(PolicySummary {
             policy: kind.name(),
-            share: mean,
-            share_ci: (mean - half, mean + half),
-            regret: replicates.iter().map(Replicate::regret).sum::<f64>() / n,
+            share: share.mean,
+            share_ci: (share.low, share.high),
+            regret: Estimate::of(&regrets).mean,
             replicates,
             seconds: t.elapsed().as_secs_f64(),
         });

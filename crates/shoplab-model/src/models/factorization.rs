@@ -9,7 +9,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 
-use super::params::load_vars;
+use super::params::{load_vars, save_vars};
 use super::{Batch, Embeddings, Hyper, ModelKind, Recommender, Trainable};
 use crate::dataset::Dataset;
 use crate::error::{ModelError, Result};
@@ -193,67 +193,53 @@ fn sgd_kernel(
     lr: f32,
     rng: &mut ChaCha8Rng,
 ) -> f64 {
-    f.sgd_loop(ds, part, h, lr, rng)
-}
-
-impl Factorization {
-    #[inline(always)]
-    fn sgd_loop(
-        &self,
-        ds: &Dataset,
-        part: &[u32],
-        h: &mut Host,
-        lr: f32,
-        rng: &mut ChaCha8Rng,
-    ) -> f64 {
-        let (d, reg) = (h.d, self.reg as f32);
-        let (p, q, bu, bi) = (&mut h.p, &mut h.q, &mut h.bu, &mut h.bi);
-        let mut sum = 0.0f64;
-        for &k in part {
-            let x = ds.train[k as usize];
-            let (u, i) = (x.user as usize, x.item as usize);
-            let pu = &mut p[u * d..(u + 1) * d];
-            match self.objective {
-                Objective::Mse => {
-                    let qi = &mut q[i * d..(i + 1) * d];
-                    let e = x.value - (self.mu + bu[u] + bi[i] + dot(pu, qi));
-                    sum += f64::from(e * e);
-                    bu[u] += lr * (e - reg * bu[u]);
-                    bi[i] += lr * (e - reg * bi[i]);
-                    for (a, b) in pu.iter_mut().zip(qi.iter_mut()) {
-                        let (pa, qb) = (*a, *b);
-                        *a += lr * (e * qb - reg * pa);
-                        *b += lr * (e * pa - reg * qb);
-                    }
+    let (d, reg) = (h.d, f.reg as f32);
+    let (p, q, bu, bi) = (&mut h.p, &mut h.q, &mut h.bu, &mut h.bi);
+    let mut sum = 0.0f64;
+    for &k in part {
+        let x = ds.train[k as usize];
+        let (u, i) = (x.user as usize, x.item as usize);
+        let pu = &mut p[u * d..(u + 1) * d];
+        match f.objective {
+            Objective::Mse => {
+                let qi = &mut q[i * d..(i + 1) * d];
+                let e = x.value - (f.mu + bu[u] + bi[i] + dot(pu, qi));
+                sum += f64::from(e * e);
+                bu[u] += lr * (e - reg * bu[u]);
+                bi[i] += lr * (e - reg * bi[i]);
+                for (a, b) in pu.iter_mut().zip(qi.iter_mut()) {
+                    let (pa, qb) = (*a, *b);
+                    *a += lr * (e * qb - reg * pa);
+                    *b += lr * (e * pa - reg * qb);
                 }
-                Objective::Bpr => {
-                    let j = self.negative(x.user, rng) as usize;
-                    if j == i {
-                        continue; // the user saw every item: no negative exists
-                    }
-                    let (qi, qj) = two_rows(q, i, j, d);
-                    let margin = bi[i] - bi[j] + dot(pu, qi) - dot(pu, qj);
-                    let e = margin.exp();
-                    // σ(−x), the weight of the gradient of −log σ(x) = log(1 + e^−x).
-                    let g = 1.0 / (1.0 + e);
-                    sum += f64::from(if margin > 0.0 {
-                        e.recip().ln_1p()
-                    } else {
-                        e.ln_1p() - margin
-                    });
-                    bi[i] += lr * (g - reg * bi[i]);
-                    bi[j] += lr * (-g - reg * bi[j]);
-                    for ((a, b), c) in pu.iter_mut().zip(qi.iter_mut()).zip(qj.iter_mut()) {
-                        let (pa, qb, qc) = (*a, *b, *c);
-                        *a += lr * (g * (qb - qc) - reg * pa);
-                        *b += lr * (g * pa - reg * qb);
-                        *c += lr * (-g * pa - reg * qc);
-                    }
+            }
+            Objective::Bpr => {
+                let j = f.negative(x.user, rng) as usize;
+                if j == i {
+                    continue; // the user saw every item: no negative exists
+                }
+                let (qi, qj) = two_rows(q, i, j, d);
+                let margin = bi[i] - bi[j] + dot(pu, qi) - dot(pu, qj);
+                let e = margin.exp();
+                // σ(−x), the weight of the gradient of −log σ(x) = log(1 + e^−x).
+                let g = 1.0 / (1.0 + e);
+                sum += f64::from(if margin > 0.0 {
+                    e.recip().ln_1p()
+                } else {
+                    e.ln_1p() - margin
+                });
+                bi[i] += lr * (g - reg * bi[i]);
+                bi[j] += lr * (-g - reg * bi[j]);
+                for ((a, b), c) in pu.iter_mut().zip(qi.iter_mut()).zip(qj.iter_mut()) {
+                    let (pa, qb, qc) = (*a, *b, *c);
+                    *a += lr * (g * (qb - qc) - reg * pa);
+                    *b += lr * (g * pa - reg * qb);
+                    *c += lr * (-g * pa - reg * qc);
                 }
             }
         }
-        sum
     }
+    sum
 }
 
 impl Trainable for Factorization {
@@ -420,13 +406,12 @@ impl Recommender for Factorization {
     }
 
     fn save(&self, path: &Path) -> Result<()> {
-        let tensors: std::collections::HashMap<String, Tensor> = NAMES
-            .iter()
-            .zip([&self.p, &self.q, &self.bu, &self.bi])
-            .map(|(n, v)| (n.to_string(), v.as_tensor().clone()))
-            .collect();
-        candle_core::safetensors::save(&tensors, path)?;
-        Ok(())
+        save_vars(
+            path,
+            NAMES
+                .into_iter()
+                .zip([&self.p, &self.q, &self.bu, &self.bi]),
+        )
     }
 }
 

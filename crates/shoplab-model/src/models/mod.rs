@@ -16,7 +16,7 @@ use rand_chacha::ChaCha8Rng;
 pub use factorization::{Factorization, Objective, Optimizer};
 pub use item_item::ItemItem;
 pub use neumf::NeuMf;
-pub(crate) use params::load_vars;
+pub(crate) use params::{bce_with_logits, load_vars, save_vars};
 pub use popularity::Popularity;
 pub use sasrec::SasRec;
 

@@ -11,7 +11,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 use super::factorization::{Seen, negative};
-use super::params::Params;
+use super::params::{Params, bce_with_logits};
 use super::{Batch, Hyper, Recommender, Trainable};
 use crate::dataset::Dataset;
 use crate::error::{ModelError, Result};
@@ -122,13 +122,11 @@ impl Trainable for NeuMf {
             .collect()
     }
 
-    /// Binary cross-entropy on the logits, `max(x, 0) − x·y + log(1 + e^−|x|)`, plus `reg`
-    /// times the batch mean of the squared embedding norms.
+    /// Binary cross-entropy on the logits plus `reg` times the batch mean of the squared
+    /// embedding norms.
     fn loss(&self, b: &Batch) -> Result<Tensor> {
         let (x, embeddings) = self.forward(&b.users, &b.items)?;
-        let bce = ((x.relu()? - x.mul(&b.targets)?)?
-            + x.abs()?.neg()?.exp()?.affine(1.0, 1.0)?.log()?)?
-        .mean_all()?;
+        let bce = bce_with_logits(&x, &b.targets)?;
         let mut norms = Tensor::zeros((), DType::F32, &self.device)?;
         for e in &embeddings {
             norms = (norms + e.sqr()?.sum(D::Minus1)?.mean_all()?)?;

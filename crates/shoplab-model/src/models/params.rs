@@ -89,13 +89,7 @@ impl Params {
     }
 
     pub fn save(&self, path: &Path) -> Result<()> {
-        let tensors: HashMap<String, Tensor> = self
-            .vars
-            .iter()
-            .map(|(n, v)| (n.clone(), v.as_tensor().clone()))
-            .collect();
-        candle_core::safetensors::save(&tensors, path)?;
-        Ok(())
+        save_vars(path, self.vars.iter().map(|(n, v)| (n.as_str(), v)))
     }
 
     /// Sets every variable from the tensor of its name, which must have its shape.
@@ -103,6 +97,25 @@ impl Params {
         let vars = self.vars.iter().map(|(n, v)| (n.as_str(), v));
         load_vars(self.model, path, &self.device, vars)
     }
+}
+
+/// Writes named variables to the safetensors file `path`.
+pub(crate) fn save_vars<'a>(
+    path: &Path,
+    vars: impl IntoIterator<Item = (&'a str, &'a Var)>,
+) -> Result<()> {
+    let tensors: HashMap<String, Tensor> = vars
+        .into_iter()
+        .map(|(n, v)| (n.to_string(), v.as_tensor().clone()))
+        .collect();
+    candle_core::safetensors::save(&tensors, path)?;
+    Ok(())
+}
+
+/// Mean binary cross-entropy of logits `x` against labels `y` in {0, 1}, in the stable form
+/// `max(x, 0) − x·y + log(1 + e^−|x|)`.
+pub(crate) fn bce_with_logits(x: &Tensor, y: &Tensor) -> Result<Tensor> {
+    Ok(((x.relu()? - x.mul(y)?)? + x.abs()?.neg()?.exp()?.affine(1.0, 1.0)?.log()?)?.mean_all()?)
 }
 
 /// Sets each named variable from the tensor of that name in the safetensors file `path`;
