@@ -12,7 +12,9 @@
 //! function of its seed alone. The clairvoyant policy (the best price of the true demand)
 //! gives each run its regret and its share of the attainable revenue.
 
+pub mod calibrate;
 pub mod demand;
+pub mod env;
 pub mod market;
 pub mod ope;
 pub mod pricing;
@@ -20,7 +22,9 @@ pub mod runner;
 pub mod scenario;
 pub mod topk;
 
+pub use calibrate::{Calibration, calibrate};
 pub use demand::LogitDemand;
+pub use env::Environment;
 pub use market::{Day, Estimate, LiveDay, Market, PolicyRun};
 pub use pricing::{Policy, PolicyKind};
 pub use runner::{PolicySummary, Replicate, run_replicates};

@@ -443,3 +443,65 @@ pub(crate) fn write_events<W: Write>(
     w.finish()?;
     Ok(counts)
 }
+
+/// One simulated session as the shop logged it: the shopper, the day, the items viewed at
+/// their prices (in view order, each once), and the item bought (if any).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionLog {
+    /// Index into [`World::users`].
+    pub user: usize,
+    pub day: u32,
+    /// (index into [`World::items`], price shown).
+    pub views: Vec<(usize, f64)>,
+    /// Index into [`World::items`].
+    pub purchase: Option<usize>,
+}
+
+/// Every session of the world's log, in simulation order, without writing CSV: the same
+/// sessions [`write_events`] writes (same randomness), for experiments that need millions
+/// of them.
+pub(crate) fn for_each_session(world: &World, on: &mut dyn FnMut(&SessionLog)) {
+    let cfg = &world.config;
+    let lambda = cfg.n_users as f64 * cfg.sessions_per_user_per_day;
+    if cfg.days == 0 || world.active_categories.is_empty() || lambda <= 0.0 {
+        return;
+    }
+    let n_sessions = Poisson::new(lambda).expect("positive finite lambda");
+    let user_index: std::collections::HashMap<u64, usize> = world
+        .users
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.user_id, i))
+        .collect();
+    let mut sim = Sim::new(world);
+    let mut buf: Vec<Ev> = Vec::new();
+    let mut log = SessionLog {
+        user: 0,
+        day: 0,
+        views: Vec::new(),
+        purchase: None,
+    };
+    for day in 0..cfg.days {
+        let n: f64 = n_sessions.sample(&mut sim.rng);
+        for _ in 0..n as u64 {
+            buf.clear();
+            sim.session(day, &mut buf);
+            let Some(first) = buf.first() else { continue };
+            log.user = user_index[&first.user_id];
+            log.day = day;
+            log.views.clear();
+            log.purchase = None;
+            for e in &buf {
+                let item = e.item as usize;
+                match e.kind {
+                    Kind::View if !log.views.iter().any(|v| v.0 == item) => {
+                        log.views.push((item, f64::from(e.cents) / 100.0));
+                    }
+                    Kind::Purchase => log.purchase = Some(item),
+                    _ => {}
+                }
+            }
+            on(&log);
+        }
+    }
+}

@@ -73,6 +73,8 @@ mod events;
 mod fmt;
 mod names;
 
+pub use events::SessionLog;
+
 use std::io::{self, Write};
 
 use rand::seq::SliceRandom;
@@ -647,6 +649,12 @@ impl World {
         max_events: Option<u64>,
     ) -> io::Result<EventCounts> {
         events::write_events(self, out, max_events)
+    }
+
+    /// Calls `on` with every session of the log [`World::write_events_csv`] writes (the
+    /// same sessions, in simulation order), without formatting any CSV.
+    pub fn for_each_session(&self, on: &mut dyn FnMut(&SessionLog)) {
+        events::for_each_session(self, on)
     }
 }
 
