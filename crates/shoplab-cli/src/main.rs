@@ -390,9 +390,11 @@ fn print_outcome(outcome: &TrainOutcome, json: bool, workspace: &Path) {
 }
 
 /// Each policy's conversion, revenue and margin over the horizon: mean over replicates with
-/// a 95% interval, and the revenue relative to the first policy.
+/// a 95% interval, the revenue relative to the first policy, the regret against the oracle
+/// (when it ran) and the error of the policy's predicted conversion (when it predicts).
 fn print_simulation(report: &shoplab_engine::SimReport, json: bool) {
-    let rows: Vec<(String, [(&str, shoplab_engine::sim::Estimate); 3])> = report
+    type Summary<'a> = Vec<(&'a str, shoplab_engine::sim::Estimate)>;
+    let rows: Vec<(String, Summary)> = report
         .runs
         .iter()
         .map(|r| (r.policy.clone(), r.summary()))
@@ -424,21 +426,47 @@ fn print_simulation(report: &shoplab_engine::SimReport, json: bool) {
         report.sim_id, report.name
     );
     println!(
-        "{:<22} {:>10} {:>30} {:>30} {:>9}",
-        "policy", "conversion", "revenue (95% CI)", "margin (95% CI)", "vs first"
+        "{:<22} {:>10} {:>30} {:>30} {:>9} {:>22} {:>10}",
+        "policy",
+        "conversion",
+        "revenue (95% CI)",
+        "margin (95% CI)",
+        "vs first",
+        "regret vs oracle",
+        "conv. RMSE"
     );
-    let first = rows.first().map_or(1.0, |r| r.1[1].1.mean);
-    for (name, s) in &rows {
-        let ci = |e: &shoplab_engine::sim::Estimate| {
+    let get = |s: &Summary, metric: &str| s.iter().find(|m| m.0 == metric).map(|m| m.1);
+    let first = rows
+        .first()
+        .and_then(|r| get(&r.1, "revenue"))
+        .map_or(1.0, |e| e.mean);
+    let ci = |e: Option<shoplab_engine::sim::Estimate>| {
+        e.map_or("-".into(), |e| {
             format!("{:.0} [{:.0}, {:.0}]", e.mean, e.low, e.high)
-        };
+        })
+    };
+    for (name, s) in &rows {
+        let margin = get(s, "margin");
+        let regret = get(s, "regret").map_or("-".into(), |r| {
+            let oracle = r.mean + margin.map_or(0.0, |m| m.mean);
+            format!(
+                "{:.0} ({:.1}%)",
+                r.mean,
+                100.0 * r.mean / oracle.abs().max(1e-9)
+            )
+        });
+        let rmse = get(s, "conversion_mse").map_or("-".into(), |e| {
+            format!("{:.2} pp", 100.0 * e.mean.max(0.0).sqrt())
+        });
         println!(
-            "{:<22} {:>9.2}% {:>30} {:>30} {:>8.3}×",
+            "{:<22} {:>9.2}% {:>30} {:>30} {:>8.3}× {:>22} {:>10}",
             name,
-            100.0 * s[0].1.mean,
-            ci(&s[1].1),
-            ci(&s[2].1),
-            s[1].1.mean / first
+            100.0 * get(s, "conversion").map_or(0.0, |e| e.mean),
+            ci(get(s, "revenue")),
+            ci(margin),
+            get(s, "revenue").map_or(0.0, |e| e.mean) / first,
+            regret,
+            rmse
         );
     }
 }

@@ -33,9 +33,21 @@ pub struct Scenario {
     pub name: String,
     #[serde(default = "default_days")]
     pub days: u32,
-    /// Mean shopper sessions a day (Poisson arrivals).
-    #[serde(default = "default_sessions")]
-    pub sessions_per_day: f64,
+    /// Mean shopper sessions a day (Poisson arrivals); default: the calibrated log's mean,
+    /// or 1,000 in a synthetic world.
+    #[serde(default)]
+    pub sessions_per_day: Option<f64>,
+    /// How shoppers arrive.
+    #[serde(default)]
+    pub arrivals: Arrivals,
+    /// Units in stock per item at the start (default: unlimited); a sold-out item is not
+    /// shown.
+    #[serde(default)]
+    pub stock: Option<u64>,
+    /// Run the clairvoyant policy too (known demand: each day's margin-optimal prices and
+    /// each shopper's margin-optimal slate), and report every policy's regret against it.
+    #[serde(default = "default_true")]
+    pub oracle: bool,
     /// Items recommended (and shown with their prices) per session.
     #[serde(default = "default_slate")]
     pub slate: usize,
@@ -53,14 +65,16 @@ pub struct Scenario {
     pub events: Vec<Event>,
 }
 
-/// The synthetic world (`shoplab-synth`) whose demand is the truth of the run.
+/// The world whose demand is the truth of the run: a synthetic one (`shoplab-synth`), or
+/// the workspace's calibration `calibration` (see `shoplab calibrate`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct WorldSpec {
     pub seed: u64,
     pub users: usize,
     pub items: usize,
     pub categories: usize,
+    pub calibration: Option<i64>,
 }
 
 impl Default for WorldSpec {
@@ -70,8 +84,21 @@ impl Default for WorldSpec {
             users: 2_000,
             items: 300,
             categories: 8,
+            calibration: None,
         }
     }
+}
+
+/// Arrivals per day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Arrivals {
+    /// Poisson, at `sessions_per_day` times the weekly shape of a calibrated log.
+    #[default]
+    Poisson,
+    /// The calibrated log's sessions per day, day after day (cycled past its end), scaled
+    /// by traffic events.
+    Replay,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,19 +112,75 @@ pub struct PolicySpec {
     pub max_move: Option<f64>,
 }
 
+/// A recommender, written as a string: `popularity`, `random`, `affinity`,
+/// `expected-margin`, `run:<id>` (a trained run of the workspace) or
+/// `expected-revenue:<id>` (a conversion run).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(try_from = "String", into = "String")]
 pub enum Recommend {
     /// Most sold so far in the replicate (ties: the most appealing).
     Popularity,
     /// A random slate each session.
     Random,
-    /// Highest affinity for the shopper, `appeal_i + <user, item>` over the whole catalog
-    /// (price-blind; the factors of an MF model, for a real shop).
+    /// Highest affinity for the shopper, `appeal_i + <user, item>` of the world's own
+    /// demand (price-blind).
     Affinity,
     /// Highest expected margin for the shopper: (price − cost) × P(buy | shown alone), from
-    /// the world's demand (the conversion model of a calibrated run, later).
+    /// the world's own demand (what only a clairvoyant knows).
     ExpectedMargin,
+    /// The top items of a trained run's scores for the shopper (price-blind).
+    Run(i64),
+    /// Price-aware re-rank: the highest price × P(buy | user, item, price) of a conversion
+    /// run, whose predictions are also scored against the simulated purchases.
+    ExpectedRevenue(i64),
+}
+
+impl TryFrom<String> for Recommend {
+    type Error = String;
+
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        let run = |id: &str| {
+            id.parse::<i64>()
+                .map_err(|_| format!("\"{s}\": the run id must be a number"))
+        };
+        Ok(match s.split_once(':') {
+            None if s == "popularity" => Recommend::Popularity,
+            None if s == "random" => Recommend::Random,
+            None if s == "affinity" => Recommend::Affinity,
+            None if s == "expected-margin" => Recommend::ExpectedMargin,
+            Some(("run", id)) => Recommend::Run(run(id)?),
+            Some(("expected-revenue", id)) => Recommend::ExpectedRevenue(run(id)?),
+            _ => {
+                return Err(format!(
+                    "unknown recommender \"{s}\" (known: popularity, random, affinity, \
+                     expected-margin, run:<id>, expected-revenue:<id>)"
+                ));
+            }
+        })
+    }
+}
+
+impl From<Recommend> for String {
+    fn from(r: Recommend) -> String {
+        match r {
+            Recommend::Popularity => "popularity".into(),
+            Recommend::Random => "random".into(),
+            Recommend::Affinity => "affinity".into(),
+            Recommend::ExpectedMargin => "expected-margin".into(),
+            Recommend::Run(id) => format!("run:{id}"),
+            Recommend::ExpectedRevenue(id) => format!("expected-revenue:{id}"),
+        }
+    }
+}
+
+impl Recommend {
+    /// The trained run it needs, if any.
+    pub fn run(&self) -> Option<i64> {
+        match self {
+            Recommend::Run(id) | Recommend::ExpectedRevenue(id) => Some(*id),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,6 +197,12 @@ pub enum Pricing {
     /// Thompson sampling per item over list-price multipliers (Beta priors on the purchase
     /// probability when shown; the margin decides); prices move once a day.
     Thompson { grid: Vec<f64> },
+    /// Thompson sampling per item on its daily units sold at each multiplier (Gamma/Poisson).
+    ThompsonPoisson { grid: Vec<f64> },
+    /// Inventory-constrained Thompson sampling per item (Ferreira, Simchi-Levi & Wang 2018):
+    /// each day a price mix that sells at most the remaining stock's rate, or the item held
+    /// back. Needs `stock`.
+    ThompsonInventory { grid: Vec<f64> },
     /// UCB1 per item over list-price multipliers, on the margin per impression scaled by
     /// the grid's highest margin (each multiplier tried first).
     Ucb1 { grid: Vec<f64> },
@@ -130,6 +219,8 @@ impl Pricing {
     pub fn grid(&self) -> &[f64] {
         match self {
             Pricing::Thompson { grid }
+            | Pricing::ThompsonPoisson { grid }
+            | Pricing::ThompsonInventory { grid }
             | Pricing::Ucb1 { grid }
             | Pricing::EpsilonGreedy { grid, .. } => grid,
             _ => &[],
@@ -162,6 +253,9 @@ pub struct Event {
     /// The items cannot be sold (or shown).
     #[serde(default)]
     pub stock_out: bool,
+    /// Items (by id) launched on `day`: not in the catalog before it.
+    #[serde(default)]
+    pub launch: Vec<String>,
 }
 
 impl Event {
@@ -173,8 +267,8 @@ impl Event {
 fn default_days() -> u32 {
     30
 }
-fn default_sessions() -> f64 {
-    1_000.0
+fn default_true() -> bool {
+    true
 }
 fn default_slate() -> usize {
     8
@@ -188,6 +282,18 @@ fn default_competitor_weight() -> f64 {
 
 impl Scenario {
     /// Reads and checks a scenario; `origin` names it in errors (a file path).
+    /// The trained runs its recommenders need.
+    pub fn model_runs(&self) -> Vec<i64> {
+        let mut runs: Vec<i64> = self
+            .policies
+            .iter()
+            .filter_map(|p| p.recommend.run())
+            .collect();
+        runs.sort_unstable();
+        runs.dedup();
+        runs
+    }
+
     pub fn from_toml(text: &str, origin: &str) -> Result<Self> {
         let s: Scenario =
             toml::from_str(text).map_err(|e| SimError::Config(format!("{origin}: {e}")))?;
@@ -195,15 +301,18 @@ impl Scenario {
         if s.policies.is_empty() {
             return bad("no [[policies]] to compare".into());
         }
-        let positive_rate = s.sessions_per_day.is_finite() && s.sessions_per_day > 0.0;
+        let positive_rate = s.sessions_per_day.is_none_or(|r| r.is_finite() && r > 0.0);
         if s.days == 0 || s.slate == 0 || s.seeds == 0 || !positive_rate {
             return bad("days, slate, seeds and sessions_per_day must be positive".into());
         }
         for p in &s.policies {
             let grid = p.pricing.grid();
-            let learning = matches!(
+            let learning = !matches!(
                 p.pricing,
-                Pricing::Thompson { .. } | Pricing::Ucb1 { .. } | Pricing::EpsilonGreedy { .. }
+                Pricing::List
+                    | Pricing::CostPlus { .. }
+                    | Pricing::ElasticityOptimal
+                    | Pricing::CompetitorMatch { .. }
             );
             if learning && (grid.is_empty() || grid.iter().any(|m| *m <= 0.0)) {
                 return bad(format!(
@@ -223,6 +332,12 @@ impl Scenario {
                 }
                 Pricing::CompetitorMatch { undercut } if !(0.0..1.0).contains(undercut) => {
                     return bad(format!("policy \"{}\": undercut must be in [0, 1)", p.name));
+                }
+                Pricing::ThompsonInventory { .. } if s.stock.is_none() => {
+                    return bad(format!(
+                        "policy \"{}\": thompson-inventory needs the scenario's stock",
+                        p.name
+                    ));
                 }
                 _ => {}
             }

