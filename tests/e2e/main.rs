@@ -417,16 +417,20 @@ fn a_shipped_scenario_runs_and_is_stored() {
     ]);
     assert_eq!(out["sim_id"], 1);
     let policies = out["policies"].as_array().unwrap();
-    assert_eq!(policies.len(), 5);
+    // The scenario's 5 policies and the clairvoyant oracle, each with its regret.
+    assert_eq!(policies.len(), 6);
+    assert_eq!(policies[5]["policy"], "oracle");
+    assert_eq!(policies[5]["regret"]["mean"], 0.0);
+    assert!(policies[0]["regret"]["mean"].as_f64().unwrap() > 0.0);
     let revenue = &policies[0]["revenue"];
     assert!(revenue["low"].as_f64().unwrap() <= revenue["mean"].as_f64().unwrap());
-    // 5 policies × 2 replicates × 30 days × 6 metrics, readable with SQL.
+    // 6 policies × 2 replicates × 30 days of each metric, readable with SQL.
     let rows = ok(&[
         "sql",
         s(&ws),
-        "SELECT count(*) FROM sim_metrics WHERE sim_id = 1",
+        "SELECT count(*) FROM sim_metrics WHERE sim_id = 1 AND metric = 'revenue'",
     ]);
-    assert!(rows.contains("1800"), "{rows}");
+    assert!(rows.contains("360"), "{rows}");
     let text = ok(&[
         "simulate",
         s(&ws),
@@ -542,12 +546,150 @@ fn realtime_simulation_streams_days_and_matches_the_batch_run() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    // 30 days × 3 policies streamed, then the summary.
-    assert_eq!(lines.len(), 91, "{live}");
+    // 30 days × 4 policies (3 and the oracle) streamed, then the summary.
+    assert_eq!(lines.len(), 121, "{live}");
     assert_eq!(
-        (lines[0]["day"].as_u64(), lines[89]["day"].as_u64()),
+        (lines[0]["day"].as_u64(), lines[119]["day"].as_u64()),
         (Some(0), Some(29))
     );
-    assert_eq!(lines[90]["policies"], batch["policies"]);
-    assert_eq!(lines[90]["sim_id"], 2);
+    assert_eq!(lines[120]["policies"], batch["policies"]);
+    assert_eq!(lines[120]["sim_id"], 2);
+}
+
+/// The demo shop's own logs calibrate the simulator; trained runs then recommend in it.
+#[test]
+fn calibrate_the_demo_shop_and_simulate_trained_runs_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("shop.duckdb");
+    ok(&["demo", "--out", s(&ws)]);
+    let cal = json(&["calibrate", s(&ws), "--json"]);
+    assert_eq!(cal["calibration_id"], 1);
+    let r = &cal["report"];
+    // The demo log: 30 days, 1,885 purchases in 35,790 sessions.
+    assert_eq!(r["days"], 30);
+    assert_eq!(r["purchases"], 1885);
+    assert_eq!(r["sessions"], 35790);
+    let f = |k: &str| r[k].as_f64().unwrap();
+    // Held out, the fitted appeals beat one purchase rate, and the predicted conversion is
+    // within half a point of the observed one.
+    assert!(f("loglik") > f("loglik_constant"), "{r}");
+    assert!((f("predicted_conversion") - f("observed_conversion")).abs() < 0.005);
+    // Eight categories; the pooled price sensitivity is the synthetic world's range.
+    assert_eq!(cal["categories"].as_array().unwrap().len(), 8);
+    assert!((1.0..2.5).contains(&f("pooled_elasticity")), "{r}");
+    let tables = ok(&[
+        "sql",
+        s(&ws),
+        "SELECT count(*) FROM calibration_items WHERE calibration_id = 1",
+    ]);
+    assert!(tables.contains("300"), "{tables}");
+
+    // A BPR run's vectors as the shoppers' affinities: they help predict the held-out choices.
+    let bpr = json(&[
+        "train",
+        s(&ws),
+        "--split",
+        "main",
+        "--model",
+        "bpr",
+        "--epochs",
+        "5",
+        "--json",
+    ]);
+    assert_eq!(bpr["run_id"], 1);
+    let with_run = json(&["calibrate", s(&ws), "--run", "1", "--json"]);
+    let w = &with_run["report"];
+    assert!(w["affinity_weight"].as_f64().unwrap() > 0.2, "{w}");
+    assert!(w["loglik"].as_f64().unwrap() > f("loglik"), "{w}");
+    let conversion = json(&[
+        "train",
+        s(&ws),
+        "--model",
+        "conversion",
+        "--epochs",
+        "3",
+        "--json",
+    ]);
+    assert_eq!(conversion["run_id"], 2);
+
+    let scenario = dir.path().join("models.toml");
+    std::fs::write(
+        &scenario,
+        r#"
+name = "models in the calibrated shop"
+days = 10
+seeds = 2
+slate = 4
+arrivals = "replay"
+stock = 30
+world = { calibration = 2 }
+
+[[policies]]
+name = "popularity"
+recommend = "popularity"
+pricing = { kind = "list" }
+
+[[policies]]
+name = "bpr"
+recommend = "run:1"
+pricing = { kind = "list" }
+
+[[policies]]
+name = "expected revenue"
+recommend = "expected-revenue:2"
+pricing = { kind = "list" }
+
+[[policies]]
+name = "inventory thompson"
+recommend = "popularity"
+pricing = { kind = "thompson-inventory", grid = [0.9, 1.0, 1.1, 1.2] }
+"#,
+    )
+    .unwrap();
+    let out = json(&["simulate", s(&ws), "--scenario", s(&scenario), "--json"]);
+    let policies = out["policies"].as_array().unwrap();
+    assert_eq!(policies.len(), 5);
+    // The conversion run predicts and is scored; the price-blind run is not.
+    assert!(policies[2]["conversion_mse"]["mean"].as_f64().unwrap() > 0.0);
+    assert!(policies[1].get("conversion_mse").is_none());
+    // Replayed arrivals: the logged sessions of days 1-10, the same for every policy.
+    let sessions = ok(&[
+        "sql",
+        s(&ws),
+        "SELECT sum(value) FROM sim_metrics WHERE metric = 'sessions' AND policy = 'bpr' AND replicate = 0",
+    ]);
+    let logged = ok(&[
+        "sql",
+        s(&ws),
+        "SELECT count(DISTINCT session_id) FROM events \
+         WHERE event_time < (SELECT min(event_time) FROM events)::DATE + INTERVAL 10 DAY \
+         AND event_type IN ('view', 'purchase')",
+    ]);
+    let number = |t: &str| -> f64 {
+        t.split_whitespace()
+            .filter_map(|w| w.parse::<f64>().ok())
+            .next_back()
+            .unwrap()
+    };
+    assert_eq!(number(&sessions), number(&logged), "{sessions} {logged}");
+    // The stock is tracked and stored.
+    let stock = ok(&[
+        "sql",
+        s(&ws),
+        "SELECT min(value) FROM sim_metrics WHERE metric = 'stock'",
+    ]);
+    assert!(number(&stock) < 9000.0, "{stock}");
+
+    // A scenario naming a run that does not exist gets a clear error.
+    std::fs::write(
+        &scenario,
+        "name = \"x\"\nworld = { calibration = 2 }\n[[policies]]\nname = \"a\"\nrecommend = \"run:9\"\npricing = { kind = \"list\" }",
+    )
+    .unwrap();
+    let bad = shoplab(&["simulate", s(&ws), "--scenario", s(&scenario)]);
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("9"),
+        "{bad:?}"
+    );
 }

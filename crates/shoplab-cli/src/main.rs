@@ -258,11 +258,35 @@ enum Command {
         #[arg(long, default_value_t = 2)]
         threads: usize,
         /// Real time: each simulated day's metrics are printed as it happens (one JSON line
-        /// each with --json), at one day per --day-ms; Ctrl-C stops and keeps the days so far.
+        /// each with --json), at one day per --day-ms (or at --speed times real time);
+        /// Ctrl-C stops and keeps the days so far.
         #[arg(long)]
         realtime: bool,
-        #[arg(long, default_value_t = 500)]
+        #[arg(long, default_value_t = 500, conflicts_with = "speed")]
         day_ms: u64,
+        /// Simulated time per unit of wall time (86400: a day a second).
+        #[arg(long)]
+        speed: Option<f64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fits the simulator's environment to the workspace's own sessions: each category's
+    /// price sensitivity (shrunk towards the pool), each item's appeal, arrivals per day and
+    /// week; prints the fit report and stores the calibration for scenarios
+    /// (`world = { calibration = ID }`).
+    Calibrate {
+        workspace: PathBuf,
+        /// A trained run whose user and item vectors give the shoppers' affinities.
+        #[arg(long)]
+        run: Option<i64>,
+        /// Share of sessions held out for the fit report.
+        #[arg(long, default_value_t = 0.2)]
+        holdout: f64,
+        /// Margin assumed for items without a cost in the catalog.
+        #[arg(long, default_value_t = 0.3)]
+        margin: f64,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
         #[arg(long)]
         json: bool,
     },
@@ -467,6 +491,83 @@ fn print_simulation(report: &shoplab_engine::SimReport, json: bool) {
             get(s, "revenue").map_or(0.0, |e| e.mean) / first,
             regret,
             rmse
+        );
+    }
+}
+
+/// The fit report of a calibration and its categories' price sensitivities.
+fn print_calibration(r: &shoplab_engine::CalibrationReport, json: bool) {
+    let c = &r.calibration;
+    let f = &c.report;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "calibration_id": r.calibration_id,
+                "run_id": r.run_id,
+                "report": f,
+                "categories": c.categories,
+            })
+        );
+        return;
+    }
+    println!(
+        "calibration {}: {} sessions over {} days ({:.0} a day), {} purchases, {} items, {} shoppers",
+        r.calibration_id,
+        f.sessions,
+        f.days,
+        f.mean_sessions_per_day,
+        f.purchases,
+        c.items.len(),
+        c.env.users.len()
+    );
+    println!(
+        "held out ({} of {} sessions), log-likelihood per session: model {:.5}, without price {:.5}, one purchase rate {:.5}",
+        f.holdout_sessions, f.sessions, f.loglik, f.loglik_no_price, f.loglik_constant
+    );
+    println!(
+        "held-out conversion: predicted {:.2}%, observed {:.2}%",
+        100.0 * f.predicted_conversion,
+        100.0 * f.observed_conversion
+    );
+    println!("calibration by decile of predicted conversion (predicted → observed):");
+    let bins: Vec<String> = f
+        .calibration
+        .iter()
+        .map(|b| format!("{:.1}→{:.1}%", 100.0 * b.predicted, 100.0 * b.observed))
+        .collect();
+    println!("  {}", bins.join("  "));
+    if let Some(run) = r.run_id {
+        println!(
+            "affinity weight of run {run}'s vectors: {:.3}",
+            f.affinity_weight
+        );
+    }
+    println!(
+        "price sensitivity: pooled {:.3}, spread between categories {:.3}",
+        f.pooled_elasticity, f.between_sd
+    );
+    println!(
+        "{:<36} {:>9} {:>16} {:>9} {:>9} {:>8} {:>7}",
+        "category", "β (used)", "own estimate", "views", "purchases", "price sd", "share"
+    );
+    for k in &c.categories {
+        let name = if k.code.is_empty() { "(none)" } else { &k.code };
+        println!(
+            "{:<36} {:>9.3} {:>16} {:>9} {:>9} {:>8.3} {:>6.1}%",
+            name,
+            k.elasticity,
+            format!("{:.3} ± {:.3}", k.raw, k.se),
+            k.views,
+            k.purchases,
+            k.price_sd,
+            100.0 * k.share
+        );
+    }
+    if f.costs_assumed > 0 {
+        println!(
+            "{} items have no cost in the catalog: their cost is assumed from --margin",
+            f.costs_assumed
         );
     }
 }
@@ -892,6 +993,7 @@ fn run(cli: Cli) -> Result<()> {
             threads,
             realtime,
             day_ms,
+            speed,
             json,
         } => {
             let text = std::fs::read_to_string(&scenario)
@@ -900,18 +1002,25 @@ fn run(cli: Cli) -> Result<()> {
             let origin = scenario.display().to_string();
             let report = if realtime {
                 catch_ctrl_c();
-                let pace = Duration::from_millis(day_ms);
+                let pace = match speed {
+                    Some(x) if x > 0.0 && x.is_finite() => Duration::from_secs_f64(86_400.0 / x),
+                    Some(x) => anyhow::bail!("--speed must be positive, got {x}"),
+                    None => Duration::from_millis(day_ms),
+                };
                 session.simulate_live(&text, &origin, seeds, pace, &mut |d| {
                     if json {
                         println!("{}", serde_json::to_string(d).unwrap_or_default());
                     } else {
                         println!(
-                            "day {:>3}  {:<22} conversion {:>6.2}%  revenue {:>12.0}  margin {:>11.0}",
+                            "day {:>3}  {:<22} conversion {:>6.2}%  revenue {:>12.0}  margin {:>11.0}{}",
                             d.day + 1,
                             d.policy,
                             100.0 * d.conversion,
                             d.revenue,
-                            d.margin
+                            d.margin,
+                            d.regret
+                                .map(|r| format!("  regret {r:>9.0}"))
+                                .unwrap_or_default()
                         );
                     }
                     !INTERRUPTED.load(Ordering::Relaxed)
@@ -920,6 +1029,24 @@ fn run(cli: Cli) -> Result<()> {
                 session.simulate(&text, &origin, seeds, threads)?
             };
             print_simulation(&report, json);
+        }
+        Command::Calibrate {
+            workspace,
+            run,
+            holdout,
+            margin,
+            seed,
+            json,
+        } => {
+            let session = Session::open(&workspace)?;
+            let opts = shoplab_engine::sim::calibrate::CalibrateOptions {
+                holdout,
+                seed,
+                default_margin: margin,
+                ..Default::default()
+            };
+            let r = session.calibrate(&opts, run)?;
+            print_calibration(&r, json);
         }
         Command::Ope {
             workspace,

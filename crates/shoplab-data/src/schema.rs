@@ -166,6 +166,40 @@ CREATE TABLE IF NOT EXISTS sim_metrics(
     value DOUBLE NOT NULL
 );
 "#,
+    // 5: the simulation environment fitted to the workspace's own sessions (`calibrate`):
+    // the whole environment as JSON (what a scenario's `world.calibration` loads), and its
+    // categories and items as tables, for notebooks.
+    r#"
+CREATE TABLE IF NOT EXISTS calibrations(
+    calibration_id INTEGER PRIMARY KEY,
+    created_at TIMESTAMP NOT NULL,
+    run_id INTEGER,
+    report VARCHAR NOT NULL,
+    environment VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS calibration_categories(
+    calibration_id INTEGER NOT NULL,
+    category VARCHAR NOT NULL,
+    elasticity DOUBLE NOT NULL,
+    elasticity_raw DOUBLE NOT NULL,
+    elasticity_se DOUBLE,
+    views BIGINT NOT NULL,
+    purchases BIGINT NOT NULL,
+    price_sd DOUBLE NOT NULL,
+    session_share DOUBLE NOT NULL
+);
+CREATE TABLE IF NOT EXISTS calibration_items(
+    calibration_id INTEGER NOT NULL,
+    item_id VARCHAR NOT NULL,
+    category VARCHAR NOT NULL,
+    reference_price DOUBLE NOT NULL,
+    list_price DOUBLE NOT NULL,
+    cost DOUBLE NOT NULL,
+    appeal DOUBLE NOT NULL,
+    views BIGINT NOT NULL,
+    purchases BIGINT NOT NULL
+);
+"#,
 ];
 
 /// Tables a user sees in the workspace, in display order.
@@ -185,4 +219,7 @@ pub const TABLES: &[&str] = &[
     "run_user_metrics",
     "sims",
     "sim_metrics",
+    "calibrations",
+    "calibration_categories",
+    "calibration_items",
 ];

@@ -4,6 +4,9 @@
 
 pub mod demo;
 pub mod job;
+mod simulate;
+
+pub use simulate::CalibrationReport;
 
 use std::path::{Path, PathBuf};
 
@@ -261,124 +264,6 @@ impl Session {
     /// the rows.
     pub fn export_embeddings(&self, run_id: i64, path: &Path) -> Result<usize> {
         Ok(shoplab_model::export::embeddings(&self.ws, run_id, path)?)
-    }
-
-    /// Runs a what-if scenario (TOML text; `origin` names it in errors) over its seeds, or
-    /// `seeds` when given, and stores it: `sims` gets the scenario, `sim_metrics` every
-    /// policy's daily sessions, purchases, conversion, revenue, margin and mean price index
-    /// (price paid / list price) per replicate.
-    pub fn simulate(
-        &self,
-        scenario: &str,
-        origin: &str,
-        seeds: Option<u64>,
-        threads: usize,
-    ) -> Result<SimReport> {
-        let market = Self::market(scenario, origin, seeds)?;
-        let t = std::time::Instant::now();
-        let runs = market.run(threads)?;
-        self.store_simulation(scenario, &market.scenario, t.elapsed().as_secs_f64(), runs)
-    }
-
-    /// The same simulation in real time: one simulated day per `day` of wall time, each
-    /// day's per-policy means streamed over a bounded tokio channel to `on` as it is
-    /// simulated (`on` returns false to stop early; the days so far are stored). Same seeds,
-    /// same results as [`Session::simulate`].
-    pub fn simulate_live(
-        &self,
-        scenario: &str,
-        origin: &str,
-        seeds: Option<u64>,
-        day: std::time::Duration,
-        on: &mut dyn FnMut(&shoplab_sim::LiveDay) -> bool,
-    ) -> Result<SimReport> {
-        let market = Self::market(scenario, origin, seeds)?;
-        let t = std::time::Instant::now();
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<shoplab_sim::LiveDay>(16);
-        let runs = std::thread::scope(|s| -> Result<Vec<shoplab_sim::PolicyRun>> {
-            let m = &market;
-            // The sender moves to the producer: when it is done, the channel closes and the
-            // listener's loop ends. A closed channel (the listener stopped) stops the producer.
-            let producer = s.spawn(move || m.run_paced(day, &mut |d| tx.blocking_send(d).is_ok()));
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .build()
-                .map_err(|e| EngineError::Io {
-                    context: "starting the real-time runtime".into(),
-                    source: e,
-                })?;
-            runtime.block_on(async {
-                while let Some(d) = rx.recv().await {
-                    if !on(&d) {
-                        break;
-                    }
-                }
-            });
-            drop(rx);
-            producer
-                .join()
-                .map_err(|_| EngineError::Job("the simulation thread panicked".into()))?
-                .map_err(EngineError::from)
-        })?;
-        self.store_simulation(scenario, &market.scenario, t.elapsed().as_secs_f64(), runs)
-    }
-
-    fn market(scenario: &str, origin: &str, seeds: Option<u64>) -> Result<shoplab_sim::Market> {
-        let mut s = shoplab_sim::Scenario::from_toml(scenario, origin)?;
-        if let Some(n) = seeds {
-            s.seeds = n.max(1);
-        }
-        Ok(shoplab_sim::Market::new(s)?)
-    }
-
-    /// Stores a simulation's scenario and every policy's daily metrics per replicate.
-    fn store_simulation(
-        &self,
-        scenario: &str,
-        s: &shoplab_sim::Scenario,
-        seconds: f64,
-        runs: Vec<shoplab_sim::PolicyRun>,
-    ) -> Result<SimReport> {
-        let (name, n_seeds, days) = (s.name.clone(), s.seeds, s.days);
-        let conn = self.ws.connection();
-        let sim_id = (|| -> Result<i64, shoplab_data::duckdb::Error> {
-            conn.execute_batch("BEGIN TRANSACTION")?;
-            let id: i64 =
-                conn.query_row("SELECT coalesce(max(sim_id), 0) + 1 FROM sims", [], |r| {
-                    r.get(0)
-                })?;
-            conn.execute(
-                "INSERT INTO sims VALUES (?, ?, ?, ?, ?, ?, CAST(now() AS TIMESTAMP))",
-                shoplab_data::duckdb::params![id, name, scenario, n_seeds as i64, days, seconds],
-            )?;
-            let mut app = conn.appender("sim_metrics")?;
-            for run in &runs {
-                for (rep, series) in run.replicates.iter().enumerate() {
-                    for (day, d) in series.iter().enumerate() {
-                        for (metric, value) in [
-                            ("sessions", d.sessions as f64),
-                            ("purchases", d.purchases as f64),
-                            ("conversion", d.conversion()),
-                            ("revenue", d.revenue),
-                            ("margin", d.margin),
-                            ("price_index", d.mean_price_index()),
-                        ] {
-                            app.append_row(shoplab_data::duckdb::params![
-                                id, run.policy, rep as i64, day as i64, metric, value
-                            ])?;
-                        }
-                    }
-                }
-            }
-            app.flush()?;
-            drop(app);
-            conn.execute_batch("COMMIT")?;
-            Ok(id)
-        })()
-        .map_err(|e| {
-            let _ = conn.execute_batch("ROLLBACK");
-            EngineError::Data(DataError::from(e))
-        })?;
-        Ok(SimReport { sim_id, name, runs })
     }
 
     /// Off-policy evaluation on `bandit_log`: the rows of `behavior` (and `campaign`) are the

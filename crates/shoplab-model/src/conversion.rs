@@ -558,3 +558,86 @@ fn fit(
     outcome.test = test;
     Ok(outcome)
 }
+
+/// A finished conversion run's parameters on the host, with the numbering of its users and
+/// items: what the simulator needs to predict purchases at any price.
+#[derive(Debug, Clone)]
+pub struct ConversionParams {
+    pub users: Vec<String>,
+    pub items: Vec<String>,
+    /// Each item's category (index into `elasticity`) and reference price.
+    pub item_category: Vec<u32>,
+    pub reference_price: Vec<f64>,
+    pub bias: f32,
+    pub w_user: Vec<f32>,
+    pub w_item: Vec<f32>,
+    /// Factors, row-major (`dim` per user or item).
+    pub dim: usize,
+    pub v_user: Vec<f32>,
+    pub v_item: Vec<f32>,
+    pub elasticity: Vec<f32>,
+}
+
+impl ConversionParams {
+    /// The logit of a purchase of item `i` at its reference price by user `u` (`None`: a
+    /// user the run has not seen, whose weight and factors are zero).
+    pub fn logit(&self, u: Option<usize>, i: usize) -> f32 {
+        let vi = &self.v_item[i * self.dim..(i + 1) * self.dim];
+        let personal = u.map_or(0.0, |u| {
+            let vu = &self.v_user[u * self.dim..(u + 1) * self.dim];
+            self.w_user[u] + vu.iter().zip(vi).map(|(a, b)| a * b).sum::<f32>()
+        });
+        self.bias + self.w_item[i] + personal
+    }
+
+    /// The price slope of item `i` (its category's elasticity).
+    pub fn slope(&self, i: usize) -> f32 {
+        self.elasticity[self.item_category[i] as usize]
+    }
+}
+
+/// Loads a finished conversion run. Its exposures are read again from the workspace (the
+/// numbering of categories is theirs) and must have the run's users and items.
+pub fn load_params(ws: &Workspace, run_id: i64) -> Result<ConversionParams> {
+    let r = Runs::new(ws).get(run_id)?;
+    if r.model != crate::ModelKind::Conversion.name() {
+        return Err(ModelError::Run(
+            run_id,
+            format!("is a {} run, not a conversion model", r.model),
+        ));
+    }
+    if r.status != "finished" {
+        return Err(ModelError::Run(
+            run_id,
+            format!("is {}, not finished", r.status),
+        ));
+    }
+    let cfg: TrainConfig = serde_json::from_str(&r.params)
+        .map_err(|e| ModelError::Run(run_id, format!("stored parameters: {e}")))?;
+    let data = Exposures::from_workspace(ws, cfg.seed)?;
+    let (users, items, _, _): (Vec<String>, Vec<String>, Vec<String>, Vec<f64>) =
+        crate::train::read_json(&r.artifacts.join("ids.json"))?;
+    if users != data.users || items != data.items {
+        return Err(ModelError::Run(
+            run_id,
+            "the workspace's events changed since the run was trained (users/items differ)".into(),
+        ));
+    }
+    let h = &cfg.hyper;
+    let model = ConversionModel::new(&data, h.factors, h.init_std, h.reg, cfg.seed, &Device::Cpu)?;
+    model.load(&r.artifacts.join("model.safetensors"))?;
+    let flat = |v: &Var| -> Result<Vec<f32>> { Ok(v.as_tensor().flatten_all()?.to_vec1()?) };
+    Ok(ConversionParams {
+        bias: flat(&model.bias)?[0],
+        w_user: flat(&model.w_user)?,
+        w_item: flat(&model.w_item)?,
+        dim: h.factors,
+        v_user: flat(&model.v_user)?,
+        v_item: flat(&model.v_item)?,
+        elasticity: flat(&model.elasticity)?,
+        users: data.users,
+        items: data.items,
+        item_category: data.item_category,
+        reference_price: data.reference_price,
+    })
+}

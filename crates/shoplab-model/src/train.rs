@@ -556,7 +556,7 @@ fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(|e| ModelError::io(path.display().to_string(), e))
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
     let text =
         std::fs::read_to_string(path).map_err(|e| ModelError::io(path.display().to_string(), e))?;
     serde_json::from_str(&text).map_err(|e| {

@@ -1,0 +1,489 @@
+//! The simulation lab behind the engine: what-if scenarios (batch and real time) stored in
+//! `sims` / `sim_metrics`, the environment calibrated on the workspace's sessions, and the
+//! trained runs a scenario's recommenders use.
+
+use std::collections::HashMap;
+
+use shoplab_data::duckdb::{self, params};
+use shoplab_sim::calibrate::{
+    CalibrateOptions, Calibration, ChoiceLog, LoggedItem, LoggedSession, calibrate,
+};
+use shoplab_sim::market::{ModelScores, PriceTerm};
+use shoplab_sim::{Environment, LiveDay, Market, PolicyRun, Scenario};
+
+use crate::{DataError, EngineError, Result, Session, SimReport};
+
+/// Shoppers × items a run's scores may cover in a simulation (4 bytes each).
+const MAX_SCORES: usize = 50_000_000;
+
+/// A stored calibration.
+#[derive(Debug, Clone)]
+pub struct CalibrationReport {
+    pub calibration_id: i64,
+    pub run_id: Option<i64>,
+    pub calibration: Calibration,
+}
+
+impl Session {
+    /// Runs a what-if scenario (TOML text; `origin` names it in errors) over its seeds, or
+    /// `seeds` when given, and stores it: `sims` gets the scenario, `sim_metrics` every
+    /// policy's daily sessions, purchases, conversion, revenue, margin and mean price index
+    /// (price paid / list price) per replicate.
+    pub fn simulate(
+        &self,
+        scenario: &str,
+        origin: &str,
+        seeds: Option<u64>,
+        threads: usize,
+    ) -> Result<SimReport> {
+        let market = self.market(scenario, origin, seeds)?;
+        let t = std::time::Instant::now();
+        let runs = market.run(threads)?;
+        self.store_simulation(scenario, &market.scenario, t.elapsed().as_secs_f64(), runs)
+    }
+
+    /// The same simulation in real time: one simulated day per `day` of wall time, each
+    /// day's per-policy means streamed over a bounded tokio channel to `on` as it is
+    /// simulated (`on` returns false to stop early; the days so far are stored). Same seeds,
+    /// same results as [`Session::simulate`].
+    pub fn simulate_live(
+        &self,
+        scenario: &str,
+        origin: &str,
+        seeds: Option<u64>,
+        day: std::time::Duration,
+        on: &mut dyn FnMut(&LiveDay) -> bool,
+    ) -> Result<SimReport> {
+        let market = self.market(scenario, origin, seeds)?;
+        let t = std::time::Instant::now();
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<LiveDay>(16);
+        let runs = std::thread::scope(|s| -> Result<Vec<PolicyRun>> {
+            let m = &market;
+            // The sender moves to the producer: when it is done, the channel closes and the
+            // listener's loop ends. A closed channel (the listener stopped) stops the producer.
+            let producer = s.spawn(move || m.run_paced(day, &mut |d| tx.blocking_send(d).is_ok()));
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .map_err(|e| EngineError::Io {
+                    context: "starting the real-time runtime".into(),
+                    source: e,
+                })?;
+            runtime.block_on(async {
+                while let Some(d) = rx.recv().await {
+                    if !on(&d) {
+                        break;
+                    }
+                }
+            });
+            drop(rx);
+            producer
+                .join()
+                .map_err(|_| EngineError::Job("the simulation thread panicked".into()))?
+                .map_err(EngineError::from)
+        })?;
+        self.store_simulation(scenario, &market.scenario, t.elapsed().as_secs_f64(), runs)
+    }
+
+    /// The scenario's market: its world (synthetic, or a stored calibration), and the
+    /// models of the trained runs its recommenders name.
+    fn market(&self, scenario: &str, origin: &str, seeds: Option<u64>) -> Result<Market> {
+        let mut s = Scenario::from_toml(scenario, origin)?;
+        if let Some(n) = seeds {
+            s.seeds = n.max(1);
+        }
+        let mut market = match s.world.calibration {
+            Some(id) => {
+                let env = self.environment(id)?;
+                Market::with_env(s, env)?
+            }
+            None => Market::new(s)?,
+        };
+        for run in market.scenario.model_runs() {
+            let scores = self.model_scores(run, &market.env)?;
+            market.attach(run, scores)?;
+        }
+        Ok(market)
+    }
+
+    /// Stores a simulation's scenario and every policy's daily metrics per replicate.
+    fn store_simulation(
+        &self,
+        scenario: &str,
+        s: &Scenario,
+        seconds: f64,
+        runs: Vec<PolicyRun>,
+    ) -> Result<SimReport> {
+        let (name, n_seeds, days) = (s.name.clone(), s.seeds, s.days);
+        let conn = self.ws.connection();
+        let sim_id = (|| -> Result<i64, shoplab_data::duckdb::Error> {
+            conn.execute_batch("BEGIN TRANSACTION")?;
+            let id: i64 =
+                conn.query_row("SELECT coalesce(max(sim_id), 0) + 1 FROM sims", [], |r| {
+                    r.get(0)
+                })?;
+            conn.execute(
+                "INSERT INTO sims VALUES (?, ?, ?, ?, ?, ?, CAST(now() AS TIMESTAMP))",
+                shoplab_data::duckdb::params![id, name, scenario, n_seeds as i64, days, seconds],
+            )?;
+            let mut app = conn.appender("sim_metrics")?;
+            for run in &runs {
+                for (rep, series) in run.replicates.iter().enumerate() {
+                    for (day, d) in series.iter().enumerate() {
+                        let optional = [
+                            ("stock", d.stock.map(|s| s as f64)),
+                            ("regret", d.regret),
+                            ("predicted_conversion", d.predicted_conversion()),
+                        ];
+                        for (metric, value) in [
+                            ("sessions", d.sessions as f64),
+                            ("impressions", d.impressions as f64),
+                            ("purchases", d.purchases as f64),
+                            ("conversion", d.conversion()),
+                            ("revenue", d.revenue),
+                            ("margin", d.margin),
+                            ("price_index", d.mean_price_index()),
+                        ]
+                        .into_iter()
+                        .chain(optional.into_iter().filter_map(|(m, v)| Some((m, v?))))
+                        {
+                            app.append_row(shoplab_data::duckdb::params![
+                                id, run.policy, rep as i64, day as i64, metric, value
+                            ])?;
+                        }
+                    }
+                }
+            }
+            app.flush()?;
+            drop(app);
+            conn.execute_batch("COMMIT")?;
+            Ok(id)
+        })()
+        .map_err(|e| {
+            let _ = conn.execute_batch("ROLLBACK");
+            EngineError::Data(DataError::from(e))
+        })?;
+        Ok(SimReport { sim_id, name, runs })
+    }
+
+    /// Fits the simulator's environment to the workspace's sessions (views and purchases
+    /// with prices; see [`shoplab_sim::calibrate`]) and stores it as a new calibration.
+    /// With `run`, the affinities are that trained run's user and item vectors.
+    pub fn calibrate(
+        &self,
+        opts: &CalibrateOptions,
+        run: Option<i64>,
+    ) -> Result<CalibrationReport> {
+        let mut log = self.choice_log()?;
+        if let Some(run_id) = run {
+            let (ds, cfg, model) = shoplab_model::load_run(&self.ws, run_id)?;
+            let e = model.embeddings()?.ok_or_else(|| {
+                EngineError::Model(shoplab_model::ModelError::Run(
+                    run_id,
+                    format!(
+                        "model {} has no user and item vectors for the affinities",
+                        cfg.model.name()
+                    ),
+                ))
+            })?;
+            let vectors = |ids: &[String], names: &[String], values: &[f32]| -> Vec<Vec<f32>> {
+                let at: HashMap<&str, usize> = names
+                    .iter()
+                    .enumerate()
+                    .map(|(k, n)| (n.as_str(), k))
+                    .collect();
+                ids.iter()
+                    .map(|id| match at.get(id.as_str()) {
+                        Some(&k) => values[k * e.dim..(k + 1) * e.dim].to_vec(),
+                        None => vec![0.0; e.dim],
+                    })
+                    .collect()
+            };
+            log.user_vectors = vectors(&log.users, &ds.users, &e.users);
+            let item_ids: Vec<String> = log.items.iter().map(|i| i.id.clone()).collect();
+            log.item_vectors = vectors(&item_ids, &ds.items, &e.items);
+        }
+        let conn = self.ws.connection();
+        let id: i64 = conn
+            .query_row(
+                "SELECT coalesce(max(calibration_id), 0) + 1 FROM calibrations",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(DataError::from)?;
+        let origin = format!("calibration {id}");
+        let cal = calibrate(&log, opts, origin)?;
+        self.store_calibration(id, run, &cal)?;
+        Ok(CalibrationReport {
+            calibration_id: id,
+            run_id: run,
+            calibration: cal,
+        })
+    }
+
+    /// The environment of a stored calibration.
+    pub fn environment(&self, calibration_id: i64) -> Result<Environment> {
+        let text: String = self
+            .ws
+            .connection()
+            .query_row(
+                "SELECT environment FROM calibrations WHERE calibration_id = ?",
+                [calibration_id],
+                |r| r.get(0),
+            )
+            .map_err(|e| match e {
+                duckdb::Error::QueryReturnedNoRows => EngineError::Sim(
+                    shoplab_sim::SimError::Config(format!(
+                        "no calibration {calibration_id} in the workspace (run `shoplab calibrate` first)"
+                    )),
+                ),
+                e => EngineError::Data(DataError::from(e)),
+            })?;
+        serde_json::from_str(&text).map_err(|e| {
+            EngineError::Sim(shoplab_sim::SimError::Config(format!(
+                "calibration {calibration_id}: stored environment: {e}"
+            )))
+        })
+    }
+
+    /// The workspace's sessions of views and purchases (a session is `session_id`, else the
+    /// user's day), each item once with its view price (else its purchase or list price).
+    fn choice_log(&self) -> Result<ChoiceLog> {
+        let sql = "
+            WITH e AS (
+                SELECT user_id, item_id, event_type, price, CAST(event_time AS DATE) AS day,
+                       coalesce(session_id, user_id || ':' || CAST(CAST(event_time AS DATE) AS VARCHAR)) AS session
+                FROM events WHERE event_type IN ('view', 'purchase') AND item_id IS NOT NULL),
+            s AS (SELECT session, min(user_id) AS user_id, min(day) AS day FROM e GROUP BY session),
+            v AS (SELECT session, item_id,
+                         median(price) FILTER (WHERE event_type = 'view') AS view_price,
+                         median(price) FILTER (WHERE event_type = 'purchase') AS buy_price,
+                         bool_or(event_type = 'purchase') AS bought
+                  FROM e GROUP BY session, item_id),
+            ec AS (SELECT item_id, min(category) AS category FROM events
+                   WHERE item_id IS NOT NULL GROUP BY item_id),
+            first AS (SELECT min(day) AS d FROM s)
+            SELECT v.session, s.user_id, CAST(datediff('day', first.d, s.day) AS INTEGER),
+                   CAST(isodow(first.d) AS INTEGER) - 1,
+                   v.item_id, coalesce(v.view_price, v.buy_price, i.price) AS price, v.bought,
+                   coalesce(i.category, ec.category, '') AS category, i.price, i.cost
+            FROM v JOIN s USING (session) CROSS JOIN first
+                 LEFT JOIN items i USING (item_id) LEFT JOIN ec USING (item_id)
+            WHERE coalesce(v.view_price, v.buy_price, i.price) > 0
+            ORDER BY v.session, v.item_id";
+        type Row = (
+            String,
+            String,
+            i32,
+            i32,
+            String,
+            f64,
+            bool,
+            String,
+            Option<f64>,
+            Option<f64>,
+        );
+        let conn = self.ws.connection();
+        let mut stmt = conn.prepare(sql).map_err(DataError::from)?;
+        let rows: Vec<Row> = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                    r.get(9)?,
+                ))
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(DataError::from)?;
+        let mut log = ChoiceLog::default();
+        let (mut users, mut items, mut cats) = (HashMap::new(), HashMap::new(), HashMap::new());
+        let mut last_session: Option<String> = None;
+        for (session, user, day, weekday, item, price, bought, category, list, cost) in rows {
+            log.first_weekday = weekday.max(0) as u32;
+            let c = *cats.entry(category.clone()).or_insert_with(|| {
+                log.categories.push(category.clone());
+                log.categories.len() - 1
+            });
+            let i = *items.entry(item.clone()).or_insert_with(|| {
+                log.items.push(LoggedItem {
+                    id: item.clone(),
+                    category: c,
+                    list_price: list,
+                    cost,
+                });
+                log.items.len() - 1
+            });
+            if last_session.as_deref() != Some(session.as_str()) {
+                let u = *users.entry(user.clone()).or_insert_with(|| {
+                    log.users.push(user.clone());
+                    log.users.len() - 1
+                });
+                log.sessions.push(LoggedSession {
+                    user: u as u32,
+                    day: day.max(0) as u32,
+                    shown: Vec::new(),
+                    bought: Vec::new(),
+                });
+                last_session = Some(session);
+            }
+            let s = log.sessions.last_mut().expect("a session was just pushed");
+            if bought {
+                s.bought.push(s.shown.len() as u32);
+            }
+            s.shown.push((i as u32, price));
+        }
+        Ok(log)
+    }
+
+    fn store_calibration(&self, id: i64, run: Option<i64>, cal: &Calibration) -> Result<()> {
+        let conn = self.ws.connection();
+        let report = serde_json::to_string(&cal.report).unwrap_or_default();
+        let env = serde_json::to_string(&cal.env).unwrap_or_default();
+        (|| -> Result<(), duckdb::Error> {
+            conn.execute_batch("BEGIN TRANSACTION")?;
+            conn.execute(
+                "INSERT INTO calibrations VALUES (?, CAST(now() AS TIMESTAMP), ?, ?, ?)",
+                params![id, run, report, env],
+            )?;
+            let mut app = conn.appender("calibration_categories")?;
+            for c in &cal.categories {
+                app.append_row(params![
+                    id,
+                    c.code,
+                    c.elasticity,
+                    c.raw,
+                    c.se.is_finite().then_some(c.se),
+                    c.views as i64,
+                    c.purchases as i64,
+                    c.price_sd,
+                    c.share
+                ])?;
+            }
+            app.flush()?;
+            drop(app);
+            let mut app = conn.appender("calibration_items")?;
+            for (fit, item) in cal.items.iter().zip(&cal.env.items) {
+                app.append_row(params![
+                    id,
+                    fit.id,
+                    cal.categories[fit.category].code,
+                    fit.reference_price,
+                    item.list_price,
+                    item.cost,
+                    fit.appeal,
+                    fit.views as i64,
+                    fit.purchases as i64
+                ])?;
+            }
+            app.flush()?;
+            drop(app);
+            conn.execute_batch("COMMIT")
+        })()
+        .map_err(|e| {
+            let _ = conn.execute_batch("ROLLBACK");
+            EngineError::Data(DataError::from(e))
+        })
+    }
+
+    /// A trained run's scores for the environment's shoppers and items: a recommendation
+    /// run's scores (a shopper it has not seen gets the mean over its users; an item it has
+    /// not seen, less than any), or a conversion run's logits at the reference price with
+    /// its price term.
+    fn model_scores(&self, run_id: i64, env: &Environment) -> Result<ModelScores> {
+        let (n_users, n_items) = (env.users.len(), env.items.len());
+        if n_users * n_items > MAX_SCORES {
+            return Err(EngineError::Sim(shoplab_sim::SimError::Config(format!(
+                "run {run_id}: {n_users} shoppers × {n_items} items is too many to score ahead"
+            ))));
+        }
+        let summary = self.run(run_id)?;
+        if summary.model == shoplab_model::ModelKind::Conversion.name() {
+            let p = shoplab_model::conversion::load_params(&self.ws, run_id)?;
+            let index = |names: &[String]| -> HashMap<String, usize> {
+                names
+                    .iter()
+                    .cloned()
+                    .enumerate()
+                    .map(|(k, n)| (n, k))
+                    .collect()
+            };
+            let (users, items) = (index(&p.users), index(&p.items));
+            let item_at: Vec<Option<usize>> = env
+                .items
+                .iter()
+                .map(|i| items.get(&i.id).copied())
+                .collect();
+            let mut scores = Vec::with_capacity(n_users * n_items);
+            for u in &env.users {
+                let u = users.get(&u.id).copied();
+                scores.extend(item_at.iter().map(|i| i.map_or(-20.0, |i| p.logit(u, i))));
+            }
+            let price = PriceTerm {
+                slope: item_at
+                    .iter()
+                    .map(|i| i.map_or(0.0, |i| p.slope(i)))
+                    .collect(),
+                reference: item_at
+                    .iter()
+                    .zip(&env.items)
+                    .map(|(i, item)| i.map_or(item.list_price, |i| p.reference_price[i]))
+                    .collect(),
+            };
+            return Ok(ModelScores {
+                scores,
+                price: Some(price),
+            });
+        }
+        let (ds, _, model) = shoplab_model::load_run(&self.ws, run_id)?;
+        let users: HashMap<&str, usize> = ds
+            .users
+            .iter()
+            .enumerate()
+            .map(|(k, n)| (n.as_str(), k))
+            .collect();
+        let items: HashMap<&str, usize> = ds
+            .items
+            .iter()
+            .enumerate()
+            .map(|(k, n)| (n.as_str(), k))
+            .collect();
+        let all: Vec<u32> = (0..ds.n_users() as u32).collect();
+        let mut rows: HashMap<usize, Vec<f32>> = HashMap::new();
+        let mut mean = vec![0.0f64; ds.n_items()];
+        for batch in all.chunks(256) {
+            let s = model.score_users(batch)?;
+            for (b, &u) in batch.iter().enumerate() {
+                let row = &s[b * ds.n_items()..(b + 1) * ds.n_items()];
+                for (m, v) in mean.iter_mut().zip(row) {
+                    *m += f64::from(*v) / all.len() as f64;
+                }
+                rows.insert(u as usize, row.to_vec());
+            }
+        }
+        let mean: Vec<f32> = mean.iter().map(|&v| v as f32).collect();
+        let item_at: Vec<Option<usize>> = env
+            .items
+            .iter()
+            .map(|i| items.get(i.id.as_str()).copied())
+            .collect();
+        let mut scores = Vec::with_capacity(n_users * n_items);
+        for u in &env.users {
+            let row = users
+                .get(u.id.as_str())
+                .and_then(|k| rows.get(k))
+                .unwrap_or(&mean);
+            let floor = row.iter().copied().fold(f32::INFINITY, f32::min) - 1.0;
+            scores.extend(item_at.iter().map(|i| i.map_or(floor, |i| row[i])));
+        }
+        Ok(ModelScores {
+            scores,
+            price: None,
+        })
+    }
+}
