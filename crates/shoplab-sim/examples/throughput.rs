@@ -27,7 +27,7 @@ fn main() {
         ("affinity top-10 + list price", "affinity"),
     ] {
         let text = format!(
-            "name = \"throughput\"\ndays = 1\nsessions_per_day = {sessions}\nslate = 10\nseeds = {threads}\n\
+            "name = \"throughput\"\ndays = 1\noracle = false\nsessions_per_day = {sessions}\nslate = 10\nseeds = {threads}\n\
              world = {{ seed = 1, users = 20000, items = {items}, categories = 20 }}\n\
              [[policies]]\nname = \"{name}\"\nrecommend = \"{recommend}\"\npricing = {{ kind = \"list\" }}\n"
         );

@@ -432,9 +432,7 @@ fn shrink(raw: &[f64], se: &[f64]) -> (f64, f64, Vec<f64>) {
         .iter()
         .zip(se)
         .map(|(&b, &s)| {
-            if !s.is_finite() {
-                pooled
-            } else if tau2 == 0.0 {
+            if !s.is_finite() || tau2 == 0.0 {
                 pooled
             } else {
                 let (wb, wp) = (1.0 / (s * s), 1.0 / tau2);

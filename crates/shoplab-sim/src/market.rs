@@ -390,7 +390,7 @@ impl Market {
                 .iter_mut()
                 .map(|reps| reps.iter_mut().filter_map(Run::step).collect())
                 .collect();
-            self.set_regret(&mut today, &|rep, d| rep[d].margin);
+            self.set_regret(&mut today);
             for (p, today) in today.into_iter().enumerate() {
                 let n = today.len().max(1) as f64;
                 let mean = |f: &dyn Fn(&Day) -> f64| today.iter().map(f).sum::<f64>() / n;
@@ -450,7 +450,7 @@ impl Market {
                 .iter()
                 .map(|r| r.replicates.iter().map(|rep| rep[day]).collect())
                 .collect();
-            self.set_regret(&mut today, &|rep, r| rep[r].margin);
+            self.set_regret(&mut today);
             for (run, today) in out.iter_mut().zip(today) {
                 for (rep, d) in run.replicates.iter_mut().zip(today) {
                     rep[day] = d;
@@ -462,7 +462,7 @@ impl Market {
 
     /// Sets each policy's regret on one day, `days[policy][replicate]`, when the oracle (the
     /// last policy) ran.
-    fn set_regret(&self, days: &mut [Vec<Day>], margin: &dyn Fn(&[Day], usize) -> f64) {
+    fn set_regret(&self, days: &mut [Vec<Day>]) {
         if !self.scenario.oracle {
             return;
         }
@@ -470,9 +470,8 @@ impl Market {
             return;
         };
         for policy in days.iter_mut() {
-            for r in 0..policy.len() {
-                let theirs = margin(&oracle, r);
-                policy[r].regret = Some(theirs - policy[r].margin);
+            for (day, theirs) in policy.iter_mut().zip(&oracle) {
+                day.regret = Some(theirs.margin - day.margin);
             }
         }
     }
@@ -680,8 +679,8 @@ impl<'m> Run<'m> {
         let grid: &[f64] = spec.pricing.grid();
         let mut c = m.conditions(day);
         if let Some(stock) = &self.stock {
-            for i in 0..n {
-                c.in_stock[i] &= stock[i] > 0;
+            for (open, left) in c.in_stock.iter_mut().zip(stock) {
+                *open &= *left > 0;
             }
         }
         // Each item's arm (learning policies) and price for the day, within the policy's
