@@ -391,6 +391,55 @@ impl Session {
             .collect())
     }
 
+    /// A run's per-user test metric: its mean over users with a 95% interval (`None` when
+    /// the run has no per-user values of it).
+    pub fn user_metric_interval(
+        &self,
+        run_id: i64,
+        metric: &str,
+    ) -> Result<Option<shoplab_sim::Estimate>> {
+        let values = shoplab_model::Runs::new(&self.ws).user_values(run_id, metric)?;
+        let v: Vec<f64> = values.into_values().collect();
+        Ok((!v.is_empty()).then(|| shoplab_sim::Estimate::of(&v)))
+    }
+
+    /// The items `user` has in the test part of a run's split (what the user went on to
+    /// buy, rate or view after the training period).
+    pub fn test_items(&self, run_id: i64, user: &str) -> Result<Vec<String>> {
+        let split = self.run(run_id)?.split;
+        let conn = self.ws.connection();
+        let mut stmt = conn
+            .prepare(
+                "SELECT item_id FROM split_interactions
+                 WHERE split = ? AND part = 'test' AND user_id = ?
+                 ORDER BY event_time NULLS LAST, item_id",
+            )
+            .map_err(DataError::from)?;
+        let items = stmt
+            .query_map(shoplab_data::duckdb::params![split, user], |r| r.get(0))
+            .and_then(|rows| rows.collect())
+            .map_err(DataError::from)?;
+        Ok(items)
+    }
+
+    /// Writes a query's whole result to `path`: Parquet for `.parquet`, else CSV with a
+    /// header (DuckDB's `COPY`).
+    pub fn export_query(&self, sql: &str, path: &Path) -> Result<()> {
+        let target = path.display().to_string().replace('\'', "''");
+        let format = match path.extension().and_then(|e| e.to_str()) {
+            Some("parquet") => "FORMAT parquet",
+            _ => "FORMAT csv, HEADER",
+        };
+        let query = sql.trim().trim_end_matches(';');
+        self.ws
+            .connection()
+            .execute_batch(&format!("COPY ({query}) TO '{target}' ({format})"))
+            .map_err(|e| EngineError::Io {
+                context: format!("writing {}", path.display()),
+                source: std::io::Error::other(e.to_string()),
+            })
+    }
+
     /// Runs SQL and returns at most `limit` rows as text.
     pub fn query(&self, sql: &str, limit: usize) -> Result<QueryResult> {
         let conn = self.ws.connection();

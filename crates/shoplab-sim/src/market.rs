@@ -74,8 +74,39 @@ pub struct LiveDay {
     pub conversion: f64,
     pub revenue: f64,
     pub margin: f64,
+    /// 95% intervals of the means over replicates (low, high).
+    pub conversion_ci: [f64; 2],
+    pub revenue_ci: [f64; 2],
+    pub margin_ci: [f64; 2],
     /// Mean over replicates (when the oracle runs).
     pub regret: Option<f64>,
+}
+
+impl LiveDay {
+    /// The means (and 95% intervals) of one policy's day over its replicates.
+    pub fn of(day: u32, policy: &str, replicates: &[Day]) -> Self {
+        let n = replicates.len().max(1) as f64;
+        let mean = |f: &dyn Fn(&Day) -> f64| replicates.iter().map(f).sum::<f64>() / n;
+        let ci = |f: &dyn Fn(&Day) -> f64| {
+            let e = Estimate::of(&replicates.iter().map(f).collect::<Vec<_>>());
+            [e.low, e.high]
+        };
+        LiveDay {
+            day,
+            policy: policy.to_string(),
+            sessions: mean(&|d| d.sessions as f64),
+            conversion: mean(&|d| d.conversion()),
+            revenue: mean(&|d| d.revenue),
+            margin: mean(&|d| d.margin),
+            conversion_ci: ci(&|d| d.conversion()),
+            revenue_ci: ci(&|d| d.revenue),
+            margin_ci: ci(&|d| d.margin),
+            regret: replicates
+                .first()
+                .and_then(|d| d.regret)
+                .map(|_| mean(&|d| d.regret.unwrap_or(0.0))),
+        }
+    }
 }
 
 /// One policy over every seed.
@@ -110,6 +141,17 @@ impl Estimate {
 }
 
 impl PolicyRun {
+    /// Each day's means and intervals over the replicates (what real time streams).
+    pub fn daily(&self) -> Vec<LiveDay> {
+        let days = self.replicates.iter().map(Vec::len).min().unwrap_or(0);
+        (0..days)
+            .map(|d| {
+                let today: Vec<Day> = self.replicates.iter().map(|r| r[d]).collect();
+                LiveDay::of(d as u32, &self.policy, &today)
+            })
+            .collect()
+    }
+
     /// Totals over the horizon, mean over replicates: conversion, revenue, margin; the
     /// regret against the oracle when it ran; the mean squared error of the predicted
     /// daily conversion when the policy predicts one.
@@ -392,20 +434,7 @@ impl Market {
                 .collect();
             self.set_regret(&mut today);
             for (p, today) in today.into_iter().enumerate() {
-                let n = today.len().max(1) as f64;
-                let mean = |f: &dyn Fn(&Day) -> f64| today.iter().map(f).sum::<f64>() / n;
-                let live = LiveDay {
-                    day,
-                    policy: specs[p].name.clone(),
-                    sessions: mean(&|d| d.sessions as f64),
-                    conversion: mean(&|d| d.conversion()),
-                    revenue: mean(&|d| d.revenue),
-                    margin: mean(&|d| d.margin),
-                    regret: today
-                        .first()
-                        .and_then(|d| d.regret)
-                        .map(|_| mean(&|d| d.regret.unwrap_or(0.0))),
-                };
+                let live = LiveDay::of(day, &specs[p].name, &today);
                 for (r, d) in today.into_iter().enumerate() {
                     days[p][r].push(d);
                 }

@@ -1,15 +1,27 @@
-//! The analyst workbench (eframe/egui): open a workspace, see its tables and profile,
-//! import files. The UI thread never touches DuckDB: a worker thread owns the session and
-//! answers over bounded channels.
+//! The analyst workbench (eframe/egui): **Data** (tables, profile, import, SQL console),
+//! **Models** (configure and start a training run, watch its curves live, cancel, resume),
+//! **Compare** (runs table, overlaid curves, metric intervals, paired comparison, top-K side
+//! by side) and **Simulate** (a scenario run in batch or real time, conversion, revenue and
+//! margin per policy with 95% bands, linked axes). The UI thread never touches DuckDB: a
+//! worker thread owns the session and answers over bounded channels; training runs and
+//! simulations run on threads of their own and are polled each frame.
 
+mod compare;
+mod data;
+mod models;
+pub mod plot;
+mod simulate;
 mod worker;
 
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use egui_plot::{Bar, BarChart, Plot};
 use shoplab_engine::{ImportReport, Profile, SplitSummary, TableCount};
 
+pub use compare::CompareView;
+pub use data::DataView;
+pub use models::{ModelsView, TrainForm};
+pub use simulate::SimView;
 pub use worker::{Reply, Request};
 
 /// What to open at start.
@@ -21,11 +33,36 @@ pub enum Start {
     Remembered,
 }
 
+/// The workbench's views.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Tab {
+    #[default]
+    Data,
+    Models,
+    Compare,
+    Simulate,
+}
+
+impl Tab {
+    const ALL: [(Tab, &'static str, egui::Key); 4] = [
+        (Tab::Data, "Data", egui::Key::Num1),
+        (Tab::Models, "Models", egui::Key::Num2),
+        (Tab::Compare, "Compare", egui::Key::Num3),
+        (Tab::Simulate, "Simulate", egui::Key::Num4),
+    ];
+}
+
 /// UI preferences that survive restarts.
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 struct Prefs {
     last_workspace: Option<PathBuf>,
+    tab: Tab,
+    sql: String,
+    train: TrainForm,
+    scenario: Option<PathBuf>,
+    seeds: u64,
+    days_per_second: f64,
 }
 
 /// What the worker last told us about the open workspace.
@@ -43,6 +80,10 @@ pub struct WorkbenchApp {
     requests: SyncSender<Request>,
     replies: Receiver<Reply>,
     pub view: WorkspaceView,
+    pub data: DataView,
+    pub models: ModelsView,
+    pub compare: CompareView,
+    pub sim: SimView,
     busy: Option<String>,
     error: Option<String>,
 }
@@ -53,12 +94,13 @@ impl WorkbenchApp {
             .storage
             .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
             .unwrap_or_default();
+        let remembered = prefs.last_workspace.clone().filter(|p| p.exists());
         let mut app = Self::with_context(cc.egui_ctx.clone(), prefs);
         match start {
             Start::Demo => app.send(Request::OpenDemo),
             Start::Workspace(p) => app.send(Request::Open(p)),
             Start::Remembered => {
-                if let Some(p) = app.prefs.last_workspace.clone().filter(|p| p.exists()) {
+                if let Some(p) = remembered {
                     app.send(Request::Open(p));
                 }
             }
@@ -70,7 +112,12 @@ impl WorkbenchApp {
         let (req_tx, req_rx) = sync_channel(16);
         let (rep_tx, rep_rx) = sync_channel(16);
         worker::spawn(ctx, req_rx, rep_tx);
+        let sim = SimView::new(prefs.scenario.clone(), prefs.seeds, prefs.days_per_second);
         Self {
+            data: DataView::new(prefs.sql.clone()),
+            models: ModelsView::new(prefs.train.clone()),
+            compare: CompareView::default(),
+            sim,
             prefs,
             requests: req_tx,
             replies: rep_rx,
@@ -91,12 +138,24 @@ impl WorkbenchApp {
         app
     }
 
+    /// Whether a worker request, a training run or a simulation is under way.
     pub fn is_busy(&self) -> bool {
-        self.busy.is_some()
+        self.busy.is_some() || self.models.is_running() || self.sim.is_running()
     }
 
     pub fn error(&self) -> Option<&str> {
         self.error.as_deref()
+    }
+
+    pub fn tab(&self) -> Tab {
+        self.prefs.tab
+    }
+
+    pub fn set_tab(&mut self, tab: Tab) {
+        self.prefs.tab = tab;
+        if matches!(tab, Tab::Models | Tab::Compare) && self.view.path.is_some() {
+            self.send(Request::Runs);
+        }
     }
 
     /// Imports a file into the open workspace (what "Import file…" does once a file is picked).
@@ -105,10 +164,11 @@ impl WorkbenchApp {
     }
 
     fn send(&mut self, req: Request) {
-        self.busy = Some(req.describe());
+        let what = req.describe();
         if self.requests.try_send(req).is_err() {
-            self.busy = None;
             self.error = Some("the worker is still busy with earlier requests".into());
+        } else {
+            self.busy = Some(what);
         }
     }
 
@@ -118,6 +178,7 @@ impl WorkbenchApp {
             let Ok(reply) = self.replies.try_recv() else {
                 break;
             };
+            self.busy = None;
             match reply {
                 Reply::Opened {
                     path,
@@ -130,8 +191,8 @@ impl WorkbenchApp {
                     self.view.tables = tables;
                     self.view.profile = profile;
                     self.view.splits = splits;
-                    self.busy = None;
                     self.error = None;
+                    self.send(Request::Runs);
                 }
                 Reply::Imported {
                     report,
@@ -141,14 +202,37 @@ impl WorkbenchApp {
                     self.view.tables = tables;
                     self.view.profile = Some(profile);
                     self.view.last_import = Some(*report);
-                    self.busy = None;
                     self.error = None;
                 }
-                Reply::Failed(msg) => {
-                    self.busy = None;
-                    self.error = Some(msg);
+                Reply::Query(result) => self.data.result = Some(result),
+                Reply::Exported(path) => {
+                    self.data.note = Some(format!("wrote {}", path.display()));
+                    self.sim.note = Some(format!("wrote {}", path.display()));
                 }
+                Reply::Runs(runs) => {
+                    self.models.runs.clone_from(&runs);
+                    self.compare.runs = runs;
+                }
+                Reply::Curves(curves) => self.compare.curves = curves,
+                Reply::Compared(c) => self.compare.comparison = Some(c),
+                Reply::Recommended {
+                    user,
+                    lists,
+                    bought_later,
+                } => self.compare.recommendations = Some((user, lists, bought_later)),
+                Reply::TrainStarted(job) => self.models.started(job),
+                Reply::SimStarted(task) => self.sim.started(task),
+                Reply::Failed(msg) => self.error = Some(msg),
             }
+        }
+        if self.models.poll() {
+            self.send(Request::Runs);
+        }
+        if let Some(e) = self.models.take_error() {
+            self.error = Some(e);
+        }
+        if let Some(e) = self.sim.poll() {
+            self.error = Some(e);
         }
     }
 
@@ -174,30 +258,85 @@ impl WorkbenchApp {
         });
     }
 
+    /// Keyboard shortcuts: Ctrl+O open, Ctrl+1…4 views, Ctrl+Enter run (the SQL, the
+    /// training run, the scenario), Escape cancel the running job.
+    fn shortcuts(&mut self, ctx: &egui::Context) {
+        use egui::{Key, KeyboardShortcut, Modifiers};
+        let pressed = |key: Key| {
+            ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, key)))
+        };
+        if pressed(Key::O) {
+            self.pick_file(true);
+        }
+        for (tab, _, key) in Tab::ALL {
+            if pressed(key) {
+                self.set_tab(tab);
+            }
+        }
+        if self.view.path.is_some() && pressed(Key::Enter) {
+            match self.prefs.tab {
+                Tab::Data => self.run_sql(),
+                Tab::Models => self.start_training(),
+                Tab::Simulate => self.start_simulation(),
+                Tab::Compare => {}
+            }
+        }
+        if ctx.input(|i| i.key_pressed(Key::Escape)) {
+            self.models.cancel();
+            self.sim.stop();
+        }
+        // Files dropped on the window: a workspace opens, anything else is imported.
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .collect()
+        });
+        for path in dropped {
+            let is_workspace = path.extension().is_some_and(|e| e == "duckdb" || e == "db");
+            if is_workspace {
+                self.send(Request::Open(path));
+            } else if self.view.path.is_some() {
+                self.import(path);
+            }
+        }
+    }
+
     fn toolbar_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             ui.heading("ShopLab");
             ui.separator();
-            if ui.button("Open workspace…").clicked() {
+            if ui
+                .button("Open workspace…")
+                .on_hover_text("Ctrl+O")
+                .clicked()
+            {
                 self.pick_file(true);
             }
             if ui.button("Demo workspace").clicked() {
                 self.send(Request::OpenDemo);
             }
-            let can_import = self.view.path.is_some() && self.busy.is_none();
+            let open = self.view.path.is_some();
             if ui
-                .add_enabled(can_import, egui::Button::new("Import file…"))
+                .add_enabled(
+                    open && self.busy.is_none(),
+                    egui::Button::new("Import file…"),
+                )
+                .on_hover_text("or drop a file on the window")
                 .clicked()
             {
                 self.pick_file(false);
             }
-            if ui
-                .add_enabled(can_import, egui::Button::new("Refresh profile"))
-                .clicked()
-            {
-                self.send(Request::Profile);
-            }
             ui.separator();
+            if open {
+                for (tab, name, _) in Tab::ALL {
+                    if ui.selectable_label(self.prefs.tab == tab, name).clicked() {
+                        self.set_tab(tab);
+                    }
+                }
+                ui.separator();
+            }
             if let Some(b) = &self.busy {
                 ui.spinner();
                 ui.label(b);
@@ -205,43 +344,20 @@ impl WorkbenchApp {
                 ui.label(p.display().to_string());
             }
         });
+        let mut dismiss = false;
         if let Some(e) = &self.error {
-            ui.colored_label(ui.visuals().error_fg_color, e);
+            egui::Frame::new()
+                .fill(ui.visuals().extreme_bg_color)
+                .inner_margin(6.0)
+                .show(ui, |ui| {
+                    ui.horizontal(|ui| {
+                        ui.colored_label(ui.visuals().error_fg_color, format!("Error: {e}"));
+                        dismiss = ui.small_button("Dismiss").clicked();
+                    });
+                });
         }
-    }
-
-    fn tables_ui(&self, ui: &mut egui::Ui) {
-        ui.heading("Tables");
-        egui::Grid::new("tables").striped(true).show(ui, |ui| {
-            for t in &self.view.tables {
-                ui.label(&t.table);
-                ui.label(t.rows.to_string());
-                ui.end_row();
-            }
-        });
-        if !self.view.splits.is_empty() {
-            ui.add_space(12.0);
-            ui.heading("Splits");
-            egui::Grid::new("splits").striped(true).show(ui, |ui| {
-                for s in &self.view.splits {
-                    ui.label(&s.name);
-                    ui.label(&s.strategy);
-                    ui.label(format!("{} / {} / {}", s.n_train, s.n_valid, s.n_test));
-                    ui.end_row();
-                }
-            });
-        }
-        if let Some(r) = &self.view.last_import {
-            ui.add_space(12.0);
-            ui.heading("Last import");
-            ui.label(format!("{} -> {}", r.format, r.target.table()));
-            ui.label(format!(
-                "read {}  loaded {}  rejected {}",
-                r.rows_read, r.rows_loaded, r.rows_rejected
-            ));
-            for rej in r.rejects.iter().take(5) {
-                ui.small(format!("line {}: {}", rej.line.unwrap_or(0), rej.reason));
-            }
+        if dismiss {
+            self.error = None;
         }
     }
 
@@ -257,119 +373,9 @@ impl WorkbenchApp {
             if ui.button("Open a workspace file…").clicked() {
                 self.pick_file(true);
             }
-        });
-    }
-
-    fn profile_ui(&self, ui: &mut egui::Ui, p: &Profile) {
-        ui.heading("Profile");
-        egui::Grid::new("summary").num_columns(2).show(ui, |ui| {
-            let mut row = |k: &str, v: String| {
-                ui.label(k);
-                ui.strong(v);
-                ui.end_row();
-            };
-            row("events", p.events.to_string());
-            row("users", p.users.to_string());
-            row(
-                "items",
-                format!("{} (catalog {})", p.items, p.catalog_items),
-            );
-            row("sessions", p.sessions.to_string());
-            row(
-                "time range",
-                format!(
-                    "{} … {} ({:.1} days)",
-                    p.first_event.as_deref().unwrap_or("-"),
-                    p.last_event.as_deref().unwrap_or("-"),
-                    p.days
-                ),
-            );
-            if let Some(s) = p.sparsity {
-                row("sparsity", format!("{:.4} %", s * 100.0));
-            }
-            if let Some(m) = p.rating_mean {
-                row("mean rating", format!("{m:.3}"));
-            }
-        });
-        ui.add_space(8.0);
-        ui.columns(2, |cols| {
-            cols[0].label("Events by type");
-            let bars: Vec<Bar> = p
-                .by_type
-                .iter()
-                .enumerate()
-                .map(|(i, t)| Bar::new(i as f64, t.events as f64).name(&t.event_type))
-                .collect();
-            let names: Vec<String> = p.by_type.iter().map(|t| t.event_type.clone()).collect();
-            Plot::new("by_type")
-                .height(220.0)
-                .allow_scroll(false)
-                .x_axis_formatter(move |mark, _range| {
-                    let i = mark.value.round();
-                    if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
-                        names.get(i as usize).cloned().unwrap_or_default()
-                    } else {
-                        String::new()
-                    }
-                })
-                .show(&mut cols[0], |plot| {
-                    plot.bar_chart(BarChart::new("events", bars))
-                });
-            cols[1].label("Funnel (user–item pairs)");
-            let f = &p.funnel;
-            let stages = [
-                ("viewed", f.viewed_pairs),
-                ("carted", f.carted_pairs),
-                ("purchased", f.purchased_pairs),
-            ];
-            let bars: Vec<Bar> = stages
-                .iter()
-                .enumerate()
-                .map(|(i, (n, v))| Bar::new(i as f64, *v as f64).name(*n))
-                .collect();
-            Plot::new("funnel")
-                .height(220.0)
-                .allow_scroll(false)
-                .x_axis_formatter(move |mark, _range| {
-                    let i = mark.value.round();
-                    if (mark.value - i).abs() < 1e-6 && (0.0..3.0).contains(&i) {
-                        stages[i as usize].0.to_string()
-                    } else {
-                        String::new()
-                    }
-                })
-                .show(&mut cols[1], |plot| {
-                    plot.bar_chart(BarChart::new("pairs", bars))
-                });
-            let pct = |x: Option<f64>| {
-                x.map(|v| format!("{:.2} %", v * 100.0))
-                    .unwrap_or_else(|| "-".into())
-            };
-            cols[1].label(format!(
-                "view->cart {}   cart->purchase {}   view->purchase {}",
-                pct(f.view_to_cart),
-                pct(f.cart_to_purchase),
-                pct(f.view_to_purchase)
-            ));
-        });
-        if !p.price_by_category.is_empty() {
             ui.add_space(8.0);
-            ui.label("Prices by category");
-            egui::Grid::new("prices").striped(true).show(ui, |ui| {
-                for h in ["category", "items", "min", "median", "mean", "max"] {
-                    ui.strong(h);
-                }
-                ui.end_row();
-                for c in p.price_by_category.iter().take(15) {
-                    ui.label(&c.category);
-                    ui.label(c.items.to_string());
-                    for v in [c.min, c.p50, c.mean, c.max] {
-                        ui.label(format!("{v:.2}"));
-                    }
-                    ui.end_row();
-                }
-            });
-        }
+            ui.weak("or drop a .duckdb file on this window");
+        });
     }
 }
 
@@ -383,6 +389,11 @@ impl eframe::App for WorkbenchApp {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.prefs.sql.clone_from(&self.data.sql);
+        self.prefs.train = self.models.form.clone();
+        self.prefs.scenario.clone_from(&self.sim.path);
+        self.prefs.seeds = self.sim.seeds;
+        self.prefs.days_per_second = self.sim.days_per_second;
         eframe::set_value(storage, eframe::APP_KEY, &self.prefs);
     }
 }
@@ -391,8 +402,9 @@ impl WorkbenchApp {
     /// The whole window (also used by UI tests).
     pub fn show(&mut self, ui: &mut egui::Ui) {
         self.drain_replies();
+        self.shortcuts(&ui.ctx().clone());
         egui::Panel::top("toolbar").show(ui, |ui| self.toolbar_ui(ui));
-        if self.view.path.is_some() {
+        if self.view.path.is_some() && self.prefs.tab == Tab::Data {
             egui::Panel::left("tables")
                 .default_size(260.0)
                 .show(ui, |ui| self.tables_ui(ui));
@@ -400,13 +412,16 @@ impl WorkbenchApp {
         egui::CentralPanel::default_margins().show(ui, |ui| {
             if self.view.path.is_none() {
                 self.first_run_ui(ui);
-            } else if let Some(p) = self.view.profile.clone() {
-                egui::ScrollArea::vertical().show(ui, |ui| self.profile_ui(ui, &p));
-            } else {
-                ui.label("No profile yet: import events, then refresh the profile.");
+                return;
             }
+            egui::ScrollArea::vertical().show(ui, |ui| match self.prefs.tab {
+                Tab::Data => self.data_ui(ui),
+                Tab::Models => self.models_ui(ui),
+                Tab::Compare => self.compare_ui(ui),
+                Tab::Simulate => self.simulate_ui(ui),
+            });
         });
-        if self.busy.is_some() {
+        if self.is_busy() {
             ui.ctx()
                 .request_repaint_after(std::time::Duration::from_millis(100));
         }

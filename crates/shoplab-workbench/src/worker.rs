@@ -1,15 +1,58 @@
-//! The worker thread: owns the engine session, so DuckDB never runs on the UI thread.
+//! The worker thread: owns the engine session, so DuckDB never runs on the UI thread. Quick
+//! requests are answered in turn; training and simulations start their own threads (a
+//! [`Job`], a [`SimTask`]) that the UI polls without blocking.
 
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::time::Duration;
 
-use shoplab_engine::{ImportOptions, ImportReport, Profile, Session, SplitSummary, TableCount};
+use shoplab_engine::sim::{Estimate, LiveDay};
+use shoplab_engine::{
+    Comparison, EpochRow, ImportOptions, ImportReport, Job, Profile, QueryResult, RunSummary,
+    Session, SimReport, SplitSummary, TableCount, TrainConfig, TrainOutcome,
+};
 
 pub enum Request {
     Open(PathBuf),
     OpenDemo,
     Import(PathBuf),
     Profile,
+    /// SQL, at most this many rows back.
+    Query(String),
+    /// Writes a query's whole result to a CSV or Parquet file (by its extension).
+    ExportQuery {
+        sql: String,
+        path: PathBuf,
+    },
+    Runs,
+    /// Each run's epochs, and its per-user test metric's mean with a 95% interval.
+    Curves {
+        runs: Vec<i64>,
+        metric: String,
+    },
+    Compare {
+        a: i64,
+        b: i64,
+        metric: String,
+    },
+    /// Each run's top `k` for `user`, and what the user bought in the split's test part.
+    Recommend {
+        runs: Vec<i64>,
+        user: String,
+        k: usize,
+    },
+    Train(Box<TrainConfig>),
+    Resume(i64),
+    /// A scenario (TOML text, where it came from), its replicates, and the wall time a
+    /// simulated day takes (`None`: batch, as fast as the machine allows).
+    Simulate {
+        scenario: String,
+        origin: String,
+        seeds: u64,
+        pace: Option<Duration>,
+    },
 }
 
 impl Request {
@@ -19,8 +62,25 @@ impl Request {
             Request::OpenDemo => "opening the demo workspace (built on first use)".into(),
             Request::Import(p) => format!("importing {}", p.display()),
             Request::Profile => "profiling".into(),
+            Request::Query(_) => "running the query".into(),
+            Request::ExportQuery { path, .. } => format!("writing {}", path.display()),
+            Request::Runs => "reading the runs".into(),
+            Request::Curves { .. } => "reading the runs' curves".into(),
+            Request::Compare { .. } => "comparing".into(),
+            Request::Recommend { .. } => "recommending".into(),
+            Request::Train(c) => format!("starting {} on {}", c.model.name(), c.split),
+            Request::Resume(r) => format!("resuming run {r}"),
+            Request::Simulate { .. } => "starting the simulation".into(),
         }
     }
+}
+
+/// A run's curve and its test metric.
+pub struct Curve {
+    pub run_id: i64,
+    pub epochs: Vec<EpochRow>,
+    /// Mean of the per-user test metric with its 95% interval (runs with per-user values).
+    pub metric: Option<Estimate>,
 }
 
 pub enum Reply {
@@ -35,8 +95,35 @@ pub enum Reply {
         tables: Vec<TableCount>,
         profile: Profile,
     },
+    Query(QueryResult),
+    Exported(PathBuf),
+    Runs(Vec<RunSummary>),
+    Curves(Vec<Curve>),
+    Compared(Comparison),
+    Recommended {
+        user: String,
+        lists: Vec<(i64, Vec<(String, f32)>)>,
+        bought_later: Vec<String>,
+    },
+    TrainStarted(Job<TrainOutcome>),
+    SimStarted(SimTask),
     Failed(String),
 }
+
+/// What a running simulation sends: each simulated day (real time), then the stored result.
+pub enum SimEvent {
+    Day(LiveDay),
+    Done(Result<SimReport, String>),
+}
+
+/// A simulation on its own thread (with its own connection to the workspace).
+pub struct SimTask {
+    pub events: Receiver<SimEvent>,
+    pub stop: Arc<AtomicBool>,
+}
+
+/// Rows the SQL console shows.
+pub const QUERY_ROWS: usize = 1_000;
 
 pub fn spawn(ctx: egui::Context, requests: Receiver<Request>, replies: SyncSender<Reply>) {
     std::thread::Builder::new()
@@ -44,8 +131,15 @@ pub fn spawn(ctx: egui::Context, requests: Receiver<Request>, replies: SyncSende
         .spawn(move || {
             let mut session: Option<Session> = None;
             for req in requests {
-                let reply =
-                    handle(&mut session, req).unwrap_or_else(|e| Reply::Failed(e.to_string()));
+                let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    handle(&mut session, req, &ctx)
+                }))
+                .unwrap_or_else(|_| {
+                    Err(shoplab_engine::EngineError::Job(
+                        "the request panicked; the workspace is unchanged".into(),
+                    ))
+                })
+                .unwrap_or_else(|e| Reply::Failed(e.to_string()));
                 if replies.send(reply).is_err() {
                     break;
                 }
@@ -55,35 +149,120 @@ pub fn spawn(ctx: egui::Context, requests: Receiver<Request>, replies: SyncSende
         .expect("spawn worker");
 }
 
-fn handle(session: &mut Option<Session>, req: Request) -> shoplab_engine::Result<Reply> {
-    match req {
-        Request::Open(path) => open(session, path),
-        Request::OpenDemo => {
-            *session = None; // release the file before the demo may be rebuilt
-            let path = shoplab_engine::demo::ensure_demo()?;
-            open(session, path)
-        }
+fn handle(
+    session: &mut Option<Session>,
+    req: Request,
+    ctx: &egui::Context,
+) -> shoplab_engine::Result<Reply> {
+    if let Request::Open(path) = req {
+        return open(session, path);
+    }
+    if let Request::OpenDemo = req {
+        *session = None; // release the file before the demo may be rebuilt
+        let path = shoplab_engine::demo::ensure_demo()?;
+        return open(session, path);
+    }
+    let s = session.as_ref().ok_or_else(no_workspace)?;
+    Ok(match req {
+        Request::Open(_) | Request::OpenDemo => unreachable!("handled above"),
         Request::Import(file) => {
-            let s = session.as_ref().ok_or_else(no_workspace)?;
             let report = s.import(&file, &ImportOptions::default())?;
             let profile = s.profile()?;
-            Ok(Reply::Imported {
+            Reply::Imported {
                 report: Box::new(report),
                 tables: s.table_counts()?,
                 profile,
-            })
+            }
         }
         Request::Profile => {
-            let s = session.as_ref().ok_or_else(no_workspace)?;
             let profile = s.profile()?;
-            Ok(Reply::Opened {
+            Reply::Opened {
                 path: s.path(),
                 tables: s.table_counts()?,
                 profile: Some(profile),
                 splits: s.splits()?,
-            })
+            }
         }
-    }
+        Request::Query(sql) => Reply::Query(s.query(&sql, QUERY_ROWS)?),
+        Request::ExportQuery { sql, path } => {
+            s.export_query(&sql, &path)?;
+            Reply::Exported(path)
+        }
+        Request::Runs => Reply::Runs(s.runs()?),
+        Request::Curves { runs, metric } => {
+            let mut curves = Vec::new();
+            for run_id in runs {
+                curves.push(Curve {
+                    run_id,
+                    epochs: s.run_epochs(run_id)?,
+                    metric: s.user_metric_interval(run_id, &metric)?,
+                });
+            }
+            Reply::Curves(curves)
+        }
+        Request::Compare { a, b, metric } => Reply::Compared(s.compare(a, b, &metric)?),
+        Request::Recommend { runs, user, k } => {
+            let mut lists = Vec::new();
+            let mut bought_later = Vec::new();
+            for run_id in runs {
+                lists.push((run_id, s.recommend(run_id, &user, k)?));
+                if bought_later.is_empty() {
+                    bought_later = s.test_items(run_id, &user)?;
+                }
+            }
+            Reply::Recommended {
+                user,
+                lists,
+                bought_later,
+            }
+        }
+        Request::Train(cfg) => Reply::TrainStarted(s.train_job(*cfg)?),
+        Request::Resume(run_id) => Reply::TrainStarted(s.resume_job(run_id)?),
+        Request::Simulate {
+            scenario,
+            origin,
+            seeds,
+            pace,
+        } => Reply::SimStarted(simulate(s.try_clone()?, scenario, origin, seeds, pace, ctx)),
+    })
+}
+
+/// Runs a simulation on its own thread, streaming days (real time) and then its result.
+fn simulate(
+    session: Session,
+    scenario: String,
+    origin: String,
+    seeds: u64,
+    pace: Option<Duration>,
+    ctx: &egui::Context,
+) -> SimTask {
+    let (tx, rx) = sync_channel(64);
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let ctx = ctx.clone();
+    std::thread::Builder::new()
+        .name("workbench-simulation".into())
+        .spawn(move || {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match pace {
+                Some(day) => {
+                    session.simulate_live(&scenario, &origin, Some(seeds), day, &mut |d| {
+                        let sent = tx.send(SimEvent::Day(d.clone())).is_ok();
+                        ctx.request_repaint();
+                        sent && !flag.load(Ordering::Relaxed)
+                    })
+                }
+                None => session.simulate(&scenario, &origin, Some(seeds), 2),
+            }))
+            .unwrap_or_else(|_| {
+                Err(shoplab_engine::EngineError::Job(
+                    "the simulation panicked".into(),
+                ))
+            });
+            let _ = tx.send(SimEvent::Done(result.map_err(|e| e.to_string())));
+            ctx.request_repaint();
+        })
+        .expect("spawn simulation");
+    SimTask { events: rx, stop }
 }
 
 fn open(session: &mut Option<Session>, path: PathBuf) -> shoplab_engine::Result<Reply> {

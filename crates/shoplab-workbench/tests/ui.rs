@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use shoplab_workbench::{Start, WorkbenchApp};
+use shoplab_workbench::{Start, Tab, WorkbenchApp};
 
 fn harness(start: Start) -> Harness<'static, WorkbenchApp> {
     let app = WorkbenchApp::for_test(egui::Context::default(), start);
@@ -89,6 +89,99 @@ fn a_broken_workspace_shows_an_error_not_a_dead_app() {
     settle(&mut h);
     let err = h.state().error().unwrap().to_string();
     assert!(err.contains("not a DuckDB workspace file"), "{err}");
-    h.get_by_label(&err);
+    h.get_by_label(&format!("Error: {err}"));
     h.get_by_label("Welcome to ShopLab");
+}
+
+fn demo_workspace(dir: &std::path::Path) -> std::path::PathBuf {
+    let ws = dir.join("demo.duckdb");
+    shoplab_engine::demo::build_demo(&ws, &shoplab_engine::demo::WorldConfig::demo()).unwrap();
+    ws
+}
+
+/// Models: configure a short BPR run, start it from its button, watch the curve fill in,
+/// then compare it in the Compare view.
+#[test]
+fn start_a_training_run_and_see_its_curve() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(Start::Workspace(demo_workspace(dir.path())));
+    settle(&mut h);
+    h.state_mut().set_tab(Tab::Models);
+    settle(&mut h);
+    h.get_by_label("New run");
+    h.get_by_label("No runs yet: start one above.");
+    {
+        let form = &mut h.state_mut().models.form;
+        form.model = "bpr".into();
+        form.split = "main".into();
+        form.epochs = 3;
+        form.device = "cpu".into();
+    }
+    h.run_steps(2);
+    h.get_by_label("Start").click();
+    settle(&mut h);
+    assert_eq!(h.state().error(), None);
+    let live = &h.state().models.live;
+    assert_eq!(live.status, "finished");
+    assert_eq!(live.points.len(), 3, "{live:?}");
+    assert!(live.points.iter().all(|p| p.1.is_finite() && p.2.is_some()));
+    h.get_by_label("Run 1: finished");
+    h.get_by_label("train loss per epoch");
+    assert_eq!(h.state().models.runs.len(), 1);
+
+    h.state_mut().set_tab(Tab::Compare);
+    settle(&mut h);
+    h.state_mut().select_runs(&[1]);
+    settle(&mut h);
+    let curves = &h.state().compare.curves;
+    assert_eq!(curves.len(), 1);
+    assert_eq!(curves[0].epochs.len(), 3);
+    let ndcg = curves[0].metric.expect("per-user ndcg@10");
+    assert!(ndcg.low <= ndcg.mean && ndcg.mean <= ndcg.high && ndcg.mean > 0.0);
+    h.get_by_label("validation per epoch");
+}
+
+/// Simulate: a small scenario in real time; each policy's days arrive, the revenue plot and
+/// the summary with the oracle's regret appear.
+#[test]
+fn run_a_small_scenario_and_see_the_revenue_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(Start::Workspace(demo_workspace(dir.path())));
+    settle(&mut h);
+    h.state_mut().set_tab(Tab::Simulate);
+    {
+        let sim = &mut h.state_mut().sim;
+        sim.text = r#"
+name = "two prices"
+days = 6
+sessions_per_day = 300
+world = { seed = 3, users = 300, items = 80, categories = 4 }
+
+[[policies]]
+name = "list"
+recommend = "popularity"
+pricing = { kind = "list" }
+
+[[policies]]
+name = "thompson"
+recommend = "popularity"
+pricing = { kind = "thompson", grid = [0.9, 1.0, 1.1] }
+"#
+        .into();
+        sim.seeds = 3;
+        sim.realtime = true;
+        sim.days_per_second = 100.0;
+    }
+    h.run_steps(2);
+    h.get_by_label("Run").click();
+    settle(&mut h);
+    assert_eq!(h.state().error(), None);
+    let sim = &h.state().sim;
+    assert_eq!(sim.order, vec!["list", "thompson", "oracle"]);
+    assert!(sim.days.values().all(|d| d.len() == 6));
+    let report = sim.report.as_ref().unwrap();
+    assert_eq!(report.sim_id, 1);
+    h.get_by_label("revenue per day");
+    h.get_by_label("Simulation 1: two prices (3 replicates)");
+    h.get_by_label("regret vs oracle");
 }

@@ -1,0 +1,342 @@
+//! The Compare view: the runs table (sort, filter by model or split, select), the selected
+//! runs' loss and validation curves overlaid, their test metric with 95% intervals over
+//! users, a paired comparison of two of them, and one user's top-K from each run side by
+//! side with the items the user went on to interact with.
+
+use std::collections::BTreeSet;
+
+use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
+use shoplab_engine::{Comparison, RunSummary};
+
+use crate::worker::Curve;
+use crate::{Request, WorkbenchApp, plot};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SortBy {
+    #[default]
+    Run,
+    Model,
+    Metric,
+}
+
+/// One user's top-K per run: the user, each run's (item, score) list, the user's test items.
+pub type SideBySide = (String, Vec<(i64, Vec<(String, f32)>)>, Vec<String>);
+
+pub struct CompareView {
+    pub runs: Vec<RunSummary>,
+    pub selected: BTreeSet<i64>,
+    pub filter: String,
+    pub sort: SortBy,
+    pub metric: String,
+    pub curves: Vec<Curve>,
+    pub comparison: Option<Comparison>,
+    pub user: String,
+    pub k: usize,
+    /// The user, each run's list, and the user's test items.
+    pub recommendations: Option<SideBySide>,
+}
+
+impl Default for CompareView {
+    fn default() -> Self {
+        CompareView {
+            runs: Vec::new(),
+            selected: BTreeSet::new(),
+            filter: String::new(),
+            sort: SortBy::default(),
+            metric: "ndcg@10".into(),
+            curves: Vec::new(),
+            comparison: None,
+            user: String::new(),
+            k: 10,
+            recommendations: None,
+        }
+    }
+}
+
+impl CompareView {
+    fn metric_of(&self, r: &RunSummary) -> Option<f64> {
+        r.metrics.iter().find(|m| m.0 == self.metric).map(|m| m.1)
+    }
+
+    /// The runs shown: filtered by model or split, sorted.
+    fn shown(&self) -> Vec<&RunSummary> {
+        let f = self.filter.to_lowercase();
+        let mut v: Vec<&RunSummary> = self
+            .runs
+            .iter()
+            .filter(|r| f.is_empty() || r.model.contains(&f) || r.split.to_lowercase().contains(&f))
+            .collect();
+        match self.sort {
+            SortBy::Run => v.sort_by_key(|r| r.run_id),
+            SortBy::Model => v.sort_by(|a, b| a.model.cmp(&b.model).then(a.run_id.cmp(&b.run_id))),
+            SortBy::Metric => v.sort_by(|a, b| {
+                let (x, y) = (self.metric_of(a), self.metric_of(b));
+                y.unwrap_or(f64::NEG_INFINITY)
+                    .total_cmp(&x.unwrap_or(f64::NEG_INFINITY))
+            }),
+        }
+        v
+    }
+}
+
+impl WorkbenchApp {
+    /// Selects `runs` for comparison and asks for their curves (what ticking them does).
+    pub fn select_runs(&mut self, runs: &[i64]) {
+        self.compare.selected = runs.iter().copied().collect();
+        self.request_curves();
+    }
+
+    fn request_curves(&mut self) {
+        let runs: Vec<i64> = self.compare.selected.iter().copied().collect();
+        let metric = self.compare.metric.clone();
+        self.compare.comparison = None;
+        self.send(Request::Curves { runs, metric });
+    }
+
+    pub(crate) fn compare_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.heading("Runs");
+            ui.label("filter");
+            ui.text_edit_singleline(&mut self.compare.filter);
+            ui.label("metric");
+            let before = self.compare.metric.clone();
+            egui::ComboBox::from_id_salt("metric")
+                .selected_text(self.compare.metric.as_str())
+                .show_ui(ui, |ui| {
+                    for m in ["ndcg@10", "recall@10", "hit@10", "mrr@10", "rmse", "mae"] {
+                        ui.selectable_value(&mut self.compare.metric, m.to_string(), m);
+                    }
+                });
+            if before != self.compare.metric && !self.compare.selected.is_empty() {
+                self.request_curves();
+            }
+        });
+        if self.compare.runs.is_empty() {
+            ui.weak("No runs yet: train some in the Models view.");
+            return;
+        }
+        let mut toggled = false;
+        let shown: Vec<(i64, String, String, String, Option<f64>)> = self
+            .compare
+            .shown()
+            .into_iter()
+            .map(|r| {
+                (
+                    r.run_id,
+                    r.model.clone(),
+                    r.split.clone(),
+                    r.status.clone(),
+                    self.compare.metric_of(r),
+                )
+            })
+            .collect();
+        egui::Grid::new("compare_runs")
+            .striped(true)
+            .show(ui, |ui| {
+                ui.strong("");
+                for (label, sort) in [
+                    ("run", SortBy::Run),
+                    ("model", SortBy::Model),
+                    ("split", SortBy::Run),
+                    ("status", SortBy::Run),
+                    (self.compare.metric.as_str(), SortBy::Metric),
+                ] {
+                    if ui.button(label).clicked() {
+                        self.compare.sort = sort;
+                    }
+                }
+                ui.end_row();
+                for (id, model, split, status, metric) in &shown {
+                    let mut on = self.compare.selected.contains(id);
+                    if ui.checkbox(&mut on, "").changed() {
+                        toggled = true;
+                        if on {
+                            self.compare.selected.insert(*id);
+                        } else {
+                            self.compare.selected.remove(id);
+                        }
+                    }
+                    ui.label(id.to_string());
+                    ui.label(model);
+                    ui.label(split);
+                    ui.label(status);
+                    ui.label(metric.map_or("-".into(), |v| format!("{v:.4}")));
+                    ui.end_row();
+                }
+            });
+        if toggled {
+            self.request_curves();
+        }
+        if self.compare.curves.is_empty() {
+            ui.weak("Tick runs to compare their curves.");
+            return;
+        }
+        self.curves_ui(ui);
+        self.paired_ui(ui);
+        self.side_by_side_ui(ui);
+    }
+
+    fn curves_ui(&mut self, ui: &mut egui::Ui) {
+        let group = egui::Id::unique("compare_epochs");
+        let curves = &self.compare.curves;
+        ui.columns(2, |cols| {
+            cols[0].label("train loss per epoch");
+            Plot::new("compare_loss")
+                .height(220.0)
+                .legend(Legend::default())
+                .link_axis(group, [true, false])
+                .link_cursor(group, [true, false])
+                .show(&mut cols[0], |p| {
+                    for (i, c) in curves.iter().enumerate() {
+                        let pts: Vec<[f64; 2]> = c
+                            .epochs
+                            .iter()
+                            .filter_map(|e| Some([e.epoch as f64, e.loss?]))
+                            .collect();
+                        p.line(
+                            Line::new(format!("run {}", c.run_id), PlotPoints::new(pts))
+                                .color(plot::color(i)),
+                        );
+                    }
+                });
+            cols[1].label("validation per epoch");
+            Plot::new("compare_valid")
+                .height(220.0)
+                .legend(Legend::default())
+                .link_axis(group, [true, false])
+                .link_cursor(group, [true, false])
+                .show(&mut cols[1], |p| {
+                    for (i, c) in curves.iter().enumerate() {
+                        let pts: Vec<[f64; 2]> = c
+                            .epochs
+                            .iter()
+                            .filter_map(|e| Some([e.epoch as f64, e.value?]))
+                            .collect();
+                        let metric = c
+                            .epochs
+                            .iter()
+                            .find_map(|e| e.metric.clone())
+                            .unwrap_or_default();
+                        p.line(
+                            Line::new(format!("run {} {metric}", c.run_id), PlotPoints::new(pts))
+                                .color(plot::color(i)),
+                        );
+                    }
+                });
+        });
+        ui.label(format!(
+            "test {} per run: mean over users, 95% interval",
+            self.compare.metric
+        ));
+        Plot::new("compare_bars")
+            .height(200.0)
+            .legend(Legend::default())
+            .show(ui, |p| {
+                for (i, c) in curves.iter().enumerate() {
+                    let Some(e) = c.metric else { continue };
+                    let x = i as f64;
+                    p.bar_chart(
+                        BarChart::new(
+                            format!("run {}", c.run_id),
+                            vec![Bar::new(x, e.mean).width(0.6)],
+                        )
+                        .color(plot::color(i)),
+                    );
+                    p.line(
+                        Line::new(
+                            format!("run {}", c.run_id),
+                            PlotPoints::new(vec![[x, e.low], [x, e.high]]),
+                        )
+                        .color(egui::Color32::BLACK)
+                        .width(2.0),
+                    );
+                }
+            });
+    }
+
+    fn paired_ui(&mut self, ui: &mut egui::Ui) {
+        let sel: Vec<i64> = self.compare.selected.iter().copied().collect();
+        if sel.len() == 2 {
+            ui.horizontal(|ui| {
+                if ui
+                    .button(format!(
+                        "Paired comparison: run {} against run {}",
+                        sel[1], sel[0]
+                    ))
+                    .clicked()
+                {
+                    let metric = self.compare.metric.clone();
+                    self.send(Request::Compare {
+                        a: sel[0],
+                        b: sel[1],
+                        metric,
+                    });
+                }
+            });
+        }
+        if let Some(c) = &self.compare.comparison {
+            ui.label(format!(
+                "{} over {} users: run {} {:.4}, run {} {:.4}; difference {:+.4}, 95% t interval [{:+.4}, {:+.4}], bootstrap [{:+.4}, {:+.4}], p = {:.3}",
+                c.metric,
+                c.users,
+                c.run_a,
+                c.mean_a,
+                c.run_b,
+                c.mean_b,
+                c.diff,
+                c.t_interval.0,
+                c.t_interval.1,
+                c.bootstrap_interval.0,
+                c.bootstrap_interval.1,
+                c.p_value
+            ));
+        }
+    }
+
+    fn side_by_side_ui(&mut self, ui: &mut egui::Ui) {
+        ui.add_space(8.0);
+        ui.horizontal(|ui| {
+            ui.label("user");
+            ui.text_edit_singleline(&mut self.compare.user);
+            ui.add(
+                egui::DragValue::new(&mut self.compare.k)
+                    .range(1..=50)
+                    .prefix("k "),
+            );
+            if ui.button("Top-K side by side").clicked() && !self.compare.user.is_empty() {
+                let runs: Vec<i64> = self.compare.selected.iter().copied().collect();
+                let (user, k) = (self.compare.user.clone(), self.compare.k);
+                self.send(Request::Recommend { runs, user, k });
+            }
+        });
+        let Some((user, lists, later)) = &self.compare.recommendations else {
+            return;
+        };
+        ui.label(format!(
+            "user {user}: {} items in the test part (highlighted where recommended)",
+            later.len()
+        ));
+        ui.horizontal_top(|ui| {
+            for (run, list) in lists {
+                ui.vertical(|ui| {
+                    ui.strong(format!("run {run}"));
+                    for (rank, (item, score)) in list.iter().enumerate() {
+                        let text = format!("{:>2}. {item} ({score:.3})", rank + 1);
+                        if later.contains(item) {
+                            ui.colored_label(egui::Color32::from_rgb(44, 160, 44), text);
+                        } else {
+                            ui.label(text);
+                        }
+                    }
+                });
+                ui.separator();
+            }
+            ui.vertical(|ui| {
+                ui.strong("test items");
+                for item in later.iter().take(self.compare.k) {
+                    ui.label(item);
+                }
+            });
+        });
+    }
+}

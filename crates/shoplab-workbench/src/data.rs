@@ -1,0 +1,252 @@
+//! The Data view: the workspace's tables and splits, the last import and its rejects, the
+//! profile charts, and an SQL console whose results can be written to CSV or Parquet.
+
+use egui_plot::{Bar, BarChart, Plot};
+use shoplab_engine::{Profile, QueryResult};
+
+use crate::{Request, WorkbenchApp};
+
+/// The SQL console's state.
+#[derive(Default)]
+pub struct DataView {
+    pub sql: String,
+    pub result: Option<QueryResult>,
+    pub note: Option<String>,
+}
+
+impl DataView {
+    pub fn new(sql: String) -> Self {
+        DataView {
+            sql: if sql.is_empty() {
+                "SELECT event_type, count(*) AS events FROM events GROUP BY ALL ORDER BY 2 DESC"
+                    .into()
+            } else {
+                sql
+            },
+            ..Default::default()
+        }
+    }
+}
+
+impl WorkbenchApp {
+    /// Runs the console's SQL (what "Run" and Ctrl+Enter do).
+    pub fn run_sql(&mut self) {
+        let sql = self.data.sql.clone();
+        self.data.note = None;
+        self.send(Request::Query(sql));
+    }
+
+    pub(crate) fn data_ui(&mut self, ui: &mut egui::Ui) {
+        if let Some(p) = self.view.profile.clone() {
+            self.profile_ui(ui, &p);
+        } else {
+            ui.label("No profile yet: import events, then refresh the profile.");
+        }
+        if ui.button("Refresh profile").clicked() {
+            self.send(Request::Profile);
+        }
+        ui.add_space(12.0);
+        self.sql_ui(ui);
+    }
+
+    fn sql_ui(&mut self, ui: &mut egui::Ui) {
+        ui.heading("SQL");
+        ui.add(
+            egui::TextEdit::multiline(&mut self.data.sql)
+                .code_editor()
+                .desired_rows(3)
+                .desired_width(f32::INFINITY),
+        );
+        ui.horizontal(|ui| {
+            if ui.button("Run").on_hover_text("Ctrl+Enter").clicked() {
+                self.run_sql();
+            }
+            for (label, ext) in [("Export CSV…", "csv"), ("Export Parquet…", "parquet")] {
+                if ui.button(label).clicked()
+                    && let Some(path) = rfd::FileDialog::new()
+                        .set_file_name(format!("query.{ext}"))
+                        .save_file()
+                {
+                    let sql = self.data.sql.clone();
+                    self.send(Request::ExportQuery { sql, path });
+                }
+            }
+            if let Some(n) = &self.data.note {
+                ui.label(n);
+            }
+        });
+        let Some(r) = &self.data.result else {
+            return;
+        };
+        ui.label(format!(
+            "{} rows{}",
+            r.rows.len(),
+            if r.rows.len() >= crate::worker::QUERY_ROWS {
+                " (the first ones; export for all)"
+            } else {
+                ""
+            }
+        ));
+        egui::ScrollArea::horizontal().show(ui, |ui| {
+            egui::Grid::new("sql_result").striped(true).show(ui, |ui| {
+                for c in &r.columns {
+                    ui.strong(c);
+                }
+                ui.end_row();
+                for row in r.rows.iter().take(200) {
+                    for cell in row {
+                        ui.label(cell);
+                    }
+                    ui.end_row();
+                }
+            });
+        });
+    }
+
+    pub(crate) fn tables_ui(&self, ui: &mut egui::Ui) {
+        ui.heading("Tables");
+        egui::Grid::new("tables").striped(true).show(ui, |ui| {
+            for t in &self.view.tables {
+                ui.label(&t.table);
+                ui.label(t.rows.to_string());
+                ui.end_row();
+            }
+        });
+        if !self.view.splits.is_empty() {
+            ui.add_space(12.0);
+            ui.heading("Splits");
+            egui::Grid::new("splits").striped(true).show(ui, |ui| {
+                for s in &self.view.splits {
+                    ui.label(&s.name);
+                    ui.label(&s.strategy);
+                    ui.label(format!("{} / {} / {}", s.n_train, s.n_valid, s.n_test));
+                    ui.end_row();
+                }
+            });
+        }
+        if let Some(r) = &self.view.last_import {
+            ui.add_space(12.0);
+            ui.heading("Last import");
+            ui.label(format!("{} -> {}", r.format, r.target.table()));
+            ui.label(format!(
+                "read {}  loaded {}  rejected {}",
+                r.rows_read, r.rows_loaded, r.rows_rejected
+            ));
+            for rej in r.rejects.iter().take(5) {
+                ui.small(format!("line {}: {}", rej.line.unwrap_or(0), rej.reason));
+            }
+        }
+    }
+
+    fn profile_ui(&self, ui: &mut egui::Ui, p: &Profile) {
+        ui.heading("Profile");
+        egui::Grid::new("summary").num_columns(2).show(ui, |ui| {
+            let mut row = |k: &str, v: String| {
+                ui.label(k);
+                ui.strong(v);
+                ui.end_row();
+            };
+            row("events", p.events.to_string());
+            row("users", p.users.to_string());
+            row(
+                "items",
+                format!("{} (catalog {})", p.items, p.catalog_items),
+            );
+            row("sessions", p.sessions.to_string());
+            row(
+                "time range",
+                format!(
+                    "{} … {} ({:.1} days)",
+                    p.first_event.as_deref().unwrap_or("-"),
+                    p.last_event.as_deref().unwrap_or("-"),
+                    p.days
+                ),
+            );
+            if let Some(s) = p.sparsity {
+                row("sparsity", format!("{:.4} %", s * 100.0));
+            }
+            if let Some(m) = p.rating_mean {
+                row("mean rating", format!("{m:.3}"));
+            }
+        });
+        ui.add_space(8.0);
+        ui.columns(2, |cols| {
+            cols[0].label("Events by type");
+            let bars: Vec<Bar> = p
+                .by_type
+                .iter()
+                .enumerate()
+                .map(|(i, t)| Bar::new(i as f64, t.events as f64).name(&t.event_type))
+                .collect();
+            let names: Vec<String> = p.by_type.iter().map(|t| t.event_type.clone()).collect();
+            Plot::new("by_type")
+                .height(220.0)
+                .allow_scroll(false)
+                .x_axis_formatter(move |mark, _range| {
+                    let i = mark.value.round();
+                    if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
+                        names.get(i as usize).cloned().unwrap_or_default()
+                    } else {
+                        String::new()
+                    }
+                })
+                .show(&mut cols[0], |plot| {
+                    plot.bar_chart(BarChart::new("events", bars))
+                });
+            cols[1].label("Funnel (user–item pairs)");
+            let f = &p.funnel;
+            let stages = [
+                ("viewed", f.viewed_pairs),
+                ("carted", f.carted_pairs),
+                ("purchased", f.purchased_pairs),
+            ];
+            let bars: Vec<Bar> = stages
+                .iter()
+                .enumerate()
+                .map(|(i, (n, v))| Bar::new(i as f64, *v as f64).name(*n))
+                .collect();
+            Plot::new("funnel")
+                .height(220.0)
+                .allow_scroll(false)
+                .x_axis_formatter(move |mark, _range| {
+                    let i = mark.value.round();
+                    if (mark.value - i).abs() < 1e-6 && (0.0..3.0).contains(&i) {
+                        stages[i as usize].0.to_string()
+                    } else {
+                        String::new()
+                    }
+                })
+                .show(&mut cols[1], |plot| {
+                    plot.bar_chart(BarChart::new("pairs", bars))
+                });
+            let pct = |x: Option<f64>| {
+                x.map(|v| format!("{:.2} %", v * 100.0))
+                    .unwrap_or_else(|| "-".into())
+            };
+            cols[1].label(format!(
+                "view->cart {}   cart->purchase {}   view->purchase {}",
+                pct(f.view_to_cart),
+                pct(f.cart_to_purchase),
+                pct(f.view_to_purchase)
+            ));
+        });
+        if !p.price_by_category.is_empty() {
+            ui.add_space(8.0);
+            ui.label("Prices by category");
+            egui::Grid::new("prices").striped(true).show(ui, |ui| {
+                for h in ["category", "items", "min", "median", "mean", "max"] {
+                    ui.strong(h);
+                }
+                ui.end_row();
+                for c in p.price_by_category.iter().take(15) {
+                    ui.label(&c.category);
+                    ui.label(c.items.to_string());
+                    for v in [c.min, c.p50, c.mean, c.max] {
+                        ui.label(format!("{v:.2}"));
+                    }
+                    ui.end_row();
+                }
+            });
+        }
+    }
+}

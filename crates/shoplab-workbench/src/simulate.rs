@@ -1,0 +1,388 @@
+//! The Simulate view: pick a scenario (the shipped ones, or any TOML file), edit it, run it
+//! in batch or in real time, and watch conversion, revenue and margin per policy day by day
+//! with 95% bands over the replicates (the three plots share their x-axis: zoom one, all
+//! follow); the summary table with regret against the oracle; export the metrics to CSV.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use egui_plot::{FilledArea, Legend, Line, Plot, PlotPoints};
+use shoplab_engine::SimReport;
+use shoplab_engine::sim::LiveDay;
+
+use crate::worker::{SimEvent, SimTask};
+use crate::{Request, WorkbenchApp, plot};
+
+pub struct SimView {
+    /// The scenario file and its text (editable before running).
+    pub path: Option<PathBuf>,
+    pub text: String,
+    pub seeds: u64,
+    pub realtime: bool,
+    /// Simulated days per second of wall time in real time.
+    pub days_per_second: f64,
+    pub task: Option<SimTask>,
+    /// Per policy, its days so far (means and intervals over the replicates).
+    pub days: BTreeMap<String, Vec<LiveDay>>,
+    /// Policies in the scenario's order.
+    pub order: Vec<String>,
+    pub report: Option<SimReport>,
+    pub note: Option<String>,
+    /// The day the plots mark (scrubbing).
+    pub cursor: u32,
+}
+
+/// The shipped scenarios: `scenarios/` next to the working directory or the binary.
+pub fn shipped_scenarios() -> Vec<PathBuf> {
+    let mut dirs = vec![PathBuf::from("scenarios")];
+    if let Ok(exe) = std::env::current_exe() {
+        for up in exe.ancestors().skip(1).take(4) {
+            dirs.push(up.join("scenarios"));
+        }
+    }
+    dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios"));
+    for d in dirs {
+        if let Ok(entries) = std::fs::read_dir(&d) {
+            let mut v: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+                .collect();
+            if !v.is_empty() {
+                v.sort();
+                return v;
+            }
+        }
+    }
+    Vec::new()
+}
+
+impl SimView {
+    pub fn new(path: Option<PathBuf>, seeds: u64, days_per_second: f64) -> Self {
+        let path = path.or_else(|| shipped_scenarios().into_iter().next());
+        let text = path
+            .as_ref()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .unwrap_or_default();
+        SimView {
+            path,
+            text,
+            seeds: if seeds == 0 { 10 } else { seeds },
+            realtime: true,
+            days_per_second: if days_per_second > 0.0 {
+                days_per_second
+            } else {
+                10.0
+            },
+            task: None,
+            days: BTreeMap::new(),
+            order: Vec::new(),
+            report: None,
+            note: None,
+            cursor: 0,
+        }
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.task.is_some()
+    }
+
+    pub fn stop(&self) {
+        if let Some(t) = &self.task {
+            t.stop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn started(&mut self, task: SimTask) {
+        self.days.clear();
+        self.order.clear();
+        self.report = None;
+        self.task = Some(task);
+    }
+
+    fn push(&mut self, d: LiveDay) {
+        if !self.order.contains(&d.policy) {
+            self.order.push(d.policy.clone());
+        }
+        self.cursor = self.cursor.max(d.day);
+        self.days.entry(d.policy.clone()).or_default().push(d);
+    }
+
+    /// Takes the simulation's events (a bounded number per frame); an error message when
+    /// it failed.
+    pub(crate) fn poll(&mut self) -> Option<String> {
+        let task = self.task.as_ref()?;
+        let mut events = Vec::new();
+        while let Ok(e) = task.events.try_recv() {
+            events.push(e);
+            if events.len() >= 256 {
+                break;
+            }
+        }
+        let mut error = None;
+        for e in events {
+            match e {
+                SimEvent::Day(d) => self.push(d),
+                SimEvent::Done(result) => {
+                    self.task = None;
+                    match result {
+                        Ok(report) => {
+                            // Batch runs stream nothing: their days come from the report.
+                            if self.days.is_empty() {
+                                for run in &report.runs {
+                                    for d in run.daily() {
+                                        self.push(d);
+                                    }
+                                }
+                            }
+                            self.report = Some(report);
+                        }
+                        Err(e) => error = Some(e),
+                    }
+                }
+            }
+        }
+        error
+    }
+}
+
+impl WorkbenchApp {
+    /// Runs the scenario as set (what "Run" and Ctrl+Enter do).
+    pub fn start_simulation(&mut self) {
+        if self.sim.is_running() {
+            return;
+        }
+        self.sim.note = None;
+        let s = &self.sim;
+        let req = Request::Simulate {
+            scenario: s.text.clone(),
+            origin: s
+                .path
+                .as_ref()
+                .map_or("scenario".into(), |p| p.display().to_string()),
+            seeds: s.seeds.max(1),
+            pace: s
+                .realtime
+                .then(|| Duration::from_secs_f64(1.0 / s.days_per_second.max(0.01))),
+        };
+        self.send(req);
+    }
+
+    /// Loads a scenario file into the editor.
+    pub fn load_scenario(&mut self, path: PathBuf) {
+        match std::fs::read_to_string(&path) {
+            Ok(t) => {
+                self.sim.text = t;
+                self.sim.path = Some(path);
+            }
+            Err(e) => self.error = Some(format!("{}: {e}", path.display())),
+        }
+    }
+
+    pub(crate) fn simulate_ui(&mut self, ui: &mut egui::Ui) {
+        let running = self.sim.is_running();
+        ui.horizontal(|ui| {
+            ui.heading("Scenario");
+            let current = self
+                .sim
+                .path
+                .as_ref()
+                .and_then(|p| p.file_name())
+                .map_or("(none)".into(), |n| n.to_string_lossy().to_string());
+            let mut pick = None;
+            egui::ComboBox::from_id_salt("scenario")
+                .selected_text(current)
+                .show_ui(ui, |ui| {
+                    for p in shipped_scenarios() {
+                        let name = p
+                            .file_name()
+                            .unwrap_or_default()
+                            .to_string_lossy()
+                            .to_string();
+                        if ui.selectable_label(false, name).clicked() {
+                            pick = Some(p);
+                        }
+                    }
+                });
+            if ui.button("Open…").clicked()
+                && let Some(p) = rfd::FileDialog::new()
+                    .add_filter("scenario", &["toml"])
+                    .pick_file()
+            {
+                pick = Some(p);
+            }
+            if let Some(p) = pick {
+                self.load_scenario(p);
+            }
+        });
+        egui::CollapsingHeader::new("scenario text (editable: policies, events, horizon)")
+            .default_open(false)
+            .show(ui, |ui| {
+                ui.add(
+                    egui::TextEdit::multiline(&mut self.sim.text)
+                        .code_editor()
+                        .desired_rows(12)
+                        .desired_width(f32::INFINITY),
+                );
+            });
+        ui.horizontal(|ui| {
+            ui.add(
+                egui::DragValue::new(&mut self.sim.seeds)
+                    .range(1..=1_000)
+                    .prefix("replicates "),
+            );
+            ui.checkbox(&mut self.sim.realtime, "real time");
+            ui.add_enabled(
+                self.sim.realtime,
+                egui::Slider::new(&mut self.sim.days_per_second, 0.5..=200.0)
+                    .logarithmic(true)
+                    .suffix(" days/s"),
+            );
+            if ui
+                .add_enabled(!running, egui::Button::new("Run"))
+                .on_hover_text("Ctrl+Enter")
+                .clicked()
+            {
+                self.start_simulation();
+            }
+            if ui
+                .add_enabled(running, egui::Button::new("Stop"))
+                .on_hover_text("Escape: keeps the days so far")
+                .clicked()
+            {
+                self.sim.stop();
+            }
+            if running {
+                ui.spinner();
+            }
+        });
+        if self.sim.days.is_empty() {
+            ui.weak("Run the scenario to see each policy's conversion, revenue and margin.");
+            return;
+        }
+        self.sim_plots_ui(ui);
+        self.sim_summary_ui(ui);
+    }
+
+    fn sim_plots_ui(&mut self, ui: &mut egui::Ui) {
+        let last = self
+            .sim
+            .days
+            .values()
+            .flat_map(|v| v.last())
+            .map(|d| d.day)
+            .max()
+            .unwrap_or(0);
+        ui.add(
+            egui::Slider::new(&mut self.sim.cursor, 0..=last)
+                .prefix("day ")
+                .text("marked on the plots"),
+        );
+        let cursor = f64::from(self.sim.cursor) + 1.0;
+        let group = egui::Id::unique("sim_days");
+        type Metric = (&'static str, fn(&LiveDay) -> (f64, [f64; 2]));
+        let metrics: [Metric; 3] = [
+            ("conversion (%)", |d| {
+                (100.0 * d.conversion, d.conversion_ci.map(|v| 100.0 * v))
+            }),
+            ("revenue per day", |d| (d.revenue, d.revenue_ci)),
+            ("margin per day", |d| (d.margin, d.margin_ci)),
+        ];
+        let width = ui.available_width() as usize;
+        for (name, f) in metrics {
+            ui.label(name);
+            Plot::new(name)
+                .height(200.0)
+                .legend(Legend::default())
+                .link_axis(group, [true, false])
+                .link_cursor(group, [true, false])
+                .show(ui, |p| {
+                    for (i, policy) in self.sim.order.iter().enumerate() {
+                        let days = &self.sim.days[policy];
+                        let xs: Vec<f64> = days.iter().map(|d| f64::from(d.day) + 1.0).collect();
+                        let (mut lo, mut hi, mut mean) = (Vec::new(), Vec::new(), Vec::new());
+                        for (d, x) in days.iter().zip(&xs) {
+                            let (m, ci) = f(d);
+                            mean.push([*x, m]);
+                            lo.push(ci[0]);
+                            hi.push(ci[1]);
+                        }
+                        let color = plot::color(i);
+                        if xs.len() > 1 {
+                            p.add(
+                                FilledArea::new(policy.clone(), &xs, &lo, &hi)
+                                    .fill_color(color.gamma_multiply(0.25)),
+                            );
+                        }
+                        p.line(
+                            Line::new(
+                                policy.clone(),
+                                PlotPoints::new(plot::decimate(&mean, width)),
+                            )
+                            .color(color),
+                        );
+                    }
+                    p.vline(egui_plot::VLine::new("day", cursor).color(egui::Color32::GRAY));
+                });
+        }
+    }
+
+    fn sim_summary_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(report) = &self.sim.report else {
+            return;
+        };
+        ui.add_space(8.0);
+        ui.heading(format!(
+            "Simulation {}: {} ({} replicates)",
+            report.sim_id,
+            report.name,
+            report.runs.first().map_or(0, |r| r.replicates.len())
+        ));
+        egui::Grid::new("sim_summary").striped(true).show(ui, |ui| {
+            for h in [
+                "policy",
+                "conversion",
+                "revenue (95% CI)",
+                "margin (95% CI)",
+                "regret vs oracle",
+            ] {
+                ui.strong(h);
+            }
+            ui.end_row();
+            for run in &report.runs {
+                let s = run.summary();
+                let get = |m: &str| s.iter().find(|x| x.0 == m).map(|x| x.1);
+                ui.label(&run.policy);
+                ui.label(
+                    get("conversion").map_or("-".into(), |e| format!("{:.2}%", 100.0 * e.mean)),
+                );
+                for m in ["revenue", "margin"] {
+                    ui.label(get(m).map_or("-".into(), |e| {
+                        format!("{:.0} [{:.0}, {:.0}]", e.mean, e.low, e.high)
+                    }));
+                }
+                ui.label(get("regret").map_or("-".into(), |e| format!("{:.0}", e.mean)));
+                ui.end_row();
+            }
+        });
+        let sim_id = report.sim_id;
+        ui.horizontal(|ui| {
+            if ui.button("Export metrics CSV…").clicked()
+                && let Some(path) = rfd::FileDialog::new()
+                    .set_file_name(format!("simulation-{sim_id}.csv"))
+                    .save_file()
+            {
+                self.send(Request::ExportQuery {
+                    sql: format!(
+                        "SELECT * FROM sim_metrics WHERE sim_id = {sim_id} ORDER BY policy, replicate, day, metric"
+                    ),
+                    path,
+                });
+            }
+            if let Some(n) = &self.sim.note {
+                ui.label(n);
+            }
+        });
+    }
+}
