@@ -34,6 +34,8 @@ pub struct CompareView {
     pub k: usize,
     /// The user, each run's list, and the user's test items.
     pub recommendations: Option<SideBySide>,
+    pub png: plot::PngExport,
+    pub note: Option<String>,
 }
 
 impl Default for CompareView {
@@ -49,6 +51,8 @@ impl Default for CompareView {
             user: String::new(),
             k: 10,
             recommendations: None,
+            png: plot::PngExport::default(),
+            note: None,
         }
     }
 }
@@ -171,7 +175,17 @@ impl WorkbenchApp {
             ui.weak("Tick runs to compare their curves.");
             return;
         }
-        self.curves_ui(ui);
+        let rect = ui.scope(|ui| self.curves_ui(ui)).response.rect;
+        self.compare.png.rect = Some(rect);
+        if let Some(n) = self.compare.png.poll() {
+            self.compare.note = Some(n);
+        }
+        ui.horizontal(|ui| {
+            self.compare.png.button(ui, "runs.png");
+            if let Some(n) = &self.compare.note {
+                ui.label(n);
+            }
+        });
         self.paired_ui(ui);
         self.side_by_side_ui(ui);
     }
@@ -228,9 +242,18 @@ impl WorkbenchApp {
             "test {} per run: mean over users, 95% interval",
             self.compare.metric
         ));
+        let names: Vec<String> = curves.iter().map(|c| format!("run {}", c.run_id)).collect();
         Plot::new("compare_bars")
             .height(200.0)
             .legend(Legend::default())
+            .x_axis_formatter(move |mark, _| {
+                let i = mark.value.round();
+                if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
+                    names.get(i as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
             .show(ui, |p| {
                 for (i, c) in curves.iter().enumerate() {
                     let Some(e) = c.metric else { continue };
@@ -243,12 +266,9 @@ impl WorkbenchApp {
                         .color(plot::color(i)),
                     );
                     p.line(
-                        Line::new(
-                            format!("run {}", c.run_id),
-                            PlotPoints::new(vec![[x, e.low], [x, e.high]]),
-                        )
-                        .color(egui::Color32::BLACK)
-                        .width(2.0),
+                        Line::new("", PlotPoints::new(vec![[x, e.low], [x, e.high]]))
+                            .color(egui::Color32::BLACK)
+                            .width(2.0),
                     );
                 }
             });

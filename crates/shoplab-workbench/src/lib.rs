@@ -33,6 +33,23 @@ pub enum Start {
     Remembered,
 }
 
+/// How the workbench was started beyond the workspace (the binary's flags).
+#[derive(Debug, Clone, Default)]
+pub struct Launch {
+    /// The view to show first.
+    pub view: Option<Tab>,
+    /// Once the workspace is open, run what the view runs (the SQL, the training form, the
+    /// scenario).
+    pub run: bool,
+    pub scenario: Option<PathBuf>,
+    /// Write each frame's CPU time (milliseconds, one a line) to this file on exit.
+    pub frame_log: Option<PathBuf>,
+    /// Close the window after this many seconds.
+    pub exit_after: Option<f64>,
+    /// The plotting benchmark: draw a series of this many points instead of the views.
+    pub bench_points: Option<usize>,
+}
+
 /// The workbench's views.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Tab {
@@ -86,16 +103,29 @@ pub struct WorkbenchApp {
     pub sim: SimView,
     busy: Option<String>,
     error: Option<String>,
+    launch: Launch,
+    /// CPU time of each frame so far (milliseconds), when logged.
+    frames: Vec<f32>,
+    started: std::time::Instant,
+    bench: Option<plot::Series>,
 }
 
 impl WorkbenchApp {
-    pub fn new(cc: &eframe::CreationContext<'_>, start: Start) -> Self {
+    pub fn new(cc: &eframe::CreationContext<'_>, start: Start, launch: Launch) -> Self {
         let prefs: Prefs = cc
             .storage
             .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
             .unwrap_or_default();
         let remembered = prefs.last_workspace.clone().filter(|p| p.exists());
         let mut app = Self::with_context(cc.egui_ctx.clone(), prefs);
+        if let Some(tab) = launch.view {
+            app.prefs.tab = tab;
+        }
+        if let Some(p) = launch.scenario.clone() {
+            app.load_scenario(p);
+        }
+        app.bench = launch.bench_points.map(plot::Series::walk);
+        app.launch = launch;
         match start {
             Start::Demo => app.send(Request::OpenDemo),
             Start::Workspace(p) => app.send(Request::Open(p)),
@@ -124,6 +154,10 @@ impl WorkbenchApp {
             view: WorkspaceView::default(),
             busy: None,
             error: None,
+            launch: Launch::default(),
+            frames: Vec::new(),
+            started: std::time::Instant::now(),
+            bench: None,
         }
     }
 
@@ -193,6 +227,14 @@ impl WorkbenchApp {
                     self.view.splits = splits;
                     self.error = None;
                     self.send(Request::Runs);
+                    if std::mem::take(&mut self.launch.run) {
+                        match self.prefs.tab {
+                            Tab::Data => self.run_sql(),
+                            Tab::Models => self.start_training(),
+                            Tab::Simulate => self.start_simulation(),
+                            Tab::Compare => {}
+                        }
+                    }
                 }
                 Reply::Imported {
                     report,
@@ -212,6 +254,21 @@ impl WorkbenchApp {
                 Reply::Runs(runs) => {
                     self.models.runs.clone_from(&runs);
                     self.compare.runs = runs;
+                    // Compare opens on the latest finished runs (up to three).
+                    if self.prefs.tab == Tab::Compare && self.compare.selected.is_empty() {
+                        let latest: Vec<i64> = self
+                            .compare
+                            .runs
+                            .iter()
+                            .rev()
+                            .filter(|r| r.status == "finished")
+                            .take(3)
+                            .map(|r| r.run_id)
+                            .collect();
+                        if !latest.is_empty() {
+                            self.select_runs(&latest);
+                        }
+                    }
                 }
                 Reply::Curves(curves) => self.compare.curves = curves,
                 Reply::Compared(c) => self.compare.comparison = Some(c),
@@ -384,8 +441,34 @@ impl eframe::App for WorkbenchApp {
         self.drain_replies();
     }
 
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        if self.launch.frame_log.is_some()
+            && let Some(cpu) = frame.info().cpu_usage
+        {
+            self.frames.push(1e3 * cpu);
+            ui.ctx().request_repaint();
+        }
+        if self
+            .launch
+            .exit_after
+            .is_some_and(|s| self.started.elapsed().as_secs_f64() > s)
+        {
+            ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+        if let Some(series) = &mut self.bench {
+            egui::CentralPanel::default_margins().show(ui, |ui| series.show(ui));
+            return;
+        }
         self.show(ui);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        if let Some(path) = &self.launch.frame_log {
+            let text: String = self.frames.iter().map(|ms| format!("{ms:.3}\n")).collect();
+            if let Err(e) = std::fs::write(path, text) {
+                eprintln!("{}: {e}", path.display());
+            }
+        }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

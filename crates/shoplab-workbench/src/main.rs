@@ -1,21 +1,69 @@
-//! `shoplab-workbench [WORKSPACE | --demo]`: the analyst workbench.
+//! `shoplab-workbench [WORKSPACE | --demo] [--view V] [--run] [--scenario FILE]`: the analyst
+//! workbench. `--frame-log FILE --exit-after S` record frame times (the frame-time
+//! benchmark); `--bench-points N` draws an N-point series instead of the views.
 
-fn main() -> eframe::Result {
-    let mut args = std::env::args().skip(1);
-    let start = match args.next().as_deref() {
-        Some("--demo") => shoplab_workbench::Start::Demo,
-        Some(path) => shoplab_workbench::Start::Workspace(path.into()),
-        None => shoplab_workbench::Start::Remembered,
+use clap::Parser;
+use shoplab_workbench::{Launch, Start, Tab, WorkbenchApp};
+
+#[derive(Parser)]
+#[command(version, about = "The ShopLab analyst workbench")]
+struct Args {
+    /// A workspace file (default: the last one opened).
+    workspace: Option<std::path::PathBuf>,
+    /// Open the bundled demo workspace (built on first use).
+    #[arg(long, conflicts_with = "workspace")]
+    demo: bool,
+    /// The view to show first: data, models, compare or simulate.
+    #[arg(long)]
+    view: Option<String>,
+    /// Once the workspace is open, run what the view runs (the SQL, the training form, the
+    /// scenario).
+    #[arg(long)]
+    run: bool,
+    /// A scenario to load into the Simulate view.
+    #[arg(long)]
+    scenario: Option<std::path::PathBuf>,
+    #[arg(long)]
+    frame_log: Option<std::path::PathBuf>,
+    #[arg(long)]
+    exit_after: Option<f64>,
+    #[arg(long)]
+    bench_points: Option<usize>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let start = match (args.demo, args.workspace) {
+        (true, _) => Start::Demo,
+        (false, Some(path)) => Start::Workspace(path),
+        (false, None) => Start::Remembered,
+    };
+    let view = match args.view.as_deref() {
+        None => None,
+        Some("data") => Some(Tab::Data),
+        Some("models") => Some(Tab::Models),
+        Some("compare") => Some(Tab::Compare),
+        Some("simulate") => Some(Tab::Simulate),
+        Some(v) => anyhow::bail!("unknown view \"{v}\" (known: data, models, compare, simulate)"),
+    };
+    let launch = Launch {
+        view,
+        run: args.run,
+        scenario: args.scenario,
+        frame_log: args.frame_log,
+        exit_after: args.exit_after,
+        bench_points: args.bench_points,
     };
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("ShopLab workbench")
-            .with_inner_size([1200.0, 800.0]),
+            .with_inner_size([1280.0, 860.0]),
         ..Default::default()
     };
     eframe::run_native(
         "shoplab-workbench",
         options,
-        Box::new(move |cc| Ok(Box::new(shoplab_workbench::WorkbenchApp::new(cc, start)))),
+        Box::new(move |cc| Ok(Box::new(WorkbenchApp::new(cc, start, launch)))),
     )
+    .map_err(|e| anyhow::anyhow!("{e}"))
 }

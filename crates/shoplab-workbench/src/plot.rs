@@ -43,6 +43,174 @@ pub fn decimate(points: &[[f64; 2]], columns: usize) -> Vec<[f64; 2]> {
     out
 }
 
+/// Saves the part `rect` (in points) of the window to a PNG file at `path`, from the next
+/// frame's screenshot; `done` gets what happened, in words.
+pub fn save_png(
+    ctx: &egui::Context,
+    rect: egui::Rect,
+    path: std::path::PathBuf,
+    done: std::sync::mpsc::SyncSender<String>,
+) {
+    let ppp = ctx.pixels_per_point();
+    let repaint = ctx.clone();
+    ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(
+        egui::ScreenshotCallback::new(move |image| {
+            let size = egui::vec2(image.width() as f32, image.height() as f32) / ppp;
+            let rect = rect.intersect(egui::Rect::from_min_size(egui::Pos2::ZERO, size));
+            let part = image.region(&rect, Some(ppp));
+            let bytes: Vec<u8> = part.pixels.iter().flat_map(|c| c.to_array()).collect();
+            let result = image::save_buffer(
+                &path,
+                &bytes,
+                part.width() as u32,
+                part.height() as u32,
+                image::ExtendedColorType::Rgba8,
+            );
+            let _ = done.try_send(match result {
+                Ok(()) => format!("wrote {}", path.display()),
+                Err(e) => format!("{}: {e}", path.display()),
+            });
+            repaint.request_repaint();
+        }),
+    ));
+}
+
+/// A "Save as PNG…" button for a group of plots: remembers where the group was drawn and
+/// writes that part of the window.
+pub struct PngExport {
+    pub rect: Option<egui::Rect>,
+    done: (
+        std::sync::mpsc::SyncSender<String>,
+        std::sync::mpsc::Receiver<String>,
+    ),
+}
+
+impl Default for PngExport {
+    fn default() -> Self {
+        PngExport {
+            rect: None,
+            done: std::sync::mpsc::sync_channel(4),
+        }
+    }
+}
+
+impl PngExport {
+    pub fn button(&self, ui: &mut egui::Ui, file_name: &str) {
+        if ui.button("Save plots as PNG…").clicked()
+            && let Some(rect) = self.rect
+            && let Some(path) = rfd::FileDialog::new()
+                .add_filter("PNG image", &["png"])
+                .set_file_name(file_name)
+                .save_file()
+        {
+            save_png(ui.ctx(), rect, path, self.done.0.clone());
+        }
+    }
+
+    /// What the last save did, once it is done.
+    pub fn poll(&self) -> Option<String> {
+        self.done.1.try_recv().ok()
+    }
+}
+
+/// A long series drawn decimated to the visible x-range and the plot's width; the
+/// decimated points are kept until the view or the width changes.
+pub struct Series {
+    pub points: Vec<[f64; 2]>,
+    /// x and y ranges of the whole series.
+    extent: [[f64; 2]; 2],
+    cache: Option<Decimated>,
+}
+
+/// Points decimated for an x-range and a width in pixels.
+struct Decimated {
+    range: (f64, f64),
+    width: usize,
+    points: Vec<[f64; 2]>,
+}
+
+impl Series {
+    /// A deterministic random walk of `n` points (the plotting benchmark's series).
+    pub fn walk(n: usize) -> Self {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut y = 0.0;
+        let points = (0..n)
+            .map(|i| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                y += (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+                [i as f64, y]
+            })
+            .collect();
+        Series::new(points)
+    }
+
+    /// A series sorted by x.
+    pub fn new(points: Vec<[f64; 2]>) -> Self {
+        let mut extent = [[f64::INFINITY, f64::NEG_INFINITY]; 2];
+        for q in &points {
+            for d in 0..2 {
+                extent[d] = [extent[d][0].min(q[d]), extent[d][1].max(q[d])];
+            }
+        }
+        Series {
+            points,
+            extent,
+            cache: None,
+        }
+    }
+
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        ui.label(format!(
+            "{} points, drawn per pixel column",
+            self.points.len()
+        ));
+        let width = ui.available_width() as usize;
+        let Series {
+            points,
+            extent,
+            cache,
+        } = self;
+        // The whole series' extent, so that auto-bounds show all of it from the first frame
+        // (bounds taken from the drawn points alone would grow a margin per frame).
+        let mut plot = egui_plot::Plot::new("bench_series");
+        if !points.is_empty() {
+            plot = plot
+                .include_x(extent[0][0])
+                .include_x(extent[0][1])
+                .include_y(extent[1][0])
+                .include_y(extent[1][1]);
+        }
+        plot.show(ui, |p| {
+            let b = p.plot_bounds();
+            let range = (b.min()[0], b.max()[0]);
+            let fresh = cache
+                .as_ref()
+                .is_some_and(|c| c.range == range && c.width == width);
+            if !fresh {
+                let lo = points.partition_point(|q| q[0] < range.0).saturating_sub(1);
+                let hi = (points.partition_point(|q| q[0] <= range.1) + 1).min(points.len());
+                let visible = if lo < hi {
+                    &points[lo..hi]
+                } else {
+                    &points[..]
+                };
+                *cache = Some(Decimated {
+                    range,
+                    width,
+                    points: decimate(visible, width),
+                });
+            }
+            let shown = cache.as_ref().map(|c| c.points.clone()).unwrap_or_default();
+            p.line(egui_plot::Line::new(
+                "series",
+                egui_plot::PlotPoints::new(shown),
+            ));
+        });
+    }
+}
+
 /// A distinct color per series index.
 pub fn color(i: usize) -> Color32 {
     const COLORS: [Color32; 8] = [

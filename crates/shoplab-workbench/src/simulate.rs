@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use egui_plot::{FilledArea, Legend, Line, Plot, PlotPoints};
+use egui_plot::{ColorConflictHandling, FilledArea, Legend, Line, Plot, PlotPoints};
 use shoplab_engine::SimReport;
 use shoplab_engine::sim::LiveDay;
 
@@ -32,6 +32,7 @@ pub struct SimView {
     pub note: Option<String>,
     /// The day the plots mark (scrubbing).
     pub cursor: u32,
+    pub png: plot::PngExport,
 }
 
 /// The shipped scenarios: `scenarios/` next to the working directory or the binary.
@@ -81,6 +82,7 @@ impl SimView {
             report: None,
             note: None,
             cursor: 0,
+            png: plot::PngExport::default(),
         }
     }
 
@@ -112,6 +114,9 @@ impl SimView {
     /// Takes the simulation's events (a bounded number per frame); an error message when
     /// it failed.
     pub(crate) fn poll(&mut self) -> Option<String> {
+        if let Some(n) = self.png.poll() {
+            self.note = Some(n);
+        }
         let task = self.task.as_ref()?;
         let mut events = Vec::new();
         while let Ok(e) = task.events.try_recv() {
@@ -261,7 +266,8 @@ impl WorkbenchApp {
             ui.weak("Run the scenario to see each policy's conversion, revenue and margin.");
             return;
         }
-        self.sim_plots_ui(ui);
+        let rect = ui.scope(|ui| self.sim_plots_ui(ui)).response.rect;
+        self.sim.png.rect = Some(rect);
         self.sim_summary_ui(ui);
     }
 
@@ -294,7 +300,11 @@ impl WorkbenchApp {
             ui.label(name);
             Plot::new(name)
                 .height(200.0)
-                .legend(Legend::default())
+                .legend(
+                    Legend::default()
+                        .follow_insertion_order(true)
+                        .color_conflict_handling(ColorConflictHandling::PickFirst),
+                )
                 .link_axis(group, [true, false])
                 .link_cursor(group, [true, false])
                 .show(ui, |p| {
@@ -309,12 +319,8 @@ impl WorkbenchApp {
                             hi.push(ci[1]);
                         }
                         let color = plot::color(i);
-                        if xs.len() > 1 {
-                            p.add(
-                                FilledArea::new(policy.clone(), &xs, &lo, &hi)
-                                    .fill_color(color.gamma_multiply(0.25)),
-                            );
-                        }
+                        // The line first: the legend takes its color; the band shares its
+                        // name, so a legend click hides both.
                         p.line(
                             Line::new(
                                 policy.clone(),
@@ -322,8 +328,14 @@ impl WorkbenchApp {
                             )
                             .color(color),
                         );
+                        if xs.len() > 1 {
+                            p.add(
+                                FilledArea::new(policy.clone(), &xs, &lo, &hi)
+                                    .fill_color(color.gamma_multiply(0.25)),
+                            );
+                        }
                     }
-                    p.vline(egui_plot::VLine::new("day", cursor).color(egui::Color32::GRAY));
+                    p.vline(egui_plot::VLine::new("", cursor).color(egui::Color32::GRAY));
                 });
         }
     }
@@ -380,6 +392,7 @@ impl WorkbenchApp {
                     path,
                 });
             }
+            self.sim.png.button(ui, &format!("simulation-{sim_id}.png"));
             if let Some(n) = &self.sim.note {
                 ui.label(n);
             }

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Screenshots of each workbench view from the real app, in a real window under Xvfb, for the
+# README: assets/screenshots/{data,models,compare,simulate}.png. Uses a copy of the demo
+# workspace with three finished runs; the Models view starts a fourth and is captured while
+# it trains, the Simulate view runs the competitor-cut scenario in real time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+cargo build -q --workspace
+bin="$CARGO_TARGET_DIR/debug"
+out=assets/screenshots
+mkdir -p "$out"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$bin/shoplab" demo --out "$work/shop.duckdb" >/dev/null
+for model in "bpr --epochs 15" "mf --objective bpr --epochs 15" "neumf --epochs 8 --factors 16"; do
+  # shellcheck disable=SC2086
+  "$bin/shoplab" train "$work/shop.duckdb" --split main --model $model >/dev/null
+done
+shot() { # name, seconds to wait, workbench flags...
+  local name=$1 wait=$2
+  shift 2
+  xvfb-run -a -s "-screen 0 1280x860x24" bash -c \
+    "XDG_CONFIG_HOME='$work/config' '$bin/shoplab-workbench' '$work/shop.duckdb' $* & sleep $wait; import -window root '$out/$name.png'; kill %1"
+  echo "$out/$name.png"
+}
+shot data 8 --view data --run
+shot models 14 --view models --run
+shot compare 10 --view compare
+shot simulate 25 --view simulate --scenario scenarios/competitor-cut.toml --run
