@@ -50,13 +50,14 @@ impl WorkbenchApp {
     }
 
     fn sql_ui(&mut self, ui: &mut egui::Ui) {
-        ui.heading("SQL");
+        let label = ui.heading("SQL");
         ui.add(
             egui::TextEdit::multiline(&mut self.data.sql)
                 .code_editor()
                 .desired_rows(3)
                 .desired_width(f32::INFINITY),
-        );
+        )
+        .labelled_by(label.id);
         ui.horizontal(|ui| {
             if ui.button("Run").on_hover_text("Ctrl+Enter").clicked() {
                 self.run_sql();

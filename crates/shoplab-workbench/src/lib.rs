@@ -398,7 +398,11 @@ impl WorkbenchApp {
                 ui.spinner();
                 ui.label(b);
             } else if let Some(p) = &self.view.path {
-                ui.label(p.display().to_string());
+                let name = p.file_name().map_or_else(
+                    || p.display().to_string(),
+                    |n| n.to_string_lossy().to_string(),
+                );
+                ui.label(name).on_hover_text(p.display().to_string());
             }
         });
         let mut dismiss = false;

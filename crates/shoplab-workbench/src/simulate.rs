@@ -188,7 +188,7 @@ impl WorkbenchApp {
     pub(crate) fn simulate_ui(&mut self, ui: &mut egui::Ui) {
         let running = self.sim.is_running();
         ui.horizontal(|ui| {
-            ui.heading("Scenario");
+            let label = ui.heading("Scenario");
             let current = self
                 .sim
                 .path
@@ -209,7 +209,9 @@ impl WorkbenchApp {
                             pick = Some(p);
                         }
                     }
-                });
+                })
+                .response
+                .labelled_by(label.id);
             if ui.button("Open…").clicked()
                 && let Some(p) = rfd::FileDialog::new()
                     .add_filter("scenario", &["toml"])
@@ -242,7 +244,8 @@ impl WorkbenchApp {
                 self.sim.realtime,
                 egui::Slider::new(&mut self.sim.days_per_second, 0.5..=200.0)
                     .logarithmic(true)
-                    .suffix(" days/s"),
+                    .suffix(" days/s")
+                    .text("speed"),
             );
             if ui
                 .add_enabled(!running, egui::Button::new("Run"))

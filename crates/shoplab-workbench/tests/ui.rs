@@ -1,6 +1,8 @@
 //! The workbench driven as a person would: first-run screen, open a workspace, see its
 //! tables and profile. The worker thread does the DuckDB work; the harness keeps stepping.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
@@ -11,6 +13,7 @@ fn harness(start: Start) -> Harness<'static, WorkbenchApp> {
     let app = WorkbenchApp::for_test(egui::Context::default(), start);
     Harness::builder()
         .with_size(egui::vec2(1280.0, 900.0))
+        .renderer(support::SoftRenderer::default())
         .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), app)
 }
 
@@ -64,6 +67,7 @@ fn open_a_workspace_and_see_tables_and_profile() {
         h.state().view.profile.as_ref().unwrap().users,
         built.profile.users
     );
+    h.snapshot("data_view");
 
     // Import a file from the toolbar's worker path: a small catalog update.
     let extra = dir.path().join("more.csv");
@@ -128,6 +132,11 @@ fn start_a_training_run_and_see_its_curve() {
     h.get_by_label("Run 1: finished");
     h.get_by_label("train loss per epoch");
     assert_eq!(h.state().models.runs.len(), 1);
+    // The runs table shows the training seconds, which vary: a few hundred pixels may.
+    h.snapshot_options(
+        "models_view",
+        &egui_kittest::SnapshotOptions::new().max_failed_pixels(2_000),
+    );
 
     h.state_mut().set_tab(Tab::Compare);
     settle(&mut h);
@@ -184,4 +193,5 @@ pricing = { kind = "thompson", grid = [0.9, 1.0, 1.1] }
     h.get_by_label("revenue per day");
     h.get_by_label("Simulation 1: two prices (3 replicates)");
     h.get_by_label("regret vs oracle");
+    h.snapshot("simulate_view");
 }
