@@ -1151,7 +1151,17 @@ fn convert(r: &str, rule: &Column, mapping: &Mapping, src: &Source) -> String {
             rule.format.as_deref().unwrap_or("iso"),
         ),
         Parse::EventType => {
-            let mut pairs: Vec<(&String, &String)> = mapping.event_types.iter().collect();
+            // Without an `[event_types]` table the source already uses the canonical names.
+            let canonical: std::collections::BTreeMap<String, String> = crate::schema::EVENT_TYPES
+                .iter()
+                .map(|t| (t.to_string(), t.to_string()))
+                .collect();
+            let table = if mapping.event_types.is_empty() {
+                &canonical
+            } else {
+                &mapping.event_types
+            };
+            let mut pairs: Vec<(&String, &String)> = table.iter().collect();
             // Values seen in the sample first: CASE stops at the first match.
             let seen: Vec<String> = rule
                 .source

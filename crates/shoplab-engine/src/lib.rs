@@ -124,8 +124,27 @@ impl Session {
         Ok(self.ws.table_counts()?)
     }
 
+    /// Recognizes a file and reads its first rows. A file of no known shape still gets a
+    /// preview, with an empty mapping (format `custom`) for the user to fill in.
     pub fn preview_import(&self, file: &Path, opts: &ImportOptions) -> Result<ImportPreview> {
-        let (src, mapping) = self.ws.inspect_file(file, opts)?;
+        let (src, mapping) = match self.ws.inspect_file(file, opts) {
+            Ok(found) => found,
+            Err(DataError::UnknownFormat { .. }) if opts.mapping.is_none() => {
+                let src = shoplab_data::Source::inspect(self.ws.connection(), file)?;
+                let mapping = Mapping {
+                    format: "custom".into(),
+                    target: opts.kind.unwrap_or(Target::Events),
+                    csv: src.dialect.clone(),
+                    encoding: Some(src.encoding.clone()),
+                    names: Vec::new(),
+                    columns: Default::default(),
+                    event_types: Default::default(),
+                    extra: Vec::new(),
+                };
+                (src, mapping)
+            }
+            Err(e) => return Err(e.into()),
+        };
         Ok(ImportPreview {
             mapping,
             columns: src.columns,

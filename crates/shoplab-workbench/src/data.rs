@@ -1,18 +1,38 @@
 //! The Data view: the workspace's tables and splits, the last import and its rejects, the
 //! profile charts, and an SQL console whose results can be written to CSV or Parquet.
 
+use std::path::PathBuf;
+
 use egui_plot::{Bar, BarChart, Plot};
-use shoplab_engine::{Profile, QueryResult};
+use shoplab_engine::{
+    Column, ImportPreview, ImportReport, Job, JobEvent, Parse, Profile, QueryResult, Reject,
+};
 
 use crate::{Request, WorkbenchApp};
 
-/// The SQL console's state.
+/// The Data view's state: the import being previewed or run, and the SQL console.
 #[derive(Default)]
 pub struct DataView {
     pub sql: String,
     pub result: Option<QueryResult>,
     pub note: Option<String>,
+    /// A file recognized and shown before importing (its mapping editable).
+    pub preview: Option<(PathBuf, ImportPreview)>,
+    pub job: Option<Job<ImportReport>>,
+    pub progress: f64,
+    /// The last import's rejected rows, when asked for.
+    pub rejects: Option<Vec<Reject>>,
+    error: Option<String>,
 }
+
+const PARSES: [(Parse, &str); 6] = [
+    (Parse::Text, "text"),
+    (Parse::Id, "id"),
+    (Parse::Number, "number"),
+    (Parse::Money, "money"),
+    (Parse::Timestamp, "timestamp"),
+    (Parse::EventType, "event type"),
+];
 
 impl DataView {
     pub fn new(sql: String) -> Self {
@@ -26,6 +46,35 @@ impl DataView {
             ..Default::default()
         }
     }
+
+    pub fn is_running(&self) -> bool {
+        self.job.is_some()
+    }
+
+    /// Takes the import job's progress; its report when it ended.
+    pub(crate) fn poll(&mut self) -> Option<ImportReport> {
+        let job = self.job.as_ref()?;
+        while let Some(e) = job.try_event() {
+            if let JobEvent::Progress(f) = e {
+                self.progress = f;
+            }
+        }
+        if !job.is_finished() {
+            return None;
+        }
+        let job = self.job.take()?;
+        match job.join() {
+            Ok(r) => Some(r),
+            Err(e) => {
+                self.error = Some(e.to_string());
+                None
+            }
+        }
+    }
+
+    pub(crate) fn take_error(&mut self) -> Option<String> {
+        self.error.take()
+    }
 }
 
 impl WorkbenchApp {
@@ -36,7 +85,18 @@ impl WorkbenchApp {
         self.send(Request::Query(sql));
     }
 
+    /// Imports the previewed file with its (edited) mapping.
+    pub fn import_previewed(&mut self) {
+        if let Some((file, preview)) = self.data.preview.take() {
+            self.send(Request::Import {
+                file,
+                mapping: Some(Box::new(preview.mapping)),
+            });
+        }
+    }
+
     pub(crate) fn data_ui(&mut self, ui: &mut egui::Ui) {
+        self.import_ui(ui);
         if let Some(p) = self.view.profile.clone() {
             self.profile_ui(ui, &p);
         } else {
@@ -47,6 +107,181 @@ impl WorkbenchApp {
         }
         ui.add_space(12.0);
         self.sql_ui(ui);
+    }
+
+    /// The file being previewed (recognized format, editable mapping, first rows), the
+    /// running import's progress, and the last import's rejected rows.
+    fn import_ui(&mut self, ui: &mut egui::Ui) {
+        if let Some(job) = &self.data.job {
+            ui.horizontal(|ui| {
+                ui.label(&job.name);
+                ui.add(egui::ProgressBar::new(self.data.progress as f32).show_percentage());
+                if ui.button("Cancel").clicked() {
+                    job.cancel();
+                }
+            });
+        }
+        let mut action = None;
+        if let Some((file, preview)) = &mut self.data.preview {
+            egui::Frame::group(ui.style()).show(ui, |ui| {
+                let m = &mut preview.mapping;
+                ui.heading(format!(
+                    "Import {}",
+                    file.file_name().unwrap_or_default().to_string_lossy()
+                ));
+                ui.label(if m.format == "custom" {
+                    format!(
+                        "not a known export: say which of the file's columns fills each column of {} (* required)",
+                        m.target.table()
+                    )
+                } else {
+                    format!(
+                        "recognized: {} into table {} ({} encoding); check the columns, then import",
+                        m.format,
+                        m.target.table(),
+                        preview.encoding
+                    )
+                });
+                let sources = preview.columns.clone();
+                egui::Grid::new("mapping").striped(true).show(ui, |ui| {
+                    for h in ["column", "from the file's column", "read as", "format"] {
+                        ui.strong(h);
+                    }
+                    ui.end_row();
+                    for (name, required) in m.target.columns() {
+                        let col = m.columns.entry((*name).to_string()).or_default();
+                        ui.label(if *required {
+                            format!("{name} *")
+                        } else {
+                            (*name).to_string()
+                        });
+                        let shown = match (&col.source, &col.value) {
+                            (Some(s), _) => s.clone(),
+                            (None, Some(v)) => format!("= {v}"),
+                            (None, None) => "(none)".into(),
+                        };
+                        egui::ComboBox::from_id_salt(("source", *name))
+                            .selected_text(shown)
+                            .show_ui(ui, |ui| {
+                                if ui.selectable_label(col.source.is_none(), "(none)").clicked() {
+                                    col.source = None;
+                                }
+                                for s in &sources {
+                                    let on = col.source.as_deref() == Some(s.as_str());
+                                    if ui.selectable_label(on, s).clicked() {
+                                        col.source = Some(s.clone());
+                                        col.value = None;
+                                    }
+                                }
+                            });
+                        let parse_name = PARSES
+                            .iter()
+                            .find(|p| p.0 == col.parse)
+                            .map_or("text", |p| p.1);
+                        egui::ComboBox::from_id_salt(("parse", *name))
+                            .selected_text(parse_name)
+                            .show_ui(ui, |ui| {
+                                for (p, label) in PARSES {
+                                    ui.selectable_value(&mut col.parse, p, label);
+                                }
+                            });
+                        if col.parse == Parse::Timestamp {
+                            let mut f = col.format.clone().unwrap_or_default();
+                            if ui
+                                .add(egui::TextEdit::singleline(&mut f).hint_text("iso"))
+                                .changed()
+                            {
+                                col.format = (!f.is_empty()).then_some(f);
+                            }
+                        } else {
+                            ui.label("");
+                        }
+                        ui.end_row();
+                    }
+                });
+                m.columns.retain(|_, c: &mut Column| c.source.is_some() || c.value.is_some());
+                ui.label(format!("first {} rows of the file", preview.sample.len().min(8)));
+                egui::ScrollArea::horizontal()
+                    .id_salt("sample")
+                    .show(ui, |ui| {
+                        egui::Grid::new("sample").striped(true).show(ui, |ui| {
+                            for c in &preview.columns {
+                                ui.strong(c);
+                            }
+                            ui.end_row();
+                            for row in preview.sample.iter().take(8) {
+                                for cell in row {
+                                    ui.label(cell.as_deref().unwrap_or(""));
+                                }
+                                ui.end_row();
+                            }
+                        });
+                    });
+                ui.horizontal(|ui| {
+                    if ui.button("Import").clicked() {
+                        action = Some(true);
+                    }
+                    if ui.button("Cancel").clicked() {
+                        action = Some(false);
+                    }
+                });
+            });
+        }
+        match action {
+            Some(true) => self.import_previewed(),
+            Some(false) => self.data.preview = None,
+            None => {}
+        }
+        if let Some(r) = &self.view.last_import {
+            let (id, rejected) = (r.import_id, r.rows_rejected);
+            let text = format!(
+                "last import: {} into {}: read {}, loaded {}, rejected {}, duplicates {} ({:.1} s){}",
+                r.file.file_name().unwrap_or_default().to_string_lossy(),
+                r.target.table(),
+                r.rows_read,
+                r.rows_loaded,
+                r.rows_rejected,
+                r.rows_duplicate,
+                r.seconds,
+                if r.already_imported {
+                    "; already imported, nothing loaded"
+                } else {
+                    ""
+                }
+            );
+            let mut show = false;
+            ui.horizontal(|ui| {
+                ui.label(text);
+                show = rejected > 0 && ui.button("Rejected rows").clicked();
+            });
+            if show {
+                self.send(Request::Rejects(id));
+            }
+        }
+        if let Some(rejects) = &self.data.rejects {
+            egui::CollapsingHeader::new(format!("{} rejected rows", rejects.len()))
+                .default_open(true)
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .id_salt("rejects")
+                        .max_height(240.0)
+                        .show(ui, |ui| {
+                            egui::Grid::new("rejects").striped(true).show(ui, |ui| {
+                                for h in ["line", "column", "reason", "row"] {
+                                    ui.strong(h);
+                                }
+                                ui.end_row();
+                                for r in rejects {
+                                    ui.label(r.line.map_or("-".into(), |l| l.to_string()));
+                                    ui.label(r.column.as_deref().unwrap_or("-"));
+                                    ui.label(&r.reason);
+                                    ui.label(r.raw.as_deref().unwrap_or(""));
+                                    ui.end_row();
+                                }
+                            });
+                        });
+                });
+        }
     }
 
     fn sql_ui(&mut self, ui: &mut egui::Ui) {

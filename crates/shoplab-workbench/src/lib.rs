@@ -174,7 +174,10 @@ impl WorkbenchApp {
 
     /// Whether a worker request, a training run or a simulation is under way.
     pub fn is_busy(&self) -> bool {
-        self.busy.is_some() || self.models.is_running() || self.sim.is_running()
+        self.busy.is_some()
+            || self.models.is_running()
+            || self.sim.is_running()
+            || self.data.is_running()
     }
 
     pub fn error(&self) -> Option<&str> {
@@ -192,9 +195,19 @@ impl WorkbenchApp {
         }
     }
 
-    /// Imports a file into the open workspace (what "Import file…" does once a file is picked).
+    /// Imports a file into the open workspace with its recognized mapping.
     pub fn import(&mut self, file: PathBuf) {
-        self.send(Request::Import(file));
+        self.send(Request::Import {
+            file,
+            mapping: None,
+        });
+    }
+
+    /// Recognizes a file and shows its mapping and first rows before importing (what
+    /// "Import file…" and dropping a file do).
+    pub fn preview(&mut self, file: PathBuf) {
+        self.set_tab(Tab::Data);
+        self.send(Request::Preview(file));
     }
 
     fn send(&mut self, req: Request) {
@@ -236,16 +249,13 @@ impl WorkbenchApp {
                         }
                     }
                 }
-                Reply::Imported {
-                    report,
-                    tables,
-                    profile,
-                } => {
-                    self.view.tables = tables;
-                    self.view.profile = Some(profile);
-                    self.view.last_import = Some(*report);
-                    self.error = None;
+                Reply::Preview { file, preview } => self.data.preview = Some((file, *preview)),
+                Reply::ImportStarted(job) => {
+                    self.data.progress = 0.0;
+                    self.data.rejects = None;
+                    self.data.job = Some(job);
                 }
+                Reply::Rejects(r) => self.data.rejects = Some(r),
                 Reply::Query(result) => self.data.result = Some(result),
                 Reply::Exported(path) => {
                     self.data.note = Some(format!("wrote {}", path.display()));
@@ -291,6 +301,14 @@ impl WorkbenchApp {
         if let Some(e) = self.sim.poll() {
             self.error = Some(e);
         }
+        if let Some(report) = self.data.poll() {
+            self.view.last_import = Some(report);
+            // The tables and the profile changed.
+            self.send(Request::Profile);
+        }
+        if let Some(e) = self.data.take_error() {
+            self.error = Some(e);
+        }
     }
 
     fn pick_file(&self, open_workspace: bool) {
@@ -309,7 +327,7 @@ impl WorkbenchApp {
                 let _ = tx.send(if open_workspace {
                     Request::Open(p)
                 } else {
-                    Request::Import(p)
+                    Request::Preview(p)
                 });
             }
         });
@@ -355,7 +373,7 @@ impl WorkbenchApp {
             if is_workspace {
                 self.send(Request::Open(path));
             } else if self.view.path.is_some() {
-                self.import(path);
+                self.preview(path);
             }
         }
     }

@@ -10,14 +10,23 @@ use std::time::Duration;
 
 use shoplab_engine::sim::{Estimate, LiveDay};
 use shoplab_engine::{
-    Comparison, EpochRow, ImportOptions, ImportReport, Job, Profile, QueryResult, RunSummary,
-    Session, SimReport, SplitSummary, TableCount, TrainConfig, TrainOutcome,
+    Comparison, EpochRow, ImportOptions, ImportPreview, ImportReport, Job, Mapping, Profile,
+    QueryResult, Reject, RunSummary, Session, SimReport, SplitSummary, TableCount, TrainConfig,
+    TrainOutcome,
 };
 
 pub enum Request {
     Open(PathBuf),
     OpenDemo,
-    Import(PathBuf),
+    /// Recognize a file's format and mapping, and read its first rows.
+    Preview(PathBuf),
+    /// Import a file on a job of its own, with the recognized mapping or this one.
+    Import {
+        file: PathBuf,
+        mapping: Option<Box<Mapping>>,
+    },
+    /// The rejected rows of an import.
+    Rejects(i64),
     Profile,
     /// SQL, at most this many rows back.
     Query(String),
@@ -60,7 +69,9 @@ impl Request {
         match self {
             Request::Open(p) => format!("opening {}", p.display()),
             Request::OpenDemo => "opening the demo workspace (built on first use)".into(),
-            Request::Import(p) => format!("importing {}", p.display()),
+            Request::Preview(p) => format!("reading {}", p.display()),
+            Request::Import { file, .. } => format!("starting the import of {}", file.display()),
+            Request::Rejects(id) => format!("reading the rejects of import {id}"),
             Request::Profile => "profiling".into(),
             Request::Query(_) => "running the query".into(),
             Request::ExportQuery { path, .. } => format!("writing {}", path.display()),
@@ -90,11 +101,12 @@ pub enum Reply {
         profile: Option<Profile>,
         splits: Vec<SplitSummary>,
     },
-    Imported {
-        report: Box<ImportReport>,
-        tables: Vec<TableCount>,
-        profile: Profile,
+    Preview {
+        file: PathBuf,
+        preview: Box<ImportPreview>,
     },
+    ImportStarted(Job<ImportReport>),
+    Rejects(Vec<Reject>),
     Query(QueryResult),
     Exported(PathBuf),
     Runs(Vec<RunSummary>),
@@ -165,15 +177,18 @@ fn handle(
     let s = session.as_ref().ok_or_else(no_workspace)?;
     Ok(match req {
         Request::Open(_) | Request::OpenDemo => unreachable!("handled above"),
-        Request::Import(file) => {
-            let report = s.import(&file, &ImportOptions::default())?;
-            let profile = s.profile()?;
-            Reply::Imported {
-                report: Box::new(report),
-                tables: s.table_counts()?,
-                profile,
-            }
+        Request::Preview(file) => Reply::Preview {
+            preview: Box::new(s.preview_import(&file, &ImportOptions::default())?),
+            file,
+        },
+        Request::Import { file, mapping } => {
+            let opts = ImportOptions {
+                mapping: mapping.map(|m| *m),
+                ..Default::default()
+            };
+            Reply::ImportStarted(s.import_job(&file, opts)?)
         }
+        Request::Rejects(id) => Reply::Rejects(s.rejects(id, QUERY_ROWS)?),
         Request::Profile => {
             let profile = s.profile()?;
             Reply::Opened {

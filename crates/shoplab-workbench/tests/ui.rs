@@ -195,3 +195,68 @@ pricing = { kind = "thompson", grid = [0.9, 1.0, 1.1] }
     h.get_by_label("regret vs oracle");
     h.snapshot("simulate_view");
 }
+
+/// Data: a file is recognized and previewed; its mapping is edited before importing; the
+/// import runs as a job and its rejected rows can be browsed.
+#[test]
+fn preview_edit_the_mapping_import_and_browse_rejects() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(Start::Workspace(demo_workspace(dir.path())));
+    settle(&mut h);
+    let file = dir.path().join("clicks.csv");
+    std::fs::write(
+        &file,
+        "when,customer,sku,action,note\n\
+         2024-03-01 10:00:00,u1,A1,view,x\n\
+         not a time,u2,A2,view,y\n\
+         2024-03-01 10:05:00,u1,A2,purchase,z\n",
+    )
+    .unwrap();
+    h.state_mut().preview(file.clone());
+    settle(&mut h);
+    assert_eq!(h.state().error(), None);
+    h.get_by_label("Import clicks.csv");
+    let preview = &h.state().data.preview.as_ref().unwrap().1;
+    assert_eq!(
+        preview.columns,
+        ["when", "customer", "sku", "action", "note"]
+    );
+    assert_eq!(preview.sample.len(), 3);
+    // Whatever was recognized, say what each column is.
+    {
+        let m = &mut h.state_mut().data.preview.as_mut().unwrap().1.mapping;
+        let mut set = |name: &str, source: &str, parse: shoplab_engine::Parse| {
+            let c = m.columns.entry(name.to_string()).or_default();
+            c.source = Some(source.to_string());
+            c.value = None;
+            c.parse = parse;
+        };
+        use shoplab_engine::Parse;
+        set("event_time", "when", Parse::Timestamp);
+        set("user_id", "customer", Parse::Id);
+        set("item_id", "sku", Parse::Id);
+        set("event_type", "action", Parse::EventType);
+    }
+    h.run_steps(2);
+    h.get_by_label("Import").click();
+    settle(&mut h);
+    assert_eq!(h.state().error(), None);
+    let r = h.state().view.last_import.as_ref().unwrap();
+    assert_eq!((r.rows_read, r.rows_loaded, r.rows_rejected), (3, 2, 1));
+    h.get_by_label("Rejected rows").click();
+    settle(&mut h);
+    let rejects = h.state().data.rejects.as_ref().unwrap();
+    assert_eq!(rejects.len(), 1);
+    assert_eq!(rejects[0].line, Some(3));
+    h.get_by_label("1 rejected rows");
+    // The tables were refreshed: 137,623 demo events and the 2 loaded.
+    let events = h
+        .state()
+        .view
+        .tables
+        .iter()
+        .find(|t| t.table == "events")
+        .unwrap()
+        .rows;
+    assert_eq!(events, 137_625);
+}
