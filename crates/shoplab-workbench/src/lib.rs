@@ -236,7 +236,7 @@ impl WorkbenchApp {
                     self.prefs.last_workspace = Some(path.clone());
                     self.view.path = Some(path);
                     self.view.tables = tables;
-                    self.view.profile = profile;
+                    self.view.profile = profile.map(|p| *p);
                     self.view.splits = splits;
                     self.error = None;
                     self.send(Request::Runs);

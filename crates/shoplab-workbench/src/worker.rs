@@ -98,7 +98,7 @@ pub enum Reply {
     Opened {
         path: PathBuf,
         tables: Vec<TableCount>,
-        profile: Option<Profile>,
+        profile: Option<Box<Profile>>,
         splits: Vec<SplitSummary>,
     },
     Preview {
@@ -194,7 +194,7 @@ fn handle(
             Reply::Opened {
                 path: s.path(),
                 tables: s.table_counts()?,
-                profile: Some(profile),
+                profile: Some(Box::new(profile)),
                 splits: s.splits()?,
             }
         }
@@ -297,7 +297,7 @@ fn open(session: &mut Option<Session>, path: PathBuf) -> shoplab_engine::Result<
     let reply = Reply::Opened {
         path,
         tables: s.table_counts()?,
-        profile,
+        profile: profile.map(Box::new),
         splits: s.splits()?,
     };
     *session = Some(s);
