@@ -241,3 +241,68 @@ impl Workspace {
         })
     }
 }
+
+/// Histograms for the profile's charts (computed on demand, not stored).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Distributions {
+    /// Users by their number of events, in powers of two: (bin k: 2^k … 2^(k+1) − 1, users).
+    pub events_per_user: Vec<(i32, u64)>,
+    /// Items by their number of events, likewise.
+    pub events_per_item: Vec<(i32, u64)>,
+    /// Per category (the eight with the most items), items by list price in bins of a
+    /// quarter decade: (bin k: 10^(k/4) … 10^((k+1)/4), items).
+    pub prices: Vec<(String, Vec<(i32, u64)>)>,
+}
+
+impl Workspace {
+    /// The activity and price histograms of the profile charts.
+    pub fn distributions(&self) -> Result<Distributions> {
+        let c = self.connection();
+        let pairs = |sql: &str| -> Result<Vec<(i32, u64)>> {
+            let mut stmt = c.prepare(sql)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((r.get::<_, i32>(0)?, r.get::<_, i64>(1)? as u64))
+                })?
+                .collect::<std::result::Result<_, _>>()?;
+            Ok(rows)
+        };
+        let per = |key: &str| {
+            format!(
+                "SELECT CAST(floor(log2(n)) AS INTEGER) AS bin, count(*) FROM \
+                 (SELECT {key}, count(*) AS n FROM events WHERE {key} IS NOT NULL GROUP BY 1) \
+                 GROUP BY 1 ORDER BY 1"
+            )
+        };
+        let events_per_user = pairs(&per("user_id"))?;
+        let events_per_item = pairs(&per("item_id"))?;
+        // List prices from the catalog, else each item's median event price.
+        let mut stmt = c.prepare(
+            "WITH p AS (
+                 SELECT coalesce(category, '(none)') AS category, price FROM items WHERE price > 0
+                 UNION ALL
+                 SELECT coalesce(min(category), '(none)'), median(price) FROM events
+                 WHERE price > 0 AND item_id NOT IN (SELECT item_id FROM items WHERE price > 0)
+                 GROUP BY item_id),
+             top AS (SELECT category FROM p GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 8)
+             SELECT category, CAST(floor(4 * log10(price)) AS INTEGER) AS bin, count(*)
+             FROM p WHERE category IN (SELECT category FROM top)
+             GROUP BY 1, 2 ORDER BY 1, 2",
+        )?;
+        let rows: Vec<(String, i32, i64)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<std::result::Result<_, _>>()?;
+        let mut prices: Vec<(String, Vec<(i32, u64)>)> = Vec::new();
+        for (category, bin, n) in rows {
+            match prices.last_mut() {
+                Some((c, bins)) if *c == category => bins.push((bin, n as u64)),
+                _ => prices.push((category, vec![(bin, n as u64)])),
+            }
+        }
+        Ok(Distributions {
+            events_per_user,
+            events_per_item,
+            prices,
+        })
+    }
+}

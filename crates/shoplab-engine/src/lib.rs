@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 pub use shoplab_data::datasets;
 pub use shoplab_data::mapping::{Column, Parse};
 pub use shoplab_data::polars::prelude::DataFrame;
-pub use shoplab_data::profile::{CategoryPrices, Funnel, Quantiles, TypeCount};
+pub use shoplab_data::profile::{CategoryPrices, Distributions, Funnel, Quantiles, TypeCount};
 pub use shoplab_data::schema::{EVENT_TYPES, TABLES};
 pub use shoplab_data::{
     DataError, ImportOptions, ImportReport, Mapping, Profile, Reject, SplitSpec, SplitSummary,
@@ -172,6 +172,11 @@ impl Session {
 
     pub fn rejects(&self, import_id: i64, limit: usize) -> Result<Vec<Reject>> {
         Ok(self.ws.rejects(import_id, limit)?)
+    }
+
+    /// The activity and price histograms of the profile charts.
+    pub fn distributions(&self) -> Result<Distributions> {
+        Ok(self.ws.distributions()?)
     }
 
     pub fn profile(&self) -> Result<Profile> {

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use egui_plot::{Bar, BarChart, Plot};
 use shoplab_engine::{
-    Column, ImportPreview, ImportReport, Job, JobEvent, Parse, Profile, QueryResult, Reject,
+    Column, Distributions, ImportPreview, ImportReport, Job, JobEvent, Parse, Profile, QueryResult,
+    Reject,
 };
 
 use crate::{Request, WorkbenchApp};
@@ -22,6 +23,9 @@ pub struct DataView {
     pub progress: f64,
     /// The last import's rejected rows, when asked for.
     pub rejects: Option<Vec<Reject>>,
+    /// The profile's histograms (asked for when the profile is shown).
+    pub distributions: Option<Distributions>,
+    asked_distributions: bool,
     error: Option<String>,
 }
 
@@ -99,10 +103,18 @@ impl WorkbenchApp {
         self.import_ui(ui);
         if let Some(p) = self.view.profile.clone() {
             self.profile_ui(ui, &p);
+            if self.data.distributions.is_none() && !self.data.asked_distributions {
+                self.data.asked_distributions = true;
+                self.send(Request::Distributions);
+            }
+            if let Some(d) = &self.data.distributions {
+                distributions_ui(ui, d);
+            }
         } else {
             ui.label("No profile yet: import events, then refresh the profile.");
         }
         if ui.button("Refresh profile").clicked() {
+            self.data.asked_distributions = false;
             self.send(Request::Profile);
         }
         ui.add_space(12.0);
@@ -485,4 +497,64 @@ impl WorkbenchApp {
             });
         }
     }
+}
+
+/// Activity (users and items by their number of events, log2 bins) and list prices per
+/// category (log bins, a line per category; click the legend to hide one).
+fn distributions_ui(ui: &mut egui::Ui, d: &Distributions) {
+    use egui_plot::{Legend, Line, PlotPoints};
+    ui.add_space(8.0);
+    ui.columns(2, |cols| {
+        cols[0].label("Activity: users and items by number of events");
+        let bars = |name: &str, bins: &[(i32, u64)], offset: f64, i: usize| {
+            BarChart::new(
+                name.to_string(),
+                bins.iter()
+                    .map(|&(k, n)| Bar::new(f64::from(k) + offset, n as f64).width(0.4))
+                    .collect(),
+            )
+            .color(crate::plot::color(i))
+        };
+        Plot::new("activity")
+            .height(220.0)
+            .allow_scroll(false)
+            .legend(Legend::default())
+            .x_axis_formatter(|mark, _| {
+                let k = mark.value.round();
+                if (mark.value - k).abs() < 1e-6 && k >= 0.0 {
+                    format!("{}+", 2f64.powf(k))
+                } else {
+                    String::new()
+                }
+            })
+            .show(&mut cols[0], |p| {
+                p.bar_chart(bars("users", &d.events_per_user, -0.2, 0));
+                p.bar_chart(bars("items", &d.events_per_item, 0.2, 1));
+            });
+        cols[1].label("List prices by category (items per price band)");
+        Plot::new("prices")
+            .height(220.0)
+            .allow_scroll(false)
+            .legend(Legend::default())
+            .x_axis_formatter(|mark, _| {
+                let k = mark.value.round();
+                if (mark.value - k).abs() < 1e-6 && (k as i64) % 4 == 0 {
+                    format!("{}", 10f64.powf(k / 4.0))
+                } else {
+                    String::new()
+                }
+            })
+            .show(&mut cols[1], |p| {
+                for (i, (category, bins)) in d.prices.iter().enumerate() {
+                    let pts: Vec<[f64; 2]> = bins
+                        .iter()
+                        .map(|&(k, n)| [f64::from(k) + 0.5, n as f64])
+                        .collect();
+                    p.line(
+                        Line::new(category.clone(), PlotPoints::new(pts))
+                            .color(crate::plot::color(i)),
+                    );
+                }
+            });
+    });
 }

@@ -101,7 +101,12 @@ pub struct WorkbenchApp {
     pub models: ModelsView,
     pub compare: CompareView,
     pub sim: SimView,
+    /// What the worker is doing (the latest request), while requests are in flight.
     busy: Option<String>,
+    /// Requests sent and not yet answered.
+    pending: usize,
+    /// Files picked in a dialog (on its own thread): (open as a workspace, path).
+    picked: (SyncSender<(bool, PathBuf)>, Receiver<(bool, PathBuf)>),
     error: Option<String>,
     launch: Launch,
     /// CPU time of each frame so far (milliseconds), when logged.
@@ -153,6 +158,8 @@ impl WorkbenchApp {
             replies: rep_rx,
             view: WorkspaceView::default(),
             busy: None,
+            pending: 0,
+            picked: sync_channel(4),
             error: None,
             launch: Launch::default(),
             frames: Vec::new(),
@@ -216,6 +223,7 @@ impl WorkbenchApp {
             self.error = Some("the worker is still busy with earlier requests".into());
         } else {
             self.busy = Some(what);
+            self.pending += 1;
         }
     }
 
@@ -225,7 +233,10 @@ impl WorkbenchApp {
             let Ok(reply) = self.replies.try_recv() else {
                 break;
             };
-            self.busy = None;
+            self.pending = self.pending.saturating_sub(1);
+            if self.pending == 0 {
+                self.busy = None;
+            }
             match reply {
                 Reply::Opened {
                     path,
@@ -237,6 +248,7 @@ impl WorkbenchApp {
                     self.view.path = Some(path);
                     self.view.tables = tables;
                     self.view.profile = profile.map(|p| *p);
+                    self.data.distributions = None;
                     self.view.splits = splits;
                     self.error = None;
                     self.send(Request::Runs);
@@ -256,6 +268,7 @@ impl WorkbenchApp {
                     self.data.job = Some(job);
                 }
                 Reply::Rejects(r) => self.data.rejects = Some(r),
+                Reply::Distributions(d) => self.data.distributions = Some(*d),
                 Reply::Query(result) => self.data.result = Some(result),
                 Reply::Exported(path) => {
                     self.data.note = Some(format!("wrote {}", path.display()));
@@ -292,6 +305,13 @@ impl WorkbenchApp {
                 Reply::Failed(msg) => self.error = Some(msg),
             }
         }
+        while let Ok((open, path)) = self.picked.1.try_recv() {
+            if open {
+                self.send(Request::Open(path));
+            } else {
+                self.preview(path);
+            }
+        }
         if self.models.poll() {
             self.send(Request::Runs);
         }
@@ -312,7 +332,7 @@ impl WorkbenchApp {
     }
 
     fn pick_file(&self, open_workspace: bool) {
-        let tx = self.requests.clone();
+        let tx = self.picked.0.clone();
         std::thread::spawn(move || {
             let dialog = rfd::FileDialog::new();
             let picked = if open_workspace {
@@ -324,11 +344,7 @@ impl WorkbenchApp {
                 dialog.set_title("Import an export").pick_file()
             };
             if let Some(p) = picked {
-                let _ = tx.send(if open_workspace {
-                    Request::Open(p)
-                } else {
-                    Request::Preview(p)
-                });
+                let _ = tx.send((open_workspace, p));
             }
         });
     }

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use shoplab_engine::sim::{Estimate, LiveDay};
 use shoplab_engine::{
-    Comparison, EpochRow, ImportOptions, ImportPreview, ImportReport, Job, Mapping, Profile,
-    QueryResult, Reject, RunSummary, Session, SimReport, SplitSummary, TableCount, TrainConfig,
-    TrainOutcome,
+    Comparison, Distributions, EpochRow, ImportOptions, ImportPreview, ImportReport, Job, Mapping,
+    Profile, QueryResult, Reject, RunSummary, Session, SimReport, SplitSummary, TableCount,
+    TrainConfig, TrainOutcome,
 };
 
 pub enum Request {
@@ -27,6 +27,7 @@ pub enum Request {
     },
     /// The rejected rows of an import.
     Rejects(i64),
+    Distributions,
     Profile,
     /// SQL, at most this many rows back.
     Query(String),
@@ -72,6 +73,7 @@ impl Request {
             Request::Preview(p) => format!("reading {}", p.display()),
             Request::Import { file, .. } => format!("starting the import of {}", file.display()),
             Request::Rejects(id) => format!("reading the rejects of import {id}"),
+            Request::Distributions => "computing the distributions".into(),
             Request::Profile => "profiling".into(),
             Request::Query(_) => "running the query".into(),
             Request::ExportQuery { path, .. } => format!("writing {}", path.display()),
@@ -107,6 +109,7 @@ pub enum Reply {
     },
     ImportStarted(Job<ImportReport>),
     Rejects(Vec<Reject>),
+    Distributions(Box<Distributions>),
     Query(QueryResult),
     Exported(PathBuf),
     Runs(Vec<RunSummary>),
@@ -189,6 +192,7 @@ fn handle(
             Reply::ImportStarted(s.import_job(&file, opts)?)
         }
         Request::Rejects(id) => Reply::Rejects(s.rejects(id, QUERY_ROWS)?),
+        Request::Distributions => Reply::Distributions(Box::new(s.distributions()?)),
         Request::Profile => {
             let profile = s.profile()?;
             Reply::Opened {

@@ -67,6 +67,12 @@ fn open_a_workspace_and_see_tables_and_profile() {
         h.state().view.profile.as_ref().unwrap().users,
         built.profile.users
     );
+    // The activity and price histograms: every user in a bin, eight categories of prices.
+    let d = h.state().data.distributions.as_ref().unwrap();
+    let users: u64 = d.events_per_user.iter().map(|b| b.1).sum();
+    assert_eq!(users, built.profile.users);
+    assert_eq!(d.prices.len(), 8);
+    h.get_by_label("Activity: users and items by number of events");
     h.snapshot("data_view");
 
     // Import a file from the toolbar's worker path: a small catalog update.
