@@ -82,6 +82,9 @@ struct Prefs {
     days_per_second: f64,
 }
 
+/// A file picked in a dialog: whether to open it as a workspace (else import it), and its path.
+type Picked = (bool, PathBuf);
+
 /// What the worker last told us about the open workspace.
 #[derive(Default)]
 pub struct WorkspaceView {
@@ -105,8 +108,8 @@ pub struct WorkbenchApp {
     busy: Option<String>,
     /// Requests sent and not yet answered.
     pending: usize,
-    /// Files picked in a dialog (on its own thread): (open as a workspace, path).
-    picked: (SyncSender<(bool, PathBuf)>, Receiver<(bool, PathBuf)>),
+    /// Files picked in a dialog (on its own thread).
+    picked: (SyncSender<Picked>, Receiver<Picked>),
     error: Option<String>,
     launch: Launch,
     /// CPU time of each frame so far (milliseconds), when logged.
