@@ -84,6 +84,31 @@ impl Session {
         self.store_simulation(scenario, &market.scenario, t.elapsed().as_secs_f64(), runs)
     }
 
+    /// The items of a scenario's world: id, category code, list price (what the price
+    /// trajectories of a simulation are indexed by).
+    pub fn scenario_items(
+        &self,
+        scenario: &str,
+        origin: &str,
+    ) -> Result<Vec<(String, String, f64)>> {
+        let s = Scenario::from_toml(scenario, origin)?;
+        let env = match s.world.calibration {
+            Some(id) => self.environment(id)?,
+            None => Market::new(s)?.env,
+        };
+        Ok(env
+            .items
+            .iter()
+            .map(|i| {
+                (
+                    i.id.clone(),
+                    env.categories[i.category].code.clone(),
+                    i.list_price,
+                )
+            })
+            .collect())
+    }
+
     /// The scenario's market: its world (synthetic, or a stored calibration), and the
     /// models of the trained runs its recommenders name.
     fn market(&self, scenario: &str, origin: &str, seeds: Option<u64>) -> Result<Market> {

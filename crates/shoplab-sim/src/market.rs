@@ -80,6 +80,10 @@ pub struct LiveDay {
     pub margin_ci: [f64; 2],
     /// Mean over replicates (when the oracle runs).
     pub regret: Option<f64>,
+    /// The first replicate's price of every item that day (empty over
+    /// [`PRICE_LOG_ITEMS`] items).
+    #[serde(skip)]
+    pub prices: Vec<f32>,
 }
 
 impl LiveDay {
@@ -105,6 +109,7 @@ impl LiveDay {
                 .first()
                 .and_then(|d| d.regret)
                 .map(|_| mean(&|d| d.regret.unwrap_or(0.0))),
+            prices: Vec::new(),
         }
     }
 }
@@ -116,7 +121,14 @@ pub struct PolicyRun {
     /// Days of each replicate.
     pub replicates: Vec<Vec<Day>>,
     pub seconds: f64,
+    /// The first replicate's price of every item, day by day (promos included); empty for
+    /// catalogs over [`PRICE_LOG_ITEMS`] items.
+    #[serde(skip)]
+    pub prices: Vec<Vec<f32>>,
 }
+
+/// The largest catalog whose daily prices a run keeps (for price trajectories).
+pub const PRICE_LOG_ITEMS: usize = 20_000;
 
 /// A mean over replicates with its 95% interval (normal approximation).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -147,7 +159,9 @@ impl PolicyRun {
         (0..days)
             .map(|d| {
                 let today: Vec<Day> = self.replicates.iter().map(|r| r[d]).collect();
-                LiveDay::of(d as u32, &self.policy, &today)
+                let mut live = LiveDay::of(d as u32, &self.policy, &today);
+                live.prices = self.prices.get(d).cloned().unwrap_or_default();
+                live
             })
             .collect()
     }
@@ -426,6 +440,7 @@ impl Market {
         let mut days: Vec<Vec<Vec<Day>>> = (0..specs.len())
             .map(|_| vec![Vec::new(); self.scenario.seeds as usize])
             .collect();
+        let mut prices: Vec<Vec<Vec<f32>>> = vec![Vec::new(); specs.len()];
         'days: for day in 0..self.scenario.days {
             let due = t + pace * (day + 1);
             let mut today: Vec<Vec<Day>> = runs
@@ -434,7 +449,11 @@ impl Market {
                 .collect();
             self.set_regret(&mut today);
             for (p, today) in today.into_iter().enumerate() {
-                let live = LiveDay::of(day, &specs[p].name, &today);
+                let mut live = LiveDay::of(day, &specs[p].name, &today);
+                if let Some(first) = runs[p].first().and_then(|r| r.price_log.last()) {
+                    live.prices.clone_from(first);
+                    prices[p].push(first.clone());
+                }
                 for (r, d) in today.into_iter().enumerate() {
                     days[p][r].push(d);
                 }
@@ -452,6 +471,7 @@ impl Market {
                 policy: specs[p].name.clone(),
                 replicates,
                 seconds,
+                prices: std::mem::take(&mut prices[p]),
             })
             .collect())
     }
@@ -463,14 +483,24 @@ impl Market {
         let mut out = Vec::new();
         for (p, spec) in specs.iter().enumerate() {
             let t = Instant::now();
-            let replicates = over_seeds(&seeds, threads, &|seed| {
+            let results = over_seeds(&seeds, threads, &|seed| {
                 let mut run = Run::new(self, spec, p as u64, seed);
-                std::iter::from_fn(|| run.step()).collect()
+                let days: Vec<Day> = std::iter::from_fn(|| run.step()).collect();
+                (days, run.price_log)
             });
+            let mut prices = Vec::new();
+            let mut replicates = Vec::with_capacity(results.len());
+            for (r, (days, log)) in results.into_iter().enumerate() {
+                if r == 0 {
+                    prices = log;
+                }
+                replicates.push(days);
+            }
             out.push(PolicyRun {
                 policy: spec.name.clone(),
                 replicates,
                 seconds: t.elapsed().as_secs_f64(),
+                prices,
             });
         }
         // Regret per replicate and day: the oracle (last) against each policy.
@@ -629,6 +659,9 @@ pub struct Run<'m> {
     learner: Option<PolicyKind>,
     /// Each item's price yesterday (before promos), for bounded moves.
     last_price: Vec<f64>,
+    /// Each day's prices (first replicate of a catalog up to [`PRICE_LOG_ITEMS`] items).
+    pub price_log: Vec<Vec<f32>>,
+    log_prices: bool,
 }
 
 impl<'m> Run<'m> {
@@ -671,6 +704,8 @@ impl<'m> Run<'m> {
             learners,
             learner,
             last_price: items.iter().map(|i| i.list_price).collect(),
+            price_log: Vec::new(),
+            log_prices: seed == 0 && items.len() <= PRICE_LOG_ITEMS,
         }
     }
 
@@ -767,6 +802,10 @@ impl<'m> Run<'m> {
             };
             self.last_price[i] = p;
             prices[i] = p * (1.0 - c.promo[i]);
+        }
+        if self.log_prices {
+            self.price_log
+                .push(prices.iter().map(|&p| p as f32).collect());
         }
         // Each session lands in a category (by its share of traffic) and is shown items of
         // that category available today (and not sold out since the morning).

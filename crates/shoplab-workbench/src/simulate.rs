@@ -32,6 +32,10 @@ pub struct SimView {
     pub note: Option<String>,
     /// The day the plots mark (scrubbing).
     pub cursor: u32,
+    /// The scenario's items (id, category, list price), and the one whose price is plotted.
+    pub items: Vec<(String, String, f64)>,
+    pub item: usize,
+    pub item_filter: String,
     pub png: plot::PngExport,
 }
 
@@ -82,6 +86,9 @@ impl SimView {
             report: None,
             note: None,
             cursor: 0,
+            items: Vec::new(),
+            item: 0,
+            item_filter: String::new(),
             png: plot::PngExport::default(),
         }
     }
@@ -128,6 +135,10 @@ impl SimView {
         let mut error = None;
         for e in events {
             match e {
+                SimEvent::Items(items) => {
+                    self.items = items;
+                    self.item = self.item.min(self.items.len().saturating_sub(1));
+                }
                 SimEvent::Day(d) => self.push(d),
                 SimEvent::Done(result) => {
                     self.task = None;
@@ -269,7 +280,13 @@ impl WorkbenchApp {
             ui.weak("Run the scenario to see each policy's conversion, revenue and margin.");
             return;
         }
-        let rect = ui.scope(|ui| self.sim_plots_ui(ui)).response.rect;
+        let rect = ui
+            .scope(|ui| {
+                self.sim_plots_ui(ui);
+                self.price_trajectory_ui(ui);
+            })
+            .response
+            .rect;
         self.sim.png.rect = Some(rect);
         self.sim_summary_ui(ui);
     }
@@ -341,6 +358,68 @@ impl WorkbenchApp {
                     p.vline(egui_plot::VLine::new("", cursor).color(egui::Color32::GRAY));
                 });
         }
+    }
+
+    /// One item's price day by day under each policy (the first replicate's prices: what
+    /// the policy set, promos included), against its list price.
+    fn price_trajectory_ui(&mut self, ui: &mut egui::Ui) {
+        let sim = &mut self.sim;
+        if sim.items.is_empty()
+            || sim
+                .days
+                .values()
+                .all(|d| d.iter().all(|x| x.prices.is_empty()))
+        {
+            return;
+        }
+        ui.horizontal(|ui| {
+            let label = ui.label("price of item");
+            ui.add(
+                egui::TextEdit::singleline(&mut sim.item_filter)
+                    .hint_text("filter by id or category")
+                    .desired_width(160.0),
+            );
+            let (id, category, _) = &sim.items[sim.item];
+            let filter = sim.item_filter.to_lowercase();
+            let mut chosen = sim.item;
+            egui::ComboBox::from_id_salt("item")
+                .selected_text(format!("{id} ({category})"))
+                .show_ui(ui, |ui| {
+                    for (k, (id, category, _)) in sim.items.iter().enumerate() {
+                        let text = format!("{id} ({category})");
+                        if (filter.is_empty() || text.to_lowercase().contains(&filter))
+                            && ui.selectable_label(k == chosen, text).clicked()
+                        {
+                            chosen = k;
+                        }
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            sim.item = chosen;
+        });
+        let item = sim.item;
+        let list = sim.items[item].2;
+        let group = egui::Id::unique("sim_days");
+        let cursor = f64::from(sim.cursor) + 1.0;
+        Plot::new("item_price")
+            .height(180.0)
+            .legend(Legend::default().follow_insertion_order(true))
+            .link_axis(group, [true, false])
+            .link_cursor(group, [true, false])
+            .show(ui, |p| {
+                for (i, policy) in sim.order.iter().enumerate() {
+                    let pts: Vec<[f64; 2]> = sim.days[policy]
+                        .iter()
+                        .filter_map(|d| {
+                            Some([f64::from(d.day) + 1.0, f64::from(*d.prices.get(item)?)])
+                        })
+                        .collect();
+                    p.line(Line::new(policy.clone(), PlotPoints::new(pts)).color(plot::color(i)));
+                }
+                p.hline(egui_plot::HLine::new("list price", list).color(egui::Color32::GRAY));
+                p.vline(egui_plot::VLine::new("", cursor).color(egui::Color32::GRAY));
+            });
     }
 
     fn sim_summary_ui(&mut self, ui: &mut egui::Ui) {

@@ -127,6 +127,8 @@ pub enum Reply {
 
 /// What a running simulation sends: each simulated day (real time), then the stored result.
 pub enum SimEvent {
+    /// The scenario's items (id, category, list price), before the first day.
+    Items(Vec<(String, String, f64)>),
     Day(LiveDay),
     Done(Result<SimReport, String>),
 }
@@ -262,6 +264,9 @@ fn simulate(
     std::thread::Builder::new()
         .name("workbench-simulation".into())
         .spawn(move || {
+            if let Ok(items) = session.scenario_items(&scenario, &origin) {
+                let _ = tx.send(SimEvent::Items(items));
+            }
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match pace {
                 Some(day) => {
                     session.simulate_live(&scenario, &origin, Some(seeds), day, &mut |d| {

@@ -196,6 +196,21 @@ pricing = { kind = "thompson", grid = [0.9, 1.0, 1.1] }
     assert!(sim.days.values().all(|d| d.len() == 6));
     let report = sim.report.as_ref().unwrap();
     assert_eq!(report.sim_id, 1);
+    // Each item's price per day: the list price for "list", a grid multiple for Thompson.
+    assert_eq!(sim.items.len(), 80);
+    let list_price = sim.items[0].2 as f32;
+    for d in &sim.days["list"] {
+        assert_eq!(d.prices.len(), 80);
+        assert!((d.prices[0] - list_price).abs() < 1e-3);
+    }
+    for d in &sim.days["thompson"] {
+        let m = d.prices[0] / list_price;
+        assert!(
+            [0.9f32, 1.0, 1.1].iter().any(|g| (m - g).abs() < 1e-4),
+            "{m}"
+        );
+    }
+    h.get_by_label("price of item");
     h.get_by_label("revenue per day");
     h.get_by_label("Simulation 1: two prices (3 replicates)");
     h.get_by_label("regret vs oracle");
