@@ -272,6 +272,7 @@ impl WorkbenchApp {
                 }
                 Reply::Rejects(r) => self.data.rejects = Some(r),
                 Reply::Distributions(d) => self.data.distributions = Some(*d),
+                Reply::Calibrated(c) => self.sim.calibration = Some(*c),
                 Reply::Query(result) => self.data.result = Some(result),
                 Reply::Exported(path) => {
                     self.data.note = Some(format!("wrote {}", path.display()));

@@ -37,6 +37,10 @@ pub struct SimView {
     pub item: usize,
     pub item_filter: String,
     pub png: plot::PngExport,
+    /// The last calibration made from this view.
+    pub calibration: Option<shoplab_engine::CalibrationReport>,
+    /// The run whose vectors give the affinities of a calibration (0: none).
+    pub calibration_run: i64,
 }
 
 /// The shipped scenarios: `scenarios/` next to the working directory or the binary.
@@ -90,6 +94,8 @@ impl SimView {
             item: 0,
             item_filter: String::new(),
             png: plot::PngExport::default(),
+            calibration: None,
+            calibration_run: 0,
         }
     }
 
@@ -234,6 +240,7 @@ impl WorkbenchApp {
                 self.load_scenario(p);
             }
         });
+        self.calibration_ui(ui);
         egui::CollapsingHeader::new("scenario text (editable: policies, events, horizon)")
             .default_open(false)
             .show(ui, |ui| {
@@ -422,6 +429,73 @@ impl WorkbenchApp {
             });
     }
 
+    /// Calibrate the simulator on the workspace's own sessions, read the fit report, and
+    /// point the scenario's world at the calibration.
+    fn calibration_ui(&mut self, ui: &mut egui::Ui) {
+        let mut calibrate = false;
+        let mut use_it = None;
+        egui::CollapsingHeader::new("calibrate the shop on this workspace's sessions")
+            .default_open(self.sim.calibration.is_some())
+            .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.add(
+                        egui::DragValue::new(&mut self.sim.calibration_run)
+                            .range(0..=1_000_000)
+                            .prefix("affinities of run "),
+                    )
+                    .on_hover_text("0: none; else a run with user and item vectors (mf, bpr)");
+                    calibrate = ui.button("Calibrate").clicked();
+                });
+                let Some(c) = &self.sim.calibration else {
+                    return;
+                };
+                let f = &c.calibration.report;
+                ui.label(format!(
+                    "calibration {}: {} sessions over {} days, {} purchases; held-out log-likelihood per session {:.5} (without price {:.5}, one purchase rate {:.5}); conversion predicted {:.2}%, observed {:.2}%; pooled price sensitivity {:.3}",
+                    c.calibration_id,
+                    f.sessions,
+                    f.days,
+                    f.purchases,
+                    f.loglik,
+                    f.loglik_no_price,
+                    f.loglik_constant,
+                    100.0 * f.predicted_conversion,
+                    100.0 * f.observed_conversion,
+                    f.pooled_elasticity
+                ));
+                egui::Grid::new("calibration").striped(true).show(ui, |ui| {
+                    for h in ["category", "β used", "own estimate", "purchases", "share"] {
+                        ui.strong(h);
+                    }
+                    ui.end_row();
+                    for k in &c.calibration.categories {
+                        ui.label(if k.code.is_empty() { "(none)" } else { &k.code });
+                        ui.label(format!("{:.3}", k.elasticity));
+                        ui.label(format!("{:.3} ± {:.3}", k.raw, k.se));
+                        ui.label(k.purchases.to_string());
+                        ui.label(format!("{:.1}%", 100.0 * k.share));
+                        ui.end_row();
+                    }
+                });
+                if ui
+                    .button("Use this calibration as the scenario's world")
+                    .clicked()
+                {
+                    use_it = Some(c.calibration_id);
+                }
+            });
+        if calibrate {
+            let run = (self.sim.calibration_run > 0).then_some(self.sim.calibration_run);
+            self.send(Request::Calibrate(run));
+        }
+        if let Some(id) = use_it {
+            match set_world(&self.sim.text, id) {
+                Ok(t) => self.sim.text = t,
+                Err(e) => self.error = Some(e),
+            }
+        }
+    }
+
     fn sim_summary_ui(&mut self, ui: &mut egui::Ui) {
         let Some(report) = &self.sim.report else {
             return;
@@ -480,4 +554,14 @@ impl WorkbenchApp {
             }
         });
     }
+}
+
+/// The scenario text with its world set to calibration `id` (the TOML is re-written, so
+/// its comments go).
+fn set_world(text: &str, id: i64) -> Result<String, String> {
+    let mut doc: toml::Table = toml::from_str(text).map_err(|e| format!("scenario: {e}"))?;
+    let mut world = toml::Table::new();
+    world.insert("calibration".into(), toml::Value::Integer(id));
+    doc.insert("world".into(), toml::Value::Table(world));
+    toml::to_string_pretty(&doc).map_err(|e| format!("scenario: {e}"))
 }

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use shoplab_engine::sim::{Estimate, LiveDay};
 use shoplab_engine::{
-    Comparison, Distributions, EpochRow, ImportOptions, ImportPreview, ImportReport, Job, Mapping,
-    Profile, QueryResult, Reject, RunSummary, Session, SimReport, SplitSummary, TableCount,
-    TrainConfig, TrainOutcome,
+    CalibrationReport, Comparison, Distributions, EpochRow, ImportOptions, ImportPreview,
+    ImportReport, Job, Mapping, Profile, QueryResult, Reject, RunSummary, Session, SimReport,
+    SplitSummary, TableCount, TrainConfig, TrainOutcome,
 };
 
 pub enum Request {
@@ -28,6 +28,8 @@ pub enum Request {
     /// The rejected rows of an import.
     Rejects(i64),
     Distributions,
+    /// Fit the simulator to the workspace's sessions (with a run's vectors).
+    Calibrate(Option<i64>),
     Profile,
     /// SQL, at most this many rows back.
     Query(String),
@@ -74,6 +76,7 @@ impl Request {
             Request::Import { file, .. } => format!("starting the import of {}", file.display()),
             Request::Rejects(id) => format!("reading the rejects of import {id}"),
             Request::Distributions => "computing the distributions".into(),
+            Request::Calibrate(_) => "calibrating the simulator on the workspace's sessions".into(),
             Request::Profile => "profiling".into(),
             Request::Query(_) => "running the query".into(),
             Request::ExportQuery { path, .. } => format!("writing {}", path.display()),
@@ -110,6 +113,7 @@ pub enum Reply {
     ImportStarted(Job<ImportReport>),
     Rejects(Vec<Reject>),
     Distributions(Box<Distributions>),
+    Calibrated(Box<CalibrationReport>),
     Query(QueryResult),
     Exported(PathBuf),
     Runs(Vec<RunSummary>),
@@ -195,6 +199,10 @@ fn handle(
         }
         Request::Rejects(id) => Reply::Rejects(s.rejects(id, QUERY_ROWS)?),
         Request::Distributions => Reply::Distributions(Box::new(s.distributions()?)),
+        Request::Calibrate(run) => Reply::Calibrated(Box::new(s.calibrate(
+            &shoplab_engine::sim::calibrate::CalibrateOptions::default(),
+            run,
+        )?)),
         Request::Profile => {
             let profile = s.profile()?;
             Reply::Opened {

@@ -281,3 +281,43 @@ fn preview_edit_the_mapping_import_and_browse_rejects() {
         .rows;
     assert_eq!(events, 137_625);
 }
+
+/// Simulate: calibrate the shop on the workspace's sessions, point the scenario at the
+/// calibration, run it in batch.
+#[test]
+fn calibrate_then_simulate_the_calibrated_shop() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(Start::Workspace(demo_workspace(dir.path())));
+    settle(&mut h);
+    h.state_mut().set_tab(Tab::Simulate);
+    {
+        let sim = &mut h.state_mut().sim;
+        sim.text = "name = \"mine\"\ndays = 5\n\n[[policies]]\nname = \"list\"\nrecommend = \"popularity\"\npricing = { kind = \"list\" }\n".into();
+        sim.seeds = 2;
+        sim.realtime = false;
+    }
+    h.run_steps(2);
+    h.get_by_label("calibrate the shop on this workspace's sessions")
+        .click();
+    h.run_steps(2);
+    h.get_by_label("Calibrate").click();
+    settle(&mut h);
+    assert_eq!(h.state().error(), None);
+    let c = h.state().sim.calibration.as_ref().unwrap();
+    assert_eq!(c.calibration.report.purchases, 1885);
+    h.get_by_label("Use this calibration as the scenario's world")
+        .click();
+    h.run_steps(2);
+    assert!(
+        h.state().sim.text.contains("calibration = 1"),
+        "{}",
+        h.state().sim.text
+    );
+    h.get_by_label("Run").click();
+    settle(&mut h);
+    assert_eq!(h.state().error(), None);
+    let sim = &h.state().sim;
+    assert_eq!(sim.items.len(), 300);
+    assert!(sim.days.values().all(|d| d.len() == 5));
+    assert_eq!(sim.report.as_ref().unwrap().name, "mine");
+}
