@@ -68,7 +68,13 @@ impl CompareView {
         let mut v: Vec<&RunSummary> = self
             .runs
             .iter()
-            .filter(|r| f.is_empty() || r.model.contains(&f) || r.split.to_lowercase().contains(&f))
+            .filter(|r| {
+                // By model, split, or any parameter ("factors\":64", "lr"): the params JSON.
+                f.is_empty()
+                    || r.model.contains(&f)
+                    || r.split.to_lowercase().contains(&f)
+                    || r.params.to_lowercase().contains(&f)
+            })
             .collect();
         match self.sort {
             SortBy::Run => v.sort_by_key(|r| r.run_id),
@@ -101,7 +107,8 @@ impl WorkbenchApp {
         ui.horizontal(|ui| {
             ui.heading("Runs");
             ui.label("filter");
-            ui.text_edit_singleline(&mut self.compare.filter);
+            ui.text_edit_singleline(&mut self.compare.filter)
+                .on_hover_text("model, split, or any parameter, e.g. \"factors\":64");
             ui.label("metric");
             let before = self.compare.metric.clone();
             egui::ComboBox::from_id_salt("metric")

@@ -11,6 +11,7 @@ use std::time::Duration;
 use egui_plot::{ColorConflictHandling, FilledArea, Legend, Line, Plot, PlotPoints};
 use shoplab_engine::SimReport;
 use shoplab_engine::sim::LiveDay;
+use shoplab_engine::sim::scenario::Event;
 
 use crate::worker::{SimEvent, SimTask};
 use crate::{Request, WorkbenchApp, plot};
@@ -241,6 +242,7 @@ impl WorkbenchApp {
             }
         });
         self.calibration_ui(ui);
+        self.events_ui(ui);
         egui::CollapsingHeader::new("scenario text (editable: policies, events, horizon)")
             .default_open(false)
             .show(ui, |ui| {
@@ -323,7 +325,28 @@ impl WorkbenchApp {
             ("margin per day", |d| (d.margin, d.margin_ci)),
         ];
         let width = ui.available_width() as usize;
+        // Each event's days, shaded on every plot (from the scenario text).
+        let spans: Vec<(f64, f64)> = scenario_events(&self.sim.text)
+            .map(|(_, events, days)| {
+                events
+                    .iter()
+                    .map(|e| {
+                        let until = e.until.unwrap_or(days.saturating_sub(1));
+                        (f64::from(e.day) + 0.5, f64::from(until) + 1.5)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         for (name, f) in metrics {
+            // The shaded spans cover the series' range.
+            let (mut y_low, mut y_high) = (f64::INFINITY, f64::NEG_INFINITY);
+            for days in self.sim.days.values() {
+                for d in days {
+                    let (_, ci) = f(d);
+                    y_low = y_low.min(ci[0]);
+                    y_high = y_high.max(ci[1]);
+                }
+            }
             ui.label(name);
             Plot::new(name)
                 .height(200.0)
@@ -361,6 +384,21 @@ impl WorkbenchApp {
                                     .fill_color(color.gamma_multiply(0.25)),
                             );
                         }
+                    }
+                    for (k, (from, to)) in spans.iter().enumerate() {
+                        p.add(
+                            egui_plot::Polygon::new(
+                                format!("event {}", k + 1),
+                                PlotPoints::new(vec![
+                                    [*from, y_low],
+                                    [*to, y_low],
+                                    [*to, y_high],
+                                    [*from, y_high],
+                                ]),
+                            )
+                            .fill_color(egui::Color32::from_white_alpha(12))
+                            .stroke(egui::Stroke::NONE),
+                        );
                     }
                     p.vline(egui_plot::VLine::new("", cursor).color(egui::Color32::GRAY));
                 });
@@ -496,6 +534,116 @@ impl WorkbenchApp {
         }
     }
 
+    /// The scenario's timed events as a table: add, edit, remove; written back into the
+    /// scenario text. The plots shade each event's days.
+    fn events_ui(&mut self, ui: &mut egui::Ui) {
+        let Ok((mut doc, mut events, days)) = scenario_events(&self.sim.text) else {
+            return;
+        };
+        let before = events.clone();
+        egui::CollapsingHeader::new(format!("events on the timeline ({})", events.len()))
+            .default_open(false)
+            .show(ui, |ui| {
+                let mut remove = None;
+                egui::Grid::new("events").striped(true).show(ui, |ui| {
+                    for h in ["from day", "until day", "category", "what", "", ""] {
+                        ui.strong(h);
+                    }
+                    ui.end_row();
+                    for (k, e) in events.iter_mut().enumerate() {
+                        ui.add(egui::DragValue::new(&mut e.day).range(0..=days.saturating_sub(1)));
+                        let mut bounded = e.until.is_some();
+                        ui.horizontal(|ui| {
+                            ui.checkbox(&mut bounded, "");
+                            let mut until = e.until.unwrap_or(days.saturating_sub(1));
+                            ui.add_enabled(
+                                bounded,
+                                egui::DragValue::new(&mut until)
+                                    .range(e.day..=days.saturating_sub(1)),
+                            );
+                            e.until = bounded.then_some(until);
+                        });
+                        let mut category = e.category.clone().unwrap_or_default();
+                        ui.add(
+                            egui::TextEdit::singleline(&mut category)
+                                .hint_text("all")
+                                .desired_width(180.0),
+                        );
+                        e.category = (!category.is_empty()).then_some(category);
+                        ui.label(event_text(e));
+                        let value = event_value(e);
+                        if let Some(v) = value {
+                            ui.add(egui::DragValue::new(v).range(0.0..=10.0).speed(0.01));
+                        } else {
+                            ui.label("");
+                        }
+                        if ui.small_button("remove").clicked() {
+                            remove = Some(k);
+                        }
+                        ui.end_row();
+                    }
+                });
+                if let Some(k) = remove {
+                    events.remove(k);
+                }
+                ui.horizontal(|ui| {
+                    let mut add = |e: Event| events.push(e);
+                    let blank = Event {
+                        day: 0,
+                        until: None,
+                        category: None,
+                        competitor_price: None,
+                        elasticity: None,
+                        promo: None,
+                        traffic: None,
+                        stock_out: false,
+                        launch: Vec::new(),
+                    };
+                    if ui.button("+ competitor price").clicked() {
+                        add(Event {
+                            competitor_price: Some(0.9),
+                            ..blank.clone()
+                        });
+                    }
+                    if ui.button("+ promo").clicked() {
+                        add(Event {
+                            promo: Some(0.1),
+                            ..blank.clone()
+                        });
+                    }
+                    if ui.button("+ elasticity shift").clicked() {
+                        add(Event {
+                            elasticity: Some(1.3),
+                            ..blank.clone()
+                        });
+                    }
+                    if ui.button("+ traffic surge").clicked() {
+                        add(Event {
+                            traffic: Some(1.5),
+                            ..blank.clone()
+                        });
+                    }
+                    if ui.button("+ stock-out").clicked() {
+                        add(Event {
+                            stock_out: true,
+                            ..blank
+                        });
+                    }
+                });
+            });
+        if events != before {
+            match toml::Value::try_from(&events) {
+                Ok(v) => {
+                    doc.insert("events".into(), v);
+                    if let Ok(t) = toml::to_string_pretty(&doc) {
+                        self.sim.text = t;
+                    }
+                }
+                Err(e) => self.error = Some(format!("events: {e}")),
+            }
+        }
+    }
+
     fn sim_summary_ui(&mut self, ui: &mut egui::Ui) {
         let Some(report) = &self.sim.report else {
             return;
@@ -554,6 +702,61 @@ impl WorkbenchApp {
             }
         });
     }
+}
+
+/// The scenario as a TOML table, its events, and its horizon in days.
+fn scenario_events(text: &str) -> Result<(toml::Table, Vec<Event>, u32), String> {
+    let doc: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+    let events: Vec<Event> = match doc.get("events") {
+        Some(v) => v
+            .clone()
+            .try_into()
+            .map_err(|e: toml::de::Error| e.to_string())?,
+        None => Vec::new(),
+    };
+    let days = doc
+        .get("days")
+        .and_then(toml::Value::as_integer)
+        .map_or(30, |d| d.max(1) as u32);
+    Ok((doc, events, days))
+}
+
+/// What an event does, in words.
+fn event_text(e: &Event) -> String {
+    let mut parts = Vec::new();
+    if e.competitor_price.is_some() {
+        parts.push("competitor at × list".to_string());
+    }
+    if e.elasticity.is_some() {
+        parts.push("price sensitivity ×".into());
+    }
+    if e.promo.is_some() {
+        parts.push("promo, share off".into());
+    }
+    if e.traffic.is_some() {
+        parts.push("traffic ×".into());
+    }
+    if e.stock_out {
+        parts.push("stock-out".into());
+    }
+    if !e.launch.is_empty() {
+        parts.push(format!("launch of {} items", e.launch.len()));
+    }
+    parts.join(", ")
+}
+
+/// The event's editable number (the first it has).
+fn event_value(e: &mut Event) -> Option<&mut f64> {
+    if let Some(v) = e.competitor_price.as_mut() {
+        return Some(v);
+    }
+    if let Some(v) = e.elasticity.as_mut() {
+        return Some(v);
+    }
+    if let Some(v) = e.promo.as_mut() {
+        return Some(v);
+    }
+    e.traffic.as_mut()
 }
 
 /// The scenario text with its world set to calibration `id` (the TOML is re-written, so

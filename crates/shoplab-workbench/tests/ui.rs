@@ -188,6 +188,17 @@ pricing = { kind = "thompson", grid = [0.9, 1.0, 1.1] }
         sim.days_per_second = 100.0;
     }
     h.run_steps(2);
+    // An event added on the timeline editor lands in the scenario text.
+    h.get_by_label("events on the timeline (0)").click();
+    h.run_steps(2);
+    h.get_by_label("+ promo").click();
+    h.run_steps(2);
+    let text = h.state().sim.text.clone();
+    assert!(
+        text.contains("[[events]]") && text.contains("promo = 0.1"),
+        "{text}"
+    );
+    h.get_by_label("events on the timeline (1)");
     h.get_by_label("Run").click();
     settle(&mut h);
     assert_eq!(h.state().error(), None);
@@ -196,15 +207,16 @@ pricing = { kind = "thompson", grid = [0.9, 1.0, 1.1] }
     assert!(sim.days.values().all(|d| d.len() == 6));
     let report = sim.report.as_ref().unwrap();
     assert_eq!(report.sim_id, 1);
-    // Each item's price per day: the list price for "list", a grid multiple for Thompson.
+    // Each item's price per day, the promo's 10% off included: 90% of the list price for
+    // "list", 90% of a grid multiple for Thompson.
     assert_eq!(sim.items.len(), 80);
     let list_price = sim.items[0].2 as f32;
     for d in &sim.days["list"] {
         assert_eq!(d.prices.len(), 80);
-        assert!((d.prices[0] - list_price).abs() < 1e-3);
+        assert!((d.prices[0] - 0.9 * list_price).abs() < 1e-3);
     }
     for d in &sim.days["thompson"] {
-        let m = d.prices[0] / list_price;
+        let m = d.prices[0] / (0.9 * list_price);
         assert!(
             [0.9f32, 1.0, 1.1].iter().any(|g| (m - g).abs() < 1e-4),
             "{m}"
