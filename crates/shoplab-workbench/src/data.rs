@@ -351,15 +351,26 @@ impl WorkbenchApp {
         });
     }
 
-    pub(crate) fn tables_ui(&self, ui: &mut egui::Ui) {
+    pub(crate) fn tables_ui(&mut self, ui: &mut egui::Ui) {
         ui.heading("Tables");
+        let mut browse = None;
         egui::Grid::new("tables").striped(true).show(ui, |ui| {
             for t in &self.view.tables {
-                ui.label(&t.table);
+                if ui
+                    .link(&t.table)
+                    .on_hover_text("show its first rows in the SQL console")
+                    .clicked()
+                {
+                    browse = Some(t.table.clone());
+                }
                 ui.label(t.rows.to_string());
                 ui.end_row();
             }
         });
+        if let Some(table) = browse {
+            self.data.sql = format!("SELECT * FROM {table} LIMIT 200");
+            self.run_sql();
+        }
         if !self.view.splits.is_empty() {
             ui.add_space(12.0);
             ui.heading("Splits");

@@ -75,6 +75,13 @@ fn open_a_workspace_and_see_tables_and_profile() {
     h.get_by_label("Activity: users and items by number of events");
     h.snapshot("data_view");
 
+    // A table's name shows its first rows in the SQL console.
+    h.get_by_label("split_interactions").click();
+    settle(&mut h);
+    let r = h.state().data.result.as_ref().unwrap();
+    assert_eq!(r.rows.len(), 200);
+    assert_eq!(r.columns[0], "split");
+
     // Import a file from the toolbar's worker path: a small catalog update.
     let extra = dir.path().join("more.csv");
     std::fs::write(
