@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod models;
 pub mod optim;
 pub mod registry;
+pub mod text;
 pub mod train;
 
 pub use compare::{Comparison, compare_runs};
