@@ -10,6 +10,10 @@ fn shoplab(args: &[&str]) -> Output {
             "SHOPLAB_CACHE",
             std::env::temp_dir().join("shoplab-e2e-cache"),
         )
+        .env(
+            "SHOPLAB_MODELS",
+            std::env::temp_dir().join("shoplab-e2e-models"),
+        )
         .output()
         .expect("run shoplab")
 }
@@ -692,4 +696,60 @@ pricing = { kind = "thompson-inventory", grid = [0.9, 1.0, 1.1, 1.2] }
         String::from_utf8_lossy(&bad.stderr).contains("9"),
         "{bad:?}"
     );
+}
+
+/// A pretrained encoder imported, then used by a part of its name: the reference sentence's
+/// embedding, and the demo catalog's items embedded into the workspace, each item's nearest
+/// neighbour in its own category.
+#[test]
+fn import_a_text_model_and_embed_text_and_items() {
+    let out = ok(&[
+        "model",
+        "import",
+        s(&dataset("minilm")),
+        "--name",
+        "all-minilm-l6-v2",
+    ]);
+    assert!(out.starts_with("all-minilm-l6-v2: "), "{out}");
+    assert!(ok(&["model", "list"]).contains("all-minilm-l6-v2"));
+    let v = json(&[
+        "embed",
+        "--model",
+        "minilm",
+        "--text",
+        "This is an example sentence",
+        "--json",
+    ]);
+    let got: Vec<f64> = v["vector"].as_array().unwrap()[..5]
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    for (a, b) in got
+        .iter()
+        .zip([0.06766, 0.06350, 0.04871, 0.07930, 0.03745])
+    {
+        assert!((a - b).abs() < 1e-4, "{got:?}");
+    }
+    let bad = shoplab(&["embed", "--model", "no-such-model", "--text", "x"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no such model"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("shop.duckdb");
+    ok(&["demo", "--out", s(&ws)]);
+    let r = json(&["embed", s(&ws), "--model", "minilm", "--items", "--json"]);
+    assert_eq!(r["items"], 300);
+    let same = ok(&[
+        "sql",
+        s(&ws),
+        "WITH e AS (SELECT e.item_id, e.vector, coalesce(i.category, '') AS category \
+                    FROM item_embeddings e JOIN items i USING (item_id)), \
+              nn AS (SELECT a.item_id, a.category, \
+                            arg_max(b.category, list_cosine_similarity(a.vector, b.vector)) AS nn \
+                     FROM e a, e b WHERE a.item_id <> b.item_id GROUP BY ALL) \
+         SELECT 1000 * avg(CASE WHEN category = nn THEN 1 ELSE 0 END) AS permille FROM nn",
+    ]);
+    // Measured: every item's nearest neighbour by its title and description is in its
+    // category.
+    assert!(same.contains("1000"), "{same}");
 }

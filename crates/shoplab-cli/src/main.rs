@@ -26,6 +26,19 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum ModelCommand {
+    /// Copy an HF model folder (config.json, tokenizer.json, model.safetensors) into the
+    /// models folder, after checking that it loads.
+    Import {
+        folder: PathBuf,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// The imported models and where they are.
+    List,
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Import exports (CSV/TSV, Parquet, NDJSON; gzip/zstd) into a workspace; the format is recognized.
     Import {
@@ -334,6 +347,27 @@ enum Command {
         seeds: u64,
         #[arg(long, default_value_t = 2)]
         threads: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Pretrained text encoders (BERT family, Hugging Face folder layout): import, list.
+    Model {
+        #[command(subcommand)]
+        command: ModelCommand,
+    },
+    /// Text embeddings: every item's title and description into the workspace's
+    /// `item_embeddings` (`--items`), or the given texts printed (`--text`, no workspace).
+    Embed {
+        workspace: Option<PathBuf>,
+        /// An imported model's name, a unique part of one, or a model folder.
+        #[arg(long)]
+        model: String,
+        #[arg(long, conflicts_with = "text")]
+        items: bool,
+        #[arg(long)]
+        text: Vec<String>,
+        #[arg(long, default_value = "auto")]
+        device: String,
         #[arg(long)]
         json: bool,
     },
@@ -1200,6 +1234,70 @@ fn run(cli: Cli) -> Result<()> {
                     "\nopen it: duckdb {} \"select * from events limit 5\"",
                     report.path.display()
                 );
+            }
+        }
+        Command::Model { command } => match command {
+            ModelCommand::Import { folder, name } => {
+                let name = shoplab_engine::text::import_model(&folder, name.as_deref())?;
+                println!(
+                    "{name}: {}",
+                    shoplab_engine::text::models_dir().join(&name).display()
+                );
+            }
+            ModelCommand::List => {
+                for name in shoplab_engine::text::list_models() {
+                    println!(
+                        "{name}: {}",
+                        shoplab_engine::text::models_dir().join(&name).display()
+                    );
+                }
+            }
+        },
+        Command::Embed {
+            workspace,
+            model,
+            items,
+            text,
+            device,
+            json,
+        } => {
+            if items {
+                let ws = workspace.context("--items needs a workspace")?;
+                let session = Session::open(&ws)?;
+                let (name, n) = session.embed_items(&model, &device)?;
+                if json {
+                    println!("{}", serde_json::json!({"model": name, "items": n}));
+                } else {
+                    println!("{n} items embedded with {name} (table item_embeddings)");
+                }
+            } else {
+                anyhow::ensure!(!text.is_empty(), "give --items (and a workspace) or --text");
+                let (name, dir) = shoplab_engine::text::resolve_model(&model)?;
+                let (dev, _) = shoplab_engine::device::select(&device);
+                let enc = shoplab_engine::text::TextEncoder::load(&dir, &name, &dev)?;
+                let texts: Vec<&str> = text.iter().map(String::as_str).collect();
+                let vectors = enc.embed(&texts)?;
+                if json {
+                    let rows: Vec<serde_json::Value> = text
+                        .iter()
+                        .zip(&vectors)
+                        .map(|(t, v)| serde_json::json!({"text": t, "vector": v}))
+                        .collect();
+                    println!(
+                        "{}",
+                        if rows.len() == 1 {
+                            rows[0].clone()
+                        } else {
+                            serde_json::Value::Array(rows)
+                        }
+                    );
+                } else {
+                    for (t, v) in text.iter().zip(&vectors) {
+                        let head: Vec<String> =
+                            v.iter().take(5).map(|x| format!("{x:.5}")).collect();
+                        println!("{t}: [{}, …] ({} dims)", head.join(", "), v.len());
+                    }
+                }
             }
         }
         Command::Generate { out, events, seed } => {

@@ -200,6 +200,17 @@ CREATE TABLE IF NOT EXISTS calibration_items(
     purchases BIGINT NOT NULL
 );
 "#,
+    // 6: text embeddings of items by an encoder (`shoplab embed --items`), one row per model
+    // and item; the text they were made from is kept to tell when it changed.
+    r#"
+CREATE TABLE IF NOT EXISTS item_embeddings(
+    model VARCHAR NOT NULL,
+    item_id VARCHAR NOT NULL,
+    text VARCHAR NOT NULL,
+    vector FLOAT[] NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+"#,
 ];
 
 /// Tables a user sees in the workspace, in display order.
@@ -222,4 +233,5 @@ pub const TABLES: &[&str] = &[
     "calibrations",
     "calibration_categories",
     "calibration_items",
+    "item_embeddings",
 ];

@@ -26,6 +26,7 @@ pub use shoplab_model::metrics::Evaluation;
 pub use shoplab_model::models::{Hyper, ModelKind, Optimizer};
 pub use shoplab_model::registry::{EpochRow, RunSummary};
 pub use shoplab_model::{ModelError, Progress, TrainConfig, TrainOutcome};
+pub use shoplab_model::{device, text};
 pub use shoplab_sim as sim;
 
 /// Errors of the engine.
@@ -413,6 +414,72 @@ impl Session {
             .into_iter()
             .map(|i| (ds.items[i as usize].clone(), scores[i as usize]))
             .collect())
+    }
+
+    /// Embeds every item's text (title and description, else its category) with an encoder
+    /// (`model`: an imported name, a unique part of one, or a model folder) and stores the
+    /// vectors in `item_embeddings`, replacing that model's earlier ones in one transaction.
+    /// Returns the model's name and the items embedded.
+    pub fn embed_items(&self, model: &str, device: &str) -> Result<(String, usize)> {
+        let (name, dir) = shoplab_model::text::resolve_model(model)?;
+        let (dev, _) = shoplab_model::device::select(device);
+        let encoder = shoplab_model::text::TextEncoder::load(&dir, &name, &dev)?;
+        let conn = self.ws.connection();
+        let mut stmt = conn
+            .prepare(
+                "SELECT item_id, trim(concat_ws('. ', nullif(trim(title), ''), nullif(trim(description), ''),
+                                        CASE WHEN coalesce(title, description) IS NULL THEN category END))
+                 FROM items ORDER BY item_id",
+            )
+            .map_err(DataError::from)?;
+        let items: Vec<(String, Option<String>)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(DataError::from)?;
+        let items: Vec<(String, String)> = items
+            .into_iter()
+            .filter_map(|(id, t)| Some((id, t.filter(|t| !t.is_empty())?)))
+            .collect();
+        if items.is_empty() {
+            return Err(EngineError::Job(
+                "no item has a title, description or category: import a catalog first".into(),
+            ));
+        }
+        let texts: Vec<&str> = items.iter().map(|i| i.1.as_str()).collect();
+        let vectors = encoder.embed(&texts)?;
+        (|| -> Result<(), shoplab_data::duckdb::Error> {
+            conn.execute_batch("BEGIN TRANSACTION")?;
+            conn.execute("DELETE FROM item_embeddings WHERE model = ?", [&name])?;
+            let mut app = conn.appender("item_embeddings")?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_micros() as i64);
+            for ((id, text), v) in items.iter().zip(&vectors) {
+                let list = shoplab_data::duckdb::types::Value::List(
+                    v.iter()
+                        .map(|x| shoplab_data::duckdb::types::Value::Float(*x))
+                        .collect(),
+                );
+                app.append_row(shoplab_data::duckdb::params![
+                    name,
+                    id,
+                    text,
+                    list,
+                    shoplab_data::duckdb::types::Value::Timestamp(
+                        shoplab_data::duckdb::types::TimeUnit::Microsecond,
+                        now
+                    )
+                ])?;
+            }
+            app.flush()?;
+            drop(app);
+            conn.execute_batch("COMMIT")
+        })()
+        .map_err(|e| {
+            let _ = conn.execute_batch("ROLLBACK");
+            EngineError::Data(DataError::from(e))
+        })?;
+        Ok((name, items.len()))
     }
 
     /// A run's per-user test metric: its mean over users with a 95% interval (`None` when
