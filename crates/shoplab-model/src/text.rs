@@ -213,47 +213,69 @@ impl TextEncoder {
         })
     }
 
-    /// The embeddings of `texts`, `BATCH` at a time (each batch padded to its longest).
+    /// The embeddings of `texts`, in their order. The texts are tokenized, sorted by
+    /// length and embedded `BATCH` at a time, each batch padded to its longest (so that
+    /// short texts are not padded to a long one's length).
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        let mut out = Vec::with_capacity(texts.len());
-        for chunk in texts.chunks(BATCH) {
-            let enc = self
-                .tokenizer
-                .encode_batch(chunk.to_vec(), true)
+        let mut tokenizer = self.tokenizer.clone();
+        tokenizer.with_padding(None);
+        let encodings =
+            tokenizer
+                .encode_batch(texts.to_vec(), true)
                 .map_err(|e| ModelError::Config {
                     model: self.name.clone(),
                     message: format!("tokenizing: {e}"),
                 })?;
-            let n = enc.len();
-            let len = enc.iter().map(|e| e.get_ids().len()).max().unwrap_or(0);
-            let flat = |f: &dyn Fn(&tokenizers::Encoding) -> &[u32]| -> Vec<u32> {
-                enc.iter().flat_map(|e| f(e).iter().copied()).collect()
-            };
-            let ids = Tensor::from_vec(flat(&|e| e.get_ids()), (n, len), &self.device)?;
-            let types = Tensor::from_vec(flat(&|e| e.get_type_ids()), (n, len), &self.device)?;
-            let mask = Tensor::from_vec(flat(&|e| e.get_attention_mask()), (n, len), &self.device)?;
-            let states = self.model.forward(&ids, &types, Some(&mask))?;
-            let pooled = match self.pooling {
-                Pooling::Cls => states.narrow(1, 0, 1)?.squeeze(1)?,
-                Pooling::Mean => {
-                    let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-                    let sum = states.broadcast_mul(&m)?.sum(1)?;
-                    let count = m.sum(1)?.clamp(1e-9, f64::MAX)?;
-                    sum.broadcast_div(&count)?
-                }
-            };
-            let pooled = if self.normalize {
-                let norm = pooled
-                    .sqr()?
-                    .sum_keepdim(D::Minus1)?
-                    .sqrt()?
-                    .clamp(1e-12, f64::MAX)?;
-                pooled.broadcast_div(&norm)?
-            } else {
-                pooled
-            };
-            out.extend(pooled.to_device(&Device::Cpu)?.to_vec2::<f32>()?);
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&k| encodings[k].get_ids().len());
+        let mut out = vec![Vec::new(); texts.len()];
+        for chunk in order.chunks(BATCH) {
+            let batch: Vec<&tokenizers::Encoding> = chunk.iter().map(|&k| &encodings[k]).collect();
+            for (&k, v) in chunk.iter().zip(self.embed_batch(&batch)?) {
+                out[k] = v;
+            }
         }
         Ok(out)
+    }
+
+    /// One batch of tokenized texts, padded here to the longest.
+    fn embed_batch(&self, enc: &[&tokenizers::Encoding]) -> Result<Vec<Vec<f32>>> {
+        let n = enc.len();
+        let len = enc.iter().map(|e| e.get_ids().len()).max().unwrap_or(0);
+        // Each row padded with zeros (the pad id and type, mask 0) to the longest.
+        let flat = |f: &dyn Fn(&tokenizers::Encoding) -> &[u32]| -> Vec<u32> {
+            enc.iter()
+                .flat_map(|e| {
+                    let row = f(e);
+                    row.iter()
+                        .copied()
+                        .chain(std::iter::repeat_n(0, len - row.len()))
+                })
+                .collect()
+        };
+        let ids = Tensor::from_vec(flat(&|e| e.get_ids()), (n, len), &self.device)?;
+        let types = Tensor::from_vec(flat(&|e| e.get_type_ids()), (n, len), &self.device)?;
+        let mask = Tensor::from_vec(flat(&|e| e.get_attention_mask()), (n, len), &self.device)?;
+        let states = self.model.forward(&ids, &types, Some(&mask))?;
+        let pooled = match self.pooling {
+            Pooling::Cls => states.narrow(1, 0, 1)?.squeeze(1)?,
+            Pooling::Mean => {
+                let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+                let sum = states.broadcast_mul(&m)?.sum(1)?;
+                let count = m.sum(1)?.clamp(1e-9, f64::MAX)?;
+                sum.broadcast_div(&count)?
+            }
+        };
+        let pooled = if self.normalize {
+            let norm = pooled
+                .sqr()?
+                .sum_keepdim(D::Minus1)?
+                .sqrt()?
+                .clamp(1e-12, f64::MAX)?;
+            pooled.broadcast_div(&norm)?
+        } else {
+            pooled
+        };
+        Ok(pooled.to_device(&Device::Cpu)?.to_vec2::<f32>()?)
     }
 }
