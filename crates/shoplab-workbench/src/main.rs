@@ -23,10 +23,13 @@ struct Args {
     /// A scenario to load into the Simulate view.
     #[arg(long)]
     scenario: Option<std::path::PathBuf>,
+    /// Write each frame's CPU time (ms, one a line) to this file on exit (bench/workbench.sh).
     #[arg(long)]
     frame_log: Option<std::path::PathBuf>,
+    /// Close the window after this many seconds.
     #[arg(long)]
     exit_after: Option<f64>,
+    /// Draw a random walk of this many points instead of the views (the plotting benchmark).
     #[arg(long)]
     bench_points: Option<usize>,
 }
