@@ -63,6 +63,23 @@ impl Workspace {
     }
 
     /// The DuckDB connection, for queries the data layer does not wrap.
+    /// Runs `work` in one transaction: committed when it succeeds, rolled back (the
+    /// workspace as it was) when it fails.
+    pub fn transaction<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> std::result::Result<T, duckdb::Error>,
+    ) -> Result<T> {
+        let conn = self.connection();
+        conn.execute_batch("BEGIN TRANSACTION")?;
+        match work(conn).and_then(|v| conn.execute_batch("COMMIT").map(|()| v)) {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(e.into())
+            }
+        }
+    }
+
     pub fn connection(&self) -> &Connection {
         &self.conn
     }

@@ -447,8 +447,7 @@ impl Session {
         }
         let texts: Vec<&str> = items.iter().map(|i| i.1.as_str()).collect();
         let vectors = encoder.embed(&texts)?;
-        (|| -> Result<(), shoplab_data::duckdb::Error> {
-            conn.execute_batch("BEGIN TRANSACTION")?;
+        self.ws.transaction(|conn| {
             conn.execute("DELETE FROM item_embeddings WHERE model = ?", [&name])?;
             let mut app = conn.appender("item_embeddings")?;
             let now = std::time::SystemTime::now()
@@ -471,13 +470,7 @@ impl Session {
                     )
                 ])?;
             }
-            app.flush()?;
-            drop(app);
-            conn.execute_batch("COMMIT")
-        })()
-        .map_err(|e| {
-            let _ = conn.execute_batch("ROLLBACK");
-            EngineError::Data(DataError::from(e))
+            app.flush()
         })?;
         Ok((name, items.len()))
     }

@@ -139,9 +139,7 @@ impl Session {
         runs: Vec<PolicyRun>,
     ) -> Result<SimReport> {
         let (name, n_seeds, days) = (s.name.clone(), s.seeds, s.days);
-        let conn = self.ws.connection();
-        let sim_id = (|| -> Result<i64, shoplab_data::duckdb::Error> {
-            conn.execute_batch("BEGIN TRANSACTION")?;
+        let sim_id = self.ws.transaction(|conn| {
             let id: i64 =
                 conn.query_row("SELECT coalesce(max(sim_id), 0) + 1 FROM sims", [], |r| {
                     r.get(0)
@@ -179,13 +177,7 @@ impl Session {
                 }
             }
             app.flush()?;
-            drop(app);
-            conn.execute_batch("COMMIT")?;
             Ok(id)
-        })()
-        .map_err(|e| {
-            let _ = conn.execute_batch("ROLLBACK");
-            EngineError::Data(DataError::from(e))
         })?;
         Ok(SimReport { sim_id, name, runs })
     }
@@ -367,11 +359,9 @@ impl Session {
     }
 
     fn store_calibration(&self, id: i64, run: Option<i64>, cal: &Calibration) -> Result<()> {
-        let conn = self.ws.connection();
         let report = serde_json::to_string(&cal.report).unwrap_or_default();
         let env = serde_json::to_string(&cal.env).unwrap_or_default();
-        (|| -> Result<(), duckdb::Error> {
-            conn.execute_batch("BEGIN TRANSACTION")?;
+        Ok(self.ws.transaction(|conn| {
             conn.execute(
                 "INSERT INTO calibrations VALUES (?, CAST(now() AS TIMESTAMP), ?, ?, ?)",
                 params![id, run, report, env],
@@ -406,14 +396,8 @@ impl Session {
                     fit.purchases as i64
                 ])?;
             }
-            app.flush()?;
-            drop(app);
-            conn.execute_batch("COMMIT")
-        })()
-        .map_err(|e| {
-            let _ = conn.execute_batch("ROLLBACK");
-            EngineError::Data(DataError::from(e))
-        })
+            app.flush()
+        })?)
     }
 
     /// A trained run's scores for the environment's shoppers and items: a recommendation
