@@ -14,6 +14,11 @@ pub const EVENT_TYPES: &[&str] = &[
     "impression",
 ];
 
+/// The session of an `events` row, as SQL: its `session_id`, else the user's day (exports
+/// without sessions). Conversion runs and calibration group views and purchases by it.
+pub const SESSION_KEY: &str =
+    "coalesce(session_id, user_id || ':' || CAST(CAST(event_time AS DATE) AS VARCHAR))";
+
 pub(crate) const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE IF NOT EXISTS imports(

@@ -265,10 +265,11 @@ impl Session {
     /// The workspace's sessions of views and purchases (a session is `session_id`, else the
     /// user's day), each item once with its view price (else its purchase or list price).
     fn choice_log(&self) -> Result<ChoiceLog> {
-        let sql = "
+        let sql = format!(
+            "
             WITH e AS (
                 SELECT user_id, item_id, event_type, price, CAST(event_time AS DATE) AS day,
-                       coalesce(session_id, user_id || ':' || CAST(CAST(event_time AS DATE) AS VARCHAR)) AS session
+                       {session} AS session
                 FROM events WHERE event_type IN ('view', 'purchase') AND item_id IS NOT NULL),
             s AS (SELECT session, min(user_id) AS user_id, min(day) AS day FROM e GROUP BY session),
             v AS (SELECT session, item_id,
@@ -286,7 +287,9 @@ impl Session {
             FROM v JOIN s USING (session) CROSS JOIN first
                  LEFT JOIN items i USING (item_id) LEFT JOIN ec USING (item_id)
             WHERE coalesce(v.view_price, v.buy_price, i.price) > 0
-            ORDER BY v.session, v.item_id";
+            ORDER BY v.session, v.item_id",
+            session = shoplab_data::schema::SESSION_KEY
+        );
         type Row = (
             String,
             String,
@@ -300,7 +303,7 @@ impl Session {
             Option<f64>,
         );
         let conn = self.ws.connection();
-        let mut stmt = conn.prepare(sql).map_err(DataError::from)?;
+        let mut stmt = conn.prepare(&sql).map_err(DataError::from)?;
         let rows: Vec<Row> = stmt
             .query_map([], |r| {
                 Ok((

@@ -69,10 +69,11 @@ impl Exposures {
     /// Reads the views and purchases of the workspace's events (a session is `session_id`,
     /// else the user's day); the price is the view's, else the item's list price.
     pub fn from_workspace(ws: &Workspace, seed: u64) -> Result<Self> {
-        let sql = "
+        let sql = format!(
+            "
             WITH e AS (
                 SELECT user_id, item_id, event_type, price,
-                       coalesce(session_id, user_id || ':' || CAST(CAST(event_time AS DATE) AS VARCHAR)) AS session
+                       {session} AS session
                 FROM events WHERE event_type IN ('view', 'purchase')),
             v AS (SELECT session, user_id, item_id, median(price) AS price
                   FROM e WHERE event_type = 'view' GROUP BY ALL),
@@ -81,9 +82,11 @@ impl Exposures {
                    p.item_id IS NOT NULL AS bought, coalesce(i.category, '') AS category
             FROM v LEFT JOIN p USING (session, item_id) LEFT JOIN items i USING (item_id)
             WHERE coalesce(v.price, i.price) > 0
-            ORDER BY v.session, v.item_id";
+            ORDER BY v.session, v.item_id",
+            session = shoplab_data::schema::SESSION_KEY
+        );
         let conn = ws.connection();
-        let mut stmt = conn.prepare(sql)?;
+        let mut stmt = conn.prepare(&sql)?;
         let rows: Vec<(String, String, String, f64, bool, String)> = stmt
             .query_map([], |r| {
                 Ok((
@@ -599,21 +602,13 @@ impl ConversionParams {
 /// Loads a finished conversion run. Its exposures are read again from the workspace (the
 /// numbering of categories is theirs) and must have the run's users and items.
 pub fn load_params(ws: &Workspace, run_id: i64) -> Result<ConversionParams> {
-    let r = Runs::new(ws).get(run_id)?;
+    let (r, cfg) = crate::train::finished_run(ws, run_id)?;
     if r.model != crate::ModelKind::Conversion.name() {
         return Err(ModelError::Run(
             run_id,
             format!("is a {} run, not a conversion model", r.model),
         ));
     }
-    if r.status != "finished" {
-        return Err(ModelError::Run(
-            run_id,
-            format!("is {}, not finished", r.status),
-        ));
-    }
-    let cfg: TrainConfig = serde_json::from_str(&r.params)
-        .map_err(|e| ModelError::Run(run_id, format!("stored parameters: {e}")))?;
     let data = Exposures::from_workspace(ws, cfg.seed)?;
     let (users, items, _, _): (Vec<String>, Vec<String>, Vec<String>, Vec<f64>) =
         crate::train::read_json(&r.artifacts.join("ids.json"))?;

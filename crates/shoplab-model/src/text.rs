@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use candle_core::{D, DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
-use tokenizers::{PaddingParams, Tokenizer, TruncationParams};
+use tokenizers::{Tokenizer, TruncationParams};
 
 use crate::error::{ModelError, Result};
 
@@ -185,7 +185,8 @@ impl TextEncoder {
                 ..Default::default()
             }))
             .map_err(|e| io(&tok_path, e))?;
-        tokenizer.with_padding(Some(PaddingParams::default()));
+        // Batches are padded here, to their longest text, after sorting by length.
+        tokenizer.with_padding(None);
         let modules = read_json(&dir.join("modules.json")).ok();
         let normalize = modules.as_ref().is_some_and(|m| {
             m.as_array().is_some_and(|a| {

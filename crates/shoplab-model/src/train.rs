@@ -186,18 +186,12 @@ fn device_for(cfg: &TrainConfig) -> (candle_core::Device, String) {
     }
 }
 
-/// Loads a finished run's model, with the dataset of its split.
-pub fn load_run(
+/// A finished run's registry row and its stored training configuration.
+pub(crate) fn finished_run(
     ws: &Workspace,
     run_id: i64,
-) -> Result<(Dataset, TrainConfig, Box<dyn Recommender>)> {
+) -> Result<(crate::RunSummary, TrainConfig)> {
     let r = Runs::new(ws).get(run_id)?;
-    if r.model == ModelKind::Conversion.name() {
-        return Err(ModelError::Run(
-            run_id,
-            "is a conversion model: it predicts purchases, it has no recommendations".into(),
-        ));
-    }
     if r.status != "finished" {
         return Err(ModelError::Run(
             run_id,
@@ -206,6 +200,21 @@ pub fn load_run(
     }
     let cfg: TrainConfig = serde_json::from_str(&r.params)
         .map_err(|e| ModelError::Run(run_id, format!("stored parameters: {e}")))?;
+    Ok((r, cfg))
+}
+
+/// Loads a finished run's model, with the dataset of its split.
+pub fn load_run(
+    ws: &Workspace,
+    run_id: i64,
+) -> Result<(Dataset, TrainConfig, Box<dyn Recommender>)> {
+    let (r, cfg) = finished_run(ws, run_id)?;
+    if r.model == ModelKind::Conversion.name() {
+        return Err(ModelError::Run(
+            run_id,
+            "is a conversion model: it predicts purchases, it has no recommendations".into(),
+        ));
+    }
     let ds = Dataset::from_split(ws, &cfg.split)?;
     check_ids(&r.artifacts, &ds, run_id)?;
     let (dev, _) = device::select(&cfg.device);
