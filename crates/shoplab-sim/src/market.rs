@@ -722,7 +722,7 @@ impl<'m> Run<'m> {
             let env = &m.env;
             let cat = env.items[i].category;
             let shares: f64 = env.categories.iter().map(|c| c.share).sum();
-            let in_cat = env.items.iter().filter(|x| x.category == cat).count();
+            let in_cat = m.affinity[cat].1.len();
             let slate = m.scenario.slate.min(in_cat) as f64;
             m.rate * env.categories[cat].share / shares * slate / in_cat.max(1) as f64
         };
