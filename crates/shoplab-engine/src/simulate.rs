@@ -37,15 +37,13 @@ impl Session {
         threads: usize,
     ) -> Result<SimReport> {
         let market = self.market(scenario, origin, seeds)?;
-        let t = std::time::Instant::now();
-        let runs = market.run(threads)?;
-        self.store_simulation(scenario, &market.scenario, t.elapsed().as_secs_f64(), runs)
+        self.run_market(&market, scenario, None, threads, &mut |_| true)
     }
 
     /// The same simulation in real time: one simulated day per `day` of wall time, each
-    /// day's per-policy means streamed over a bounded tokio channel to `on` as it is
-    /// simulated (`on` returns false to stop early; the days so far are stored). Same seeds,
-    /// same results as [`Session::simulate`].
+    /// day's per-policy means streamed to `on` as it is simulated (`on` returns false to
+    /// stop early; the days so far are stored). Same seeds, same results as
+    /// [`Session::simulate`].
     pub fn simulate_live(
         &self,
         scenario: &str,
@@ -55,13 +53,40 @@ impl Session {
         on: &mut dyn FnMut(&LiveDay) -> bool,
     ) -> Result<SimReport> {
         let market = self.market(scenario, origin, seeds)?;
+        self.run_market(&market, scenario, Some(day), 1, on)
+    }
+
+    /// Runs a market built by [`Session::market`] (its world and models ready, so a
+    /// front-end can read its items first) and stores it, `scenario` being its text: in
+    /// batch over `threads`, or paced at one day per `pace`, each day's means going over a
+    /// bounded tokio channel to `on`.
+    pub fn run_market(
+        &self,
+        market: &Market,
+        scenario: &str,
+        pace: Option<std::time::Duration>,
+        threads: usize,
+        on: &mut dyn FnMut(&LiveDay) -> bool,
+    ) -> Result<SimReport> {
         let t = std::time::Instant::now();
+        let runs = match pace {
+            None => market.run(threads)?,
+            Some(day) => Self::run_paced(market, day, on)?,
+        };
+        self.store_simulation(scenario, &market.scenario, t.elapsed().as_secs_f64(), runs)
+    }
+
+    fn run_paced(
+        market: &Market,
+        day: std::time::Duration,
+        on: &mut dyn FnMut(&LiveDay) -> bool,
+    ) -> Result<Vec<PolicyRun>> {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<LiveDay>(16);
-        let runs = std::thread::scope(|s| -> Result<Vec<PolicyRun>> {
-            let m = &market;
+        std::thread::scope(|s| -> Result<Vec<PolicyRun>> {
             // The sender moves to the producer: when it is done, the channel closes and the
             // listener's loop ends. A closed channel (the listener stopped) stops the producer.
-            let producer = s.spawn(move || m.run_paced(day, &mut |d| tx.blocking_send(d).is_ok()));
+            let producer =
+                s.spawn(move || market.run_paced(day, &mut |d| tx.blocking_send(d).is_ok()));
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .build()
                 .map_err(|e| EngineError::Io {
@@ -80,38 +105,12 @@ impl Session {
                 .join()
                 .map_err(|_| EngineError::Job("the simulation thread panicked".into()))?
                 .map_err(EngineError::from)
-        })?;
-        self.store_simulation(scenario, &market.scenario, t.elapsed().as_secs_f64(), runs)
-    }
-
-    /// The items of a scenario's world: id, category code, list price (what the price
-    /// trajectories of a simulation are indexed by).
-    pub fn scenario_items(
-        &self,
-        scenario: &str,
-        origin: &str,
-    ) -> Result<Vec<(String, String, f64)>> {
-        let s = Scenario::from_toml(scenario, origin)?;
-        let env = match s.world.calibration {
-            Some(id) => self.environment(id)?,
-            None => Market::new(s)?.env,
-        };
-        Ok(env
-            .items
-            .iter()
-            .map(|i| {
-                (
-                    i.id.clone(),
-                    env.categories[i.category].code.clone(),
-                    i.list_price,
-                )
-            })
-            .collect())
+        })
     }
 
     /// The scenario's market: its world (synthetic, or a stored calibration), and the
     /// models of the trained runs its recommenders name.
-    fn market(&self, scenario: &str, origin: &str, seeds: Option<u64>) -> Result<Market> {
+    pub fn market(&self, scenario: &str, origin: &str, seeds: Option<u64>) -> Result<Market> {
         let mut s = Scenario::from_toml(scenario, origin)?;
         if let Some(n) = seeds {
             s.seeds = n.max(1);

@@ -272,18 +272,24 @@ fn simulate(
     std::thread::Builder::new()
         .name("workbench-simulation".into())
         .spawn(move || {
-            if let Ok(items) = session.scenario_items(&scenario, &origin) {
-                let _ = tx.send(SimEvent::Items(items));
-            }
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match pace {
-                Some(day) => {
-                    session.simulate_live(&scenario, &origin, Some(seeds), day, &mut |d| {
-                        let sent = tx.send(SimEvent::Day(d.clone())).is_ok();
-                        ctx.request_repaint();
-                        sent && !flag.load(Ordering::Relaxed)
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                // The market once: its items go first (the price trajectories' index).
+                let market = session.market(&scenario, &origin, Some(seeds))?;
+                let env = &market.env;
+                let items = env
+                    .items
+                    .iter()
+                    .map(|i| {
+                        let category = env.categories[i.category].code.clone();
+                        (i.id.clone(), category, i.list_price)
                     })
-                }
-                None => session.simulate(&scenario, &origin, Some(seeds), 2),
+                    .collect();
+                let _ = tx.send(SimEvent::Items(items));
+                session.run_market(&market, &scenario, pace, 2, &mut |d| {
+                    let sent = tx.send(SimEvent::Day(d.clone())).is_ok();
+                    ctx.request_repaint();
+                    sent && !flag.load(Ordering::Relaxed)
+                })
             }))
             .unwrap_or_else(|_| {
                 Err(shoplab_engine::EngineError::Job(
