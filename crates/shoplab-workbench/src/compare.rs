@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
-use shoplab_engine::{Comparison, RunSummary};
+use shoplab_engine::{Comparison, EpochRow, RunSummary};
 
 use crate::worker::Curve;
 use crate::{Request, WorkbenchApp, plot};
@@ -188,7 +188,16 @@ impl WorkbenchApp {
             self.compare.note = Some(n);
         }
         ui.horizontal(|ui| {
-            self.compare.png.button(ui, "runs.png");
+            if ui.button("Save plots as PNG…").clicked()
+                && let Some(then) = self.compare.png.then()
+            {
+                let dialog = crate::Dialog {
+                    title: "Save the plots",
+                    filter: Some(("PNG image", &["png"])),
+                    save_as: Some("runs.png".into()),
+                };
+                self.dialog(dialog, then);
+            }
             if let Some(n) = &self.compare.note {
                 ui.label(n);
             }
@@ -200,50 +209,36 @@ impl WorkbenchApp {
     fn curves_ui(&mut self, ui: &mut egui::Ui) {
         let group = egui::Id::unique("compare_epochs");
         let curves = &self.compare.curves;
+        // One plot per column: train loss, validation metric; x linked across both.
+        type Value = fn(&EpochRow) -> Option<f64>;
+        let panels: [(&str, &str, Value); 2] = [
+            ("train loss per epoch", "compare_loss", |e| e.loss),
+            ("validation per epoch", "compare_valid", |e| e.value),
+        ];
         ui.columns(2, |cols| {
-            cols[0].label("train loss per epoch");
-            Plot::new("compare_loss")
-                .height(220.0)
-                .legend(Legend::default())
-                .link_axis(group, [true, false])
-                .link_cursor(group, [true, false])
-                .show(&mut cols[0], |p| {
-                    for (i, c) in curves.iter().enumerate() {
-                        let pts: Vec<[f64; 2]> = c
-                            .epochs
-                            .iter()
-                            .filter_map(|e| Some([e.epoch as f64, e.loss?]))
-                            .collect();
-                        p.line(
-                            Line::new(format!("run {}", c.run_id), PlotPoints::new(pts))
-                                .color(plot::color(i)),
-                        );
-                    }
-                });
-            cols[1].label("validation per epoch");
-            Plot::new("compare_valid")
-                .height(220.0)
-                .legend(Legend::default())
-                .link_axis(group, [true, false])
-                .link_cursor(group, [true, false])
-                .show(&mut cols[1], |p| {
-                    for (i, c) in curves.iter().enumerate() {
-                        let pts: Vec<[f64; 2]> = c
-                            .epochs
-                            .iter()
-                            .filter_map(|e| Some([e.epoch as f64, e.value?]))
-                            .collect();
-                        let metric = c
-                            .epochs
-                            .iter()
-                            .find_map(|e| e.metric.clone())
-                            .unwrap_or_default();
-                        p.line(
-                            Line::new(format!("run {} {metric}", c.run_id), PlotPoints::new(pts))
-                                .color(plot::color(i)),
-                        );
-                    }
-                });
+            for ((title, id, value), col) in panels.into_iter().zip(cols.iter_mut()) {
+                col.label(title);
+                Plot::new(id)
+                    .height(220.0)
+                    .legend(Legend::default())
+                    .link_axis(group, [true, false])
+                    .link_cursor(group, [true, false])
+                    .show(col, |p| {
+                        for (i, c) in curves.iter().enumerate() {
+                            let pts: Vec<[f64; 2]> = c
+                                .epochs
+                                .iter()
+                                .filter_map(|e| Some([e.epoch as f64, value(e)?]))
+                                .collect();
+                            let metric = c.epochs.iter().find_map(|e| e.metric.clone());
+                            let name = match (id, metric) {
+                                ("compare_valid", Some(m)) => format!("run {} {m}", c.run_id),
+                                _ => format!("run {}", c.run_id),
+                            };
+                            p.line(Line::new(name, PlotPoints::new(pts)).color(plot::color(i)));
+                        }
+                    });
+            }
         });
         ui.label(format!(
             "test {} per run: mean over users, 95% interval",

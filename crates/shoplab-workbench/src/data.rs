@@ -310,13 +310,13 @@ impl WorkbenchApp {
                 self.run_sql();
             }
             for (label, ext) in [("Export CSV…", "csv"), ("Export Parquet…", "parquet")] {
-                if ui.button(label).clicked()
-                    && let Some(path) = rfd::FileDialog::new()
-                        .set_file_name(format!("query.{ext}"))
-                        .save_file()
-                {
-                    let sql = self.data.sql.clone();
-                    self.send(Request::ExportQuery { sql, path });
+                if ui.button(label).clicked() {
+                    let dialog = crate::Dialog {
+                        title: "Export the query's result",
+                        filter: None,
+                        save_as: Some(format!("query.{ext}")),
+                    };
+                    self.dialog(dialog, crate::Then::ExportQuery(self.data.sql.clone()));
                 }
             }
             if let Some(n) = &self.data.note {

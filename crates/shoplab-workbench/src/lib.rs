@@ -82,8 +82,28 @@ struct Prefs {
     days_per_second: f64,
 }
 
-/// A file picked in a dialog: whether to open it as a workspace (else import it), and its path.
-type Picked = (bool, PathBuf);
+/// What to do with the path a file dialog returns. Dialogs run on their own thread (the UI
+/// never waits on one); the path comes back with this through a channel drained each frame.
+pub(crate) enum Then {
+    Open,
+    Import,
+    Scenario,
+    ExportQuery(String),
+    Png {
+        rect: egui::Rect,
+        done: SyncSender<String>,
+    },
+}
+
+/// A file dialog to show: its title, filter (name, extensions), and for a save dialog the
+/// file name it proposes.
+pub(crate) struct Dialog {
+    pub title: &'static str,
+    pub filter: Option<(&'static str, &'static [&'static str])>,
+    pub save_as: Option<String>,
+}
+
+type Picked = (Then, PathBuf);
 
 /// What the worker last told us about the open workspace.
 #[derive(Default)]
@@ -108,8 +128,9 @@ pub struct WorkbenchApp {
     busy: Option<String>,
     /// Requests sent and not yet answered.
     pending: usize,
-    /// Files picked in a dialog (on its own thread).
+    /// Paths picked in file dialogs (each on its own thread).
     picked: (SyncSender<Picked>, Receiver<Picked>),
+    ctx: egui::Context,
     error: Option<String>,
     launch: Launch,
     /// CPU time of each frame so far (milliseconds), when logged.
@@ -149,7 +170,7 @@ impl WorkbenchApp {
     fn with_context(ctx: egui::Context, prefs: Prefs) -> Self {
         let (req_tx, req_rx) = sync_channel(16);
         let (rep_tx, rep_rx) = sync_channel(16);
-        worker::spawn(ctx, req_rx, rep_tx);
+        worker::spawn(ctx.clone(), req_rx, rep_tx);
         let sim = SimView::new(prefs.scenario.clone(), prefs.seeds, prefs.days_per_second);
         Self {
             data: DataView::new(prefs.sql.clone()),
@@ -163,6 +184,7 @@ impl WorkbenchApp {
             busy: None,
             pending: 0,
             picked: sync_channel(4),
+            ctx,
             error: None,
             launch: Launch::default(),
             frames: Vec::new(),
@@ -309,11 +331,13 @@ impl WorkbenchApp {
                 Reply::Failed(msg) => self.error = Some(msg),
             }
         }
-        while let Ok((open, path)) = self.picked.1.try_recv() {
-            if open {
-                self.send(Request::Open(path));
-            } else {
-                self.preview(path);
+        while let Ok((then, path)) = self.picked.1.try_recv() {
+            match then {
+                Then::Open => self.send(Request::Open(path)),
+                Then::Import => self.preview(path),
+                Then::Scenario => self.load_scenario(path),
+                Then::ExportQuery(sql) => self.send(Request::ExportQuery { sql, path }),
+                Then::Png { rect, done } => plot::save_png(&self.ctx, rect, path, done),
             }
         }
         if self.models.poll() {
@@ -336,19 +360,44 @@ impl WorkbenchApp {
     }
 
     fn pick_file(&self, open_workspace: bool) {
+        let dialog = if open_workspace {
+            Dialog {
+                title: "Open a ShopLab workspace",
+                filter: Some(("DuckDB workspace", &["duckdb", "db"])),
+                save_as: None,
+            }
+        } else {
+            Dialog {
+                title: "Import an export",
+                filter: None,
+                save_as: None,
+            }
+        };
+        self.dialog(
+            dialog,
+            if open_workspace {
+                Then::Open
+            } else {
+                Then::Import
+            },
+        );
+    }
+
+    /// Shows a file dialog on its own thread; what is picked is done with `then` in a
+    /// later frame.
+    pub(crate) fn dialog(&self, d: Dialog, then: Then) {
         let tx = self.picked.0.clone();
         std::thread::spawn(move || {
-            let dialog = rfd::FileDialog::new();
-            let picked = if open_workspace {
-                dialog
-                    .set_title("Open a ShopLab workspace")
-                    .add_filter("DuckDB workspace", &["duckdb", "db"])
-                    .pick_file()
-            } else {
-                dialog.set_title("Import an export").pick_file()
+            let mut dialog = rfd::FileDialog::new().set_title(d.title);
+            if let Some((name, extensions)) = d.filter {
+                dialog = dialog.add_filter(name, extensions);
+            }
+            let picked = match d.save_as {
+                Some(file) => dialog.set_file_name(file).save_file(),
+                None => dialog.pick_file(),
             };
             if let Some(p) = picked {
-                let _ = tx.send((open_workspace, p));
+                let _ = tx.send((then, p));
             }
         });
     }

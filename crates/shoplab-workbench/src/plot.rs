@@ -95,16 +95,12 @@ impl Default for PngExport {
 }
 
 impl PngExport {
-    pub fn button(&self, ui: &mut egui::Ui, file_name: &str) {
-        if ui.button("Save plots as PNG…").clicked()
-            && let Some(rect) = self.rect
-            && let Some(path) = rfd::FileDialog::new()
-                .add_filter("PNG image", &["png"])
-                .set_file_name(file_name)
-                .save_file()
-        {
-            save_png(ui.ctx(), rect, path, self.done.0.clone());
-        }
+    /// What saving the plots takes, once they have been drawn.
+    pub(crate) fn then(&self) -> Option<crate::Then> {
+        Some(crate::Then::Png {
+            rect: self.rect?,
+            done: self.done.0.clone(),
+        })
     }
 
     /// What the last save did, once it is done.

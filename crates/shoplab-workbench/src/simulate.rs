@@ -30,6 +30,11 @@ pub struct SimView {
     /// Policies in the scenario's order.
     pub order: Vec<String>,
     pub report: Option<SimReport>,
+    /// Each policy's summary over the horizon, computed once the report arrives.
+    pub summary: Vec<(String, Vec<(&'static str, shoplab_engine::sim::Estimate)>)>,
+    /// The scenario text's events and horizon, parsed again only when the text changes.
+    timeline: Option<(Vec<Event>, u32)>,
+    timeline_of: Option<String>,
     pub note: Option<String>,
     /// The day the plots mark (scrubbing).
     pub cursor: u32,
@@ -89,6 +94,9 @@ impl SimView {
             days: BTreeMap::new(),
             order: Vec::new(),
             report: None,
+            summary: Vec::new(),
+            timeline: None,
+            timeline_of: None,
             note: None,
             cursor: 0,
             items: Vec::new(),
@@ -110,10 +118,21 @@ impl SimView {
         }
     }
 
+    /// Parses the scenario's events when its text changed since the last frame.
+    fn refresh_timeline(&mut self) {
+        if self.timeline_of.as_deref() != Some(self.text.as_str()) {
+            self.timeline = scenario_events(&self.text)
+                .ok()
+                .map(|(_, events, days)| (events, days));
+            self.timeline_of = Some(self.text.clone());
+        }
+    }
+
     pub(crate) fn started(&mut self, task: SimTask) {
         self.days.clear();
         self.order.clear();
         self.report = None;
+        self.summary.clear();
         self.task = Some(task);
     }
 
@@ -159,6 +178,11 @@ impl SimView {
                                     }
                                 }
                             }
+                            self.summary = report
+                                .runs
+                                .iter()
+                                .map(|r| (r.policy.clone(), r.summary()))
+                                .collect();
                             self.report = Some(report);
                         }
                         Err(e) => error = Some(e),
@@ -204,6 +228,7 @@ impl WorkbenchApp {
     }
 
     pub(crate) fn simulate_ui(&mut self, ui: &mut egui::Ui) {
+        self.sim.refresh_timeline();
         let running = self.sim.is_running();
         ui.horizontal(|ui| {
             let label = ui.heading("Scenario");
@@ -230,12 +255,13 @@ impl WorkbenchApp {
                 })
                 .response
                 .labelled_by(label.id);
-            if ui.button("Open…").clicked()
-                && let Some(p) = rfd::FileDialog::new()
-                    .add_filter("scenario", &["toml"])
-                    .pick_file()
-            {
-                pick = Some(p);
+            if ui.button("Open…").clicked() {
+                let dialog = crate::Dialog {
+                    title: "Open a scenario",
+                    filter: Some(("scenario", &["toml"])),
+                    save_as: None,
+                };
+                self.dialog(dialog, crate::Then::Scenario);
             }
             if let Some(p) = pick {
                 self.load_scenario(p);
@@ -326,8 +352,12 @@ impl WorkbenchApp {
         ];
         let width = ui.available_width() as usize;
         // Each event's days, shaded on every plot (from the scenario text).
-        let spans: Vec<(f64, f64)> = scenario_events(&self.sim.text)
-            .map(|(_, events, days)| {
+        let spans: Vec<(f64, f64)> = self
+            .sim
+            .timeline
+            .as_ref()
+            .map(|(events, days)| {
+                let days = *days;
                 events
                     .iter()
                     .map(|e| {
@@ -537,10 +567,10 @@ impl WorkbenchApp {
     /// The scenario's timed events as a table: add, edit, remove; written back into the
     /// scenario text. The plots shade each event's days.
     fn events_ui(&mut self, ui: &mut egui::Ui) {
-        let Ok((mut doc, mut events, days)) = scenario_events(&self.sim.text) else {
+        let Some((before, days)) = self.sim.timeline.clone() else {
             return;
         };
-        let before = events.clone();
+        let mut events = before.clone();
         egui::CollapsingHeader::new(format!("events on the timeline ({})", events.len()))
             .default_open(false)
             .show(ui, |ui| {
@@ -632,13 +662,15 @@ impl WorkbenchApp {
                 });
             });
         if events != before {
-            match toml::Value::try_from(&events) {
-                Ok(v) => {
-                    doc.insert("events".into(), v);
-                    if let Ok(t) = toml::to_string_pretty(&doc) {
-                        self.sim.text = t;
-                    }
-                }
+            let written = scenario_events(&self.sim.text).and_then(|(mut doc, _, _)| {
+                doc.insert(
+                    "events".into(),
+                    toml::Value::try_from(&events).map_err(|e| e.to_string())?,
+                );
+                toml::to_string_pretty(&doc).map_err(|e| e.to_string())
+            });
+            match written {
+                Ok(t) => self.sim.text = t,
                 Err(e) => self.error = Some(format!("events: {e}")),
             }
         }
@@ -666,10 +698,9 @@ impl WorkbenchApp {
                 ui.strong(h);
             }
             ui.end_row();
-            for run in &report.runs {
-                let s = run.summary();
+            for (policy, s) in &self.sim.summary {
                 let get = |m: &str| s.iter().find(|x| x.0 == m).map(|x| x.1);
-                ui.label(&run.policy);
+                ui.label(policy);
                 ui.label(
                     get("conversion").map_or("-".into(), |e| format!("{:.2}%", 100.0 * e.mean)),
                 );
@@ -684,19 +715,27 @@ impl WorkbenchApp {
         });
         let sim_id = report.sim_id;
         ui.horizontal(|ui| {
-            if ui.button("Export metrics CSV…").clicked()
-                && let Some(path) = rfd::FileDialog::new()
-                    .set_file_name(format!("simulation-{sim_id}.csv"))
-                    .save_file()
-            {
-                self.send(Request::ExportQuery {
-                    sql: format!(
-                        "SELECT * FROM sim_metrics WHERE sim_id = {sim_id} ORDER BY policy, replicate, day, metric"
-                    ),
-                    path,
-                });
+            if ui.button("Export metrics CSV…").clicked() {
+                let dialog = crate::Dialog {
+                    title: "Export the simulation's metrics",
+                    filter: Some(("CSV", &["csv"])),
+                    save_as: Some(format!("simulation-{sim_id}.csv")),
+                };
+                let sql = format!(
+                    "SELECT * FROM sim_metrics WHERE sim_id = {sim_id} ORDER BY policy, replicate, day, metric"
+                );
+                self.dialog(dialog, crate::Then::ExportQuery(sql));
             }
-            self.sim.png.button(ui, &format!("simulation-{sim_id}.png"));
+            if ui.button("Save plots as PNG…").clicked()
+                && let Some(then) = self.sim.png.then()
+            {
+                let dialog = crate::Dialog {
+                    title: "Save the plots",
+                    filter: Some(("PNG image", &["png"])),
+                    save_as: Some(format!("simulation-{sim_id}.png")),
+                };
+                self.dialog(dialog, then);
+            }
             if let Some(n) = &self.sim.note {
                 ui.label(n);
             }
