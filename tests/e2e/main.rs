@@ -32,6 +32,15 @@ fn json(args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&ok(args)).expect("json output")
 }
 
+/// The one value a one-row, one-column query returns.
+fn sql_value(ws: &Path, query: &str) -> f64 {
+    let out = ok(&["sql", s(ws), query]);
+    let value = out.lines().nth(1).unwrap_or_default().trim();
+    value
+        .parse()
+        .unwrap_or_else(|_| panic!("{query}: not one number: {out}"))
+}
+
 fn dataset(rel: &str) -> PathBuf {
     shoplab_engine::datasets::path(rel).unwrap()
 }
@@ -429,12 +438,11 @@ fn a_shipped_scenario_runs_and_is_stored() {
     let revenue = &policies[0]["revenue"];
     assert!(revenue["low"].as_f64().unwrap() <= revenue["mean"].as_f64().unwrap());
     // 6 policies × 2 replicates × 30 days of each metric, readable with SQL.
-    let rows = ok(&[
-        "sql",
-        s(&ws),
+    let rows = sql_value(
+        &ws,
         "SELECT count(*) FROM sim_metrics WHERE sim_id = 1 AND metric = 'revenue'",
-    ]);
-    assert!(rows.contains("360"), "{rows}");
+    );
+    assert_eq!(rows, 360.0);
     let text = ok(&[
         "simulate",
         s(&ws),
@@ -581,12 +589,11 @@ fn calibrate_the_demo_shop_and_simulate_trained_runs_in_it() {
     // Eight categories; the pooled price sensitivity is the synthetic world's range.
     assert_eq!(cal["categories"].as_array().unwrap().len(), 8);
     assert!((1.0..2.5).contains(&f("pooled_elasticity")), "{r}");
-    let tables = ok(&[
-        "sql",
-        s(&ws),
+    let items = sql_value(
+        &ws,
         "SELECT count(*) FROM calibration_items WHERE calibration_id = 1",
-    ]);
-    assert!(tables.contains("300"), "{tables}");
+    );
+    assert_eq!(items, 300.0);
 
     // A BPR run's vectors as the shoppers' affinities: they help predict the held-out choices.
     let bpr = json(&[
@@ -657,32 +664,23 @@ pricing = { kind = "thompson-inventory", grid = [0.9, 1.0, 1.1, 1.2] }
     assert!(policies[2]["conversion_mse"]["mean"].as_f64().unwrap() > 0.0);
     assert!(policies[1].get("conversion_mse").is_none());
     // Replayed arrivals: the logged sessions of days 1-10, the same for every policy.
-    let sessions = ok(&[
-        "sql",
-        s(&ws),
+    let sessions = sql_value(
+        &ws,
         "SELECT sum(value) FROM sim_metrics WHERE metric = 'sessions' AND policy = 'bpr' AND replicate = 0",
-    ]);
-    let logged = ok(&[
-        "sql",
-        s(&ws),
+    );
+    let logged = sql_value(
+        &ws,
         "SELECT count(DISTINCT session_id) FROM events \
          WHERE event_time < (SELECT min(event_time) FROM events)::DATE + INTERVAL 10 DAY \
          AND event_type IN ('view', 'purchase')",
-    ]);
-    let number = |t: &str| -> f64 {
-        t.split_whitespace()
-            .filter_map(|w| w.parse::<f64>().ok())
-            .next_back()
-            .unwrap()
-    };
-    assert_eq!(number(&sessions), number(&logged), "{sessions} {logged}");
+    );
+    assert_eq!(sessions, logged);
     // The stock is tracked and stored.
-    let stock = ok(&[
-        "sql",
-        s(&ws),
+    let stock = sql_value(
+        &ws,
         "SELECT min(value) FROM sim_metrics WHERE metric = 'stock'",
-    ]);
-    assert!(number(&stock) < 9000.0, "{stock}");
+    );
+    assert!(stock < 9000.0, "{stock}");
 
     // A scenario naming a run that does not exist gets a clear error.
     std::fs::write(
@@ -739,17 +737,16 @@ fn import_a_text_model_and_embed_text_and_items() {
     ok(&["demo", "--out", s(&ws)]);
     let r = json(&["embed", s(&ws), "--model", "minilm", "--items", "--json"]);
     assert_eq!(r["items"], 300);
-    let same = ok(&[
-        "sql",
-        s(&ws),
+    let same = sql_value(
+        &ws,
         "WITH e AS (SELECT e.item_id, e.vector, coalesce(i.category, '') AS category \
                     FROM item_embeddings e JOIN items i USING (item_id)), \
               nn AS (SELECT a.item_id, a.category, \
                             arg_max(b.category, list_cosine_similarity(a.vector, b.vector)) AS nn \
                      FROM e a, e b WHERE a.item_id <> b.item_id GROUP BY ALL) \
-         SELECT 1000 * avg(CASE WHEN category = nn THEN 1 ELSE 0 END) AS permille FROM nn",
-    ]);
+         SELECT avg(CASE WHEN category = nn THEN 1 ELSE 0 END) FROM nn",
+    );
     // Measured: every item's nearest neighbour by its title and description is in its
     // category.
-    assert!(same.contains("1000"), "{same}");
+    assert_eq!(same, 1.0);
 }
