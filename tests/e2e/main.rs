@@ -608,6 +608,14 @@ fn calibrate_the_demo_shop_and_simulate_trained_runs_in_it() {
         "--json",
     ]);
     assert_eq!(bpr["run_id"], 1);
+    // Its vectors export to Parquet: one FLOAT[] of 64 per user and item.
+    let vectors = dir.path().join("vectors.parquet");
+    ok(&["export", s(&ws), "--run", "1", "--embeddings", s(&vectors)]);
+    let q = format!(
+        "SELECT count(*) FILTER (WHERE len(vector) = 64) FROM '{}'",
+        s(&vectors)
+    );
+    assert_eq!(sql_value(&ws, &q), 1987.0 + 300.0);
     let with_run = json(&["calibrate", s(&ws), "--run", "1", "--json"]);
     let w = &with_run["report"];
     assert!(w["affinity_weight"].as_f64().unwrap() > 0.2, "{w}");

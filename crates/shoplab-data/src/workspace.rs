@@ -63,6 +63,23 @@ impl Workspace {
     }
 
     /// The DuckDB connection, for queries the data layer does not wrap.
+    /// Writes a query's result to `path` through DuckDB's `COPY`: Parquet for a `.parquet`
+    /// file, else CSV with a header.
+    pub fn copy_to(&self, query: &str, path: &Path) -> Result<()> {
+        let target = path.display().to_string().replace('\'', "''");
+        let format = match path.extension().and_then(|e| e.to_str()) {
+            Some("parquet") => "FORMAT parquet",
+            _ => "FORMAT csv, HEADER",
+        };
+        let query = query.trim().trim_end_matches(';');
+        self.connection()
+            .execute_batch(&format!("COPY ({query}) TO '{target}' ({format})"))
+            .map_err(|e| DataError::Io {
+                context: format!("writing {}", path.display()),
+                source: std::io::Error::other(e.to_string()),
+            })
+    }
+
     /// Runs `work` in one transaction: committed when it succeeds, rolled back (the
     /// workspace as it was) when it fails.
     pub fn transaction<T>(

@@ -509,19 +509,7 @@ impl Session {
     /// Writes a query's whole result to `path`: Parquet for `.parquet`, else CSV with a
     /// header (DuckDB's `COPY`).
     pub fn export_query(&self, sql: &str, path: &Path) -> Result<()> {
-        let target = path.display().to_string().replace('\'', "''");
-        let format = match path.extension().and_then(|e| e.to_str()) {
-            Some("parquet") => "FORMAT parquet",
-            _ => "FORMAT csv, HEADER",
-        };
-        let query = sql.trim().trim_end_matches(';');
-        self.ws
-            .connection()
-            .execute_batch(&format!("COPY ({query}) TO '{target}' ({format})"))
-            .map_err(|e| EngineError::Io {
-                context: format!("writing {}", path.display()),
-                source: std::io::Error::other(e.to_string()),
-            })
+        Ok(self.ws.copy_to(sql, path)?)
     }
 
     /// Runs SQL and returns at most `limit` rows as text.

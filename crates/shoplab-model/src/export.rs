@@ -48,8 +48,7 @@ pub fn recommendations(ws: &Workspace, run_id: i64, k: usize, path: &Path) -> Re
         }
         app.flush()?;
         drop(app);
-        copy_to_parquet(
-            conn,
+        ws.copy_to(
             &format!("SELECT * FROM {table} ORDER BY user_id, rank"),
             path,
         )?;
@@ -72,41 +71,28 @@ pub fn embeddings(ws: &Workspace, run_id: i64, path: &Path) -> Result<usize> {
     let conn = ws.connection();
     let table = "export_embeddings";
     conn.execute_batch(&format!(
-        "CREATE OR REPLACE TEMP TABLE {table} \
-         (kind VARCHAR, id VARCHAR, dim INTEGER, value FLOAT)"
+        "CREATE OR REPLACE TEMP TABLE {table} (kind VARCHAR, id VARCHAR, vector FLOAT[])"
     ))?;
     let written = (|| -> Result<usize> {
         let mut app = conn.appender(table)?;
         for (kind, ids, values) in [("user", &ds.users, &e.users), ("item", &ds.items, &e.items)] {
             for (id, row) in ids.iter().zip(values.chunks(e.dim)) {
-                for (d, v) in row.iter().enumerate() {
-                    app.append_row(params![kind, id, d as i32, v])?;
-                }
+                let vector = duckdb::types::Value::List(
+                    row.iter()
+                        .map(|v| duckdb::types::Value::Float(*v))
+                        .collect(),
+                );
+                app.append_row(params![kind, id, vector])?;
             }
         }
         app.flush()?;
         drop(app);
-        copy_to_parquet(
-            conn,
-            &format!(
-                "SELECT kind, id, list(value ORDER BY dim) AS vector FROM {table} \
-                 GROUP BY kind, id ORDER BY kind DESC, id"
-            ),
+        ws.copy_to(
+            &format!("SELECT * FROM {table} ORDER BY kind DESC, id"),
             path,
         )?;
         Ok(ds.n_users() + ds.n_items())
     })();
     conn.execute_batch(&format!("DROP TABLE IF EXISTS {table}"))?;
     written
-}
-
-fn copy_to_parquet(conn: &duckdb::Connection, query: &str, path: &Path) -> Result<()> {
-    let target = path.display().to_string().replace('\'', "''");
-    conn.execute_batch(&format!("COPY ({query}) TO '{target}' (FORMAT parquet)"))
-        .map_err(|e| {
-            ModelError::io(
-                path.display().to_string(),
-                std::io::Error::other(e.to_string()),
-            )
-        })
 }
