@@ -452,21 +452,36 @@ impl Session {
             });
         }
         let (ds, _, model) = shoplab_model::load_run(&self.ws, run_id)?;
-        let users: HashMap<&str, usize> = ds
-            .users
-            .iter()
-            .enumerate()
-            .map(|(k, n)| (n.as_str(), k))
-            .collect();
         let items: HashMap<&str, usize> = ds
             .items
             .iter()
             .enumerate()
             .map(|(k, n)| (n.as_str(), k))
             .collect();
-        let all: Vec<u32> = (0..ds.n_users() as u32).collect();
-        let mut rows: HashMap<usize, Vec<f32>> = HashMap::new();
+        let item_at: Vec<Option<usize>> = env
+            .items
+            .iter()
+            .map(|i| items.get(i.id.as_str()).copied())
+            .collect();
+        // The environment's shopper (if any) of each of the run's users.
+        let shopper: HashMap<&str, usize> = env
+            .users
+            .iter()
+            .enumerate()
+            .map(|(k, u)| (u.id.as_str(), k))
+            .collect();
+        // A row of the run's item scores, in the environment's item order (an item the
+        // run has not seen scores below all the others).
+        let fill = |out: &mut [f32], row: &[f32]| {
+            let floor = row.iter().copied().fold(f32::INFINITY, f32::min) - 1.0;
+            for (o, i) in out.iter_mut().zip(&item_at) {
+                *o = i.map_or(floor, |i| row[i]);
+            }
+        };
+        let mut scores = vec![0.0f32; n_users * n_items];
+        let mut known = vec![false; n_users];
         let mut mean = vec![0.0f64; ds.n_items()];
+        let all: Vec<u32> = (0..ds.n_users() as u32).collect();
         for batch in all.chunks(256) {
             let s = model.score_users(batch)?;
             for (b, &u) in batch.iter().enumerate() {
@@ -474,23 +489,15 @@ impl Session {
                 for (m, v) in mean.iter_mut().zip(row) {
                     *m += f64::from(*v) / all.len() as f64;
                 }
-                rows.insert(u as usize, row.to_vec());
+                if let Some(&k) = shopper.get(ds.users[u as usize].as_str()) {
+                    fill(&mut scores[k * n_items..(k + 1) * n_items], row);
+                    known[k] = true;
+                }
             }
         }
         let mean: Vec<f32> = mean.iter().map(|&v| v as f32).collect();
-        let item_at: Vec<Option<usize>> = env
-            .items
-            .iter()
-            .map(|i| items.get(i.id.as_str()).copied())
-            .collect();
-        let mut scores = Vec::with_capacity(n_users * n_items);
-        for u in &env.users {
-            let row = users
-                .get(u.id.as_str())
-                .and_then(|k| rows.get(k))
-                .unwrap_or(&mean);
-            let floor = row.iter().copied().fold(f32::INFINITY, f32::min) - 1.0;
-            scores.extend(item_at.iter().map(|i| i.map_or(floor, |i| row[i])));
+        for k in (0..n_users).filter(|&k| !known[k]) {
+            fill(&mut scores[k * n_items..(k + 1) * n_items], &mean);
         }
         Ok(ModelScores {
             scores,
