@@ -484,6 +484,29 @@ impl Workspace {
                 )?;
                 (n as u64, 0)
             }
+            Target::Reviews => {
+                let n = conn.execute(
+                    &format!(
+                        "INSERT INTO reviews
+                         SELECT (SELECT coalesce(max(review_id), 0) FROM reviews) + row_number() OVER (ORDER BY rowid),
+                                __c_item_id, __c_user_id, __c_review_time, __c_rating, __c_recommended, __c_title,
+                                __c_text, __c_helpful, __extra, {import_id}
+                         FROM {STAGE} WHERE _reason IS NULL"
+                    ),
+                    [],
+                )?;
+                // Reviewed items join the catalog (with their category when the export has one).
+                let items = conn.execute(
+                    &format!(
+                        "INSERT INTO items (item_id, category, import_id)
+                         SELECT __c_item_id, any_value(__c_item_category), {import_id}
+                         FROM {STAGE} WHERE _reason IS NULL GROUP BY __c_item_id
+                         ON CONFLICT (item_id) DO UPDATE SET category = coalesce(items.category, excluded.category)"
+                    ),
+                    [],
+                )?;
+                (n as u64, items as u64)
+            }
         })
     }
 
@@ -1092,10 +1115,12 @@ impl StagePlan {
 
 fn column_type(target: Target, name: &str) -> &'static str {
     match (target, name) {
-        (_, "event_time" | "ts") => "TIMESTAMP",
-        (_, "price" | "cost" | "quantity" | "value" | "reward" | "propensity" | "position") => {
-            "DOUBLE"
-        }
+        (_, "event_time" | "ts" | "review_time") => "TIMESTAMP",
+        (
+            _,
+            "price" | "cost" | "quantity" | "value" | "reward" | "propensity" | "position"
+            | "rating" | "recommended" | "helpful",
+        ) => "DOUBLE",
         _ => "VARCHAR",
     }
 }

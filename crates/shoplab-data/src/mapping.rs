@@ -18,6 +18,8 @@ pub enum Target {
     Items,
     Users,
     BanditLog,
+    /// Product reviews: text with a rating and a recommended flag.
+    Reviews,
 }
 
 impl Target {
@@ -27,6 +29,7 @@ impl Target {
             Target::Items => "items",
             Target::Users => "users",
             Target::BanditLog => "bandit_log",
+            Target::Reviews => "reviews",
         }
     }
 
@@ -66,6 +69,17 @@ impl Target {
                 ("policy", false),
                 ("campaign", false),
             ],
+            Target::Reviews => &[
+                ("item_id", true),
+                ("text", true),
+                ("user_id", false),
+                ("review_time", false),
+                ("rating", false),
+                ("recommended", false),
+                ("title", false),
+                ("helpful", false),
+                ("item_category", false),
+            ],
         }
     }
 }
@@ -78,8 +92,9 @@ impl std::str::FromStr for Target {
             "items" | "catalog" => Ok(Target::Items),
             "users" => Ok(Target::Users),
             "bandit_log" | "bandit" => Ok(Target::BanditLog),
+            "reviews" => Ok(Target::Reviews),
             other => Err(DataError::Mapping(format!(
-                "unknown kind '{other}' (expected events, items, users or bandit_log)"
+                "unknown kind '{other}' (expected events, items, users, bandit_log or reviews)"
             ))),
         }
     }
@@ -139,7 +154,7 @@ impl Column {
 #[serde(deny_unknown_fields)]
 pub struct Mapping {
     /// The recognized export shape (`rees46`, `retailrocket`, `taobao`, `movielens`, `recbole`,
-    /// `obd`, `invoices`, `catalog`, `users`, `events`).
+    /// `obd`, `invoices`, `catalog`, `users`, `reviews`, `events`).
     pub format: String,
     pub target: Target,
     /// The CSV dialect (absent for Parquet and NDJSON).
@@ -265,6 +280,19 @@ impl Mapping {
 }
 
 /// Lower case, `:type` suffix of RecBole atomic files dropped, separators unified.
+/// Names of a review's text column.
+const REVIEW_TEXT: &[&str] = &["review_text", "reviewtext", "review_body", "review", "comment"];
+/// Names of a reviewed item's id.
+const REVIEW_ITEM: &[&str] = &[
+    "clothing_id",
+    "item_id",
+    "product_id",
+    "productid",
+    "asin",
+    "itemid",
+    "sku",
+];
+
 fn norm(name: &str) -> String {
     let base = name.split(':').next().unwrap_or(name);
     base.trim()
@@ -445,6 +473,59 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
             .cloned()
             .collect();
         "obd"
+    } else if want(Target::Reviews)
+        && !headerless
+        && cols.find(REVIEW_TEXT).is_some()
+        && cols.find(REVIEW_ITEM).is_some()
+    {
+        // Review exports: Women's E-Commerce Clothing Reviews, Amazon reviews, shop exports.
+        put("item_id", src_col(REVIEW_ITEM, Parse::Id));
+        put("text", src_col(REVIEW_TEXT, Parse::Text));
+        put(
+            "user_id",
+            src_col(&["user_id", "reviewerid", "customer_id", "author_id"], Parse::Id),
+        );
+        put(
+            "review_time",
+            src_col(
+                &["review_time", "unixreviewtime", "review_date", "date", "timestamp"],
+                Parse::Timestamp,
+            ),
+        );
+        put(
+            "rating",
+            src_col(&["rating", "overall", "stars", "star_rating", "score"], Parse::Number),
+        );
+        put(
+            "recommended",
+            src_col(
+                &["recommended_ind", "recommended", "recommend", "would_recommend"],
+                Parse::Number,
+            ),
+        );
+        put(
+            "title",
+            src_col(&["title", "summary", "review_title", "headline"], Parse::Text),
+        );
+        put(
+            "helpful",
+            src_col(
+                &["positive_feedback_count", "helpful_votes", "helpful", "vote"],
+                Parse::Number,
+            ),
+        );
+        put(
+            "item_category",
+            src_col(&["class_name", "category", "product_category"], Parse::Text),
+        );
+        // The other columns (age, department, an index) are kept as JSON in `attrs`.
+        extra = src
+            .columns
+            .iter()
+            .filter(|c| !columns.values().any(|r| r.source.as_ref() == Some(*c)))
+            .cloned()
+            .collect();
+        "reviews"
     } else if want(Target::Events)
         && cols.has_all(&["stockcode", "quantity", "invoicedate"])
         && cols.find(&["invoiceno", "invoice"]).is_some()
@@ -681,6 +762,7 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
             "obd" => Target::BanditLog,
             "catalog" => Target::Items,
             "users" => Target::Users,
+            "reviews" => Target::Reviews,
             _ => Target::Events,
         },
         csv: src.dialect.clone(),

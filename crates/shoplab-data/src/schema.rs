@@ -216,6 +216,22 @@ CREATE TABLE IF NOT EXISTS item_embeddings(
     created_at TIMESTAMP NOT NULL
 );
 "#,
+    // 7: product reviews (`import --kind reviews`): the text fine-tuned encoders learn from.
+    r#"
+CREATE TABLE IF NOT EXISTS reviews(
+    review_id BIGINT NOT NULL,
+    item_id VARCHAR NOT NULL,
+    user_id VARCHAR,
+    review_time TIMESTAMP,
+    rating DOUBLE,
+    recommended DOUBLE,
+    title VARCHAR,
+    text VARCHAR NOT NULL,
+    helpful DOUBLE,
+    attrs VARCHAR,
+    import_id INTEGER NOT NULL
+);
+"#,
 ];
 
 /// Tables a user sees in the workspace, in display order.
@@ -224,6 +240,7 @@ pub const TABLES: &[&str] = &[
     "items",
     "users",
     "bandit_log",
+    "reviews",
     "imports",
     "import_rejects",
     "profiles",

@@ -397,3 +397,46 @@ fn retailrocket_taobao_invoices_and_generic_events() {
         .unwrap();
     assert_eq!(t, "2010-12-01 08:26:00");
 }
+
+#[test]
+fn clothing_reviews_recognized_and_rejects_reviews_without_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Workspace::open(dir.path().join("ws.duckdb")).unwrap();
+    let path = dataset("clothing-reviews/WomensClothingE-CommerceReviews.parquet.brotli");
+    let r = ws.import(&path, &ImportOptions::default()).unwrap();
+    assert_eq!(r.format, "reviews");
+    assert_eq!(r.target, Target::Reviews);
+    assert_eq!(r.rows_read, 23_486);
+    // 845 reviews have a title or a rating but no text.
+    assert_eq!(r.rows_loaded, 22_641);
+    assert_eq!(r.rows_rejected, 845);
+    assert!(
+        r.rejects[0]
+            .reason
+            .contains("text: missing value (column \"Review Text\")"),
+        "{:?}",
+        r.rejects[0]
+    );
+    assert_eq!(scalar(&ws, "SELECT count(*) FROM reviews"), 22_641);
+    assert_eq!(
+        scalar(&ws, "SELECT sum(recommended)::BIGINT FROM reviews"),
+        18_540
+    );
+    assert_eq!(scalar(&ws, "SELECT count(title) FROM reviews"), 19_675);
+    let mean = fscalar(&ws, "SELECT avg(rating) FROM reviews");
+    assert!((mean - 4.183_560_8).abs() < 1e-6, "{mean}");
+    // Reviewed items join the catalog with their class as category.
+    assert_eq!(scalar(&ws, "SELECT count(*) FROM items"), 1_179);
+    assert_eq!(
+        scalar(&ws, "SELECT count(*) FROM items WHERE item_id = '1080' AND category = 'Dresses'"),
+        1
+    );
+    // Unmapped columns (age, division, department) are kept in attrs.
+    assert_eq!(
+        scalar(
+            &ws,
+            "SELECT count(*) FROM reviews WHERE json_extract_string(attrs, '$.Age') IS NOT NULL"
+        ),
+        22_641
+    );
+}
