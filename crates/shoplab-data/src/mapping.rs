@@ -281,7 +281,13 @@ impl Mapping {
 
 /// Lower case, `:type` suffix of RecBole atomic files dropped, separators unified.
 /// Names of a review's text column.
-const REVIEW_TEXT: &[&str] = &["review_text", "reviewtext", "review_body", "review", "comment"];
+const REVIEW_TEXT: &[&str] = &[
+    "review_text",
+    "reviewtext",
+    "review_body",
+    "review",
+    "comment",
+];
 /// Names of a reviewed item's id.
 const REVIEW_ITEM: &[&str] = &[
     "clothing_id",
@@ -483,34 +489,59 @@ pub fn detect(conn: &Connection, src: &Source, kind: Option<Target>) -> Result<M
         put("text", src_col(REVIEW_TEXT, Parse::Text));
         put(
             "user_id",
-            src_col(&["user_id", "reviewerid", "customer_id", "author_id"], Parse::Id),
+            src_col(
+                &["user_id", "reviewerid", "customer_id", "author_id"],
+                Parse::Id,
+            ),
         );
         put(
             "review_time",
             src_col(
-                &["review_time", "unixreviewtime", "review_date", "date", "timestamp"],
+                &[
+                    "review_time",
+                    "unixreviewtime",
+                    "review_date",
+                    "date",
+                    "timestamp",
+                ],
                 Parse::Timestamp,
             ),
         );
         put(
             "rating",
-            src_col(&["rating", "overall", "stars", "star_rating", "score"], Parse::Number),
+            src_col(
+                &["rating", "overall", "stars", "star_rating", "score"],
+                Parse::Number,
+            ),
         );
         put(
             "recommended",
             src_col(
-                &["recommended_ind", "recommended", "recommend", "would_recommend"],
+                &[
+                    "recommended_ind",
+                    "recommended",
+                    "recommend",
+                    "would_recommend",
+                ],
                 Parse::Number,
             ),
         );
         put(
             "title",
-            src_col(&["title", "summary", "review_title", "headline"], Parse::Text),
+            src_col(
+                &["title", "summary", "review_title", "headline"],
+                Parse::Text,
+            ),
         );
         put(
             "helpful",
             src_col(
-                &["positive_feedback_count", "helpful_votes", "helpful", "vote"],
+                &[
+                    "positive_feedback_count",
+                    "helpful_votes",
+                    "helpful",
+                    "vote",
+                ],
                 Parse::Number,
             ),
         );

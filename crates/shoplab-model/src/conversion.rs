@@ -349,50 +349,15 @@ impl ConversionModel {
     }
 }
 
-/// AUC (the probability that a random conversion is scored above a random non-conversion,
-/// ties counting half) and mean log loss; also the log loss of the train base rate.
+/// AUC and mean log loss of the predicted purchase probabilities (see
+/// [`metrics::binary`]), and the observed conversion rate.
 pub fn evaluate(probs: &[f32], xs: &[Exposure], base_rate: f64) -> Evaluation {
-    let mut order: Vec<usize> = (0..xs.len()).collect();
-    order.sort_by(|&a, &b| probs[a].total_cmp(&probs[b]));
-    // Rank sum of the positives, with average ranks for ties.
-    let (mut rank_sum, mut k) = (0.0f64, 0usize);
-    while k < order.len() {
-        let mut j = k;
-        while j + 1 < order.len() && probs[order[j + 1]] == probs[order[k]] {
-            j += 1;
-        }
-        let avg = (k + j) as f64 / 2.0 + 1.0;
-        for &o in &order[k..=j] {
-            if xs[o].bought > 0.5 {
-                rank_sum += avg;
-            }
-        }
-        k = j + 1;
-    }
-    let pos = xs.iter().filter(|x| x.bought > 0.5).count() as f64;
-    let neg = xs.len() as f64 - pos;
-    let auc = (rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg).max(1.0);
-    let ll = |p: f64, y: f32| {
-        let p = p.clamp(1e-7, 1.0 - 1e-7);
-        if y > 0.5 { -p.ln() } else { -(1.0 - p).ln() }
-    };
-    let n = xs.len().max(1) as f64;
-    let logloss = xs
-        .iter()
-        .zip(probs)
-        .map(|(x, p)| ll(f64::from(*p), x.bought))
-        .sum::<f64>()
-        / n;
-    let base = xs.iter().map(|x| ll(base_rate, x.bought)).sum::<f64>() / n;
-    Evaluation {
-        metrics: vec![
-            ("auc".into(), auc),
-            ("logloss".into(), logloss),
-            ("logloss_base_rate".into(), base),
-            ("conversion_rate".into(), pos / n),
-        ],
-        per_user: Vec::new(),
-    }
+    let labels: Vec<f32> = xs.iter().map(|x| x.bought).collect();
+    let mut ev = crate::metrics::binary(probs, &labels, base_rate);
+    let pos = labels.iter().filter(|&&y| y > 0.5).count() as f64;
+    ev.metrics
+        .push(("conversion_rate".into(), pos / labels.len().max(1) as f64));
+    ev
 }
 
 /// Trains a conversion run: `cfg.hyper.factors`, `lr`, `reg`, `init_std`, `cfg.epochs`,

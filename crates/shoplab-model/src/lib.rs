@@ -6,12 +6,14 @@
 //! Neural models are written with candle; closed-form and counting models in plain Rust
 //! (EASE's inverse with nalgebra). Everything here is UI-free.
 
+pub mod bert;
 pub mod compare;
 pub mod conversion;
 pub mod dataset;
 pub mod device;
 pub mod error;
 pub mod export;
+pub mod finetune;
 pub mod metrics;
 pub mod models;
 pub mod optim;
@@ -22,6 +24,9 @@ pub mod train;
 pub use compare::{Comparison, compare_runs};
 pub use dataset::Dataset;
 pub use error::{ModelError, Result};
+pub use finetune::{
+    FinetuneConfig, FinetuneOutcome, TextMethod, TextTask, finetune, resume_finetune,
+};
 pub use metrics::{Evaluation, RankingMetrics};
 pub use models::{ModelKind, Recommender};
 pub use registry::{RunSummary, Runs};

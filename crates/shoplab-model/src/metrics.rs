@@ -220,3 +220,49 @@ mod tests {
         assert_eq!(top_k(&scores, &[], 10), vec![1, 2, 4, 0, 3]);
     }
 }
+
+/// Binary predictions against 0/1 labels: AUC (the probability that a random positive is
+/// scored above a random negative, ties counting half), mean log loss, and the log loss of
+/// always predicting `base_rate` (the train rate).
+pub fn binary(probs: &[f32], labels: &[f32], base_rate: f64) -> Evaluation {
+    let mut order: Vec<usize> = (0..labels.len()).collect();
+    order.sort_by(|&a, &b| probs[a].total_cmp(&probs[b]));
+    // Rank sum of the positives, with average ranks for ties.
+    let (mut rank_sum, mut k) = (0.0f64, 0usize);
+    while k < order.len() {
+        let mut j = k;
+        while j + 1 < order.len() && probs[order[j + 1]] == probs[order[k]] {
+            j += 1;
+        }
+        let avg = (k + j) as f64 / 2.0 + 1.0;
+        for &o in &order[k..=j] {
+            if labels[o] > 0.5 {
+                rank_sum += avg;
+            }
+        }
+        k = j + 1;
+    }
+    let pos = labels.iter().filter(|&&y| y > 0.5).count() as f64;
+    let neg = labels.len() as f64 - pos;
+    let auc = (rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg).max(1.0);
+    let ll = |p: f64, y: f32| {
+        let p = p.clamp(1e-7, 1.0 - 1e-7);
+        if y > 0.5 { -p.ln() } else { -(1.0 - p).ln() }
+    };
+    let n = labels.len().max(1) as f64;
+    let logloss = labels
+        .iter()
+        .zip(probs)
+        .map(|(y, p)| ll(f64::from(*p), *y))
+        .sum::<f64>()
+        / n;
+    let base = labels.iter().map(|y| ll(base_rate, *y)).sum::<f64>() / n;
+    Evaluation {
+        metrics: vec![
+            ("auc".into(), auc),
+            ("logloss".into(), logloss),
+            ("logloss_base_rate".into(), base),
+        ],
+        per_user: Vec::new(),
+    }
+}

@@ -47,23 +47,47 @@ impl Adam {
         self.step(&grads)
     }
 
-    fn step(&mut self, grads: &GradStore) -> Result<()> {
+    /// Sets the learning rate (a schedule's value for the next step).
+    pub fn set_lr(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+
+    /// Updates every variable from its gradient in `grads` (in the order of the variables
+    /// given to [`Adam::new`]; `None` leaves one as it is): gradients summed over several
+    /// micro-batches.
+    pub fn step_with(&mut self, grads: &[Option<Tensor>]) -> Result<()> {
         self.step += 1;
         let t = self.step as i32;
+        for (k, g) in grads.iter().enumerate() {
+            if let Some(g) = g {
+                self.update(k, g, t)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn update(&self, k: usize, g: &Tensor, t: i32) -> Result<()> {
+        let (theta, m, v) = &self.vars[k];
         let (b1, b2) = (self.beta1, self.beta2);
         let scale_m = 1.0 / (1.0 - b1.powi(t));
         let scale_v = 1.0 / (1.0 - b2.powi(t));
-        for (theta, m, v) in &self.vars {
-            let Some(g) = grads.get(theta) else { continue };
-            let next_m = ((m.as_tensor() * b1)? + (g * (1.0 - b1))?)?;
-            let next_v = ((v.as_tensor() * b2)? + (g.sqr()? * (1.0 - b2))?)?;
-            let step = ((&next_m * scale_m)? / ((&next_v * scale_v)?.sqrt()? + self.eps)?)?;
-            let decayed = (theta.as_tensor() * (1.0 - self.lr * self.weight_decay))?;
-            theta.set(&(decayed - (step * self.lr)?)?)?;
-            m.set(&next_m)?;
-            v.set(&next_v)?;
-        }
+        let next_m = ((m.as_tensor() * b1)? + (g * (1.0 - b1))?)?;
+        let next_v = ((v.as_tensor() * b2)? + (g.sqr()? * (1.0 - b2))?)?;
+        let step = ((&next_m * scale_m)? / ((&next_v * scale_v)?.sqrt()? + self.eps)?)?;
+        let decayed = (theta.as_tensor() * (1.0 - self.lr * self.weight_decay))?;
+        theta.set(&(decayed - (step * self.lr)?)?)?;
+        m.set(&next_m)?;
+        v.set(&next_v)?;
         Ok(())
+    }
+
+    fn step(&mut self, grads: &GradStore) -> Result<()> {
+        let grads: Vec<Option<Tensor>> = self
+            .vars
+            .iter()
+            .map(|(theta, _, _)| grads.get(theta).cloned())
+            .collect();
+        self.step_with(&grads)
     }
 
     /// Writes the moments and the step count (safetensors).

@@ -1,7 +1,7 @@
 //! Text encoders: a BERT-family model in the Hugging Face folder layout (`config.json`,
 //! `tokenizer.json`, `model.safetensors`, and for sentence-transformers models
 //! `modules.json`, `1_Pooling/config.json`, `sentence_bert_config.json`), run with
-//! `candle-transformers`' BERT and the `tokenizers` crate.
+//! the encoder of [`crate::bert`] and the `tokenizers` crate.
 //!
 //! A sentence's embedding is the mean of its token states over real tokens (the attention
 //! mask), then L2-normalized when the model's `modules.json` has a `Normalize` module —
@@ -15,8 +15,9 @@
 use std::path::{Path, PathBuf};
 
 use candle_core::{D, DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
+use std::collections::HashMap;
+
+use crate::bert::{Bert, BertConfig};
 use tokenizers::{Tokenizer, TruncationParams};
 
 use crate::error::{ModelError, Result};
@@ -34,7 +35,8 @@ pub enum Pooling {
 /// A loaded encoder.
 pub struct TextEncoder {
     pub name: String,
-    model: BertModel,
+    config: BertConfig,
+    weights: HashMap<String, Tensor>,
     tokenizer: Tokenizer,
     pub pooling: Pooling,
     pub normalize: bool,
@@ -95,7 +97,7 @@ pub fn import_model(src: &Path, name: Option<&str>) -> Result<String> {
     Ok(name)
 }
 
-fn copy_dir(src: &Path, dst: &Path) -> Result<()> {
+pub(crate) fn copy_dir(src: &Path, dst: &Path) -> Result<()> {
     std::fs::create_dir_all(dst).map_err(|e| io(dst, e))?;
     for entry in std::fs::read_dir(src).map_err(|e| io(src, e))? {
         let entry = entry.map_err(|e| io(src, e))?;
@@ -165,12 +167,22 @@ pub fn resolve_model(spec: &str) -> Result<(String, PathBuf)> {
     }
 }
 
-impl TextEncoder {
-    /// Loads the model folder `dir` on `device`.
-    pub fn load(dir: &Path, name: &str, device: &Device) -> Result<Self> {
+/// What an encoder folder says besides its weights.
+pub(crate) struct Folder {
+    pub config: BertConfig,
+    pub tokenizer: Tokenizer,
+    pub pooling: Pooling,
+    pub normalize: bool,
+    pub max_tokens: usize,
+}
+
+impl Folder {
+    /// Reads `config.json`, `tokenizer.json` (truncating at the model's sequence length,
+    /// padding off) and the sentence-transformers files of `dir`.
+    pub fn read(dir: &Path) -> Result<Self> {
         let config_path = dir.join("config.json");
         let text = std::fs::read_to_string(&config_path).map_err(|e| io(&config_path, e))?;
-        let config: Config = serde_json::from_str(&text).map_err(|e| io(&config_path, e))?;
+        let config: BertConfig = serde_json::from_str(&text).map_err(|e| io(&config_path, e))?;
         let tok_path = dir.join("tokenizer.json");
         let mut tokenizer = Tokenizer::from_file(&tok_path).map_err(|e| io(&tok_path, e))?;
         // sentence-transformers' max_seq_length (256 for all-MiniLM-L6-v2), else the model's.
@@ -198,17 +210,108 @@ impl TextEncoder {
             Ok(p) if p["pooling_mode_cls_token"].as_bool() == Some(true) => Pooling::Cls,
             _ => Pooling::Mean,
         };
-        let weights = dir.join("model.safetensors");
-        let tensors = candle_core::safetensors::load(&weights, device)?;
-        let vb = VarBuilder::from_tensors(tensors, DType::F32, device);
-        let model = BertModel::load(vb, &config).map_err(|e| io(&weights, e))?;
-        Ok(TextEncoder {
-            name: name.to_string(),
-            model,
+        Ok(Folder {
+            config,
             tokenizer,
             pooling,
             normalize,
-            dim: config.hidden_size,
+            max_tokens,
+        })
+    }
+
+    /// Tokenizes `texts`, truncated at `max_tokens` (at most the model's length).
+    pub fn encode(&self, texts: &[&str], max_tokens: usize) -> Result<Vec<tokenizers::Encoding>> {
+        let mut tokenizer = self.tokenizer.clone();
+        let tokenizing = |e: tokenizers::Error| ModelError::Config {
+            model: "tokenizer".into(),
+            message: format!("tokenizing: {e}"),
+        };
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: max_tokens.clamp(2, self.max_tokens),
+                ..Default::default()
+            }))
+            .map_err(tokenizing)?;
+        tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(tokenizing)
+    }
+}
+
+/// Token ids, type ids and attention mask of a batch, each row padded with zeros to the
+/// longest.
+pub(crate) fn inputs(
+    enc: &[&tokenizers::Encoding],
+    device: &Device,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let n = enc.len();
+    let len = enc.iter().map(|e| e.get_ids().len()).max().unwrap_or(0);
+    let flat = |f: &dyn Fn(&tokenizers::Encoding) -> &[u32]| -> Vec<u32> {
+        enc.iter()
+            .flat_map(|e| {
+                let row = f(e);
+                row.iter()
+                    .copied()
+                    .chain(std::iter::repeat_n(0, len - row.len()))
+            })
+            .collect()
+    };
+    let ids = Tensor::from_vec(flat(&|e| e.get_ids()), (n, len), device)?;
+    let types = Tensor::from_vec(flat(&|e| e.get_type_ids()), (n, len), device)?;
+    let mask = Tensor::from_vec(flat(&|e| e.get_attention_mask()), (n, len), device)?;
+    Ok((ids, types, mask))
+}
+
+/// One vector per row from token states (`n × len × dim`, f32): the masked mean or the
+/// first token, L2-normalized when `normalize`.
+pub(crate) fn pool(
+    states: &Tensor,
+    mask: &Tensor,
+    pooling: Pooling,
+    normalize: bool,
+) -> Result<Tensor> {
+    let pooled = match pooling {
+        Pooling::Cls => states.narrow(1, 0, 1)?.squeeze(1)?,
+        Pooling::Mean => {
+            let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+            let sum = states.broadcast_mul(&m)?.sum(1)?;
+            let count = m.sum(1)?.clamp(1e-9, f64::MAX)?;
+            sum.broadcast_div(&count)?
+        }
+    };
+    Ok(if normalize {
+        let norm = pooled
+            .sqr()?
+            .sum_keepdim(D::Minus1)?
+            .sqrt()?
+            .clamp(1e-12, f64::MAX)?;
+        pooled.broadcast_div(&norm)?
+    } else {
+        pooled
+    })
+}
+
+impl TextEncoder {
+    /// Loads the model folder `dir` on `device`.
+    pub fn load(dir: &Path, name: &str, device: &Device) -> Result<Self> {
+        let Folder {
+            config,
+            tokenizer,
+            pooling,
+            normalize,
+            max_tokens,
+        } = Folder::read(dir)?;
+        let weights = dir.join("model.safetensors");
+        let tensors = candle_core::safetensors::load(&weights, device)?;
+        let dim = config.hidden_size;
+        Ok(TextEncoder {
+            name: name.to_string(),
+            config,
+            weights: tensors,
+            tokenizer,
+            pooling,
+            normalize,
+            dim,
             max_tokens,
             device: device.clone(),
         })
@@ -241,42 +344,16 @@ impl TextEncoder {
 
     /// One batch of tokenized texts, padded here to the longest.
     fn embed_batch(&self, enc: &[&tokenizers::Encoding]) -> Result<Vec<Vec<f32>>> {
-        let n = enc.len();
-        let len = enc.iter().map(|e| e.get_ids().len()).max().unwrap_or(0);
-        // Each row padded with zeros (the pad id and type, mask 0) to the longest.
-        let flat = |f: &dyn Fn(&tokenizers::Encoding) -> &[u32]| -> Vec<u32> {
-            enc.iter()
-                .flat_map(|e| {
-                    let row = f(e);
-                    row.iter()
-                        .copied()
-                        .chain(std::iter::repeat_n(0, len - row.len()))
-                })
-                .collect()
+        let (ids, types, mask) = inputs(enc, &self.device)?;
+        let bert = Bert {
+            config: &self.config,
+            weights: &self.weights,
+            adapters: &HashMap::new(),
+            dtype: DType::F32,
+            train: false,
         };
-        let ids = Tensor::from_vec(flat(&|e| e.get_ids()), (n, len), &self.device)?;
-        let types = Tensor::from_vec(flat(&|e| e.get_type_ids()), (n, len), &self.device)?;
-        let mask = Tensor::from_vec(flat(&|e| e.get_attention_mask()), (n, len), &self.device)?;
-        let states = self.model.forward(&ids, &types, Some(&mask))?;
-        let pooled = match self.pooling {
-            Pooling::Cls => states.narrow(1, 0, 1)?.squeeze(1)?,
-            Pooling::Mean => {
-                let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-                let sum = states.broadcast_mul(&m)?.sum(1)?;
-                let count = m.sum(1)?.clamp(1e-9, f64::MAX)?;
-                sum.broadcast_div(&count)?
-            }
-        };
-        let pooled = if self.normalize {
-            let norm = pooled
-                .sqr()?
-                .sum_keepdim(D::Minus1)?
-                .sqrt()?
-                .clamp(1e-12, f64::MAX)?;
-            pooled.broadcast_div(&norm)?
-        } else {
-            pooled
-        };
+        let states = bert.forward(&ids, &types, &mask)?;
+        let pooled = pool(&states, &mask, self.pooling, self.normalize)?;
         Ok(pooled.to_device(&Device::Cpu)?.to_vec2::<f32>()?)
     }
 }

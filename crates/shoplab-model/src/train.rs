@@ -558,7 +558,7 @@ fn save_atomic(model: &dyn Recommender, path: &Path) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(|e| ModelError::io(path.display().to_string(), e))
 }
 
-fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+pub(crate) fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
     let text = serde_json::to_string(value).unwrap_or_default();
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, text).map_err(|e| ModelError::io(tmp.display().to_string(), e))?;

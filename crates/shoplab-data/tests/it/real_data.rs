@@ -428,7 +428,10 @@ fn clothing_reviews_recognized_and_rejects_reviews_without_text() {
     // Reviewed items join the catalog with their class as category.
     assert_eq!(scalar(&ws, "SELECT count(*) FROM items"), 1_179);
     assert_eq!(
-        scalar(&ws, "SELECT count(*) FROM items WHERE item_id = '1080' AND category = 'Dresses'"),
+        scalar(
+            &ws,
+            "SELECT count(*) FROM items WHERE item_id = '1080' AND category = 'Dresses'"
+        ),
         1
     );
     // Unmapped columns (age, division, department) are kept in attrs.

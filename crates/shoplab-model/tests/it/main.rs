@@ -1,6 +1,7 @@
 //! Model-lab tests on MovieLens-100K (fetched by `datasets/fetch.sh`): real metrics on
 //! fixed seeds, within bands measured on this data; cancel and resume; paired comparison.
 
+mod finetune;
 mod text;
 
 use std::path::PathBuf;

@@ -1,0 +1,192 @@
+//! BERT's encoder (Devlin et al., 2019) over weights named as Hugging Face's `BertModel`
+//! saves them, for inference and for training.
+//!
+//! Written here rather than taken from candle-transformers because training needs two
+//! things its BERT does not give: gradients through every layer (candle-nn's fused layer
+//! norm has no backward pass, so a training forward uses the composed one) and LoRA adapters
+//! on the attention projections. The weights are passed in by name, so the same forward
+//! runs the pretrained tensors, trainable variables or a mix.
+
+use std::collections::HashMap;
+
+use candle_core::{D, DType, Tensor};
+
+use crate::error::{ModelError, Result};
+
+/// The fields of `config.json` the encoder reads.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct BertConfig {
+    pub vocab_size: usize,
+    pub hidden_size: usize,
+    pub num_hidden_layers: usize,
+    pub num_attention_heads: usize,
+    pub intermediate_size: usize,
+    #[serde(default = "gelu")]
+    pub hidden_act: String,
+    #[serde(default = "eps")]
+    pub layer_norm_eps: f64,
+    pub max_position_embeddings: usize,
+    #[serde(default = "two")]
+    pub type_vocab_size: usize,
+}
+
+fn gelu() -> String {
+    "gelu".into()
+}
+fn eps() -> f64 {
+    1e-12
+}
+fn two() -> usize {
+    2
+}
+
+/// A low-rank adapter of one weight W (out × in): the layer computes x·Wᵀ + s·(x·Aᵀ)·Bᵀ with
+/// A r × in and B out × r.
+pub(crate) struct Adapter {
+    pub a: Tensor,
+    pub b: Tensor,
+    pub scale: f64,
+}
+
+/// One forward pass's view of the model: its configuration, weights by name, adapters by
+/// weight name, and whether gradients are needed.
+pub(crate) struct Bert<'a> {
+    pub config: &'a BertConfig,
+    pub weights: &'a HashMap<String, Tensor>,
+    pub adapters: &'a HashMap<String, Adapter>,
+    /// Compute in this type (the weights are cast); f32 for inference.
+    pub dtype: DType,
+    /// Use only operations with a backward pass.
+    pub train: bool,
+}
+
+impl Bert<'_> {
+    /// `bert.` when the weights carry it (a checkpoint of a model with heads).
+    fn prefix(&self) -> &'static str {
+        if self
+            .weights
+            .contains_key("embeddings.word_embeddings.weight")
+        {
+            ""
+        } else {
+            "bert."
+        }
+    }
+
+    fn get(&self, name: &str) -> Result<Tensor> {
+        let full = format!("{}{name}", self.prefix());
+        let t = self.weights.get(&full).ok_or_else(|| ModelError::Config {
+            model: "bert".into(),
+            message: format!("the weights have no tensor \"{full}\""),
+        })?;
+        Ok(t.to_dtype(self.dtype)?)
+    }
+
+    fn linear(&self, x: &Tensor, name: &str) -> Result<Tensor> {
+        let w = self.get(&format!("{name}.weight"))?;
+        let b = self.get(&format!("{name}.bias"))?;
+        let y = x.broadcast_matmul(&w.t()?)?.broadcast_add(&b)?;
+        match self
+            .adapters
+            .get(&format!("{}{name}.weight", self.prefix()))
+        {
+            Some(ad) => {
+                let a = ad.a.to_dtype(self.dtype)?;
+                let bb = ad.b.to_dtype(self.dtype)?;
+                let low = x.broadcast_matmul(&a.t()?)?.broadcast_matmul(&bb.t()?)?;
+                Ok((y + (low * ad.scale)?)?)
+            }
+            None => Ok(y),
+        }
+    }
+
+    fn layer_norm(&self, x: &Tensor, name: &str) -> Result<Tensor> {
+        let w = self.get(&format!("{name}.weight"))?;
+        let b = self.get(&format!("{name}.bias"))?;
+        let eps = self.config.layer_norm_eps;
+        if !self.train {
+            return Ok(candle_nn::ops::layer_norm(
+                &x.contiguous()?,
+                &w,
+                &b,
+                eps as f32,
+            )?);
+        }
+        // Composed in f32, so that it has a gradient.
+        let dtype = x.dtype();
+        let x = x.to_dtype(DType::F32)?;
+        let mean = x.mean_keepdim(D::Minus1)?;
+        let centered = x.broadcast_sub(&mean)?;
+        let var = centered.sqr()?.mean_keepdim(D::Minus1)?;
+        let normed = centered.broadcast_div(&(var + eps)?.sqrt()?)?;
+        Ok(normed
+            .to_dtype(dtype)?
+            .broadcast_mul(&w)?
+            .broadcast_add(&b)?)
+    }
+
+    fn act(&self, x: &Tensor) -> Result<Tensor> {
+        Ok(match self.config.hidden_act.as_str() {
+            "gelu" => x.gelu_erf()?,
+            "gelu_new" | "gelu_pytorch_tanh" | "gelu_fast" => x.gelu()?,
+            "relu" => x.relu()?,
+            other => {
+                return Err(ModelError::Config {
+                    model: "bert".into(),
+                    message: format!("activation '{other}' is not supported"),
+                });
+            }
+        })
+    }
+
+    /// Token states (`n × len × hidden`, in `dtype`) of padded `ids` with their type ids and
+    /// attention mask (1 for a token, 0 for padding).
+    pub fn forward(&self, ids: &Tensor, types: &Tensor, mask: &Tensor) -> Result<Tensor> {
+        let c = self.config;
+        let (n, len) = ids.dims2()?;
+        let words = self.get("embeddings.word_embeddings.weight")?;
+        let positions = self.get("embeddings.position_embeddings.weight")?;
+        let kinds = self.get("embeddings.token_type_embeddings.weight")?;
+        let pos = Tensor::arange(0u32, len as u32, ids.device())?;
+        let emb = words
+            .embedding(&ids.flatten_all()?)?
+            .reshape((n, len, c.hidden_size))?
+            .broadcast_add(&positions.embedding(&pos)?)?
+            .add(
+                &kinds
+                    .embedding(&types.flatten_all()?)?
+                    .reshape((n, len, c.hidden_size))?,
+            )?;
+        let mut h = self.layer_norm(&emb, "embeddings.LayerNorm")?;
+        // Padding gets a large negative score before the softmax.
+        let bias = ((mask.to_dtype(DType::F32)? - 1.0)? * 10_000.0)?
+            .reshape((n, 1, 1, len))?
+            .to_dtype(self.dtype)?;
+        let heads = c.num_attention_heads;
+        let hd = c.hidden_size / heads;
+        let split = |x: Tensor| -> Result<Tensor> {
+            Ok(x.reshape((n, len, heads, hd))?
+                .transpose(1, 2)?
+                .contiguous()?)
+        };
+        for l in 0..c.num_hidden_layers {
+            let p = format!("encoder.layer.{l}");
+            let q = split(self.linear(&h, &format!("{p}.attention.self.query"))?)?;
+            let k = split(self.linear(&h, &format!("{p}.attention.self.key"))?)?;
+            let v = split(self.linear(&h, &format!("{p}.attention.self.value"))?)?;
+            let scores = (q.matmul(&k.t()?)? / (hd as f64).sqrt())?.broadcast_add(&bias)?;
+            let probs = candle_nn::ops::softmax(&scores, D::Minus1)?;
+            let ctx = probs.matmul(&v)?.transpose(1, 2)?.contiguous()?.reshape((
+                n,
+                len,
+                c.hidden_size,
+            ))?;
+            let attn = self.linear(&ctx, &format!("{p}.attention.output.dense"))?;
+            h = self.layer_norm(&(attn + &h)?, &format!("{p}.attention.output.LayerNorm"))?;
+            let mid = self.act(&self.linear(&h, &format!("{p}.intermediate.dense"))?)?;
+            let out = self.linear(&mid, &format!("{p}.output.dense"))?;
+            h = self.layer_norm(&(out + &h)?, &format!("{p}.output.LayerNorm"))?;
+        }
+        Ok(h)
+    }
+}
