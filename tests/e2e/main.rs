@@ -758,3 +758,64 @@ fn import_a_text_model_and_embed_text_and_items() {
     // category.
     assert_eq!(same, 1.0);
 }
+
+/// Reviews imported, a LoRA fine-tuning run and a TF-IDF baseline on the same split side by
+/// side in `runs`, and the fine-tuned model folder used by `embed`.
+#[test]
+fn finetune_on_reviews_and_embed_with_the_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("shop.duckdb");
+    let data = dataset("clothing-reviews/WomensClothingE-CommerceReviews.parquet.brotli");
+    let r = json(&["import", s(&ws), s(&data), "--json"]);
+    assert_eq!(r[0]["format"], "reviews");
+    assert_eq!(r[0]["rows_loaded"], 22_641);
+    let minilm = dataset("minilm");
+    let common = [
+        "--task",
+        "recommend",
+        "--limit",
+        "300",
+        "--max-tokens",
+        "32",
+        "--device",
+        "cpu",
+        "--json",
+    ];
+    let mut args = vec!["finetune", s(&ws), "--model", s(&minilm), "--lora", "4"];
+    args.extend(["--epochs", "1"]);
+    args.extend(common);
+    let lora = json(&args);
+    assert_eq!(lora["model"], "lora4:recommend");
+    assert_eq!(lora["status"], "finished");
+    assert_eq!(lora["train_size"], 240);
+    assert!(lora["examples_per_second"].as_f64().unwrap() > 0.0);
+    let auc = lora["metrics"]["auc"].as_f64().unwrap();
+    assert!((0.5..=1.0).contains(&auc), "{lora}");
+    let mut args = vec!["finetune", s(&ws), "--method", "tfidf"];
+    args.extend(common);
+    let tfidf = json(&args);
+    assert_eq!(tfidf["model"], "tfidf:recommend");
+
+    let runs = json(&["runs", s(&ws), "--json"]);
+    let models: Vec<&str> = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["model"].as_str().unwrap())
+        .collect();
+    assert_eq!(models, ["lora4:recommend", "tfidf:recommend"]);
+    assert!(
+        runs[1]["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m[0] == "auc")
+    );
+    // A text run is not a recommender and cannot be resumed as one.
+    let bad = shoplab(&["train", s(&ws), "--resume", "1"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("finetune --resume 1"));
+
+    let export = lora["export"].as_str().unwrap();
+    let v = json(&["embed", "--model", export, "--text", "Runs small", "--json"]);
+    assert_eq!(v["vector"].as_array().unwrap().len(), 384);
+}

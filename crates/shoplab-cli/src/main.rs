@@ -10,8 +10,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use shoplab_engine::demo::{self, WorldConfig};
 use shoplab_engine::{
-    ImportOptions, ImportReport, Job, JobEvent, Mapping, ModelKind, Optimizer, Profile, Progress,
-    Session, SplitSpec, SplitSummary, Strategy, Target, TrainConfig, TrainOutcome,
+    FinetuneConfig, FinetuneOutcome, ImportOptions, ImportReport, Job, JobEvent, Mapping,
+    ModelKind, Optimizer, Precision, Profile, Progress, Session, SplitSpec, SplitSummary, Strategy,
+    Target, TextField, TextMethod, TextTask, TrainConfig, TrainOutcome,
 };
 
 #[derive(Parser)]
@@ -198,6 +199,69 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         patience: usize,
         /// cpu, cuda or auto (CUDA when built with it and a GPU is found).
+        #[arg(long, default_value = "auto")]
+        device: String,
+        /// Continue this cancelled run from its last checkpoint.
+        #[arg(long)]
+        resume: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fine-tune a text encoder on the workspace's reviews (rating or recommended flag from
+    /// the review text), or fit a baseline on the same split; a run in the registry.
+    Finetune {
+        workspace: PathBuf,
+        /// The encoder: an imported model's name, a part of it, or a model folder.
+        #[arg(long, default_value = "minilm")]
+        model: String,
+        /// rating (regression, RMSE) or recommend (the recommended flag, AUC).
+        #[arg(long, default_value = "rating")]
+        task: String,
+        /// review (title, then text), text or title.
+        #[arg(long, default_value = "review")]
+        text: String,
+        /// full (every weight), lora (adapters, with --lora R), frozen (linear probe on the
+        /// pretrained embeddings) or tfidf (linear model on TF-IDF). Default: lora with
+        /// --lora, else full.
+        #[arg(long)]
+        method: Option<String>,
+        /// LoRA rank r on the attention query and value projections.
+        #[arg(long)]
+        lora: Option<usize>,
+        /// LoRA scale α (the adapter adds α/r·B·A).
+        #[arg(long, default_value_t = 16.0)]
+        lora_alpha: f64,
+        #[arg(long, default_value_t = 3)]
+        epochs: usize,
+        /// Peak learning rate (default 3e-5 full, 1e-3 LoRA).
+        #[arg(long)]
+        lr: Option<f64>,
+        /// Texts per micro-batch.
+        #[arg(long, default_value_t = 16)]
+        batch_size: usize,
+        /// Micro-batches per optimizer step (gradient accumulation).
+        #[arg(long, default_value_t = 1)]
+        accumulate: usize,
+        /// Tokens a text is truncated to.
+        #[arg(long, default_value_t = 128)]
+        max_tokens: usize,
+        /// Fraction of the steps warming the learning rate up (then it decays linearly).
+        #[arg(long, default_value_t = 0.1)]
+        warmup: f64,
+        #[arg(long, default_value_t = 0.01)]
+        weight_decay: f64,
+        /// Use at most N reviews (a seeded sample), before the 80/10/10 split.
+        #[arg(long)]
+        limit: Option<usize>,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// f32, or bf16 / f16 (mixed precision: f32 weights, half-precision passes).
+        #[arg(long, default_value = "f32")]
+        precision: String,
+        /// Epochs without a better validation value before stopping (0: never stop early).
+        #[arg(long, default_value_t = 0)]
+        patience: usize,
+        /// cpu, cuda or auto.
         #[arg(long, default_value = "auto")]
         device: String,
         /// Continue this cancelled run from its last checkpoint.
@@ -443,6 +507,71 @@ fn print_outcome(outcome: &TrainOutcome, json: bool, workspace: &Path) {
         );
         for (name, v) in &outcome.test.metrics {
             println!("  test {name:<20} {v:.4}");
+        }
+    }
+}
+
+/// A text run's outcome, as text or one JSON line.
+fn print_finetune(o: &FinetuneOutcome, json: bool, workspace: &Path) {
+    let map = |ev: &shoplab_engine::Evaluation| -> serde_json::Map<String, serde_json::Value> {
+        ev.metrics
+            .iter()
+            .map(|(n, v)| (n.clone(), serde_json::json!(v)))
+            .collect()
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "run_id": o.run_id,
+                "model": o.model,
+                "device": o.device,
+                "status": o.status,
+                "seconds": o.seconds,
+                "epochs": o.epochs_done,
+                "examples_per_second": o.examples_per_second,
+                "best_epoch": o.best_epoch,
+                "train_size": o.train_size,
+                "valid": map(&o.valid),
+                "metrics": map(&o.test),
+                "export": o.export,
+            })
+        );
+    } else if o.status == "cancelled" {
+        println!(
+            "run {}: cancelled after epoch {}; continue with `shoplab finetune {} --resume {}`",
+            o.run_id,
+            o.epochs_done,
+            workspace.display(),
+            o.run_id
+        );
+    } else {
+        println!(
+            "run {}: {} on {}, {} training reviews, {} epochs, {:.1} s{}{}",
+            o.run_id,
+            o.model,
+            o.device,
+            o.train_size,
+            o.epochs_done,
+            o.seconds,
+            o.examples_per_second
+                .map(|e| format!(" ({e:.1} examples/s)"))
+                .unwrap_or_default(),
+            o.best_epoch
+                .map(|e| format!(", best validation at epoch {e}"))
+                .unwrap_or_default()
+        );
+        for (name, v) in &o.valid.metrics {
+            println!("  valid {name:<20} {v:.4}");
+        }
+        for (name, v) in &o.test.metrics {
+            println!("  test  {name:<20} {v:.4}");
+        }
+        if let Some(dir) = &o.export {
+            println!(
+                "  model folder: {} (shoplab model import it to reuse)",
+                dir.display()
+            );
         }
     }
 }
@@ -933,6 +1062,62 @@ fn run(cli: Cli) -> Result<()> {
                 print_cross_validation(&configs, &outcomes, json);
             }
         }
+        Command::Finetune {
+            workspace,
+            model,
+            task,
+            text,
+            method,
+            lora,
+            lora_alpha,
+            epochs,
+            lr,
+            batch_size,
+            accumulate,
+            max_tokens,
+            warmup,
+            weight_decay,
+            limit,
+            seed,
+            precision,
+            patience,
+            device,
+            resume,
+            json,
+        } => {
+            let session = Session::open(&workspace)?;
+            let job = match resume {
+                Some(run) => session.resume_finetune_job(run)?,
+                None => {
+                    let method = match (method.as_deref(), lora) {
+                        (Some(m), _) => TextMethod::parse(m)?,
+                        (None, Some(_)) => TextMethod::Lora,
+                        (None, None) => TextMethod::Full,
+                    };
+                    let mut cfg = FinetuneConfig::new(&model, TextTask::parse(&task)?, method);
+                    cfg.text = TextField::parse(&text)?;
+                    cfg.lora_rank = lora.unwrap_or(8);
+                    cfg.lora_alpha = lora_alpha;
+                    cfg.epochs = epochs;
+                    if let Some(v) = lr {
+                        cfg.lr = v;
+                    }
+                    cfg.batch_size = batch_size;
+                    cfg.accumulate = accumulate;
+                    cfg.max_tokens = max_tokens;
+                    cfg.warmup = warmup;
+                    cfg.weight_decay = weight_decay;
+                    cfg.limit = limit;
+                    cfg.seed = seed;
+                    cfg.precision = Precision::parse(&precision)?;
+                    cfg.patience = patience;
+                    cfg.device = device;
+                    session.finetune_job(cfg)?
+                }
+            };
+            let o = follow_training(job, json)?;
+            print_finetune(&o, json, &workspace);
+        }
         Command::Runs { workspace, json } => {
             let session = Session::open_read_only(&workspace)?;
             let runs = session.runs()?;
@@ -1370,7 +1555,7 @@ fn cancel_on_ctrl_c<T>(job: &Job<T>, pb: &ProgressBar) {
 }
 
 /// Shows a training job's progress (epochs, loss, validation) until it ends.
-fn follow_training(job: Job<TrainOutcome>, quiet: bool) -> Result<TrainOutcome> {
+fn follow_training<T: Send + 'static>(job: Job<T>, quiet: bool) -> Result<T> {
     catch_ctrl_c();
     let pb = if quiet {
         ProgressBar::hidden()

@@ -22,11 +22,14 @@ pub use shoplab_data::{
 
 pub use job::{Job, JobEvent};
 pub use shoplab_model::compare::Comparison;
+pub use shoplab_model::finetune::{Precision, TextField};
 pub use shoplab_model::metrics::Evaluation;
 pub use shoplab_model::models::{Hyper, ModelKind, Optimizer};
 pub use shoplab_model::registry::{EpochRow, RunSummary};
+pub use shoplab_model::{
+    FinetuneConfig, FinetuneOutcome, TextMethod, TextTask, device, finetune::is_text_run, text,
+};
 pub use shoplab_model::{ModelError, Progress, TrainConfig, TrainOutcome};
-pub use shoplab_model::{device, text};
 pub use shoplab_sim as sim;
 
 /// Errors of the engine.
@@ -236,14 +239,31 @@ impl Session {
         })
     }
 
+    /// Fine-tunes a text encoder (or fits a text baseline) on the workspace's reviews, on
+    /// a background thread, with the same progress events and cancel as training.
+    pub fn finetune_job(&self, cfg: FinetuneConfig) -> Result<Job<FinetuneOutcome>> {
+        let name = format!("finetune {} on reviews", cfg.run_model());
+        self.training_job(name, move |ws, on, cancel| {
+            shoplab_model::finetune(ws, &cfg, on, cancel)
+        })
+    }
+
+    /// Continues a cancelled fine-tuning run from its last checkpoint.
+    pub fn resume_finetune_job(&self, run_id: i64) -> Result<Job<FinetuneOutcome>> {
+        self.training_job(format!("resume run {run_id}"), move |ws, on, cancel| {
+            shoplab_model::resume_finetune(ws, run_id, on, cancel)
+        })
+    }
+
     /// A job running `work` on its own workspace connection, its progress sent as events.
-    fn training_job<F>(&self, name: String, work: F) -> Result<Job<TrainOutcome>>
+    fn training_job<T, F>(&self, name: String, work: F) -> Result<Job<T>>
     where
+        T: Send + 'static,
         F: FnOnce(
                 &shoplab_data::Workspace,
                 &mut dyn FnMut(&Progress),
                 &std::sync::atomic::AtomicBool,
-            ) -> shoplab_model::Result<TrainOutcome>
+            ) -> shoplab_model::Result<T>
             + Send
             + 'static,
     {

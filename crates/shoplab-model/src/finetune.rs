@@ -893,23 +893,19 @@ pub fn finetune(
     cancel: &AtomicBool,
 ) -> Result<FinetuneOutcome> {
     cfg.check()?;
-    let (name, dir) = if cfg.method == TextMethod::Tfidf {
-        (String::new(), PathBuf::new())
+    let dir = if cfg.method == TextMethod::Tfidf {
+        PathBuf::new()
     } else {
-        text::resolve_model(&cfg.model)?
+        text::resolve_model(&cfg.model)?.1
     };
     let split = review_split(ws, cfg.task, cfg.text, cfg.limit, cfg.seed)?;
     let (dev, dev_name) = device::select(&cfg.device);
     let runs = Runs::new(ws);
-    let mut stored = cfg.clone();
-    if !name.is_empty() {
-        stored.model = name;
-    }
-    let params = serde_json::to_string(&stored).unwrap_or_default();
+    let params = serde_json::to_string(cfg).unwrap_or_default();
     let (run_id, art) = runs.create("reviews", &cfg.run_model(), &params, &dev_name)?;
     run(
         ws,
-        &stored,
+        cfg,
         &dir,
         &split,
         run_id,

@@ -209,18 +209,6 @@ pub fn evaluate(
     Ok(ev)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn top_k_skips_seen_and_breaks_ties_by_index() {
-        let scores = [0.5, 0.9, 0.9, 0.1, 0.7];
-        assert_eq!(top_k(&scores, &[1], 3), vec![2, 4, 0]);
-        assert_eq!(top_k(&scores, &[], 10), vec![1, 2, 4, 0, 3]);
-    }
-}
-
 /// Binary predictions against 0/1 labels: AUC (the probability that a random positive is
 /// scored above a random negative, ties counting half), mean log loss, and the log loss of
 /// always predicting `base_rate` (the train rate).
@@ -264,5 +252,17 @@ pub fn binary(probs: &[f32], labels: &[f32], base_rate: f64) -> Evaluation {
             ("logloss_base_rate".into(), base),
         ],
         per_user: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_k_skips_seen_and_breaks_ties_by_index() {
+        let scores = [0.5, 0.9, 0.9, 0.1, 0.7];
+        assert_eq!(top_k(&scores, &[1], 3), vec![2, 4, 0]);
+        assert_eq!(top_k(&scores, &[], 10), vec![1, 2, 4, 0, 3]);
     }
 }

@@ -143,6 +143,15 @@ pub fn resume(
 ) -> Result<TrainOutcome> {
     let runs = Runs::new(ws);
     let r = runs.get(run_id)?;
+    if crate::finetune::is_text_run(&r.params) {
+        return Err(ModelError::Run(
+            run_id,
+            format!(
+                "is a text run ({}); continue it with `finetune --resume {run_id}`",
+                r.model
+            ),
+        ));
+    }
     if r.status == "finished" {
         return Err(ModelError::Run(
             run_id,
@@ -196,6 +205,15 @@ pub(crate) fn finished_run(
         return Err(ModelError::Run(
             run_id,
             format!("is {}, not finished", r.status),
+        ));
+    }
+    if crate::finetune::is_text_run(&r.params) {
+        return Err(ModelError::Run(
+            run_id,
+            format!(
+                "is a text model ({}): it predicts from review text, it has no users or recommendations",
+                r.model
+            ),
         ));
     }
     let cfg: TrainConfig = serde_json::from_str(&r.params)

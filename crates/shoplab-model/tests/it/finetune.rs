@@ -140,3 +140,43 @@ fn schedule_warms_up_then_decays_to_zero() {
     assert!((lr[9] - 0.125).abs() < 1e-12);
     assert!(lr.windows(2).skip(2).all(|w| w[1] < w[0]));
 }
+
+/// A run cancelled after its first epoch resumes from the checkpoint (adapters, head,
+/// optimizer moments, the probe) and ends where an uninterrupted run ends.
+#[test]
+fn cancelled_finetuning_resumes_to_the_same_result() {
+    let (_d, ws) = reviews();
+    let mut c = config(TextTask::Recommend, TextMethod::Lora);
+    c.limit = Some(100);
+    c.max_tokens = 24;
+    c.lora_rank = 2;
+    let whole = finetune(&ws, &c, &mut quiet, &AtomicBool::new(false)).unwrap();
+
+    let cancel = AtomicBool::new(false);
+    let mut stop = |p: &Progress| {
+        if let Progress::Epoch { epoch: 1, .. } = p {
+            cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    };
+    // The flag is read after each step: the run stops in the second epoch, keeping the first.
+    let cut = finetune(&ws, &c, &mut stop, &cancel).unwrap();
+    assert_eq!((cut.status.as_str(), cut.epochs_done), ("cancelled", 1));
+    let r = Runs::new(&ws).get(cut.run_id).unwrap();
+    assert_eq!(r.status, "cancelled");
+    assert!(r.message.unwrap().contains("finetune --resume"));
+
+    let resumed =
+        shoplab_model::resume_finetune(&ws, cut.run_id, &mut quiet, &AtomicBool::new(false))
+            .unwrap();
+    assert_eq!(
+        (resumed.status.as_str(), resumed.epochs_done),
+        ("finished", 2)
+    );
+    for (name, v) in &whole.valid.metrics {
+        let w = resumed.valid.get(name).unwrap();
+        assert!(
+            (v - w).abs() < 1e-5,
+            "{name}: {v} uninterrupted, {w} resumed"
+        );
+    }
+}
