@@ -1334,3 +1334,51 @@ fn export(
         .map_err(|e| ModelError::io(out.display().to_string(), e))?;
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The adapters' path (x·Wᵀ + s·(x·Aᵀ)·Bᵀ), the training forward (composed layer norm)
+    /// and the merged weights saved with a run give the same embeddings.
+    #[test]
+    fn lora_paths_and_merged_weights_agree() {
+        let dir = shoplab_data::datasets::path("minilm").unwrap();
+        let mut cfg = FinetuneConfig::new("minilm", TextTask::Rating, TextMethod::Lora);
+        cfg.lora_rank = 4;
+        let enc = Encoder::new(&dir, &cfg, &Device::Cpu).unwrap();
+        for (_, _, b) in &enc.lora {
+            let noise = Tensor::randn(0f32, 0.05, b.shape(), &Device::Cpu).unwrap();
+            b.set(&noise).unwrap();
+        }
+        let e = enc
+            .folder
+            .encode(&["Love this dress", "Runs small, I returned it"], 32)
+            .unwrap();
+        let refs: Vec<&tokenizers::Encoding> = e.iter().collect();
+        let adapted = enc.pooled(&refs, false).unwrap();
+        let training = enc.pooled(&refs, true).unwrap();
+        cfg.method = TextMethod::Frozen;
+        let mut merged = Encoder::new(&dir, &cfg, &Device::Cpu).unwrap();
+        merged.base = enc.merged().unwrap();
+        let from_merged = merged.pooled(&refs, false).unwrap();
+        let pretrained = Encoder::new(&dir, &cfg, &Device::Cpu)
+            .unwrap()
+            .pooled(&refs, false)
+            .unwrap();
+        let gap = |a: &Tensor, b: &Tensor| -> f32 {
+            (a - b)
+                .unwrap()
+                .abs()
+                .unwrap()
+                .max_all()
+                .unwrap()
+                .to_scalar()
+                .unwrap()
+        };
+        assert!(gap(&adapted, &training) < 1e-5);
+        assert!(gap(&adapted, &from_merged) < 1e-5);
+        // The adapters did change the embeddings.
+        assert!(gap(&adapted, &pretrained) > 1e-3);
+    }
+}

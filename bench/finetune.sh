@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Text-model quality and training speed on Women's E-Commerce Clothing Reviews: for the
+# rating (RMSE) and the recommended flag (AUC), the TF-IDF + linear baseline, the linear probe
+# on frozen all-MiniLM-L6-v2 embeddings, LoRA (rank 8) and full fine-tuning, all on the same
+# seeded split of LIMIT reviews (80/10/10), one table with validation and test values,
+# seconds and training examples per second.
+#   bash bench/finetune.sh                        2,000 reviews, 1 epoch, 64 tokens, device auto
+#   LIMIT=22641 EPOCHS=3 MAX_TOKENS=128 DEVICE=cuda bash bench/finetune.sh   the whole set
+#   SHOPLAB_BIN=target/debug/shoplab-cuda bash bench/finetune.sh            another binary
+# Figures also go to $BENCH_DIR/finetune-results.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -z "${SHOPLAB_BIN:-}" ]; then
+  source scripts/env.sh
+  bash datasets/fetch.sh minilm clothing-reviews >/dev/null
+  # The dev build: the model crate and candle are built at opt-level 3 there.
+  cargo build -q --workspace
+  SHOPLAB_BIN="$CARGO_TARGET_DIR/debug/shoplab"
+fi
+BENCH_DIR="${BENCH_DIR:-$HOME/.cache/shoplab/bench}"
+DATASETS="${SHOPLAB_DATASETS:-$HOME/.cache/shoplab/datasets}"
+mkdir -p "$BENCH_DIR"
+ws="$BENCH_DIR/reviews.duckdb"
+rm -rf "$ws" "$ws.runs" "$ws.wal"
+"$SHOPLAB_BIN" import "$ws" "$DATASETS/clothing-reviews/WomensClothingE-CommerceReviews.parquet.brotli" >/dev/null
+out="$BENCH_DIR/finetune-results.jsonl"
+: >"$out"
+for task in rating recommend; do
+  for method in tfidf frozen lora full; do
+    extra=()
+    [ "$method" = lora ] && extra=(--lora 8)
+    "$SHOPLAB_BIN" finetune "$ws" --model "$DATASETS/minilm" --task "$task" --method "$method" "${extra[@]}" \
+      --limit "${LIMIT:-2000}" --epochs "${EPOCHS:-1}" --max-tokens "${MAX_TOKENS:-64}" \
+      --device "${DEVICE:-auto}" --json | tee -a "$out" >/dev/null
+    echo "done: $task $method" >&2
+  done
+done
+python3 - "$out" "$BENCH_DIR/finetune-results.json" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+json.dump(rows, open(sys.argv[2], "w"), indent=1)
+print(f"{'task':<10} {'method':<16} {'device':<7} {'train':>6} {'metric':<7} {'valid':>7} {'test':>7} {'probe':>7} {'seconds':>8} {'ex/s':>6}")
+for r in rows:
+    task = r["model"].split(":")[1]
+    m = "rmse" if task == "rating" else "auc"
+    probe = r["valid"].get("probe_" + m)
+    probe = "" if probe is None else f"{probe:.4f}"
+    eps = r.get("examples_per_second")
+    eps = "" if eps is None else f"{eps:.1f}"
+    print(f"{task:<10} {r['model'].split(':')[0]:<16} {r['device']:<7} {r['train_size']:>6} {m:<7} "
+          f"{r['valid'][m]:>7.4f} {r['metrics'][m]:>7.4f} {probe:>7} {r['seconds']:>8.1f} {eps:>6}")
+PY
