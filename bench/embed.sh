@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 bash datasets/fetch.sh minilm clothing-reviews >/dev/null
-cargo run -q --example embed_throughput
+# Built with the whole workspace, so the dependencies' features are the ones the other builds use.
+cargo build -q --workspace --examples
+"$CARGO_TARGET_DIR/debug/examples/embed_throughput"
 venv="${BENCH_DIR:-$HOME/.cache/shoplab/bench}/venv"
 if "$venv/bin/python" -c "import sentence_transformers" 2>/dev/null; then
   "$venv/bin/python" - <<PY
