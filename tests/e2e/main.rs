@@ -811,6 +811,17 @@ fn finetune_on_reviews_and_embed_with_the_result() {
             .iter()
             .any(|m| m[0] == "auc")
     );
+    // The two runs' test reviews are the same: a paired comparison, review by review.
+    let c = json(&["compare", s(&ws), "1", "2", "--metric", "logloss", "--json"]);
+    assert_eq!(c["users"], 30);
+    let (lo, hi) = (
+        c["t_interval"][0].as_f64().unwrap(),
+        c["t_interval"][1].as_f64().unwrap(),
+    );
+    assert!(
+        lo < c["diff"].as_f64().unwrap() && c["diff"].as_f64().unwrap() < hi,
+        "{c}"
+    );
     // A text run is not a recommender and cannot be resumed as one.
     let bad = shoplab(&["train", s(&ws), "--resume", "1"]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("finetune --resume 1"));

@@ -614,6 +614,27 @@ pub fn evaluate(task: TextTask, preds: &[f32], targets: &[f32], train_mean: f64)
     }
 }
 
+/// Each test review's error, for paired comparison of two text runs on one split (`shoplab
+/// compare`, review by review): squared and absolute error of a rating, log loss of a flag.
+fn per_review(task: TextTask, preds: &[f32], targets: &[f32]) -> Vec<(u32, String, f64)> {
+    let mut out = Vec::new();
+    for (k, (p, y)) in preds.iter().zip(targets).enumerate() {
+        let (p, y) = (f64::from(*p), f64::from(*y));
+        match task {
+            TextTask::Rating => {
+                out.push((k as u32, "squared_error".to_string(), (p - y).powi(2)));
+                out.push((k as u32, "abs_error".to_string(), (p - y).abs()));
+            }
+            TextTask::Recommend => {
+                let p = p.clamp(1e-7, 1.0 - 1e-7);
+                let ll = if y > 0.5 { -p.ln() } else { -(1.0 - p).ln() };
+                out.push((k as u32, "logloss".to_string(), ll));
+            }
+        }
+    }
+    out
+}
+
 fn headline(task: TextTask, ev: &Evaluation) -> f64 {
     ev.get(task.metric().0).unwrap_or(f64::NAN)
 }
@@ -1045,8 +1066,15 @@ fn run(
             outcome.valid.metrics.push((name, p));
         }
         outcome.test = evaluate(cfg.task, &test_preds, &split.test.targets, train_mean);
+        outcome.test.per_user = per_review(cfg.task, &test_preds, &split.test.targets);
+        let reviews: Vec<String> = split
+            .test
+            .review_ids
+            .iter()
+            .map(|r| r.to_string())
+            .collect();
         runs.finish(run_id, "valid", &outcome.valid, &[])?;
-        runs.finish(run_id, "test", &outcome.test, &[])?;
+        runs.finish(run_id, "test", &outcome.test, &reviews)?;
         Ok(())
     })();
     match &result {
