@@ -462,14 +462,17 @@ enum StrategyArg {
 }
 
 /// One finished, cancelled or failed training run, as text or one JSON line.
+/// An evaluation's metrics as a JSON object, name to value.
+fn metrics_json(ev: &shoplab_engine::Evaluation) -> serde_json::Map<String, serde_json::Value> {
+    ev.metrics
+        .iter()
+        .map(|(n, v)| (n.clone(), serde_json::json!(v)))
+        .collect()
+}
+
 fn print_outcome(outcome: &TrainOutcome, json: bool, workspace: &Path) {
     if json {
-        let metrics: serde_json::Map<String, serde_json::Value> = outcome
-            .test
-            .metrics
-            .iter()
-            .map(|(n, v)| (n.clone(), serde_json::json!(v)))
-            .collect();
+        let metrics = metrics_json(&outcome.test);
         println!(
             "{}",
             serde_json::json!({
@@ -513,12 +516,6 @@ fn print_outcome(outcome: &TrainOutcome, json: bool, workspace: &Path) {
 
 /// A text run's outcome, as text or one JSON line.
 fn print_finetune(o: &FinetuneOutcome, json: bool, workspace: &Path) {
-    let map = |ev: &shoplab_engine::Evaluation| -> serde_json::Map<String, serde_json::Value> {
-        ev.metrics
-            .iter()
-            .map(|(n, v)| (n.clone(), serde_json::json!(v)))
-            .collect()
-    };
     if json {
         println!(
             "{}",
@@ -532,8 +529,8 @@ fn print_finetune(o: &FinetuneOutcome, json: bool, workspace: &Path) {
                 "examples_per_second": o.examples_per_second,
                 "best_epoch": o.best_epoch,
                 "train_size": o.train_size,
-                "valid": map(&o.valid),
-                "metrics": map(&o.test),
+                "valid": metrics_json(&o.valid),
+                "metrics": metrics_json(&o.test),
                 "export": o.export,
             })
         );

@@ -37,7 +37,9 @@ use crate::models::bce_with_logits;
 use crate::optim::Adam;
 use crate::registry::{EpochRow, Runs};
 use crate::text::{self, Folder};
-use crate::train::{Progress, read_json};
+use crate::train::{
+    BEST, CHECKPOINT, OPTIMIZER, Progress, STATE, State, read_json, replace_file, write_json,
+};
 
 /// What is predicted from a review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -618,17 +620,16 @@ pub fn evaluate(task: TextTask, preds: &[f32], targets: &[f32], train_mean: f64)
 /// compare`, review by review): squared and absolute error of a rating, log loss of a flag.
 fn per_review(task: TextTask, preds: &[f32], targets: &[f32]) -> Vec<(u32, String, f64)> {
     let mut out = Vec::new();
-    for (k, (p, y)) in preds.iter().zip(targets).enumerate() {
-        let (p, y) = (f64::from(*p), f64::from(*y));
+    for (k, (&p, &y)) in preds.iter().zip(targets).enumerate() {
+        let k = k as u32;
+        let error = f64::from(p) - f64::from(y);
         match task {
             TextTask::Rating => {
-                out.push((k as u32, "squared_error".to_string(), (p - y).powi(2)));
-                out.push((k as u32, "abs_error".to_string(), (p - y).abs()));
+                out.push((k, "squared_error".to_string(), error * error));
+                out.push((k, "abs_error".to_string(), error.abs()));
             }
             TextTask::Recommend => {
-                let p = p.clamp(1e-7, 1.0 - 1e-7);
-                let ll = if y > 0.5 { -p.ln() } else { -(1.0 - p).ln() };
-                out.push((k as u32, "logloss".to_string(), ll));
+                out.push((k, "logloss".to_string(), metrics::log_loss(f64::from(p), y)));
             }
         }
     }
@@ -805,20 +806,7 @@ const EVAL_BATCH: usize = 64;
 
 /// Pooled embeddings of every encoding, in order (batched by length).
 fn embed_all(enc: &Encoder, encodings: &[tokenizers::Encoding]) -> Result<Vec<Vec<f32>>> {
-    let mut order: Vec<usize> = (0..encodings.len()).collect();
-    order.sort_by_key(|&k| encodings[k].get_ids().len());
-    let mut out = vec![Vec::new(); encodings.len()];
-    for chunk in order.chunks(EVAL_BATCH) {
-        let batch: Vec<&tokenizers::Encoding> = chunk.iter().map(|&k| &encodings[k]).collect();
-        let rows = enc
-            .pooled(&batch, false)?
-            .to_device(&Device::Cpu)?
-            .to_vec2::<f32>()?;
-        for (&k, v) in chunk.iter().zip(rows) {
-            out[k] = v;
-        }
-    }
-    Ok(out)
+    text::by_length(encodings, EVAL_BATCH, |batch| enc.pooled(batch, false))
 }
 
 /// Predictions (ratings, or probabilities) of the encoder and head for every encoding.
@@ -890,20 +878,6 @@ pub struct FinetuneOutcome {
     pub test: Evaluation,
     /// The fine-tuned model folder (Hugging Face layout).
     pub export: Option<PathBuf>,
-}
-
-const CHECKPOINT: &str = "checkpoint.safetensors";
-const BEST: &str = "best.safetensors";
-const OPTIMIZER: &str = "optimizer.safetensors";
-const STATE: &str = "state.json";
-
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-struct State {
-    /// The linear probe's validation value (where fine-tuning starts).
-    probe: Option<f64>,
-    best_epoch: Option<usize>,
-    best_value: Option<f64>,
-    bad_epochs: usize,
 }
 
 /// Trains a new text run.
@@ -1147,20 +1121,18 @@ fn fine_tune(
         );
         state.probe = Some(headline(cfg.task, &v));
         if cfg.method.trains_encoder() {
-            crate::train::write_json(&art.join(STATE), &state)?;
+            write_json(&art.join(STATE), &state)?;
         }
         Head::from_linear(&m, &enc.device)?
     } else {
         outcome.seconds = runs.get(run_id)?.seconds;
         state = read_json(&art.join(STATE))?;
-        let head = Head::from_linear(
-            &Linear {
-                w: vec![0.0; enc.folder.config.hidden_size],
-                b: 0.0,
-                logistic: false,
-            },
-            &enc.device,
-        )?;
+        // Shaped for the checkpoint, which sets it.
+        let dim = enc.folder.config.hidden_size;
+        let head = Head {
+            w: Var::zeros((dim, 1), DType::F32, &enc.device)?,
+            b: Var::zeros(1, DType::F32, &enc.device)?,
+        };
         load_trainable(enc, &head, &art.join(CHECKPOINT))?;
         head
     };
@@ -1250,21 +1222,12 @@ fn fine_tune(
             cfg.task,
             &evaluate(cfg.task, &preds, &split.valid.targets, split.train.mean()),
         );
-        let higher = cfg.task.metric().1;
-        if state
-            .best_value
-            .is_none_or(|b| if higher { v > b } else { v < b })
-        {
-            state.best_value = Some(v);
-            state.best_epoch = Some(epoch);
-            state.bad_epochs = 0;
+        if state.observe(epoch, v, cfg.task.metric().1) {
             save_trainable(enc, &head, &art.join(BEST))?;
-        } else {
-            state.bad_epochs += 1;
         }
         save_trainable(enc, &head, &art.join(CHECKPOINT))?;
-        opt.save(&art.join(OPTIMIZER))?;
-        crate::train::write_json(&art.join(STATE), &state)?;
+        replace_file(&art.join(OPTIMIZER), |tmp| opt.save(tmp))?;
+        write_json(&art.join(STATE), &state)?;
         let metric = cfg.task.metric().0.to_string();
         runs.epoch(
             run_id,
@@ -1307,9 +1270,7 @@ fn save_trainable(enc: &Encoder, head: &Head, path: &Path) -> Result<()> {
         .collect();
     t.insert("head.weight".into(), head.w.as_tensor().clone());
     t.insert("head.bias".into(), head.b.as_tensor().clone());
-    let tmp = path.with_extension("tmp");
-    candle_core::safetensors::save(&t, &tmp)?;
-    std::fs::rename(&tmp, path).map_err(|e| ModelError::io(path.display().to_string(), e))
+    replace_file(path, |tmp| Ok(candle_core::safetensors::save(&t, tmp)?))
 }
 
 fn load_trainable(enc: &Encoder, head: &Head, path: &Path) -> Result<()> {

@@ -209,6 +209,12 @@ pub fn evaluate(
     Ok(ev)
 }
 
+/// The cross-entropy of probability `p` for a 0/1 label, `p` kept off 0 and 1.
+pub fn log_loss(p: f64, y: f32) -> f64 {
+    let p = p.clamp(1e-7, 1.0 - 1e-7);
+    if y > 0.5 { -p.ln() } else { -(1.0 - p).ln() }
+}
+
 /// Binary predictions against 0/1 labels: AUC (the probability that a random positive is
 /// scored above a random negative, ties counting half), mean log loss, and the log loss of
 /// always predicting `base_rate` (the train rate).
@@ -233,18 +239,14 @@ pub fn binary(probs: &[f32], labels: &[f32], base_rate: f64) -> Evaluation {
     let pos = labels.iter().filter(|&&y| y > 0.5).count() as f64;
     let neg = labels.len() as f64 - pos;
     let auc = (rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg).max(1.0);
-    let ll = |p: f64, y: f32| {
-        let p = p.clamp(1e-7, 1.0 - 1e-7);
-        if y > 0.5 { -p.ln() } else { -(1.0 - p).ln() }
-    };
     let n = labels.len().max(1) as f64;
     let logloss = labels
         .iter()
         .zip(probs)
-        .map(|(y, p)| ll(f64::from(*p), *y))
+        .map(|(y, p)| log_loss(f64::from(*p), *y))
         .sum::<f64>()
         / n;
-    let base = labels.iter().map(|y| ll(base_rate, *y)).sum::<f64>() / n;
+    let base = labels.iter().map(|y| log_loss(base_rate, *y)).sum::<f64>() / n;
     Evaluation {
         metrics: vec![
             ("auc".into(), auc),

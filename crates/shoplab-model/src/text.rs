@@ -35,9 +35,9 @@ pub enum Pooling {
 /// A loaded encoder.
 pub struct TextEncoder {
     pub name: String,
-    config: BertConfig,
+    folder: Folder,
     weights: HashMap<String, Tensor>,
-    tokenizer: Tokenizer,
+    /// The folder's pooling, normalization, width and sequence length.
     pub pooling: Pooling,
     pub normalize: bool,
     pub dim: usize,
@@ -262,6 +262,27 @@ pub(crate) fn inputs(
     Ok((ids, types, mask))
 }
 
+/// Embeds `encodings` `batch` at a time in order of length, so that short texts are not
+/// padded to a long one's length; `embed` turns one batch into its rows (`n × dim`). The
+/// vectors come back in the encodings' order.
+pub(crate) fn by_length(
+    encodings: &[tokenizers::Encoding],
+    batch: usize,
+    mut embed: impl FnMut(&[&tokenizers::Encoding]) -> Result<Tensor>,
+) -> Result<Vec<Vec<f32>>> {
+    let mut order: Vec<usize> = (0..encodings.len()).collect();
+    order.sort_by_key(|&k| encodings[k].get_ids().len());
+    let mut out = vec![Vec::new(); encodings.len()];
+    for chunk in order.chunks(batch) {
+        let rows: Vec<&tokenizers::Encoding> = chunk.iter().map(|&k| &encodings[k]).collect();
+        let vectors = embed(&rows)?.to_device(&Device::Cpu)?.to_vec2::<f32>()?;
+        for (&k, v) in chunk.iter().zip(vectors) {
+            out[k] = v;
+        }
+    }
+    Ok(out)
+}
+
 /// One vector per row from token states (`n × len × dim`, f32): the masked mean or the
 /// first token, L2-normalized when `normalize`.
 pub(crate) fn pool(
@@ -294,25 +315,16 @@ pub(crate) fn pool(
 impl TextEncoder {
     /// Loads the model folder `dir` on `device`.
     pub fn load(dir: &Path, name: &str, device: &Device) -> Result<Self> {
-        let Folder {
-            config,
-            tokenizer,
-            pooling,
-            normalize,
-            max_tokens,
-        } = Folder::read(dir)?;
-        let weights = dir.join("model.safetensors");
-        let tensors = candle_core::safetensors::load(&weights, device)?;
-        let dim = config.hidden_size;
+        let folder = Folder::read(dir)?;
+        let weights = candle_core::safetensors::load(dir.join("model.safetensors"), device)?;
         Ok(TextEncoder {
             name: name.to_string(),
-            config,
-            weights: tensors,
-            tokenizer,
-            pooling,
-            normalize,
-            dim,
-            max_tokens,
+            pooling: folder.pooling,
+            normalize: folder.normalize,
+            dim: folder.config.hidden_size,
+            max_tokens: folder.max_tokens,
+            folder,
+            weights,
             device: device.clone(),
         })
     }
@@ -321,39 +333,21 @@ impl TextEncoder {
     /// length and embedded `BATCH` at a time, each batch padded to its longest (so that
     /// short texts are not padded to a long one's length).
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        let mut tokenizer = self.tokenizer.clone();
-        tokenizer.with_padding(None);
-        let encodings =
-            tokenizer
-                .encode_batch(texts.to_vec(), true)
-                .map_err(|e| ModelError::Config {
-                    model: self.name.clone(),
-                    message: format!("tokenizing: {e}"),
-                })?;
-        let mut order: Vec<usize> = (0..texts.len()).collect();
-        order.sort_by_key(|&k| encodings[k].get_ids().len());
-        let mut out = vec![Vec::new(); texts.len()];
-        for chunk in order.chunks(BATCH) {
-            let batch: Vec<&tokenizers::Encoding> = chunk.iter().map(|&k| &encodings[k]).collect();
-            for (&k, v) in chunk.iter().zip(self.embed_batch(&batch)?) {
-                out[k] = v;
-            }
-        }
-        Ok(out)
+        let encodings = self.folder.encode(texts, self.max_tokens)?;
+        by_length(&encodings, BATCH, |batch| self.embed_batch(batch))
     }
 
     /// One batch of tokenized texts, padded here to the longest.
-    fn embed_batch(&self, enc: &[&tokenizers::Encoding]) -> Result<Vec<Vec<f32>>> {
+    fn embed_batch(&self, enc: &[&tokenizers::Encoding]) -> Result<Tensor> {
         let (ids, types, mask) = inputs(enc, &self.device)?;
         let bert = Bert {
-            config: &self.config,
+            config: &self.folder.config,
             weights: &self.weights,
             adapters: &HashMap::new(),
             dtype: DType::F32,
             train: false,
         };
         let states = bert.forward(&ids, &types, &mask)?;
-        let pooled = pool(&states, &mask, self.pooling, self.normalize)?;
-        Ok(pooled.to_device(&Device::Cpu)?.to_vec2::<f32>()?)
+        pool(&states, &mask, self.pooling, self.normalize)
     }
 }

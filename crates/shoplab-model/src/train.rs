@@ -95,18 +95,42 @@ pub struct TrainOutcome {
     pub test: Evaluation,
 }
 
-const CHECKPOINT: &str = "checkpoint.safetensors";
-const BEST: &str = "best.safetensors";
+pub(crate) const CHECKPOINT: &str = "checkpoint.safetensors";
+pub(crate) const BEST: &str = "best.safetensors";
 const MODEL: &str = "model.safetensors";
-const STATE: &str = "state.json";
-const OPTIMIZER: &str = "optimizer.safetensors";
+pub(crate) const STATE: &str = "state.json";
+pub(crate) const OPTIMIZER: &str = "optimizer.safetensors";
 
 /// Early-stopping state, saved with each checkpoint.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-struct State {
-    best_epoch: Option<usize>,
-    best_value: Option<f64>,
-    bad_epochs: usize,
+pub(crate) struct State {
+    /// A text run's linear-probe validation value, where its fine-tuning started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<f64>,
+    pub best_epoch: Option<usize>,
+    pub best_value: Option<f64>,
+    pub bad_epochs: usize,
+}
+
+impl State {
+    /// Records an epoch's validation value; true when it is the best so far.
+    pub fn observe(&mut self, epoch: usize, value: f64, higher_is_better: bool) -> bool {
+        let better = self.best_value.is_none_or(|b| {
+            if higher_is_better {
+                value > b
+            } else {
+                value < b
+            }
+        });
+        if better {
+            self.best_value = Some(value);
+            self.best_epoch = Some(epoch);
+            self.bad_epochs = 0;
+        } else {
+            self.bad_epochs += 1;
+        }
+        better
+    }
 }
 
 /// Trains a new run on `cfg.split`.
@@ -427,25 +451,14 @@ fn fit_epochs(
         };
         let seconds = t.elapsed().as_secs_f64();
         let val = validate(model.as_ref(), ds, cfg.k)?;
-        if let Some((_, v, higher)) = &val {
-            let better = state
-                .best_value
-                .is_none_or(|b| if *higher { *v > b } else { *v < b });
-            if better {
-                state.best_value = Some(*v);
-                state.best_epoch = Some(epoch);
-                state.bad_epochs = 0;
-                save_atomic(model.as_ref(), &dir.join(BEST))?;
-            } else {
-                state.bad_epochs += 1;
-            }
+        if let Some((_, v, higher)) = &val
+            && state.observe(epoch, *v, *higher)
+        {
+            replace_file(&dir.join(BEST), |tmp| model.save(tmp))?;
         }
-        save_atomic(model.as_ref(), &dir.join(CHECKPOINT))?;
+        replace_file(&dir.join(CHECKPOINT), |tmp| model.save(tmp))?;
         if let Some(opt) = &opt {
-            let tmp = dir.join(OPTIMIZER).with_extension("tmp");
-            opt.save(&tmp)?;
-            std::fs::rename(&tmp, dir.join(OPTIMIZER))
-                .map_err(|e| ModelError::io(dir.join(OPTIMIZER).display().to_string(), e))?;
+            replace_file(&dir.join(OPTIMIZER), |tmp| opt.save(tmp))?;
         }
         write_json(&dir.join(STATE), &state)?;
         runs.epoch(
@@ -568,19 +581,19 @@ fn adam_epoch(
     Ok(Some(total / batches.len().max(1) as f64))
 }
 
-/// Writes the model's tensors to a temporary file, then renames it into place, so a
-/// checkpoint is either the old one or the new one.
-fn save_atomic(model: &dyn Recommender, path: &Path) -> Result<()> {
+/// Writes `path` through `write` into a temporary file, then renames it into place, so a
+/// checkpoint (or its state) is either the old one or the new one.
+pub(crate) fn replace_file(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     let tmp: PathBuf = path.with_extension("tmp");
-    model.save(&tmp)?;
+    write(&tmp)?;
     std::fs::rename(&tmp, path).map_err(|e| ModelError::io(path.display().to_string(), e))
 }
 
 pub(crate) fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
     let text = serde_json::to_string(value).unwrap_or_default();
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).map_err(|e| ModelError::io(tmp.display().to_string(), e))?;
-    std::fs::rename(&tmp, path).map_err(|e| ModelError::io(path.display().to_string(), e))
+    replace_file(path, |tmp| {
+        std::fs::write(tmp, text).map_err(|e| ModelError::io(tmp.display().to_string(), e))
+    })
 }
 
 pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
