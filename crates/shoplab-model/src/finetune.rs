@@ -1051,18 +1051,13 @@ fn run(
         runs.finish(run_id, "test", &outcome.test, &reviews)?;
         Ok(())
     })();
-    match &result {
-        Ok(()) if outcome.status == "cancelled" => runs.set_status(
-            run_id,
-            "cancelled",
-            Some(&format!(
-                "cancelled after epoch {}; `finetune --resume {run_id}` continues from its checkpoint",
-                outcome.epochs_done
-            )),
-        )?,
-        Ok(()) => {}
-        Err(e) => runs.set_status(run_id, "failed", Some(&e.to_string()))?,
-    }
+    runs.settle(
+        run_id,
+        result
+            .as_ref()
+            .map(|()| (outcome.status.as_str(), outcome.epochs_done)),
+        "finetune",
+    )?;
     result.map(|()| outcome)
 }
 

@@ -123,6 +123,28 @@ impl<'a> Runs<'a> {
         Ok(())
     }
 
+    /// Records how a run's session ended: `cancelled` (with the command that resumes it,
+    /// `train` or `finetune`) after `epochs_done` epochs, or `failed` with the error; a
+    /// finished run's status was set with its metrics.
+    pub fn settle(
+        &self,
+        run_id: i64,
+        ended: std::result::Result<(&str, usize), &ModelError>,
+        command: &str,
+    ) -> Result<()> {
+        match ended {
+            Ok(("cancelled", epochs_done)) => self.set_status(
+                run_id,
+                "cancelled",
+                Some(&format!(
+                    "cancelled after epoch {epochs_done}; `{command} --resume {run_id}` continues from its checkpoint"
+                )),
+            ),
+            Ok(_) => Ok(()),
+            Err(e) => self.set_status(run_id, "failed", Some(&e.to_string())),
+        }
+    }
+
     pub fn set_status(&self, run_id: i64, status: &str, message: Option<&str>) -> Result<()> {
         self.ws.connection().execute(
             "UPDATE runs SET status = ?, message = ?,

@@ -339,18 +339,11 @@ fn run(
         runs.finish(run_id, "test", &outcome.test, &ds.users)?;
         Ok(outcome)
     })();
-    match &result {
-        Ok(o) if o.status == "cancelled" => runs.set_status(
-            run_id,
-            "cancelled",
-            Some(&format!(
-                "cancelled after epoch {}; `train --resume {run_id}` continues from its checkpoint",
-                o.epochs_done
-            )),
-        )?,
-        Ok(_) => {}
-        Err(e) => runs.set_status(run_id, "failed", Some(&e.to_string()))?,
-    }
+    runs.settle(
+        run_id,
+        result.as_ref().map(|o| (o.status.as_str(), o.epochs_done)),
+        "train",
+    )?;
     result
 }
 
