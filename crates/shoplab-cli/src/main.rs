@@ -102,6 +102,10 @@ enum Command {
         /// Keep users and items with at least k interactions.
         #[arg(long)]
         k_core: Option<u32>,
+        /// Hold out this fraction of the items as new arrivals: all their interactions go
+        /// to the test part (the cold-start slice: `cold_ndcg@k`, `cold_recall@k`, ...).
+        #[arg(long)]
+        cold_items: Option<f64>,
         /// Import the split from files instead: train file.
         #[arg(long, requires = "test_file")]
         train_file: Option<PathBuf>,
@@ -214,9 +218,23 @@ enum Command {
         /// The encoder: an imported model's name, a part of it, or a model folder.
         #[arg(long, default_value = "minilm")]
         model: String,
-        /// rating (regression, RMSE) or recommend (the recommended flag, AUC).
+        /// rating (regression, RMSE), recommend (the recommended flag, AUC), or two-tower
+        /// (a text-aware recommender on a split: items by their text, users by their
+        /// history; NDCG@k with a cold-start slice).
         #[arg(long, default_value = "rating")]
         task: String,
+        /// two-tower: the split to train and evaluate on.
+        #[arg(long, default_value = "main")]
+        split: String,
+        /// two-tower: softmax temperature of the in-batch cosine scores.
+        #[arg(long, default_value_t = 0.05)]
+        temperature: f64,
+        /// two-tower: optimizer steps per epoch (default: training items / batch).
+        #[arg(long)]
+        steps: Option<usize>,
+        /// two-tower: cut-off of the ranking metrics.
+        #[arg(long, default_value_t = 10)]
+        k: usize,
         /// review (title, then text), text or title.
         #[arg(long, default_value = "review")]
         text: String,
@@ -236,9 +254,9 @@ enum Command {
         /// Peak learning rate (default 3e-5 full, 1e-3 LoRA).
         #[arg(long)]
         lr: Option<f64>,
-        /// Texts per micro-batch.
-        #[arg(long, default_value_t = 16)]
-        batch_size: usize,
+        /// Texts per micro-batch (default 16; two-tower: 64, the in-batch negatives).
+        #[arg(long)]
+        batch_size: Option<usize>,
         /// Micro-batches per optimizer step (gradient accumulation).
         #[arg(long, default_value_t = 1)]
         accumulate: usize,
@@ -543,8 +561,13 @@ fn print_finetune(o: &FinetuneOutcome, json: bool, workspace: &Path) {
             o.run_id
         );
     } else {
+        let what = if o.model.ends_with("two-tower") {
+            "interactions"
+        } else {
+            "reviews"
+        };
         println!(
-            "run {}: {} on {}, {} training reviews, {} epochs, {:.1} s{}{}",
+            "run {}: {} on {}, {} training {what}, {} epochs, {:.1} s{}{}",
             o.run_id,
             o.model,
             o.device,
@@ -853,6 +876,7 @@ fn run(cli: Cli) -> Result<()> {
             events,
             min_value,
             k_core,
+            cold_items,
             train_file,
             valid_file,
             test_file,
@@ -866,6 +890,7 @@ fn run(cli: Cli) -> Result<()> {
                 event_types: events.clone(),
                 min_value,
                 k_core,
+                cold_items,
             };
             let summaries = if let (Some(tr), Some(te)) = (&train_file, &test_file) {
                 vec![session.import_split(&name, tr, valid_file.as_deref(), te)?]
@@ -1063,6 +1088,10 @@ fn run(cli: Cli) -> Result<()> {
             workspace,
             model,
             task,
+            split,
+            temperature,
+            steps,
+            k,
             text,
             method,
             lora,
@@ -1099,7 +1128,14 @@ fn run(cli: Cli) -> Result<()> {
                     if let Some(v) = lr {
                         cfg.lr = v;
                     }
-                    cfg.batch_size = batch_size;
+                    let two_tower = cfg.task == TextTask::TwoTower;
+                    cfg.batch_size = batch_size.unwrap_or(if two_tower { 64 } else { 16 });
+                    if two_tower {
+                        cfg.split = Some(split);
+                        cfg.temperature = temperature;
+                        cfg.steps = steps;
+                        cfg.k = k;
+                    }
                     cfg.accumulate = accumulate;
                     cfg.max_tokens = max_tokens;
                     cfg.warmup = warmup;

@@ -63,6 +63,11 @@ pub struct SplitSpec {
     /// Keep only users and items with at least k interactions (applied until stable).
     #[serde(default)]
     pub k_core: Option<u32>,
+    /// Hold out this fraction of the items (a seeded sample) as new arrivals: every
+    /// interaction with them goes to the test part, so they are unseen in training and
+    /// validation (the cold-start slice of an evaluation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cold_items: Option<f64>,
 }
 
 /// A stored split's summary.
@@ -177,7 +182,10 @@ impl Workspace {
         if rows.is_empty() {
             return Err(DataError::Split("no interactions to split (import events first, or check --events / --min-value / --k-core)".into()));
         }
-        let parts = assign(&rows, spec)?;
+        let mut parts = assign(&rows, spec)?;
+        if let Some(f) = spec.cold_items {
+            hold_out_items(&rows, &mut parts, f, spec.seed)?;
+        }
         let params = serde_json::to_string(spec).expect("a split spec serializes");
         self.store_split(
             &spec.name,
@@ -386,6 +394,33 @@ impl Workspace {
         );
         self.query_frame(&sql)
     }
+}
+
+/// Moves every interaction of a seeded `fraction` of the items to the test part.
+fn hold_out_items(rows: &[Row], parts: &mut [Part], fraction: f64, seed: u64) -> Result<()> {
+    if !(0.0..1.0).contains(&fraction) {
+        return Err(DataError::Split(format!(
+            "cold items {fraction} is not a fraction in [0, 1)"
+        )));
+    }
+    let mut items: Vec<&str> = rows.iter().map(|r| r.item.as_str()).collect();
+    items.sort_unstable();
+    items.dedup();
+    items.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ 0xC01D));
+    let n = (fraction * items.len() as f64).round() as usize;
+    let cold: std::collections::HashSet<&str> = items[..n].iter().copied().collect();
+    for (row, part) in rows.iter().zip(parts.iter_mut()) {
+        if cold.contains(row.item.as_str()) {
+            *part = Part::Test;
+        }
+    }
+    if parts.iter().all(|p| *p != Part::Train) {
+        return Err(DataError::Split(format!(
+            "holding out {n} of {} items as cold leaves no training interactions",
+            items.len()
+        )));
+    }
+    Ok(())
 }
 
 fn assign(rows: &[Row], spec: &SplitSpec) -> Result<Vec<Part>> {

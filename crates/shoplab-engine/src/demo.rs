@@ -96,6 +96,7 @@ pub fn build_demo(path: &Path, config: &WorldConfig) -> Result<DemoReport> {
             event_types: None,
             min_value: None,
             k_core: None,
+            cold_items: None,
         })?;
         Ok(DemoReport {
             path: path.to_path_buf(),

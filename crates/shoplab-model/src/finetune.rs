@@ -49,6 +49,11 @@ pub enum TextTask {
     Rating,
     /// The recommended flag (0/1), by cross-entropy; validated by AUC.
     Recommend,
+    /// A text-aware recommender on a split's interactions: the item tower is the encoder
+    /// over each item's text, the user tower a linear map of the user's history; trained
+    /// with in-batch negatives, validated by NDCG@k (see [`crate::two_tower`]).
+    #[serde(rename = "two-tower")]
+    TwoTower,
 }
 
 impl TextTask {
@@ -56,9 +61,12 @@ impl TextTask {
         match s {
             "rating" => Ok(TextTask::Rating),
             "recommend" | "recommended" => Ok(TextTask::Recommend),
+            "two-tower" | "twotower" => Ok(TextTask::TwoTower),
             other => Err(ModelError::Config {
                 model: "finetune".into(),
-                message: format!("unknown task '{other}' (expected rating or recommend)"),
+                message: format!(
+                    "unknown task '{other}' (expected rating, recommend or two-tower)"
+                ),
             }),
         }
     }
@@ -67,6 +75,7 @@ impl TextTask {
         match self {
             TextTask::Rating => "rating",
             TextTask::Recommend => "recommend",
+            TextTask::TwoTower => "two-tower",
         }
     }
 
@@ -75,13 +84,15 @@ impl TextTask {
         match self {
             TextTask::Rating => ("rmse", false),
             TextTask::Recommend => ("auc", true),
+            TextTask::TwoTower => ("ndcg", true),
         }
     }
 
-    fn column(self) -> &'static str {
+    fn column(self) -> Option<&'static str> {
         match self {
-            TextTask::Rating => "rating",
-            TextTask::Recommend => "recommended",
+            TextTask::Rating => Some("rating"),
+            TextTask::Recommend => Some("recommended"),
+            TextTask::TwoTower => None,
         }
     }
 }
@@ -221,6 +232,27 @@ pub struct FinetuneConfig {
     pub precision: Precision,
     /// Epochs without a better validation value before stopping; 0 trains every epoch.
     pub patience: usize,
+    /// Two-tower: the split whose interactions train and evaluate it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<String>,
+    /// Two-tower: the softmax temperature of the in-batch scores (cosine / τ).
+    #[serde(default = "default_temperature")]
+    pub temperature: f64,
+    /// Two-tower: optimizer steps per epoch (default: the training items over the batch
+    /// size, so an epoch draws about as many positives as the catalog has items).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps: Option<usize>,
+    /// Two-tower: the cut-off of the ranking metrics.
+    #[serde(default = "default_k")]
+    pub k: usize,
+}
+
+fn default_temperature() -> f64 {
+    0.05
+}
+
+fn default_k() -> usize {
+    10
 }
 
 impl FinetuneConfig {
@@ -234,7 +266,9 @@ impl FinetuneConfig {
             batch_size: 16,
             accumulate: 1,
             max_tokens: 128,
-            lr: if method == TextMethod::Lora {
+            // LoRA's adapters and a frozen encoder's head (the two-tower's user map) start
+            // from zero or the identity and take larger steps than pretrained weights.
+            lr: if matches!(method, TextMethod::Lora | TextMethod::Frozen) {
                 1e-3
             } else {
                 3e-5
@@ -248,6 +282,10 @@ impl FinetuneConfig {
             device: "auto".into(),
             precision: Precision::F32,
             patience: 0,
+            split: None,
+            temperature: default_temperature(),
+            steps: None,
+            k: default_k(),
         }
     }
 
@@ -280,6 +318,17 @@ impl FinetuneConfig {
         }
         if self.max_tokens < 2 {
             return bad("max tokens must be at least 2".into());
+        }
+        if self.task == TextTask::TwoTower {
+            if self.method == TextMethod::Tfidf {
+                return bad(
+                    "the two-tower recommender reads items with the encoder: use full, lora or frozen"
+                        .into(),
+                );
+            }
+            if self.temperature <= 0.0 || self.k == 0 || self.steps == Some(0) {
+                return bad("temperature, k and steps must be positive".into());
+            }
         }
         Ok(())
     }
@@ -328,7 +377,13 @@ pub fn review_split(
     limit: Option<usize>,
     seed: u64,
 ) -> Result<TextSplit> {
-    let (col, text) = (task.column(), field.sql());
+    let Some(col) = task.column() else {
+        return Err(ModelError::Config {
+            model: task.name().into(),
+            message: "reads a split's interactions, not reviews".into(),
+        });
+    };
+    let text = field.sql();
     let mut stmt = ws.connection().prepare(&format!(
         "SELECT review_id, {text}, {col} FROM reviews
          WHERE {col} IS NOT NULL AND {text} IS NOT NULL AND trim({text}) <> '' ORDER BY review_id"
@@ -612,7 +667,7 @@ pub fn evaluate(task: TextTask, preds: &[f32], targets: &[f32], train_mean: f64)
                 per_user: Vec::new(),
             }
         }
-        TextTask::Recommend => metrics::binary(preds, targets, train_mean),
+        TextTask::Recommend | TextTask::TwoTower => metrics::binary(preds, targets, train_mean),
     }
 }
 
@@ -628,7 +683,7 @@ fn per_review(task: TextTask, preds: &[f32], targets: &[f32]) -> Vec<(u32, Strin
                 out.push((k, "squared_error".to_string(), error * error));
                 out.push((k, "abs_error".to_string(), error.abs()));
             }
-            TextTask::Recommend => {
+            TextTask::Recommend | TextTask::TwoTower => {
                 out.push((k, "logloss".to_string(), metrics::log_loss(f64::from(p), y)));
             }
         }
@@ -648,19 +703,19 @@ const LORA_TARGETS: [&str; 2] = ["attention.self.query.weight", "attention.self.
 
 /// A BERT whose weights are the pretrained ones plus what trains: every float weight
 /// (full fine-tuning) or the LoRA adapters.
-struct Encoder {
-    folder: Folder,
+pub(crate) struct Encoder {
+    pub(crate) folder: Folder,
     base: HashMap<String, Tensor>,
     full: Vec<(String, Var)>,
     /// Weight name, A (r × in), B (out × r).
     lora: Vec<(String, Var, Var)>,
     scale: f64,
     dtype: DType,
-    device: Device,
+    pub(crate) device: Device,
 }
 
 impl Encoder {
-    fn new(dir: &Path, cfg: &FinetuneConfig, device: &Device) -> Result<Self> {
+    pub(crate) fn new(dir: &Path, cfg: &FinetuneConfig, device: &Device) -> Result<Self> {
         let folder = Folder::read(dir)?;
         let base = candle_core::safetensors::load(dir.join("model.safetensors"), device)?;
         let mut names: Vec<&String> = base.keys().collect();
@@ -708,7 +763,7 @@ impl Encoder {
         Ok(enc)
     }
 
-    fn vars(&self) -> Vec<Var> {
+    pub(crate) fn vars(&self) -> Vec<Var> {
         self.full
             .iter()
             .map(|(_, v)| v.clone())
@@ -746,7 +801,7 @@ impl Encoder {
 
     /// Pooled embeddings (f32, `n × dim`) of a batch; `train` keeps every operation
     /// differentiable (and uses the training precision).
-    fn pooled(&self, enc: &[&tokenizers::Encoding], train: bool) -> Result<Tensor> {
+    pub(crate) fn pooled(&self, enc: &[&tokenizers::Encoding], train: bool) -> Result<Tensor> {
         let (ids, types, mask) = text::inputs(enc, &self.device)?;
         let (weights, adapters) = (self.weights(), self.adapters());
         let bert = Bert {
@@ -805,7 +860,10 @@ impl Head {
 const EVAL_BATCH: usize = 64;
 
 /// Pooled embeddings of every encoding, in order (batched by length).
-fn embed_all(enc: &Encoder, encodings: &[tokenizers::Encoding]) -> Result<Vec<Vec<f32>>> {
+pub(crate) fn embed_all(
+    enc: &Encoder,
+    encodings: &[tokenizers::Encoding],
+) -> Result<Vec<Vec<f32>>> {
     text::by_length(encodings, EVAL_BATCH, |batch| enc.pooled(batch, false))
 }
 
@@ -824,7 +882,7 @@ fn predict_all(
             let z = b + row.iter().zip(&w).map(|(a, c)| a * c).sum::<f32>();
             match task {
                 TextTask::Rating => z,
-                TextTask::Recommend => 1.0 / (1.0 + (-z).exp()),
+                TextTask::Recommend | TextTask::TwoTower => 1.0 / (1.0 + (-z).exp()),
             }
         })
         .collect())
@@ -832,7 +890,11 @@ fn predict_all(
 
 /// Micro-batches of `size` texts of similar length: shuffled, sorted by length within pools
 /// of 50 batches, cut, and the batches shuffled.
-fn grouped_batches(lens: &[usize], size: usize, rng: &mut ChaCha8Rng) -> Vec<Vec<usize>> {
+pub(crate) fn grouped_batches(
+    lens: &[usize],
+    size: usize,
+    rng: &mut ChaCha8Rng,
+) -> Vec<Vec<usize>> {
     let mut idx: Vec<usize> = (0..lens.len()).collect();
     idx.shuffle(rng);
     for pool in idx.chunks_mut(size * 50) {
@@ -888,6 +950,9 @@ pub fn finetune(
     cancel: &AtomicBool,
 ) -> Result<FinetuneOutcome> {
     cfg.check()?;
+    if cfg.task == TextTask::TwoTower {
+        return crate::two_tower::train(ws, cfg, on, cancel);
+    }
     let dir = if cfg.method == TextMethod::Tfidf {
         PathBuf::new()
     } else {
@@ -929,6 +994,9 @@ pub fn resume_finetune(
     }
     let cfg: FinetuneConfig = serde_json::from_str(&r.params)
         .map_err(|e| ModelError::Run(run_id, format!("is not a text run: {e}")))?;
+    if cfg.task == TextTask::TwoTower {
+        return crate::two_tower::resume(ws, run_id, &cfg, on, cancel);
+    }
     let (_, dir) = text::resolve_model(&cfg.model)?;
     let split = review_split(ws, cfg.task, cfg.text, cfg.limit, cfg.seed)?;
     let (dev, dev_name) = device::select(&cfg.device);
@@ -1128,7 +1196,7 @@ fn fine_tune(
             w: Var::zeros((dim, 1), DType::F32, &enc.device)?,
             b: Var::zeros(1, DType::F32, &enc.device)?,
         };
-        load_trainable(enc, &head, &art.join(CHECKPOINT))?;
+        load_trainable(enc, &head.named(), &art.join(CHECKPOINT))?;
         head
     };
     outcome.probe = state.probe;
@@ -1171,7 +1239,7 @@ fn fine_tune(
                     .broadcast_add(head.b.as_tensor())?;
                 let loss = match cfg.task {
                     TextTask::Rating => (z - &y)?.sqr()?.mean_all()?,
-                    TextTask::Recommend => bce_with_logits(&z, &y)?,
+                    TextTask::Recommend | TextTask::TwoTower => bce_with_logits(&z, &y)?,
                 };
                 // Each micro-batch weighs by its share of the step's texts.
                 let weight = batch.len() as f64 / n_step as f64;
@@ -1218,9 +1286,9 @@ fn fine_tune(
             &evaluate(cfg.task, &preds, &split.valid.targets, split.train.mean()),
         );
         if state.observe(epoch, v, cfg.task.metric().1) {
-            save_trainable(enc, &head, &art.join(BEST))?;
+            save_trainable(enc, &head.named(), &art.join(BEST))?;
         }
-        save_trainable(enc, &head, &art.join(CHECKPOINT))?;
+        save_trainable(enc, &head.named(), &art.join(CHECKPOINT))?;
         replace_file(&art.join(OPTIMIZER), |tmp| opt.save(tmp))?;
         write_json(&art.join(STATE), &state)?;
         let metric = cfg.task.metric().0.to_string();
@@ -1251,28 +1319,36 @@ fn fine_tune(
         outcome.examples_per_second = Some(trained_examples as f64 / trained_seconds);
     }
     if state.best_epoch.is_some() {
-        load_trainable(enc, &head, &art.join(BEST))?;
+        load_trainable(enc, &head.named(), &art.join(BEST))?;
     }
     outcome.best_epoch = state.best_epoch;
     Ok(Some(head))
 }
 
-fn save_trainable(enc: &Encoder, head: &Head, path: &Path) -> Result<()> {
+impl Head {
+    fn named(&self) -> [(&'static str, &Var); 2] {
+        [("head.weight", &self.w), ("head.bias", &self.b)]
+    }
+}
+
+/// Saves the encoder's trainable tensors and `extra` ones (a head) into `path`.
+pub(crate) fn save_trainable(enc: &Encoder, extra: &[(&str, &Var)], path: &Path) -> Result<()> {
     let mut t: HashMap<String, Tensor> = enc
         .trainable()
         .into_iter()
         .map(|(n, v)| (n, v.as_tensor().clone()))
         .collect();
-    t.insert("head.weight".into(), head.w.as_tensor().clone());
-    t.insert("head.bias".into(), head.b.as_tensor().clone());
+    for (name, v) in extra {
+        t.insert((*name).to_string(), v.as_tensor().clone());
+    }
     replace_file(path, |tmp| Ok(candle_core::safetensors::save(&t, tmp)?))
 }
 
-fn load_trainable(enc: &Encoder, head: &Head, path: &Path) -> Result<()> {
+/// Sets the encoder's trainable tensors and `extra` ones from `path`.
+pub(crate) fn load_trainable(enc: &Encoder, extra: &[(&str, &Var)], path: &Path) -> Result<()> {
     let t = candle_core::safetensors::load(path, &enc.device)?;
     let mut all = enc.trainable();
-    all.push(("head.weight".into(), &head.w));
-    all.push(("head.bias".into(), &head.b));
+    all.extend(extra.iter().map(|(n, v)| ((*n).to_string(), *v)));
     for (name, var) in all {
         let v = t.get(&name).ok_or_else(|| ModelError::Config {
             model: "finetune".into(),
@@ -1293,9 +1369,6 @@ fn export(
     base: &Path,
     art: &Path,
 ) -> Result<PathBuf> {
-    let out = art.join("model");
-    text::copy_dir(base, &out)?;
-    candle_core::safetensors::save(&enc.merged()?, out.join("model.safetensors"))?;
     let h: HashMap<String, Tensor> = [
         (
             "weight".to_string(),
@@ -1307,13 +1380,29 @@ fn export(
         ),
     ]
     .into();
-    candle_core::safetensors::save(&h, out.join("head.safetensors"))?;
     let meta = serde_json::json!({
         "task": cfg.task.name(),
         "method": cfg.method.name(),
         "base_model": cfg.model,
         "output": if cfg.task == TextTask::Rating { "rating" } else { "logit of recommended" },
     });
+    export_folder(enc, &h, &meta, base, art)
+}
+
+/// Writes a model folder `<art>/model/`: the base folder's files, the encoder's merged
+/// weights as `model.safetensors`, and the task's own tensors (`head.safetensors`) and
+/// description (`head.json`).
+pub(crate) fn export_folder(
+    enc: &Encoder,
+    head: &HashMap<String, Tensor>,
+    meta: &serde_json::Value,
+    base: &Path,
+    art: &Path,
+) -> Result<PathBuf> {
+    let out = art.join("model");
+    text::copy_dir(base, &out)?;
+    candle_core::safetensors::save(&enc.merged()?, out.join("model.safetensors"))?;
+    candle_core::safetensors::save(head, out.join("head.safetensors"))?;
     std::fs::write(out.join("head.json"), meta.to_string())
         .map_err(|e| ModelError::io(out.display().to_string(), e))?;
     Ok(out)

@@ -20,6 +20,7 @@ pub mod optim;
 pub mod registry;
 pub mod text;
 pub mod train;
+pub mod two_tower;
 
 pub use compare::{Comparison, compare_runs};
 pub use dataset::Dataset;

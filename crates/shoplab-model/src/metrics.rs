@@ -49,8 +49,13 @@ const CHUNK: usize = 256;
 /// The top `k` items of one user's scores, best first (ties: lower index first), with the
 /// `seen` items (sorted) left out.
 pub fn top_k(scores: &[f32], seen: &[u32], k: usize) -> Vec<u32> {
+    top_k_among(scores, seen, None, k)
+}
+
+/// [`top_k`] over the items `allowed` marks (all when `None`).
+fn top_k_among(scores: &[f32], seen: &[u32], allowed: Option<&[bool]>, k: usize) -> Vec<u32> {
     let mut idx: Vec<u32> = (0..scores.len() as u32)
-        .filter(|i| seen.binary_search(i).is_err())
+        .filter(|&i| allowed.is_none_or(|a| a[i as usize]) && seen.binary_search(&i).is_err())
         .collect();
     let better = |a: &u32, b: &u32| {
         let (sa, sb) = (scores[*a as usize], scores[*b as usize]);
@@ -67,11 +72,13 @@ pub fn top_k(scores: &[f32], seen: &[u32], k: usize) -> Vec<u32> {
 /// One user's ranking values, in the order of [`RANKING_NAMES`].
 pub type UserRanking = (u32, [f64; 6]);
 
-/// Top-K metrics of `model` against `relevant` items per user.
+/// Top-K metrics of `model` against `relevant` items per user, ranking the items
+/// `candidates` marks (all items when `None`); coverage is a share of the candidates.
 pub fn ranking(
     model: &dyn Recommender,
     ds: &Dataset,
     relevant: &[Vec<u32>],
+    candidates: Option<&[bool]>,
     k: usize,
 ) -> Result<(RankingMetrics, Vec<UserRanking>)> {
     let users: Vec<u32> = (0..ds.n_users() as u32)
@@ -87,7 +94,7 @@ pub fn ranking(
         let scores = model.score_users(chunk)?;
         for (row, &u) in chunk.iter().enumerate() {
             let s = &scores[row * n_items..(row + 1) * n_items];
-            let top = top_k(s, &ds.seen[u as usize], k);
+            let top = top_k_among(s, &ds.seen[u as usize], candidates, k);
             let rel = &relevant[u as usize];
             let (mut hits, mut dcg, mut first, mut ap) = (0usize, 0.0, 0.0, 0.0);
             for (r, &i) in top.iter().enumerate() {
@@ -128,7 +135,10 @@ pub fn ranking(
         mrr: mean(3),
         hit: mean(4),
         map: mean(5),
-        coverage: recommended.iter().filter(|&&r| r).count() as f64 / n_items.max(1) as f64,
+        coverage: recommended.iter().filter(|&&r| r).count() as f64
+            / candidates
+                .map_or(n_items, |c| c.iter().filter(|&&c| c).count())
+                .max(1) as f64,
         avg_popularity: pop_sum / rec_count.max(1) as f64,
     };
     Ok((m, per_user))
@@ -138,6 +148,12 @@ pub fn ranking(
 pub const RANKING_NAMES: [&str; 6] = ["precision", "recall", "ndcg", "mrr", "hit", "map"];
 
 /// Ranking metrics as an [`Evaluation`] (`ndcg@10`, …, `coverage@10`, `avg_popularity@10`).
+///
+/// When `part` has items unseen in training (new arrivals, e.g. a split's `cold_items`), a
+/// cold-start slice follows: each user with such items ranks the unseen items only
+/// (`cold_ndcg@10`, `cold_recall@10`, …, over `cold_users@10` users). A model that knows
+/// items only by their interactions ranks them at chance; one that reads their text need
+/// not.
 pub fn ranking_evaluation(
     model: &dyn Recommender,
     ds: &Dataset,
@@ -145,21 +161,39 @@ pub fn ranking_evaluation(
     k: usize,
 ) -> Result<(RankingMetrics, Evaluation)> {
     let relevant = ds.relevant(part);
-    let (m, per_user) = ranking(model, ds, &relevant, k)?;
+    let (m, per_user) = ranking(model, ds, &relevant, None, k)?;
     let mut ev = Evaluation::default();
-    let means = [m.precision, m.recall, m.ndcg, m.mrr, m.hit, m.map];
-    for (name, v) in RANKING_NAMES.iter().zip(means) {
-        ev.metrics.push((format!("{name}@{k}"), v));
-    }
-    ev.metrics.push((format!("coverage@{k}"), m.coverage));
-    ev.metrics
-        .push((format!("avg_popularity@{k}"), m.avg_popularity));
-    for (u, vals) in per_user {
-        for (name, v) in RANKING_NAMES.iter().zip(vals) {
-            ev.per_user.push((u, format!("{name}@{k}"), v));
-        }
+    push_ranking(&mut ev, "", &m, per_user);
+    let cold: Vec<bool> = ds.item_counts.iter().map(|&c| c == 0).collect();
+    if part.iter().any(|x| cold[x.item as usize]) {
+        let relevant: Vec<Vec<u32>> = relevant
+            .into_iter()
+            .map(|r| r.into_iter().filter(|&i| cold[i as usize]).collect())
+            .collect();
+        let (c, per_user) = ranking(model, ds, &relevant, Some(&cold), k)?;
+        push_ranking(&mut ev, "cold_", &c, per_user);
+        ev.metrics.push((format!("cold_users@{k}"), c.users as f64));
     }
     Ok((m, ev))
+}
+
+fn push_ranking(ev: &mut Evaluation, prefix: &str, m: &RankingMetrics, per_user: Vec<UserRanking>) {
+    let k = m.k;
+    let means = [m.precision, m.recall, m.ndcg, m.mrr, m.hit, m.map];
+    for (name, v) in RANKING_NAMES.iter().zip(means) {
+        ev.metrics.push((format!("{prefix}{name}@{k}"), v));
+    }
+    ev.metrics
+        .push((format!("{prefix}coverage@{k}"), m.coverage));
+    if prefix.is_empty() {
+        ev.metrics
+            .push((format!("avg_popularity@{k}"), m.avg_popularity));
+    }
+    for (u, vals) in per_user {
+        for (name, v) in RANKING_NAMES.iter().zip(vals) {
+            ev.per_user.push((u, format!("{prefix}{name}@{k}"), v));
+        }
+    }
 }
 
 /// RMSE and MAE of predicted values on `part`, with per-user RMSE.

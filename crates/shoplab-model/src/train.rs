@@ -97,7 +97,7 @@ pub struct TrainOutcome {
 
 pub(crate) const CHECKPOINT: &str = "checkpoint.safetensors";
 pub(crate) const BEST: &str = "best.safetensors";
-const MODEL: &str = "model.safetensors";
+pub(crate) const MODEL: &str = "model.safetensors";
 pub(crate) const STATE: &str = "state.json";
 pub(crate) const OPTIMIZER: &str = "optimizer.safetensors";
 
@@ -230,6 +230,21 @@ pub(crate) fn finished_run(
             run_id,
             format!("is {}, not finished", r.status),
         ));
+    }
+    if let Ok(t) = serde_json::from_str::<crate::FinetuneConfig>(&r.params)
+        && t.task == crate::TextTask::TwoTower
+    {
+        // Its user and item vectors load like a factorization's.
+        let cfg = TrainConfig {
+            k: t.k,
+            epochs: t.epochs,
+            batch_size: t.batch_size,
+            seed: t.seed,
+            patience: t.patience,
+            device: t.device,
+            ..TrainConfig::new(t.split.as_deref().unwrap_or("main"), ModelKind::TwoTower)
+        };
+        return Ok((r, cfg));
     }
     if crate::finetune::is_text_run(&r.params) {
         return Err(ModelError::Run(

@@ -19,6 +19,7 @@ fn spec(name: &str, strategy: Strategy, seed: u64) -> SplitSpec {
         event_types: None,
         min_value: None,
         k_core: None,
+        cold_items: None,
     }
 }
 
@@ -273,4 +274,59 @@ fn kfold_test_parts_partition_the_data() {
     assert!(!same("cv2", "other"));
     let bad = ws.create_split(&spec("bad", Strategy::KFold { folds: 5, fold: 5 }, 1));
     assert!(bad.unwrap_err().to_string().contains("at least 2 folds"));
+}
+
+/// `cold_items`: a seeded tenth of ML-100K's 1,682 items is held out, every interaction with
+/// them in the test part, none in train or valid; the rest is split as usual.
+#[test]
+fn cold_items_are_held_out_of_training() {
+    let (_dir, ws) = movielens();
+    let strategy = Strategy::RandomRatio {
+        train: 0.8,
+        valid: 0.1,
+        test: 0.1,
+    };
+    let mut cold = spec("cold", strategy.clone(), 3);
+    cold.cold_items = Some(0.1);
+    let s = ws.create_split(&cold).unwrap();
+    assert_eq!(s.n_train + s.n_valid + s.n_test, 100_000);
+    let q = |sql: &str| scalar(&ws, sql);
+    // Items of the split that never occur in train or valid: exactly round(0.1 × 1,682).
+    let held = "SELECT item_id FROM split_interactions WHERE split = 'cold' GROUP BY 1
+                HAVING count(*) FILTER (WHERE part <> 'test') = 0";
+    assert_eq!(q(&format!("SELECT count(*) FROM ({held})")), 168);
+    // Every rating of a held-out item is in the test part, so test = their ratings plus
+    // about a tenth of the rest.
+    let cold_ratings = q(&format!(
+        "SELECT count(*) FROM split_interactions WHERE split = 'cold' AND item_id IN ({held})"
+    ));
+    assert!(cold_ratings > 0);
+    let warm_test = s.n_test as i64 - cold_ratings;
+    let warm = 100_000 - cold_ratings;
+    assert!(
+        (warm_test as f64 / warm as f64 - 0.1).abs() < 0.01,
+        "{warm_test} of {warm}"
+    );
+    // The same seed holds out the same items; another seed others.
+    let again = ws.create_split(&cold).unwrap();
+    assert_eq!(again, s);
+    let mut other = spec("cold2", strategy, 4);
+    other.cold_items = Some(0.1);
+    ws.create_split(&other).unwrap();
+    let both = q(&format!(
+        "SELECT count(*) FROM ({held}) a JOIN (SELECT item_id FROM split_interactions WHERE split = 'cold2' GROUP BY 1
+         HAVING count(*) FILTER (WHERE part <> 'test') = 0) b USING (item_id)"
+    ));
+    assert!(both < 60, "{both} of 168 held out by both seeds");
+    let mut bad = spec(
+        "bad",
+        Strategy::Temporal {
+            valid: 0.1,
+            test: 0.1,
+        },
+        1,
+    );
+    bad.cold_items = Some(1.0);
+    let e = ws.create_split(&bad).unwrap_err().to_string();
+    assert!(e.contains("not a fraction"), "{e}");
 }

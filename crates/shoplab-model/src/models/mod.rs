@@ -118,6 +118,10 @@ pub enum ModelKind {
     /// P(purchase | user, item, price): a logistic factorization machine on the views and
     /// purchases of the event log (see [`crate::conversion`]); not a recommender.
     Conversion,
+    /// The text-aware two-tower recommender, trained by `finetune --task two-tower` (see
+    /// [`crate::two_tower`]); loaded from its user and item vectors.
+    #[serde(rename = "two-tower")]
+    TwoTower,
 }
 
 impl ModelKind {
@@ -144,6 +148,7 @@ impl ModelKind {
             ModelKind::NeuMf => "neumf",
             ModelKind::SasRec => "sasrec",
             ModelKind::Conversion => "conversion",
+            ModelKind::TwoTower => "two-tower",
         }
     }
 
@@ -256,7 +261,8 @@ pub fn fit_closed_form(kind: ModelKind, ds: &Dataset, h: &Hyper) -> Result<Box<d
         | ModelKind::Bpmf
         | ModelKind::NeuMf
         | ModelKind::SasRec
-        | ModelKind::Conversion => {
+        | ModelKind::Conversion
+        | ModelKind::TwoTower => {
             return Err(ModelError::Config {
                 model: kind.name().into(),
                 message: "is trained over epochs, not in closed form".into(),
@@ -293,6 +299,7 @@ pub fn load(
             m.prepare_test();
             Box::new(m)
         }
+        ModelKind::TwoTower => Box::new(crate::two_tower::TowerVectors::load(path, device)?),
         ModelKind::Conversion => {
             return Err(ModelError::Config {
                 model: kind.name().into(),

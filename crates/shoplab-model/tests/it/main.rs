@@ -3,6 +3,7 @@
 
 mod finetune;
 mod text;
+mod two_tower;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,6 +31,7 @@ fn movielens() -> (tempfile::TempDir, Workspace) {
         event_types: None,
         min_value: None,
         k_core: None,
+        cold_items: None,
     };
     ws.create_split(&split(
         "strat",
@@ -207,6 +209,7 @@ fn movielens_sasrec_predicts_the_next_item() {
         event_types: None,
         min_value: None,
         k_core: None,
+        cold_items: None,
     })
     .unwrap();
     let pop = train(
