@@ -1158,7 +1158,7 @@ fn run(cli: Cli) -> Result<()> {
                 println!("{}", serde_json::to_string_pretty(&runs)?);
             } else {
                 println!(
-                    "{:>4}  {:<10} {:<10} {:<8} {:<9} {:>6} {:>9}  metrics",
+                    "{:>4}  {:<16} {:<10} {:<8} {:<9} {:>6} {:>9}  metrics",
                     "run", "model", "split", "device", "status", "epochs", "seconds"
                 );
                 for r in runs {
@@ -1166,14 +1166,22 @@ fn run(cli: Cli) -> Result<()> {
                         .metrics
                         .iter()
                         .filter(|(n, _)| {
-                            ["rmse", "ndcg@", "recall@", "precision@", "auc", "logloss"]
-                                .iter()
-                                .any(|p| n.starts_with(p))
+                            [
+                                "rmse",
+                                "ndcg@",
+                                "recall@",
+                                "precision@",
+                                "cold_ndcg@",
+                                "auc",
+                                "logloss",
+                            ]
+                            .iter()
+                            .any(|p| n.starts_with(p))
                         })
                         .map(|(n, v)| format!("{n} {v:.4}"))
                         .collect();
                     println!(
-                        "{:>4}  {:<10} {:<10} {:<8} {:<9} {:>6} {:>9.2}  {}",
+                        "{:>4}  {:<16} {:<10} {:<8} {:<9} {:>6} {:>9.2}  {}",
                         r.run_id,
                         r.model,
                         truncate(&r.split, 10),
