@@ -1206,12 +1206,7 @@ fn fine_tune(
     let mut vars = enc.vars();
     vars.push(head.w.clone());
     vars.push(head.b.clone());
-    let mut opt = Adam::new(vars.clone(), cfg.lr, cfg.weight_decay)?;
-    if done > 0 && art.join(OPTIMIZER).exists() {
-        opt.load(&art.join(OPTIMIZER))?;
-    }
-    let total = steps * epochs;
-    let warm = (cfg.warmup * total as f64).ceil() as usize;
+    let mut opt = Steps::new(cfg, vars, steps, epochs, art, done > 0)?;
     let lens: Vec<usize> = train.iter().map(|e| e.get_ids().len()).collect();
     let mut trained_seconds = 0.0;
     let mut trained_examples = 0usize;
@@ -1223,11 +1218,7 @@ fn fine_tune(
         let batches = grouped_batches(&lens, cfg.batch_size, &mut rng);
         let mut total_loss = 0.0;
         for (step, group) in batches.chunks(cfg.accumulate).enumerate() {
-            let global = (epoch - 1) * steps + step;
-            opt.set_lr(schedule(cfg.lr, global, warm, total));
             let n_step: usize = group.iter().map(Vec::len).sum();
-            let mut grads: Vec<Option<Tensor>> = vec![None; vars.len()];
-            let mut step_loss = 0.0;
             for batch in group {
                 let e: Vec<&tokenizers::Encoding> = batch.iter().map(|&k| &train[k]).collect();
                 let y: Vec<f32> = batch.iter().map(|&k| split.train.targets[k]).collect();
@@ -1242,75 +1233,34 @@ fn fine_tune(
                     TextTask::Recommend | TextTask::TwoTower => bce_with_logits(&z, &y)?,
                 };
                 // Each micro-batch weighs by its share of the step's texts.
-                let weight = batch.len() as f64 / n_step as f64;
-                let loss = (loss * weight)?;
-                step_loss += f64::from(loss.to_scalar::<f32>()?);
-                let g = loss.backward()?;
-                for (slot, v) in grads.iter_mut().zip(&vars) {
-                    if let Some(gv) = g.get(v) {
-                        *slot = Some(match slot.take() {
-                            Some(acc) => (acc + gv)?,
-                            None => gv.clone(),
-                        });
-                    }
-                }
+                opt.add(&(loss * (batch.len() as f64 / n_step as f64))?)?;
             }
-            if !step_loss.is_finite() {
-                return Err(ModelError::Diverged {
-                    epoch,
-                    step: step + 1,
-                    loss: step_loss,
-                    lr: cfg.lr,
-                });
-            }
-            opt.step_with(&grads)?;
-            total_loss += step_loss;
             trained_examples += n_step;
-            on(&Progress::Step {
-                epoch,
-                step: step + 1,
-                steps,
-                loss: step_loss,
-            });
-            if cancel.load(Ordering::Relaxed) {
+            let Some(loss) = opt.step(epoch, step, on, cancel)? else {
                 outcome.status = "cancelled".into();
                 return Ok(None);
-            }
+            };
+            total_loss += loss;
         }
         let seconds = t.elapsed().as_secs_f64();
         trained_seconds += seconds;
-        let loss = total_loss / steps.max(1) as f64;
         let preds = predict_all(enc, &head, cfg.task, valid)?;
         let v = headline(
             cfg.task,
             &evaluate(cfg.task, &preds, &split.valid.targets, split.train.mean()),
         );
-        if state.observe(epoch, v, cfg.task.metric().1) {
-            save_trainable(enc, &head.named(), &art.join(BEST))?;
-        }
-        save_trainable(enc, &head.named(), &art.join(CHECKPOINT))?;
-        replace_file(&art.join(OPTIMIZER), |tmp| opt.save(tmp))?;
-        write_json(&art.join(STATE), &state)?;
-        let metric = cfg.task.metric().0.to_string();
-        runs.epoch(
-            run_id,
-            &EpochRow {
-                epoch: epoch as i64,
-                loss: Some(loss),
-                metric: Some(metric.clone()),
-                value: Some(v),
-                seconds,
-            },
-        )?;
+        let best = state.observe(epoch, v, cfg.task.metric().1);
+        opt.checkpoint(enc, &head.named(), art, &state, best)?;
+        let row = EpochRow {
+            epoch: epoch as i64,
+            loss: Some(total_loss / steps.max(1) as f64),
+            metric: Some(cfg.task.metric().0.to_string()),
+            value: Some(v),
+            seconds,
+        };
+        record_epoch(&runs, run_id, &row, epochs, on)?;
         outcome.epochs_done = epoch;
         outcome.seconds += seconds;
-        on(&Progress::Epoch {
-            epoch,
-            epochs,
-            loss,
-            validation: Some((metric, v)),
-            seconds,
-        });
         if cfg.patience > 0 && state.bad_epochs >= cfg.patience {
             break;
         }
@@ -1329,6 +1279,132 @@ impl Head {
     fn named(&self) -> [(&'static str, &Var); 2] {
         [("head.weight", &self.w), ("head.bias", &self.b)]
     }
+}
+
+/// The optimizer side of a text run's epochs, shared by the review tasks and the two-tower:
+/// AdamW over the trainable variables (its moments restored on resume), the warm-up and
+/// decay schedule, micro-batch gradients summed into one step, progress and cancel after
+/// each step, and the end-of-epoch checkpoint.
+pub(crate) struct Steps {
+    vars: Vec<Var>,
+    opt: Adam,
+    grads: Vec<Option<Tensor>>,
+    loss: f64,
+    peak: f64,
+    warm: usize,
+    total: usize,
+    per_epoch: usize,
+}
+
+impl Steps {
+    pub(crate) fn new(
+        cfg: &FinetuneConfig,
+        vars: Vec<Var>,
+        per_epoch: usize,
+        epochs: usize,
+        art: &Path,
+        resumed: bool,
+    ) -> Result<Self> {
+        let mut opt = Adam::new(vars.clone(), cfg.lr, cfg.weight_decay)?;
+        if resumed && art.join(OPTIMIZER).exists() {
+            opt.load(&art.join(OPTIMIZER))?;
+        }
+        let total = per_epoch * epochs;
+        Ok(Steps {
+            grads: vec![None; vars.len()],
+            vars,
+            opt,
+            loss: 0.0,
+            peak: cfg.lr,
+            warm: (cfg.warmup * total as f64).ceil() as usize,
+            total,
+            per_epoch,
+        })
+    }
+
+    /// Back-propagates one micro-batch's (weighted) loss into the step's gradients.
+    pub(crate) fn add(&mut self, loss: &Tensor) -> Result<()> {
+        self.loss += f64::from(loss.to_scalar::<f32>()?);
+        let g = loss.backward()?;
+        for (slot, v) in self.grads.iter_mut().zip(&self.vars) {
+            if let Some(gv) = g.get(v) {
+                *slot = Some(match slot.take() {
+                    Some(acc) => (acc + gv)?,
+                    None => gv.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes optimizer step `step` (0-based) of `epoch` with the summed gradients and
+    /// reports it. Returns the step's loss, or `None` when `cancel` is set.
+    pub(crate) fn step(
+        &mut self,
+        epoch: usize,
+        step: usize,
+        on: &mut dyn FnMut(&Progress),
+        cancel: &AtomicBool,
+    ) -> Result<Option<f64>> {
+        let loss = std::mem::take(&mut self.loss);
+        if !loss.is_finite() {
+            return Err(ModelError::Diverged {
+                epoch,
+                step: step + 1,
+                loss,
+                lr: self.peak,
+            });
+        }
+        let global = (epoch - 1) * self.per_epoch + step;
+        self.opt
+            .set_lr(schedule(self.peak, global, self.warm, self.total));
+        let grads = std::mem::replace(&mut self.grads, vec![None; self.vars.len()]);
+        self.opt.step_with(&grads)?;
+        on(&Progress::Step {
+            epoch,
+            step: step + 1,
+            steps: self.per_epoch,
+            loss,
+        });
+        Ok((!cancel.load(Ordering::Relaxed)).then_some(loss))
+    }
+
+    /// The epoch's checkpoint: the trainable tensors (also as the best when `best`), the
+    /// optimizer's state and the early-stopping state.
+    pub(crate) fn checkpoint(
+        &self,
+        enc: &Encoder,
+        extra: &[(&str, &Var)],
+        art: &Path,
+        state: &State,
+        best: bool,
+    ) -> Result<()> {
+        if best {
+            save_trainable(enc, extra, &art.join(BEST))?;
+        }
+        save_trainable(enc, extra, &art.join(CHECKPOINT))?;
+        replace_file(&art.join(OPTIMIZER), |tmp| self.opt.save(tmp))?;
+        write_json(&art.join(STATE), state)
+    }
+}
+
+/// Stores a finished epoch's row and reports it.
+pub(crate) fn record_epoch(
+    runs: &Runs,
+    run_id: i64,
+    row: &EpochRow,
+    epochs: usize,
+    on: &mut dyn FnMut(&Progress),
+) -> Result<()> {
+    runs.epoch(run_id, row)?;
+    on(&Progress::Epoch {
+        epoch: row.epoch as usize,
+        epochs,
+        loss: row.loss.unwrap_or(f64::NAN),
+        validation: row.metric.clone().zip(row.value),
+        seconds: row.seconds,
+    });
+    Ok(())
 }
 
 /// Saves the encoder's trainable tensors and `extra` ones (a head) into `path`.

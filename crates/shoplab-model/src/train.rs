@@ -616,7 +616,7 @@ pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T
 }
 
 /// The run's user and item numbering must be the split's.
-fn check_ids(dir: &Path, ds: &Dataset, run_id: i64) -> Result<()> {
+pub(crate) fn check_ids(dir: &Path, ds: &Dataset, run_id: i64) -> Result<()> {
     let (users, items): (Vec<String>, Vec<String>) = read_json(&dir.join("ids.json"))?;
     if users != ds.users || items != ds.items {
         return Err(ModelError::Run(

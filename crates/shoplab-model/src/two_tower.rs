@@ -22,7 +22,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use candle_core::{D, DType, Device, Tensor, Var};
@@ -34,16 +34,15 @@ use crate::dataset::Dataset;
 use crate::device;
 use crate::error::{ModelError, Result};
 use crate::finetune::{
-    self, Encoder, FinetuneConfig, FinetuneOutcome, TextMethod, embed_all, load_trainable,
-    save_trainable, schedule,
+    self, Encoder, FinetuneConfig, FinetuneOutcome, Steps, TextMethod, embed_all, load_trainable,
+    record_epoch,
 };
 use crate::metrics::{self, Evaluation};
 use crate::models::{Embeddings, Recommender};
-use crate::optim::Adam;
 use crate::registry::{EpochRow, Runs};
 use crate::text;
 use crate::train::{
-    BEST, CHECKPOINT, MODEL, OPTIMIZER, Progress, STATE, State, read_json, replace_file, write_json,
+    BEST, CHECKPOINT, MODEL, Progress, STATE, State, check_ids, read_json, replace_file, write_json,
 };
 
 /// The text of each item of `ds` (by index): title, brand, category and description from
@@ -86,6 +85,18 @@ fn normalize(x: &Tensor) -> Result<Tensor> {
     Ok(x.broadcast_div(&norm)?)
 }
 
+/// Adds the mean of `table`'s rows (`dim` wide) for `items`, less `skip`, into `out`.
+fn history_mean(table: &[f32], dim: usize, items: &[u32], skip: Option<u32>, out: &mut [f32]) {
+    let mut n = 0usize;
+    for &i in items.iter().filter(|&&i| Some(i) != skip) {
+        let v = &table[i as usize * dim..(i as usize + 1) * dim];
+        out.iter_mut().zip(v).for_each(|(a, b)| *a += b);
+        n += 1;
+    }
+    let n = n.max(1) as f32;
+    out.iter_mut().for_each(|a| *a /= n);
+}
+
 /// The fitted towers as vectors: one per user (from the training history) and per item.
 pub struct TowerVectors {
     users: Tensor,
@@ -99,13 +110,7 @@ impl TowerVectors {
         let device = w.device();
         let mut means = vec![0f32; ds.n_users() * dim];
         for (u, seen) in ds.seen.iter().enumerate() {
-            let row = &mut means[u * dim..(u + 1) * dim];
-            for &i in seen {
-                let v = &items[i as usize * dim..(i as usize + 1) * dim];
-                row.iter_mut().zip(v).for_each(|(a, b)| *a += b);
-            }
-            let n = seen.len().max(1) as f32;
-            row.iter_mut().for_each(|a| *a /= n);
+            history_mean(items, dim, seen, None, &mut means[u * dim..(u + 1) * dim]);
         }
         let means = Tensor::from_vec(means, (ds.n_users(), dim), device)?;
         Ok(TowerVectors {
@@ -175,10 +180,10 @@ struct Data {
 }
 
 impl Data {
-    fn new(ws: &Workspace, cfg: &FinetuneConfig, enc: &Encoder) -> Result<(Self, usize)> {
+    fn new(ws: &Workspace, cfg: &FinetuneConfig, enc: &Encoder) -> Result<Self> {
         let split = cfg.split.as_deref().unwrap_or("main");
         let ds = Dataset::from_split(ws, split)?;
-        let (texts, missing) = item_texts(ws, &ds)?;
+        let (texts, _) = item_texts(ws, &ds)?;
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let items = enc.folder.encode(&refs, cfg.max_tokens)?;
         let eligible: Vec<usize> = (0..ds.train.len())
@@ -197,16 +202,13 @@ impl Data {
             .map(|&c| (f64::from(c.max(1)) / total).ln() as f32)
             .collect();
         let train_items = ds.item_counts.iter().filter(|&&c| c > 0).count();
-        Ok((
-            Data {
-                ds,
-                items,
-                eligible,
-                log_q,
-                train_items,
-            },
-            missing,
-        ))
+        Ok(Data {
+            ds,
+            items,
+            eligible,
+            log_q,
+            train_items,
+        })
     }
 
     /// One epoch's micro-batches: `steps × accumulate` batches of `size` interactions
@@ -256,13 +258,13 @@ fn batch_loss(
     let mut hist = vec![0f32; n * dim];
     for (row, &(u, i)) in batch.iter().enumerate() {
         let seen = &data.ds.seen[u as usize];
-        let h = &mut hist[row * dim..(row + 1) * dim];
-        for &j in seen.iter().filter(|&&j| j != i) {
-            let v = &table[j as usize * dim..(j as usize + 1) * dim];
-            h.iter_mut().zip(v).for_each(|(a, b)| *a += b);
-        }
-        let c = (seen.len() - 1).max(1) as f32;
-        h.iter_mut().for_each(|a| *a /= c);
+        history_mean(
+            table,
+            dim,
+            seen,
+            Some(i),
+            &mut hist[row * dim..(row + 1) * dim],
+        );
     }
     let users = normalize(&Tensor::from_vec(hist, (n, dim), dev)?.matmul(w.as_tensor())?)?;
     let items = if cfg.method == TextMethod::Frozen {
@@ -306,7 +308,7 @@ pub(crate) fn train(
     let (_, dir) = text::resolve_model(&cfg.model)?;
     let (dev, dev_name) = device::select(&cfg.device);
     let enc = Encoder::new(&dir, cfg, &dev)?;
-    let (data, _) = Data::new(ws, cfg, &enc)?;
+    let data = Data::new(ws, cfg, &enc)?;
     let runs = Runs::new(ws);
     let params = serde_json::to_string(cfg).unwrap_or_default();
     let (run_id, art) = runs.create(&data.ds.split, &cfg.run_model(), &params, &dev_name)?;
@@ -329,14 +331,8 @@ pub(crate) fn resume(
     let (_, dir) = text::resolve_model(&cfg.model)?;
     let (dev, dev_name) = device::select(&cfg.device);
     let enc = Encoder::new(&dir, cfg, &dev)?;
-    let (data, _) = Data::new(ws, cfg, &enc)?;
-    let (users, items): (Vec<String>, Vec<String>) = read_json(&r.artifacts.join("ids.json"))?;
-    if users != data.ds.users || items != data.ds.items {
-        return Err(ModelError::Run(
-            run_id,
-            format!("split \"{}\" changed since the run started", data.ds.split),
-        ));
-    }
+    let data = Data::new(ws, cfg, &enc)?;
+    check_ids(&r.artifacts, &data.ds, run_id)?;
     runs.set_status(run_id, "running", None)?;
     let done = r.epochs_done as usize;
     run(
@@ -509,12 +505,7 @@ fn fit(
         enc.vars()
     };
     vars.push(w.clone());
-    let mut opt = Adam::new(vars.clone(), cfg.lr, cfg.weight_decay)?;
-    if done > 0 && art.join(OPTIMIZER).exists() {
-        opt.load(&art.join(OPTIMIZER))?;
-    }
-    let total = steps * cfg.epochs;
-    let warm = (cfg.warmup * total as f64).ceil() as usize;
+    let mut opt = Steps::new(cfg, vars, steps, cfg.epochs, art, done > 0)?;
     let (mut trained_seconds, mut trained_examples) = (0.0, 0usize);
     let metric = format!("ndcg@{}", cfg.k);
     for epoch in done + 1..=cfg.epochs {
@@ -525,82 +516,40 @@ fn fit(
         let batches = data.batches(cfg.batch_size, steps * cfg.accumulate, &mut rng);
         let mut total_loss = 0.0;
         for (step, group) in batches.chunks(cfg.accumulate).enumerate() {
-            opt.set_lr(schedule(cfg.lr, (epoch - 1) * steps + step, warm, total));
-            let mut grads: Vec<Option<Tensor>> = vec![None; vars.len()];
-            let mut step_loss = 0.0;
             for batch in group {
-                let loss = (batch_loss(cfg, enc, data, &table, w, batch)? / group.len() as f64)?;
-                step_loss += f64::from(loss.to_scalar::<f32>()?);
-                let g = loss.backward()?;
-                for (slot, v) in grads.iter_mut().zip(&vars) {
-                    if let Some(gv) = g.get(v) {
-                        *slot = Some(match slot.take() {
-                            Some(acc) => (acc + gv)?,
-                            None => gv.clone(),
-                        });
-                    }
-                }
+                let loss = batch_loss(cfg, enc, data, &table, w, batch)?;
+                opt.add(&(loss / group.len() as f64)?)?;
                 trained_examples += batch.len();
             }
-            if !step_loss.is_finite() {
-                return Err(ModelError::Diverged {
-                    epoch,
-                    step: step + 1,
-                    loss: step_loss,
-                    lr: cfg.lr,
-                });
-            }
-            opt.step_with(&grads)?;
-            total_loss += step_loss;
-            on(&Progress::Step {
-                epoch,
-                step: step + 1,
-                steps,
-                loss: step_loss,
-            });
-            if cancel.load(Ordering::Relaxed) {
+            let Some(loss) = opt.step(epoch, step, on, cancel)? else {
                 outcome.status = "cancelled".into();
                 return Ok(None);
-            }
+            };
+            total_loss += loss;
         }
         trained_seconds += t.elapsed().as_secs_f64();
-        table = if cfg.method == TextMethod::Frozen {
-            table
-        } else {
-            item_table(enc, data)?
-        };
-        let loss = total_loss / steps as f64;
+        if cfg.method != TextMethod::Frozen {
+            table = item_table(enc, data)?;
+        }
         let value = if data.ds.valid.is_empty() {
             None
         } else {
             Some(validate(cfg, data, &table, dim, w)?)
         };
-        if value.is_none_or(|v| state.observe(epoch, v, true)) {
-            save_trainable(enc, &extra, &art.join(BEST))?;
-        }
-        save_trainable(enc, &extra, &art.join(CHECKPOINT))?;
-        replace_file(&art.join(OPTIMIZER), |tmp| opt.save(tmp))?;
-        write_json(&art.join(STATE), &state)?;
+        // Without a validation part every epoch is the best so far.
+        let best = value.is_none_or(|v| state.observe(epoch, v, true));
+        opt.checkpoint(enc, &extra, art, &state, best)?;
         let seconds = t.elapsed().as_secs_f64();
         outcome.seconds += seconds;
-        runs.epoch(
-            run_id,
-            &EpochRow {
-                epoch: epoch as i64,
-                loss: Some(loss),
-                metric: value.map(|_| metric.clone()),
-                value,
-                seconds,
-            },
-        )?;
-        outcome.epochs_done = epoch;
-        on(&Progress::Epoch {
-            epoch,
-            epochs: cfg.epochs,
-            loss,
-            validation: value.map(|v| (metric.clone(), v)),
+        let row = EpochRow {
+            epoch: epoch as i64,
+            loss: Some(total_loss / steps as f64),
+            metric: value.map(|_| metric.clone()),
+            value,
             seconds,
-        });
+        };
+        record_epoch(runs, run_id, &row, cfg.epochs, on)?;
+        outcome.epochs_done = epoch;
         if cfg.patience > 0 && state.bad_epochs >= cfg.patience {
             break;
         }
