@@ -42,7 +42,7 @@ fn sql_value(ws: &Path, query: &str) -> f64 {
 }
 
 fn dataset(rel: &str) -> PathBuf {
-    shoplab_engine::datasets::path(rel).unwrap()
+    shoplab_engine::dataset_path(rel).unwrap()
 }
 
 fn s(p: &Path) -> &str {

@@ -3,14 +3,19 @@
 //! thread, report progress over a bounded channel and can be cancelled.
 
 pub mod demo;
+mod encoders;
 pub mod job;
+mod pricing;
 mod simulate;
 
+pub use encoders::{EncoderInfo, embed_texts, encoders, import_encoder};
+pub use pricing::{PricingPolicyResult, PricingReport, PricingSpec, run_pricing};
+pub use shoplab_sim::ope::OpeReport;
 pub use simulate::CalibrationReport;
 
 use std::path::{Path, PathBuf};
 
-pub use shoplab_data::datasets;
+pub use shoplab_data::datasets::{cache_dir as datasets_dir, path as dataset_path};
 pub use shoplab_data::mapping::{Column, Parse};
 pub use shoplab_data::polars::prelude::DataFrame;
 pub use shoplab_data::profile::{CategoryPrices, Distributions, Funnel, Quantiles, TypeCount};
@@ -31,6 +36,8 @@ pub use shoplab_model::{
 };
 pub use shoplab_model::{ModelError, Progress, TrainConfig, TrainOutcome};
 pub use shoplab_sim as sim;
+pub use shoplab_sim::calibrate::CalibrateOptions;
+pub use shoplab_sim::{Estimate, LiveDay, PolicyRun};
 
 /// Errors of the engine.
 #[derive(Debug, thiserror::Error)]
@@ -49,23 +56,6 @@ pub enum EngineError {
     Job(String),
     #[error(transparent)]
     Sim(#[from] shoplab_sim::SimError),
-}
-
-/// Off-policy estimates of a target policy from a behavior policy's log.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct OpeReport {
-    pub behavior: String,
-    pub target: String,
-    pub campaign: Option<String>,
-    pub rows: usize,
-    pub actions: usize,
-    pub positions: usize,
-    pub estimates: shoplab_sim::ope::Estimates,
-    /// For a logged target: its own mean reward (on-policy), and each estimator's relative
-    /// error from it over bootstrap resamples, mean and standard deviation (IPS, SNIPS, DM,
-    /// DR).
-    pub truth: Option<f64>,
-    pub relative_errors: Option<[(f64, f64); 4]>,
 }
 
 /// A stored simulation: its id and each policy's days per replicate.
@@ -312,9 +302,7 @@ impl Session {
     }
 
     /// Off-policy evaluation on `bandit_log`: the rows of `behavior` (and `campaign`) are the
-    /// log; `target` is `uniform` or `log:<policy>` (the distribution another logged
-    /// policy played, whose own mean reward is then the truth the estimators are scored
-    /// against, over `rounds` bootstrap resamples as the Open Bandit Pipeline does).
+    /// log; `target` is `uniform` or `log:<policy>` (see [`shoplab_sim::ope::assess`]).
     pub fn ope(
         &self,
         behavior: &str,
@@ -323,100 +311,20 @@ impl Session {
         resamples: usize,
         rounds: usize,
     ) -> Result<OpeReport> {
-        use shoplab_sim::ope::{ActionDist, Logged};
-        let conn = self.ws.connection();
-        let mut stmt = conn
-            .prepare(
-                "SELECT policy, action, coalesce(position, 1), reward, propensity FROM bandit_log
-                 WHERE coalesce(campaign, '') = coalesce(?, coalesce(campaign, ''))
-                 ORDER BY import_id, ts, position, action",
-            )
-            .map_err(DataError::from)?;
-        let rows: Vec<(Option<String>, String, i64, f64, f64)> = stmt
-            .query_map([campaign], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })
-            .map_err(DataError::from)?
-            .collect::<Result<_, _>>()
-            .map_err(DataError::from)?;
-        let mut actions: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
-        actions.sort_unstable();
-        actions.dedup();
-        let mut positions: Vec<i64> = rows.iter().map(|r| r.2).collect();
-        positions.sort_unstable();
-        positions.dedup();
-        let of = |policy: &str| -> Vec<Logged> {
-            rows.iter()
-                .filter(|r| r.0.as_deref() == Some(policy))
-                .map(|r| Logged {
-                    action: actions.binary_search(&r.1.as_str()).unwrap_or(0),
-                    position: positions.binary_search(&r.2).unwrap_or(0),
-                    reward: r.3,
-                    propensity: r.4,
+        let rows: Vec<shoplab_sim::ope::LogRow> =
+            shoplab_data::catalog::bandit_rows(&self.ws, campaign)?
+                .into_iter()
+                .map(|r| shoplab_sim::ope::LogRow {
+                    policy: r.policy,
+                    action: r.action,
+                    position: r.position,
+                    reward: r.reward,
+                    propensity: r.propensity,
                 })
-                .collect()
-        };
-        let log = of(behavior);
-        let known = || {
-            let mut p: Vec<&str> = rows.iter().filter_map(|r| r.0.as_deref()).collect();
-            p.sort_unstable();
-            p.dedup();
-            p.join(", ")
-        };
-        if log.is_empty() {
-            return Err(shoplab_sim::SimError::Config(format!(
-                "bandit_log has no rows of policy \"{behavior}\"{} (policies: {})",
-                campaign
-                    .map(|c| format!(" in campaign \"{c}\""))
-                    .unwrap_or_default(),
-                known()
-            ))
-            .into());
-        }
-        let (pi, on_policy) = match target.split_once(':') {
-            None if target == "uniform" => {
-                (ActionDist::uniform(actions.len(), positions.len()), None)
-            }
-            Some(("log", name)) => {
-                let t = of(name);
-                if t.is_empty() {
-                    return Err(shoplab_sim::SimError::Config(format!(
-                        "no logged policy \"{name}\" to evaluate (policies: {})",
-                        known()
-                    ))
-                    .into());
-                }
-                let truth = t.iter().map(|x| x.reward).sum::<f64>() / t.len() as f64;
-                (
-                    ActionDist::from_log(&t, actions.len(), positions.len()),
-                    Some(truth),
-                )
-            }
-            _ => {
-                return Err(shoplab_sim::SimError::Config(format!(
-                    "unknown target policy \"{target}\" (uniform, or log:<logged policy>)"
-                ))
-                .into());
-            }
-        };
-        let estimates = shoplab_sim::ope::evaluate(&log, &pi, resamples, 1)?;
-        let relative_errors = match on_policy {
-            Some(truth) => Some(shoplab_sim::ope::relative_errors(
-                &log, &pi, truth, rounds, 1,
-            )?),
-            None => None,
-        };
-        Ok(OpeReport {
-            behavior: behavior.into(),
-            target: target.into(),
-            campaign: campaign.map(String::from),
-            rows: log.len(),
-            actions: actions.len(),
-            positions: positions.len(),
-            estimates,
-            truth: on_policy,
-            relative_errors,
-        })
+                .collect();
+        Ok(shoplab_sim::ope::assess(
+            &rows, behavior, campaign, target, resamples, rounds,
+        )?)
     }
 
     /// The top `k` items for a user from a finished run (train items excluded), with scores.
@@ -441,57 +349,15 @@ impl Session {
     /// vectors in `item_embeddings`, replacing that model's earlier ones in one transaction.
     /// Returns the model's name and the items embedded.
     pub fn embed_items(&self, model: &str, device: &str) -> Result<(String, usize)> {
-        let (name, dir) = shoplab_model::text::resolve_model(model)?;
-        let (dev, _) = shoplab_model::device::select(device);
-        let encoder = shoplab_model::text::TextEncoder::load(&dir, &name, &dev)?;
-        let conn = self.ws.connection();
-        let mut stmt = conn
-            .prepare(
-                "SELECT item_id, trim(concat_ws('. ', nullif(trim(title), ''), nullif(trim(description), ''),
-                                        CASE WHEN coalesce(title, description) IS NULL THEN category END))
-                 FROM items ORDER BY item_id",
-            )
-            .map_err(DataError::from)?;
-        let items: Vec<(String, Option<String>)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .and_then(|rows| rows.collect())
-            .map_err(DataError::from)?;
-        let items: Vec<(String, String)> = items
-            .into_iter()
-            .filter_map(|(id, t)| Some((id, t.filter(|t| !t.is_empty())?)))
-            .collect();
+        let items = shoplab_data::catalog::item_texts(&self.ws)?;
         if items.is_empty() {
             return Err(EngineError::Job(
                 "no item has a title, description or category: import a catalog first".into(),
             ));
         }
         let texts: Vec<&str> = items.iter().map(|i| i.1.as_str()).collect();
-        let vectors = encoder.embed(&texts)?;
-        self.ws.transaction(|conn| {
-            conn.execute("DELETE FROM item_embeddings WHERE model = ?", [&name])?;
-            let mut app = conn.appender("item_embeddings")?;
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_micros() as i64);
-            for ((id, text), v) in items.iter().zip(&vectors) {
-                let list = shoplab_data::duckdb::types::Value::List(
-                    v.iter()
-                        .map(|x| shoplab_data::duckdb::types::Value::Float(*x))
-                        .collect(),
-                );
-                app.append_row(shoplab_data::duckdb::params![
-                    name,
-                    id,
-                    text,
-                    list,
-                    shoplab_data::duckdb::types::Value::Timestamp(
-                        shoplab_data::duckdb::types::TimeUnit::Microsecond,
-                        now
-                    )
-                ])?;
-            }
-            app.flush()
-        })?;
+        let (name, vectors) = encoders::embed_texts(model, device, &texts)?;
+        shoplab_data::catalog::store_item_embeddings(&self.ws, &name, &items, &vectors)?;
         Ok((name, items.len()))
     }
 
@@ -511,19 +377,7 @@ impl Session {
     /// buy, rate or view after the training period).
     pub fn test_items(&self, run_id: i64, user: &str) -> Result<Vec<String>> {
         let split = self.run(run_id)?.split;
-        let conn = self.ws.connection();
-        let mut stmt = conn
-            .prepare(
-                "SELECT item_id FROM split_interactions
-                 WHERE split = ? AND part = 'test' AND user_id = ?
-                 ORDER BY event_time NULLS LAST, item_id",
-            )
-            .map_err(DataError::from)?;
-        let items = stmt
-            .query_map(shoplab_data::duckdb::params![split, user], |r| r.get(0))
-            .and_then(|rows| rows.collect())
-            .map_err(DataError::from)?;
-        Ok(items)
+        Ok(shoplab_data::catalog::test_items(&self.ws, &split, user)?)
     }
 
     /// Writes a query's whole result to `path`: Parquet for `.parquet`, else CSV with a

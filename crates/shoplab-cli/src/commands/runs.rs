@@ -1,0 +1,99 @@
+//! `shoplab runs` (the registry) and `shoplab compare` (two runs, paired).
+
+use std::fmt;
+
+use anyhow::Result;
+use serde::Serialize;
+use shoplab_engine::{Comparison, RunSummary, Session};
+
+use crate::cli::{CompareArgs, WorkspaceArgs};
+use crate::output::{Printer, truncate};
+
+pub fn list(args: WorkspaceArgs) -> Result<()> {
+    let session = Session::open_read_only(&args.workspace)?;
+    let runs = session.runs()?;
+    Printer::new(args.output.json).print(&Runs(&runs))?;
+    Ok(())
+}
+
+pub fn compare(args: CompareArgs) -> Result<()> {
+    let session = Session::open_read_only(&args.workspace)?;
+    let c = session.compare(args.a, args.b, &args.metric)?;
+    Printer::new(args.output.json).print(&Compared(&c))?;
+    Ok(())
+}
+
+/// The metrics the runs table shows (every metric is in `--json`).
+const SHOWN: [&str; 7] = [
+    "rmse",
+    "ndcg@",
+    "recall@",
+    "precision@",
+    "cold_ndcg@",
+    "auc",
+    "logloss",
+];
+
+/// The registry: one line per run.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Runs<'a>(&'a [RunSummary]);
+
+impl fmt::Display for Runs<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{:>4}  {:<16} {:<10} {:<8} {:<9} {:>6} {:>9}  metrics",
+            "run", "model", "split", "device", "status", "epochs", "seconds"
+        )?;
+        for r in self.0 {
+            let shown: Vec<String> = r
+                .metrics
+                .iter()
+                .filter(|(n, _)| SHOWN.iter().any(|p| n.starts_with(p)))
+                .map(|(n, v)| format!("{n} {v:.4}"))
+                .collect();
+            writeln!(
+                f,
+                "{:>4}  {:<16} {:<10} {:<8} {:<9} {:>6} {:>9.2}  {}",
+                r.run_id,
+                r.model,
+                truncate(&r.split, 10),
+                r.device,
+                r.status,
+                r.epochs_done,
+                r.seconds,
+                shown.join("  ")
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// A paired comparison: both means, the difference with t and bootstrap intervals.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Compared<'a>(&'a Comparison);
+
+impl fmt::Display for Compared<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = self.0;
+        let (a, b) = (c.run_a, c.run_b);
+        writeln!(
+            f,
+            "{} over {} users (run {b} - run {a}):",
+            c.metric, c.users
+        )?;
+        writeln!(f, "  run {a}: {:.4}   run {b}: {:.4}", c.mean_a, c.mean_b)?;
+        writeln!(
+            f,
+            "  difference {:+.4}  paired t 95% CI [{:+.4}, {:+.4}]  p = {:.4}",
+            c.diff, c.t_interval.0, c.t_interval.1, c.p_value
+        )?;
+        writeln!(
+            f,
+            "  bootstrap 95% CI [{:+.4}, {:+.4}] (10,000 resamples of users)",
+            c.bootstrap_interval.0, c.bootstrap_interval.1
+        )
+    }
+}

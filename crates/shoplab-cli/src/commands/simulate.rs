@@ -1,0 +1,171 @@
+//! `shoplab simulate`: a what-if scenario over its seeds, in batch or in real time.
+
+use std::fmt;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+use shoplab_engine::{Estimate, LiveDay, Session, SimReport};
+
+use crate::cli::SimulateArgs;
+use crate::output::Printer;
+use crate::progress;
+
+pub fn run(args: SimulateArgs) -> Result<()> {
+    let out = Printer::new(args.output.json);
+    let text = std::fs::read_to_string(&args.scenario)
+        .with_context(|| format!("reading {}", args.scenario.display()))?;
+    let session = Session::open(&args.workspace)?;
+    let origin = args.scenario.display().to_string();
+    let report = if args.realtime {
+        progress::catch_ctrl_c();
+        let pace = match args.speed {
+            Some(x) if x > 0.0 && x.is_finite() => Duration::from_secs_f64(86_400.0 / x),
+            Some(x) => bail!("--speed must be positive, got {x}"),
+            None => Duration::from_millis(args.day_ms),
+        };
+        session.simulate_live(&text, &origin, args.seeds, pace, &mut |day| {
+            // A day that cannot be written is dropped; the simulation goes on.
+            let _ = out.line(&Today(day));
+            !progress::interrupted()
+        })?
+    } else {
+        session.simulate(&text, &origin, args.seeds, args.threads)?
+    };
+    out.line(&Simulated::new(&report))?;
+    Ok(())
+}
+
+/// One simulated day of one policy, as it happens.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Today<'a>(&'a LiveDay);
+
+impl fmt::Display for Today<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.0;
+        writeln!(
+            f,
+            "day {:>3}  {:<22} conversion {:>6.2}%  revenue {:>12.0}  margin {:>11.0}{}",
+            d.day + 1,
+            d.policy,
+            100.0 * d.conversion,
+            d.revenue,
+            d.margin,
+            d.regret
+                .map(|r| format!("  regret {r:>9.0}"))
+                .unwrap_or_default()
+        )
+    }
+}
+
+/// Each policy's totals over the horizon: mean over replicates with a 95% interval.
+type Summary = Vec<(&'static str, Estimate)>;
+
+/// Each policy's conversion, revenue and margin over the horizon, the revenue relative to
+/// the first policy, the regret against the oracle (when it ran) and the error of the
+/// policy's predicted conversion (when it predicts).
+struct Simulated<'a> {
+    report: &'a SimReport,
+    rows: Vec<(&'a str, Summary)>,
+}
+
+impl<'a> Simulated<'a> {
+    fn new(report: &'a SimReport) -> Self {
+        let rows = report
+            .runs
+            .iter()
+            .map(|r| (r.policy.as_str(), r.summary()))
+            .collect();
+        Simulated { report, rows }
+    }
+}
+
+fn get(s: &Summary, metric: &str) -> Option<Estimate> {
+    s.iter().find(|m| m.0 == metric).map(|m| m.1)
+}
+
+impl Serialize for Simulated<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let policies: Vec<serde_json::Value> = self
+            .rows
+            .iter()
+            .map(|(name, summary)| {
+                let mut m = serde_json::Map::new();
+                m.insert("policy".into(), serde_json::json!(name));
+                for (metric, e) in summary {
+                    m.insert(
+                        (*metric).into(),
+                        serde_json::json!({"mean": e.mean, "low": e.low, "high": e.high}),
+                    );
+                }
+                serde_json::Value::Object(m)
+            })
+            .collect();
+        serde_json::json!({
+            "sim_id": self.report.sim_id,
+            "name": self.report.name,
+            "policies": policies,
+        })
+        .serialize(s)
+    }
+}
+
+impl fmt::Display for Simulated<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let report = self.report;
+        let replicates = report.runs.first().map_or(0, |r| r.replicates.len());
+        writeln!(
+            f,
+            "simulation {}: {} ({replicates} replicates)",
+            report.sim_id, report.name
+        )?;
+        writeln!(
+            f,
+            "{:<22} {:>10} {:>30} {:>30} {:>9} {:>22} {:>10}",
+            "policy",
+            "conversion",
+            "revenue (95% CI)",
+            "margin (95% CI)",
+            "vs first",
+            "regret vs oracle",
+            "conv. RMSE"
+        )?;
+        let first = self
+            .rows
+            .first()
+            .and_then(|r| get(&r.1, "revenue"))
+            .map_or(1.0, |e| e.mean);
+        let ci = |e: Option<Estimate>| {
+            e.map_or("-".into(), |e| {
+                format!("{:.0} [{:.0}, {:.0}]", e.mean, e.low, e.high)
+            })
+        };
+        for (name, s) in &self.rows {
+            let margin = get(s, "margin");
+            let regret = get(s, "regret").map_or("-".into(), |r| {
+                let oracle = r.mean + margin.map_or(0.0, |m| m.mean);
+                format!(
+                    "{:.0} ({:.1}%)",
+                    r.mean,
+                    100.0 * r.mean / oracle.abs().max(1e-9)
+                )
+            });
+            let rmse = get(s, "conversion_mse").map_or("-".into(), |e| {
+                format!("{:.2} pp", 100.0 * e.mean.max(0.0).sqrt())
+            });
+            writeln!(
+                f,
+                "{:<22} {:>9.2}% {:>30} {:>30} {:>8.3}× {:>22} {:>10}",
+                name,
+                100.0 * get(s, "conversion").map_or(0.0, |e| e.mean),
+                ci(get(s, "revenue")),
+                ci(margin),
+                get(s, "revenue").map_or(0.0, |e| e.mean) / first,
+                regret,
+                rmse
+            )?;
+        }
+        Ok(())
+    }
+}

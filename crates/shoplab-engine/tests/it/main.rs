@@ -1,0 +1,212 @@
+//! The engine as the front-ends use it: sessions over a workspace, background jobs with
+//! progress, and the plain results they hand out, on the public datasets.
+
+use std::path::PathBuf;
+
+use shoplab_engine::{
+    EngineError, ImportOptions, JobEvent, ModelKind, PricingSpec, Progress, Session, SplitSpec,
+    Strategy, TrainConfig, dataset_path, embed_texts, run_pricing,
+};
+
+fn dataset(rel: &str) -> PathBuf {
+    dataset_path(rel).unwrap()
+}
+
+/// Runs a job to its end, keeping its events.
+fn finish<T: Send + 'static>(job: shoplab_engine::Job<T>) -> (T, Vec<JobEvent>) {
+    let mut events = Vec::new();
+    while !job.is_finished() {
+        events.extend(std::iter::from_fn(|| job.try_event()));
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    events.extend(std::iter::from_fn(|| job.try_event()));
+    (job.join().unwrap(), events)
+}
+
+fn movielens(dir: &tempfile::TempDir) -> Session {
+    let session = Session::open(dir.path().join("shop.duckdb")).unwrap();
+    let job = session
+        .import_job(&dataset("ml-100k/ml-100k.inter"), ImportOptions::default())
+        .unwrap();
+    let (report, events) = finish(job);
+    assert_eq!(report.format, "recbole");
+    assert_eq!((report.rows_loaded, report.rows_rejected), (100_000, 0));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, JobEvent::Progress(f) if *f > 0.0)),
+        "an import reports how far it got"
+    );
+    session
+}
+
+#[test]
+fn an_import_job_then_a_split_and_a_trained_run_on_movielens() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = movielens(&dir);
+    let events = session
+        .table_counts()
+        .unwrap()
+        .into_iter()
+        .find(|c| c.table == "events")
+        .unwrap();
+    assert_eq!(events.rows, 100_000);
+    let profile = session.profile().unwrap();
+    assert_eq!((profile.users, profile.items), (943, 1682));
+
+    let split = session
+        .create_split(&SplitSpec {
+            name: "main".into(),
+            strategy: Strategy::RandomRatio {
+                train: 0.8,
+                valid: 0.1,
+                test: 0.1,
+            },
+            seed: 1,
+            event_types: None,
+            min_value: None,
+            k_core: None,
+            cold_items: None,
+        })
+        .unwrap();
+    assert_eq!(split.n_train + split.n_valid + split.n_test, 100_000);
+
+    let (outcome, events) = finish(
+        session
+            .train_job(TrainConfig::new("main", ModelKind::Pop))
+            .unwrap(),
+    );
+    assert_eq!(outcome.status, "finished");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, JobEvent::Train(Progress::Started { .. })))
+    );
+    let ndcg = outcome.test.get("ndcg@10").unwrap();
+    // Popularity on ML-100K, 8:1:1 per user, seed 1, full ranking: measured 0.1300.
+    assert!((0.1295..0.1305).contains(&ndcg), "ndcg@10 {ndcg}");
+    let runs = session.runs().unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].status, "finished");
+    assert_eq!(runs[0].model, "pop");
+
+    // The top 10 of user 1 leaves out what the user rated in training.
+    let recs = session.recommend(outcome.run_id, "1", 10).unwrap();
+    assert_eq!(recs.len(), 10);
+    assert!(recs.windows(2).all(|w| w[0].1 >= w[1].1), "best first");
+    let seen = session
+        .query(
+            "SELECT item_id FROM split_interactions WHERE split = 'main' AND part = 'train' AND user_id = '1'",
+            10_000,
+        )
+        .unwrap();
+    assert!(!seen.rows.is_empty());
+    for (item, _) in &recs {
+        assert!(!seen.rows.iter().any(|r| &r[0] == item), "{item} was seen");
+    }
+    let interval = session
+        .user_metric_interval(outcome.run_id, "ndcg@10")
+        .unwrap()
+        .unwrap();
+    assert!(interval.low < ndcg && ndcg < interval.high);
+}
+
+#[test]
+fn a_refused_request_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = movielens(&dir);
+    let before = session.table_counts().unwrap();
+    let err = session
+        .train_job(TrainConfig::new("no-such-split", ModelKind::Pop))
+        .and_then(|job| job.join())
+        .unwrap_err();
+    assert!(err.to_string().contains("no-such-split"), "{err}");
+    let err = session.compare(1, 2, "ndcg@10").unwrap_err();
+    assert!(matches!(err, EngineError::Model(_)), "{err}");
+    let after = session.table_counts().unwrap();
+    let rows = |c: &[shoplab_engine::TableCount]| {
+        c.iter()
+            .filter(|c| c.table != "runs")
+            .map(|c| (c.table.clone(), c.rows))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(rows(&before), rows(&after));
+}
+
+/// One product, the default logit demand: the lowest price of the grid is the clairvoyant's.
+#[test]
+fn pricing_policies_against_the_clairvoyant_price() {
+    let spec = PricingSpec {
+        appeal: 27.5,
+        sensitivity: 7.7,
+        prices: vec![29.9, 34.9, 39.9, 44.9],
+        policies: vec!["fixed:0".into(), "thompson".into(), "fixed:3".into()],
+        horizon: 3000,
+        seeds: 20,
+        threads: 2,
+    };
+    let report = run_pricing(&spec).unwrap();
+    assert_eq!(report.best_price, 29.9);
+    let share: Vec<f64> = report.policies.iter().map(|p| p.share).collect();
+    assert!((share[0] - 1.0).abs() < 1e-12);
+    assert!(share[1] > 0.95 && share[2] < 0.3, "{share:?}");
+    assert!(report.policies.iter().all(|p| p.replicates == 20));
+    assert!(report.policies[0].regret.abs() < 1e-6);
+
+    let bad = PricingSpec {
+        policies: vec!["greedy".into()],
+        ..spec.clone()
+    };
+    let err = run_pricing(&bad).unwrap_err().to_string();
+    assert!(err.contains("unknown policy \"greedy\""), "{err}");
+    let empty = PricingSpec {
+        prices: Vec::new(),
+        ..spec
+    };
+    assert!(run_pricing(&empty).is_err());
+}
+
+/// Open Bandit Dataset, campaign "all": the uniform target on the uniform-random log is
+/// that log's own mean reward (38 clicks in 10,000 impressions).
+#[test]
+fn off_policy_estimates_on_the_open_bandit_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = Session::open(dir.path().join("obd.duckdb")).unwrap();
+    let report = session
+        .import(
+            &dataset("obd/random/all/all.csv"),
+            &ImportOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(report.rows_loaded, 10_000);
+    let r = session
+        .ope("random", Some("all"), "uniform", 50, 5)
+        .unwrap();
+    assert_eq!((r.rows, r.actions, r.positions), (10_000, 80, 3));
+    assert!((r.estimates.ips.value - 0.0038).abs() < 1e-12);
+    assert!(r.estimates.ips.low <= 0.0038 && 0.0038 <= r.estimates.ips.high);
+    let err = session
+        .ope("greedy", Some("all"), "uniform", 50, 5)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("no rows of policy \"greedy\""),
+        "{err}"
+    );
+}
+
+/// all-MiniLM-L6-v2 through the engine: the published embedding of the example sentence.
+#[test]
+fn texts_embedded_by_the_pretrained_encoder() {
+    let folder = dataset("minilm");
+    let (_, vectors) = embed_texts(
+        folder.to_str().unwrap(),
+        "cpu",
+        &["This is an example sentence"],
+    )
+    .unwrap();
+    assert_eq!(vectors[0].len(), 384);
+    let head = [0.06766, 0.06350, 0.04871, 0.07930, 0.03745];
+    for (v, want) in vectors[0].iter().zip(head) {
+        assert!((f64::from(*v) - want).abs() < 1e-4, "{v} vs {want}");
+    }
+}
