@@ -4,6 +4,7 @@
 //!
 //! Everything here is UI-free; front-ends reach it through `shoplab-engine`.
 
+pub mod catalog;
 pub mod datasets;
 pub mod error;
 pub mod frame;

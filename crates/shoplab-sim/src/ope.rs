@@ -223,3 +223,116 @@ pub fn relative_errors(
         (mean, var.sqrt())
     }))
 }
+
+/// One impression of a logged policy, as the workspace's `bandit_log` holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogRow {
+    pub policy: Option<String>,
+    pub action: String,
+    pub position: i64,
+    pub reward: f64,
+    pub propensity: f64,
+}
+
+/// Off-policy estimates of one target on one behavior policy's log.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpeReport {
+    pub behavior: String,
+    pub target: String,
+    pub campaign: Option<String>,
+    pub rows: usize,
+    pub actions: usize,
+    pub positions: usize,
+    pub estimates: Estimates,
+    /// For a logged target: its own mean reward (on-policy), and each estimator's relative
+    /// error from it over bootstrap resamples, mean and standard deviation (IPS, SNIPS, DM,
+    /// DR).
+    pub truth: Option<f64>,
+    pub relative_errors: Option<[(f64, f64); 4]>,
+}
+
+/// IPS, SNIPS, DM and DR of `target` on the rows of `behavior` among `rows` (one
+/// campaign's log, every policy's impressions): `target` is `uniform` or `log:<policy>`
+/// (the distribution another logged policy played, whose own mean reward is then the
+/// truth the estimators are scored against, over `rounds` bootstrap resamples as the Open
+/// Bandit Pipeline does). Actions and positions are numbered over all of `rows`.
+pub fn assess(
+    rows: &[LogRow],
+    behavior: &str,
+    campaign: Option<&str>,
+    target: &str,
+    resamples: usize,
+    rounds: usize,
+) -> Result<OpeReport> {
+    let mut actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).collect();
+    actions.sort_unstable();
+    actions.dedup();
+    let mut positions: Vec<i64> = rows.iter().map(|r| r.position).collect();
+    positions.sort_unstable();
+    positions.dedup();
+    let of = |policy: &str| -> Vec<Logged> {
+        rows.iter()
+            .filter(|r| r.policy.as_deref() == Some(policy))
+            .map(|r| Logged {
+                action: actions.binary_search(&r.action.as_str()).unwrap_or(0),
+                position: positions.binary_search(&r.position).unwrap_or(0),
+                reward: r.reward,
+                propensity: r.propensity,
+            })
+            .collect()
+    };
+    let known = || {
+        let mut p: Vec<&str> = rows.iter().filter_map(|r| r.policy.as_deref()).collect();
+        p.sort_unstable();
+        p.dedup();
+        p.join(", ")
+    };
+    let log = of(behavior);
+    if log.is_empty() {
+        return Err(SimError::Config(format!(
+            "bandit_log has no rows of policy \"{behavior}\"{} (policies: {})",
+            campaign
+                .map(|c| format!(" in campaign \"{c}\""))
+                .unwrap_or_default(),
+            known()
+        )));
+    }
+    let (pi, truth) = match target.split_once(':') {
+        None if target == "uniform" => (ActionDist::uniform(actions.len(), positions.len()), None),
+        Some(("log", name)) => {
+            let t = of(name);
+            if t.is_empty() {
+                return Err(SimError::Config(format!(
+                    "no logged policy \"{name}\" to evaluate (policies: {})",
+                    known()
+                )));
+            }
+            let truth = t.iter().map(|x| x.reward).sum::<f64>() / t.len() as f64;
+            (
+                ActionDist::from_log(&t, actions.len(), positions.len()),
+                Some(truth),
+            )
+        }
+        _ => {
+            return Err(SimError::Config(format!(
+                "unknown target policy \"{target}\" (uniform, or log:<logged policy>)"
+            )));
+        }
+    };
+    let estimates = evaluate(&log, &pi, resamples, 1)?;
+    let relative_errors = match truth {
+        Some(truth) => Some(relative_errors(&log, &pi, truth, rounds, 1)?),
+        None => None,
+    };
+    Ok(OpeReport {
+        behavior: behavior.into(),
+        target: target.into(),
+        campaign: campaign.map(String::from),
+        rows: log.len(),
+        actions: actions.len(),
+        positions: positions.len(),
+        estimates,
+        truth,
+        relative_errors,
+    })
+}
