@@ -330,219 +330,24 @@ impl World {
     }
 
     /// Generate the world, or report why the config is invalid.
+    ///
+    /// One seeded stream draws, in this order, the categories, the brands, the items and
+    /// the shoppers; the daily prices come from a stream of their own.
     pub fn try_generate(config: &WorldConfig) -> Result<World, ConfigError> {
         config.validate()?;
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-
-        // --- categories -------------------------------------------------
         let n_cat = if config.n_items == 0 {
             config.n_categories
         } else {
             config.n_categories.max(1)
         };
-        let pop_dist = log_normal(0.6);
-        let mut categories = Vec::with_capacity(n_cat);
-        let mut median_price = Vec::with_capacity(n_cat);
-        for c in 0..n_cat {
-            let tpl = &TEMPLATES[c % TEMPLATES.len()];
-            let code = if c % 5 == 4 {
-                String::new()
-            } else {
-                tpl.code.to_string()
-            };
-            let category_id =
-                2_053_013_552_000_000_000u64 + ((c as u64) << 32) + u64::from(rng.next_u32());
-            let elasticity = (1.6 * (0.25 * normal(&mut rng)).exp()).clamp(0.8, 3.5);
-            let popularity = pop_dist.sample(&mut rng);
-            let embedding = (0..EMBED_DIM)
-                .map(|_| (0.35 * normal(&mut rng)) as f32)
-                .collect();
-            median_price.push(tpl.median_price * (0.15 * normal(&mut rng)).exp());
-            categories.push(Category {
-                category_id,
-                code,
-                elasticity,
-                popularity,
-                embedding,
-            });
-        }
-
-        // --- brands -----------------------------------------------------
-        let mut stems = names::brand_stems();
-        stems.shuffle(&mut rng);
-        let brands: Vec<String> = (0..config.n_brands)
-            .map(|b| {
-                let stem = &stems[b % stems.len()];
-                let round = b / stems.len();
-                if round == 0 {
-                    stem.clone()
-                } else {
-                    format!("{stem}{}", round + 1)
-                }
-            })
-            .collect();
-        // Each category stocks a random subset of brands; brand k of a pool gets
-        // Zipf weight 1/(k+1).
-        let pool_size = if brands.is_empty() {
-            0
-        } else {
-            (brands.len() * 3 / n_cat.max(1))
-                .clamp(3, 40)
-                .min(brands.len())
-        };
-        let cat_brands: Vec<Vec<usize>> = (0..n_cat)
-            .map(|_| rand::seq::index::sample(&mut rng, brands.len(), pool_size).into_vec())
-            .collect();
-        let zipf_cdf: Vec<f64> = (0..pool_size)
-            .scan(0.0, |acc, k| {
-                *acc += 1.0 / (k as f64 + 1.0);
-                Some(*acc)
-            })
-            .collect();
-
-        // --- items ------------------------------------------------------
-        let cat_weight_cdf: Vec<f64> = categories
-            .iter()
-            .scan(0.0, |acc, c| {
-                *acc += c.popularity.sqrt();
-                Some(*acc)
-            })
-            .collect();
-        let mut items = Vec::with_capacity(config.n_items);
-        let mut quality = Vec::with_capacity(config.n_items);
-        for i in 0..config.n_items {
-            let category = if i < n_cat {
-                i
-            } else {
-                sample_cdf(&mut rng, &cat_weight_cdf)
-            };
-            let tpl = &TEMPLATES[category % TEMPLATES.len()];
-            let brand = if pool_size == 0 || rng.random::<f64>() < 0.08 {
-                String::new()
-            } else {
-                brands[cat_brands[category][sample_cdf(&mut rng, &zipf_cdf)]].clone()
-            };
-            let variant = rng.random_range(0..tpl.variants.len());
-            let letter = MODEL_LETTERS[rng.random_range(0..MODEL_LETTERS.len())];
-            let number = rng.random_range(10..100u32) * 10;
-            let title = if brand.is_empty() {
-                format!("{} {letter}{number} {}", tpl.noun, tpl.variants[variant])
-            } else {
-                format!(
-                    "{} {} {letter}{number} {}",
-                    capitalize(&brand),
-                    tpl.noun,
-                    tpl.variants[variant]
-                )
-            };
-            let adj = ADJECTIVES[rng.random_range(0..ADJECTIVES.len())];
-            let feature = tpl.features[rng.random_range(0..tpl.features.len())];
-            let usage = USES[rng.random_range(0..USES.len())];
-            let by = if brand.is_empty() {
-                String::new()
-            } else {
-                format!(" by {}", capitalize(&brand))
-            };
-            let description = format!(
-                "{adj} {}{by} with {feature}, {usage}.",
-                tpl.noun.to_lowercase()
-            );
-
-            let raw = median_price[category]
-                * (0.45 * normal(&mut rng)).exp()
-                * (1.0 + 0.12 * variant as f64);
-            let base_price = round2(raw.max(1.0));
-            let margin = rng.random_range(0.10..0.50);
-            let cost = round2(base_price * (1.0 - margin)).min(round2(base_price - 0.01));
-            let q = QUALITY_MEAN + QUALITY_SD * normal(&mut rng);
-            let appeal = q + categories[category].elasticity * base_price.ln();
-            let embedding = categories[category]
-                .embedding
-                .iter()
-                .map(|&c| c + (0.3 * normal(&mut rng)) as f32)
-                .collect();
-            let item_id = 1_000_000 + 13 * i as u64 + rng.random_range(0..13u64);
-            quality.push(q);
-            items.push(Item {
-                item_id,
-                title,
-                description,
-                category,
-                brand,
-                base_price,
-                cost,
-                appeal,
-                embedding,
-            });
-        }
-
-        // --- users ------------------------------------------------------
-        let pop_cdf: Vec<f64> = categories
-            .iter()
-            .scan(0.0, |acc, c| {
-                *acc += c.popularity;
-                Some(*acc)
-            })
-            .collect();
-        let mult_dist = log_normal(0.1);
-        let activity_dist = log_normal(0.8);
-        let mut users = Vec::with_capacity(config.n_users);
-        for u in 0..config.n_users {
-            let fav = if pop_cdf.is_empty() {
-                None
-            } else {
-                Some(sample_cdf(&mut rng, &pop_cdf))
-            };
-            let embedding = (0..EMBED_DIM)
-                .map(|d| {
-                    let centre = fav.map_or(0.0, |f| 0.7 * categories[f].embedding[d]);
-                    centre + (0.35 * normal(&mut rng)) as f32
-                })
-                .collect();
-            users.push(User {
-                user_id: 512_000_000 + 3 * u as u64 + rng.random_range(0..3u64),
-                embedding,
-                price_sensitivity_mult: mult_dist.sample(&mut rng),
-                activity: activity_dist.sample(&mut rng),
-            });
-        }
-
-        // --- per-category view popularity ------------------------------
-        let mut cat_items = vec![Vec::new(); n_cat];
-        let mut cat_view_cdf = vec![Vec::new(); n_cat];
-        for (i, item) in items.iter().enumerate() {
-            let c = item.category;
-            let prev = cat_view_cdf[c].last().copied().unwrap_or(0.0);
-            cat_items[c].push(i as u32);
-            cat_view_cdf[c].push(prev + (1.2 * quality[i]).exp());
-        }
+        let (categories, median_price) = draw_categories(&mut rng, n_cat);
+        let brands = Brands::draw(&mut rng, config.n_brands, n_cat);
+        let (items, quality) = draw_items(&mut rng, config, &categories, &median_price, &brands);
+        let users = draw_users(&mut rng, config, &categories);
+        let (cat_items, cat_view_cdf) = view_popularity(&items, &quality, n_cat);
         let active_categories = (0..n_cat).filter(|&c| !cat_items[c].is_empty()).collect();
-
-        // --- daily prices ----------------------------------------------
-        // log-multiplier: AR(1) with rho 0.8, innovation sd 0.04 (stationary sd
-        // ~0.067), clamped to ±0.15; plus a 20%-off promotion on 4% of days.
-        // Prices never drop below cost + 0.01.
-        let mut prng = ChaCha8Rng::seed_from_u64(config.seed);
-        prng.set_stream(STREAM_PRICES);
-        let days = config.days as usize;
-        let mut daily_cents = Vec::with_capacity(items.len() * days);
-        for item in &items {
-            let mut x = 0.067 * normal(&mut prng);
-            let floor = to_cents(item.cost) + 1;
-            for day in 0..days {
-                if day > 0 {
-                    x = 0.8 * x + 0.04 * normal(&mut prng);
-                }
-                x = x.clamp(-0.15, 0.15);
-                let promo = if prng.random::<f64>() < 0.04 {
-                    0.8
-                } else {
-                    1.0
-                };
-                daily_cents.push(to_cents(item.base_price * x.exp() * promo).max(floor));
-            }
-        }
-
+        let daily_cents = daily_prices(config, &items);
         Ok(World {
             config: config.clone(),
             categories,
@@ -669,6 +474,268 @@ pub(crate) fn mnl_in_place(u: &mut [f64]) {
     for x in u.iter_mut() {
         *x /= denom;
     }
+}
+
+/// The categories (a template each, a price sensitivity, a popularity, a taste vector)
+/// and each one's median price.
+fn draw_categories(rng: &mut ChaCha8Rng, n_cat: usize) -> (Vec<Category>, Vec<f64>) {
+    let pop_dist = log_normal(0.6);
+    let mut categories = Vec::with_capacity(n_cat);
+    let mut median_price = Vec::with_capacity(n_cat);
+    for c in 0..n_cat {
+        let tpl = &TEMPLATES[c % TEMPLATES.len()];
+        let code = if c % 5 == 4 {
+            String::new()
+        } else {
+            tpl.code.to_string()
+        };
+        let category_id =
+            2_053_013_552_000_000_000u64 + ((c as u64) << 32) + u64::from(rng.next_u32());
+        let elasticity = (1.6 * (0.25 * normal(rng)).exp()).clamp(0.8, 3.5);
+        let popularity = pop_dist.sample(rng);
+        let embedding = (0..EMBED_DIM)
+            .map(|_| (0.35 * normal(rng)) as f32)
+            .collect();
+        median_price.push(tpl.median_price * (0.15 * normal(rng)).exp());
+        categories.push(Category {
+            category_id,
+            code,
+            elasticity,
+            popularity,
+            embedding,
+        });
+    }
+    (categories, median_price)
+}
+
+/// The brands, and which of them each category stocks.
+struct Brands {
+    names: Vec<String>,
+    /// Each category's pool of brands (indices into `names`).
+    by_category: Vec<Vec<usize>>,
+    /// Brand k of a pool gets Zipf weight 1/(k+1): the cumulative weights.
+    zipf_cdf: Vec<f64>,
+}
+
+impl Brands {
+    fn draw(rng: &mut ChaCha8Rng, n_brands: usize, n_cat: usize) -> Self {
+        let mut stems = names::brand_stems();
+        stems.shuffle(rng);
+        let names: Vec<String> = (0..n_brands)
+            .map(|b| {
+                let stem = &stems[b % stems.len()];
+                let round = b / stems.len();
+                if round == 0 {
+                    stem.clone()
+                } else {
+                    format!("{stem}{}", round + 1)
+                }
+            })
+            .collect();
+        // Each category stocks a random subset of brands.
+        let pool_size = if names.is_empty() {
+            0
+        } else {
+            (names.len() * 3 / n_cat.max(1))
+                .clamp(3, 40)
+                .min(names.len())
+        };
+        let by_category = (0..n_cat)
+            .map(|_| rand::seq::index::sample(rng, names.len(), pool_size).into_vec())
+            .collect();
+        let zipf_cdf = (0..pool_size)
+            .scan(0.0, |acc, k| {
+                *acc += 1.0 / (k as f64 + 1.0);
+                Some(*acc)
+            })
+            .collect();
+        Brands {
+            names,
+            by_category,
+            zipf_cdf,
+        }
+    }
+
+    /// A brand of `category`'s pool (empty: an unbranded item, 8% of them).
+    fn pick(&self, rng: &mut ChaCha8Rng, category: usize) -> String {
+        if self.zipf_cdf.is_empty() || rng.random::<f64>() < 0.08 {
+            String::new()
+        } else {
+            self.names[self.by_category[category][sample_cdf(rng, &self.zipf_cdf)]].clone()
+        }
+    }
+}
+
+/// The items (title, description, price, cost, appeal, taste vector) and each one's
+/// quality (its utility at price 1 before the category's price term).
+fn draw_items(
+    rng: &mut ChaCha8Rng,
+    config: &WorldConfig,
+    categories: &[Category],
+    median_price: &[f64],
+    brands: &Brands,
+) -> (Vec<Item>, Vec<f64>) {
+    let n_cat = categories.len();
+    let cat_weight_cdf: Vec<f64> = categories
+        .iter()
+        .scan(0.0, |acc, c| {
+            *acc += c.popularity.sqrt();
+            Some(*acc)
+        })
+        .collect();
+    let mut items = Vec::with_capacity(config.n_items);
+    let mut quality = Vec::with_capacity(config.n_items);
+    for i in 0..config.n_items {
+        let category = if i < n_cat {
+            i
+        } else {
+            sample_cdf(rng, &cat_weight_cdf)
+        };
+        let tpl = &TEMPLATES[category % TEMPLATES.len()];
+        let brand = brands.pick(rng, category);
+        let variant = rng.random_range(0..tpl.variants.len());
+        let (title, description) = item_text(rng, tpl, &brand, variant);
+        let raw =
+            median_price[category] * (0.45 * normal(rng)).exp() * (1.0 + 0.12 * variant as f64);
+        let base_price = round2(raw.max(1.0));
+        let margin = rng.random_range(0.10..0.50);
+        let cost = round2(base_price * (1.0 - margin)).min(round2(base_price - 0.01));
+        let q = QUALITY_MEAN + QUALITY_SD * normal(rng);
+        let appeal = q + categories[category].elasticity * base_price.ln();
+        let embedding = categories[category]
+            .embedding
+            .iter()
+            .map(|&c| c + (0.3 * normal(rng)) as f32)
+            .collect();
+        let item_id = 1_000_000 + 13 * i as u64 + rng.random_range(0..13u64);
+        quality.push(q);
+        items.push(Item {
+            item_id,
+            title,
+            description,
+            category,
+            brand,
+            base_price,
+            cost,
+            appeal,
+            embedding,
+        });
+    }
+    (items, quality)
+}
+
+/// An item's title (brand, noun, model code, variant) and one-sentence description.
+fn item_text(
+    rng: &mut ChaCha8Rng,
+    tpl: &names::Template,
+    brand: &str,
+    variant: usize,
+) -> (String, String) {
+    let letter = MODEL_LETTERS[rng.random_range(0..MODEL_LETTERS.len())];
+    let number = rng.random_range(10..100u32) * 10;
+    let title = if brand.is_empty() {
+        format!("{} {letter}{number} {}", tpl.noun, tpl.variants[variant])
+    } else {
+        format!(
+            "{} {} {letter}{number} {}",
+            capitalize(brand),
+            tpl.noun,
+            tpl.variants[variant]
+        )
+    };
+    let adj = ADJECTIVES[rng.random_range(0..ADJECTIVES.len())];
+    let feature = tpl.features[rng.random_range(0..tpl.features.len())];
+    let usage = USES[rng.random_range(0..USES.len())];
+    let by = if brand.is_empty() {
+        String::new()
+    } else {
+        format!(" by {}", capitalize(brand))
+    };
+    let description = format!(
+        "{adj} {}{by} with {feature}, {usage}.",
+        tpl.noun.to_lowercase()
+    );
+    (title, description)
+}
+
+/// The shoppers: a favourite category whose taste they lean to, a price-sensitivity
+/// multiplier and an activity level.
+fn draw_users(rng: &mut ChaCha8Rng, config: &WorldConfig, categories: &[Category]) -> Vec<User> {
+    let pop_cdf: Vec<f64> = categories
+        .iter()
+        .scan(0.0, |acc, c| {
+            *acc += c.popularity;
+            Some(*acc)
+        })
+        .collect();
+    let mult_dist = log_normal(0.1);
+    let activity_dist = log_normal(0.8);
+    let mut users = Vec::with_capacity(config.n_users);
+    for u in 0..config.n_users {
+        let fav = if pop_cdf.is_empty() {
+            None
+        } else {
+            Some(sample_cdf(rng, &pop_cdf))
+        };
+        let embedding = (0..EMBED_DIM)
+            .map(|d| {
+                let centre = fav.map_or(0.0, |f| 0.7 * categories[f].embedding[d]);
+                centre + (0.35 * normal(rng)) as f32
+            })
+            .collect();
+        users.push(User {
+            user_id: 512_000_000 + 3 * u as u64 + rng.random_range(0..3u64),
+            embedding,
+            price_sensitivity_mult: mult_dist.sample(rng),
+            activity: activity_dist.sample(rng),
+        });
+    }
+    users
+}
+
+/// Each category's items and the cumulative weights (exp(1.2 · quality)) a view picks
+/// them by.
+fn view_popularity(
+    items: &[Item],
+    quality: &[f64],
+    n_cat: usize,
+) -> (Vec<Vec<u32>>, Vec<Vec<f64>>) {
+    let mut cat_items = vec![Vec::new(); n_cat];
+    let mut cat_view_cdf = vec![Vec::new(); n_cat];
+    for (i, item) in items.iter().enumerate() {
+        let c = item.category;
+        let prev = cat_view_cdf[c].last().copied().unwrap_or(0.0);
+        cat_items[c].push(i as u32);
+        cat_view_cdf[c].push(prev + (1.2 * quality[i]).exp());
+    }
+    (cat_items, cat_view_cdf)
+}
+
+/// Every item's price each day, in cents: the log-multiplier is an AR(1) with rho 0.8,
+/// innovation sd 0.04 (stationary sd ~0.067), clamped to ±0.15; plus a 20%-off promotion
+/// on 4% of days. Prices never drop below cost + 0.01.
+fn daily_prices(config: &WorldConfig, items: &[Item]) -> Vec<u32> {
+    let mut prng = ChaCha8Rng::seed_from_u64(config.seed);
+    prng.set_stream(STREAM_PRICES);
+    let days = config.days as usize;
+    let mut daily_cents = Vec::with_capacity(items.len() * days);
+    for item in items {
+        let mut x = 0.067 * normal(&mut prng);
+        let floor = to_cents(item.cost) + 1;
+        for day in 0..days {
+            if day > 0 {
+                x = 0.8 * x + 0.04 * normal(&mut prng);
+            }
+            x = x.clamp(-0.15, 0.15);
+            let promo = if prng.random::<f64>() < 0.04 {
+                0.8
+            } else {
+                1.0
+            };
+            daily_cents.push(to_cents(item.base_price * x.exp() * promo).max(floor));
+        }
+    }
+    daily_cents
 }
 
 /// Index drawn proportionally to the increments of a cumulative-weight vector.
