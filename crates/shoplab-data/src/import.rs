@@ -13,7 +13,7 @@ use crate::error::{DataError, Result};
 use crate::mapping::{self, Column, Mapping, Parse, Target, timestamp_expr};
 use crate::schema::EVENT_TYPES;
 use crate::source::{FileKind, Source, first_lines, lit};
-use crate::split::Row;
+use crate::interaction::Row;
 use crate::workspace::Workspace;
 
 /// What the user asked of an import.

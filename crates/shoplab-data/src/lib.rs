@@ -8,6 +8,7 @@ pub mod datasets;
 pub mod error;
 pub mod frame;
 pub mod import;
+mod interaction;
 pub mod mapping;
 pub mod profile;
 pub mod schema;
