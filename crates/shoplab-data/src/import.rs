@@ -10,10 +10,11 @@ use std::time::Instant;
 use duckdb::params;
 
 use crate::error::{DataError, Result};
-use crate::mapping::{self, Column, Mapping, Parse, Target, timestamp_expr};
+use crate::mapping::{self, Column, Mapping, Parse, Target};
 use crate::schema::EVENT_TYPES;
 use crate::source::{FileKind, Source, first_lines, lit};
 use crate::interaction::Row;
+use crate::timestamps::timestamp_expr;
 use crate::workspace::Workspace;
 
 /// What the user asked of an import.

@@ -4,8 +4,10 @@
 //!
 //! Everything here is UI-free; front-ends reach it through `shoplab-engine`.
 
+mod canonical;
 pub mod datasets;
 pub mod error;
+mod formats;
 pub mod frame;
 pub mod import;
 mod interaction;
@@ -14,6 +16,7 @@ pub mod profile;
 pub mod schema;
 pub mod source;
 pub mod split;
+mod timestamps;
 pub mod workspace;
 
 pub use error::{DataError, Result};
