@@ -13,7 +13,11 @@ fn looks_like_movielens(shape: &Shape) -> bool {
     if src.columns.len() != 4 {
         return false;
     }
-    let num = |i: usize| src.sample_column(i).iter().all(|x| x.parse::<f64>().is_ok());
+    let num = |i: usize| {
+        src.sample_column(i)
+            .iter()
+            .all(|x| x.parse::<f64>().is_ok())
+    };
     let ratings = src.sample_column(2);
     num(0)
         && num(1)

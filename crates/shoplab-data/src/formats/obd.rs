@@ -16,7 +16,10 @@ pub(super) fn propose(shape: &Shape) -> Proposal {
     p.put("action", shape.col(&["item_id"], Parse::Id));
     p.put("position", shape.col(&["position"], Parse::Number));
     p.put("reward", shape.col(&["click"], Parse::Number));
-    p.put("propensity", shape.col(&["propensity_score"], Parse::Number));
+    p.put(
+        "propensity",
+        shape.col(&["propensity_score"], Parse::Number),
+    );
     if let Some((policy, campaign)) = policy_campaign(&shape.src.path) {
         p.put("policy", Some(Column::constant(&policy)));
         p.put("campaign", Some(Column::constant(&campaign)));

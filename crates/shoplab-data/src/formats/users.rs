@@ -20,7 +20,13 @@ pub(super) fn propose(shape: &Shape) -> Proposal {
     let mut p = Proposal::default();
     if let Some(id) = shape.find(USER_ID) {
         p.put("user_id", Some(Column::src(&id, Parse::Id)));
-        p.extra = shape.src.columns.iter().filter(|c| **c != id).cloned().collect();
+        p.extra = shape
+            .src
+            .columns
+            .iter()
+            .filter(|c| **c != id)
+            .cloned()
+            .collect();
     }
     p
 }

@@ -85,7 +85,12 @@ impl Check {
 }
 
 /// The checks one canonical column gets.
-pub(super) fn checks_of(name: &str, required: bool, rule: &Column, mapping: &Mapping) -> Vec<Check> {
+pub(super) fn checks_of(
+    name: &str,
+    required: bool,
+    rule: &Column,
+    mapping: &Mapping,
+) -> Vec<Check> {
     let mut checks = Vec::new();
     if required {
         checks.push(Check::Missing);

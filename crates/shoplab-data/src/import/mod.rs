@@ -28,8 +28,8 @@ use crate::source::Source;
 use crate::workspace::Workspace;
 
 use context::Run;
-pub use hashing::hash_file;
 use hashing::Hashing;
+pub use hashing::hash_file;
 pub use report::{ImportReport, Reject};
 use scratch::trace;
 

@@ -34,7 +34,12 @@ impl Workspace {
     }
 
     /// Copies rows that failed a check; their line is computed from the record number.
-    pub(super) fn semantic_rejects(&self, src: &Source, import_id: i64, structural: &[u64]) -> Result<u64> {
+    pub(super) fn semantic_rejects(
+        &self,
+        src: &Source,
+        import_id: i64,
+        structural: &[u64],
+    ) -> Result<u64> {
         let conn = self.connection();
         let mut stmt = conn.prepare(&format!(
             "SELECT rowid, _reason, _raw FROM {STAGE} WHERE _reason IS NOT NULL ORDER BY rowid"
