@@ -4,16 +4,20 @@
 //!
 //! Everything here is UI-free; front-ends reach it through `shoplab-engine`.
 
+mod canonical;
 pub mod catalog;
 pub mod datasets;
 pub mod error;
+mod formats;
 pub mod frame;
 pub mod import;
+mod interaction;
 pub mod mapping;
 pub mod profile;
 pub mod schema;
 pub mod source;
 pub mod split;
+mod timestamps;
 pub mod workspace;
 
 pub use error::{DataError, Result};

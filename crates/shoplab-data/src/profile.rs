@@ -77,20 +77,22 @@ fn ratio(a: u64, b: u64) -> Option<f64> {
     (b > 0).then(|| a as f64 / b as f64)
 }
 
+/// The totals of `events` the profile starts from.
+struct Totals {
+    events: i64,
+    users: i64,
+    items: i64,
+    sessions: i64,
+    first: Option<String>,
+    last: Option<String>,
+    days: Option<f64>,
+    rating_mean: Option<f64>,
+}
+
 impl Workspace {
     /// Computes the profile and stores it in `profiles`.
     pub fn profile(&self) -> Result<Profile> {
         let c = self.connection();
-        struct Totals {
-            events: i64,
-            users: i64,
-            items: i64,
-            sessions: i64,
-            first: Option<String>,
-            last: Option<String>,
-            days: Option<f64>,
-            rating_mean: Option<f64>,
-        }
         let Totals {
             events,
             users,
@@ -100,108 +102,17 @@ impl Workspace {
             last,
             days,
             rating_mean,
-        } = c.query_row(
-            "SELECT count(*), count(DISTINCT user_id), count(DISTINCT item_id), count(DISTINCT session_id),
-                    CAST(min(event_time) AS VARCHAR), CAST(max(event_time) AS VARCHAR),
-                    epoch(max(event_time) - min(event_time)) / 86400.0,
-                    round(avg(value) FILTER (WHERE event_type = 'rating'), 9)
-             FROM events",
-            [],
-            |r| {
-                Ok(Totals {
-                    events: r.get(0)?,
-                    users: r.get(1)?,
-                    items: r.get(2)?,
-                    sessions: r.get(3)?,
-                    first: r.get(4)?,
-                    last: r.get(5)?,
-                    days: r.get(6)?,
-                    rating_mean: r.get(7)?,
-                })
-            },
-        )?;
+        } = self.event_totals()?;
         let catalog_items: i64 = c.query_row("SELECT count(*) FROM items", [], |r| r.get(0))?;
         let bandit_rows: i64 = c.query_row("SELECT count(*) FROM bandit_log", [], |r| r.get(0))?;
-        let mut stmt = c.prepare(
-            "SELECT event_type, count(*), count(DISTINCT user_id) FROM events GROUP BY 1 ORDER BY 2 DESC, 1",
-        )?;
-        let by_type = stmt
-            .query_map([], |r| {
-                Ok(TypeCount {
-                    event_type: r.get(0)?,
-                    events: r.get::<_, i64>(1)? as u64,
-                    users: r.get::<_, i64>(2)? as u64,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        let (pairs, viewed, carted, purchased, view_cart, cart_purchase, view_purchase): (i64, i64, i64, i64, i64, i64, i64) =
-            c.query_row(
-                "WITH p AS (SELECT user_id, item_id,
-                                   bool_or(event_type = 'view') AS v, bool_or(event_type = 'cart') AS c,
-                                   bool_or(event_type = 'purchase') AS b
-                            FROM events WHERE item_id IS NOT NULL GROUP BY 1, 2)
-                 SELECT count(*), count(*) FILTER (WHERE v), count(*) FILTER (WHERE c), count(*) FILTER (WHERE b),
-                        count(*) FILTER (WHERE v AND c), count(*) FILTER (WHERE c AND b), count(*) FILTER (WHERE v AND b)
-                 FROM p",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
-            )?;
-        let funnel = Funnel {
-            viewed_pairs: viewed as u64,
-            carted_pairs: carted as u64,
-            purchased_pairs: purchased as u64,
-            view_to_cart: ratio(view_cart as u64, viewed as u64),
-            cart_to_purchase: ratio(cart_purchase as u64, carted as u64),
-            view_to_purchase: ratio(view_purchase as u64, viewed as u64),
-        };
+        let by_type = self.counts_by_type()?;
+        let (pairs, funnel) = self.funnel()?;
         let sparsity =
             (users > 0 && items > 0).then(|| 1.0 - pairs as f64 / (users as f64 * items as f64));
-        let quantiles = |key: &str| -> Result<Option<Quantiles>> {
-            let sql = format!(
-                "SELECT min(n), quantile_disc(n, 0.25), quantile_disc(n, 0.5), quantile_disc(n, 0.75),
-                        quantile_disc(n, 0.9), quantile_disc(n, 0.99), max(n), round(avg(n), 9)
-                 FROM (SELECT count(*)::DOUBLE AS n FROM events WHERE {key} IS NOT NULL GROUP BY {key})"
-            );
-            let q = c.query_row(&sql, [], |r| {
-                Ok(r.get::<_, Option<f64>>(0)?
-                    .map(|min| -> Result<Quantiles, duckdb::Error> {
-                        Ok(Quantiles {
-                            min,
-                            p25: r.get(1)?,
-                            p50: r.get(2)?,
-                            p75: r.get(3)?,
-                            p90: r.get(4)?,
-                            p99: r.get(5)?,
-                            max: r.get(6)?,
-                            mean: r.get(7)?,
-                        })
-                    }))
-            })?;
-            Ok(q.transpose()?)
-        };
-        let events_per_user = quantiles("user_id")?;
-        let events_per_item = quantiles("item_id")?;
-        let duplicate_events: i64 = c.query_row(
-            "SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT event_time, user_id, item_id, event_type, session_id, price, quantity, value FROM events)) FROM events",
-            [],
-            |r| r.get(0),
-        )?;
-        let mut stmt = c.prepare(
-            "SELECT coalesce(category, '(none)'), count(*), min(price), median(price), round(avg(price), 9), max(price)
-             FROM items WHERE price IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 50",
-        )?;
-        let price_by_category = stmt
-            .query_map([], |r| {
-                Ok(CategoryPrices {
-                    category: r.get(0)?,
-                    items: r.get::<_, i64>(1)? as u64,
-                    min: r.get(2)?,
-                    p50: r.get(3)?,
-                    mean: r.get(4)?,
-                    max: r.get(5)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
+        let events_per_user = self.events_per("user_id")?;
+        let events_per_item = self.events_per("item_id")?;
+        let duplicate_events = self.duplicate_events()?;
+        let price_by_category = self.price_by_category()?;
         let profile = Profile {
             events: events as u64,
             users: users as u64,
@@ -221,12 +132,135 @@ impl Workspace {
             duplicate_events: duplicate_events as u64,
             price_by_category,
         };
-        let json = serde_json::to_string(&profile).expect("profile serializes");
-        c.execute(
+        self.store_profile(&profile)?;
+        Ok(profile)
+    }
+
+    fn event_totals(&self) -> Result<Totals> {
+        Ok(self.connection().query_row(
+            "SELECT count(*), count(DISTINCT user_id), count(DISTINCT item_id), count(DISTINCT session_id),
+                    CAST(min(event_time) AS VARCHAR), CAST(max(event_time) AS VARCHAR),
+                    epoch(max(event_time) - min(event_time)) / 86400.0,
+                    round(avg(value) FILTER (WHERE event_type = 'rating'), 9)
+             FROM events",
+            [],
+            |r| {
+                Ok(Totals {
+                    events: r.get(0)?,
+                    users: r.get(1)?,
+                    items: r.get(2)?,
+                    sessions: r.get(3)?,
+                    first: r.get(4)?,
+                    last: r.get(5)?,
+                    days: r.get(6)?,
+                    rating_mean: r.get(7)?,
+                })
+            },
+        )?)
+    }
+
+    fn counts_by_type(&self) -> Result<Vec<TypeCount>> {
+        let mut stmt = self.connection().prepare(
+            "SELECT event_type, count(*), count(DISTINCT user_id) FROM events GROUP BY 1 ORDER BY 2 DESC, 1",
+        )?;
+        let by_type = stmt
+            .query_map([], |r| {
+                Ok(TypeCount {
+                    event_type: r.get(0)?,
+                    events: r.get::<_, i64>(1)? as u64,
+                    users: r.get::<_, i64>(2)? as u64,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(by_type)
+    }
+
+    /// The number of distinct (user, item) pairs, and the funnel over them.
+    fn funnel(&self) -> Result<(i64, Funnel)> {
+        let (pairs, viewed, carted, purchased, view_cart, cart_purchase, view_purchase): (i64, i64, i64, i64, i64, i64, i64) =
+            self.connection().query_row(
+                "WITH p AS (SELECT user_id, item_id,
+                                   bool_or(event_type = 'view') AS v, bool_or(event_type = 'cart') AS c,
+                                   bool_or(event_type = 'purchase') AS b
+                            FROM events WHERE item_id IS NOT NULL GROUP BY 1, 2)
+                 SELECT count(*), count(*) FILTER (WHERE v), count(*) FILTER (WHERE c), count(*) FILTER (WHERE b),
+                        count(*) FILTER (WHERE v AND c), count(*) FILTER (WHERE c AND b), count(*) FILTER (WHERE v AND b)
+                 FROM p",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+            )?;
+        let funnel = Funnel {
+            viewed_pairs: viewed as u64,
+            carted_pairs: carted as u64,
+            purchased_pairs: purchased as u64,
+            view_to_cart: ratio(view_cart as u64, viewed as u64),
+            cart_to_purchase: ratio(cart_purchase as u64, carted as u64),
+            view_to_purchase: ratio(view_purchase as u64, viewed as u64),
+        };
+        Ok((pairs, funnel))
+    }
+
+    /// Quantiles of the number of events per `key` (a column of `events`).
+    fn events_per(&self, key: &str) -> Result<Option<Quantiles>> {
+        let sql = format!(
+            "SELECT min(n), quantile_disc(n, 0.25), quantile_disc(n, 0.5), quantile_disc(n, 0.75),
+                    quantile_disc(n, 0.9), quantile_disc(n, 0.99), max(n), round(avg(n), 9)
+             FROM (SELECT count(*)::DOUBLE AS n FROM events WHERE {key} IS NOT NULL GROUP BY {key})"
+        );
+        let q = self.connection().query_row(&sql, [], |r| {
+            Ok(r.get::<_, Option<f64>>(0)?
+                .map(|min| -> Result<Quantiles, duckdb::Error> {
+                    Ok(Quantiles {
+                        min,
+                        p25: r.get(1)?,
+                        p50: r.get(2)?,
+                        p75: r.get(3)?,
+                        p90: r.get(4)?,
+                        p99: r.get(5)?,
+                        max: r.get(6)?,
+                        mean: r.get(7)?,
+                    })
+                }))
+        })?;
+        Ok(q.transpose()?)
+    }
+
+    /// Rows identical to another row in every column but `import_id`.
+    fn duplicate_events(&self) -> Result<i64> {
+        Ok(self.connection().query_row(
+            "SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT event_time, user_id, item_id, event_type, session_id, price, quantity, value FROM events)) FROM events",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn price_by_category(&self) -> Result<Vec<CategoryPrices>> {
+        let mut stmt = self.connection().prepare(
+            "SELECT coalesce(category, '(none)'), count(*), min(price), median(price), round(avg(price), 9), max(price)
+             FROM items WHERE price IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 50",
+        )?;
+        let prices = stmt
+            .query_map([], |r| {
+                Ok(CategoryPrices {
+                    category: r.get(0)?,
+                    items: r.get::<_, i64>(1)? as u64,
+                    min: r.get(2)?,
+                    p50: r.get(3)?,
+                    mean: r.get(4)?,
+                    max: r.get(5)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(prices)
+    }
+
+    fn store_profile(&self, profile: &Profile) -> Result<()> {
+        let json = serde_json::to_string(profile).expect("profile serializes");
+        self.connection().execute(
             "INSERT INTO profiles SELECT coalesce(max(profile_id), 0) + 1, CAST(now() AS TIMESTAMP), ? FROM profiles",
             [json],
         )?;
-        Ok(profile)
+        Ok(())
     }
 
     /// The most recently stored profile, if any.

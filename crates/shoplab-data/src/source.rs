@@ -73,51 +73,9 @@ impl Source {
         dialect: Option<&CsvDialect>,
         encoding: Option<&str>,
     ) -> Result<Self> {
-        let bad = |message: String| DataError::BadInput {
-            path: path.to_path_buf(),
-            message,
-        };
-        let meta =
-            std::fs::metadata(path).map_err(|e| DataError::io(path.display().to_string(), e))?;
-        if meta.is_dir() {
-            return Err(bad("is a directory, not a file".into()));
-        }
-        if meta.len() == 0 {
-            return Err(bad("the file is empty (0 bytes): nothing to import".into()));
-        }
-        let mut head = vec![0u8; 1 << 20];
-        let n = {
-            let mut f = std::fs::File::open(path)
-                .map_err(|e| DataError::io(path.display().to_string(), e))?;
-            read_up_to(&mut f, &mut head)
-                .map_err(|e| DataError::io(path.display().to_string(), e))?
-        };
-        head.truncate(n);
-        let name = path
-            .file_name()
-            .map(|s| s.to_string_lossy().to_lowercase())
-            .unwrap_or_default();
-        let compression = if head.starts_with(&[0x1f, 0x8b]) {
-            Some("gzip".to_string())
-        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-            Some("zstd".to_string())
-        } else {
-            None
-        };
-        let stem = name
-            .trim_end_matches(".gz")
-            .trim_end_matches(".zst")
-            .trim_end_matches(".zstd");
-        let kind = if head.starts_with(b"PAR1")
-            || stem.ends_with(".parquet")
-            || stem.ends_with(".pq")
-        {
-            FileKind::Parquet
-        } else if stem.ends_with(".jsonl") || stem.ends_with(".ndjson") || stem.ends_with(".json") {
-            FileKind::Ndjson
-        } else {
-            FileKind::Csv
-        };
+        let (bytes, head) = read_head(path)?;
+        let compression = compression_of(&head);
+        let kind = kind_of(path, &head);
         let encoding = match encoding {
             Some(e) => e.to_string(),
             None if compression.is_none() && kind == FileKind::Csv => {
@@ -133,30 +91,41 @@ impl Source {
             dialect: dialect.cloned(),
             columns: Vec::new(),
             sample: Vec::new(),
-            bytes: meta.len(),
+            bytes,
         };
-        if kind == FileKind::Csv {
-            let (dialect, names) = src.sniff(conn, dialect)?;
-            src.dialect = Some(dialect);
-            src.columns = names;
-        } else {
-            src.columns = src.column_names(conn)?;
+        match kind {
+            FileKind::Csv => {
+                let (dialect, names) = src.sniff(conn, dialect)?;
+                src.dialect = Some(dialect);
+                src.columns = names;
+            }
+            FileKind::Parquet | FileKind::Ndjson => src.columns = src.column_names(conn)?,
         }
         src.sample = src.read_sample(conn)?;
-        if kind == FileKind::Csv
-            && src.dialect.as_ref().is_some_and(|d| d.header)
-            && src.sample.is_empty()
+        src.check_has_rows()?;
+        Ok(src)
+    }
+
+    /// Refuses a file whose sample has no rows (a CSV file with only its header, say).
+    fn check_has_rows(&self) -> Result<()> {
+        let bad = |message: String| DataError::BadInput {
+            path: self.path.clone(),
+            message,
+        };
+        if self.kind == FileKind::Csv
+            && self.dialect.as_ref().is_some_and(|d| d.header)
+            && self.sample.is_empty()
         {
             return Err(bad(format!(
                 "only a header line ({} columns: {}), no data rows: nothing to import",
-                src.columns.len(),
-                src.columns.join(", ")
+                self.columns.len(),
+                self.columns.join(", ")
             )));
         }
-        if src.sample.is_empty() {
+        if self.sample.is_empty() {
             return Err(bad("no rows could be read: nothing to import".into()));
         }
-        Ok(src)
+        Ok(())
     }
 
     /// The options every `read_csv` of this file shares.
@@ -219,7 +188,7 @@ impl Source {
     pub(crate) fn col_text(&self, name: &str) -> String {
         match self.kind {
             FileKind::Csv => format!("s.{}", ident(name)),
-            _ => format!("CAST(s.{} AS VARCHAR)", ident(name)),
+            FileKind::Parquet | FileKind::Ndjson => format!("CAST(s.{} AS VARCHAR)", ident(name)),
         }
     }
 
@@ -334,6 +303,16 @@ impl Source {
             .collect()
     }
 
+    /// Sample values of the column at `i`, trimmed, empty ones left out.
+    pub(crate) fn sample_column(&self, i: usize) -> Vec<String> {
+        self.sample
+            .iter()
+            .filter_map(|r| r.get(i).cloned().flatten())
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect()
+    }
+
     pub(crate) fn read_error(&self, e: duckdb::Error) -> DataError {
         let msg = e.to_string();
         if msg.contains("Maximum line size") {
@@ -398,6 +377,59 @@ impl Source {
             }
             r.consume(n);
         }
+    }
+}
+
+/// The file's size and its first megabyte; refuses directories and empty files.
+fn read_head(path: &Path) -> Result<(u64, Vec<u8>)> {
+    let bad = |message: String| DataError::BadInput {
+        path: path.to_path_buf(),
+        message,
+    };
+    let io = |e| DataError::io(path.display().to_string(), e);
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if meta.is_dir() {
+        return Err(bad("is a directory, not a file".into()));
+    }
+    if meta.len() == 0 {
+        return Err(bad("the file is empty (0 bytes): nothing to import".into()));
+    }
+    let mut head = vec![0u8; 1 << 20];
+    let n = {
+        let mut f = std::fs::File::open(path).map_err(io)?;
+        read_up_to(&mut f, &mut head).map_err(io)?
+    };
+    head.truncate(n);
+    Ok((meta.len(), head))
+}
+
+/// `gzip` or `zstd` by the file's magic bytes.
+fn compression_of(head: &[u8]) -> Option<String> {
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Some("gzip".to_string())
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Some("zstd".to_string())
+    } else {
+        None
+    }
+}
+
+/// Parquet by its magic bytes or name, NDJSON by name, else CSV (a compression suffix aside).
+fn kind_of(path: &Path, head: &[u8]) -> FileKind {
+    let name = path
+        .file_name()
+        .map(|s| s.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let stem = name
+        .trim_end_matches(".gz")
+        .trim_end_matches(".zst")
+        .trim_end_matches(".zstd");
+    if head.starts_with(b"PAR1") || stem.ends_with(".parquet") || stem.ends_with(".pq") {
+        FileKind::Parquet
+    } else if stem.ends_with(".jsonl") || stem.ends_with(".ndjson") || stem.ends_with(".json") {
+        FileKind::Ndjson
+    } else {
+        FileKind::Csv
     }
 }
 

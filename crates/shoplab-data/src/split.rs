@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{DataError, Result};
 use crate::import::ImportOptions;
+use crate::interaction::Row;
 use crate::mapping::Target;
 use crate::workspace::Workspace;
 
@@ -96,30 +97,6 @@ impl Part {
             Part::Valid => "valid",
             Part::Test => "test",
         }
-    }
-}
-
-/// One interaction: user, item, value (rating), time in µs since the epoch.
-pub(crate) struct Row {
-    pub(crate) user: String,
-    pub(crate) item: String,
-    pub(crate) value: Option<f64>,
-    pub(crate) time: Option<i64>,
-}
-
-impl Row {
-    /// Rows of a query selecting user, item, value, time (µs since the epoch), in that order.
-    pub(crate) fn read_all(stmt: &mut duckdb::Statement<'_>) -> Result<Vec<Row>> {
-        Ok(stmt
-            .query_map([], |r| {
-                Ok(Row {
-                    user: r.get(0)?,
-                    item: r.get(1)?,
-                    value: r.get(2)?,
-                    time: r.get(3)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?)
     }
 }
 
@@ -424,8 +401,30 @@ fn hold_out_items(rows: &[Row], parts: &mut [Part], fraction: f64, seed: u64) ->
 }
 
 fn assign(rows: &[Row], spec: &SplitSpec) -> Result<Vec<Part>> {
-    let mut parts = vec![Part::Train; rows.len()];
-    // Users are contiguous in `rows` (ordered by user, then time).
+    match spec.strategy {
+        Strategy::RandomRatio { train, valid, test } => {
+            check_ratios(train, valid, test)?;
+            Ok(per_user_ratio(rows, spec.seed, |n| {
+                recbole_counts(n, [train, valid, test])
+            }))
+        }
+        Strategy::Stratified { train, valid, test } => {
+            check_ratios(train, valid, test)?;
+            Ok(per_user_ratio(rows, spec.seed, |n| {
+                stratified_counts(n, [train, valid, test])
+            }))
+        }
+        Strategy::Temporal { valid, test } => {
+            check_ratios(1.0 - valid - test, valid, test)?;
+            Ok(temporal(rows, valid, test))
+        }
+        Strategy::KFold { folds, fold } => k_fold(rows, spec.seed, folds, fold),
+        Strategy::LeaveLastOut { valid, test } => leave_last_out(rows, valid, test),
+    }
+}
+
+/// The rows of each user: users are contiguous in `rows` (ordered by user, then time).
+fn user_groups(rows: &[Row]) -> Vec<std::ops::Range<usize>> {
     let mut groups = Vec::new();
     let mut start = 0;
     for i in 1..=rows.len() {
@@ -434,91 +433,103 @@ fn assign(rows: &[Row], spec: &SplitSpec) -> Result<Vec<Part>> {
             start = i;
         }
     }
-    match spec.strategy {
-        Strategy::RandomRatio { train, valid, test }
-        | Strategy::Stratified { train, valid, test } => {
-            check_ratios(train, valid, test)?;
-            let recbole = matches!(spec.strategy, Strategy::RandomRatio { .. });
-            for g in groups {
-                let mut idx: Vec<usize> = g.clone().collect();
-                let mut rng = ChaCha8Rng::seed_from_u64(user_seed(spec.seed, &rows[g.start].user));
-                idx.shuffle(&mut rng);
-                let cnt = if recbole {
-                    recbole_counts(idx.len(), [train, valid, test])
-                } else {
-                    stratified_counts(idx.len(), [train, valid, test])
-                };
-                for (k, i) in idx.into_iter().enumerate() {
-                    parts[i] = if k < cnt[0] {
-                        Part::Train
-                    } else if k < cnt[0] + cnt[1] {
-                        Part::Valid
-                    } else {
-                        Part::Test
-                    };
-                }
-            }
+    groups
+}
+
+/// The part of position `k` when the first `n_train` positions train and the next
+/// `n_valid` validate.
+fn part_of(k: usize, n_train: usize, n_valid: usize) -> Part {
+    if k < n_train {
+        Part::Train
+    } else if k < n_train + n_valid {
+        Part::Valid
+    } else {
+        Part::Test
+    }
+}
+
+/// Per user, shuffled by the user's seed, cut at the counts `counts(n)` gives for n rows.
+fn per_user_ratio(rows: &[Row], seed: u64, counts: impl Fn(usize) -> [usize; 3]) -> Vec<Part> {
+    let mut parts = vec![Part::Train; rows.len()];
+    for g in user_groups(rows) {
+        let mut idx: Vec<usize> = g.clone().collect();
+        let mut rng = ChaCha8Rng::seed_from_u64(user_seed(seed, &rows[g.start].user));
+        idx.shuffle(&mut rng);
+        let cnt = counts(idx.len());
+        for (k, i) in idx.into_iter().enumerate() {
+            parts[i] = part_of(k, cnt[0], cnt[1]);
         }
-        Strategy::Temporal { valid, test } => {
-            check_ratios(1.0 - valid - test, valid, test)?;
-            let mut order: Vec<usize> = (0..rows.len()).collect();
-            order.sort_by(|&a, &b| {
-                (rows[a].time, &rows[a].user, &rows[a].item).cmp(&(
-                    rows[b].time,
-                    &rows[b].user,
-                    &rows[b].item,
-                ))
-            });
-            let n = rows.len();
-            let n_test = (test * n as f64).round() as usize;
-            let n_valid = (valid * n as f64).round() as usize;
-            for (k, i) in order.into_iter().enumerate() {
-                parts[i] = if k >= n - n_test {
-                    Part::Test
-                } else if k >= n - n_test - n_valid {
-                    Part::Valid
-                } else {
-                    Part::Train
-                };
-            }
-        }
-        Strategy::KFold { folds, fold } => {
-            if folds < 2 || fold >= folds {
-                return Err(DataError::Split(format!(
-                    "k-fold needs at least 2 folds and a fold below them (got fold {fold} of {folds})"
-                )));
-            }
-            let mut order: Vec<usize> = (0..rows.len()).collect();
-            order.shuffle(&mut ChaCha8Rng::seed_from_u64(spec.seed));
-            // Surprise's cut: fold f holds n/k rows, one more for the first n mod k folds.
-            let (n, k) = (rows.len(), folds as usize);
-            let start = |f: usize| f * (n / k) + f.min(n % k);
-            let f = fold as usize;
-            for &i in &order[start(f)..start(f + 1)] {
-                parts[i] = Part::Test;
-            }
-        }
-        Strategy::LeaveLastOut { valid, test } => {
-            if test == 0 {
-                return Err(DataError::Split(
-                    "leave-last-out needs at least one test interaction per user".into(),
-                ));
-            }
-            for g in groups {
-                let n = g.len();
-                // Rows of a user are in time order; keep at least one for training.
-                let n_test = (test as usize).min(n.saturating_sub(1));
-                let n_valid = (valid as usize).min(n.saturating_sub(1 + n_test));
-                for (k, i) in g.enumerate() {
-                    parts[i] = if k >= n - n_test {
-                        Part::Test
-                    } else if k >= n - n_test - n_valid {
-                        Part::Valid
-                    } else {
-                        Part::Train
-                    };
-                }
-            }
+    }
+    parts
+}
+
+/// One global time cutoff: the last `test` fraction by time, `valid` before it.
+fn temporal(rows: &[Row], valid: f64, test: f64) -> Vec<Part> {
+    let mut parts = vec![Part::Train; rows.len()];
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by(|&a, &b| {
+        (rows[a].time, &rows[a].user, &rows[a].item).cmp(&(
+            rows[b].time,
+            &rows[b].user,
+            &rows[b].item,
+        ))
+    });
+    let n = rows.len();
+    let n_test = (test * n as f64).round() as usize;
+    let n_valid = (valid * n as f64).round() as usize;
+    for (k, i) in order.into_iter().enumerate() {
+        parts[i] = last_parts(k, n, n_valid, n_test);
+    }
+    parts
+}
+
+/// The part of position `k` of `n` when the last `n_test` positions test and the
+/// `n_valid` before them validate.
+fn last_parts(k: usize, n: usize, n_valid: usize, n_test: usize) -> Part {
+    if k >= n - n_test {
+        Part::Test
+    } else if k >= n - n_test - n_valid {
+        Part::Valid
+    } else {
+        Part::Train
+    }
+}
+
+/// Surprise's `KFold`: all rows shuffled once by the seed; fold `fold` is the test part.
+fn k_fold(rows: &[Row], seed: u64, folds: u32, fold: u32) -> Result<Vec<Part>> {
+    if folds < 2 || fold >= folds {
+        return Err(DataError::Split(format!(
+            "k-fold needs at least 2 folds and a fold below them (got fold {fold} of {folds})"
+        )));
+    }
+    let mut parts = vec![Part::Train; rows.len()];
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+    // Surprise's cut: fold f holds n/k rows, one more for the first n mod k folds.
+    let (n, k) = (rows.len(), folds as usize);
+    let start = |f: usize| f * (n / k) + f.min(n % k);
+    let f = fold as usize;
+    for &i in &order[start(f)..start(f + 1)] {
+        parts[i] = Part::Test;
+    }
+    Ok(parts)
+}
+
+/// Per user, the last `test` interactions by time, and the `valid` before them.
+fn leave_last_out(rows: &[Row], valid: u32, test: u32) -> Result<Vec<Part>> {
+    if test == 0 {
+        return Err(DataError::Split(
+            "leave-last-out needs at least one test interaction per user".into(),
+        ));
+    }
+    let mut parts = vec![Part::Train; rows.len()];
+    for g in user_groups(rows) {
+        let n = g.len();
+        // Rows of a user are in time order; keep at least one for training.
+        let n_test = (test as usize).min(n.saturating_sub(1));
+        let n_valid = (valid as usize).min(n.saturating_sub(1 + n_test));
+        for (k, i) in g.enumerate() {
+            parts[i] = last_parts(k, n, n_valid, n_test);
         }
     }
     Ok(parts)

@@ -1,0 +1,110 @@
+//! Timestamps as exports write them: the formats recognized from sample values, and the
+//! SQL that reads each of them.
+
+use duckdb::Connection;
+
+use crate::source::lit;
+
+/// strftime formats tried, in order, when values are neither ISO nor epoch numbers.
+const TIME_FORMATS: &[&str] = &[
+    "%Y-%m-%d %H:%M:%S UTC",
+    "%Y-%m-%d %H:%M:%S.%f UTC",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%m/%d/%Y",
+    "%d/%m/%Y",
+    "%d.%m.%Y",
+    "%Y%m%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d",
+];
+
+/// Picks one timestamp format that reads every sample value, or `mixed` when only several together do.
+pub fn detect_time_format(
+    conn: &Connection,
+    values: &[String],
+) -> std::result::Result<String, String> {
+    if values.is_empty() {
+        return Ok("iso".into());
+    }
+    if let Some(numeric) = numeric_format(values) {
+        return Ok(numeric.into());
+    }
+    let list = values.iter().map(|v| lit(v)).collect::<Vec<_>>().join(", ");
+    for fmt in std::iter::once("iso").chain(TIME_FORMATS.iter().copied()) {
+        if unreadable_count(conn, &list, fmt)? == 0 {
+            return Ok(fmt.to_string());
+        }
+    }
+    if unreadable_count(conn, &list, "mixed")? == 0 {
+        return Ok("mixed".into());
+    }
+    Err(format!(
+        "cannot read timestamps such as '{}' (tried ISO 8601, epoch seconds/milliseconds and {}); give `format` in a mapping",
+        values[0],
+        TIME_FORMATS.join(", ")
+    ))
+}
+
+/// `%Y%m%d`, `epoch_ms` or `epoch_s` when every value is written in digits; `None` otherwise.
+fn numeric_format(values: &[String]) -> Option<&'static str> {
+    let all_digits = values.iter().all(|v| {
+        let v = v.strip_suffix(".0").unwrap_or(v);
+        !v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || c == '.')
+    });
+    if !all_digits {
+        return None;
+    }
+    let max = values
+        .iter()
+        .filter_map(|v| v.parse::<f64>().ok())
+        .fold(0.0f64, f64::max);
+    let yyyymmdd = values
+        .iter()
+        .all(|v| v.len() == 8 && (v.starts_with("19") || v.starts_with("20")));
+    Some(if yyyymmdd {
+        "%Y%m%d"
+    } else if max >= 1e11 {
+        "epoch_ms"
+    } else {
+        "epoch_s"
+    })
+}
+
+/// How many of the values in the SQL list `list` the format `fmt` cannot read.
+fn unreadable_count(conn: &Connection, list: &str, fmt: &str) -> std::result::Result<i64, String> {
+    let expr = timestamp_expr("x", fmt);
+    let sql = format!(
+        "SELECT count(*) FILTER (WHERE ({expr}) IS NULL) FROM (SELECT unnest([{list}]) AS x)"
+    );
+    conn.query_row(&sql, [], |r| r.get(0))
+        .map_err(|e| e.to_string())
+}
+
+/// SQL turning the text expression `x` into a TIMESTAMP (UTC), NULL when it does not parse.
+pub(crate) fn timestamp_expr(x: &str, format: &str) -> String {
+    let epoch_s = format!("make_timestamp(CAST(TRY_CAST({x} AS DOUBLE) * 1000000 AS BIGINT))");
+    let epoch_ms = format!("epoch_ms(CAST(TRY_CAST({x} AS DOUBLE) AS BIGINT))");
+    match format {
+        "iso" => format!("TRY_CAST({x} AS TIMESTAMP)"),
+        "epoch_s" => epoch_s,
+        "epoch_ms" => epoch_ms,
+        "mixed" => {
+            let fmts = TIME_FORMATS
+                .iter()
+                .map(|f| lit(f))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!(
+                "CASE WHEN regexp_full_match({x}, '[0-9]{{12,13}}') THEN {epoch_ms} \
+                 WHEN regexp_full_match({x}, '[0-9]{{9,10}}(\\.[0-9]+)?') THEN {epoch_s} \
+                 ELSE coalesce(TRY_CAST({x} AS TIMESTAMP), try_strptime({x}, [{fmts}])) END"
+            )
+        }
+        f => format!("try_strptime({x}, {})", lit(f)),
+    }
+}
