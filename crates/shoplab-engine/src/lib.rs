@@ -11,7 +11,7 @@ mod simulate;
 pub use encoders::{EncoderInfo, embed_texts, encoders, import_encoder};
 pub use pricing::{PricingPolicyResult, PricingReport, PricingSpec, run_pricing};
 pub use shoplab_sim::ope::OpeReport;
-pub use simulate::CalibrationReport;
+pub use simulate::{CalibrationReport, PreparedSimulation, SimItem};
 
 use std::path::{Path, PathBuf};
 

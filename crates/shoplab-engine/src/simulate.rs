@@ -16,6 +16,37 @@ use crate::{DataError, EngineError, Result, Session, SimReport};
 /// Shoppers × items a run's scores may cover in a simulation (4 bytes each).
 const MAX_SCORES: usize = 50_000_000;
 
+/// A scenario ready to run: its world built and the trained runs it names loaded, so a
+/// front-end can show what it will simulate (its items) before the first day.
+pub struct PreparedSimulation {
+    market: Market,
+    scenario: String,
+}
+
+/// One item of a prepared simulation, as the front-ends show it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SimItem {
+    pub item_id: String,
+    pub category: String,
+    pub list_price: f64,
+}
+
+impl PreparedSimulation {
+    /// The simulated shop's items, in the order of the price trajectories of
+    /// [`LiveDay::prices`].
+    pub fn items(&self) -> Vec<SimItem> {
+        let env = &self.market.env;
+        env.items
+            .iter()
+            .map(|i| SimItem {
+                item_id: i.id.clone(),
+                category: env.categories[i.category].code.clone(),
+                list_price: i.list_price,
+            })
+            .collect()
+    }
+}
+
 /// A stored calibration.
 #[derive(Debug, Clone)]
 pub struct CalibrationReport {
@@ -56,11 +87,37 @@ impl Session {
         self.run_market(&market, scenario, Some(day), 1, on)
     }
 
-    /// Runs a market built by [`Session::market`] (its world and models ready, so a
-    /// front-end can read its items first) and stores it, `scenario` being its text: in
-    /// batch over `threads`, or paced at one day per `pace`, each day's means going over a
-    /// bounded tokio channel to `on`.
-    pub fn run_market(
+    /// Prepares a scenario (TOML text; `origin` names it in errors) for
+    /// [`Session::run_prepared`], with `seeds` replicates when given.
+    pub fn prepare_simulation(
+        &self,
+        scenario: &str,
+        origin: &str,
+        seeds: Option<u64>,
+    ) -> Result<PreparedSimulation> {
+        Ok(PreparedSimulation {
+            market: self.market(scenario, origin, seeds)?,
+            scenario: scenario.to_string(),
+        })
+    }
+
+    /// Runs a prepared scenario and stores it: in batch over `threads`, or paced at one day
+    /// per `pace`, each day's means streamed to `on` (false stops it; the days so far are
+    /// stored).
+    pub fn run_prepared(
+        &self,
+        prepared: &PreparedSimulation,
+        pace: Option<std::time::Duration>,
+        threads: usize,
+        on: &mut dyn FnMut(&LiveDay) -> bool,
+    ) -> Result<SimReport> {
+        self.run_market(&prepared.market, &prepared.scenario, pace, threads, on)
+    }
+
+    /// Runs a market built by [`Session::market`] and stores it, `scenario` being its
+    /// text: in batch over `threads`, or paced at one day per `pace`, each day's means
+    /// going over a bounded tokio channel to `on`.
+    fn run_market(
         &self,
         market: &Market,
         scenario: &str,
@@ -110,7 +167,7 @@ impl Session {
 
     /// The scenario's market: its world (synthetic, or a stored calibration), and the
     /// models of the trained runs its recommenders name.
-    pub fn market(&self, scenario: &str, origin: &str, seeds: Option<u64>) -> Result<Market> {
+    fn market(&self, scenario: &str, origin: &str, seeds: Option<u64>) -> Result<Market> {
         let mut s = Scenario::from_toml(scenario, origin)?;
         if let Some(n) = seeds {
             s.seeds = n.max(1);
@@ -237,7 +294,7 @@ impl Session {
     }
 
     /// The environment of a stored calibration.
-    pub fn environment(&self, calibration_id: i64) -> Result<Environment> {
+    fn environment(&self, calibration_id: i64) -> Result<Environment> {
         let text: String = self
             .ws
             .connection()
