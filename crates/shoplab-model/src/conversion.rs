@@ -16,7 +16,6 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use candle_core::{D, DType, Device, Tensor, Var};
@@ -28,11 +27,13 @@ use shoplab_data::Workspace;
 
 use crate::device;
 use crate::error::{ModelError, Result};
+use crate::files::{BEST, IDS, MODEL, read_json, write_json};
 use crate::metrics::Evaluation;
 use crate::models::{bce_with_logits, load_vars, save_vars};
 use crate::optim::Adam;
-use crate::registry::{EpochRow, Runs};
-use crate::train::{Progress, TrainConfig, TrainOutcome};
+use crate::registry::EpochRow;
+use crate::run::{self, Caller, Progress, RunContext, TrainOutcome, epoch_rng};
+use crate::spec::{RunSpec, TrainConfig};
 
 /// Shares of sessions held out for validation and test.
 const VALID: f64 = 0.1;
@@ -69,71 +70,14 @@ impl Exposures {
     /// Reads the views and purchases of the workspace's events (a session is `session_id`,
     /// else the user's day); the price is the view's, else the item's list price.
     pub fn from_workspace(ws: &Workspace, seed: u64) -> Result<Self> {
-        let sql = format!(
-            "
-            WITH e AS (
-                SELECT user_id, item_id, event_type, price,
-                       {session} AS session
-                FROM events WHERE event_type IN ('view', 'purchase')),
-            v AS (SELECT session, user_id, item_id, median(price) AS price
-                  FROM e WHERE event_type = 'view' GROUP BY ALL),
-            p AS (SELECT DISTINCT session, item_id FROM e WHERE event_type = 'purchase')
-            SELECT v.session, v.user_id, v.item_id, coalesce(v.price, i.price) AS price,
-                   p.item_id IS NOT NULL AS bought, coalesce(i.category, '') AS category
-            FROM v LEFT JOIN p USING (session, item_id) LEFT JOIN items i USING (item_id)
-            WHERE coalesce(v.price, i.price) > 0
-            ORDER BY v.session, v.item_id",
-            session = shoplab_data::schema::SESSION_KEY
-        );
-        let conn = ws.connection();
-        let mut stmt = conn.prepare(&sql)?;
-        let rows: Vec<(String, String, String, f64, bool, String)> = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            })?
-            .collect::<std::result::Result<_, _>>()?;
-        let bought = rows.iter().filter(|r| r.4).count();
-        if rows.is_empty() || bought == 0 || bought == rows.len() {
-            return Err(ModelError::Dataset {
-                split: SESSIONS_SPLIT.into(),
-                message: format!(
-                    "the conversion model needs priced views, some bought in the same session \
-                     and some not (an event log like REES46's); found {} priced views, {bought} \
-                     of them bought",
-                    rows.len()
-                ),
-            });
-        }
-        // Sessions in order of appearance, shuffled by the seed, cut 80/10/10.
-        let mut sessions: Vec<&str> = Vec::new();
-        for r in &rows {
-            if sessions.last() != Some(&r.0.as_str()) {
-                sessions.push(&r.0);
-            }
-        }
-        let mut order: Vec<usize> = (0..sessions.len()).collect();
-        order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
-        let n = sessions.len();
-        let n_test = (TEST * n as f64).round() as usize;
-        let n_valid = (VALID * n as f64).round() as usize;
-        let mut part: HashMap<&str, u8> = HashMap::with_capacity(n);
-        for (k, &s) in order.iter().enumerate() {
-            let p = if k < n_test {
-                2
-            } else if k < n_test + n_valid {
-                1
-            } else {
-                0
-            };
-            part.insert(sessions[s], p);
-        }
+        let rows = exposure_rows(ws)?;
+        let part = split_sessions(&rows, seed);
+        Ok(Self::numbered(&rows, &part))
+    }
+
+    /// Numbers the users, items and categories of `rows` in order of appearance, takes each
+    /// item's median price as its reference, and puts each exposure in its session's part.
+    fn numbered(rows: &[ExposureRow], part: &HashMap<&str, Part>) -> Self {
         let index = |map: &mut HashMap<String, u32>, names: &mut Vec<String>, key: &str| {
             *map.entry(key.to_string()).or_insert_with(|| {
                 names.push(key.to_string());
@@ -145,7 +89,7 @@ impl Exposures {
         let mut item_category = Vec::new();
         let mut prices: Vec<Vec<f64>> = Vec::new();
         let mut raw = Vec::with_capacity(rows.len());
-        for (session, user, item, price, bought, category) in &rows {
+        for (session, user, item, price, bought, category) in rows {
             let u = index(&mut ui, &mut users, user);
             let i = index(&mut ii, &mut items, item);
             if i as usize == item_category.len() {
@@ -180,13 +124,100 @@ impl Exposures {
                 bought: f32::from(u8::from(bought)),
             };
             match p {
-                0 => out.train.push(x),
-                1 => out.valid.push(x),
-                _ => out.test.push(x),
+                Part::Train => out.train.push(x),
+                Part::Valid => out.valid.push(x),
+                Part::Test => out.test.push(x),
             }
         }
-        Ok(out)
+        out
     }
+}
+
+/// One priced view: session, user, item, price, whether the session bought it, category.
+type ExposureRow = (String, String, String, f64, bool, String);
+
+/// Reads the priced views of the workspace's events, ordered by session and item; refuses a
+/// log without both bought and unbought views.
+fn exposure_rows(ws: &Workspace) -> Result<Vec<ExposureRow>> {
+    let sql = format!(
+        "
+        WITH e AS (
+            SELECT user_id, item_id, event_type, price,
+                   {session} AS session
+            FROM events WHERE event_type IN ('view', 'purchase')),
+        v AS (SELECT session, user_id, item_id, median(price) AS price
+              FROM e WHERE event_type = 'view' GROUP BY ALL),
+        p AS (SELECT DISTINCT session, item_id FROM e WHERE event_type = 'purchase')
+        SELECT v.session, v.user_id, v.item_id, coalesce(v.price, i.price) AS price,
+               p.item_id IS NOT NULL AS bought, coalesce(i.category, '') AS category
+        FROM v LEFT JOIN p USING (session, item_id) LEFT JOIN items i USING (item_id)
+        WHERE coalesce(v.price, i.price) > 0
+        ORDER BY v.session, v.item_id",
+        session = shoplab_data::schema::SESSION_KEY
+    );
+    let conn = ws.connection();
+    let mut stmt = conn.prepare(&sql)?;
+    let rows: Vec<ExposureRow> = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })?
+        .collect::<std::result::Result<_, _>>()?;
+    let bought = rows.iter().filter(|r| r.4).count();
+    if rows.is_empty() || bought == 0 || bought == rows.len() {
+        return Err(ModelError::Dataset {
+            split: SESSIONS_SPLIT.into(),
+            message: format!(
+                "the conversion model needs priced views, some bought in the same session \
+                 and some not (an event log like REES46's); found {} priced views, {bought} \
+                 of them bought",
+                rows.len()
+            ),
+        });
+    }
+    Ok(rows)
+}
+
+/// Each session's part: sessions in order of appearance, shuffled by the seed, cut
+/// 80/10/10.
+fn split_sessions(rows: &[ExposureRow], seed: u64) -> HashMap<&str, Part> {
+    let mut sessions: Vec<&str> = Vec::new();
+    for r in rows {
+        if sessions.last() != Some(&r.0.as_str()) {
+            sessions.push(&r.0);
+        }
+    }
+    let mut order: Vec<usize> = (0..sessions.len()).collect();
+    order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+    let n = sessions.len();
+    let n_test = (TEST * n as f64).round() as usize;
+    let n_valid = (VALID * n as f64).round() as usize;
+    let mut part: HashMap<&str, Part> = HashMap::with_capacity(n);
+    for (k, &s) in order.iter().enumerate() {
+        let p = if k < n_test {
+            Part::Test
+        } else if k < n_test + n_valid {
+            Part::Valid
+        } else {
+            Part::Train
+        };
+        part.insert(sessions[s], p);
+    }
+    part
+}
+
+/// The part of the session split an exposure falls in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Train,
+    Valid,
+    Test,
 }
 
 /// The fitted model.
@@ -362,169 +393,176 @@ pub fn evaluate(probs: &[f32], xs: &[Exposure], base_rate: f64) -> Evaluation {
 
 /// Trains a conversion run: `cfg.hyper.factors`, `lr`, `reg`, `init_std`, `cfg.epochs`,
 /// `batch_size`, `seed` (also the session split's), `patience` (on validation log loss).
-pub fn train(
-    ws: &Workspace,
-    cfg: &TrainConfig,
-    on: &mut dyn FnMut(&Progress),
-    cancel: &AtomicBool,
-) -> Result<TrainOutcome> {
-    let data = Exposures::from_workspace(ws, cfg.seed)?;
-    let (dev, dev_name) = device::select(&cfg.device);
-    let runs = Runs::new(ws);
+pub(crate) fn train(caller: Caller, cfg: &TrainConfig) -> Result<TrainOutcome> {
+    let data = Exposures::from_workspace(caller.ws, cfg.seed)?;
     let mut stored = cfg.clone();
     stored.split = SESSIONS_SPLIT.into();
-    let params = serde_json::to_string(&stored).unwrap_or_default();
-    let (run_id, dir) = runs.create(SESSIONS_SPLIT, cfg.model.name(), &params, &dev_name)?;
-    let result = fit(ws, &data, cfg, run_id, &dir, (&dev, &dev_name), on, cancel);
+    let mut ctx = RunContext::create(
+        caller,
+        &RunSpec::Conversion(stored),
+        (SESSIONS_SPLIT, cfg.model.name()),
+        device::select(&cfg.device),
+    )?;
+    let result = fit(&mut ctx, &data, cfg);
+    let runs = &ctx.runs;
     match &result {
         Ok(o) if o.status == "cancelled" => runs.set_status(
-            run_id,
+            ctx.run_id,
             "cancelled",
             Some("cancelled; a conversion run is trained again from the start"),
         )?,
         Ok(_) => {}
-        Err(e) => runs.set_status(run_id, "failed", Some(&e.to_string()))?,
+        Err(e) => runs.set_status(ctx.run_id, "failed", Some(&e.to_string()))?,
     }
     result
 }
 
-#[allow(clippy::too_many_arguments)]
-fn fit(
-    ws: &Workspace,
-    data: &Exposures,
-    cfg: &TrainConfig,
-    run_id: i64,
-    dir: &Path,
-    (dev, dev_name): (&Device, &str),
-    on: &mut dyn FnMut(&Progress),
-    cancel: &AtomicBool,
-) -> Result<TrainOutcome> {
-    let runs = Runs::new(ws);
+/// The model in training, its optimizer and the early-stopping bookkeeping.
+struct Fitting {
+    model: ConversionModel,
+    opt: Adam,
+    base_rate: f64,
+    steps: usize,
+    best: Option<(usize, f64)>,
+    bad: usize,
+}
+
+fn fit(ctx: &mut RunContext, data: &Exposures, cfg: &TrainConfig) -> Result<TrainOutcome> {
     let h = &cfg.hyper;
-    let model = ConversionModel::new(data, h.factors, h.init_std, h.reg, cfg.seed, dev)?;
-    let mut opt = Adam::new(model.vars(), h.lr, h.weight_decay)?;
+    let model = ConversionModel::new(data, h.factors, h.init_std, h.reg, cfg.seed, &ctx.device)?;
+    let opt = Adam::new(model.vars(), h.lr, h.weight_decay)?;
     let base_rate =
         data.train.iter().map(|x| f64::from(x.bought)).sum::<f64>() / data.train.len() as f64;
-    let steps = data.train.len().div_ceil(cfg.batch_size.max(1));
-    let mut outcome = TrainOutcome {
-        run_id,
-        model: cfg.model,
-        device: dev_name.into(),
-        status: "finished".into(),
-        epochs_done: 0,
-        seconds: 0.0,
-        seconds_per_epoch: None,
-        best_epoch: None,
-        test: Evaluation::default(),
+    let mut f = Fitting {
+        model,
+        opt,
+        base_rate,
+        steps: data.train.len().div_ceil(cfg.batch_size.max(1)),
+        best: None,
+        bad: 0,
     };
-    on(&Progress::Started {
-        run_id,
-        device: dev_name.into(),
-        epochs: cfg.epochs,
-        steps,
-    });
-    let best_path = dir.join("best.safetensors");
-    let mut best: Option<(usize, f64)> = None;
-    let mut bad = 0;
+    let mut outcome = TrainOutcome::start(ctx, cfg.model);
+    ctx.started(cfg.epochs, f.steps);
     let mut order = data.train.clone();
     for epoch in 1..=cfg.epochs {
         let t = Instant::now();
-        let mut rng = ChaCha8Rng::seed_from_u64(
-            cfg.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-        );
+        let mut rng = epoch_rng(cfg.seed, epoch);
         order.shuffle(&mut rng);
-        let mut total = 0.0;
-        for (step, batch) in order.chunks(cfg.batch_size.max(1)).enumerate() {
-            if cancel.load(Ordering::Relaxed) {
-                outcome.status = "cancelled".into();
-                return Ok(outcome);
-            }
-            let loss = model.loss(batch)?;
-            let value = f64::from(loss.to_scalar::<f32>()?);
-            if !value.is_finite() {
-                return Err(ModelError::Diverged {
-                    epoch,
-                    step: step + 1,
-                    loss: value,
-                    lr: h.lr,
-                });
-            }
-            opt.backward_step(&loss)?;
-            total += value;
-            if step % 20 == 0 || step + 1 == steps {
-                on(&Progress::Step {
-                    epoch,
-                    step: step + 1,
-                    steps,
-                    loss: value,
-                });
-            }
-        }
-        let seconds = t.elapsed().as_secs_f64();
-        let loss = total / steps.max(1) as f64;
-        let valid = if data.valid.is_empty() {
-            None
-        } else {
-            let ev = evaluate(&model.probabilities(&data.valid)?, &data.valid, base_rate);
-            ev.get("logloss")
+        let Some(loss) = epoch_steps(ctx, &mut f, &order, cfg, epoch)? else {
+            outcome.status = "cancelled".into();
+            return Ok(outcome);
         };
-        if let Some(v) = valid {
-            if best.is_none_or(|(_, b)| v < b) {
-                best = Some((epoch, v));
-                bad = 0;
-                model.save(&best_path)?;
-            } else {
-                bad += 1;
-            }
-        }
-        runs.epoch(
-            run_id,
-            &EpochRow {
-                epoch: epoch as i64,
-                loss: Some(loss),
-                metric: valid.map(|_| "logloss".to_string()),
-                value: valid,
-                seconds,
-            },
-        )?;
+        let seconds = t.elapsed().as_secs_f64();
+        let valid = validate(ctx, &mut f, data, epoch)?;
+        let row = EpochRow {
+            epoch: epoch as i64,
+            loss: Some(loss),
+            metric: valid.map(|_| "logloss".to_string()),
+            value: valid,
+            seconds,
+        };
+        ctx.record_epoch(&row, cfg.epochs)?;
         outcome.epochs_done = epoch;
         outcome.seconds += seconds;
-        on(&Progress::Epoch {
-            epoch,
-            epochs: cfg.epochs,
-            loss,
-            validation: valid.map(|v| ("logloss".to_string(), v)),
-            seconds,
-        });
-        if cfg.patience > 0 && bad >= cfg.patience {
+        if cfg.patience > 0 && f.bad >= cfg.patience {
             break;
         }
     }
     outcome.seconds_per_epoch = Some(outcome.seconds / outcome.epochs_done.max(1) as f64);
-    if let Some((epoch, _)) = best {
-        model.load(&best_path)?;
+    if let Some((epoch, _)) = f.best {
+        f.model.load(&ctx.file(BEST))?;
         outcome.best_epoch = Some(epoch);
     }
-    model.save(&dir.join("model.safetensors"))?;
-    std::fs::write(
-        dir.join("ids.json"),
-        serde_json::to_string(&(
+    outcome.test = save_and_test(ctx, &f, data)?;
+    Ok(outcome)
+}
+
+/// One epoch's steps over the shuffled `order`: the mean loss, or `None` when cancelled.
+fn epoch_steps(
+    ctx: &mut RunContext,
+    f: &mut Fitting,
+    order: &[Exposure],
+    cfg: &TrainConfig,
+    epoch: usize,
+) -> Result<Option<f64>> {
+    let steps = f.steps;
+    let mut total = 0.0;
+    for (step, batch) in order.chunks(cfg.batch_size.max(1)).enumerate() {
+        if ctx.cancelled() {
+            return Ok(None);
+        }
+        let loss = f.model.loss(batch)?;
+        let value = f64::from(loss.to_scalar::<f32>()?);
+        if !value.is_finite() {
+            return Err(ModelError::Diverged {
+                epoch,
+                step: step + 1,
+                loss: value,
+                lr: cfg.hyper.lr,
+            });
+        }
+        f.opt.backward_step(&loss)?;
+        total += value;
+        if step % 20 == 0 || step + 1 == steps {
+            ctx.report(&Progress::Step {
+                epoch,
+                step: step + 1,
+                steps,
+                loss: value,
+            });
+        }
+    }
+    Ok(Some(total / steps.max(1) as f64))
+}
+
+/// The validation log loss of the epoch (keeping the best model so far), if there is a
+/// validation part.
+fn validate(
+    ctx: &RunContext,
+    f: &mut Fitting,
+    data: &Exposures,
+    epoch: usize,
+) -> Result<Option<f64>> {
+    if data.valid.is_empty() {
+        return Ok(None);
+    }
+    let ev = evaluate(
+        &f.model.probabilities(&data.valid)?,
+        &data.valid,
+        f.base_rate,
+    );
+    let valid = ev.get("logloss");
+    if let Some(v) = valid {
+        if f.best.is_none_or(|(_, b)| v < b) {
+            f.best = Some((epoch, v));
+            f.bad = 0;
+            f.model.save(&ctx.file(BEST))?;
+        } else {
+            f.bad += 1;
+        }
+    }
+    Ok(valid)
+}
+
+/// Saves the model and its numbering, and stores its test metrics (the run finishes).
+fn save_and_test(ctx: &mut RunContext, f: &Fitting, data: &Exposures) -> Result<Evaluation> {
+    f.model.save(&ctx.file(MODEL))?;
+    write_json(
+        &ctx.file(IDS),
+        &(
             &data.users,
             &data.items,
             &data.categories,
             &data.reference_price,
-        ))
-        .unwrap_or_default(),
-    )
-    .map_err(|e| ModelError::io(dir.join("ids.json").display().to_string(), e))?;
-    on(&Progress::Evaluating);
-    let mut test = evaluate(&model.probabilities(&data.test)?, &data.test, base_rate);
-    for (c, e) in data.categories.iter().zip(model.elasticities()?) {
+        ),
+    )?;
+    ctx.report(&Progress::Evaluating);
+    let mut test = evaluate(&f.model.probabilities(&data.test)?, &data.test, f.base_rate);
+    for (c, e) in data.categories.iter().zip(f.model.elasticities()?) {
         test.metrics.push((format!("elasticity:{c}"), f64::from(e)));
     }
-    runs.finish(run_id, "test", &test, &data.users)?;
-    outcome.test = test;
-    Ok(outcome)
+    ctx.runs.finish(ctx.run_id, "test", &test, &data.users)?;
+    Ok(test)
 }
 
 /// A finished conversion run's parameters on the host, with the numbering of its users and
@@ -567,16 +605,19 @@ impl ConversionParams {
 /// Loads a finished conversion run. Its exposures are read again from the workspace (the
 /// numbering of categories is theirs) and must have the run's users and items.
 pub fn load_params(ws: &Workspace, run_id: i64) -> Result<ConversionParams> {
-    let (r, cfg) = crate::train::finished_run(ws, run_id)?;
-    if r.model != crate::ModelKind::Conversion.name() {
-        return Err(ModelError::Run(
-            run_id,
-            format!("is a {} run, not a conversion model", r.model),
-        ));
-    }
+    let (r, spec) = run::finished(ws, run_id)?;
+    let cfg = match spec {
+        RunSpec::Conversion(cfg) => cfg,
+        RunSpec::Train(_) | RunSpec::Finetune(_) | RunSpec::TwoTower(_) => {
+            return Err(ModelError::Run(
+                run_id,
+                format!("is a {} run, not a conversion model", r.model),
+            ));
+        }
+    };
     let data = Exposures::from_workspace(ws, cfg.seed)?;
     let (users, items, _, _): (Vec<String>, Vec<String>, Vec<String>, Vec<f64>) =
-        crate::train::read_json(&r.artifacts.join("ids.json"))?;
+        read_json(&r.artifacts.join(IDS))?;
     if users != data.users || items != data.items {
         return Err(ModelError::Run(
             run_id,
@@ -585,7 +626,7 @@ pub fn load_params(ws: &Workspace, run_id: i64) -> Result<ConversionParams> {
     }
     let h = &cfg.hyper;
     let model = ConversionModel::new(&data, h.factors, h.init_std, h.reg, cfg.seed, &Device::Cpu)?;
-    model.load(&r.artifacts.join("model.safetensors"))?;
+    model.load(&r.artifacts.join(MODEL))?;
     let flat = |v: &Var| -> Result<Vec<f32>> { Ok(v.as_tensor().flatten_all()?.to_vec1()?) };
     Ok(ConversionParams {
         bias: flat(&model.bias)?[0],

@@ -7,8 +7,8 @@ use shoplab_data::Workspace;
 use shoplab_data::duckdb::{self, params};
 
 use crate::error::{ModelError, Result};
+use crate::lab::load_run;
 use crate::metrics::top_k;
-use crate::train::load_run;
 
 /// Users scored per call to the model.
 const USERS_PER_BATCH: usize = 256;

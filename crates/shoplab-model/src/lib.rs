@@ -5,30 +5,48 @@
 //!
 //! Neural models are written with candle; closed-form and counting models in plain Rust
 //! (EASE's inverse with nalgebra). Everything here is UI-free.
+//!
+//! Layers, each importing only the ones above it in this list (no module cycles):
+//! 1. `error`, `device`, `dataset`, `optim`, `bert`, `text`, `files` (a run folder's file
+//!    names, atomic replace, JSON): plumbing.
+//! 2. `models` (the recommenders, [`Recommender`], [`ModelKind`]), then `metrics`, then
+//!    `registry` (the `runs*` tables), `compare`.
+//! 3. `spec` (each run kind's configuration and the stored [`RunSpec`]), then `run` (progress,
+//!    early-stopping state, outcomes, the run context every kind trains in).
+//! 4. `encoder` (the trainable text encoder) and `steps` (a text run's optimizer steps).
+//! 5. One module per run kind: `train` (recommenders on a split), `conversion`, `finetune`
+//!    (review tasks), `two_tower`.
+//! 6. `lab`: the entry points that dispatch across run kinds (`train`, `resume`,
+//!    `finetune`, `resume_finetune`, `load_run`); `export` reads runs through it.
 
 pub mod bert;
 pub mod compare;
 pub mod conversion;
 pub mod dataset;
 pub mod device;
+mod encoder;
 pub mod error;
 pub mod export;
+mod files;
 pub mod finetune;
+mod lab;
 pub mod metrics;
 pub mod models;
 pub mod optim;
 pub mod registry;
+mod run;
+pub mod spec;
+mod steps;
 pub mod text;
-pub mod train;
+mod train;
 pub mod two_tower;
 
 pub use compare::{Comparison, compare_runs};
 pub use dataset::Dataset;
 pub use error::{ModelError, Result};
-pub use finetune::{
-    FinetuneConfig, FinetuneOutcome, TextMethod, TextTask, finetune, resume_finetune,
-};
+pub use lab::{finetune, load_run, resume, resume_finetune, train};
 pub use metrics::{Evaluation, RankingMetrics};
 pub use models::{ModelKind, Recommender};
 pub use registry::{RunSummary, Runs};
-pub use train::{Progress, TrainConfig, TrainOutcome, load_run, resume, train};
+pub use run::{FinetuneOutcome, Progress, TrainOutcome};
+pub use spec::{FinetuneConfig, RunSpec, TextMethod, TextTask, TrainConfig, is_text_run};

@@ -17,33 +17,31 @@
 //!
 //! Evaluation is the lab's: full ranking on the split's test part, the users' training
 //! items excluded, and the cold-start slice over items unseen in training
-//! ([`crate::metrics::ranking_evaluation`]). The run's user and item vectors are saved like
-//! a factorization's, so `recommend`, `export` and the comparison views read it.
+//! ([`metrics::ranking_evaluation`]). The run's user and item vectors are saved like a
+//! factorization's ([`TowerVectors`]), so `recommend`, `export` and the comparison views
+//! read it.
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use candle_core::{D, DType, Device, Tensor, Var};
-use rand::{Rng, SeedableRng};
+use candle_core::{DType, Device, Tensor, Var};
+use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use shoplab_data::Workspace;
 
 use crate::dataset::Dataset;
 use crate::device;
+use crate::encoder::{Encoder, embed_all, export_folder, load_trainable};
 use crate::error::{ModelError, Result};
-use crate::finetune::{
-    self, Encoder, FinetuneConfig, FinetuneOutcome, Steps, TextMethod, embed_all, load_trainable,
-    record_epoch,
-};
-use crate::metrics::{self, Evaluation};
-use crate::models::{Embeddings, Recommender};
-use crate::registry::{EpochRow, Runs};
+use crate::files::{BEST, CHECKPOINT, MODEL, STATE, check_ids, read_json, write_ids, write_json};
+use crate::metrics;
+use crate::models::{Recommender, TowerVectors, history_mean, normalize};
+use crate::registry::{EpochRow, RunSummary};
+use crate::run::{Caller, FinetuneOutcome, Progress, RunContext, State, epoch_rng};
+use crate::spec::{FinetuneConfig, RunSpec};
+use crate::steps::Steps;
 use crate::text;
-use crate::train::{
-    BEST, CHECKPOINT, MODEL, Progress, STATE, State, check_ids, read_json, replace_file, write_json,
-};
 
 /// The text of each item of `ds` (by index): title, brand, category and description from
 /// the workspace's `items`, joined by ". ". Returns the texts and how many items have none.
@@ -73,97 +71,6 @@ pub fn item_texts(ws: &Workspace, ds: &Dataset) -> Result<(Vec<String>, usize)> 
         });
     }
     Ok((texts, missing))
-}
-
-/// Row-wise L2 normalization (a zero row stays zero).
-fn normalize(x: &Tensor) -> Result<Tensor> {
-    let norm = x
-        .sqr()?
-        .sum_keepdim(D::Minus1)?
-        .sqrt()?
-        .clamp(1e-12, f64::MAX)?;
-    Ok(x.broadcast_div(&norm)?)
-}
-
-/// Adds the mean of `table`'s rows (`dim` wide) for `items`, less `skip`, into `out`.
-fn history_mean(table: &[f32], dim: usize, items: &[u32], skip: Option<u32>, out: &mut [f32]) {
-    let mut n = 0usize;
-    for &i in items.iter().filter(|&&i| Some(i) != skip) {
-        let v = &table[i as usize * dim..(i as usize + 1) * dim];
-        out.iter_mut().zip(v).for_each(|(a, b)| *a += b);
-        n += 1;
-    }
-    let n = n.max(1) as f32;
-    out.iter_mut().for_each(|a| *a /= n);
-}
-
-/// The fitted towers as vectors: one per user (from the training history) and per item.
-pub struct TowerVectors {
-    users: Tensor,
-    items: Tensor,
-}
-
-impl TowerVectors {
-    /// User vectors from the item table `items` (`n_items × dim`, rows L2-normalized) and
-    /// the user map `w`: each user's training items averaged, mapped, normalized.
-    fn build(ds: &Dataset, items: &[f32], dim: usize, w: &Tensor) -> Result<Self> {
-        let device = w.device();
-        let mut means = vec![0f32; ds.n_users() * dim];
-        for (u, seen) in ds.seen.iter().enumerate() {
-            history_mean(items, dim, seen, None, &mut means[u * dim..(u + 1) * dim]);
-        }
-        let means = Tensor::from_vec(means, (ds.n_users(), dim), device)?;
-        Ok(TowerVectors {
-            users: normalize(&means.matmul(w)?)?,
-            items: Tensor::from_vec(items.to_vec(), (ds.n_items(), dim), device)?,
-        })
-    }
-
-    pub fn load(path: &Path, device: &Device) -> Result<Self> {
-        let mut t = candle_core::safetensors::load(path, device)?;
-        let mut take = |name: &str| {
-            t.remove(name).ok_or_else(|| ModelError::Config {
-                model: "two-tower".into(),
-                message: format!("{}: no tensor \"{name}\"", path.display()),
-            })
-        };
-        Ok(TowerVectors {
-            users: take("users")?,
-            items: take("items")?,
-        })
-    }
-}
-
-impl Recommender for TowerVectors {
-    fn score_users(&self, users: &[u32]) -> Result<Vec<f32>> {
-        let idx = Tensor::from_slice(users, users.len(), self.users.device())?;
-        let u = self.users.index_select(&idx, 0)?;
-        Ok(u.matmul(&self.items.t()?)?
-            .flatten_all()?
-            .to_device(&Device::Cpu)?
-            .to_vec1()?)
-    }
-
-    fn save(&self, path: &Path) -> Result<()> {
-        let t: HashMap<String, Tensor> = [
-            ("users".to_string(), self.users.to_device(&Device::Cpu)?),
-            ("items".to_string(), self.items.to_device(&Device::Cpu)?),
-        ]
-        .into();
-        replace_file(path, |tmp| Ok(candle_core::safetensors::save(&t, tmp)?))
-    }
-
-    fn embeddings(&self) -> Result<Option<Embeddings>> {
-        let dim = self.items.dim(1)?;
-        let flat = |t: &Tensor| -> Result<Vec<f32>> {
-            Ok(t.to_device(&Device::Cpu)?.flatten_all()?.to_vec1()?)
-        };
-        Ok(Some(Embeddings {
-            users: flat(&self.users)?,
-            items: flat(&self.items)?,
-            dim,
-        }))
-    }
 }
 
 /// What one run works on: the split, every item's tokenized text, and the sampling tables.
@@ -242,199 +149,48 @@ fn item_table(enc: &Encoder, data: &Data) -> Result<Vec<f32>> {
     Ok(out)
 }
 
-/// The in-batch softmax loss of one micro-batch.
-fn batch_loss(
-    cfg: &FinetuneConfig,
-    enc: &Encoder,
-    data: &Data,
-    table: &[f32],
-    w: &Var,
-    batch: &[(u32, u32)],
-) -> Result<Tensor> {
-    let dim = enc.folder.config.hidden_size;
-    let dev = &enc.device;
-    let n = batch.len();
-    // Each user's history without the positive, from the table.
-    let mut hist = vec![0f32; n * dim];
-    for (row, &(u, i)) in batch.iter().enumerate() {
-        let seen = &data.ds.seen[u as usize];
-        history_mean(
-            table,
-            dim,
-            seen,
-            Some(i),
-            &mut hist[row * dim..(row + 1) * dim],
-        );
-    }
-    let users = normalize(&Tensor::from_vec(hist, (n, dim), dev)?.matmul(w.as_tensor())?)?;
-    let items = if cfg.method == TextMethod::Frozen {
-        let rows: Vec<f32> = batch
-            .iter()
-            .flat_map(|&(_, i)| table[i as usize * dim..(i as usize + 1) * dim].to_vec())
-            .collect();
-        Tensor::from_vec(rows, (n, dim), dev)?
-    } else {
-        let e: Vec<&tokenizers::Encoding> = batch
-            .iter()
-            .map(|&(_, i)| &data.items[i as usize])
-            .collect();
-        normalize(&enc.pooled(&e, true)?)?
-    };
-    // logQ correction, and a user's other training items are not its negatives.
-    let mut bias = vec![0f32; n * n];
-    for (r, &(u, _)) in batch.iter().enumerate() {
-        let seen = &data.ds.seen[u as usize];
-        for (c, &(_, j)) in batch.iter().enumerate() {
-            bias[r * n + c] = if r != c && seen.binary_search(&j).is_ok() {
-                -1e4
-            } else {
-                -data.log_q[j as usize]
-            };
-        }
-    }
-    let bias = Tensor::from_vec(bias, (n, n), dev)?;
-    let logits = ((users.matmul(&items.t()?)? / cfg.temperature)? + bias)?;
-    let target = Tensor::arange(0u32, n as u32, dev)?;
-    Ok(candle_nn::loss::cross_entropy(&logits, &target)?)
-}
-
-/// Trains a new two-tower run (called by [`finetune::finetune`]).
-pub(crate) fn train(
-    ws: &Workspace,
-    cfg: &FinetuneConfig,
-    on: &mut dyn FnMut(&Progress),
-    cancel: &AtomicBool,
-) -> Result<FinetuneOutcome> {
+/// Trains a new two-tower run.
+pub(crate) fn train(caller: Caller, cfg: &FinetuneConfig) -> Result<FinetuneOutcome> {
     let (_, dir) = text::resolve_model(&cfg.model)?;
     let (dev, dev_name) = device::select(&cfg.device);
     let enc = Encoder::new(&dir, cfg, &dev)?;
-    let data = Data::new(ws, cfg, &enc)?;
-    let runs = Runs::new(ws);
-    let params = serde_json::to_string(cfg).unwrap_or_default();
-    let (run_id, art) = runs.create(&data.ds.split, &cfg.run_model(), &params, &dev_name)?;
-    write_json(&art.join("ids.json"), &(&data.ds.users, &data.ds.items))?;
-    run(
-        ws, cfg, &enc, &data, &dir, run_id, &art, &dev_name, 0, on, cancel,
-    )
+    let data = Data::new(caller.ws, cfg, &enc)?;
+    let mut ctx = RunContext::create(
+        caller,
+        &RunSpec::TwoTower(cfg.clone()),
+        (&data.ds.split, &cfg.run_model()),
+        (dev, dev_name),
+    )?;
+    write_ids(&ctx.dir, &data.ds)?;
+    run(&mut ctx, cfg, (&enc, &data), &dir)
 }
 
-/// Continues a cancelled two-tower run (called by [`finetune::resume_finetune`]).
+/// Continues the cancelled two-tower run `r`.
 pub(crate) fn resume(
-    ws: &Workspace,
-    run_id: i64,
+    caller: Caller,
+    r: &RunSummary,
     cfg: &FinetuneConfig,
-    on: &mut dyn FnMut(&Progress),
-    cancel: &AtomicBool,
 ) -> Result<FinetuneOutcome> {
-    let runs = Runs::new(ws);
-    let r = runs.get(run_id)?;
     let (_, dir) = text::resolve_model(&cfg.model)?;
     let (dev, dev_name) = device::select(&cfg.device);
     let enc = Encoder::new(&dir, cfg, &dev)?;
-    let data = Data::new(ws, cfg, &enc)?;
-    check_ids(&r.artifacts, &data.ds, run_id)?;
-    runs.set_status(run_id, "running", None)?;
-    let done = r.epochs_done as usize;
-    run(
-        ws,
-        cfg,
-        &enc,
-        &data,
-        &dir,
-        run_id,
-        &r.artifacts,
-        &dev_name,
-        done,
-        on,
-        cancel,
-    )
+    let data = Data::new(caller.ws, cfg, &enc)?;
+    check_ids(&r.artifacts, &data.ds, r.run_id)?;
+    let mut ctx = RunContext::reopen(caller, r, (dev, dev_name))?;
+    run(&mut ctx, cfg, (&enc, &data), &dir)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Fits, evaluates and stores the run (`base`: the encoder's model folder), then records
+/// how the session ended.
 fn run(
-    ws: &Workspace,
+    ctx: &mut RunContext,
     cfg: &FinetuneConfig,
-    enc: &Encoder,
-    data: &Data,
+    (enc, data): (&Encoder, &Data),
     base: &Path,
-    run_id: i64,
-    art: &Path,
-    dev_name: &str,
-    done: usize,
-    on: &mut dyn FnMut(&Progress),
-    cancel: &AtomicBool,
 ) -> Result<FinetuneOutcome> {
-    let runs = Runs::new(ws);
-    let mut outcome = FinetuneOutcome {
-        run_id,
-        model: cfg.run_model(),
-        device: dev_name.into(),
-        status: "finished".into(),
-        epochs_done: done,
-        seconds: 0.0,
-        examples_per_second: None,
-        best_epoch: None,
-        probe: None,
-        train_size: data.ds.train.len(),
-        valid: Evaluation::default(),
-        test: Evaluation::default(),
-        export: None,
-    };
-    let result = (|| -> Result<()> {
-        let dim = enc.folder.config.hidden_size;
-        let eye = Tensor::eye(dim, DType::F32, &enc.device)?;
-        let w = Var::from_tensor(&eye)?;
-        let Some(table) = fit(
-            cfg,
-            enc,
-            data,
-            &w,
-            (&runs, run_id, art),
-            dev_name,
-            done,
-            on,
-            cancel,
-            &mut outcome,
-        )?
-        else {
-            return Ok(());
-        };
-        on(&Progress::Evaluating);
-        let ds = &data.ds;
-        let vectors = TowerVectors::build(ds, &table, dim, w.as_tensor())?;
-        vectors.save(&art.join(MODEL))?;
-        if cfg.method != TextMethod::Frozen {
-            let head: HashMap<String, Tensor> = [(
-                "user_map".to_string(),
-                w.as_tensor().to_device(&Device::Cpu)?,
-            )]
-            .into();
-            let meta = serde_json::json!({
-                "task": "two-tower",
-                "method": cfg.method.name(),
-                "base_model": cfg.model,
-                "split": ds.split,
-                "output": "item vectors: the model's mean-pooled, L2-normalized embedding; user_map: the user tower's linear map of the mean history vector",
-            });
-            outcome.export = Some(finetune::export_folder(enc, &head, &meta, base, art)?);
-        }
-        if !ds.valid.is_empty() {
-            outcome.valid = metrics::ranking_evaluation(&vectors, ds, &ds.valid, cfg.k)?.1;
-            outcome.valid.per_user.clear();
-        }
-        if let Some(p) = outcome.probe {
-            outcome
-                .valid
-                .metrics
-                .push((format!("probe_ndcg@{}", cfg.k), p));
-        }
-        outcome.test = metrics::evaluate(&vectors, ds, &ds.test, cfg.k)?;
-        runs.finish(run_id, "valid", &outcome.valid, &[])?;
-        runs.finish(run_id, "test", &outcome.test, &ds.users)?;
-        Ok(())
-    })();
-    runs.settle(
-        run_id,
+    let mut outcome = FinetuneOutcome::start(ctx, cfg.run_model(), data.ds.train.len());
+    let result = fit_and_test(ctx, cfg, (enc, data), base, &mut outcome);
+    ctx.settle(
         result
             .as_ref()
             .map(|()| (outcome.status.as_str(), outcome.epochs_done)),
@@ -443,126 +199,269 @@ fn run(
     result.map(|()| outcome)
 }
 
-/// The validation NDCG@k of the towers as they are.
-fn validate(cfg: &FinetuneConfig, data: &Data, table: &[f32], dim: usize, w: &Var) -> Result<f64> {
-    let v = TowerVectors::build(&data.ds, table, dim, w.as_tensor())?;
-    Ok(
-        metrics::ranking_evaluation(&v, &data.ds, &data.ds.valid, cfg.k)?
-            .0
-            .ndcg,
-    )
+fn fit_and_test(
+    ctx: &mut RunContext,
+    cfg: &FinetuneConfig,
+    (enc, data): (&Encoder, &Data),
+    base: &Path,
+    outcome: &mut FinetuneOutcome,
+) -> Result<()> {
+    let dim = enc.folder.config.hidden_size;
+    let eye = Tensor::eye(dim, DType::F32, &enc.device)?;
+    let w = Var::from_tensor(&eye)?;
+    let towers = Towers { cfg, enc, data, w };
+    let Some(table) = towers.fit(ctx, outcome)? else {
+        return Ok(());
+    };
+    ctx.report(&Progress::Evaluating);
+    let ds = &data.ds;
+    let vectors = TowerVectors::build(ds, &table, dim, towers.w.as_tensor())?;
+    vectors.save(&ctx.file(MODEL))?;
+    if cfg.method.trains_encoder() {
+        outcome.export = Some(towers.export(base, &ctx.dir)?);
+    }
+    if !ds.valid.is_empty() {
+        outcome.valid = metrics::ranking_evaluation(&vectors, ds, &ds.valid, cfg.k)?.1;
+        outcome.valid.per_user.clear();
+    }
+    if let Some(p) = outcome.probe {
+        outcome
+            .valid
+            .metrics
+            .push((format!("probe_ndcg@{}", cfg.k), p));
+    }
+    outcome.test = metrics::evaluate(&vectors, ds, &ds.test, cfg.k)?;
+    ctx.runs.finish(ctx.run_id, "valid", &outcome.valid, &[])?;
+    ctx.runs
+        .finish(ctx.run_id, "test", &outcome.test, &ds.users)?;
+    Ok(())
 }
 
-/// The epochs. Returns the item table of the best epoch's towers (the user map `w` set to
-/// it), or `None` when cancelled.
-#[allow(clippy::too_many_arguments)]
-fn fit(
-    cfg: &FinetuneConfig,
-    enc: &Encoder,
-    data: &Data,
-    w: &Var,
-    (runs, run_id, art): (&Runs, i64, &Path),
-    dev_name: &str,
-    done: usize,
-    on: &mut dyn FnMut(&Progress),
-    cancel: &AtomicBool,
-    outcome: &mut FinetuneOutcome,
-) -> Result<Option<Vec<f32>>> {
-    let dim = enc.folder.config.hidden_size;
-    let steps = cfg
-        .steps
-        .unwrap_or_else(|| data.train_items.div_ceil(cfg.batch_size * cfg.accumulate))
-        .max(1);
-    on(&Progress::Started {
-        run_id,
-        device: dev_name.into(),
-        epochs: cfg.epochs,
-        steps,
-    });
-    let extra = [("tower.user_map", w)];
-    let mut state = State::default();
-    let t0 = Instant::now();
-    let mut table = if done == 0 {
-        let table = item_table(enc, data)?;
-        if !data.ds.valid.is_empty() {
-            state.probe = Some(validate(cfg, data, &table, dim, w)?);
+/// The two towers in training: the encoder (item tower) and the user map `w`.
+struct Towers<'a> {
+    cfg: &'a FinetuneConfig,
+    enc: &'a Encoder,
+    data: &'a Data,
+    w: Var,
+}
+
+impl Towers<'_> {
+    fn dim(&self) -> usize {
+        self.enc.folder.config.hidden_size
+    }
+
+    /// The trainable tensors besides the encoder's, by their checkpoint names.
+    fn extra(&self) -> [(&'static str, &Var); 1] {
+        [("tower.user_map", &self.w)]
+    }
+
+    /// The validation NDCG@k of the towers as they are (`table`: the item table).
+    fn validate(&self, table: &[f32]) -> Result<f64> {
+        let ds = &self.data.ds;
+        let v = TowerVectors::build(ds, table, self.dim(), self.w.as_tensor())?;
+        Ok(metrics::ranking_evaluation(&v, ds, &ds.valid, self.cfg.k)?
+            .0
+            .ndcg)
+    }
+
+    /// The epochs. Returns the item table of the best epoch's towers (the user map set to
+    /// it), or `None` when cancelled.
+    fn fit(&self, ctx: &mut RunContext, outcome: &mut FinetuneOutcome) -> Result<Option<Vec<f32>>> {
+        let (cfg, data) = (self.cfg, self.data);
+        let steps = cfg
+            .steps
+            .unwrap_or_else(|| data.train_items.div_ceil(cfg.batch_size * cfg.accumulate))
+            .max(1);
+        ctx.started(cfg.epochs, steps);
+        let (mut table, mut state) = if ctx.done == 0 {
+            self.untrained(ctx, outcome)?
+        } else {
+            self.restore(ctx, outcome)?
+        };
+        outcome.probe = state.probe;
+        let mut vars = if cfg.method.trains_encoder() {
+            self.enc.vars()
+        } else {
+            Vec::new()
+        };
+        vars.push(self.w.clone());
+        let mut opt = Steps::new(ctx, cfg, vars, (steps, cfg.epochs))?;
+        let (mut trained_seconds, mut trained_examples) = (0.0, 0usize);
+        let metric = format!("ndcg@{}", cfg.k);
+        for epoch in ctx.done + 1..=cfg.epochs {
+            let t = Instant::now();
+            let Some((total_loss, examples)) =
+                self.epoch_steps(ctx, &mut opt, &table, (epoch, steps))?
+            else {
+                outcome.cancel();
+                return Ok(None);
+            };
+            trained_examples += examples;
+            trained_seconds += t.elapsed().as_secs_f64();
+            if cfg.method.trains_encoder() {
+                table = item_table(self.enc, data)?;
+            }
+            let value = if data.ds.valid.is_empty() {
+                None
+            } else {
+                Some(self.validate(&table)?)
+            };
+            // Without a validation part every epoch is the best so far.
+            let best = value.is_none_or(|v| state.observe(epoch, v, true));
+            opt.checkpoint(ctx, (self.enc, &self.extra()), &state, best)?;
+            let seconds = t.elapsed().as_secs_f64();
+            outcome.seconds += seconds;
+            let row = EpochRow {
+                epoch: epoch as i64,
+                loss: Some(total_loss / steps as f64),
+                metric: value.map(|_| metric.clone()),
+                value,
+                seconds,
+            };
+            ctx.record_epoch(&row, cfg.epochs)?;
+            outcome.epochs_done = epoch;
+            if state.exhausted(cfg.patience) {
+                break;
+            }
         }
-        write_json(&art.join(STATE), &state)?;
+        if trained_seconds > 0.0 {
+            outcome.examples_per_second = Some(trained_examples as f64 / trained_seconds);
+        }
+        if ctx.file(BEST).exists() {
+            load_trainable(self.enc, &self.extra(), &ctx.file(BEST))?;
+            if cfg.method.trains_encoder() {
+                table = item_table(self.enc, data)?;
+            }
+        }
+        outcome.best_epoch = state.best_epoch;
+        Ok(Some(table))
+    }
+
+    /// A new run's item table from the pretrained encoder, and the untrained towers'
+    /// validation value (the "probe") in the state.
+    fn untrained(
+        &self,
+        ctx: &mut RunContext,
+        outcome: &mut FinetuneOutcome,
+    ) -> Result<(Vec<f32>, State)> {
+        let t0 = Instant::now();
+        let table = item_table(self.enc, self.data)?;
+        let mut state = State::default();
+        if !self.data.ds.valid.is_empty() {
+            state.probe = Some(self.validate(&table)?);
+        }
+        write_json(&ctx.file(STATE), &state)?;
         let seconds = t0.elapsed().as_secs_f64();
-        runs.add_seconds(run_id, seconds)?;
+        ctx.runs.add_seconds(ctx.run_id, seconds)?;
         outcome.seconds = seconds;
-        table
-    } else {
-        state = read_json(&art.join(STATE))?;
-        load_trainable(enc, &extra, &art.join(CHECKPOINT))?;
-        outcome.seconds = runs.get(run_id)?.seconds;
-        item_table(enc, data)?
-    };
-    outcome.probe = state.probe;
-    let mut vars = if cfg.method == TextMethod::Frozen {
-        Vec::new()
-    } else {
-        enc.vars()
-    };
-    vars.push(w.clone());
-    let mut opt = Steps::new(cfg, vars, steps, cfg.epochs, art, done > 0)?;
-    let (mut trained_seconds, mut trained_examples) = (0.0, 0usize);
-    let metric = format!("ndcg@{}", cfg.k);
-    for epoch in done + 1..=cfg.epochs {
-        let t = Instant::now();
-        let mut rng = ChaCha8Rng::seed_from_u64(
-            cfg.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-        );
-        let batches = data.batches(cfg.batch_size, steps * cfg.accumulate, &mut rng);
-        let mut total_loss = 0.0;
+        Ok((table, state))
+    }
+
+    /// A resumed run's towers from its checkpoint, their item table, and its state.
+    fn restore(
+        &self,
+        ctx: &RunContext,
+        outcome: &mut FinetuneOutcome,
+    ) -> Result<(Vec<f32>, State)> {
+        let state = read_json(&ctx.file(STATE))?;
+        load_trainable(self.enc, &self.extra(), &ctx.file(CHECKPOINT))?;
+        outcome.seconds = ctx.stored_seconds()?;
+        Ok((item_table(self.enc, self.data)?, state))
+    }
+
+    /// One epoch's optimizer steps (`epoch` of the run, `steps` per epoch): the summed step
+    /// losses and the interactions trained on, or `None` when cancelled.
+    fn epoch_steps(
+        &self,
+        ctx: &mut RunContext,
+        opt: &mut Steps,
+        table: &[f32],
+        (epoch, steps): (usize, usize),
+    ) -> Result<Option<(f64, usize)>> {
+        let cfg = self.cfg;
+        let mut rng = epoch_rng(cfg.seed, epoch);
+        let batches = self
+            .data
+            .batches(cfg.batch_size, steps * cfg.accumulate, &mut rng);
+        let (mut total_loss, mut examples) = (0.0, 0usize);
         for (step, group) in batches.chunks(cfg.accumulate).enumerate() {
             for batch in group {
-                let loss = batch_loss(cfg, enc, data, &table, w, batch)?;
+                let loss = self.batch_loss(table, batch)?;
                 opt.add(&(loss / group.len() as f64)?)?;
-                trained_examples += batch.len();
+                examples += batch.len();
             }
-            let Some(loss) = opt.step(epoch, step, on, cancel)? else {
-                outcome.status = "cancelled".into();
+            let Some(loss) = opt.step(ctx, epoch, step)? else {
                 return Ok(None);
             };
             total_loss += loss;
         }
-        trained_seconds += t.elapsed().as_secs_f64();
-        if cfg.method != TextMethod::Frozen {
-            table = item_table(enc, data)?;
+        Ok(Some((total_loss, examples)))
+    }
+
+    /// The in-batch softmax loss of one micro-batch.
+    fn batch_loss(&self, table: &[f32], batch: &[(u32, u32)]) -> Result<Tensor> {
+        let (cfg, enc, data, w) = (self.cfg, self.enc, self.data, &self.w);
+        let dim = enc.folder.config.hidden_size;
+        let dev = &enc.device;
+        let n = batch.len();
+        // Each user's history without the positive, from the table.
+        let mut hist = vec![0f32; n * dim];
+        for (row, &(u, i)) in batch.iter().enumerate() {
+            let seen = &data.ds.seen[u as usize];
+            history_mean(
+                table,
+                dim,
+                seen,
+                Some(i),
+                &mut hist[row * dim..(row + 1) * dim],
+            );
         }
-        let value = if data.ds.valid.is_empty() {
-            None
+        let users = normalize(&Tensor::from_vec(hist, (n, dim), dev)?.matmul(w.as_tensor())?)?;
+        let items = if cfg.method.trains_encoder() {
+            let e: Vec<&tokenizers::Encoding> = batch
+                .iter()
+                .map(|&(_, i)| &data.items[i as usize])
+                .collect();
+            normalize(&enc.pooled(&e, true)?)?
         } else {
-            Some(validate(cfg, data, &table, dim, w)?)
+            let rows: Vec<f32> = batch
+                .iter()
+                .flat_map(|&(_, i)| table[i as usize * dim..(i as usize + 1) * dim].to_vec())
+                .collect();
+            Tensor::from_vec(rows, (n, dim), dev)?
         };
-        // Without a validation part every epoch is the best so far.
-        let best = value.is_none_or(|v| state.observe(epoch, v, true));
-        opt.checkpoint(enc, &extra, art, &state, best)?;
-        let seconds = t.elapsed().as_secs_f64();
-        outcome.seconds += seconds;
-        let row = EpochRow {
-            epoch: epoch as i64,
-            loss: Some(total_loss / steps as f64),
-            metric: value.map(|_| metric.clone()),
-            value,
-            seconds,
-        };
-        record_epoch(runs, run_id, &row, cfg.epochs, on)?;
-        outcome.epochs_done = epoch;
-        if cfg.patience > 0 && state.bad_epochs >= cfg.patience {
-            break;
+        // logQ correction, and a user's other training items are not its negatives.
+        let mut bias = vec![0f32; n * n];
+        for (r, &(u, _)) in batch.iter().enumerate() {
+            let seen = &data.ds.seen[u as usize];
+            for (c, &(_, j)) in batch.iter().enumerate() {
+                bias[r * n + c] = if r != c && seen.binary_search(&j).is_ok() {
+                    -1e4
+                } else {
+                    -data.log_q[j as usize]
+                };
+            }
         }
+        let bias = Tensor::from_vec(bias, (n, n), dev)?;
+        let logits = ((users.matmul(&items.t()?)? / cfg.temperature)? + bias)?;
+        let target = Tensor::arange(0u32, n as u32, dev)?;
+        Ok(candle_nn::loss::cross_entropy(&logits, &target)?)
     }
-    if trained_seconds > 0.0 {
-        outcome.examples_per_second = Some(trained_examples as f64 / trained_seconds);
+
+    /// The model folder: the encoder's merged weights, and the user map as the head.
+    fn export(&self, base: &Path, dir: &Path) -> Result<std::path::PathBuf> {
+        let head: HashMap<String, Tensor> = [(
+            "user_map".to_string(),
+            self.w.as_tensor().to_device(&Device::Cpu)?,
+        )]
+        .into();
+        let meta = serde_json::json!({
+            "task": "two-tower",
+            "method": self.cfg.method.name(),
+            "base_model": self.cfg.model,
+            "split": self.data.ds.split,
+            "output": "item vectors: the model's mean-pooled, L2-normalized embedding; user_map: the user tower's linear map of the mean history vector",
+        });
+        export_folder(self.enc, &head, &meta, base, dir)
     }
-    if art.join(BEST).exists() {
-        load_trainable(enc, &extra, &art.join(BEST))?;
-        if cfg.method != TextMethod::Frozen {
-            table = item_table(enc, data)?;
-        }
-    }
-    outcome.best_epoch = state.best_epoch;
-    Ok(Some(table))
 }

@@ -22,6 +22,16 @@ pub enum Objective {
     Bpr,
 }
 
+impl Objective {
+    /// The model trained on this objective.
+    pub fn kind(self) -> ModelKind {
+        match self {
+            Objective::Mse => ModelKind::Mf,
+            Objective::Bpr => ModelKind::Bpr,
+        }
+    }
+}
+
 /// The update rule of a factorization model.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -74,22 +84,13 @@ const NAMES: [&str; 4] = ["user_factors", "item_factors", "user_bias", "item_bia
 impl Factorization {
     /// Factors drawn from N(0, init_std²) with a ChaCha8 generator seeded by `seed`.
     pub fn new(
-        kind: ModelKind,
+        objective: Objective,
         ds: &Dataset,
         h: &Hyper,
         seed: u64,
         device: &Device,
     ) -> Result<Self> {
-        let objective = match kind {
-            ModelKind::Mf => Objective::Mse,
-            ModelKind::Bpr => Objective::Bpr,
-            _ => {
-                return Err(ModelError::Config {
-                    model: kind.name().into(),
-                    message: "is not a factorization model".into(),
-                });
-            }
-        };
+        let kind = objective.kind();
         if h.factors == 0 {
             return Err(ModelError::Config {
                 model: kind.name().into(),

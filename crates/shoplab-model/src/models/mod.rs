@@ -7,6 +7,7 @@ mod neumf;
 mod params;
 mod popularity;
 mod sasrec;
+mod tower;
 
 use std::path::Path;
 
@@ -19,6 +20,8 @@ pub use neumf::NeuMf;
 pub(crate) use params::{bce_with_logits, load_vars, save_vars};
 pub use popularity::Popularity;
 pub use sasrec::SasRec;
+pub use tower::TowerVectors;
+pub(crate) use tower::{history_mean, normalize};
 
 use crate::dataset::Dataset;
 use crate::error::{ModelError, Result};
@@ -116,10 +119,10 @@ pub enum ModelKind {
     /// Self-attentive sequential recommendation: the next item from the items so far.
     SasRec,
     /// P(purchase | user, item, price): a logistic factorization machine on the views and
-    /// purchases of the event log (see [`crate::conversion`]); not a recommender.
+    /// purchases of the event log (the `conversion` module); not a recommender.
     Conversion,
-    /// The text-aware two-tower recommender, trained by `finetune --task two-tower` (see
-    /// [`crate::two_tower`]); loaded from its user and item vectors.
+    /// The text-aware two-tower recommender, trained by `finetune --task two-tower` (the
+    /// `two_tower` module); loaded from its user and item vectors.
     #[serde(rename = "two-tower")]
     TwoTower,
 }
@@ -165,18 +168,67 @@ impl ModelKind {
             })
     }
 
+    /// How the model is fitted, and so which run kind and training loop it takes.
+    pub fn fit(self) -> Fit {
+        match self {
+            ModelKind::Pop | ModelKind::ItemKnn | ModelKind::Ease => Fit::ClosedForm,
+            ModelKind::Mf | ModelKind::Bpr | ModelKind::NeuMf | ModelKind::SasRec => Fit::Epochs,
+            ModelKind::Bpmf => Fit::Sweeps,
+            ModelKind::Conversion => Fit::Conversion,
+            ModelKind::TwoTower => Fit::TwoTower,
+        }
+    }
+
     /// Whether the model is trained by gradient steps over epochs.
     pub fn is_iterative(self) -> bool {
-        matches!(
-            self,
-            ModelKind::Mf | ModelKind::Bpr | ModelKind::NeuMf | ModelKind::SasRec
-        )
+        match self.fit() {
+            Fit::Epochs => true,
+            Fit::ClosedForm | Fit::Sweeps | Fit::Conversion | Fit::TwoTower => false,
+        }
     }
 
     /// Whether the model predicts rating values (and so has RMSE/MAE).
     pub fn predicts_ratings(self) -> bool {
-        matches!(self, ModelKind::Mf | ModelKind::Bpmf)
+        match self {
+            ModelKind::Mf | ModelKind::Bpmf => true,
+            ModelKind::Pop
+            | ModelKind::ItemKnn
+            | ModelKind::Ease
+            | ModelKind::Bpr
+            | ModelKind::NeuMf
+            | ModelKind::SasRec
+            | ModelKind::Conversion
+            | ModelKind::TwoTower => false,
+        }
     }
+
+    /// Whether training runs on the CPU whatever device is asked for: the Gibbs sampler,
+    /// and the fused per-example SGD pass.
+    pub fn trains_on_cpu(self, optimizer: Optimizer) -> bool {
+        match (self.fit(), optimizer) {
+            (Fit::Sweeps, Optimizer::Adam | Optimizer::Sgd) | (Fit::Epochs, Optimizer::Sgd) => true,
+            (Fit::Epochs, Optimizer::Adam)
+            | (
+                Fit::ClosedForm | Fit::Conversion | Fit::TwoTower,
+                Optimizer::Adam | Optimizer::Sgd,
+            ) => false,
+        }
+    }
+}
+
+/// How a model is fitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fit {
+    /// In one go (counts, a closed-form solve): no epochs.
+    ClosedForm,
+    /// Gradient steps over epochs, through [`Trainable`].
+    Epochs,
+    /// Gibbs sweeps of a sampler (Bayesian MF).
+    Sweeps,
+    /// The conversion model's own run on the event log's sessions.
+    Conversion,
+    /// The two-tower recommender, a text run.
+    TwoTower,
 }
 
 /// Hyper-parameters of every model (each uses the ones that apply to it).
@@ -282,8 +334,13 @@ pub fn load(
     Ok(match kind {
         ModelKind::Pop => Box::new(Popularity::load(path)?),
         ModelKind::ItemKnn | ModelKind::Ease => Box::new(ItemItem::load(ds, path)?),
-        ModelKind::Mf | ModelKind::Bpr => {
-            let mut f = Factorization::new(kind, ds, h, 0, device)?;
+        ModelKind::Mf => {
+            let mut f = Factorization::new(Objective::Mse, ds, h, 0, device)?;
+            f.load(path)?;
+            Box::new(f)
+        }
+        ModelKind::Bpr => {
+            let mut f = Factorization::new(Objective::Bpr, ds, h, 0, device)?;
             f.load(path)?;
             Box::new(f)
         }
@@ -299,11 +356,38 @@ pub fn load(
             m.prepare_test();
             Box::new(m)
         }
-        ModelKind::TwoTower => Box::new(crate::two_tower::TowerVectors::load(path, device)?),
+        ModelKind::TwoTower => Box::new(TowerVectors::load(path, device)?),
         ModelKind::Conversion => {
             return Err(ModelError::Config {
                 model: kind.name().into(),
                 message: "predicts conversion, it does not recommend".into(),
+            });
+        }
+    })
+}
+
+/// A new model of an iterative `kind`, its initial weights drawn from `seed`.
+pub fn trainable(
+    kind: ModelKind,
+    ds: &Dataset,
+    h: &Hyper,
+    seed: u64,
+    device: &Device,
+) -> Result<Box<dyn Trainable>> {
+    Ok(match kind {
+        ModelKind::Mf => Box::new(Factorization::new(Objective::Mse, ds, h, seed, device)?),
+        ModelKind::Bpr => Box::new(Factorization::new(Objective::Bpr, ds, h, seed, device)?),
+        ModelKind::NeuMf => Box::new(NeuMf::new(ds, h, seed, device)?),
+        ModelKind::SasRec => Box::new(SasRec::new(ds, h, seed, device)?),
+        ModelKind::Pop
+        | ModelKind::ItemKnn
+        | ModelKind::Ease
+        | ModelKind::Bpmf
+        | ModelKind::Conversion
+        | ModelKind::TwoTower => {
+            return Err(ModelError::Config {
+                model: kind.name().into(),
+                message: "is not trained by gradient steps over epochs".into(),
             });
         }
     })

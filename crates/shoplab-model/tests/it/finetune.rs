@@ -5,12 +5,10 @@ use std::sync::atomic::AtomicBool;
 
 use candle_core::Device;
 use shoplab_data::{ImportOptions, Workspace};
-use shoplab_model::Progress;
-use shoplab_model::finetune::{
-    FinetuneConfig, TextField, TextMethod, TextTask, finetune, review_split, schedule,
-};
+use shoplab_model::finetune::{TextField, review_split, schedule};
 use shoplab_model::registry::Runs;
 use shoplab_model::text::TextEncoder;
+use shoplab_model::{FinetuneConfig, Progress, TextMethod, TextTask, finetune};
 
 use crate::dataset;
 

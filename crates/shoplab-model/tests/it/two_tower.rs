@@ -5,11 +5,13 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use shoplab_data::{ImportOptions, SplitSpec, Strategy, Target, Workspace};
-use shoplab_model::finetune::{FinetuneConfig, TextMethod, TextTask, finetune};
 use shoplab_model::models::ModelKind;
 use shoplab_model::registry::Runs;
 use shoplab_model::two_tower::item_texts;
-use shoplab_model::{Dataset, Progress, TrainConfig, compare_runs, load_run, train};
+use shoplab_model::{
+    Dataset, FinetuneConfig, Progress, TextMethod, TextTask, TrainConfig, compare_runs, finetune,
+    load_run, train,
+};
 
 use crate::dataset;
 
