@@ -1,6 +1,7 @@
 //! The simulated shop's truth: categories, items, shoppers and their demand, and the
 //! shape of arrivals. Built from a synthetic world ([`Environment::from_world`]), whose
-//! parameters are known, or from a fit to a workspace's own logs ([`crate::calibrate`]).
+//! parameters are known, or from a fit to a workspace's own logs (calibration, a layer
+//! above this one).
 //!
 //! The utility of item `i` at price `p` for shopper `u` is
 //!

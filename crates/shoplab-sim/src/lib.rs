@@ -15,6 +15,7 @@
 pub mod calibrate;
 pub mod demand;
 pub mod env;
+mod estimate;
 pub mod market;
 pub mod ope;
 pub mod pricing;
@@ -25,7 +26,8 @@ pub mod topk;
 pub use calibrate::{Calibration, calibrate};
 pub use demand::LogitDemand;
 pub use env::Environment;
-pub use market::{Day, Estimate, LiveDay, Market, PolicyRun};
+pub use estimate::Estimate;
+pub use market::{Day, LiveDay, Market, PolicyRun};
 pub use pricing::{Policy, PolicyKind};
 pub use runner::{PolicySummary, Replicate, run_replicates};
 pub use scenario::Scenario;

@@ -33,7 +33,40 @@ pub enum PolicyKind {
     EpsilonGreedy { epsilon: f64 },
 }
 
+/// What a policy learns from: one sale-or-not per offer, or the units sold per period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feedback {
+    /// A Beta/Bernoulli view of each offer; [`Policy::mean_rate`] is a purchase probability.
+    Sale,
+    /// A Gamma/Poisson view of each period's units sold ([`Policy::update_units`]).
+    Units,
+}
+
 impl PolicyKind {
+    /// What the policy learns from.
+    pub fn feedback(&self) -> Feedback {
+        match self {
+            PolicyKind::Fixed { .. }
+            | PolicyKind::Thompson
+            | PolicyKind::ThompsonInventory
+            | PolicyKind::Ucb1
+            | PolicyKind::EpsilonGreedy { .. } => Feedback::Sale,
+            PolicyKind::ThompsonPoisson => Feedback::Units,
+        }
+    }
+
+    /// Whether the policy spreads a stock over the horizon ([`Policy::choose_within`]).
+    pub fn budgets_stock(&self) -> bool {
+        match self {
+            PolicyKind::ThompsonInventory => true,
+            PolicyKind::Fixed { .. }
+            | PolicyKind::Thompson
+            | PolicyKind::ThompsonPoisson
+            | PolicyKind::Ucb1
+            | PolicyKind::EpsilonGreedy { .. } => false,
+        }
+    }
+
     pub fn name(&self) -> String {
         match self {
             PolicyKind::Fixed { arm } => format!("fixed-{arm}"),
@@ -160,11 +193,13 @@ impl Policy {
     /// (Beta), or for [`PolicyKind::ThompsonPoisson`] the units per period (Gamma).
     fn sample_rate(&self, k: usize, rng: &mut ChaCha8Rng) -> f64 {
         let (sales, offers) = (self.sales[k] as f64, self.offers[k] as f64);
-        match self.kind {
-            PolicyKind::ThompsonPoisson => {
+        match self.kind.feedback() {
+            Feedback::Units => {
                 Gamma::new(1.0 + sales, 1.0 / (1.0 + offers)).map_or(0.0, |d| d.sample(rng))
             }
-            _ => Beta::new(1.0 + sales, 1.0 + offers - sales).map_or(0.5, |d| d.sample(rng)),
+            Feedback::Sale => {
+                Beta::new(1.0 + sales, 1.0 + offers - sales).map_or(0.5, |d| d.sample(rng))
+            }
         }
     }
 
@@ -217,9 +252,9 @@ impl Policy {
     /// others an offer that sold when `units > 0`).
     pub fn update_units(&mut self, k: usize, units: u64) {
         self.offers[k] += 1;
-        self.sales[k] += match self.kind {
-            PolicyKind::ThompsonPoisson => units,
-            _ => units.min(1),
+        self.sales[k] += match self.kind.feedback() {
+            Feedback::Units => units,
+            Feedback::Sale => units.min(1),
         };
     }
 

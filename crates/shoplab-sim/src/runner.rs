@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::demand::LogitDemand;
-use crate::market::Estimate;
+use crate::estimate::Estimate;
 use crate::pricing::{Policy, PolicyKind};
 use crate::{Result, over_seeds};
 

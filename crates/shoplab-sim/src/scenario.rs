@@ -25,6 +25,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::pricing::PolicyKind;
 use crate::{Result, SimError};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -178,7 +179,23 @@ impl Recommend {
     pub fn run(&self) -> Option<i64> {
         match self {
             Recommend::Run(id) | Recommend::ExpectedRevenue(id) => Some(*id),
-            _ => None,
+            Recommend::Popularity
+            | Recommend::Random
+            | Recommend::Affinity
+            | Recommend::ExpectedMargin => None,
+        }
+    }
+
+    /// Whether it ranks by a model's purchase probabilities, which are then scored against
+    /// the simulated purchases (a conversion run).
+    pub fn predicts_purchases(&self) -> bool {
+        match self {
+            Recommend::ExpectedRevenue(_) => true,
+            Recommend::Popularity
+            | Recommend::Random
+            | Recommend::Affinity
+            | Recommend::ExpectedMargin
+            | Recommend::Run(_) => false,
         }
     }
 }
@@ -223,7 +240,69 @@ impl Pricing {
             | Pricing::ThompsonInventory { grid }
             | Pricing::Ucb1 { grid }
             | Pricing::EpsilonGreedy { grid, .. } => grid,
-            _ => &[],
+            Pricing::List
+            | Pricing::CostPlus { .. }
+            | Pricing::ElasticityOptimal
+            | Pricing::CompetitorMatch { .. } => &[],
+        }
+    }
+
+    /// The bandit that learns each item's price over the grid, or `None` for a rule that
+    /// sets the price from what it knows.
+    pub fn learner(&self) -> Option<PolicyKind> {
+        match self {
+            Pricing::Thompson { .. } => Some(PolicyKind::Thompson),
+            Pricing::ThompsonPoisson { .. } => Some(PolicyKind::ThompsonPoisson),
+            Pricing::ThompsonInventory { .. } => Some(PolicyKind::ThompsonInventory),
+            Pricing::Ucb1 { .. } => Some(PolicyKind::Ucb1),
+            Pricing::EpsilonGreedy { epsilon, .. } => {
+                Some(PolicyKind::EpsilonGreedy { epsilon: *epsilon })
+            }
+            Pricing::List
+            | Pricing::CostPlus { .. }
+            | Pricing::ElasticityOptimal
+            | Pricing::CompetitorMatch { .. } => None,
+        }
+    }
+
+    /// Whether a bandit learns the price (else a rule sets it).
+    pub fn is_learner(&self) -> bool {
+        self.learner().is_some()
+    }
+
+    /// A bandit's grid: list-price multipliers, all positive (a rule has none).
+    fn check_grid(&self) -> std::result::Result<(), String> {
+        let grid = self.grid();
+        if self.is_learner() && (grid.is_empty() || grid.iter().any(|m| *m <= 0.0)) {
+            return Err("the grid needs positive multipliers".into());
+        }
+        Ok(())
+    }
+
+    /// The rule's or the bandit's own settings (`stock`: the scenario's).
+    fn check_settings(&self, stock: Option<u64>) -> std::result::Result<(), String> {
+        match self {
+            Pricing::CostPlus { markup } if *markup <= -1.0 => {
+                Err("markup must be above -1".into())
+            }
+            Pricing::EpsilonGreedy { epsilon, .. } if !(0.0..=1.0).contains(epsilon) => {
+                Err("epsilon must be in [0, 1]".into())
+            }
+            Pricing::CompetitorMatch { undercut } if !(0.0..1.0).contains(undercut) => {
+                Err("undercut must be in [0, 1)".into())
+            }
+            Pricing::ThompsonInventory { .. } if stock.is_none() => {
+                Err("thompson-inventory needs the scenario's stock".into())
+            }
+            Pricing::List
+            | Pricing::CostPlus { .. }
+            | Pricing::ElasticityOptimal
+            | Pricing::Thompson { .. }
+            | Pricing::ThompsonPoisson { .. }
+            | Pricing::ThompsonInventory { .. }
+            | Pricing::Ucb1 { .. }
+            | Pricing::EpsilonGreedy { .. }
+            | Pricing::CompetitorMatch { .. } => Ok(()),
         }
     }
 }
@@ -281,7 +360,6 @@ fn default_competitor_weight() -> f64 {
 }
 
 impl Scenario {
-    /// Reads and checks a scenario; `origin` names it in errors (a file path).
     /// The trained runs its recommenders need.
     pub fn model_runs(&self) -> Vec<i64> {
         let mut runs: Vec<i64> = self
@@ -294,71 +372,79 @@ impl Scenario {
         runs
     }
 
+    /// Reads and checks a scenario; `origin` names it in errors (a file path).
     pub fn from_toml(text: &str, origin: &str) -> Result<Self> {
         let s: Scenario =
             toml::from_str(text).map_err(|e| SimError::Config(format!("{origin}: {e}")))?;
-        let bad = |m: String| Err(SimError::Config(format!("{origin}: {m}")));
-        if s.policies.is_empty() {
-            return bad("no [[policies]] to compare".into());
-        }
-        let positive_rate = s.sessions_per_day.is_none_or(|r| r.is_finite() && r > 0.0);
-        if s.days == 0 || s.slate == 0 || s.seeds == 0 || !positive_rate {
-            return bad("days, slate, seeds and sessions_per_day must be positive".into());
-        }
-        for p in &s.policies {
-            let grid = p.pricing.grid();
-            let learning = !matches!(
-                p.pricing,
-                Pricing::List
-                    | Pricing::CostPlus { .. }
-                    | Pricing::ElasticityOptimal
-                    | Pricing::CompetitorMatch { .. }
-            );
-            if learning && (grid.is_empty() || grid.iter().any(|m| *m <= 0.0)) {
-                return bad(format!(
-                    "policy \"{}\": the grid needs positive multipliers",
-                    p.name
-                ));
-            }
-            if p.max_move.is_some_and(|m| !(m > 0.0 && m <= 1.0)) {
-                return bad(format!("policy \"{}\": max_move must be in (0, 1]", p.name));
-            }
-            match &p.pricing {
-                Pricing::CostPlus { markup } if *markup <= -1.0 => {
-                    return bad(format!("policy \"{}\": markup must be above -1", p.name));
-                }
-                Pricing::EpsilonGreedy { epsilon, .. } if !(0.0..=1.0).contains(epsilon) => {
-                    return bad(format!("policy \"{}\": epsilon must be in [0, 1]", p.name));
-                }
-                Pricing::CompetitorMatch { undercut } if !(0.0..1.0).contains(undercut) => {
-                    return bad(format!("policy \"{}\": undercut must be in [0, 1)", p.name));
-                }
-                Pricing::ThompsonInventory { .. } if s.stock.is_none() => {
-                    return bad(format!(
-                        "policy \"{}\": thompson-inventory needs the scenario's stock",
-                        p.name
-                    ));
-                }
-                _ => {}
-            }
-        }
-        for e in &s.events {
-            if e.day >= s.days {
-                return bad(format!(
-                    "an event on day {} is past the {} days",
-                    e.day, s.days
-                ));
-            }
-            let positive = [e.competitor_price, e.elasticity, e.traffic];
-            if positive.iter().flatten().any(|v| *v <= 0.0)
-                || e.promo.is_some_and(|d| !(0.0..1.0).contains(&d))
-            {
-                return bad(format!(
-                    "the event on day {}: competitor_price, elasticity and traffic must be positive, promo in [0, 1)",
-                    e.day
-                ));
-            }
-        }
+        s.check()
+            .map_err(|m| SimError::Config(format!("{origin}: {m}")))?;
         Ok(s)
+    }
+
+    fn check(&self) -> std::result::Result<(), String> {
+        if self.policies.is_empty() {
+            return Err("no [[policies]] to compare".into());
+        }
+        let positive_rate = self
+            .sessions_per_day
+            .is_none_or(|r| r.is_finite() && r > 0.0);
+        if self.days == 0 || self.slate == 0 || self.seeds == 0 || !positive_rate {
+            return Err("days, slate, seeds and sessions_per_day must be positive".into());
+        }
+        for p in &self.policies {
+            p.check(self.stock)
+                .map_err(|m| format!("policy \"{}\": {m}", p.name))?;
+        }
+        for e in &self.events {
+            e.check(self.days)?;
+        }
+        Ok(())
+    }
+}
+
+impl PolicySpec {
+    /// Its pricing's settings and its bounded move, in that order.
+    fn check(&self, stock: Option<u64>) -> std::result::Result<(), String> {
+        let PolicySpec {
+            name: _,
+            recommend: _,
+            pricing,
+            max_move,
+        } = self;
+        pricing.check_grid()?;
+        if max_move.is_some_and(|m| !(m > 0.0 && m <= 1.0)) {
+            return Err("max_move must be in (0, 1]".into());
+        }
+        pricing.check_settings(stock)
+    }
+}
+
+impl Event {
+    /// Within the horizon (`days`), its factors positive and its promo a discount.
+    fn check(&self, days: u32) -> std::result::Result<(), String> {
+        // Every field named: a new kind of event must say here what it needs.
+        let Event {
+            day,
+            until: _,
+            category: _,
+            competitor_price,
+            elasticity,
+            promo,
+            traffic,
+            stock_out: _,
+            launch: _,
+        } = self;
+        if *day >= days {
+            return Err(format!("an event on day {day} is past the {days} days"));
+        }
+        let positive = [competitor_price, elasticity, traffic];
+        if positive.iter().copied().flatten().any(|v| *v <= 0.0)
+            || promo.is_some_and(|d| !(0.0..1.0).contains(&d))
+        {
+            return Err(format!(
+                "the event on day {day}: competitor_price, elasticity and traffic must be positive, promo in [0, 1)"
+            ));
+        }
+        Ok(())
     }
 }

@@ -1,0 +1,171 @@
+//! What a run reports: each replicate's days, their means over replicates (what real time
+//! streams), and a policy's totals over the horizon.
+
+use serde::Serialize;
+
+use crate::estimate::Estimate;
+
+/// Metrics of one day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Day {
+    pub sessions: u64,
+    /// Items shown (slate entries).
+    pub impressions: u64,
+    pub purchases: u64,
+    pub revenue: f64,
+    pub margin: f64,
+    /// Sum over purchases of price / list price (see [`Day::mean_price_index`]).
+    pub price_index: f64,
+    /// Units left in stock at the end of the day (limited stock only).
+    pub stock: Option<u64>,
+    /// The oracle's margin less this policy's, same shoppers (when the oracle runs).
+    pub regret: Option<f64>,
+    /// The purchases the policy's own demand model expected: the sum over impressions of
+    /// its predicted purchase probability (conversion runs and per-offer learners).
+    pub predicted: Option<f64>,
+}
+
+impl Day {
+    pub fn conversion(&self) -> f64 {
+        self.purchases as f64 / self.sessions.max(1) as f64
+    }
+
+    /// The conversion the policy's model predicted.
+    pub fn predicted_conversion(&self) -> Option<f64> {
+        self.predicted.map(|p| p / self.sessions.max(1) as f64)
+    }
+
+    /// Mean price paid relative to the list price (1: list; 0 when nothing was sold).
+    pub fn mean_price_index(&self) -> f64 {
+        if self.purchases == 0 {
+            0.0
+        } else {
+            self.price_index / self.purchases as f64
+        }
+    }
+}
+
+/// One simulated day of one policy: means over its replicates.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LiveDay {
+    pub day: u32,
+    pub policy: String,
+    pub sessions: f64,
+    pub conversion: f64,
+    pub revenue: f64,
+    pub margin: f64,
+    /// 95% intervals of the means over replicates (low, high).
+    pub conversion_ci: [f64; 2],
+    pub revenue_ci: [f64; 2],
+    pub margin_ci: [f64; 2],
+    /// Mean over replicates (when the oracle runs).
+    pub regret: Option<f64>,
+    /// The first replicate's price of every item that day (empty over
+    /// [`PRICE_LOG_ITEMS`] items).
+    #[serde(skip)]
+    pub prices: Vec<f32>,
+}
+
+impl LiveDay {
+    /// The means (and 95% intervals) of one policy's day over its replicates.
+    pub fn of(day: u32, policy: &str, replicates: &[Day]) -> Self {
+        let n = replicates.len().max(1) as f64;
+        let mean = |f: &dyn Fn(&Day) -> f64| replicates.iter().map(f).sum::<f64>() / n;
+        let ci = |f: &dyn Fn(&Day) -> f64| {
+            let e = Estimate::of(&replicates.iter().map(f).collect::<Vec<_>>());
+            [e.low, e.high]
+        };
+        LiveDay {
+            day,
+            policy: policy.to_string(),
+            sessions: mean(&|d| d.sessions as f64),
+            conversion: mean(&|d| d.conversion()),
+            revenue: mean(&|d| d.revenue),
+            margin: mean(&|d| d.margin),
+            conversion_ci: ci(&|d| d.conversion()),
+            revenue_ci: ci(&|d| d.revenue),
+            margin_ci: ci(&|d| d.margin),
+            regret: replicates
+                .first()
+                .and_then(|d| d.regret)
+                .map(|_| mean(&|d| d.regret.unwrap_or(0.0))),
+            prices: Vec::new(),
+        }
+    }
+}
+
+/// One policy over every seed.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyRun {
+    pub policy: String,
+    /// Days of each replicate.
+    pub replicates: Vec<Vec<Day>>,
+    pub seconds: f64,
+    /// The first replicate's price of every item, day by day (promos included); empty for
+    /// catalogs over [`PRICE_LOG_ITEMS`] items.
+    #[serde(skip)]
+    pub prices: Vec<Vec<f32>>,
+}
+
+/// The largest catalog whose daily prices a run keeps (for price trajectories).
+pub const PRICE_LOG_ITEMS: usize = 20_000;
+
+impl PolicyRun {
+    /// Each day's means and intervals over the replicates (what real time streams).
+    pub fn daily(&self) -> Vec<LiveDay> {
+        let days = self.replicates.iter().map(Vec::len).min().unwrap_or(0);
+        (0..days)
+            .map(|d| {
+                let today: Vec<Day> = self.replicates.iter().map(|r| r[d]).collect();
+                let mut live = LiveDay::of(d as u32, &self.policy, &today);
+                live.prices = self.prices.get(d).cloned().unwrap_or_default();
+                live
+            })
+            .collect()
+    }
+
+    /// Totals over the horizon, mean over replicates: conversion, revenue, margin; the
+    /// regret against the oracle when it ran; the mean squared error of the predicted
+    /// daily conversion when the policy predicts one.
+    pub fn summary(&self) -> Vec<(&'static str, Estimate)> {
+        let total = |f: &dyn Fn(&[Day]) -> f64| -> Vec<f64> {
+            self.replicates.iter().map(|r| f(r)).collect()
+        };
+        let conversion = total(&|r| {
+            r.iter().map(|d| d.purchases).sum::<u64>() as f64
+                / r.iter().map(|d| d.sessions).sum::<u64>().max(1) as f64
+        });
+        let mut out = vec![
+            ("conversion", Estimate::of(&conversion)),
+            (
+                "revenue",
+                Estimate::of(&total(&|r| r.iter().map(|d| d.revenue).sum())),
+            ),
+            (
+                "margin",
+                Estimate::of(&total(&|r| r.iter().map(|d| d.margin).sum())),
+            ),
+        ];
+        let first = self.replicates.first().and_then(|r| r.first());
+        if first.is_some_and(|d| d.regret.is_some()) {
+            out.push((
+                "regret",
+                Estimate::of(&total(&|r| r.iter().filter_map(|d| d.regret).sum())),
+            ));
+        }
+        if first.is_some_and(|d| d.predicted.is_some()) {
+            out.push((
+                "conversion_mse",
+                Estimate::of(&total(&|r| {
+                    let errors: Vec<f64> = r
+                        .iter()
+                        .filter(|d| d.sessions > 0)
+                        .filter_map(|d| Some((d.predicted_conversion()? - d.conversion()).powi(2)))
+                        .collect();
+                    errors.iter().sum::<f64>() / errors.len().max(1) as f64
+                })),
+            ));
+        }
+        out
+    }
+}
