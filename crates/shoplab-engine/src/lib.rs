@@ -31,12 +31,13 @@ pub use shoplab_model::finetune::{Precision, TextField};
 pub use shoplab_model::metrics::Evaluation;
 pub use shoplab_model::models::{Hyper, ModelKind, Optimizer};
 pub use shoplab_model::registry::{EpochRow, RunSummary};
-pub use shoplab_model::{
-    FinetuneConfig, FinetuneOutcome, TextMethod, TextTask, device, finetune::is_text_run, text,
-};
+pub use shoplab_model::{FinetuneConfig, FinetuneOutcome, TextMethod, TextTask};
 pub use shoplab_model::{ModelError, Progress, TrainConfig, TrainOutcome};
-pub use shoplab_sim as sim;
 pub use shoplab_sim::calibrate::CalibrateOptions;
+pub use shoplab_sim::scenario::{
+    Event as ScenarioEvent, events_of as scenario_events,
+    with_calibration as scenario_with_calibration, with_events as scenario_with_events,
+};
 pub use shoplab_sim::{Estimate, LiveDay, PolicyRun};
 
 /// Errors of the engine.

@@ -341,6 +341,113 @@ impl Event {
     pub fn active(&self, day: u32) -> bool {
         day >= self.day && self.until.is_none_or(|u| day <= u)
     }
+
+    /// An event from `day` on, for every category, that changes nothing yet: the base
+    /// an editor fills in.
+    pub fn blank(day: u32) -> Self {
+        Event {
+            day,
+            until: None,
+            category: None,
+            competitor_price: None,
+            elasticity: None,
+            promo: None,
+            traffic: None,
+            stock_out: false,
+            launch: Vec::new(),
+        }
+    }
+
+    /// What the event does, in words (`competitor at × list, promo, share off`).
+    pub fn describe(&self) -> String {
+        let Event {
+            day: _,
+            until: _,
+            category: _,
+            competitor_price,
+            elasticity,
+            promo,
+            traffic,
+            stock_out,
+            launch,
+        } = self;
+        let mut parts = Vec::new();
+        if competitor_price.is_some() {
+            parts.push("competitor at × list".to_string());
+        }
+        if elasticity.is_some() {
+            parts.push("price sensitivity ×".into());
+        }
+        if promo.is_some() {
+            parts.push("promo, share off".into());
+        }
+        if traffic.is_some() {
+            parts.push("traffic ×".into());
+        }
+        if *stock_out {
+            parts.push("stock-out".into());
+        }
+        if !launch.is_empty() {
+            parts.push(format!("launch of {} items", launch.len()));
+        }
+        parts.join(", ")
+    }
+
+    /// The event's one editable number (the first it has: competitor price, elasticity,
+    /// promo, traffic), for an editor's slider.
+    pub fn value_mut(&mut self) -> Option<&mut f64> {
+        let Event {
+            competitor_price,
+            elasticity,
+            promo,
+            traffic,
+            ..
+        } = self;
+        competitor_price
+            .as_mut()
+            .or(elasticity.as_mut())
+            .or(promo.as_mut())
+            .or(traffic.as_mut())
+    }
+}
+
+/// A scenario's text as an editor sees it: its events and its horizon in days, read
+/// without the checks of [`Scenario::from_toml`] (an edit in progress may not run yet).
+pub fn events_of(text: &str) -> std::result::Result<(Vec<Event>, u32), String> {
+    let doc: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+    let events: Vec<Event> = match doc.get("events") {
+        Some(v) => v
+            .clone()
+            .try_into()
+            .map_err(|e: toml::de::Error| e.to_string())?,
+        None => Vec::new(),
+    };
+    let days = doc
+        .get("days")
+        .and_then(toml::Value::as_integer)
+        .map_or(default_days(), |d| d.max(1) as u32);
+    Ok((events, days))
+}
+
+/// The scenario text with its events replaced by `events` (the TOML is re-written, so its
+/// comments go).
+pub fn with_events(text: &str, events: &[Event]) -> std::result::Result<String, String> {
+    let mut doc: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+    doc.insert(
+        "events".into(),
+        toml::Value::try_from(events).map_err(|e| e.to_string())?,
+    );
+    toml::to_string_pretty(&doc).map_err(|e| e.to_string())
+}
+
+/// The scenario text with its world set to calibration `id` (the TOML is re-written, so
+/// its comments go).
+pub fn with_calibration(text: &str, id: i64) -> std::result::Result<String, String> {
+    let mut doc: toml::Table = toml::from_str(text).map_err(|e| format!("scenario: {e}"))?;
+    let mut world = toml::Table::new();
+    world.insert("calibration".into(), toml::Value::Integer(id));
+    doc.insert("world".into(), toml::Value::Table(world));
+    toml::to_string_pretty(&doc).map_err(|e| format!("scenario: {e}"))
 }
 
 fn default_days() -> u32 {
