@@ -7,6 +7,8 @@ bash scripts/deps.sh
 source scripts/env.sh
 bash datasets/fetch.sh
 bash scripts/check-ui-free.sh
+python3 scripts/check-boundary.py
+python3 scripts/check-modules.py
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -q -- -D warnings
 log="$(mktemp)"
