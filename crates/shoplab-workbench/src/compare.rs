@@ -8,8 +8,10 @@ use std::collections::BTreeSet;
 use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
 use shoplab_engine::{Comparison, EpochRow, RunSummary};
 
-use crate::worker::Curve;
-use crate::{Request, WorkbenchApp, plot};
+use crate::dialog::Dialog;
+use crate::plot;
+use crate::view::{Cx, News, View, misrouted};
+use crate::worker::{Curve, Reply, Request};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum SortBy {
@@ -89,46 +91,130 @@ impl CompareView {
     }
 }
 
-impl WorkbenchApp {
-    /// Selects `runs` for comparison and asks for their curves (what ticking them does).
-    pub fn select_runs(&mut self, runs: &[i64]) {
-        self.compare.selected = runs.iter().copied().collect();
-        self.request_curves();
-    }
-
-    fn request_curves(&mut self) {
-        let runs: Vec<i64> = self.compare.selected.iter().copied().collect();
-        let metric = self.compare.metric.clone();
-        self.compare.comparison = None;
-        self.send(Request::Curves { runs, metric });
-    }
-
-    pub(crate) fn compare_ui(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal(|ui| {
-            ui.heading("Runs");
-            ui.label("filter");
-            ui.text_edit_singleline(&mut self.compare.filter)
-                .on_hover_text("model, split, or any parameter, e.g. \"factors\":64");
-            ui.label("metric");
-            let before = self.compare.metric.clone();
-            egui::ComboBox::from_id_salt("metric")
-                .selected_text(self.compare.metric.as_str())
-                .show_ui(ui, |ui| {
-                    for m in ["ndcg@10", "recall@10", "hit@10", "mrr@10", "rmse", "mae"] {
-                        ui.selectable_value(&mut self.compare.metric, m.to_string(), m);
-                    }
-                });
-            if before != self.compare.metric && !self.compare.selected.is_empty() {
-                self.request_curves();
-            }
-        });
-        if self.compare.runs.is_empty() {
+impl View for CompareView {
+    fn ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx<'_>) {
+        self.filter_ui(ui, cx);
+        if self.runs.is_empty() {
             ui.weak("No runs yet: train some in the Models view.");
             return;
         }
+        if self.runs_ui(ui) {
+            self.request_curves(cx);
+        }
+        if self.curves.is_empty() {
+            ui.weak("Tick runs to compare their curves.");
+            return;
+        }
+        let rect = ui.scope(|ui| self.curves_ui(ui)).response.rect;
+        self.png.rect = Some(rect);
+        ui.horizontal(|ui| {
+            if ui.button("Save plots as PNG…").clicked()
+                && let Some(then) = self.png.then()
+            {
+                let dialog = Dialog {
+                    title: "Save the plots",
+                    filter: Some(("PNG image", &["png"])),
+                    save_as: Some("runs.png".into()),
+                };
+                cx.dialog(dialog, then);
+            }
+            if let Some(n) = &self.note {
+                ui.label(n);
+            }
+        });
+        self.paired_ui(ui, cx);
+        self.side_by_side_ui(ui, cx);
+    }
+
+    fn on_reply(&mut self, reply: Reply, _cx: &mut Cx<'_>) {
+        match reply {
+            Reply::Curves(curves) => self.curves = curves,
+            Reply::Compared(c) => self.comparison = Some(c),
+            Reply::Recommended {
+                user,
+                lists,
+                bought_later,
+            } => self.recommendations = Some((user, lists, bought_later)),
+            _ => misrouted("the Compare view"),
+        }
+    }
+
+    /// The runs, read again; the view opens on the latest finished runs (up to three).
+    fn on_news(&mut self, news: &News<'_>, cx: &mut Cx<'_>) {
+        let News::Runs(runs) = news else {
+            return;
+        };
+        self.runs = runs.to_vec();
+        if cx.shown == cx.tab && self.selected.is_empty() {
+            let latest: Vec<i64> = self
+                .runs
+                .iter()
+                .rev()
+                .filter(|r| r.status == "finished")
+                .take(3)
+                .map(|r| r.run_id)
+                .collect();
+            if !latest.is_empty() {
+                self.select_runs(&latest, cx);
+            }
+        }
+    }
+
+    /// What the last PNG export did.
+    fn poll(&mut self, _cx: &mut Cx<'_>) -> bool {
+        let Some(n) = self.png.poll() else {
+            return false;
+        };
+        self.note = Some(n);
+        true
+    }
+
+    fn on_show(&mut self, cx: &mut Cx<'_>) {
+        cx.send_workspace(Request::Runs);
+    }
+}
+
+impl CompareView {
+    /// Selects `runs` for comparison and asks for their curves (what ticking them does).
+    pub(crate) fn select_runs(&mut self, runs: &[i64], cx: &mut Cx<'_>) {
+        self.selected = runs.iter().copied().collect();
+        self.request_curves(cx);
+    }
+
+    fn request_curves(&mut self, cx: &mut Cx<'_>) {
+        let runs: Vec<i64> = self.selected.iter().copied().collect();
+        let metric = self.metric.clone();
+        self.comparison = None;
+        cx.send(Request::Curves { runs, metric });
+    }
+
+    /// The filter and the metric; a new metric asks for the curves again.
+    fn filter_ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx<'_>) {
+        ui.horizontal(|ui| {
+            ui.heading("Runs");
+            ui.label("filter");
+            ui.text_edit_singleline(&mut self.filter)
+                .on_hover_text("model, split, or any parameter, e.g. \"factors\":64");
+            ui.label("metric");
+            let before = self.metric.clone();
+            egui::ComboBox::from_id_salt("metric")
+                .selected_text(self.metric.as_str())
+                .show_ui(ui, |ui| {
+                    for m in ["ndcg@10", "recall@10", "hit@10", "mrr@10", "rmse", "mae"] {
+                        ui.selectable_value(&mut self.metric, m.to_string(), m);
+                    }
+                });
+            if before != self.metric && !self.selected.is_empty() {
+                self.request_curves(cx);
+            }
+        });
+    }
+
+    /// The runs table (click a header to sort, tick to select); true when the selection
+    /// changed.
+    fn runs_ui(&mut self, ui: &mut egui::Ui) -> bool {
         let mut toggled = false;
         let shown: Vec<(i64, String, String, String, Option<f64>)> = self
-            .compare
             .shown()
             .into_iter()
             .map(|r| {
@@ -137,7 +223,7 @@ impl WorkbenchApp {
                     r.model.clone(),
                     r.split.clone(),
                     r.status.clone(),
-                    self.compare.metric_of(r),
+                    self.metric_of(r),
                 )
             })
             .collect();
@@ -150,21 +236,21 @@ impl WorkbenchApp {
                     ("model", SortBy::Model),
                     ("split", SortBy::Run),
                     ("status", SortBy::Run),
-                    (self.compare.metric.as_str(), SortBy::Metric),
+                    (self.metric.as_str(), SortBy::Metric),
                 ] {
                     if ui.button(label).clicked() {
-                        self.compare.sort = sort;
+                        self.sort = sort;
                     }
                 }
                 ui.end_row();
                 for (id, model, split, status, metric) in &shown {
-                    let mut on = self.compare.selected.contains(id);
+                    let mut on = self.selected.contains(id);
                     if ui.checkbox(&mut on, "").changed() {
                         toggled = true;
                         if on {
-                            self.compare.selected.insert(*id);
+                            self.selected.insert(*id);
                         } else {
-                            self.compare.selected.remove(id);
+                            self.selected.remove(id);
                         }
                     }
                     ui.label(id.to_string());
@@ -175,40 +261,12 @@ impl WorkbenchApp {
                     ui.end_row();
                 }
             });
-        if toggled {
-            self.request_curves();
-        }
-        if self.compare.curves.is_empty() {
-            ui.weak("Tick runs to compare their curves.");
-            return;
-        }
-        let rect = ui.scope(|ui| self.curves_ui(ui)).response.rect;
-        self.compare.png.rect = Some(rect);
-        if let Some(n) = self.compare.png.poll() {
-            self.compare.note = Some(n);
-        }
-        ui.horizontal(|ui| {
-            if ui.button("Save plots as PNG…").clicked()
-                && let Some(then) = self.compare.png.then()
-            {
-                let dialog = crate::Dialog {
-                    title: "Save the plots",
-                    filter: Some(("PNG image", &["png"])),
-                    save_as: Some("runs.png".into()),
-                };
-                self.dialog(dialog, then);
-            }
-            if let Some(n) = &self.compare.note {
-                ui.label(n);
-            }
-        });
-        self.paired_ui(ui);
-        self.side_by_side_ui(ui);
+        toggled
     }
 
     fn curves_ui(&mut self, ui: &mut egui::Ui) {
         let group = egui::Id::unique("compare_epochs");
-        let curves = &self.compare.curves;
+        let curves = &self.curves;
         // One plot per column: train loss, validation metric; x linked across both.
         type Value = fn(&EpochRow) -> Option<f64>;
         let panels: [(&str, &str, Value); 2] = [
@@ -242,7 +300,7 @@ impl WorkbenchApp {
         });
         ui.label(format!(
             "test {} per run: mean over users, 95% interval",
-            self.compare.metric
+            self.metric
         ));
         let names: Vec<String> = curves.iter().map(|c| format!("run {}", c.run_id)).collect();
         Plot::new("compare_bars")
@@ -276,8 +334,8 @@ impl WorkbenchApp {
             });
     }
 
-    fn paired_ui(&mut self, ui: &mut egui::Ui) {
-        let sel: Vec<i64> = self.compare.selected.iter().copied().collect();
+    fn paired_ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx<'_>) {
+        let sel: Vec<i64> = self.selected.iter().copied().collect();
         if sel.len() == 2 {
             ui.horizontal(|ui| {
                 if ui
@@ -287,8 +345,8 @@ impl WorkbenchApp {
                     ))
                     .clicked()
                 {
-                    let metric = self.compare.metric.clone();
-                    self.send(Request::Compare {
+                    let metric = self.metric.clone();
+                    cx.send(Request::Compare {
                         a: sel[0],
                         b: sel[1],
                         metric,
@@ -296,7 +354,7 @@ impl WorkbenchApp {
                 }
             });
         }
-        if let Some(c) = &self.compare.comparison {
+        if let Some(c) = &self.comparison {
             ui.label(format!(
                 "{} over {} users: run {} {:.4}, run {} {:.4}; difference {:+.4}, 95% t interval [{:+.4}, {:+.4}], bootstrap [{:+.4}, {:+.4}], p = {:.3}",
                 c.metric,
@@ -315,23 +373,19 @@ impl WorkbenchApp {
         }
     }
 
-    fn side_by_side_ui(&mut self, ui: &mut egui::Ui) {
+    fn side_by_side_ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx<'_>) {
         ui.add_space(8.0);
         ui.horizontal(|ui| {
             ui.label("user");
-            ui.text_edit_singleline(&mut self.compare.user);
-            ui.add(
-                egui::DragValue::new(&mut self.compare.k)
-                    .range(1..=50)
-                    .prefix("k "),
-            );
-            if ui.button("Top-K side by side").clicked() && !self.compare.user.is_empty() {
-                let runs: Vec<i64> = self.compare.selected.iter().copied().collect();
-                let (user, k) = (self.compare.user.clone(), self.compare.k);
-                self.send(Request::Recommend { runs, user, k });
+            ui.text_edit_singleline(&mut self.user);
+            ui.add(egui::DragValue::new(&mut self.k).range(1..=50).prefix("k "));
+            if ui.button("Top-K side by side").clicked() && !self.user.is_empty() {
+                let runs: Vec<i64> = self.selected.iter().copied().collect();
+                let (user, k) = (self.user.clone(), self.k);
+                cx.send(Request::Recommend { runs, user, k });
             }
         });
-        let Some((user, lists, later)) = &self.compare.recommendations else {
+        let Some((user, lists, later)) = &self.recommendations else {
             return;
         };
         ui.label(format!(
@@ -355,7 +409,7 @@ impl WorkbenchApp {
             }
             ui.vertical(|ui| {
                 ui.strong("test items");
-                for item in later.iter().take(self.compare.k) {
+                for item in later.iter().take(self.k) {
                     ui.label(item);
                 }
             });

@@ -1,15 +1,18 @@
 //! The Data view: the workspace's tables and splits, the last import and its rejects, the
 //! profile charts, and an SQL console whose results can be written to CSV or Parquet.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use egui_plot::{Bar, BarChart, Plot};
 use shoplab_engine::{
-    Column, Distributions, ImportPreview, ImportReport, Job, JobEvent, Parse, Profile, QueryResult,
-    Reject,
+    Column, Distributions, ImportPreview, ImportReport, Job, JobEvent, Mapping, Parse, Profile,
+    QueryResult, Reject,
 };
 
-use crate::{Request, WorkbenchApp};
+use crate::dialog::{Dialog, Then};
+use crate::prefs::Prefs;
+use crate::view::{Cx, News, View, misrouted};
+use crate::worker::{QUERY_ROWS, Reply, Request};
 
 /// The Data view's state: the import being previewed or run, and the SQL console.
 #[derive(Default)]
@@ -26,7 +29,6 @@ pub struct DataView {
     /// The profile's histograms (asked for when the profile is shown).
     pub distributions: Option<Distributions>,
     asked_distributions: bool,
-    error: Option<String>,
 }
 
 const PARSES: [(Parse, &str); 6] = [
@@ -38,268 +40,163 @@ const PARSES: [(Parse, &str); 6] = [
     (Parse::EventType, "event type"),
 ];
 
+impl View for DataView {
+    /// The tables, splits and last import, on the left.
+    fn panels_ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx<'_>) {
+        egui::Panel::left("tables")
+            .default_size(260.0)
+            .show(ui, |ui| self.tables_ui(ui, cx));
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx<'_>) {
+        self.import_ui(ui, cx);
+        if let Some(p) = &cx.workspace.profile {
+            profile_ui(ui, p);
+            if let Some(d) = &self.distributions {
+                distributions_ui(ui, d);
+            }
+            if self.distributions.is_none() && !self.asked_distributions {
+                self.asked_distributions = true;
+                cx.send(Request::Distributions);
+            }
+        } else {
+            ui.label("No profile yet: import events, then refresh the profile.");
+        }
+        if ui.button("Refresh profile").clicked() {
+            self.asked_distributions = false;
+            cx.send_workspace(Request::Profile);
+        }
+        ui.add_space(12.0);
+        self.sql_ui(ui, cx);
+    }
+
+    fn on_reply(&mut self, reply: Reply, _cx: &mut Cx<'_>) {
+        match reply {
+            Reply::Preview { file, preview } => self.preview = Some((file, *preview)),
+            Reply::ImportStarted(job) => {
+                self.progress = 0.0;
+                self.rejects = None;
+                self.job = Some(job);
+            }
+            Reply::Rejects(r) => self.rejects = Some(r),
+            Reply::Distributions(d) => self.distributions = Some(*d),
+            Reply::Query(result) => self.result = Some(result),
+            Reply::Exported(path) => self.note = Some(format!("wrote {}", path.display())),
+            _ => misrouted("the Data view"),
+        }
+    }
+
+    fn on_news(&mut self, news: &News<'_>, _cx: &mut Cx<'_>) {
+        match news {
+            News::Opened => self.distributions = None,
+            News::Runs(_) => {}
+        }
+    }
+
+    /// Takes the import job's progress; once it ended, its report (the tables and the
+    /// profile changed: they are read again).
+    fn poll(&mut self, cx: &mut Cx<'_>) -> bool {
+        let Some(job) = &self.job else {
+            return false;
+        };
+        let finished = job.is_finished();
+        if let Some(e) = job.try_event() {
+            if let JobEvent::Progress(f) = e {
+                self.progress = f;
+            }
+            return true;
+        }
+        if !finished {
+            return false;
+        }
+        let job = self.job.take().expect("checked above");
+        match job.join() {
+            Ok(report) => {
+                cx.workspace.last_import = Some(report);
+                cx.send_workspace(Request::Profile);
+            }
+            Err(e) => cx.fail(e.to_string()),
+        }
+        true
+    }
+
+    fn is_busy(&self) -> bool {
+        self.job.is_some()
+    }
+
+    fn run(&mut self, cx: &mut Cx<'_>) {
+        self.run_sql(cx);
+    }
+
+    fn save(&self, prefs: &mut Prefs) {
+        prefs.sql.clone_from(&self.sql);
+    }
+}
+
 impl DataView {
-    pub fn new(sql: String) -> Self {
+    pub(crate) fn new(prefs: &Prefs) -> Self {
         DataView {
-            sql: if sql.is_empty() {
+            sql: if prefs.sql.is_empty() {
                 "SELECT event_type, count(*) AS events FROM events GROUP BY ALL ORDER BY 2 DESC"
                     .into()
             } else {
-                sql
+                prefs.sql.clone()
             },
             ..Default::default()
         }
     }
 
-    pub fn is_running(&self) -> bool {
-        self.job.is_some()
-    }
-
-    /// Takes the import job's progress; its report when it ended.
-    pub(crate) fn poll(&mut self) -> Option<ImportReport> {
-        let job = self.job.as_ref()?;
-        while let Some(e) = job.try_event() {
-            if let JobEvent::Progress(f) = e {
-                self.progress = f;
-            }
-        }
-        if !job.is_finished() {
-            return None;
-        }
-        let job = self.job.take()?;
-        match job.join() {
-            Ok(r) => Some(r),
-            Err(e) => {
-                self.error = Some(e.to_string());
-                None
-            }
-        }
-    }
-
-    pub(crate) fn take_error(&mut self) -> Option<String> {
-        self.error.take()
-    }
-}
-
-impl WorkbenchApp {
     /// Runs the console's SQL (what "Run" and Ctrl+Enter do).
-    pub fn run_sql(&mut self) {
-        let sql = self.data.sql.clone();
-        self.data.note = None;
-        self.send(Request::Query(sql));
+    fn run_sql(&mut self, cx: &mut Cx<'_>) {
+        self.note = None;
+        cx.send(Request::Query(self.sql.clone()));
     }
 
     /// Imports the previewed file with its (edited) mapping.
-    pub fn import_previewed(&mut self) {
-        if let Some((file, preview)) = self.data.preview.take() {
-            self.send(Request::Import {
+    fn import_previewed(&mut self, cx: &mut Cx<'_>) {
+        if let Some((file, preview)) = self.preview.take() {
+            cx.send(Request::Import {
                 file,
                 mapping: Some(Box::new(preview.mapping)),
             });
         }
     }
 
-    pub(crate) fn data_ui(&mut self, ui: &mut egui::Ui) {
-        self.import_ui(ui);
-        if let Some(p) = self.view.profile.clone() {
-            self.profile_ui(ui, &p);
-            if self.data.distributions.is_none() && !self.data.asked_distributions {
-                self.data.asked_distributions = true;
-                self.send(Request::Distributions);
-            }
-            if let Some(d) = &self.data.distributions {
-                distributions_ui(ui, d);
-            }
-        } else {
-            ui.label("No profile yet: import events, then refresh the profile.");
-        }
-        if ui.button("Refresh profile").clicked() {
-            self.data.asked_distributions = false;
-            self.send(Request::Profile);
-        }
-        ui.add_space(12.0);
-        self.sql_ui(ui);
-    }
-
-    /// The file being previewed (recognized format, editable mapping, first rows), the
-    /// running import's progress, and the last import's rejected rows.
-    fn import_ui(&mut self, ui: &mut egui::Ui) {
-        if let Some(job) = &self.data.job {
+    /// The running import's progress, the file being previewed (recognized format,
+    /// editable mapping, first rows), and the last import with its rejected rows.
+    fn import_ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx<'_>) {
+        if let Some(job) = &self.job {
             ui.horizontal(|ui| {
                 ui.label(&job.name);
-                ui.add(egui::ProgressBar::new(self.data.progress as f32).show_percentage());
+                ui.add(egui::ProgressBar::new(self.progress as f32).show_percentage());
                 if ui.button("Cancel").clicked() {
                     job.cancel();
                 }
             });
         }
         let mut action = None;
-        if let Some((file, preview)) = &mut self.data.preview {
-            egui::Frame::group(ui.style()).show(ui, |ui| {
-                let m = &mut preview.mapping;
-                ui.heading(format!(
-                    "Import {}",
-                    file.file_name().unwrap_or_default().to_string_lossy()
-                ));
-                ui.label(if m.format == "custom" {
-                    format!(
-                        "not a known export: say which of the file's columns fills each column of {} (* required)",
-                        m.target.table()
-                    )
-                } else {
-                    format!(
-                        "recognized: {} into table {} ({} encoding); check the columns, then import",
-                        m.format,
-                        m.target.table(),
-                        preview.encoding
-                    )
-                });
-                let sources = preview.columns.clone();
-                egui::Grid::new("mapping").striped(true).show(ui, |ui| {
-                    for h in ["column", "from the file's column", "read as", "format"] {
-                        ui.strong(h);
-                    }
-                    ui.end_row();
-                    for (name, required) in m.target.columns() {
-                        let col = m.columns.entry((*name).to_string()).or_default();
-                        ui.label(if *required {
-                            format!("{name} *")
-                        } else {
-                            (*name).to_string()
-                        });
-                        let shown = match (&col.source, &col.value) {
-                            (Some(s), _) => s.clone(),
-                            (None, Some(v)) => format!("= {v}"),
-                            (None, None) => "(none)".into(),
-                        };
-                        egui::ComboBox::from_id_salt(("source", *name))
-                            .selected_text(shown)
-                            .show_ui(ui, |ui| {
-                                if ui.selectable_label(col.source.is_none(), "(none)").clicked() {
-                                    col.source = None;
-                                }
-                                for s in &sources {
-                                    let on = col.source.as_deref() == Some(s.as_str());
-                                    if ui.selectable_label(on, s).clicked() {
-                                        col.source = Some(s.clone());
-                                        col.value = None;
-                                    }
-                                }
-                            });
-                        let parse_name = PARSES
-                            .iter()
-                            .find(|p| p.0 == col.parse)
-                            .map_or("text", |p| p.1);
-                        egui::ComboBox::from_id_salt(("parse", *name))
-                            .selected_text(parse_name)
-                            .show_ui(ui, |ui| {
-                                for (p, label) in PARSES {
-                                    ui.selectable_value(&mut col.parse, p, label);
-                                }
-                            });
-                        if col.parse == Parse::Timestamp {
-                            let mut f = col.format.clone().unwrap_or_default();
-                            if ui
-                                .add(egui::TextEdit::singleline(&mut f).hint_text("iso"))
-                                .changed()
-                            {
-                                col.format = (!f.is_empty()).then_some(f);
-                            }
-                        } else {
-                            ui.label("");
-                        }
-                        ui.end_row();
-                    }
-                });
-                m.columns.retain(|_, c: &mut Column| c.source.is_some() || c.value.is_some());
-                ui.label(format!("first {} rows of the file", preview.sample.len().min(8)));
-                egui::ScrollArea::horizontal()
-                    .id_salt("sample")
-                    .show(ui, |ui| {
-                        egui::Grid::new("sample").striped(true).show(ui, |ui| {
-                            for c in &preview.columns {
-                                ui.strong(c);
-                            }
-                            ui.end_row();
-                            for row in preview.sample.iter().take(8) {
-                                for cell in row {
-                                    ui.label(cell.as_deref().unwrap_or(""));
-                                }
-                                ui.end_row();
-                            }
-                        });
-                    });
-                ui.horizontal(|ui| {
-                    if ui.button("Import").clicked() {
-                        action = Some(true);
-                    }
-                    if ui.button("Cancel").clicked() {
-                        action = Some(false);
-                    }
-                });
-            });
+        if let Some((file, preview)) = &mut self.preview {
+            egui::Frame::group(ui.style()).show(ui, |ui| action = preview_ui(ui, file, preview));
         }
         match action {
-            Some(true) => self.import_previewed(),
-            Some(false) => self.data.preview = None,
+            Some(true) => self.import_previewed(cx),
+            Some(false) => self.preview = None,
             None => {}
         }
-        if let Some(r) = &self.view.last_import {
-            let (id, rejected) = (r.import_id, r.rows_rejected);
-            let text = format!(
-                "last import: {} into {}: read {}, loaded {}, rejected {}, duplicates {} ({:.1} s){}",
-                r.file.file_name().unwrap_or_default().to_string_lossy(),
-                r.target.table(),
-                r.rows_read,
-                r.rows_loaded,
-                r.rows_rejected,
-                r.rows_duplicate,
-                r.seconds,
-                if r.already_imported {
-                    "; already imported, nothing loaded"
-                } else {
-                    ""
-                }
-            );
-            let mut show = false;
-            ui.horizontal(|ui| {
-                ui.label(text);
-                show = rejected > 0 && ui.button("Rejected rows").clicked();
-            });
-            if show {
-                self.send(Request::Rejects(id));
-            }
+        if let Some(r) = &cx.workspace.last_import
+            && last_import_ui(ui, r)
+        {
+            cx.send(Request::Rejects(r.import_id));
         }
-        if let Some(rejects) = &self.data.rejects {
-            egui::CollapsingHeader::new(format!("{} rejected rows", rejects.len()))
-                .default_open(true)
-                .show(ui, |ui| {
-                    egui::ScrollArea::vertical()
-                        .id_salt("rejects")
-                        .max_height(240.0)
-                        .show(ui, |ui| {
-                            egui::Grid::new("rejects").striped(true).show(ui, |ui| {
-                                for h in ["line", "column", "reason", "row"] {
-                                    ui.strong(h);
-                                }
-                                ui.end_row();
-                                for r in rejects {
-                                    ui.label(r.line.map_or("-".into(), |l| l.to_string()));
-                                    ui.label(r.column.as_deref().unwrap_or("-"));
-                                    ui.label(&r.reason);
-                                    ui.label(r.raw.as_deref().unwrap_or(""));
-                                    ui.end_row();
-                                }
-                            });
-                        });
-                });
+        if let Some(rejects) = &self.rejects {
+            rejects_ui(ui, rejects);
         }
     }
 
-    fn sql_ui(&mut self, ui: &mut egui::Ui) {
+    fn sql_ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx<'_>) {
         let label = ui.heading("SQL");
         ui.add(
-            egui::TextEdit::multiline(&mut self.data.sql)
+            egui::TextEdit::multiline(&mut self.sql)
                 .code_editor()
                 .desired_rows(3)
                 .desired_width(f32::INFINITY),
@@ -307,55 +204,34 @@ impl WorkbenchApp {
         .labelled_by(label.id);
         ui.horizontal(|ui| {
             if ui.button("Run").on_hover_text("Ctrl+Enter").clicked() {
-                self.run_sql();
+                self.run_sql(cx);
             }
             for (label, ext) in [("Export CSV…", "csv"), ("Export Parquet…", "parquet")] {
                 if ui.button(label).clicked() {
-                    let dialog = crate::Dialog {
+                    let dialog = Dialog {
                         title: "Export the query's result",
                         filter: None,
                         save_as: Some(format!("query.{ext}")),
                     };
-                    self.dialog(dialog, crate::Then::ExportQuery(self.data.sql.clone()));
+                    cx.dialog(dialog, Then::ExportQuery(self.sql.clone()));
                 }
             }
-            if let Some(n) = &self.data.note {
+            if let Some(n) = &self.note {
                 ui.label(n);
             }
         });
-        let Some(r) = &self.data.result else {
-            return;
-        };
-        ui.label(format!(
-            "{} rows{}",
-            r.rows.len(),
-            if r.rows.len() >= crate::worker::QUERY_ROWS {
-                " (the first ones; export for all)"
-            } else {
-                ""
-            }
-        ));
-        egui::ScrollArea::horizontal().show(ui, |ui| {
-            egui::Grid::new("sql_result").striped(true).show(ui, |ui| {
-                for c in &r.columns {
-                    ui.strong(c);
-                }
-                ui.end_row();
-                for row in r.rows.iter().take(200) {
-                    for cell in row {
-                        ui.label(cell);
-                    }
-                    ui.end_row();
-                }
-            });
-        });
+        if let Some(r) = &self.result {
+            query_result_ui(ui, r);
+        }
     }
 
-    pub(crate) fn tables_ui(&mut self, ui: &mut egui::Ui) {
+    /// The tables (a click shows a table's first rows in the console), the splits, and the
+    /// last import.
+    fn tables_ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx<'_>) {
         ui.heading("Tables");
         let mut browse = None;
         egui::Grid::new("tables").striped(true).show(ui, |ui| {
-            for t in &self.view.tables {
+            for t in &cx.workspace.tables {
                 if ui
                     .link(&t.table)
                     .on_hover_text("show its first rows in the SQL console")
@@ -368,14 +244,14 @@ impl WorkbenchApp {
             }
         });
         if let Some(table) = browse {
-            self.data.sql = format!("SELECT * FROM {table} LIMIT 200");
-            self.run_sql();
+            self.sql = format!("SELECT * FROM {table} LIMIT 200");
+            self.run_sql(cx);
         }
-        if !self.view.splits.is_empty() {
+        if !cx.workspace.splits.is_empty() {
             ui.add_space(12.0);
             ui.heading("Splits");
             egui::Grid::new("splits").striped(true).show(ui, |ui| {
-                for s in &self.view.splits {
+                for s in &cx.workspace.splits {
                     ui.label(&s.name);
                     ui.label(&s.strategy);
                     ui.label(format!("{} / {} / {}", s.n_train, s.n_valid, s.n_test));
@@ -383,7 +259,7 @@ impl WorkbenchApp {
                 }
             });
         }
-        if let Some(r) = &self.view.last_import {
+        if let Some(r) = &cx.workspace.last_import {
             ui.add_space(12.0);
             ui.heading("Last import");
             ui.label(format!("{} -> {}", r.format, r.target.table()));
@@ -396,118 +272,332 @@ impl WorkbenchApp {
             }
         }
     }
+}
 
-    fn profile_ui(&self, ui: &mut egui::Ui, p: &Profile) {
-        ui.heading("Profile");
-        egui::Grid::new("summary").num_columns(2).show(ui, |ui| {
-            let mut row = |k: &str, v: String| {
-                ui.label(k);
-                ui.strong(v);
-                ui.end_row();
-            };
-            row("events", p.events.to_string());
-            row("users", p.users.to_string());
-            row(
-                "items",
-                format!("{} (catalog {})", p.items, p.catalog_items),
-            );
-            row("sessions", p.sessions.to_string());
-            row(
-                "time range",
-                format!(
-                    "{} … {} ({:.1} days)",
-                    p.first_event.as_deref().unwrap_or("-"),
-                    p.last_event.as_deref().unwrap_or("-"),
-                    p.days
-                ),
-            );
-            if let Some(s) = p.sparsity {
-                row("sparsity", format!("{:.4} %", s * 100.0));
-            }
-            if let Some(m) = p.rating_mean {
-                row("mean rating", format!("{m:.3}"));
-            }
-        });
-        ui.add_space(8.0);
-        ui.columns(2, |cols| {
-            cols[0].label("Events by type");
-            let bars: Vec<Bar> = p
-                .by_type
-                .iter()
-                .enumerate()
-                .map(|(i, t)| Bar::new(i as f64, t.events as f64).name(&t.event_type))
-                .collect();
-            let names: Vec<String> = p.by_type.iter().map(|t| t.event_type.clone()).collect();
-            Plot::new("by_type")
-                .height(220.0)
-                .allow_scroll(false)
-                .x_axis_formatter(move |mark, _range| {
-                    let i = mark.value.round();
-                    if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
-                        names.get(i as usize).cloned().unwrap_or_default()
-                    } else {
-                        String::new()
-                    }
-                })
-                .show(&mut cols[0], |plot| {
-                    plot.bar_chart(BarChart::new("events", bars))
-                });
-            cols[1].label("Funnel (user–item pairs)");
-            let f = &p.funnel;
-            let stages = [
-                ("viewed", f.viewed_pairs),
-                ("carted", f.carted_pairs),
-                ("purchased", f.purchased_pairs),
-            ];
-            let bars: Vec<Bar> = stages
-                .iter()
-                .enumerate()
-                .map(|(i, (n, v))| Bar::new(i as f64, *v as f64).name(*n))
-                .collect();
-            Plot::new("funnel")
-                .height(220.0)
-                .allow_scroll(false)
-                .x_axis_formatter(move |mark, _range| {
-                    let i = mark.value.round();
-                    if (mark.value - i).abs() < 1e-6 && (0.0..3.0).contains(&i) {
-                        stages[i as usize].0.to_string()
-                    } else {
-                        String::new()
-                    }
-                })
-                .show(&mut cols[1], |plot| {
-                    plot.bar_chart(BarChart::new("pairs", bars))
-                });
-            let pct = |x: Option<f64>| {
-                x.map(|v| format!("{:.2} %", v * 100.0))
-                    .unwrap_or_else(|| "-".into())
-            };
-            cols[1].label(format!(
-                "view->cart {}   cart->purchase {}   view->purchase {}",
-                pct(f.view_to_cart),
-                pct(f.cart_to_purchase),
-                pct(f.view_to_purchase)
-            ));
-        });
-        if !p.price_by_category.is_empty() {
-            ui.add_space(8.0);
-            ui.label("Prices by category");
-            egui::Grid::new("prices").striped(true).show(ui, |ui| {
-                for h in ["category", "items", "min", "median", "mean", "max"] {
-                    ui.strong(h);
+/// A file recognized before importing: its format, its mapping (editable) and its first
+/// rows; `Some(true)` when "Import" is clicked, `Some(false)` for "Cancel".
+fn preview_ui(ui: &mut egui::Ui, file: &Path, preview: &mut ImportPreview) -> Option<bool> {
+    let m = &mut preview.mapping;
+    ui.heading(format!(
+        "Import {}",
+        file.file_name().unwrap_or_default().to_string_lossy()
+    ));
+    ui.label(if m.format == "custom" {
+        format!(
+            "not a known export: say which of the file's columns fills each column of {} (* required)",
+            m.target.table()
+        )
+    } else {
+        format!(
+            "recognized: {} into table {} ({} encoding); check the columns, then import",
+            m.format,
+            m.target.table(),
+            preview.encoding
+        )
+    });
+    mapping_ui(ui, m, &preview.columns);
+    ui.label(format!(
+        "first {} rows of the file",
+        preview.sample.len().min(8)
+    ));
+    egui::ScrollArea::horizontal()
+        .id_salt("sample")
+        .show(ui, |ui| {
+            egui::Grid::new("sample").striped(true).show(ui, |ui| {
+                for c in &preview.columns {
+                    ui.strong(c);
                 }
                 ui.end_row();
-                for c in p.price_by_category.iter().take(15) {
-                    ui.label(&c.category);
-                    ui.label(c.items.to_string());
-                    for v in [c.min, c.p50, c.mean, c.max] {
-                        ui.label(format!("{v:.2}"));
+                for row in preview.sample.iter().take(8) {
+                    for cell in row {
+                        ui.label(cell.as_deref().unwrap_or(""));
                     }
                     ui.end_row();
                 }
             });
+        });
+    let mut action = None;
+    ui.horizontal(|ui| {
+        if ui.button("Import").clicked() {
+            action = Some(true);
         }
+        if ui.button("Cancel").clicked() {
+            action = Some(false);
+        }
+    });
+    action
+}
+
+/// Each column of the target table: which of the file's columns (`sources`) fills it,
+/// read as what, in which format.
+fn mapping_ui(ui: &mut egui::Ui, m: &mut Mapping, sources: &[String]) {
+    egui::Grid::new("mapping").striped(true).show(ui, |ui| {
+        for h in ["column", "from the file's column", "read as", "format"] {
+            ui.strong(h);
+        }
+        ui.end_row();
+        for (name, required) in m.target.columns() {
+            let col = m.columns.entry((*name).to_string()).or_default();
+            ui.label(if *required {
+                format!("{name} *")
+            } else {
+                (*name).to_string()
+            });
+            column_ui(ui, name, col, sources);
+            ui.end_row();
+        }
+    });
+    m.columns
+        .retain(|_, c: &mut Column| c.source.is_some() || c.value.is_some());
+}
+
+/// One mapped column's source, parse and format cells.
+fn column_ui(ui: &mut egui::Ui, name: &str, col: &mut Column, sources: &[String]) {
+    let shown = match (&col.source, &col.value) {
+        (Some(s), _) => s.clone(),
+        (None, Some(v)) => format!("= {v}"),
+        (None, None) => "(none)".into(),
+    };
+    egui::ComboBox::from_id_salt(("source", name))
+        .selected_text(shown)
+        .show_ui(ui, |ui| {
+            if ui
+                .selectable_label(col.source.is_none(), "(none)")
+                .clicked()
+            {
+                col.source = None;
+            }
+            for s in sources {
+                let on = col.source.as_deref() == Some(s.as_str());
+                if ui.selectable_label(on, s).clicked() {
+                    col.source = Some(s.clone());
+                    col.value = None;
+                }
+            }
+        });
+    let parse_name = PARSES
+        .iter()
+        .find(|p| p.0 == col.parse)
+        .map_or("text", |p| p.1);
+    egui::ComboBox::from_id_salt(("parse", name))
+        .selected_text(parse_name)
+        .show_ui(ui, |ui| {
+            for (p, label) in PARSES {
+                ui.selectable_value(&mut col.parse, p, label);
+            }
+        });
+    if col.parse == Parse::Timestamp {
+        let mut f = col.format.clone().unwrap_or_default();
+        if ui
+            .add(egui::TextEdit::singleline(&mut f).hint_text("iso"))
+            .changed()
+        {
+            col.format = (!f.is_empty()).then_some(f);
+        }
+    } else {
+        ui.label("");
     }
+}
+
+/// The last import in a line; true when its rejected rows are asked for.
+fn last_import_ui(ui: &mut egui::Ui, r: &ImportReport) -> bool {
+    let text = format!(
+        "last import: {} into {}: read {}, loaded {}, rejected {}, duplicates {} ({:.1} s){}",
+        r.file.file_name().unwrap_or_default().to_string_lossy(),
+        r.target.table(),
+        r.rows_read,
+        r.rows_loaded,
+        r.rows_rejected,
+        r.rows_duplicate,
+        r.seconds,
+        if r.already_imported {
+            "; already imported, nothing loaded"
+        } else {
+            ""
+        }
+    );
+    let mut show = false;
+    ui.horizontal(|ui| {
+        ui.label(text);
+        show = r.rows_rejected > 0 && ui.button("Rejected rows").clicked();
+    });
+    show
+}
+
+fn rejects_ui(ui: &mut egui::Ui, rejects: &[Reject]) {
+    egui::CollapsingHeader::new(format!("{} rejected rows", rejects.len()))
+        .default_open(true)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .id_salt("rejects")
+                .max_height(240.0)
+                .show(ui, |ui| {
+                    egui::Grid::new("rejects").striped(true).show(ui, |ui| {
+                        for h in ["line", "column", "reason", "row"] {
+                            ui.strong(h);
+                        }
+                        ui.end_row();
+                        for r in rejects {
+                            ui.label(r.line.map_or("-".into(), |l| l.to_string()));
+                            ui.label(r.column.as_deref().unwrap_or("-"));
+                            ui.label(&r.reason);
+                            ui.label(r.raw.as_deref().unwrap_or(""));
+                            ui.end_row();
+                        }
+                    });
+                });
+        });
+}
+
+/// A query's result: its row count and its first 200 rows.
+fn query_result_ui(ui: &mut egui::Ui, r: &QueryResult) {
+    ui.label(format!(
+        "{} rows{}",
+        r.rows.len(),
+        if r.rows.len() >= QUERY_ROWS {
+            " (the first ones; export for all)"
+        } else {
+            ""
+        }
+    ));
+    egui::ScrollArea::horizontal().show(ui, |ui| {
+        egui::Grid::new("sql_result").striped(true).show(ui, |ui| {
+            for c in &r.columns {
+                ui.strong(c);
+            }
+            ui.end_row();
+            for row in r.rows.iter().take(200) {
+                for cell in row {
+                    ui.label(cell);
+                }
+                ui.end_row();
+            }
+        });
+    });
+}
+
+/// The profile's summary, events by type, the funnel and prices by category.
+fn profile_ui(ui: &mut egui::Ui, p: &Profile) {
+    ui.heading("Profile");
+    egui::Grid::new("summary").num_columns(2).show(ui, |ui| {
+        let mut row = |k: &str, v: String| {
+            ui.label(k);
+            ui.strong(v);
+            ui.end_row();
+        };
+        row("events", p.events.to_string());
+        row("users", p.users.to_string());
+        row(
+            "items",
+            format!("{} (catalog {})", p.items, p.catalog_items),
+        );
+        row("sessions", p.sessions.to_string());
+        row(
+            "time range",
+            format!(
+                "{} … {} ({:.1} days)",
+                p.first_event.as_deref().unwrap_or("-"),
+                p.last_event.as_deref().unwrap_or("-"),
+                p.days
+            ),
+        );
+        if let Some(s) = p.sparsity {
+            row("sparsity", format!("{:.4} %", s * 100.0));
+        }
+        if let Some(m) = p.rating_mean {
+            row("mean rating", format!("{m:.3}"));
+        }
+    });
+    charts_ui(ui, p);
+    prices_ui(ui, p);
+}
+
+/// Events by type and the funnel, side by side.
+fn charts_ui(ui: &mut egui::Ui, p: &Profile) {
+    ui.add_space(8.0);
+    ui.columns(2, |cols| {
+        cols[0].label("Events by type");
+        let bars: Vec<Bar> = p
+            .by_type
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Bar::new(i as f64, t.events as f64).name(&t.event_type))
+            .collect();
+        let names: Vec<String> = p.by_type.iter().map(|t| t.event_type.clone()).collect();
+        Plot::new("by_type")
+            .height(220.0)
+            .allow_scroll(false)
+            .x_axis_formatter(move |mark, _range| {
+                let i = mark.value.round();
+                if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
+                    names.get(i as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .show(&mut cols[0], |plot| {
+                plot.bar_chart(BarChart::new("events", bars))
+            });
+        cols[1].label("Funnel (user–item pairs)");
+        let f = &p.funnel;
+        let stages = [
+            ("viewed", f.viewed_pairs),
+            ("carted", f.carted_pairs),
+            ("purchased", f.purchased_pairs),
+        ];
+        let bars: Vec<Bar> = stages
+            .iter()
+            .enumerate()
+            .map(|(i, (n, v))| Bar::new(i as f64, *v as f64).name(*n))
+            .collect();
+        Plot::new("funnel")
+            .height(220.0)
+            .allow_scroll(false)
+            .x_axis_formatter(move |mark, _range| {
+                let i = mark.value.round();
+                if (mark.value - i).abs() < 1e-6 && (0.0..3.0).contains(&i) {
+                    stages[i as usize].0.to_string()
+                } else {
+                    String::new()
+                }
+            })
+            .show(&mut cols[1], |plot| {
+                plot.bar_chart(BarChart::new("pairs", bars))
+            });
+        let pct = |x: Option<f64>| {
+            x.map(|v| format!("{:.2} %", v * 100.0))
+                .unwrap_or_else(|| "-".into())
+        };
+        cols[1].label(format!(
+            "view->cart {}   cart->purchase {}   view->purchase {}",
+            pct(f.view_to_cart),
+            pct(f.cart_to_purchase),
+            pct(f.view_to_purchase)
+        ));
+    });
+}
+
+/// List prices by category (the first 15).
+fn prices_ui(ui: &mut egui::Ui, p: &Profile) {
+    if p.price_by_category.is_empty() {
+        return;
+    }
+    ui.add_space(8.0);
+    ui.label("Prices by category");
+    egui::Grid::new("prices").striped(true).show(ui, |ui| {
+        for h in ["category", "items", "min", "median", "mean", "max"] {
+            ui.strong(h);
+        }
+        ui.end_row();
+        for c in p.price_by_category.iter().take(15) {
+            ui.label(&c.category);
+            ui.label(c.items.to_string());
+            for v in [c.min, c.p50, c.mean, c.max] {
+                ui.label(format!("{v:.2}"));
+            }
+            ui.end_row();
+        }
+    });
 }
 
 /// Activity (users and items by their number of events, log2 bins) and list prices per

@@ -41,14 +41,7 @@ fn main() -> anyhow::Result<()> {
         (false, Some(path)) => Start::Workspace(path),
         (false, None) => Start::Remembered,
     };
-    let view = match args.view.as_deref() {
-        None => None,
-        Some("data") => Some(Tab::Data),
-        Some("models") => Some(Tab::Models),
-        Some("compare") => Some(Tab::Compare),
-        Some("simulate") => Some(Tab::Simulate),
-        Some(v) => anyhow::bail!("unknown view \"{v}\" (known: data, models, compare, simulate)"),
-    };
+    let view = args.view.as_deref().map(str::parse::<Tab>).transpose()?;
     let launch = Launch {
         view,
         run: args.run,

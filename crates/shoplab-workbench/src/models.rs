@@ -5,34 +5,10 @@
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 use shoplab_engine::{Job, JobEvent, ModelKind, Progress, RunSummary, TrainConfig, TrainOutcome};
 
-use crate::{Request, WorkbenchApp, plot};
-
-/// The run form (remembered across restarts).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
-pub struct TrainForm {
-    pub model: String,
-    pub split: String,
-    pub epochs: usize,
-    pub factors: usize,
-    pub lr: f64,
-    pub batch_size: usize,
-    pub device: String,
-}
-
-impl Default for TrainForm {
-    fn default() -> Self {
-        TrainForm {
-            model: "bpr".into(),
-            split: "main".into(),
-            epochs: 20,
-            factors: 64,
-            lr: 0.01,
-            batch_size: 1024,
-            device: "auto".into(),
-        }
-    }
-}
+use crate::plot;
+use crate::prefs::{Prefs, TrainForm};
+use crate::view::{Cx, News, View, misrouted};
+use crate::worker::{Reply, Request};
 
 /// The run being watched: its epochs so far.
 #[derive(Debug, Clone, Default)]
@@ -54,81 +30,69 @@ pub struct ModelsView {
     pub job: Option<Job<TrainOutcome>>,
     pub live: LiveRun,
     pub runs: Vec<RunSummary>,
-    error: Option<String>,
 }
 
-impl ModelsView {
-    pub fn new(form: TrainForm) -> Self {
-        ModelsView {
-            form,
-            ..Default::default()
+impl View for ModelsView {
+    fn ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx<'_>) {
+        ui.heading("New run");
+        let splits: Vec<String> = cx.workspace.splits.iter().map(|s| s.name.clone()).collect();
+        form_ui(ui, &mut self.form, &splits);
+        let running = self.is_busy();
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(!running, egui::Button::new("Start"))
+                .on_hover_text("Ctrl+Enter")
+                .clicked()
+            {
+                self.start_training(cx);
+            }
+            if ui
+                .add_enabled(running, egui::Button::new("Cancel"))
+                .on_hover_text("Escape")
+                .clicked()
+            {
+                self.cancel();
+            }
+        });
+        self.live_ui(ui);
+        ui.add_space(12.0);
+        self.runs_ui(ui, cx);
+    }
+
+    fn on_reply(&mut self, reply: Reply, _cx: &mut Cx<'_>) {
+        match reply {
+            Reply::TrainStarted(job) => {
+                self.live = LiveRun {
+                    status: "starting".into(),
+                    ..Default::default()
+                };
+                self.job = Some(job);
+            }
+            _ => misrouted("the Models view"),
         }
     }
 
-    pub fn is_running(&self) -> bool {
-        self.job.is_some()
-    }
-
-    pub(crate) fn started(&mut self, job: Job<TrainOutcome>) {
-        self.live = LiveRun {
-            status: "starting".into(),
-            ..Default::default()
-        };
-        self.job = Some(job);
-    }
-
-    pub fn cancel(&self) {
-        if let Some(j) = &self.job {
-            j.cancel();
+    fn on_news(&mut self, news: &News<'_>, _cx: &mut Cx<'_>) {
+        match news {
+            News::Opened => {}
+            News::Runs(runs) => self.runs = runs.to_vec(),
         }
     }
 
-    pub(crate) fn take_error(&mut self) -> Option<String> {
-        self.error.take()
-    }
-
-    /// Takes the job's events; true when it ended (the runs list is then stale).
-    pub(crate) fn poll(&mut self) -> bool {
+    /// Takes one event of the training run; once it ended, its outcome (and the runs are
+    /// read again).
+    fn poll(&mut self, cx: &mut Cx<'_>) -> bool {
         let Some(job) = &self.job else {
             return false;
         };
-        while let Some(ev) = job.try_event() {
-            let JobEvent::Train(p) = ev else { continue };
-            match p {
-                Progress::Started {
-                    run_id,
-                    device,
-                    epochs,
-                    ..
-                } => {
-                    self.live.run_id = Some(run_id);
-                    self.live.device = device;
-                    self.live.epochs = epochs;
-                    self.live.status = "training".into();
-                }
-                Progress::Step {
-                    epoch,
-                    step,
-                    steps,
-                    loss,
-                } => self.live.step = Some((epoch, step, steps, loss)),
-                Progress::Epoch {
-                    epoch,
-                    loss,
-                    validation,
-                    ..
-                } => {
-                    if let Some((m, _)) = &validation {
-                        self.live.metric = Some(m.clone());
-                    }
-                    self.live
-                        .points
-                        .push((epoch, loss, validation.map(|(_, v)| v)));
-                }
-                Progress::Evaluating => self.live.status = "evaluating".into(),
+        let finished = job.is_finished();
+        if let Some(event) = job.try_event() {
+            if let JobEvent::Train(p) = event {
+                self.live.progress(p);
             }
+            return true;
         }
-        if !job.is_finished() {
+        if !finished {
             return false;
         }
         let job = self.job.take().expect("checked above");
@@ -139,24 +103,90 @@ impl ModelsView {
             }
             Err(e) => {
                 self.live.status = "failed".into();
-                self.error = Some(e.to_string());
+                cx.fail(e.to_string());
             }
         }
+        cx.send_workspace(Request::Runs);
         true
+    }
+
+    fn is_busy(&self) -> bool {
+        self.job.is_some()
+    }
+
+    fn on_show(&mut self, cx: &mut Cx<'_>) {
+        cx.send_workspace(Request::Runs);
+    }
+
+    fn run(&mut self, cx: &mut Cx<'_>) {
+        self.start_training(cx);
+    }
+
+    fn cancel(&mut self) {
+        if let Some(j) = &self.job {
+            j.cancel();
+        }
+    }
+
+    fn save(&self, prefs: &mut Prefs) {
+        prefs.train = self.form.clone();
     }
 }
 
-impl WorkbenchApp {
+impl LiveRun {
+    fn progress(&mut self, p: Progress) {
+        match p {
+            Progress::Started {
+                run_id,
+                device,
+                epochs,
+                ..
+            } => {
+                self.run_id = Some(run_id);
+                self.device = device;
+                self.epochs = epochs;
+                self.status = "training".into();
+            }
+            Progress::Step {
+                epoch,
+                step,
+                steps,
+                loss,
+            } => self.step = Some((epoch, step, steps, loss)),
+            Progress::Epoch {
+                epoch,
+                loss,
+                validation,
+                ..
+            } => {
+                if let Some((m, _)) = &validation {
+                    self.metric = Some(m.clone());
+                }
+                self.points.push((epoch, loss, validation.map(|(_, v)| v)));
+            }
+            Progress::Evaluating => self.status = "evaluating".into(),
+        }
+    }
+}
+
+impl ModelsView {
+    pub(crate) fn new(prefs: &Prefs) -> Self {
+        ModelsView {
+            form: prefs.train.clone(),
+            ..Default::default()
+        }
+    }
+
     /// Starts a run with the form's settings (what "Start" and Ctrl+Enter do).
-    pub fn start_training(&mut self) {
-        if self.models.is_running() {
+    fn start_training(&mut self, cx: &mut Cx<'_>) {
+        if self.is_busy() {
             return;
         }
-        let f = &self.models.form;
+        let f = &self.form;
         let model = match ModelKind::parse(&f.model) {
             Ok(m) => m,
             Err(e) => {
-                self.error = Some(e.to_string());
+                cx.fail(e.to_string());
                 return;
             }
         };
@@ -166,81 +196,12 @@ impl WorkbenchApp {
         cfg.device.clone_from(&f.device);
         cfg.hyper.factors = f.factors.max(1);
         cfg.hyper.lr = f.lr;
-        self.send(Request::Train(Box::new(cfg)));
+        cx.send(Request::Train(Box::new(cfg)));
     }
 
-    pub(crate) fn models_ui(&mut self, ui: &mut egui::Ui) {
-        ui.heading("New run");
-        let running = self.models.is_running();
-        let splits: Vec<String> = self.view.splits.iter().map(|s| s.name.clone()).collect();
-        let f = &mut self.models.form;
-        egui::Grid::new("train_form").num_columns(2).show(ui, |ui| {
-            ui.label("model");
-            egui::ComboBox::from_id_salt("model")
-                .selected_text(f.model.as_str())
-                .show_ui(ui, |ui| {
-                    for m in ModelKind::ALL {
-                        ui.selectable_value(&mut f.model, m.name().to_string(), m.name());
-                    }
-                });
-            ui.end_row();
-            ui.label("split");
-            egui::ComboBox::from_id_salt("split")
-                .selected_text(f.split.as_str())
-                .show_ui(ui, |ui| {
-                    for s in &splits {
-                        ui.selectable_value(&mut f.split, s.clone(), s);
-                    }
-                });
-            ui.end_row();
-            ui.label("epochs");
-            ui.add(egui::DragValue::new(&mut f.epochs).range(1..=1_000));
-            ui.end_row();
-            ui.label("factors");
-            ui.add(egui::DragValue::new(&mut f.factors).range(1..=1_024));
-            ui.end_row();
-            ui.label("learning rate");
-            ui.add(
-                egui::DragValue::new(&mut f.lr)
-                    .range(1e-5..=1.0)
-                    .speed(0.0005),
-            );
-            ui.end_row();
-            ui.label("batch size");
-            ui.add(egui::DragValue::new(&mut f.batch_size).range(1..=65_536));
-            ui.end_row();
-            ui.label("device");
-            ui.horizontal(|ui| {
-                for d in ["auto", "cpu", "cuda"] {
-                    ui.selectable_value(&mut f.device, d.to_string(), d);
-                }
-            });
-            ui.end_row();
-        });
-        ui.horizontal(|ui| {
-            if ui
-                .add_enabled(!running, egui::Button::new("Start"))
-                .on_hover_text("Ctrl+Enter")
-                .clicked()
-            {
-                self.start_training();
-            }
-            if ui
-                .add_enabled(running, egui::Button::new("Cancel"))
-                .on_hover_text("Escape")
-                .clicked()
-            {
-                self.models.cancel();
-            }
-        });
-        self.live_ui(ui);
-        ui.add_space(12.0);
-        self.runs_ui(ui);
-    }
-
-    fn live_ui(&mut self, ui: &mut egui::Ui) {
-        let live = &self.models.live;
-        let Some(run_id) = live.run_id.or(self.models.is_running().then_some(0)) else {
+    fn live_ui(&self, ui: &mut egui::Ui) {
+        let live = &self.live;
+        let Some(run_id) = live.run_id.or(self.is_busy().then_some(0)) else {
             return;
         };
         ui.add_space(8.0);
@@ -276,14 +237,14 @@ impl WorkbenchApp {
         });
     }
 
-    fn runs_ui(&mut self, ui: &mut egui::Ui) {
+    fn runs_ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx<'_>) {
         ui.horizontal(|ui| {
             ui.heading("Runs");
             if ui.small_button("Refresh").clicked() {
-                self.send(Request::Runs);
+                cx.send_workspace(Request::Runs);
             }
         });
-        if self.models.runs.is_empty() {
+        if self.runs.is_empty() {
             ui.weak("No runs yet: start one above.");
             return;
         }
@@ -295,7 +256,7 @@ impl WorkbenchApp {
                 ui.strong(h);
             }
             ui.end_row();
-            for r in self.models.runs.iter().rev() {
+            for r in self.runs.iter().rev() {
                 ui.label(r.run_id.to_string());
                 ui.label(&r.model);
                 ui.label(&r.split);
@@ -329,9 +290,56 @@ impl WorkbenchApp {
             }
         });
         if let Some(run) = resume
-            && !self.models.is_running()
+            && !self.is_busy()
         {
-            self.send(Request::Resume(run));
+            cx.send(Request::Resume(run));
         }
     }
+}
+
+/// The run form: model, split (one of `splits`), hyper-parameters, device.
+fn form_ui(ui: &mut egui::Ui, f: &mut TrainForm, splits: &[String]) {
+    egui::Grid::new("train_form").num_columns(2).show(ui, |ui| {
+        ui.label("model");
+        egui::ComboBox::from_id_salt("model")
+            .selected_text(f.model.as_str())
+            .show_ui(ui, |ui| {
+                for m in ModelKind::ALL {
+                    ui.selectable_value(&mut f.model, m.name().to_string(), m.name());
+                }
+            });
+        ui.end_row();
+        ui.label("split");
+        egui::ComboBox::from_id_salt("split")
+            .selected_text(f.split.as_str())
+            .show_ui(ui, |ui| {
+                for s in splits {
+                    ui.selectable_value(&mut f.split, s.clone(), s);
+                }
+            });
+        ui.end_row();
+        ui.label("epochs");
+        ui.add(egui::DragValue::new(&mut f.epochs).range(1..=1_000));
+        ui.end_row();
+        ui.label("factors");
+        ui.add(egui::DragValue::new(&mut f.factors).range(1..=1_024));
+        ui.end_row();
+        ui.label("learning rate");
+        ui.add(
+            egui::DragValue::new(&mut f.lr)
+                .range(1e-5..=1.0)
+                .speed(0.0005),
+        );
+        ui.end_row();
+        ui.label("batch size");
+        ui.add(egui::DragValue::new(&mut f.batch_size).range(1..=65_536));
+        ui.end_row();
+        ui.label("device");
+        ui.horizontal(|ui| {
+            for d in ["auto", "cpu", "cuda"] {
+                ui.selectable_value(&mut f.device, d.to_string(), d);
+            }
+        });
+        ui.end_row();
+    });
 }

@@ -96,8 +96,8 @@ impl Default for PngExport {
 
 impl PngExport {
     /// What saving the plots takes, once they have been drawn.
-    pub(crate) fn then(&self) -> Option<crate::Then> {
-        Some(crate::Then::Png {
+    pub(crate) fn then(&self) -> Option<crate::dialog::Then> {
+        Some(crate::dialog::Then::Png {
             rect: self.rect?,
             done: self.done.0.clone(),
         })

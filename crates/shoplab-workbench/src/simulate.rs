@@ -13,8 +13,11 @@ use shoplab_engine::SimReport;
 use shoplab_engine::sim::LiveDay;
 use shoplab_engine::sim::scenario::Event;
 
-use crate::worker::{SimEvent, SimTask};
-use crate::{Request, WorkbenchApp, plot};
+use crate::dialog::{Dialog, Then};
+use crate::plot;
+use crate::prefs::Prefs;
+use crate::view::{Cx, View, misrouted};
+use crate::worker::{Reply, Request, SimEvent, SimTask};
 
 pub struct SimView {
     /// The scenario file and its text (editable before running).
@@ -73,9 +76,104 @@ pub fn shipped_scenarios() -> Vec<PathBuf> {
     Vec::new()
 }
 
+impl View for SimView {
+    fn ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx<'_>) {
+        self.refresh_timeline();
+        self.scenario_ui(ui, cx);
+        self.calibration_ui(ui, cx);
+        self.events_ui(ui, cx);
+        egui::CollapsingHeader::new("scenario text (editable: policies, events, horizon)")
+            .default_open(false)
+            .show(ui, |ui| {
+                ui.add(
+                    egui::TextEdit::multiline(&mut self.text)
+                        .code_editor()
+                        .desired_rows(12)
+                        .desired_width(f32::INFINITY),
+                );
+            });
+        self.controls_ui(ui, cx);
+        if self.days.is_empty() {
+            ui.weak("Run the scenario to see each policy's conversion, revenue and margin.");
+            return;
+        }
+        let rect = ui
+            .scope(|ui| {
+                self.sim_plots_ui(ui);
+                self.price_trajectory_ui(ui);
+            })
+            .response
+            .rect;
+        self.png.rect = Some(rect);
+        self.sim_summary_ui(ui, cx);
+    }
+
+    fn on_reply(&mut self, reply: Reply, _cx: &mut Cx<'_>) {
+        match reply {
+            Reply::SimStarted(task) => {
+                self.days.clear();
+                self.order.clear();
+                self.report = None;
+                self.summary.clear();
+                self.task = Some(task);
+            }
+            Reply::Calibrated(c) => self.calibration = Some(*c),
+            Reply::Exported(path) => self.note = Some(format!("wrote {}", path.display())),
+            _ => misrouted("the Simulate view"),
+        }
+    }
+
+    /// Takes one event of the running simulation, or what the last PNG export did.
+    fn poll(&mut self, cx: &mut Cx<'_>) -> bool {
+        if let Some(n) = self.png.poll() {
+            self.note = Some(n);
+            return true;
+        }
+        let Some(event) = self.task.as_ref().and_then(|t| t.events.try_recv().ok()) else {
+            return false;
+        };
+        self.take(event, cx);
+        true
+    }
+
+    fn is_busy(&self) -> bool {
+        self.task.is_some()
+    }
+
+    fn run(&mut self, cx: &mut Cx<'_>) {
+        self.start_simulation(cx);
+    }
+
+    fn cancel(&mut self) {
+        if let Some(t) = &self.task {
+            t.stop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Loads a scenario file into the editor.
+    fn load(&mut self, path: PathBuf, cx: &mut Cx<'_>) {
+        match std::fs::read_to_string(&path) {
+            Ok(t) => {
+                self.text = t;
+                self.path = Some(path);
+            }
+            Err(e) => cx.fail(format!("{}: {e}", path.display())),
+        }
+    }
+
+    fn save(&self, prefs: &mut Prefs) {
+        prefs.scenario.clone_from(&self.path);
+        prefs.seeds = self.seeds;
+        prefs.days_per_second = self.days_per_second;
+    }
+}
+
 impl SimView {
-    pub fn new(path: Option<PathBuf>, seeds: u64, days_per_second: f64) -> Self {
-        let path = path.or_else(|| shipped_scenarios().into_iter().next());
+    pub(crate) fn new(prefs: &Prefs) -> Self {
+        let path = prefs
+            .scenario
+            .clone()
+            .or_else(|| shipped_scenarios().into_iter().next());
         let text = path
             .as_ref()
             .and_then(|p| std::fs::read_to_string(p).ok())
@@ -83,10 +181,10 @@ impl SimView {
         SimView {
             path,
             text,
-            seeds: if seeds == 0 { 10 } else { seeds },
+            seeds: if prefs.seeds == 0 { 10 } else { prefs.seeds },
             realtime: true,
-            days_per_second: if days_per_second > 0.0 {
-                days_per_second
+            days_per_second: if prefs.days_per_second > 0.0 {
+                prefs.days_per_second
             } else {
                 10.0
             },
@@ -108,16 +206,6 @@ impl SimView {
         }
     }
 
-    pub fn is_running(&self) -> bool {
-        self.task.is_some()
-    }
-
-    pub fn stop(&self) {
-        if let Some(t) = &self.task {
-            t.stop.store(true, Ordering::Relaxed);
-        }
-    }
-
     /// Parses the scenario's events when its text changed since the last frame.
     fn refresh_timeline(&mut self) {
         if self.timeline_of.as_deref() != Some(self.text.as_str()) {
@@ -128,14 +216,6 @@ impl SimView {
         }
     }
 
-    pub(crate) fn started(&mut self, task: SimTask) {
-        self.days.clear();
-        self.order.clear();
-        self.report = None;
-        self.summary.clear();
-        self.task = Some(task);
-    }
-
     fn push(&mut self, d: LiveDay) {
         if !self.order.contains(&d.policy) {
             self.order.push(d.policy.clone());
@@ -144,96 +224,66 @@ impl SimView {
         self.days.entry(d.policy.clone()).or_default().push(d);
     }
 
-    /// Takes the simulation's events (a bounded number per frame); an error message when
-    /// it failed.
-    pub(crate) fn poll(&mut self) -> Option<String> {
-        if let Some(n) = self.png.poll() {
-            self.note = Some(n);
-        }
-        let task = self.task.as_ref()?;
-        let mut events = Vec::new();
-        while let Ok(e) = task.events.try_recv() {
-            events.push(e);
-            if events.len() >= 256 {
-                break;
+    /// One event of the running simulation.
+    fn take(&mut self, event: SimEvent, cx: &mut Cx<'_>) {
+        match event {
+            SimEvent::Items(items) => {
+                self.items = items;
+                self.item = self.item.min(self.items.len().saturating_sub(1));
             }
-        }
-        let mut error = None;
-        for e in events {
-            match e {
-                SimEvent::Items(items) => {
-                    self.items = items;
-                    self.item = self.item.min(self.items.len().saturating_sub(1));
-                }
-                SimEvent::Day(d) => self.push(d),
-                SimEvent::Done(result) => {
-                    self.task = None;
-                    match result {
-                        Ok(report) => {
-                            // Batch runs stream nothing: their days come from the report.
-                            if self.days.is_empty() {
-                                for run in &report.runs {
-                                    for d in run.daily() {
-                                        self.push(d);
-                                    }
-                                }
-                            }
-                            self.summary = report
-                                .runs
-                                .iter()
-                                .map(|r| (r.policy.clone(), r.summary()))
-                                .collect();
-                            self.report = Some(report);
-                        }
-                        Err(e) => error = Some(e),
-                    }
+            SimEvent::Day(d) => self.push(d),
+            SimEvent::Done(result) => {
+                self.task = None;
+                match result {
+                    Ok(report) => self.finished(report),
+                    Err(e) => cx.fail(e),
                 }
             }
         }
-        error
     }
-}
 
-impl WorkbenchApp {
+    /// The simulation's result: batch runs stream nothing, their days come from it.
+    fn finished(&mut self, report: SimReport) {
+        if self.days.is_empty() {
+            for run in &report.runs {
+                for d in run.daily() {
+                    self.push(d);
+                }
+            }
+        }
+        self.summary = report
+            .runs
+            .iter()
+            .map(|r| (r.policy.clone(), r.summary()))
+            .collect();
+        self.report = Some(report);
+    }
+
     /// Runs the scenario as set (what "Run" and Ctrl+Enter do).
-    pub fn start_simulation(&mut self) {
-        if self.sim.is_running() {
+    fn start_simulation(&mut self, cx: &mut Cx<'_>) {
+        if self.is_busy() {
             return;
         }
-        self.sim.note = None;
-        let s = &self.sim;
+        self.note = None;
         let req = Request::Simulate {
-            scenario: s.text.clone(),
-            origin: s
+            scenario: self.text.clone(),
+            origin: self
                 .path
                 .as_ref()
                 .map_or("scenario".into(), |p| p.display().to_string()),
-            seeds: s.seeds.max(1),
-            pace: s
+            seeds: self.seeds.max(1),
+            pace: self
                 .realtime
-                .then(|| Duration::from_secs_f64(1.0 / s.days_per_second.max(0.01))),
+                .then(|| Duration::from_secs_f64(1.0 / self.days_per_second.max(0.01))),
         };
-        self.send(req);
+        cx.send(req);
     }
 
-    /// Loads a scenario file into the editor.
-    pub fn load_scenario(&mut self, path: PathBuf) {
-        match std::fs::read_to_string(&path) {
-            Ok(t) => {
-                self.sim.text = t;
-                self.sim.path = Some(path);
-            }
-            Err(e) => self.error = Some(format!("{}: {e}", path.display())),
-        }
-    }
-
-    pub(crate) fn simulate_ui(&mut self, ui: &mut egui::Ui) {
-        self.sim.refresh_timeline();
-        let running = self.sim.is_running();
+    /// The scenario picker: the shipped ones, or any file.
+    fn scenario_ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx<'_>) {
         ui.horizontal(|ui| {
             let label = ui.heading("Scenario");
             let current = self
-                .sim
                 .path
                 .as_ref()
                 .and_then(|p| p.file_name())
@@ -256,39 +306,32 @@ impl WorkbenchApp {
                 .response
                 .labelled_by(label.id);
             if ui.button("Open…").clicked() {
-                let dialog = crate::Dialog {
+                let dialog = Dialog {
                     title: "Open a scenario",
                     filter: Some(("scenario", &["toml"])),
                     save_as: None,
                 };
-                self.dialog(dialog, crate::Then::Scenario);
+                cx.dialog(dialog, Then::Load);
             }
             if let Some(p) = pick {
-                self.load_scenario(p);
+                self.load(p, cx);
             }
         });
-        self.calibration_ui(ui);
-        self.events_ui(ui);
-        egui::CollapsingHeader::new("scenario text (editable: policies, events, horizon)")
-            .default_open(false)
-            .show(ui, |ui| {
-                ui.add(
-                    egui::TextEdit::multiline(&mut self.sim.text)
-                        .code_editor()
-                        .desired_rows(12)
-                        .desired_width(f32::INFINITY),
-                );
-            });
+    }
+
+    /// Replicates, real time and its speed, Run and Stop.
+    fn controls_ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx<'_>) {
+        let running = self.is_busy();
         ui.horizontal(|ui| {
             ui.add(
-                egui::DragValue::new(&mut self.sim.seeds)
+                egui::DragValue::new(&mut self.seeds)
                     .range(1..=1_000)
                     .prefix("replicates "),
             );
-            ui.checkbox(&mut self.sim.realtime, "real time");
+            ui.checkbox(&mut self.realtime, "real time");
             ui.add_enabled(
-                self.sim.realtime,
-                egui::Slider::new(&mut self.sim.days_per_second, 0.5..=200.0)
+                self.realtime,
+                egui::Slider::new(&mut self.days_per_second, 0.5..=200.0)
                     .logarithmic(true)
                     .suffix(" days/s")
                     .text("speed"),
@@ -298,37 +341,23 @@ impl WorkbenchApp {
                 .on_hover_text("Ctrl+Enter")
                 .clicked()
             {
-                self.start_simulation();
+                self.start_simulation(cx);
             }
             if ui
                 .add_enabled(running, egui::Button::new("Stop"))
                 .on_hover_text("Escape: keeps the days so far")
                 .clicked()
             {
-                self.sim.stop();
+                self.cancel();
             }
             if running {
                 ui.spinner();
             }
         });
-        if self.sim.days.is_empty() {
-            ui.weak("Run the scenario to see each policy's conversion, revenue and margin.");
-            return;
-        }
-        let rect = ui
-            .scope(|ui| {
-                self.sim_plots_ui(ui);
-                self.price_trajectory_ui(ui);
-            })
-            .response
-            .rect;
-        self.sim.png.rect = Some(rect);
-        self.sim_summary_ui(ui);
     }
 
     fn sim_plots_ui(&mut self, ui: &mut egui::Ui) {
         let last = self
-            .sim
             .days
             .values()
             .flat_map(|v| v.last())
@@ -336,11 +365,11 @@ impl WorkbenchApp {
             .max()
             .unwrap_or(0);
         ui.add(
-            egui::Slider::new(&mut self.sim.cursor, 0..=last)
+            egui::Slider::new(&mut self.cursor, 0..=last)
                 .prefix("day ")
                 .text("marked on the plots"),
         );
-        let cursor = f64::from(self.sim.cursor) + 1.0;
+        let cursor = f64::from(self.cursor) + 1.0;
         let group = egui::Id::unique("sim_days");
         type Metric = (&'static str, fn(&LiveDay) -> (f64, [f64; 2]));
         let metrics: [Metric; 3] = [
@@ -353,7 +382,6 @@ impl WorkbenchApp {
         let width = ui.available_width() as usize;
         // Each event's days, shaded on every plot (from the scenario text).
         let spans: Vec<(f64, f64)> = self
-            .sim
             .timeline
             .as_ref()
             .map(|(events, days)| {
@@ -370,7 +398,7 @@ impl WorkbenchApp {
         for (name, f) in metrics {
             // The shaded spans cover the series' range.
             let (mut y_low, mut y_high) = (f64::INFINITY, f64::NEG_INFINITY);
-            for days in self.sim.days.values() {
+            for days in self.days.values() {
                 for d in days {
                     let (_, ci) = f(d);
                     y_low = y_low.min(ci[0]);
@@ -388,8 +416,8 @@ impl WorkbenchApp {
                 .link_axis(group, [true, false])
                 .link_cursor(group, [true, false])
                 .show(ui, |p| {
-                    for (i, policy) in self.sim.order.iter().enumerate() {
-                        let days = &self.sim.days[policy];
+                    for (i, policy) in self.order.iter().enumerate() {
+                        let days = &self.days[policy];
                         let xs: Vec<f64> = days.iter().map(|d| f64::from(d.day) + 1.0).collect();
                         let (mut lo, mut hi, mut mean) = (Vec::new(), Vec::new(), Vec::new());
                         for (d, x) in days.iter().zip(&xs) {
@@ -438,7 +466,7 @@ impl WorkbenchApp {
     /// One item's price day by day under each policy (the first replicate's prices: what
     /// the policy set, promos included), against its list price.
     fn price_trajectory_ui(&mut self, ui: &mut egui::Ui) {
-        let sim = &mut self.sim;
+        let sim = self;
         if sim.items.is_empty()
             || sim
                 .days
@@ -499,22 +527,22 @@ impl WorkbenchApp {
 
     /// Calibrate the simulator on the workspace's own sessions, read the fit report, and
     /// point the scenario's world at the calibration.
-    fn calibration_ui(&mut self, ui: &mut egui::Ui) {
+    fn calibration_ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx<'_>) {
         let mut calibrate = false;
         let mut use_it = None;
         egui::CollapsingHeader::new("calibrate the shop on this workspace's sessions")
-            .default_open(self.sim.calibration.is_some())
+            .default_open(self.calibration.is_some())
             .show(ui, |ui| {
                 ui.horizontal(|ui| {
                     ui.add(
-                        egui::DragValue::new(&mut self.sim.calibration_run)
+                        egui::DragValue::new(&mut self.calibration_run)
                             .range(0..=1_000_000)
                             .prefix("affinities of run "),
                     )
                     .on_hover_text("0: none; else a run with user and item vectors (mf, bpr)");
                     calibrate = ui.button("Calibrate").clicked();
                 });
-                let Some(c) = &self.sim.calibration else {
+                let Some(c) = &self.calibration else {
                     return;
                 };
                 let f = &c.calibration.report;
@@ -553,21 +581,21 @@ impl WorkbenchApp {
                 }
             });
         if calibrate {
-            let run = (self.sim.calibration_run > 0).then_some(self.sim.calibration_run);
-            self.send(Request::Calibrate(run));
+            let run = (self.calibration_run > 0).then_some(self.calibration_run);
+            cx.send(Request::Calibrate(run));
         }
         if let Some(id) = use_it {
-            match set_world(&self.sim.text, id) {
-                Ok(t) => self.sim.text = t,
-                Err(e) => self.error = Some(e),
+            match set_world(&self.text, id) {
+                Ok(t) => self.text = t,
+                Err(e) => cx.fail(e),
             }
         }
     }
 
     /// The scenario's timed events as a table: add, edit, remove; written back into the
     /// scenario text. The plots shade each event's days.
-    fn events_ui(&mut self, ui: &mut egui::Ui) {
-        let Some((before, days)) = self.sim.timeline.clone() else {
+    fn events_ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx<'_>) {
+        let Some((before, days)) = self.timeline.clone() else {
             return;
         };
         let mut events = before.clone();
@@ -662,7 +690,7 @@ impl WorkbenchApp {
                 });
             });
         if events != before {
-            let written = scenario_events(&self.sim.text).and_then(|(mut doc, _, _)| {
+            let written = scenario_events(&self.text).and_then(|(mut doc, _, _)| {
                 doc.insert(
                     "events".into(),
                     toml::Value::try_from(&events).map_err(|e| e.to_string())?,
@@ -670,14 +698,14 @@ impl WorkbenchApp {
                 toml::to_string_pretty(&doc).map_err(|e| e.to_string())
             });
             match written {
-                Ok(t) => self.sim.text = t,
-                Err(e) => self.error = Some(format!("events: {e}")),
+                Ok(t) => self.text = t,
+                Err(e) => cx.fail(format!("events: {e}")),
             }
         }
     }
 
-    fn sim_summary_ui(&mut self, ui: &mut egui::Ui) {
-        let Some(report) = &self.sim.report else {
+    fn sim_summary_ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx<'_>) {
+        let Some(report) = &self.report else {
             return;
         };
         ui.add_space(8.0);
@@ -698,7 +726,7 @@ impl WorkbenchApp {
                 ui.strong(h);
             }
             ui.end_row();
-            for (policy, s) in &self.sim.summary {
+            for (policy, s) in &self.summary {
                 let get = |m: &str| s.iter().find(|x| x.0 == m).map(|x| x.1);
                 ui.label(policy);
                 ui.label(
@@ -716,7 +744,7 @@ impl WorkbenchApp {
         let sim_id = report.sim_id;
         ui.horizontal(|ui| {
             if ui.button("Export metrics CSV…").clicked() {
-                let dialog = crate::Dialog {
+                let dialog = Dialog {
                     title: "Export the simulation's metrics",
                     filter: Some(("CSV", &["csv"])),
                     save_as: Some(format!("simulation-{sim_id}.csv")),
@@ -724,19 +752,19 @@ impl WorkbenchApp {
                 let sql = format!(
                     "SELECT * FROM sim_metrics WHERE sim_id = {sim_id} ORDER BY policy, replicate, day, metric"
                 );
-                self.dialog(dialog, crate::Then::ExportQuery(sql));
+                cx.dialog(dialog, Then::ExportQuery(sql));
             }
             if ui.button("Save plots as PNG…").clicked()
-                && let Some(then) = self.sim.png.then()
+                && let Some(then) = self.png.then()
             {
-                let dialog = crate::Dialog {
+                let dialog = Dialog {
                     title: "Save the plots",
                     filter: Some(("PNG image", &["png"])),
                     save_as: Some(format!("simulation-{sim_id}.png")),
                 };
-                self.dialog(dialog, then);
+                cx.dialog(dialog, then);
             }
-            if let Some(n) = &self.sim.note {
+            if let Some(n) = &self.note {
                 ui.label(n);
             }
         });

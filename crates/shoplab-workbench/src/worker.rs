@@ -1,6 +1,7 @@
 //! The worker thread: owns the engine session, so DuckDB never runs on the UI thread. Quick
 //! requests are answered in turn; training and simulations start their own threads (a
-//! [`Job`], a [`SimTask`]) that the UI polls without blocking.
+//! [`Job`], a [`SimTask`]) that the UI polls without blocking. Each request comes with who
+//! asked, and its answer goes back with it: the worker does not know the views.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -126,7 +127,12 @@ pub enum Reply {
     },
     TrainStarted(Job<TrainOutcome>),
     SimStarted(SimTask),
-    Failed(String),
+}
+
+/// The worker's answer to the request `to` sent: a reply, or what went wrong.
+pub struct Answer<T> {
+    pub to: T,
+    pub reply: Result<Reply, String>,
 }
 
 /// What a running simulation sends: each simulated day (real time), then the stored result.
@@ -146,12 +152,17 @@ pub struct SimTask {
 /// Rows the SQL console shows.
 pub const QUERY_ROWS: usize = 1_000;
 
-pub fn spawn(ctx: egui::Context, requests: Receiver<Request>, replies: SyncSender<Reply>) {
+/// Starts the worker: it answers each `(asker, request)` with an [`Answer`] to that asker.
+pub fn spawn<T: Send + 'static>(
+    ctx: egui::Context,
+    requests: Receiver<(T, Request)>,
+    replies: SyncSender<Answer<T>>,
+) {
     std::thread::Builder::new()
         .name("workbench-worker".into())
         .spawn(move || {
             let mut session: Option<Session> = None;
-            for req in requests {
+            for (to, req) in requests {
                 let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     handle(&mut session, req, &ctx)
                 }))
@@ -160,8 +171,8 @@ pub fn spawn(ctx: egui::Context, requests: Receiver<Request>, replies: SyncSende
                         "the request panicked; the workspace is unchanged".into(),
                     ))
                 })
-                .unwrap_or_else(|e| Reply::Failed(e.to_string()));
-                if replies.send(reply).is_err() {
+                .map_err(|e| e.to_string());
+                if replies.send(Answer { to, reply }).is_err() {
                     break;
                 }
                 ctx.request_repaint();
