@@ -9,9 +9,10 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use egui_plot::{ColorConflictHandling, FilledArea, Legend, Line, Plot, PlotPoints};
-use shoplab_engine::SimReport;
-use shoplab_engine::sim::LiveDay;
-use shoplab_engine::sim::scenario::Event;
+use shoplab_engine::{
+    LiveDay, ScenarioEvent as Event, SimReport, scenario_events, scenario_with_calibration,
+    scenario_with_events,
+};
 
 use crate::dialog::{Dialog, Then};
 use crate::plot;
@@ -34,7 +35,7 @@ pub struct SimView {
     pub order: Vec<String>,
     pub report: Option<SimReport>,
     /// Each policy's summary over the horizon, computed once the report arrives.
-    pub summary: Vec<(String, Vec<(&'static str, shoplab_engine::sim::Estimate)>)>,
+    pub summary: Vec<(String, Vec<(&'static str, shoplab_engine::Estimate)>)>,
     /// The scenario text's events and horizon, parsed again only when the text changes.
     timeline: Option<(Vec<Event>, u32)>,
     timeline_of: Option<String>,
@@ -209,9 +210,7 @@ impl SimView {
     /// Parses the scenario's events when its text changed since the last frame.
     fn refresh_timeline(&mut self) {
         if self.timeline_of.as_deref() != Some(self.text.as_str()) {
-            self.timeline = scenario_events(&self.text)
-                .ok()
-                .map(|(_, events, days)| (events, days));
+            self.timeline = scenario_events(&self.text).ok();
             self.timeline_of = Some(self.text.clone());
         }
     }
@@ -585,7 +584,7 @@ impl SimView {
             cx.send(Request::Calibrate(run));
         }
         if let Some(id) = use_it {
-            match set_world(&self.text, id) {
+            match scenario_with_calibration(&self.text, id) {
                 Ok(t) => self.text = t,
                 Err(e) => cx.fail(e),
             }
@@ -628,8 +627,8 @@ impl SimView {
                                 .desired_width(180.0),
                         );
                         e.category = (!category.is_empty()).then_some(category);
-                        ui.label(event_text(e));
-                        let value = event_value(e);
+                        ui.label(e.describe());
+                        let value = e.value_mut();
                         if let Some(v) = value {
                             ui.add(egui::DragValue::new(v).range(0.0..=10.0).speed(0.01));
                         } else {
@@ -646,17 +645,7 @@ impl SimView {
                 }
                 ui.horizontal(|ui| {
                     let mut add = |e: Event| events.push(e);
-                    let blank = Event {
-                        day: 0,
-                        until: None,
-                        category: None,
-                        competitor_price: None,
-                        elasticity: None,
-                        promo: None,
-                        traffic: None,
-                        stock_out: false,
-                        launch: Vec::new(),
-                    };
+                    let blank = Event::blank(0);
                     if ui.button("+ competitor price").clicked() {
                         add(Event {
                             competitor_price: Some(0.9),
@@ -690,14 +679,7 @@ impl SimView {
                 });
             });
         if events != before {
-            let written = scenario_events(&self.text).and_then(|(mut doc, _, _)| {
-                doc.insert(
-                    "events".into(),
-                    toml::Value::try_from(&events).map_err(|e| e.to_string())?,
-                );
-                toml::to_string_pretty(&doc).map_err(|e| e.to_string())
-            });
-            match written {
+            match scenario_with_events(&self.text, &events) {
                 Ok(t) => self.text = t,
                 Err(e) => cx.fail(format!("events: {e}")),
             }
@@ -769,69 +751,4 @@ impl SimView {
             }
         });
     }
-}
-
-/// The scenario as a TOML table, its events, and its horizon in days.
-fn scenario_events(text: &str) -> Result<(toml::Table, Vec<Event>, u32), String> {
-    let doc: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
-    let events: Vec<Event> = match doc.get("events") {
-        Some(v) => v
-            .clone()
-            .try_into()
-            .map_err(|e: toml::de::Error| e.to_string())?,
-        None => Vec::new(),
-    };
-    let days = doc
-        .get("days")
-        .and_then(toml::Value::as_integer)
-        .map_or(30, |d| d.max(1) as u32);
-    Ok((doc, events, days))
-}
-
-/// What an event does, in words.
-fn event_text(e: &Event) -> String {
-    let mut parts = Vec::new();
-    if e.competitor_price.is_some() {
-        parts.push("competitor at × list".to_string());
-    }
-    if e.elasticity.is_some() {
-        parts.push("price sensitivity ×".into());
-    }
-    if e.promo.is_some() {
-        parts.push("promo, share off".into());
-    }
-    if e.traffic.is_some() {
-        parts.push("traffic ×".into());
-    }
-    if e.stock_out {
-        parts.push("stock-out".into());
-    }
-    if !e.launch.is_empty() {
-        parts.push(format!("launch of {} items", e.launch.len()));
-    }
-    parts.join(", ")
-}
-
-/// The event's editable number (the first it has).
-fn event_value(e: &mut Event) -> Option<&mut f64> {
-    if let Some(v) = e.competitor_price.as_mut() {
-        return Some(v);
-    }
-    if let Some(v) = e.elasticity.as_mut() {
-        return Some(v);
-    }
-    if let Some(v) = e.promo.as_mut() {
-        return Some(v);
-    }
-    e.traffic.as_mut()
-}
-
-/// The scenario text with its world set to calibration `id` (the TOML is re-written, so
-/// its comments go).
-fn set_world(text: &str, id: i64) -> Result<String, String> {
-    let mut doc: toml::Table = toml::from_str(text).map_err(|e| format!("scenario: {e}"))?;
-    let mut world = toml::Table::new();
-    world.insert("calibration".into(), toml::Value::Integer(id));
-    doc.insert("world".into(), toml::Value::Table(world));
-    toml::to_string_pretty(&doc).map_err(|e| format!("scenario: {e}"))
 }

@@ -9,11 +9,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::Duration;
 
-use shoplab_engine::sim::{Estimate, LiveDay};
 use shoplab_engine::{
-    CalibrationReport, Comparison, Distributions, EpochRow, ImportOptions, ImportPreview,
-    ImportReport, Job, Mapping, Profile, QueryResult, Reject, RunSummary, Session, SimReport,
-    SplitSummary, TableCount, TrainConfig, TrainOutcome,
+    CalibrationReport, Comparison, Distributions, EpochRow, Estimate, ImportOptions, ImportPreview,
+    ImportReport, Job, LiveDay, Mapping, Profile, QueryResult, Reject, RunSummary, Session,
+    SimReport, SplitSummary, TableCount, TrainConfig, TrainOutcome,
 };
 
 pub enum Request {
@@ -210,10 +209,9 @@ fn handle(
         }
         Request::Rejects(id) => Reply::Rejects(s.rejects(id, QUERY_ROWS)?),
         Request::Distributions => Reply::Distributions(Box::new(s.distributions()?)),
-        Request::Calibrate(run) => Reply::Calibrated(Box::new(s.calibrate(
-            &shoplab_engine::sim::calibrate::CalibrateOptions::default(),
-            run,
-        )?)),
+        Request::Calibrate(run) => Reply::Calibrated(Box::new(
+            s.calibrate(&shoplab_engine::CalibrateOptions::default(), run)?,
+        )),
         Request::Profile => {
             let profile = s.profile()?;
             Reply::Opened {
@@ -284,19 +282,15 @@ fn simulate(
         .name("workbench-simulation".into())
         .spawn(move || {
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                // The market once: its items go first (the price trajectories' index).
-                let market = session.market(&scenario, &origin, Some(seeds))?;
-                let env = &market.env;
-                let items = env
-                    .items
-                    .iter()
-                    .map(|i| {
-                        let category = env.categories[i.category].code.clone();
-                        (i.id.clone(), category, i.list_price)
-                    })
+                // Prepared once: its items go first (the price trajectories' index).
+                let prepared = session.prepare_simulation(&scenario, &origin, Some(seeds))?;
+                let items = prepared
+                    .items()
+                    .into_iter()
+                    .map(|i| (i.item_id, i.category, i.list_price))
                     .collect();
                 let _ = tx.send(SimEvent::Items(items));
-                session.run_market(&market, &scenario, pace, 2, &mut |d| {
+                session.run_prepared(&prepared, pace, 2, &mut |d| {
                     let sent = tx.send(SimEvent::Day(d.clone())).is_ok();
                     ctx.request_repaint();
                     sent && !flag.load(Ordering::Relaxed)
