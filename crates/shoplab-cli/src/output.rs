@@ -3,7 +3,8 @@
 //! Streaming commands (training runs one after another, a real-time simulation's days)
 //! print one record per line, so `--json` output stays one JSON object per line there.
 
-use std::fmt::Display;
+use std::fmt::{self, Display};
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -65,4 +66,19 @@ pub fn metrics_json(metrics: &[(String, f64)]) -> serde_json::Map<String, serde_
         .iter()
         .map(|(n, v)| (n.clone(), serde_json::json!(v)))
         .collect()
+}
+
+/// The line for a run stopped by Ctrl-C, with the command that continues it.
+pub fn cancelled(
+    f: &mut fmt::Formatter<'_>,
+    command: &str,
+    workspace: &Path,
+    run_id: i64,
+    epochs_done: usize,
+) -> fmt::Result {
+    writeln!(
+        f,
+        "run {run_id}: cancelled after epoch {epochs_done}; continue with `shoplab {command} {} --resume {run_id}`",
+        workspace.display()
+    )
 }

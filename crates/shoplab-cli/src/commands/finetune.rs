@@ -12,7 +12,7 @@ use shoplab_engine::{
 };
 
 use crate::cli::FinetuneArgs;
-use crate::output::{Printer, metrics_json};
+use crate::output::{Printer, cancelled, metrics_json};
 use crate::progress;
 
 pub fn run(args: FinetuneArgs) -> Result<()> {
@@ -110,14 +110,7 @@ impl fmt::Display for Finetuned<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let o = self.outcome;
         if o.status == "cancelled" {
-            return writeln!(
-                f,
-                "run {}: cancelled after epoch {}; continue with `shoplab finetune {} --resume {}`",
-                o.run_id,
-                o.epochs_done,
-                self.workspace.display(),
-                o.run_id
-            );
+            return cancelled(f, "finetune", self.workspace, o.run_id, o.epochs_done);
         }
         let what = if o.model.ends_with("two-tower") {
             "interactions"

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use shoplab_engine::{Hyper, ModelKind, Optimizer, Session, TrainConfig, TrainOutcome};
 
 use crate::cli::{HyperArgs, TrainArgs};
-use crate::output::{Printer, metrics_json};
+use crate::output::{Printer, cancelled, metrics_json};
 use crate::progress;
 
 pub fn run(args: TrainArgs) -> Result<()> {
@@ -148,14 +148,7 @@ impl<'a> Trained<'a> {
 impl fmt::Display for Trained<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.status == "cancelled" {
-            return writeln!(
-                f,
-                "run {}: cancelled after epoch {}; continue with `shoplab train {} --resume {}`",
-                self.run_id,
-                self.epochs,
-                self.workspace.display(),
-                self.run_id
-            );
+            return cancelled(f, "train", self.workspace, self.run_id, self.epochs);
         }
         writeln!(
             f,
