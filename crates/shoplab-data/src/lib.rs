@@ -15,6 +15,7 @@ mod interaction;
 pub mod mapping;
 pub mod profile;
 pub mod schema;
+pub mod simlab;
 pub mod source;
 pub mod split;
 mod timestamps;

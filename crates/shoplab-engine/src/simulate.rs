@@ -4,14 +4,17 @@
 
 use std::collections::HashMap;
 
-use shoplab_data::duckdb::{self, params};
+use shoplab_data::simlab::{
+    self, CalibrationCategoryRow, CalibrationItemRow, CalibrationRow, ChoiceRow, SimMetricRow,
+    SimRow,
+};
 use shoplab_sim::calibrate::{
     CalibrateOptions, Calibration, ChoiceLog, LoggedItem, LoggedSession, calibrate,
 };
-use shoplab_sim::market::{ModelScores, PriceTerm};
+use shoplab_sim::market::{Day, ModelScores, PriceTerm};
 use shoplab_sim::{Environment, LiveDay, Market, PolicyRun, Scenario};
 
-use crate::{DataError, EngineError, Result, Session, SimReport};
+use crate::{EngineError, Result, Session, SimReport};
 
 /// Shoppers × items a run's scores may cover in a simulation (4 bytes each).
 const MAX_SCORES: usize = 50_000_000;
@@ -194,48 +197,19 @@ impl Session {
         seconds: f64,
         runs: Vec<PolicyRun>,
     ) -> Result<SimReport> {
-        let (name, n_seeds, days) = (s.name.clone(), s.seeds, s.days);
-        let sim_id = self.ws.transaction(|conn| {
-            let id: i64 =
-                conn.query_row("SELECT coalesce(max(sim_id), 0) + 1 FROM sims", [], |r| {
-                    r.get(0)
-                })?;
-            conn.execute(
-                "INSERT INTO sims VALUES (?, ?, ?, ?, ?, ?, CAST(now() AS TIMESTAMP))",
-                shoplab_data::duckdb::params![id, name, scenario, n_seeds as i64, days, seconds],
-            )?;
-            let mut app = conn.appender("sim_metrics")?;
-            for run in &runs {
-                for (rep, series) in run.replicates.iter().enumerate() {
-                    for (day, d) in series.iter().enumerate() {
-                        let optional = [
-                            ("stock", d.stock.map(|s| s as f64)),
-                            ("regret", d.regret),
-                            ("predicted_conversion", d.predicted_conversion()),
-                        ];
-                        for (metric, value) in [
-                            ("sessions", d.sessions as f64),
-                            ("impressions", d.impressions as f64),
-                            ("purchases", d.purchases as f64),
-                            ("conversion", d.conversion()),
-                            ("revenue", d.revenue),
-                            ("margin", d.margin),
-                            ("price_index", d.mean_price_index()),
-                        ]
-                        .into_iter()
-                        .chain(optional.into_iter().filter_map(|(m, v)| Some((m, v?))))
-                        {
-                            app.append_row(shoplab_data::duckdb::params![
-                                id, run.policy, rep as i64, day as i64, metric, value
-                            ])?;
-                        }
-                    }
-                }
-            }
-            app.flush()?;
-            Ok(id)
-        })?;
-        Ok(SimReport { sim_id, name, runs })
+        let sim = SimRow {
+            name: &s.name,
+            scenario,
+            seeds: s.seeds as i64,
+            days: s.days,
+            seconds,
+        };
+        let sim_id = simlab::store_simulation(&self.ws, &sim, metric_rows(&runs))?;
+        Ok(SimReport {
+            sim_id,
+            name: s.name.clone(),
+            runs,
+        })
     }
 
     /// Fits the simulator's environment to the workspace's sessions (views and purchases
@@ -275,14 +249,7 @@ impl Session {
             let item_ids: Vec<String> = log.items.iter().map(|i| i.id.clone()).collect();
             log.item_vectors = vectors(&item_ids, &ds.items, &e.items);
         }
-        let conn = self.ws.connection();
-        let id: i64 = conn
-            .query_row(
-                "SELECT coalesce(max(calibration_id), 0) + 1 FROM calibrations",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(DataError::from)?;
+        let id = simlab::next_calibration_id(&self.ws)?;
         let origin = format!("calibration {id}");
         let cal = calibrate(&log, opts, origin)?;
         self.store_calibration(id, run, &cal)?;
@@ -295,22 +262,11 @@ impl Session {
 
     /// The environment of a stored calibration.
     fn environment(&self, calibration_id: i64) -> Result<Environment> {
-        let text: String = self
-            .ws
-            .connection()
-            .query_row(
-                "SELECT environment FROM calibrations WHERE calibration_id = ?",
-                [calibration_id],
-                |r| r.get(0),
-            )
-            .map_err(|e| match e {
-                duckdb::Error::QueryReturnedNoRows => EngineError::Sim(
-                    shoplab_sim::SimError::Config(format!(
-                        "no calibration {calibration_id} in the workspace (run `shoplab calibrate` first)"
-                    )),
-                ),
-                e => EngineError::Data(DataError::from(e)),
-            })?;
+        let text = simlab::calibration_environment(&self.ws, calibration_id)?.ok_or_else(|| {
+            EngineError::Sim(shoplab_sim::SimError::Config(format!(
+                "no calibration {calibration_id} in the workspace (run `shoplab calibrate` first)"
+            )))
+        })?;
         serde_json::from_str(&text).map_err(|e| {
             EngineError::Sim(shoplab_sim::SimError::Config(format!(
                 "calibration {calibration_id}: stored environment: {e}"
@@ -321,142 +277,46 @@ impl Session {
     /// The workspace's sessions of views and purchases (a session is `session_id`, else the
     /// user's day), each item once with its view price (else its purchase or list price).
     fn choice_log(&self) -> Result<ChoiceLog> {
-        let sql = format!(
-            "
-            WITH e AS (
-                SELECT user_id, item_id, event_type, price, CAST(event_time AS DATE) AS day,
-                       {session} AS session
-                FROM events WHERE event_type IN ('view', 'purchase') AND item_id IS NOT NULL),
-            s AS (SELECT session, min(user_id) AS user_id, min(day) AS day FROM e GROUP BY session),
-            v AS (SELECT session, item_id,
-                         median(price) FILTER (WHERE event_type = 'view') AS view_price,
-                         median(price) FILTER (WHERE event_type = 'purchase') AS buy_price,
-                         bool_or(event_type = 'purchase') AS bought
-                  FROM e GROUP BY session, item_id),
-            ec AS (SELECT item_id, min(category) AS category FROM events
-                   WHERE item_id IS NOT NULL GROUP BY item_id),
-            first AS (SELECT min(day) AS d FROM s)
-            SELECT v.session, s.user_id, CAST(datediff('day', first.d, s.day) AS INTEGER),
-                   CAST(isodow(first.d) AS INTEGER) - 1,
-                   v.item_id, coalesce(v.view_price, v.buy_price, i.price) AS price, v.bought,
-                   coalesce(i.category, ec.category, '') AS category, i.price, i.cost
-            FROM v JOIN s USING (session) CROSS JOIN first
-                 LEFT JOIN items i USING (item_id) LEFT JOIN ec USING (item_id)
-            WHERE coalesce(v.view_price, v.buy_price, i.price) > 0
-            ORDER BY v.session, v.item_id",
-            session = shoplab_data::schema::SESSION_KEY
-        );
-        type Row = (
-            String,
-            String,
-            i32,
-            i32,
-            String,
-            f64,
-            bool,
-            String,
-            Option<f64>,
-            Option<f64>,
-        );
-        let conn = self.ws.connection();
-        let mut stmt = conn.prepare(&sql).map_err(DataError::from)?;
-        let rows: Vec<Row> = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                ))
-            })
-            .and_then(|rows| rows.collect())
-            .map_err(DataError::from)?;
-        let mut log = ChoiceLog::default();
-        let (mut users, mut items, mut cats) = (HashMap::new(), HashMap::new(), HashMap::new());
-        let mut last_session: Option<String> = None;
-        for (session, user, day, weekday, item, price, bought, category, list, cost) in rows {
-            log.first_weekday = weekday.max(0) as u32;
-            let c = *cats.entry(category.clone()).or_insert_with(|| {
-                log.categories.push(category.clone());
-                log.categories.len() - 1
-            });
-            let i = *items.entry(item.clone()).or_insert_with(|| {
-                log.items.push(LoggedItem {
-                    id: item.clone(),
-                    category: c,
-                    list_price: list,
-                    cost,
-                });
-                log.items.len() - 1
-            });
-            if last_session.as_deref() != Some(session.as_str()) {
-                let u = *users.entry(user.clone()).or_insert_with(|| {
-                    log.users.push(user.clone());
-                    log.users.len() - 1
-                });
-                log.sessions.push(LoggedSession {
-                    user: u as u32,
-                    day: day.max(0) as u32,
-                    shown: Vec::new(),
-                    bought: Vec::new(),
-                });
-                last_session = Some(session);
-            }
-            let s = log.sessions.last_mut().expect("a session was just pushed");
-            if bought {
-                s.bought.push(s.shown.len() as u32);
-            }
-            s.shown.push((i as u32, price));
-        }
-        Ok(log)
+        Ok(choice_log(simlab::choice_rows(&self.ws)?))
     }
 
     fn store_calibration(&self, id: i64, run: Option<i64>, cal: &Calibration) -> Result<()> {
-        let report = serde_json::to_string(&cal.report).unwrap_or_default();
-        let env = serde_json::to_string(&cal.env).unwrap_or_default();
-        Ok(self.ws.transaction(|conn| {
-            conn.execute(
-                "INSERT INTO calibrations VALUES (?, CAST(now() AS TIMESTAMP), ?, ?, ?)",
-                params![id, run, report, env],
-            )?;
-            let mut app = conn.appender("calibration_categories")?;
-            for c in &cal.categories {
-                app.append_row(params![
-                    id,
-                    c.code,
-                    c.elasticity,
-                    c.raw,
-                    c.se.is_finite().then_some(c.se),
-                    c.views as i64,
-                    c.purchases as i64,
-                    c.price_sd,
-                    c.share
-                ])?;
-            }
-            app.flush()?;
-            drop(app);
-            let mut app = conn.appender("calibration_items")?;
-            for (fit, item) in cal.items.iter().zip(&cal.env.items) {
-                app.append_row(params![
-                    id,
-                    fit.id,
-                    cal.categories[fit.category].code,
-                    fit.reference_price,
-                    item.list_price,
-                    item.cost,
-                    fit.appeal,
-                    fit.views as i64,
-                    fit.purchases as i64
-                ])?;
-            }
-            app.flush()
-        })?)
+        let row = CalibrationRow {
+            calibration_id: id,
+            run_id: run,
+            report: serde_json::to_string(&cal.report).unwrap_or_default(),
+            environment: serde_json::to_string(&cal.env).unwrap_or_default(),
+        };
+        let categories: Vec<CalibrationCategoryRow> = cal
+            .categories
+            .iter()
+            .map(|c| CalibrationCategoryRow {
+                category: c.code.clone(),
+                elasticity: c.elasticity,
+                elasticity_raw: c.raw,
+                elasticity_se: c.se.is_finite().then_some(c.se),
+                views: c.views as i64,
+                purchases: c.purchases as i64,
+                price_sd: c.price_sd,
+                session_share: c.share,
+            })
+            .collect();
+        let items: Vec<CalibrationItemRow> = cal
+            .items
+            .iter()
+            .zip(&cal.env.items)
+            .map(|(fit, item)| CalibrationItemRow {
+                item_id: fit.id.clone(),
+                category: cal.categories[fit.category].code.clone(),
+                reference_price: fit.reference_price,
+                list_price: item.list_price,
+                cost: item.cost,
+                appeal: fit.appeal,
+                views: fit.views as i64,
+                purchases: fit.purchases as i64,
+            })
+            .collect();
+        simlab::store_calibration(&self.ws, &row, &categories, &items).map_err(EngineError::from)
     }
 
     /// A trained run's scores for the environment's shoppers and items: a recommendation
@@ -561,4 +421,99 @@ impl Session {
             price: None,
         })
     }
+}
+
+/// Every policy's daily metrics per replicate, as rows of `sim_metrics`.
+fn metric_rows(runs: &[PolicyRun]) -> impl Iterator<Item = SimMetricRow<'_>> {
+    runs.iter().flat_map(|run| {
+        let days =
+            run.replicates.iter().enumerate().flat_map(|(rep, series)| {
+                series.iter().enumerate().map(move |(day, d)| (rep, day, d))
+            });
+        days.flat_map(move |(rep, day, d)| {
+            day_metrics(d).map(move |(metric, value)| SimMetricRow {
+                policy: &run.policy,
+                replicate: rep as i64,
+                day: day as i64,
+                metric,
+                value,
+            })
+        })
+    })
+}
+
+/// A simulated day's metrics as stored in `sim_metrics`: the counts, conversion, revenue,
+/// margin and mean price index, then stock, regret and predicted conversion where known.
+fn day_metrics(d: &Day) -> impl Iterator<Item = (&'static str, f64)> {
+    let optional = [
+        ("stock", d.stock.map(|s| s as f64)),
+        ("regret", d.regret),
+        ("predicted_conversion", d.predicted_conversion()),
+    ];
+    [
+        ("sessions", d.sessions as f64),
+        ("impressions", d.impressions as f64),
+        ("purchases", d.purchases as f64),
+        ("conversion", d.conversion()),
+        ("revenue", d.revenue),
+        ("margin", d.margin),
+        ("price_index", d.mean_price_index()),
+    ]
+    .into_iter()
+    .chain(optional.into_iter().filter_map(|(m, v)| Some((m, v?))))
+}
+
+/// The simulator's choice log of the workspace's choice rows (in session order): users,
+/// categories and items numbered in order of first appearance.
+fn choice_log(rows: Vec<ChoiceRow>) -> ChoiceLog {
+    let mut log = ChoiceLog::default();
+    let (mut users, mut items, mut cats) = (HashMap::new(), HashMap::new(), HashMap::new());
+    let mut last_session: Option<String> = None;
+    for row in rows {
+        let ChoiceRow {
+            session,
+            user_id: user,
+            day,
+            first_weekday: weekday,
+            item_id: item,
+            price,
+            bought,
+            category,
+            list_price: list,
+            cost,
+        } = row;
+        log.first_weekday = weekday.max(0) as u32;
+        let c = *cats.entry(category.clone()).or_insert_with(|| {
+            log.categories.push(category.clone());
+            log.categories.len() - 1
+        });
+        let i = *items.entry(item.clone()).or_insert_with(|| {
+            log.items.push(LoggedItem {
+                id: item.clone(),
+                category: c,
+                list_price: list,
+                cost,
+            });
+            log.items.len() - 1
+        });
+        if last_session.as_deref() != Some(session.as_str()) {
+            let u = *users.entry(user.clone()).or_insert_with(|| {
+                log.users.push(user.clone());
+                log.users.len() - 1
+            });
+            log.sessions.push(LoggedSession {
+                user: u as u32,
+                day: day.max(0) as u32,
+                shown: Vec::new(),
+                bought: Vec::new(),
+            });
+            last_session = Some(session);
+        }
+        let s = log.sessions.last_mut().expect("a session was just pushed");
+        if bought {
+            s.bought.push(s.shown.len() as u32);
+        }
+        s.shown.push((i as u32, price));
+    }
+    log
 }

@@ -1,0 +1,231 @@
+//! The simulation lab's tables: stored what-if simulations (`sims`, `sim_metrics`), stored
+//! calibrations (`calibrations`, `calibration_categories`, `calibration_items`), and the
+//! sessions of views and purchases a calibration is fitted to. Plain rows only: the
+//! simulator's types are the engine's to convert.
+
+use duckdb::{OptionalExt, params};
+
+use crate::error::Result;
+use crate::schema::SESSION_KEY;
+use crate::workspace::Workspace;
+
+/// A simulation's row of `sims` (its id and time stamp are given when it is stored).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimRow<'a> {
+    pub name: &'a str,
+    /// The scenario's TOML text.
+    pub scenario: &'a str,
+    pub seeds: i64,
+    pub days: u32,
+    /// Wall time of the run.
+    pub seconds: f64,
+}
+
+/// One value of `sim_metrics`: a policy's metric on one day of one replicate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimMetricRow<'a> {
+    pub policy: &'a str,
+    pub replicate: i64,
+    pub day: i64,
+    pub metric: &'a str,
+    pub value: f64,
+}
+
+/// Stores a simulation as the next `sim_id`, its row of `sims` and its `metrics`, in one
+/// transaction; returns its id.
+pub fn store_simulation<'a>(
+    ws: &Workspace,
+    sim: &SimRow<'_>,
+    metrics: impl IntoIterator<Item = SimMetricRow<'a>>,
+) -> Result<i64> {
+    ws.transaction(|conn| {
+        let id: i64 = conn.query_row("SELECT coalesce(max(sim_id), 0) + 1 FROM sims", [], |r| {
+            r.get(0)
+        })?;
+        conn.execute(
+            "INSERT INTO sims VALUES (?, ?, ?, ?, ?, ?, CAST(now() AS TIMESTAMP))",
+            params![id, sim.name, sim.scenario, sim.seeds, sim.days, sim.seconds],
+        )?;
+        let mut app = conn.appender("sim_metrics")?;
+        for m in metrics {
+            app.append_row(params![id, m.policy, m.replicate, m.day, m.metric, m.value])?;
+        }
+        app.flush()?;
+        Ok(id)
+    })
+}
+
+/// A calibration's row of `calibrations` (its time stamp is given when it is stored).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CalibrationRow {
+    pub calibration_id: i64,
+    /// The trained run whose vectors gave the affinities.
+    pub run_id: Option<i64>,
+    /// The fit report, as JSON.
+    pub report: String,
+    /// The whole environment, as JSON (what a scenario's `world.calibration` loads).
+    pub environment: String,
+}
+
+/// A category's fit, a row of `calibration_categories`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CalibrationCategoryRow {
+    pub category: String,
+    pub elasticity: f64,
+    pub elasticity_raw: f64,
+    /// `None` when the standard error is not finite.
+    pub elasticity_se: Option<f64>,
+    pub views: i64,
+    pub purchases: i64,
+    pub price_sd: f64,
+    pub session_share: f64,
+}
+
+/// An item's fit, a row of `calibration_items`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CalibrationItemRow {
+    pub item_id: String,
+    pub category: String,
+    pub reference_price: f64,
+    pub list_price: f64,
+    pub cost: f64,
+    pub appeal: f64,
+    pub views: i64,
+    pub purchases: i64,
+}
+
+/// The id the next stored calibration gets.
+pub fn next_calibration_id(ws: &Workspace) -> Result<i64> {
+    Ok(ws.connection().query_row(
+        "SELECT coalesce(max(calibration_id), 0) + 1 FROM calibrations",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// Stores a calibration, its categories and its items, in one transaction.
+pub fn store_calibration(
+    ws: &Workspace,
+    cal: &CalibrationRow,
+    categories: &[CalibrationCategoryRow],
+    items: &[CalibrationItemRow],
+) -> Result<()> {
+    let id = cal.calibration_id;
+    ws.transaction(|conn| {
+        conn.execute(
+            "INSERT INTO calibrations VALUES (?, CAST(now() AS TIMESTAMP), ?, ?, ?)",
+            params![id, cal.run_id, cal.report, cal.environment],
+        )?;
+        let mut app = conn.appender("calibration_categories")?;
+        for c in categories {
+            app.append_row(params![
+                id,
+                c.category,
+                c.elasticity,
+                c.elasticity_raw,
+                c.elasticity_se,
+                c.views,
+                c.purchases,
+                c.price_sd,
+                c.session_share
+            ])?;
+        }
+        app.flush()?;
+        drop(app);
+        let mut app = conn.appender("calibration_items")?;
+        for i in items {
+            app.append_row(params![
+                id,
+                i.item_id,
+                i.category,
+                i.reference_price,
+                i.list_price,
+                i.cost,
+                i.appeal,
+                i.views,
+                i.purchases
+            ])?;
+        }
+        app.flush()
+    })
+}
+
+/// The environment (JSON) of a stored calibration; `None` when there is no such calibration.
+pub fn calibration_environment(ws: &Workspace, calibration_id: i64) -> Result<Option<String>> {
+    Ok(ws
+        .connection()
+        .query_row(
+            "SELECT environment FROM calibrations WHERE calibration_id = ?",
+            [calibration_id],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// One item shown in one session of the choice log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChoiceRow {
+    pub session: String,
+    pub user_id: String,
+    /// Days since the log's first day.
+    pub day: i32,
+    /// The weekday of the log's first day, 0 for Monday.
+    pub first_weekday: i32,
+    pub item_id: String,
+    /// The session's median view price of the item, else its purchase price, else its
+    /// list price.
+    pub price: f64,
+    pub bought: bool,
+    /// The item's category (`items`, else its events'; empty when neither has one).
+    pub category: String,
+    pub list_price: Option<f64>,
+    pub cost: Option<f64>,
+}
+
+/// The workspace's sessions of views and purchases (a session is `session_id`, else the
+/// user's day), each item once per session with a positive price; in session and item order.
+pub fn choice_rows(ws: &Workspace) -> Result<Vec<ChoiceRow>> {
+    let sql = format!(
+        "
+        WITH e AS (
+            SELECT user_id, item_id, event_type, price, CAST(event_time AS DATE) AS day,
+                   {SESSION_KEY} AS session
+            FROM events WHERE event_type IN ('view', 'purchase') AND item_id IS NOT NULL),
+        s AS (SELECT session, min(user_id) AS user_id, min(day) AS day FROM e GROUP BY session),
+        v AS (SELECT session, item_id,
+                     median(price) FILTER (WHERE event_type = 'view') AS view_price,
+                     median(price) FILTER (WHERE event_type = 'purchase') AS buy_price,
+                     bool_or(event_type = 'purchase') AS bought
+              FROM e GROUP BY session, item_id),
+        ec AS (SELECT item_id, min(category) AS category FROM events
+               WHERE item_id IS NOT NULL GROUP BY item_id),
+        first AS (SELECT min(day) AS d FROM s)
+        SELECT v.session, s.user_id, CAST(datediff('day', first.d, s.day) AS INTEGER),
+               CAST(isodow(first.d) AS INTEGER) - 1,
+               v.item_id, coalesce(v.view_price, v.buy_price, i.price) AS price, v.bought,
+               coalesce(i.category, ec.category, '') AS category, i.price, i.cost
+        FROM v JOIN s USING (session) CROSS JOIN first
+             LEFT JOIN items i USING (item_id) LEFT JOIN ec USING (item_id)
+        WHERE coalesce(v.view_price, v.buy_price, i.price) > 0
+        ORDER BY v.session, v.item_id"
+    );
+    let conn = ws.connection();
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(ChoiceRow {
+                session: r.get(0)?,
+                user_id: r.get(1)?,
+                day: r.get(2)?,
+                first_weekday: r.get(3)?,
+                item_id: r.get(4)?,
+                price: r.get(5)?,
+                bought: r.get(6)?,
+                category: r.get(7)?,
+                list_price: r.get(8)?,
+                cost: r.get(9)?,
+            })
+        })
+        .and_then(|rows| rows.collect())?;
+    Ok(rows)
+}
