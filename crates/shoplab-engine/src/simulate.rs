@@ -331,43 +331,64 @@ impl Session {
             ))));
         }
         let summary = self.run(run_id)?;
-        if summary.model == shoplab_model::ModelKind::Conversion.name() {
-            let p = shoplab_model::conversion::load_params(&self.ws, run_id)?;
-            let index = |names: &[String]| -> HashMap<String, usize> {
-                names
-                    .iter()
-                    .cloned()
-                    .enumerate()
-                    .map(|(k, n)| (n, k))
-                    .collect()
-            };
-            let (users, items) = (index(&p.users), index(&p.items));
-            let item_at: Vec<Option<usize>> = env
-                .items
-                .iter()
-                .map(|i| items.get(&i.id).copied())
-                .collect();
-            let mut scores = Vec::with_capacity(n_users * n_items);
-            for u in &env.users {
-                let u = users.get(&u.id).copied();
-                scores.extend(item_at.iter().map(|i| i.map_or(-20.0, |i| p.logit(u, i))));
-            }
-            let price = PriceTerm {
-                slope: item_at
-                    .iter()
-                    .map(|i| i.map_or(0.0, |i| p.slope(i)))
-                    .collect(),
-                reference: item_at
-                    .iter()
-                    .zip(&env.items)
-                    .map(|(i, item)| i.map_or(item.list_price, |i| p.reference_price[i]))
-                    .collect(),
-            };
-            return Ok(ModelScores {
-                scores,
-                price: Some(price),
-            });
+        match shoplab_model::RunSpec::from_params(&summary.params) {
+            Ok(shoplab_model::RunSpec::Conversion(_)) => self.conversion_scores(run_id, env),
+            // A text run is refused by `load_run` with what it is; unreadable parameters
+            // get the same refusal.
+            Ok(
+                shoplab_model::RunSpec::Train(_)
+                | shoplab_model::RunSpec::TwoTower(_)
+                | shoplab_model::RunSpec::Finetune(_),
+            )
+            | Err(_) => self.recommender_scores(run_id, env),
         }
+    }
+
+    /// A conversion run's logits at each item's reference price, with its price term (an
+    /// item the run has not seen gets a logit of -20).
+    fn conversion_scores(&self, run_id: i64, env: &Environment) -> Result<ModelScores> {
+        let (n_users, n_items) = (env.users.len(), env.items.len());
+        let p = shoplab_model::conversion::load_params(&self.ws, run_id)?;
+        let index = |names: &[String]| -> HashMap<String, usize> {
+            names
+                .iter()
+                .cloned()
+                .enumerate()
+                .map(|(k, n)| (n, k))
+                .collect()
+        };
+        let (users, items) = (index(&p.users), index(&p.items));
+        let item_at: Vec<Option<usize>> = env
+            .items
+            .iter()
+            .map(|i| items.get(&i.id).copied())
+            .collect();
+        let mut scores = Vec::with_capacity(n_users * n_items);
+        for u in &env.users {
+            let u = users.get(&u.id).copied();
+            scores.extend(item_at.iter().map(|i| i.map_or(-20.0, |i| p.logit(u, i))));
+        }
+        let price = PriceTerm {
+            slope: item_at
+                .iter()
+                .map(|i| i.map_or(0.0, |i| p.slope(i)))
+                .collect(),
+            reference: item_at
+                .iter()
+                .zip(&env.items)
+                .map(|(i, item)| i.map_or(item.list_price, |i| p.reference_price[i]))
+                .collect(),
+        };
+        Ok(ModelScores {
+            scores,
+            price: Some(price),
+        })
+    }
+
+    /// A recommendation run's scores: a shopper it has not seen gets the mean over its
+    /// users; an item it has not seen, less than any.
+    fn recommender_scores(&self, run_id: i64, env: &Environment) -> Result<ModelScores> {
+        let (n_users, n_items) = (env.users.len(), env.items.len());
         let (ds, _, model) = shoplab_model::load_run(&self.ws, run_id)?;
         let items: HashMap<&str, usize> = ds
             .items
