@@ -40,5 +40,5 @@ pub fn embed_texts(model: &str, device: &str, texts: &[&str]) -> Result<(String,
     let (name, dir) = text::resolve_model(model)?;
     let (dev, _) = device::select(device);
     let encoder = text::TextEncoder::load(&dir, &name, &dev)?;
-    Ok((name.clone(), encoder.embed(texts)?))
+    Ok((name, encoder.embed(texts)?))
 }

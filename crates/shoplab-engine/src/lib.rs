@@ -15,7 +15,7 @@ pub use simulate::{CalibrationReport, PreparedSimulation, SimItem};
 
 use std::path::{Path, PathBuf};
 
-pub use shoplab_data::datasets::{cache_dir as datasets_dir, path as dataset_path};
+pub use shoplab_data::datasets::path as dataset_path;
 pub use shoplab_data::mapping::{Column, Parse};
 pub use shoplab_data::polars::prelude::DataFrame;
 pub use shoplab_data::profile::{CategoryPrices, Distributions, Funnel, Quantiles, TypeCount};
@@ -84,7 +84,7 @@ pub struct ImportPreview {
 }
 
 /// The result of an SQL query, as text cells.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct QueryResult {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<String>>,

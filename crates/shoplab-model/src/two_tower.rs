@@ -190,13 +190,7 @@ fn run(
 ) -> Result<FinetuneOutcome> {
     let mut outcome = FinetuneOutcome::start(ctx, cfg.run_model(), data.ds.train.len());
     let result = fit_and_test(ctx, cfg, (enc, data), base, &mut outcome);
-    ctx.settle(
-        result
-            .as_ref()
-            .map(|()| (outcome.status.as_str(), outcome.epochs_done)),
-        "finetune",
-    )?;
-    result.map(|()| outcome)
+    outcome.settle(ctx, result)
 }
 
 fn fit_and_test(

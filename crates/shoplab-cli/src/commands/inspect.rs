@@ -69,17 +69,9 @@ impl fmt::Display for Rejects<'_> {
 }
 
 /// A query's result as tab-separated lines, the column names first.
+#[derive(Serialize)]
+#[serde(transparent)]
 struct Rows<'a>(&'a QueryResult);
-
-impl Serialize for Rows<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Rows", 2)?;
-        st.serialize_field("columns", &self.0.columns)?;
-        st.serialize_field("rows", &self.0.rows)?;
-        st.end()
-    }
-}
 
 impl fmt::Display for Rows<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -33,20 +33,10 @@ struct Priced<'a> {
     spec: &'a PricingSpec,
 }
 
+/// `--json`: the policies' results (policy, share, share_ci, regret, seconds, replicates).
 impl Serialize for Priced<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let rows: Vec<serde_json::Value> = self
-            .report
-            .policies
-            .iter()
-            .map(|p| {
-                serde_json::json!({
-                    "policy": p.policy, "share": p.share, "share_ci": [p.share_ci.0, p.share_ci.1],
-                    "regret": p.regret, "seconds": p.seconds, "replicates": p.replicates,
-                })
-            })
-            .collect();
-        rows.serialize(s)
+        self.report.policies.serialize(s)
     }
 }
 

@@ -65,6 +65,18 @@ pub struct FinetuneOutcome {
 }
 
 impl FinetuneOutcome {
+    /// Records how the session ended (`result`: its fitting and testing) and hands the
+    /// outcome back when it did not fail; `finetune --resume` continues it.
+    pub(crate) fn settle(self, ctx: &RunContext, result: crate::Result<()>) -> crate::Result<Self> {
+        ctx.settle(
+            result
+                .as_ref()
+                .map(|()| (self.status.as_str(), self.epochs_done)),
+            "finetune",
+        )?;
+        result.map(|()| self)
+    }
+
     /// A session of `ctx`'s run, named `model`, on `train_size` training examples, that has
     /// not trained yet.
     pub(crate) fn start(ctx: &RunContext, model: String, train_size: usize) -> Self {
