@@ -19,6 +19,8 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
+    /// Create an empty workspace (import creates one too; no other command does).
+    Init(WorkspaceArgs),
     /// Import exports (CSV/TSV, Parquet, NDJSON; gzip/zstd) into a workspace; the format is recognized.
     Import(ImportArgs),
     /// Counts, time range, funnel, sparsity, activity and price statistics (stored in the workspace).
@@ -108,7 +110,7 @@ pub struct WorkspaceArgs {
 
 #[derive(Args)]
 pub struct ImportArgs {
-    /// Workspace file (created when missing).
+    /// Workspace file (created when missing; an older one is migrated after a backup).
     pub workspace: PathBuf,
     /// Files to import.
     #[arg(required = true)]
@@ -133,6 +135,7 @@ pub struct ImportArgs {
 }
 
 #[derive(Args)]
+#[command(allow_negative_numbers = true)]
 pub struct SplitArgs {
     pub workspace: PathBuf,
     #[arg(long)]
@@ -225,6 +228,7 @@ pub struct RunArgs {
 }
 
 #[derive(Args)]
+#[command(allow_negative_numbers = true)]
 pub struct TrainArgs {
     pub workspace: PathBuf,
     /// The split to train and evaluate on; several, comma separated, for a
@@ -293,6 +297,7 @@ pub struct HyperArgs {
 }
 
 #[derive(Args)]
+#[command(allow_negative_numbers = true)]
 pub struct FinetuneArgs {
     pub workspace: PathBuf,
     /// The encoder: an imported model's name, a part of it, or a model folder.
@@ -427,40 +432,42 @@ pub struct DemoArgs {
 }
 
 #[derive(Args)]
+#[command(allow_negative_numbers = true)]
 pub struct SimulateArgs {
     pub workspace: PathBuf,
     #[arg(long)]
     pub scenario: PathBuf,
     /// Replicates (overrides the scenario's `seeds`).
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one_u64)]
     pub seeds: Option<u64>,
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = at_least_one)]
     pub threads: usize,
     /// Real time: each simulated day's metrics are printed as it happens (one JSON line
     /// each with --json), at one day per --day-ms (or at --speed times real time);
     /// Ctrl-C stops and keeps the days so far.
     #[arg(long)]
     pub realtime: bool,
-    #[arg(long, default_value_t = 500, conflicts_with = "speed")]
+    #[arg(long, default_value_t = 500, conflicts_with = "speed", value_parser = at_least_one_u64)]
     pub day_ms: u64,
     /// Simulated time per unit of wall time (86400: a day a second).
-    #[arg(long)]
+    #[arg(long, value_parser = positive)]
     pub speed: Option<f64>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
 
 #[derive(Args)]
+#[command(allow_negative_numbers = true)]
 pub struct CalibrateArgs {
     pub workspace: PathBuf,
     /// A trained run whose user and item vectors give the shoppers' affinities.
     #[arg(long)]
     pub run: Option<i64>,
     /// Share of sessions held out for the fit report.
-    #[arg(long, default_value_t = 0.2)]
+    #[arg(long, default_value_t = 0.2, value_parser = fraction)]
     pub holdout: f64,
     /// Margin assumed for items without a cost in the catalog.
-    #[arg(long, default_value_t = 0.3)]
+    #[arg(long, default_value_t = 0.3, value_parser = fraction)]
     pub margin: f64,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -480,36 +487,37 @@ pub struct OpeArgs {
     #[arg(long)]
     pub campaign: Option<String>,
     /// Bootstrap resamples for the intervals.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, value_parser = at_least_one)]
     pub resamples: usize,
     /// Bootstrap rounds for the relative errors (a logged target).
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, value_parser = at_least_one)]
     pub rounds: usize,
     #[command(flatten)]
     pub output: OutputArgs,
 }
 
 #[derive(Args)]
+#[command(allow_negative_numbers = true)]
 pub struct PricingArgs {
     /// The price grid, comma separated.
-    #[arg(long, value_delimiter = ',', default_value = "29.9,34.9,39.9,44.9")]
+    #[arg(long, value_delimiter = ',', default_value = "29.9,34.9,39.9,44.9", value_parser = positive)]
     pub prices: Vec<f64>,
     /// Utility of the product at price 1.
-    #[arg(long, default_value_t = 27.5)]
+    #[arg(long, default_value_t = 27.5, value_parser = finite)]
     pub appeal: f64,
     /// Price sensitivity β (utility per unit of ln price).
-    #[arg(long, default_value_t = 7.7)]
+    #[arg(long, default_value_t = 7.7, value_parser = finite)]
     pub sensitivity: f64,
     /// Policies: fixed:K (grid index), thompson, ucb1, eps:E.
     #[arg(long, value_delimiter = ',', default_value = "thompson,ucb1,eps:0.1")]
     pub policies: Vec<String>,
     /// Periods (one shopper each) per replicate.
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 10_000, value_parser = at_least_one_u64)]
     pub horizon: u64,
     /// Replicates (seeds 0 … N-1).
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = at_least_one_u64)]
     pub seeds: u64,
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = at_least_one)]
     pub threads: usize,
     #[command(flatten)]
     pub output: OutputArgs,
@@ -540,6 +548,40 @@ pub struct GenerateArgs {
     pub events: u64,
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+}
+
+/// Range checks of the options only the command line has (a model's and a split's options
+/// are checked by the engine, for every front-end); clap names the option in its message.
+fn finite(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        _ => Err("expected a finite number".into()),
+    }
+}
+
+fn positive(s: &str) -> Result<f64, String> {
+    match finite(s) {
+        Ok(v) if v > 0.0 => Ok(v),
+        _ => Err("expected a number > 0".into()),
+    }
+}
+
+fn fraction(s: &str) -> Result<f64, String> {
+    match finite(s) {
+        Ok(v) if (0.0..1.0).contains(&v) => Ok(v),
+        _ => Err("expected a fraction in [0, 1)".into()),
+    }
+}
+
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(v) if v >= 1 => Ok(v),
+        _ => Err("expected a whole number, at least 1".into()),
+    }
+}
+
+fn at_least_one_u64(s: &str) -> Result<u64, String> {
+    at_least_one(s).map(|v| v as u64)
 }
 
 #[cfg(test)]

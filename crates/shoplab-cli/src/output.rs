@@ -27,9 +27,9 @@ impl Printer {
     /// One whole result: pretty JSON, or its text.
     pub fn print<R: Serialize + Display + ?Sized>(self, result: &R) -> serde_json::Result<()> {
         if self.json {
-            println!("{}", serde_json::to_string_pretty(result)?);
+            out(&format!("{}\n", serde_json::to_string_pretty(result)?));
         } else {
-            print!("{result}");
+            out(&result.to_string());
         }
         Ok(())
     }
@@ -37,11 +37,28 @@ impl Printer {
     /// One record of a stream: a JSON line, or its text.
     pub fn line<R: Serialize + Display + ?Sized>(self, record: &R) -> serde_json::Result<()> {
         if self.json {
-            println!("{}", serde_json::to_string(record)?);
+            out(&format!("{}\n", serde_json::to_string(record)?));
         } else {
-            print!("{record}");
+            out(&record.to_string());
         }
         Ok(())
+    }
+}
+
+/// Writes to standard output. A reader that stopped reading (`shoplab … | head`) ends the
+/// program quietly, as `cat` does, instead of a panic.
+pub fn out(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: writing the output: {e}");
+        std::process::exit(1);
     }
 }
 

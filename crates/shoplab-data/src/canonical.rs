@@ -42,9 +42,10 @@ impl Target {
     /// Canonical columns, and whether each is required.
     pub fn columns(self) -> &'static [(&'static str, bool)] {
         match self {
+            // A row without a user is a guest's: kept (see `quality`).
             Target::Events => &[
                 ("event_time", true),
-                ("user_id", true),
+                ("user_id", false),
                 ("item_id", true),
                 ("event_type", true),
                 ("session_id", false),

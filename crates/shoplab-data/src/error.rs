@@ -5,6 +5,23 @@ use std::path::PathBuf;
 /// Everything that can go wrong in the workspace and its imports.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
+    #[error("no workspace at {path} (importing a file creates one, so does `shoplab init`)")]
+    NoWorkspace { path: PathBuf },
+
+    #[error(
+        "{path}: a DuckDB database, but not a ShopLab workspace (no shoplab_meta table); importing a file into it (or `shoplab init`) adds ShopLab's tables"
+    )]
+    NotShopLab { path: PathBuf },
+
+    #[error(
+        "{path}: made by a newer ShopLab (workspace schema version {found}; this one reads up to {supported}); the file is left as it is, open it with the newer ShopLab"
+    )]
+    NewerWorkspace {
+        path: PathBuf,
+        found: usize,
+        supported: usize,
+    },
+
     #[error("{path}: not a DuckDB workspace file (expected the DuckDB header; found {found})")]
     NotAWorkspace { path: PathBuf, found: String },
 

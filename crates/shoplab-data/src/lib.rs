@@ -14,6 +14,7 @@ pub mod import;
 mod interaction;
 pub mod mapping;
 pub mod profile;
+pub mod quality;
 pub mod schema;
 pub mod simlab;
 pub mod source;
@@ -27,7 +28,7 @@ pub use mapping::{Mapping, Target, detect};
 pub use profile::Profile;
 pub use source::Source;
 pub use split::{SplitSpec, SplitSummary, Strategy};
-pub use workspace::{QueryWatch, TableCount, Workspace};
+pub use workspace::{Migration, QueryWatch, TableCount, Workspace};
 
 pub use duckdb;
 pub use polars;

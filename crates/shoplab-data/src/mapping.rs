@@ -46,29 +46,49 @@ impl Mapping {
         toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render mapping: {e}"))
     }
 
+    /// Reads a mapping; an error names the line and column (TOML syntax, unknown keys and
+    /// variants with the valid ones, unknown columns and event types).
     pub fn from_toml(text: &str) -> Result<Self> {
         let m: Mapping = toml::from_str(text).map_err(|e| DataError::Mapping(e.to_string()))?;
-        m.validate_self()?;
+        m.check_names().map_err(|(key, message)| {
+            DataError::Mapping(match locate(text, &key) {
+                Some((line, column)) => format!("line {line}, column {column}: {message}"),
+                None => message,
+            })
+        })?;
         Ok(m)
     }
 
     fn validate_self(&self) -> Result<()> {
+        self.check_names()
+            .map_err(|(_, message)| DataError::Mapping(message))
+    }
+
+    /// The first canonical column or event type the mapping names that does not exist:
+    /// (the key as written, the message).
+    fn check_names(&self) -> std::result::Result<(), (String, String)> {
         let known: Vec<&str> = self.target.columns().iter().map(|c| c.0).collect();
         for name in self.columns.keys() {
             if !known.contains(&name.as_str()) {
-                return Err(DataError::Mapping(format!(
-                    "'{name}' is not a column of {} (expected one of: {})",
-                    self.target.table(),
-                    known.join(", ")
-                )));
+                return Err((
+                    name.clone(),
+                    format!(
+                        "'{name}' is not a column of {} (expected one of: {})",
+                        self.target.table(),
+                        known.join(", ")
+                    ),
+                ));
             }
         }
         for (src, dst) in &self.event_types {
             if !EVENT_TYPES.contains(&dst.as_str()) {
-                return Err(DataError::Mapping(format!(
-                    "event type '{src}' maps to '{dst}', which is not one of: {}",
-                    EVENT_TYPES.join(", ")
-                )));
+                return Err((
+                    src.clone(),
+                    format!(
+                        "event type '{src}' maps to '{dst}', which is not one of: {}",
+                        EVENT_TYPES.join(", ")
+                    ),
+                ));
             }
         }
         Ok(())
@@ -215,4 +235,27 @@ impl Mapping {
         }
         Ok(())
     }
+}
+
+/// Where `key` is written in a TOML text, 1-based (line, column): as a key (`key =`,
+/// `key.x =`, quoted or not) or in a table header (`[columns.key]`).
+fn locate(text: &str, key: &str) -> Option<(usize, usize)> {
+    let forms = [key.to_string(), format!("\"{key}\""), format!("'{key}'")];
+    text.lines().enumerate().find_map(|(i, line)| {
+        let body = line.trim_start();
+        let indent = line.len() - body.len();
+        if let Some(header) = body.strip_prefix('[') {
+            let inner = header.trim_start_matches('[').split(']').next()?;
+            let last = inner.rsplit('.').next()?.trim();
+            if forms.iter().any(|f| f == last) {
+                let at = line.find(last)?;
+                return Some((i + 1, at + 1));
+            }
+            return None;
+        }
+        forms.iter().find_map(|f| {
+            let rest = body.strip_prefix(f.as_str())?.trim_start();
+            (rest.starts_with('=') || rest.starts_with('.')).then_some((i + 1, indent + 1))
+        })
+    })
 }

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::quality::{Finding, ValueChecks};
+
 use crate::error::Result;
 use crate::workspace::Workspace;
 
@@ -71,6 +73,18 @@ pub struct Profile {
     /// Rows identical to another row in every column but `import_id`.
     pub duplicate_events: u64,
     pub price_by_category: Vec<CategoryPrices>,
+    /// Purchases' value (guests' included), before refunds.
+    #[serde(default)]
+    pub revenue: f64,
+    /// Refunds' value.
+    #[serde(default)]
+    pub refunded: f64,
+    /// Refunds, guest rows and suspicious values over the whole log.
+    #[serde(default)]
+    pub checks: ValueChecks,
+    /// The non-zero checks, each with the query that lists its rows.
+    #[serde(default)]
+    pub findings: Vec<Finding>,
 }
 
 fn ratio(a: u64, b: u64) -> Option<f64> {
@@ -111,7 +125,8 @@ impl Workspace {
             (users > 0 && items > 0).then(|| 1.0 - pairs as f64 / (users as f64 * items as f64));
         let events_per_user = self.events_per("user_id")?;
         let events_per_item = self.events_per("item_id")?;
-        let duplicate_events = self.duplicate_events()?;
+        let checks = ValueChecks::of_log(self)?;
+        let (revenue, refunded) = self.revenue()?;
         let price_by_category = self.price_by_category()?;
         let profile = Profile {
             events: events as u64,
@@ -129,8 +144,12 @@ impl Workspace {
             events_per_user,
             events_per_item,
             rating_mean,
-            duplicate_events: duplicate_events as u64,
+            duplicate_events: checks.repeated,
             price_by_category,
+            revenue,
+            refunded,
+            checks,
+            findings: checks.findings(None),
         };
         self.store_profile(&profile)?;
         Ok(profile)
@@ -182,7 +201,7 @@ impl Workspace {
                 "WITH p AS (SELECT user_id, item_id,
                                    bool_or(event_type = 'view') AS v, bool_or(event_type = 'cart') AS c,
                                    bool_or(event_type = 'purchase') AS b
-                            FROM events WHERE item_id IS NOT NULL GROUP BY 1, 2)
+                            FROM events WHERE item_id IS NOT NULL AND user_id IS NOT NULL GROUP BY 1, 2)
                  SELECT count(*), count(*) FILTER (WHERE v), count(*) FILTER (WHERE c), count(*) FILTER (WHERE b),
                         count(*) FILTER (WHERE v AND c), count(*) FILTER (WHERE c AND b), count(*) FILTER (WHERE v AND b)
                  FROM p",
@@ -225,12 +244,14 @@ impl Workspace {
         Ok(q.transpose()?)
     }
 
-    /// Rows identical to another row in every column but `import_id`.
-    fn duplicate_events(&self) -> Result<i64> {
+    /// The value of purchases and of refunds.
+    fn revenue(&self) -> Result<(f64, f64)> {
         Ok(self.connection().query_row(
-            "SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT event_time, user_id, item_id, event_type, session_id, price, quantity, value FROM events)) FROM events",
+            "SELECT coalesce(sum(value) FILTER (WHERE event_type = 'purchase'), 0),
+                    coalesce(sum(value) FILTER (WHERE event_type = 'refund'), 0)
+             FROM events",
             [],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )?)
     }
 

@@ -232,6 +232,16 @@ CREATE TABLE IF NOT EXISTS reviews(
     import_id INTEGER NOT NULL
 );
 "#,
+    // 8: rows without a user (guest checkouts, anonymous sessions) are kept, not rejected;
+    // each import counts its refunds, guest rows and suspicious values (`quality`).
+    r#"
+ALTER TABLE events ALTER COLUMN user_id DROP NOT NULL;
+ALTER TABLE imports ADD COLUMN IF NOT EXISTS rows_refund BIGINT;
+ALTER TABLE imports ADD COLUMN IF NOT EXISTS rows_guest BIGINT;
+ALTER TABLE imports ADD COLUMN IF NOT EXISTS rows_zero_price BIGINT;
+ALTER TABLE imports ADD COLUMN IF NOT EXISTS rows_far_time BIGINT;
+ALTER TABLE imports ADD COLUMN IF NOT EXISTS rows_repeated BIGINT;
+"#,
 ];
 
 /// Tables a user sees in the workspace, in display order.

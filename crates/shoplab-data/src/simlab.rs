@@ -190,8 +190,9 @@ pub fn choice_rows(ws: &Workspace) -> Result<Vec<ChoiceRow>> {
         WITH e AS (
             SELECT user_id, item_id, event_type, price, CAST(event_time AS DATE) AS day,
                    {SESSION_KEY} AS session
-            FROM events WHERE event_type IN ('view', 'purchase') AND item_id IS NOT NULL),
-        s AS (SELECT session, min(user_id) AS user_id, min(day) AS day FROM e GROUP BY session),
+            FROM events WHERE event_type IN ('view', 'purchase') AND item_id IS NOT NULL
+                  AND {SESSION_KEY} IS NOT NULL),
+        s AS (SELECT session, coalesce(min(user_id), '') AS user_id, min(day) AS day FROM e GROUP BY session),
         v AS (SELECT session, item_id,
                      median(price) FILTER (WHERE event_type = 'view') AS view_price,
                      median(price) FILTER (WHERE event_type = 'purchase') AS buy_price,

@@ -71,6 +71,85 @@ pub struct SplitSpec {
     pub cold_items: Option<f64>,
 }
 
+impl SplitSpec {
+    /// Refuses a request no split can be made from, naming each option out of range (as on
+    /// the command line) with its range; nothing is read or written.
+    pub fn check(&self) -> Result<()> {
+        let mut bad = Vec::new();
+        let fraction = |option: &str, v: f64, zero_ok: bool| {
+            let ok = v.is_finite() && v < 1.0 && (v > 0.0 || (zero_ok && v == 0.0));
+            let range = if zero_ok { "[0, 1)" } else { "(0, 1)" };
+            (!ok).then(|| format!("{option} must be in {range} (got {})", short(v)))
+        };
+        match self.strategy {
+            Strategy::RandomRatio { train, valid, test }
+            | Strategy::Stratified { train, valid, test } => {
+                bad.extend(fraction("--valid", valid, true));
+                bad.extend(fraction("--test", test, false));
+                if valid + test >= 1.0 {
+                    bad.push(format!(
+                        "--valid and --test must sum to less than 1, leaving a train part (got {})",
+                        short(valid + test)
+                    ));
+                } else {
+                    bad.extend(fraction("--train", train, false));
+                    let sum = train + valid + test;
+                    if train > 0.0 && (sum - 1.0).abs() > 1e-6 {
+                        bad.push(format!(
+                            "--train, --valid and --test must sum to 1 (got {}; --train defaults to 1 - valid - test)",
+                            short(sum)
+                        ));
+                    }
+                }
+            }
+            Strategy::Temporal { valid, test } => {
+                bad.extend(fraction("--valid", valid, true));
+                bad.extend(fraction("--test", test, false));
+                if valid + test >= 1.0 {
+                    bad.push(format!(
+                        "--valid and --test must sum to less than 1, leaving a train part (got {})",
+                        short(valid + test)
+                    ));
+                }
+            }
+            Strategy::LeaveLastOut { test, .. } => {
+                if test == 0 {
+                    bad.push("--test must be at least 1 interaction per user (got 0)".into());
+                }
+            }
+            Strategy::KFold { folds, fold } => {
+                if folds < 2 {
+                    bad.push(format!("--folds must be at least 2 (got {folds})"));
+                } else if fold >= folds {
+                    bad.push(format!("fold {fold} must be below --folds {folds}"));
+                }
+            }
+        }
+        if let Some(f) = self.cold_items
+            && !(f.is_finite() && f > 0.0 && f < 1.0)
+        {
+            bad.push(format!("--cold-items must be in (0, 1) (got {f})"));
+        }
+        if self.k_core == Some(0) {
+            bad.push("--k-core must be at least 1 (got 0)".into());
+        }
+        if self.name.trim().is_empty() {
+            bad.push("--name must not be empty".into());
+        }
+        if bad.is_empty() {
+            Ok(())
+        } else {
+            Err(DataError::Split(bad.join("; ")))
+        }
+    }
+}
+
+/// A fraction as a person wrote it: 0.2, not 0.19999999999999996.
+fn short(v: f64) -> String {
+    let s = format!("{v:.6}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// A stored split's summary.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SplitSummary {
@@ -155,6 +234,7 @@ fn user_seed(seed: u64, user: &str) -> u64 {
 impl Workspace {
     /// Builds and stores a split (replacing one of the same name).
     pub fn create_split(&self, spec: &SplitSpec) -> Result<SplitSummary> {
+        spec.check()?;
         let rows = self.split_source(spec)?;
         if rows.is_empty() {
             return Err(DataError::Split("no interactions to split (import events first, or check --events / --min-value / --k-core)".into()));
@@ -206,7 +286,7 @@ impl Workspace {
             "DROP TABLE IF EXISTS temp._shoplab_split_src;
              CREATE TEMP TABLE _shoplab_split_src AS
              SELECT user_id, item_id, value, event_time FROM events
-             WHERE event_type IN ({list}) AND item_id IS NOT NULL {min}"
+             WHERE event_type IN ({list}) AND item_id IS NOT NULL AND user_id IS NOT NULL {min}"
         ))?;
         if let Some(k) = spec.k_core.filter(|k| *k > 1) {
             loop {

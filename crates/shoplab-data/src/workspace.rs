@@ -13,6 +13,7 @@ use crate::schema::{MIGRATIONS, TABLES};
 pub struct Workspace {
     conn: Connection,
     path: PathBuf,
+    migration: Option<Migration>,
 }
 
 /// Row count of one workspace table.
@@ -22,29 +23,87 @@ pub struct TableCount {
     pub rows: u64,
 }
 
+/// How [`Workspace::open_with`] treats a missing file and an older schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// An existing workspace, migrated when older.
+    Existing,
+    /// Created (or adopted, for a DuckDB file without ShopLab's tables) when missing.
+    Create,
+    /// An existing workspace, never written.
+    ReadOnly,
+}
+
+/// An older workspace brought up to this ShopLab's schema when it was opened.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Migration {
+    pub from: usize,
+    pub to: usize,
+    /// The copy of the file as it was, beside it.
+    pub backup: PathBuf,
+}
+
+impl std::fmt::Display for Migration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "migrated the workspace from schema version {} to {}; the file as it was is kept at {}",
+            self.from,
+            self.to,
+            self.backup.display()
+        )
+    }
+}
+
 impl Workspace {
-    /// Opens the workspace at `path`, creating it (and its schema) when the file does not exist.
+    /// Opens the existing workspace at `path`; an older one is migrated after a backup copy
+    /// ([`Workspace::migration`]). A missing file, a file that is not a workspace and one
+    /// from a newer ShopLab are refused, the file untouched.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        Self::open_with(path.as_ref(), false)
+        Self::open_with(path.as_ref(), Mode::Existing)
+    }
+
+    /// Opens the workspace at `path`, creating it (and its schema) when the file does not
+    /// exist; a DuckDB database without ShopLab's tables gets them. For the commands that
+    /// make workspaces (import, init, the demo).
+    pub fn create(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path.as_ref(), Mode::Create)
     }
 
     /// Opens an existing workspace read-only (several readers may share the file).
     pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self> {
-        Self::open_with(path.as_ref(), true)
+        Self::open_with(path.as_ref(), Mode::ReadOnly)
     }
 
-    fn open_with(path: &Path, read_only: bool) -> Result<Self> {
-        check_header(path, read_only)?;
+    /// The migration done when this workspace was opened, if it was older.
+    pub fn migration(&self) -> Option<&Migration> {
+        self.migration.as_ref()
+    }
+
+    fn open_with(path: &Path, mode: Mode) -> Result<Self> {
+        let exists = check_header(path, mode)?;
+        let applied = if exists {
+            schema_version(path, mode)?
+        } else {
+            None
+        };
+        let migration = match (mode, applied) {
+            (Mode::Existing | Mode::Create, Some(v)) if v > 0 && v < MIGRATIONS.len() => {
+                Some(backup(path, v)?)
+            }
+            _ => None,
+        };
         let mut config = Config::default();
-        if read_only {
+        if mode == Mode::ReadOnly {
             config = config.access_mode(AccessMode::ReadOnly)?;
         }
         let conn = Connection::open_with_flags(path, config).map_err(|e| open_error(path, e))?;
         let ws = Self {
             conn,
             path: path.to_path_buf(),
+            migration,
         };
-        if !read_only {
+        if mode != Mode::ReadOnly {
             ws.migrate()?;
         }
         Ok(ws)
@@ -55,6 +114,7 @@ impl Workspace {
         Ok(Self {
             conn: self.conn.try_clone()?,
             path: self.path.clone(),
+            migration: None,
         })
     }
 
@@ -160,19 +220,33 @@ impl Workspace {
     }
 }
 
-/// Refuses files that exist but are not DuckDB databases before DuckDB touches them.
-fn check_header(path: &Path, read_only: bool) -> Result<()> {
+/// Refuses files that exist but are not DuckDB databases before DuckDB touches them, and
+/// a missing file unless the workspace is to be created. Whether the file has content.
+fn check_header(path: &Path, mode: Mode) -> Result<bool> {
     let mut file = match std::fs::File::open(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !read_only => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return match mode {
+                Mode::Create => Ok(false),
+                Mode::Existing | Mode::ReadOnly => Err(DataError::NoWorkspace {
+                    path: path.to_path_buf(),
+                }),
+            };
+        }
         Err(e) => return Err(DataError::io(format!("{}", path.display()), e)),
     };
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(DataError::NotAWorkspace {
+            path: path.to_path_buf(),
+            found: "a folder".into(),
+        });
+    }
     let mut head = [0u8; 12];
     let n = file
         .read(&mut head)
         .map_err(|e| DataError::io(format!("{}", path.display()), e))?;
-    if n == 0 && !read_only {
-        return Ok(()); // an empty file becomes a new workspace
+    if n == 0 && mode == Mode::Create {
+        return Ok(false); // an empty file becomes a new workspace
     }
     if n < 12 || &head[8..12] != b"DUCK" {
         let found = if n == 0 {
@@ -195,7 +269,84 @@ fn check_header(path: &Path, read_only: bool) -> Result<()> {
             found,
         });
     }
-    Ok(())
+    Ok(true)
+}
+
+/// The schema version of the DuckDB file at `path`, read through a read-only connection
+/// that is closed again: `None` for a DuckDB database without ShopLab's tables (refused
+/// unless a workspace is being created). A newer ShopLab's workspace is refused.
+fn schema_version(path: &Path, mode: Mode) -> Result<Option<usize>> {
+    let config = Config::default().access_mode(AccessMode::ReadOnly)?;
+    let conn = Connection::open_with_flags(path, config).map_err(|e| open_error(path, e))?;
+    let has_meta: i64 = conn.query_row(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'shoplab_meta' AND schema_name = 'main'",
+        [],
+        |r| r.get(0),
+    )?;
+    if has_meta == 0 {
+        return match mode {
+            Mode::Create => Ok(None),
+            Mode::Existing | Mode::ReadOnly => Err(DataError::NotShopLab {
+                path: path.to_path_buf(),
+            }),
+        };
+    }
+    let found: Option<String> = conn
+        .query_row(
+            "SELECT max(value) FROM shoplab_meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .ok()
+        .flatten();
+    let version = match found.as_deref().map(str::parse::<usize>) {
+        Some(Ok(v)) => v,
+        None => 0,
+        Some(Err(_)) => {
+            return Err(DataError::NotShopLab {
+                path: path.to_path_buf(),
+            });
+        }
+    };
+    if version > MIGRATIONS.len() {
+        return Err(DataError::NewerWorkspace {
+            path: path.to_path_buf(),
+            found: version,
+            supported: MIGRATIONS.len(),
+        });
+    }
+    Ok(Some(version))
+}
+
+/// Copies an older workspace (and its write-ahead log) beside it before it is migrated:
+/// `NAME.v<version>.bak`, numbered on when that exists.
+fn backup(path: &Path, version: usize) -> Result<Migration> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "workspace".into());
+    let mut target = path.with_file_name(format!("{name}.v{version}.bak"));
+    let mut n = 1;
+    while target.exists() {
+        n += 1;
+        target = path.with_file_name(format!("{name}.v{version}.bak{n}"));
+    }
+    std::fs::copy(path, &target)
+        .map_err(|e| DataError::io(format!("backing up {} before migrating", path.display()), e))?;
+    let wal = path.with_file_name(format!("{name}.wal"));
+    if wal.exists() {
+        let to = target.with_file_name(format!(
+            "{}.wal",
+            target.file_name().unwrap_or_default().to_string_lossy()
+        ));
+        std::fs::copy(&wal, &to)
+            .map_err(|e| DataError::io(format!("backing up {}", wal.display()), e))?;
+    }
+    Ok(Migration {
+        from: version,
+        to: MIGRATIONS.len(),
+        backup: target,
+    })
 }
 
 fn open_error(path: &Path, e: duckdb::Error) -> DataError {

@@ -76,7 +76,7 @@ pub fn build_demo(path: &Path, config: &WorldConfig) -> Result<DemoReport> {
     let (events_csv, catalog_csv) = write_demo_files(&work, config)?;
     let tmp_db = work.join("demo.duckdb");
     let report = (|| -> Result<DemoReport> {
-        let session = Session::open(&tmp_db)?;
+        let session = Session::create(&tmp_db)?;
         let catalog = session.import(
             &catalog_csv,
             &ImportOptions {

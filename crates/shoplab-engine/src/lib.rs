@@ -19,10 +19,11 @@ pub use shoplab_data::datasets::path as dataset_path;
 pub use shoplab_data::mapping::{Column, Parse};
 pub use shoplab_data::polars::prelude::DataFrame;
 pub use shoplab_data::profile::{CategoryPrices, Distributions, Funnel, Quantiles, TypeCount};
+pub use shoplab_data::quality::{Finding, ValueChecks};
 pub use shoplab_data::schema::{EVENT_TYPES, TABLES};
 pub use shoplab_data::{
-    DataError, ImportOptions, ImportReport, Mapping, Profile, Reject, SplitSpec, SplitSummary,
-    Strategy, TableCount, Target,
+    DataError, ImportOptions, ImportReport, Mapping, Migration, Profile, Reject, SplitSpec,
+    SplitSummary, Strategy, TableCount, Target,
 };
 
 pub use job::{Job, JobEvent};
@@ -91,11 +92,24 @@ pub struct QueryResult {
 }
 
 impl Session {
-    /// Opens (or creates) the workspace file at `path`.
+    /// Opens the existing workspace at `path` (an older one is migrated after a backup
+    /// copy: see [`Session::migration`]). A missing file is an error.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         Ok(Self {
             ws: shoplab_data::Workspace::open(path)?,
         })
+    }
+
+    /// Opens the workspace at `path`, creating it when missing: for import and init.
+    pub fn create(path: impl AsRef<Path>) -> Result<Self> {
+        Ok(Self {
+            ws: shoplab_data::Workspace::create(path)?,
+        })
+    }
+
+    /// The migration done when an older workspace was opened, with where its backup is.
+    pub fn migration(&self) -> Option<&Migration> {
+        self.ws.migration()
     }
 
     /// Opens an existing workspace read-only.

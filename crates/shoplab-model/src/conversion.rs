@@ -144,7 +144,7 @@ fn exposure_rows(ws: &Workspace) -> Result<Vec<ExposureRow>> {
         WITH e AS (
             SELECT user_id, item_id, event_type, price,
                    {session} AS session
-            FROM events WHERE event_type IN ('view', 'purchase')),
+            FROM events WHERE event_type IN ('view', 'purchase') AND user_id IS NOT NULL),
         v AS (SELECT session, user_id, item_id, median(price) AS price
               FROM e WHERE event_type = 'view' GROUP BY ALL),
         p AS (SELECT DISTINCT session, item_id FROM e WHERE event_type = 'purchase')

@@ -35,7 +35,7 @@ pub(crate) struct Encoder {
 impl Encoder {
     pub(crate) fn new(dir: &Path, cfg: &FinetuneConfig, device: &Device) -> Result<Self> {
         let folder = Folder::read(dir)?;
-        let base = candle_core::safetensors::load(dir.join("model.safetensors"), device)?;
+        let base = crate::files::load_safetensors(&dir.join("model.safetensors"), device)?;
         let (full, lora) = match cfg.method {
             TextMethod::Full => (full_vars(&base)?, Vec::new()),
             TextMethod::Lora => (Vec::new(), lora_adapters(&base, cfg, device)?),
@@ -208,7 +208,7 @@ pub(crate) fn save_trainable(enc: &Encoder, extra: &[(&str, &Var)], path: &Path)
 
 /// Sets the encoder's trainable tensors and `extra` ones from `path`.
 pub(crate) fn load_trainable(enc: &Encoder, extra: &[(&str, &Var)], path: &Path) -> Result<()> {
-    let t = candle_core::safetensors::load(path, &enc.device)?;
+    let t = crate::files::load_safetensors(path, &enc.device)?;
     let mut all = enc.trainable();
     all.extend(extra.iter().map(|(n, v)| ((*n).to_string(), *v)));
     for (name, var) in all {

@@ -67,3 +67,60 @@ pub(crate) fn check_ids(dir: &Path, ds: &Dataset, run_id: i64) -> Result<()> {
     }
     Ok(())
 }
+
+/// Reads a safetensors file after checking that it is whole: its header must parse and the
+/// tensors it describes must fit in the file (a truncated download otherwise fails deep in
+/// the loader, or maps past the end).
+pub(crate) fn load_safetensors(
+    path: &Path,
+    device: &candle_core::Device,
+) -> Result<std::collections::HashMap<String, candle_core::Tensor>> {
+    check_safetensors(path)?;
+    Ok(candle_core::safetensors::load(path, device)?)
+}
+
+fn check_safetensors(path: &Path) -> Result<()> {
+    let bad = |message: String| {
+        ModelError::io(
+            path.display().to_string(),
+            std::io::Error::new(std::io::ErrorKind::InvalidData, message),
+        )
+    };
+    let mut file =
+        std::fs::File::open(path).map_err(|e| ModelError::io(path.display().to_string(), e))?;
+    let size = file
+        .metadata()
+        .map_err(|e| ModelError::io(path.display().to_string(), e))?
+        .len();
+    let mut head = [0u8; 8];
+    use std::io::Read;
+    if size < 8 || file.read_exact(&mut head).is_err() {
+        return Err(bad(format!(
+            "not a safetensors file: {size} bytes, shorter than its 8-byte header length"
+        )));
+    }
+    let header_len = u64::from_le_bytes(head);
+    if header_len > size - 8 || header_len > 100 << 20 {
+        return Err(bad(format!(
+            "truncated or not a safetensors file: the header says {header_len} bytes of metadata, the file has {} after the length",
+            size - 8
+        )));
+    }
+    let mut header = vec![0u8; header_len as usize];
+    file.read_exact(&mut header)
+        .map_err(|e| ModelError::io(path.display().to_string(), e))?;
+    let meta: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&header)
+        .map_err(|e| bad(format!("the safetensors header is not valid JSON: {e}")))?;
+    let end = meta
+        .values()
+        .filter_map(|t| t.get("data_offsets")?.as_array()?.get(1)?.as_u64())
+        .max()
+        .unwrap_or(0);
+    let data = size - 8 - header_len;
+    if end > data {
+        return Err(bad(format!(
+            "truncated: the header describes {end} bytes of tensors, the file holds {data} (an interrupted copy or download?)"
+        )));
+    }
+    Ok(())
+}

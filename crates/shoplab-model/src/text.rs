@@ -316,7 +316,7 @@ impl TextEncoder {
     /// Loads the model folder `dir` on `device`.
     pub fn load(dir: &Path, name: &str, device: &Device) -> Result<Self> {
         let folder = Folder::read(dir)?;
-        let weights = candle_core::safetensors::load(dir.join("model.safetensors"), device)?;
+        let weights = crate::files::load_safetensors(&dir.join("model.safetensors"), device)?;
         Ok(TextEncoder {
             name: name.to_string(),
             pooling: folder.pooling,

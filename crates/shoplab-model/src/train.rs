@@ -144,13 +144,24 @@ fn fit_epochs(
     ctx.started(cfg.epochs, steps);
     for epoch in ctx.done + 1..=cfg.epochs {
         let t = Instant::now();
-        let Some(loss) = epoch_steps(ctx, model.as_mut(), opt.as_mut(), ds, cfg, (epoch, steps))?
+        let run = (epoch, steps);
+        let Some(loss) = epoch_steps(ctx, model.as_mut(), opt.as_mut(), ds, cfg, &mut state, run)?
         else {
             outcome.status = "cancelled".into();
             return Ok(None);
         };
         let seconds = t.elapsed().as_secs_f64();
         let val = validate(model.as_ref(), ds, cfg.k)?;
+        if let Some((_, v, higher)) = &val
+            && state.collapsed(*v, *higher)
+        {
+            return Err(ModelError::Diverged {
+                epoch,
+                step: steps,
+                loss,
+                lr: cfg.hyper.lr,
+            });
+        }
         if let Some((_, v, higher)) = &val
             && state.observe(epoch, *v, *higher)
         {
@@ -210,20 +221,21 @@ fn checkpoint(
 }
 
 /// The steps of one epoch (`epoch` of the run, `steps` per epoch): its mean loss, or `None`
-/// when cancelled. A non-finite loss stops the run with an error; every 20th step is
-/// reported.
+/// when cancelled. A non-finite loss, or one far above the run's first (see
+/// [`State::blown_up`]), stops the run with an error; every 20th step is reported.
 fn epoch_steps(
     ctx: &mut RunContext,
     model: &mut dyn Trainable,
     opt: Option<&mut Adam>,
     ds: &Dataset,
     cfg: &TrainConfig,
+    state: &mut State,
     (epoch, steps): (usize, usize),
 ) -> Result<Option<f64>> {
     let mut rng = epoch_rng(cfg.seed, epoch);
     let lr = cfg.hyper.lr;
     let mut each = |step: usize, value: f64| -> Result<bool> {
-        if !value.is_finite() {
+        if state.blown_up(value) {
             return Err(ModelError::Diverged {
                 epoch,
                 step,

@@ -4,13 +4,13 @@ use std::fmt;
 
 use anyhow::Result;
 use serde::Serialize;
-use shoplab_engine::{CalibrateOptions, CalibrationReport, Session};
+use shoplab_engine::{CalibrateOptions, CalibrationReport};
 
 use crate::cli::CalibrateArgs;
 use crate::output::Printer;
 
 pub fn run(args: CalibrateArgs) -> Result<()> {
-    let session = Session::open(&args.workspace)?;
+    let session = super::open(&args.workspace)?;
     let opts = CalibrateOptions {
         holdout: args.holdout,
         seed: args.seed,

@@ -32,7 +32,7 @@ pub fn generate(args: GenerateArgs) -> Result<()> {
     let config = WorldConfig::with_target_events(args.events, args.seed);
     let (events, catalog) = demo::write_demo_files(&args.out, &config)?;
     spinner.finish_and_clear();
-    println!("{}\n{}", events.display(), catalog.display());
+    crate::output::out(&format!("{}\n{}\n", events.display(), catalog.display()));
     Ok(())
 }
 

@@ -4,7 +4,7 @@ use std::fmt;
 
 use anyhow::{Context, Result, ensure};
 use serde::Serialize;
-use shoplab_engine::{EncoderInfo, Session, embed_texts, encoders, import_encoder};
+use shoplab_engine::{EncoderInfo, embed_texts, encoders, import_encoder};
 
 use crate::cli::{EmbedArgs, ModelCommand};
 use crate::output::Printer;
@@ -28,7 +28,7 @@ pub fn run(args: EmbedArgs) -> Result<()> {
     let out = Printer::new(args.output.json);
     if args.items {
         let ws = args.workspace.context("--items needs a workspace")?;
-        let session = Session::open(&ws)?;
+        let session = super::open(&ws)?;
         let (model, items) = session.embed_items(&args.model, &args.device)?;
         return Ok(out.line(&ItemsEmbedded { model, items })?);
     }

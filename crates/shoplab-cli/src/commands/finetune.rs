@@ -7,9 +7,7 @@ use std::path::Path;
 use anyhow::Result;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use shoplab_engine::{
-    FinetuneConfig, FinetuneOutcome, Precision, Session, TextField, TextMethod, TextTask,
-};
+use shoplab_engine::{FinetuneConfig, FinetuneOutcome, Precision, TextField, TextMethod, TextTask};
 
 use crate::cli::FinetuneArgs;
 use crate::output::{Printer, cancelled, metrics_json};
@@ -17,7 +15,7 @@ use crate::progress;
 
 pub fn run(args: FinetuneArgs) -> Result<()> {
     let out = Printer::new(args.output.json);
-    let session = Session::open(&args.workspace)?;
+    let session = super::open(&args.workspace)?;
     let job = match args.run.resume {
         Some(run) => session.resume_finetune_job(run)?,
         None => session.finetune_job(config(&args)?)?,

@@ -2,7 +2,9 @@
 
 use std::fmt;
 
-use anyhow::{Context, Result};
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use shoplab_engine::{ImportOptions, ImportReport, Mapping, Session, Target};
 
@@ -12,41 +14,80 @@ use crate::progress;
 
 pub fn run(args: ImportArgs) -> Result<()> {
     let out = Printer::new(args.output.json);
-    let session = Session::open(&args.workspace)?;
+    // Everything that can be refused before the workspace is touched is checked first: a
+    // typo never leaves a new, empty workspace behind.
     let mapping = match &args.mapping {
         Some(p) => {
             let text = std::fs::read_to_string(p)
-                .with_context(|| format!("reading mapping {}", p.display()))?;
+                .with_context(|| format!("reading the mapping {}", p.display()))?;
             Some(Mapping::from_toml(&text).with_context(|| format!("mapping {}", p.display()))?)
         }
         None => None,
     };
-    let kind = args.kind.map(|k| k.parse::<Target>()).transpose()?;
+    let kind = args
+        .kind
+        .as_deref()
+        .map(|k| k.parse::<Target>())
+        .transpose()
+        .context("--kind")?;
+    if let Some(missing) = args.files.iter().find(|f| !f.is_file()) {
+        bail!("{}: no such file", missing.display());
+    }
     let opts = ImportOptions {
         kind,
         mapping,
         pseudonymize: args.pseudonymize,
         dedupe: args.dedupe,
     };
+    let existed = args.workspace.exists();
+    let session = super::create(&args.workspace)?;
+    let mut reports = Vec::new();
+    let result = import_all(&session, &args, &opts, out, &mut reports);
+    if !existed && reports.is_empty() && (result.is_err() || args.show_mapping) {
+        // A workspace this command created and filled with nothing goes again.
+        drop(session);
+        remove_workspace(&args.workspace);
+    }
+    result
+}
+
+fn import_all(
+    session: &Session,
+    args: &ImportArgs,
+    opts: &ImportOptions,
+    out: Printer,
+    reports: &mut Vec<ImportReport>,
+) -> Result<()> {
     if args.show_mapping {
         for file in &args.files {
-            let preview = session.preview_import(file, &opts)?;
-            println!("# {}\n{}", file.display(), preview.mapping.to_toml());
+            let preview = session.preview_import(file, opts)?;
+            crate::output::out(&format!(
+                "# {}\n{}\n",
+                file.display(),
+                preview.mapping.to_toml()
+            ));
         }
         return Ok(());
     }
-    let mut reports = Vec::new();
     for file in &args.files {
-        let report = progress::import(&session, file, &opts, out.json())?;
+        let report = progress::import(session, file, opts, out.json())?;
         if !out.json() {
-            print!("{}", Imported(&report));
+            crate::output::out(&Imported(&report).to_string());
         }
         reports.push(report);
     }
     if out.json() {
-        out.print(&Imports(&reports))?;
+        out.print(&Imports(reports))?;
     }
     Ok(())
+}
+
+/// Removes a workspace file this command created, and its write-ahead log.
+fn remove_workspace(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    let mut wal = path.as_os_str().to_owned();
+    wal.push(".wal");
+    let _ = std::fs::remove_file(wal);
 }
 
 /// The imports of one command: a JSON array, or each import's lines.
@@ -118,6 +159,18 @@ impl fmt::Display for Imported<'_> {
                 r.import_id
             )?;
         }
-        Ok(())
+        findings(f, &r.findings)
     }
+}
+
+/// Refunds, guest rows and suspicious values, each with the query that lists its rows.
+pub fn findings(f: &mut fmt::Formatter<'_>, found: &[shoplab_engine::Finding]) -> fmt::Result {
+    for x in found {
+        writeln!(
+            f,
+            "  {} {}: shoplab sql <workspace> \"{}\"",
+            x.rows, x.what, x.query
+        )?;
+    }
+    Ok(())
 }

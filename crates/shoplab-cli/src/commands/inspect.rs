@@ -24,7 +24,7 @@ pub fn rejects(args: RejectsArgs) -> Result<()> {
 }
 
 pub fn sql(args: SqlArgs) -> Result<()> {
-    let session = Session::open(&args.workspace)?;
+    let session = super::open(&args.workspace)?;
     let result = session.query(&args.query, args.limit)?;
     Printer::new(false).print(&Rows(&result))?;
     Ok(())

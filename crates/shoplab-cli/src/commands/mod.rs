@@ -15,13 +15,17 @@ mod simulate;
 mod split;
 mod train;
 
-use anyhow::Result;
+use std::path::Path;
 
-use crate::cli::Command;
+use anyhow::Result;
+use shoplab_engine::Session;
+
+use crate::cli::{Command, WorkspaceArgs};
 
 /// Runs one parsed command.
 pub fn run(command: Command) -> Result<()> {
     match command {
+        Command::Init(args) => init(args),
         Command::Import(args) => import::run(args),
         Command::Profile(args) => profile::run(args),
         Command::Split(args) => split::run(args),
@@ -43,5 +47,51 @@ pub fn run(command: Command) -> Result<()> {
         Command::Pricing(args) => pricing::run(args),
         Command::Model { command } => embed::model(command),
         Command::Embed(args) => embed::run(args),
+    }
+}
+
+/// Opens an existing workspace; says on stderr when an older one was migrated, and where
+/// its backup is.
+pub(crate) fn open(path: &Path) -> Result<Session> {
+    noted(Session::open(path)?)
+}
+
+/// Opens the workspace, creating it when missing (the commands that make workspaces).
+pub(crate) fn create(path: &Path) -> Result<Session> {
+    noted(Session::create(path)?)
+}
+
+fn noted(session: Session) -> Result<Session> {
+    if let Some(m) = session.migration() {
+        eprintln!("{}: {m}", session.path().display());
+    }
+    Ok(session)
+}
+
+/// `shoplab init`: an empty workspace (or ShopLab's tables added to a DuckDB file).
+fn init(args: WorkspaceArgs) -> Result<()> {
+    let existed = args.workspace.exists();
+    let session = create(&args.workspace)?;
+    let verb = if existed { "opened" } else { "created" };
+    let printer = crate::output::Printer::new(args.output.json);
+    printer.print(&Initialized {
+        workspace: session.path().display().to_string(),
+        created: !existed,
+        verb,
+    })?;
+    Ok(())
+}
+
+#[derive(serde::Serialize)]
+struct Initialized {
+    workspace: String,
+    created: bool,
+    #[serde(skip)]
+    verb: &'static str,
+}
+
+impl std::fmt::Display for Initialized {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "{} workspace {}", self.verb, self.workspace)
     }
 }

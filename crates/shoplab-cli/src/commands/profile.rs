@@ -4,13 +4,13 @@ use std::fmt;
 
 use anyhow::Result;
 use serde::Serialize;
-use shoplab_engine::{Profile, Session};
+use shoplab_engine::Profile;
 
 use crate::cli::WorkspaceArgs;
 use crate::output::{Printer, pct, truncate};
 
 pub fn run(args: WorkspaceArgs) -> Result<()> {
-    let session = Session::open(&args.workspace)?;
+    let session = super::open(&args.workspace)?;
     let profile = session.profile()?;
     Printer::new(args.output.json).print(&Profiled(&profile))?;
     Ok(())
@@ -73,8 +73,18 @@ impl fmt::Display for Profiled<'_> {
         if let Some(m) = p.rating_mean {
             writeln!(f, "mean rating {m:.3}")?;
         }
-        if p.duplicate_events > 0 {
-            writeln!(f, "duplicate events {}", p.duplicate_events)?;
+        if p.revenue != 0.0 || p.refunded != 0.0 {
+            writeln!(
+                f,
+                "revenue {:.2} (purchases, guests' included)   refunded {:.2}   net {:.2}",
+                p.revenue,
+                p.refunded,
+                p.revenue - p.refunded
+            )?;
+        }
+        if !p.findings.is_empty() {
+            writeln!(f, "worth a look:")?;
+            super::import::findings(f, &p.findings)?;
         }
         if p.bandit_rows > 0 {
             writeln!(f, "bandit_log rows {}", p.bandit_rows)?;

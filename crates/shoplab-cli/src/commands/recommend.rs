@@ -28,7 +28,7 @@ pub fn run(args: RecommendArgs) -> Result<()> {
 }
 
 pub fn export(args: ExportArgs) -> Result<()> {
-    let session = Session::open(&args.workspace)?;
+    let session = super::open(&args.workspace)?;
     let recommendations = match &args.recommendations {
         Some(path) => Some((
             path.as_path(),

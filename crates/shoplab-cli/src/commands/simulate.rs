@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
-use shoplab_engine::{Estimate, LiveDay, Session, SimReport};
+use shoplab_engine::{Estimate, LiveDay, SimReport};
 
 use crate::cli::SimulateArgs;
 use crate::output::Printer;
@@ -15,7 +15,7 @@ pub fn run(args: SimulateArgs) -> Result<()> {
     let out = Printer::new(args.output.json);
     let text = std::fs::read_to_string(&args.scenario)
         .with_context(|| format!("reading {}", args.scenario.display()))?;
-    let session = Session::open(&args.workspace)?;
+    let session = super::open(&args.workspace)?;
     let origin = args.scenario.display().to_string();
     let report = if args.realtime {
         progress::catch_ctrl_c();

@@ -11,7 +11,7 @@ use crate::output::Printer;
 
 pub fn run(args: SplitArgs) -> Result<()> {
     let out = Printer::new(args.output.json);
-    let session = Session::open(&args.workspace)?;
+    let session = super::open(&args.workspace)?;
     let summaries = if let (Some(tr), Some(te)) = (&args.train_file, &args.test_file) {
         vec![session.import_split(&args.name, tr, args.valid_file.as_deref(), te)?]
     } else {

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Result, bail};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use shoplab_engine::{Hyper, ModelKind, Optimizer, Session, TrainConfig, TrainOutcome};
+use shoplab_engine::{Hyper, ModelKind, Optimizer, TrainConfig, TrainOutcome};
 
 use crate::cli::{HyperArgs, TrainArgs};
 use crate::output::{Printer, cancelled, metrics_json};
@@ -15,7 +15,7 @@ use crate::progress;
 
 pub fn run(args: TrainArgs) -> Result<()> {
     let out = Printer::new(args.output.json);
-    let session = Session::open(&args.workspace)?;
+    let session = super::open(&args.workspace)?;
     // One config per split (several: a cross-validation); none to resume.
     let configs = match args.run.resume {
         Some(_) => Vec::new(),

@@ -8,15 +8,20 @@ use crate::workspace::Workspace;
 
 use super::scratch::STAGE;
 
+/// A purchase line with a negative quantity is a cancellation (an invoice's credit note,
+/// a return): it is stored as a `refund` of the positive quantity, its value positive.
+const REFUND_TYPE: &str = "CASE WHEN __c_event_type = 'purchase' AND __c_quantity < 0 THEN 'refund' ELSE __c_event_type END";
+const REFUND_QUANTITY: &str = "CASE WHEN __c_event_type = 'purchase' AND __c_quantity < 0 THEN -__c_quantity ELSE __c_quantity END";
+
 /// `INSERT INTO events` from a query with the staging columns (`_reason IS NULL` rows only).
 pub(super) fn insert_events_sql(import_id: i64, from: &str, distinct: bool) -> String {
     let distinct = if distinct { "DISTINCT" } else { "" };
     format!(
         "INSERT INTO events (event_time, user_id, item_id, event_type, session_id, price, quantity, value,
                              import_id, category, brand)
-         SELECT {distinct} __c_event_time, __c_user_id, __c_item_id, __c_event_type,
-           __c_session_id, __c_price, __c_quantity,
-           coalesce(__c_value, CASE WHEN __c_event_type IN ('purchase', 'refund') THEN __c_price * coalesce(__c_quantity, 1) END),
+         SELECT {distinct} __c_event_time, __c_user_id, __c_item_id, {REFUND_TYPE},
+           __c_session_id, __c_price, {REFUND_QUANTITY},
+           coalesce(__c_value, CASE WHEN {REFUND_TYPE} IN ('purchase', 'refund') THEN __c_price * coalesce(abs(__c_quantity), 1) END),
            {import_id}, __c_item_category, __c_item_brand
          FROM {from} WHERE _reason IS NULL"
     )

@@ -8,6 +8,7 @@ use duckdb::params;
 use crate::canonical::Target;
 use crate::error::Result;
 use crate::mapping::Mapping;
+use crate::quality::{Finding, ValueChecks};
 use crate::workspace::Workspace;
 
 use super::context::Run;
@@ -39,6 +40,10 @@ pub struct ImportReport {
     pub seconds: f64,
     /// The first rejected rows.
     pub rejects: Vec<Reject>,
+    /// An event log's refunds, guest rows and suspicious values (all zero for other tables).
+    pub checks: ValueChecks,
+    /// The non-zero checks, each with the query listing its rows.
+    pub findings: Vec<Finding>,
     pub mapping: Mapping,
 }
 
@@ -58,6 +63,8 @@ impl ImportReport {
             already_imported: true,
             seconds: run.started.elapsed().as_secs_f64(),
             rejects: Vec::new(),
+            checks: ValueChecks::default(),
+            findings: Vec::new(),
             mapping: run.mapping.clone(),
         }
     }
@@ -141,8 +148,17 @@ impl Workspace {
         n: Counts,
     ) -> Result<ImportReport> {
         let (src, mapping) = (run.src, run.mapping);
+        let checks = match mapping.target {
+            Target::Events => ValueChecks::of_import(self, import_id)?,
+            Target::Items | Target::Users | Target::BanditLog | Target::Reviews => {
+                ValueChecks::default()
+            }
+        };
         self.connection().execute(
-            "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TIMESTAMP), CAST(now() AS TIMESTAMP))",
+            "INSERT INTO imports (import_id, file, file_hash, file_bytes, format, target, mapping, rows_read,
+                                  rows_loaded, rows_rejected, rows_duplicate, pseudonymized, started_at, finished_at,
+                                  rows_refund, rows_guest, rows_zero_price, rows_far_time, rows_repeated)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TIMESTAMP), CAST(now() AS TIMESTAMP), ?, ?, ?, ?, ?)",
             params![
                 import_id,
                 src.path.to_string_lossy().to_string(),
@@ -157,6 +173,11 @@ impl Workspace {
                 n.duplicate as i64,
                 run.salt.is_some(),
                 started_at,
+                checks.refunds as i64,
+                checks.guest_rows as i64,
+                checks.zero_prices as i64,
+                checks.far_times as i64,
+                checks.repeated as i64,
             ],
         )?;
         Ok(ImportReport {
@@ -172,6 +193,8 @@ impl Workspace {
             already_imported: false,
             seconds: run.started.elapsed().as_secs_f64(),
             rejects: self.rejects(import_id, REJECTS_SHOWN)?,
+            checks,
+            findings: checks.findings(Some(import_id)),
             mapping: mapping.clone(),
         })
     }

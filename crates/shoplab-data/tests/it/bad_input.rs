@@ -26,7 +26,7 @@ impl Fixture {
     /// A workspace that already holds one good import, so "unchanged" means something.
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let ws = Workspace::open(dir.path().join("ws.duckdb")).unwrap();
+        let ws = Workspace::create(dir.path().join("ws.duckdb")).unwrap();
         let good = write(
             dir.path(),
             "good.csv",
@@ -494,7 +494,7 @@ fn lock_holder() {
 fn workspace_locked_by_another_process() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("ws.duckdb");
-    drop(Workspace::open(&p).unwrap());
+    drop(Workspace::create(&p).unwrap());
     let marker = dir.path().join("hold");
     std::fs::write(&marker, "").unwrap();
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())

@@ -7,7 +7,7 @@ use crate::{dataset, fscalar, scalar};
 #[test]
 fn movielens_100k_from_recbole_atomic_file() {
     let dir = tempfile::tempdir().unwrap();
-    let ws = Workspace::open(dir.path().join("ws.duckdb")).unwrap();
+    let ws = Workspace::create(dir.path().join("ws.duckdb")).unwrap();
     let r = ws
         .import(&dataset("ml-100k/ml-100k.inter"), &ImportOptions::default())
         .unwrap();
@@ -64,7 +64,7 @@ fn movielens_headerless_u_data_shape() {
         writeln!(f, "{line}").unwrap();
     }
     drop(f);
-    let ws = Workspace::open(dir.path().join("ws.duckdb")).unwrap();
+    let ws = Workspace::create(dir.path().join("ws.duckdb")).unwrap();
     let r = ws.import(&udata, &ImportOptions::default()).unwrap();
     assert_eq!(r.format, "movielens");
     assert_eq!(r.rows_loaded, 100_000);
@@ -77,7 +77,7 @@ fn movielens_headerless_u_data_shape() {
 #[test]
 fn movielens_users_and_items_files() {
     let dir = tempfile::tempdir().unwrap();
-    let ws = Workspace::open(dir.path().join("ws.duckdb")).unwrap();
+    let ws = Workspace::create(dir.path().join("ws.duckdb")).unwrap();
     let users = ws
         .import(
             &dataset("ml-100k/ml-100k.user"),
@@ -110,7 +110,7 @@ fn movielens_users_and_items_files() {
 #[test]
 fn open_bandit_random_all() {
     let dir = tempfile::tempdir().unwrap();
-    let ws = Workspace::open(dir.path().join("ws.duckdb")).unwrap();
+    let ws = Workspace::create(dir.path().join("ws.duckdb")).unwrap();
     let r = ws
         .import(
             &dataset("obd/random/all/all.csv"),
@@ -153,7 +153,7 @@ fn open_bandit_random_all() {
 #[test]
 fn costco_catalog_text_prices() {
     let dir = tempfile::tempdir().unwrap();
-    let ws = Workspace::open(dir.path().join("ws.duckdb")).unwrap();
+    let ws = Workspace::create(dir.path().join("ws.duckdb")).unwrap();
     let path = dataset("costco/electronics_dataset.csv");
     let r = ws
         .import(
@@ -219,7 +219,7 @@ fn containers_and_compression() {
         let path = dir.path().join(name);
         src.execute_batch(&format!("COPY t TO '{}' {options}", path.display()))
             .unwrap();
-        let ws = Workspace::open(dir.path().join(format!("{name}.duckdb"))).unwrap();
+        let ws = Workspace::create(dir.path().join(format!("{name}.duckdb"))).unwrap();
         let r = ws.import(&path, &ImportOptions::default()).unwrap();
         assert_eq!(
             (r.format.as_str(), r.rows_loaded, r.rows_rejected),
@@ -247,7 +247,7 @@ fn containers_and_compression() {
 #[test]
 fn pseudonymized_user_ids_are_consistent_across_imports() {
     let dir = tempfile::tempdir().unwrap();
-    let ws = Workspace::open(dir.path().join("ws.duckdb")).unwrap();
+    let ws = Workspace::create(dir.path().join("ws.duckdb")).unwrap();
     let opts = ImportOptions {
         pseudonymize: true,
         ..Default::default()
@@ -288,7 +288,7 @@ fn pseudonymized_user_ids_are_consistent_across_imports() {
 #[test]
 fn retailrocket_taobao_invoices_and_generic_events() {
     let dir = tempfile::tempdir().unwrap();
-    let ws = Workspace::open(dir.path().join("ws.duckdb")).unwrap();
+    let ws = Workspace::create(dir.path().join("ws.duckdb")).unwrap();
     let file = |name: &str, body: &str| {
         let p = dir.path().join(name);
         std::fs::write(&p, body).unwrap();
@@ -352,14 +352,19 @@ fn retailrocket_taobao_invoices_and_generic_events() {
         1
     );
 
-    // Invoice lines (Online Retail): m/d/Y H:M dates, float customer ids, a guest line without one.
+    // Invoice lines (Online Retail): m/d/Y H:M dates, float customer ids, a guest line
+    // without one (kept, no user), a cancellation (credit note C…, negative quantity: a
+    // refund of the positive quantity), and a line at price 0 (counted, kept).
     let inv = file(
         "online_retail.csv",
         "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n\
          536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,12/1/2010 8:26,2.55,17850.0,United Kingdom\n\
          536365,71053,WHITE METAL LANTERN,6,12/1/2010 8:26,3.39,17850.0,United Kingdom\n\
-         536366,22633,HAND WARMER UNION JACK,6,12/1/2010 8:28,1.85,,United Kingdom\n",
+         536366,22633,HAND WARMER UNION JACK,6,12/1/2010 8:28,1.85,,United Kingdom\n\
+         C536379,D,Discount,-1,12/1/2010 9:41,27.5,14527.0,United Kingdom\n\
+         536414,22139,,56,12/1/2010 11:52,0,,United Kingdom\n",
     );
+    let ws = Workspace::create(dir.path().join("invoices.duckdb")).unwrap();
     let r = ws.import(&inv, &ImportOptions::default()).unwrap();
     assert_eq!(
         (
@@ -368,14 +373,42 @@ fn retailrocket_taobao_invoices_and_generic_events() {
             r.rows_loaded,
             r.rows_rejected
         ),
-        ("invoices", 3, 2, 1)
+        ("invoices", 5, 5, 0)
     );
-    assert_eq!(r.rejects[0].line, Some(4));
-    assert_eq!(r.rejects[0].column.as_deref(), Some("user_id"));
+    assert_eq!(
+        (r.checks.refunds, r.checks.guest_rows, r.checks.zero_prices),
+        (1, 2, 1)
+    );
+    assert_eq!(
+        r.findings.iter().map(|f| f.rows).collect::<Vec<_>>(),
+        [1, 2, 1]
+    );
+    // The refund keeps its credit note as its session, a positive quantity and value.
+    let (kind, qty, value): (String, f64, f64) = ws
+        .connection()
+        .query_row(
+            "SELECT event_type, quantity, value FROM events WHERE session_id = 'C536379'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!((kind.as_str(), qty, value), ("refund", 1.0, 27.5));
+    // The guest's purchase keeps its revenue; it has no user.
+    assert_eq!(
+        fscalar(
+            &ws,
+            "SELECT value FROM events WHERE item_id = '22633' AND user_id IS NULL"
+        ),
+        6.0 * 1.85
+    );
     assert_eq!(
         fscalar(&ws, "SELECT value FROM events WHERE item_id = '85123A'"),
         6.0 * 2.55
     );
+    let p = ws.profile().unwrap();
+    assert_eq!((p.checks.refunds, p.checks.guest_rows), (1, 2));
+    assert!((p.revenue - (6.0 * 2.55 + 6.0 * 3.39 + 6.0 * 1.85)).abs() < 1e-9);
+    assert!((p.refunded - 27.5).abs() < 1e-9);
     assert_eq!(
         scalar(&ws, "SELECT count(*) FROM events WHERE user_id = '17850'"),
         2
@@ -401,7 +434,7 @@ fn retailrocket_taobao_invoices_and_generic_events() {
 #[test]
 fn clothing_reviews_recognized_and_rejects_reviews_without_text() {
     let dir = tempfile::tempdir().unwrap();
-    let ws = Workspace::open(dir.path().join("ws.duckdb")).unwrap();
+    let ws = Workspace::create(dir.path().join("ws.duckdb")).unwrap();
     let path = dataset("clothing-reviews/WomensClothingE-CommerceReviews.parquet.brotli");
     let r = ws.import(&path, &ImportOptions::default()).unwrap();
     assert_eq!(r.format, "reviews");

@@ -5,7 +5,7 @@ use crate::{dataset, scalar};
 
 fn movielens() -> (tempfile::TempDir, Workspace) {
     let dir = tempfile::tempdir().unwrap();
-    let ws = Workspace::open(dir.path().join("ws.duckdb")).unwrap();
+    let ws = Workspace::create(dir.path().join("ws.duckdb")).unwrap();
     ws.import(&dataset("ml-100k/ml-100k.inter"), &ImportOptions::default())
         .unwrap();
     (dir, ws)
@@ -273,7 +273,7 @@ fn kfold_test_parts_partition_the_data() {
         .unwrap();
     assert!(!same("cv2", "other"));
     let bad = ws.create_split(&spec("bad", Strategy::KFold { folds: 5, fold: 5 }, 1));
-    assert!(bad.unwrap_err().to_string().contains("at least 2 folds"));
+    assert!(bad.unwrap_err().to_string().contains("must be below --folds 5"));
 }
 
 /// `cold_items`: a seeded tenth of ML-100K's 1,682 items is held out, every interaction with
@@ -329,5 +329,5 @@ fn cold_items_are_held_out_of_training() {
     );
     bad.cold_items = Some(1.0);
     let e = ws.create_split(&bad).unwrap_err().to_string();
-    assert!(e.contains("not a fraction"), "{e}");
+    assert!(e.contains("--cold-items must be in (0, 1)"), "{e}");
 }

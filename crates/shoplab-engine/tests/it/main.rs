@@ -24,7 +24,7 @@ fn finish<T: Send + 'static>(job: shoplab_engine::Job<T>) -> (T, Vec<JobEvent>) 
 }
 
 fn movielens(dir: &tempfile::TempDir) -> Session {
-    let session = Session::open(dir.path().join("shop.duckdb")).unwrap();
+    let session = Session::create(dir.path().join("shop.duckdb")).unwrap();
     let job = session
         .import_job(&dataset("ml-100k/ml-100k.inter"), ImportOptions::default())
         .unwrap();
@@ -171,7 +171,7 @@ fn pricing_policies_against_the_clairvoyant_price() {
 #[test]
 fn off_policy_estimates_on_the_open_bandit_sample() {
     let dir = tempfile::tempdir().unwrap();
-    let session = Session::open(dir.path().join("obd.duckdb")).unwrap();
+    let session = Session::create(dir.path().join("obd.duckdb")).unwrap();
     let report = session
         .import(
             &dataset("obd/random/all/all.csv"),

@@ -126,7 +126,7 @@ pub(crate) fn load_vars<'a>(
     device: &Device,
     vars: impl IntoIterator<Item = (&'a str, &'a Var)>,
 ) -> Result<()> {
-    let t = candle_core::safetensors::load(path, device)?;
+    let t = crate::files::load_safetensors(path, device)?;
     let config = |message: String| ModelError::Config {
         model: model.into(),
         message,

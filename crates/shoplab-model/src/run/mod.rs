@@ -54,7 +54,19 @@ pub(crate) struct State {
     pub best_epoch: Option<usize>,
     pub best_value: Option<f64>,
     pub bad_epochs: usize,
+    /// The run's first step loss: a later loss [`BLOW_UP`] times above it is divergence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_loss: Option<f64>,
 }
+
+/// How far above the first step's loss a loss may rise before the run counts as diverged
+/// (a training that blows up without reaching NaN: Adam at a huge learning rate).
+pub(crate) const BLOW_UP: f64 = 100.0;
+
+/// How far a validation value may fall from the best so far (a ranking metric below
+/// 1/COLLAPSE of its best, an error above COLLAPSE times its best) before the run counts as
+/// diverged.
+pub(crate) const COLLAPSE: f64 = 5.0;
 
 impl State {
     /// Records an epoch's validation value; true when it is the best so far.
@@ -74,6 +86,32 @@ impl State {
             self.bad_epochs += 1;
         }
         better
+    }
+
+    /// Whether a step's `loss` shows divergence: not finite, or [`BLOW_UP`] times the run's
+    /// first loss. The first loss is remembered.
+    pub fn blown_up(&mut self, loss: f64) -> bool {
+        if !loss.is_finite() {
+            return true;
+        }
+        match self.first_loss {
+            Some(first) => first > 0.0 && loss > BLOW_UP * first,
+            None => {
+                self.first_loss = Some(loss);
+                false
+            }
+        }
+    }
+
+    /// Whether an epoch's validation `value` collapsed against the best so far (see
+    /// [`COLLAPSE`]).
+    pub fn collapsed(&self, value: f64, higher_is_better: bool) -> bool {
+        match self.best_value {
+            _ if !value.is_finite() => true,
+            Some(best) if higher_is_better => best > 0.0 && value < best / COLLAPSE,
+            Some(best) => best > 0.0 && value > best * COLLAPSE,
+            None => false,
+        }
     }
 
     /// Whether `patience` epochs without a better value have passed (0: never).

@@ -3,6 +3,7 @@
 
 use candle_core::DType;
 
+use super::train::Checks;
 use crate::error::{ModelError, Result};
 
 /// What is predicted from a review.
@@ -265,43 +266,42 @@ impl FinetuneConfig {
         }
     }
 
-    /// Refuses settings no run can start with.
+    /// Refuses settings no run can start with, before anything is recorded (every option
+    /// out of range named as on the command line, with its range).
     pub(crate) fn check(&self) -> Result<()> {
-        let bad = |message: String| {
-            Err(ModelError::Config {
-                model: self.run_model(),
-                message,
-            })
-        };
-        if self.batch_size == 0 || self.accumulate == 0 {
-            return bad("batch size and accumulation must be at least 1".into());
-        }
-        if self.method == TextMethod::Lora && self.lora_rank == 0 {
-            return bad("the LoRA rank must be at least 1".into());
-        }
+        let mut c = Checks::default();
+        c.at_least("--epochs", self.epochs, 1);
+        c.at_least("--batch-size", self.batch_size, 1);
+        c.at_least("--accumulate", self.accumulate, 1);
+        c.at_least("--max-tokens", self.max_tokens, 2);
+        c.positive("--lr", self.lr);
+        c.non_negative("--weight-decay", self.weight_decay);
         if !(0.0..1.0).contains(&self.warmup) {
-            return bad(format!(
-                "warm-up {} is not a fraction in [0, 1)",
-                self.warmup
-            ));
+            c.fail(format!("--warmup must be in [0, 1) (got {})", self.warmup));
         }
-        if self.max_tokens < 2 {
-            return bad("max tokens must be at least 2".into());
+        if self.limit == Some(0) {
+            c.fail("--limit must be at least 1 (got 0)".into());
+        }
+        if self.method == TextMethod::Lora {
+            c.at_least("--lora-rank", self.lora_rank, 1);
+            c.positive("--lora-alpha", self.lora_alpha);
         }
         match self.task {
             TextTask::TwoTower => {
                 if !self.method.uses_encoder() {
-                    return bad(
-                        "the two-tower recommender reads items with the encoder: use full, lora or frozen"
+                    c.fail(
+                        "--method: the two-tower recommender reads items with the encoder: use full, lora or frozen"
                             .into(),
                     );
                 }
-                if self.temperature <= 0.0 || self.k == 0 || self.steps == Some(0) {
-                    return bad("temperature, k and steps must be positive".into());
+                c.positive("--temperature", self.temperature);
+                c.at_least("-k/--k", self.k, 1);
+                if self.steps == Some(0) {
+                    c.fail("--steps must be at least 1 (got 0)".into());
                 }
             }
             TextTask::Rating | TextTask::Recommend => {}
         }
-        Ok(())
+        c.finish(&self.run_model())
     }
 }

@@ -14,7 +14,7 @@ use crate::dataset;
 
 fn reviews() -> (tempfile::TempDir, Workspace) {
     let dir = tempfile::tempdir().unwrap();
-    let ws = Workspace::open(dir.path().join("ws.duckdb")).unwrap();
+    let ws = Workspace::create(dir.path().join("ws.duckdb")).unwrap();
     ws.import(
         &dataset("clothing-reviews/WomensClothingE-CommerceReviews.parquet.brotli"),
         &ImportOptions::default(),

@@ -21,7 +21,7 @@ fn dataset(rel: &str) -> PathBuf {
 /// and `rr` (per-user 8:1:1, RecBole's rule, seed 7).
 fn movielens() -> (tempfile::TempDir, Workspace) {
     let dir = tempfile::tempdir().unwrap();
-    let ws = Workspace::open(dir.path().join("ws.duckdb")).unwrap();
+    let ws = Workspace::create(dir.path().join("ws.duckdb")).unwrap();
     ws.import(&dataset("ml-100k/ml-100k.inter"), &ImportOptions::default())
         .unwrap();
     let split = |name: &str, strategy, seed| SplitSpec {
@@ -374,7 +374,7 @@ fn conversion_recovers_known_elasticities() {
     world
         .write_catalog_csv(std::fs::File::create(&catalog).unwrap())
         .unwrap();
-    let ws = Workspace::open(dir.path().join("ws.duckdb")).unwrap();
+    let ws = Workspace::create(dir.path().join("ws.duckdb")).unwrap();
     ws.import(&events, &ImportOptions::default()).unwrap();
     ws.import(&catalog, &ImportOptions::default()).unwrap();
 

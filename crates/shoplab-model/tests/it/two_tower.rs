@@ -19,7 +19,7 @@ use crate::dataset;
 /// movies held out (all their ratings in the test part).
 fn movielens_cold() -> (tempfile::TempDir, Workspace) {
     let dir = tempfile::tempdir().unwrap();
-    let ws = Workspace::open(dir.path().join("ws.duckdb")).unwrap();
+    let ws = Workspace::create(dir.path().join("ws.duckdb")).unwrap();
     ws.import(&dataset("ml-100k/ml-100k.inter"), &ImportOptions::default())
         .unwrap();
     let items = ImportOptions {
