@@ -417,6 +417,9 @@ fn pricing_policies_from_the_cli() {
 fn a_shipped_scenario_runs_and_is_stored() {
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path().join("shop.duckdb");
+    // A simulation needs a workspace to store its results in: `init` makes an empty one.
+    let created = json(&["init", s(&ws), "--json"]);
+    assert_eq!(created["created"], true);
     let scenario =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/competitor-cut.toml");
     let out = json(&[
@@ -535,6 +538,9 @@ fn off_policy_evaluation_on_the_open_bandit_sample() {
 fn realtime_simulation_streams_days_and_matches_the_batch_run() {
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path().join("shop.duckdb");
+    // A simulation needs a workspace to store its results in: `init` makes an empty one.
+    let created = json(&["init", s(&ws), "--json"]);
+    assert_eq!(created["created"], true);
     let scenario =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/price-sensitivity-shift.toml");
     let args = |realtime: bool| {

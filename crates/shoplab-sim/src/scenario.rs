@@ -479,31 +479,61 @@ impl Scenario {
         runs
     }
 
-    /// Reads and checks a scenario; `origin` names it in errors (a file path).
+    /// Reads and checks a scenario; `origin` names it in errors (a file path). Syntax, an
+    /// unknown key or variant: the TOML reader's line and column; a value out of range: the
+    /// line of the policy, event or key it belongs to.
     pub fn from_toml(text: &str, origin: &str) -> Result<Self> {
         let s: Scenario =
             toml::from_str(text).map_err(|e| SimError::Config(format!("{origin}: {e}")))?;
-        s.check()
-            .map_err(|m| SimError::Config(format!("{origin}: {m}")))?;
+        let doc: toml::Table =
+            toml::from_str(text).map_err(|e| SimError::Config(format!("{origin}: {e}")))?;
+        let finite = match non_finite(&toml::Value::Table(doc)) {
+            Some(key) => Err((
+                vec![key.clone()],
+                format!("{key} must be a finite number (nan and inf are not)"),
+            )),
+            None => Ok(()),
+        };
+        finite.and_then(|()| s.check()).map_err(|(at, m)| {
+            SimError::Config(match line_of(text, &at) {
+                Some((line, column)) => format!("{origin}, line {line}, column {column}: {m}"),
+                None => format!("{origin}: {m}"),
+            })
+        })?;
         Ok(s)
     }
 
-    fn check(&self) -> std::result::Result<(), String> {
+    /// The first setting out of range: the words on its line (see [`line_of`]), the message.
+    fn check(&self) -> std::result::Result<(), (Vec<String>, String)> {
+        let key = |k: &str| vec![k.to_string()];
         if self.policies.is_empty() {
-            return Err("no [[policies]] to compare".into());
+            return Err((key("[[policies]]"), "no [[policies]] to compare".into()));
         }
-        let positive_rate = self
-            .sessions_per_day
-            .is_none_or(|r| r.is_finite() && r > 0.0);
-        if self.days == 0 || self.slate == 0 || self.seeds == 0 || !positive_rate {
-            return Err("days, slate, seeds and sessions_per_day must be positive".into());
+        for (name, bad) in [
+            ("days", self.days == 0),
+            ("slate", self.slate == 0),
+            ("seeds", self.seeds == 0),
+            (
+                "sessions_per_day",
+                self.sessions_per_day
+                    .is_some_and(|r| !(r.is_finite() && r > 0.0)),
+            ),
+        ] {
+            if bad {
+                return Err((key(name), format!("{name} must be positive")));
+            }
         }
         for p in &self.policies {
-            p.check(self.stock)
-                .map_err(|m| format!("policy \"{}\": {m}", p.name))?;
+            p.check(self.stock).map_err(|m| {
+                (
+                    vec!["name".to_string(), format!("\"{}\"", p.name)],
+                    format!("policy \"{}\": {m}", p.name),
+                )
+            })?;
         }
         for e in &self.events {
-            e.check(self.days)?;
+            e.check(self.days)
+                .map_err(|m| (vec!["day".to_string(), e.day.to_string()], m))?;
         }
         Ok(())
     }
@@ -553,5 +583,39 @@ impl Event {
             ));
         }
         Ok(())
+    }
+}
+
+/// The first line (1-based, with the column of the first word) holding all of `words`, a
+/// comment aside: where a checked setting is written.
+fn line_of(text: &str, words: &[String]) -> Option<(usize, usize)> {
+    text.lines().enumerate().find_map(|(i, line)| {
+        let code = line.split('#').next().unwrap_or_default();
+        if words.is_empty() || !words.iter().all(|w| code.contains(w.as_str())) {
+            return None;
+        }
+        code.find(words[0].as_str()).map(|at| (i + 1, at + 1))
+    })
+}
+
+/// The key of the first `nan` or `inf` in a TOML value, if any.
+fn non_finite(v: &toml::Value) -> Option<String> {
+    match v {
+        toml::Value::Table(t) => t.iter().find_map(|(k, v)| match v {
+            toml::Value::Float(f) if !f.is_finite() => Some(k.clone()),
+            toml::Value::Array(a)
+                if a.iter()
+                    .any(|x| matches!(x, toml::Value::Float(f) if !f.is_finite())) =>
+            {
+                Some(k.clone())
+            }
+            other => non_finite(other),
+        }),
+        toml::Value::Array(a) => a.iter().find_map(non_finite),
+        toml::Value::Float(_)
+        | toml::Value::String(_)
+        | toml::Value::Integer(_)
+        | toml::Value::Boolean(_)
+        | toml::Value::Datetime(_) => None,
     }
 }

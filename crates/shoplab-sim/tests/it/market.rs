@@ -155,7 +155,7 @@ fn bad_scenarios_get_clear_errors() {
     .unwrap_err()
     .to_string();
     assert!(
-        past.contains("x.toml: an event on day 9 is past the 5 days"),
+        past.contains("x.toml, line 8, column 1: an event on day 9 is past the 5 days"),
         "{past}"
     );
     let typo = Scenario::from_toml(
