@@ -261,7 +261,9 @@ impl WorkbenchApp {
                 tables,
                 profile,
                 splits,
+                migrated,
             } => {
+                self.view.migrated = migrated;
                 self.prefs.last_workspace = Some(path.clone());
                 self.view.path = Some(path);
                 self.view.tables = tables;
@@ -419,6 +421,9 @@ impl WorkbenchApp {
                 |n| n.to_string_lossy().to_string(),
             );
             ui.label(name).on_hover_text(p.display().to_string());
+            if let Some(m) = &self.view.migrated {
+                ui.weak(m);
+            }
         }
     }
 

@@ -80,6 +80,8 @@ pub struct WorkspaceView {
     pub profile: Option<Profile>,
     pub splits: Vec<SplitSummary>,
     pub last_import: Option<ImportReport>,
+    /// The migration done when an older workspace was opened (its backup's path).
+    pub migrated: Option<String>,
 }
 
 /// The app around the views: requests to the worker and what is in flight, the error

@@ -105,6 +105,8 @@ pub enum Reply {
         tables: Vec<TableCount>,
         profile: Option<Box<Profile>>,
         splits: Vec<SplitSummary>,
+        /// An older workspace's migration, with where its backup is.
+        migrated: Option<String>,
     },
     Preview {
         file: PathBuf,
@@ -219,6 +221,7 @@ fn handle(
                 tables: s.table_counts()?,
                 profile: Some(Box::new(profile)),
                 splits: s.splits()?,
+                migrated: None,
             }
         }
         Request::Query(sql) => Reply::Query(s.query(&sql, QUERY_ROWS)?),
@@ -327,6 +330,7 @@ fn open(session: &mut Option<Session>, path: PathBuf) -> shoplab_engine::Result<
         tables: s.table_counts()?,
         profile: profile.map(Box::new),
         splits: s.splits()?,
+        migrated: s.migration().map(|m| m.to_string()),
     };
     *session = Some(s);
     Ok(reply)
