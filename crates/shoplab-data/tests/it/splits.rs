@@ -273,7 +273,11 @@ fn kfold_test_parts_partition_the_data() {
         .unwrap();
     assert!(!same("cv2", "other"));
     let bad = ws.create_split(&spec("bad", Strategy::KFold { folds: 5, fold: 5 }, 1));
-    assert!(bad.unwrap_err().to_string().contains("must be below --folds 5"));
+    assert!(
+        bad.unwrap_err()
+            .to_string()
+            .contains("must be below --folds 5")
+    );
 }
 
 /// `cold_items`: a seeded tenth of ML-100K's 1,682 items is held out, every interaction with
