@@ -1,6 +1,7 @@
 //! Data-layer tests on real public datasets (fetched by `datasets/fetch.sh`) and on bad input.
 
 mod bad_input;
+mod mapping_props;
 mod real_data;
 mod splits;
 

@@ -5,4 +5,5 @@ mod calibrate;
 mod market;
 mod ope;
 mod pricing;
+mod scenario_props;
 mod topk;
