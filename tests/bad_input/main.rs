@@ -1539,16 +1539,13 @@ fn run_case(fx: &Fixture, case: &Case, n: usize) -> Row {
             rejected,
             lines,
             check,
-        } => {
-            check_import(
-                &ws,
-                &out.stdout,
-                events_before,
-                (loaded, rejected, lines, check),
-                &mut failures,
-            );
-            format!("no: imported {loaded}, rejected {rejected}")
-        }
+        } => check_import(
+            &ws,
+            &out.stdout,
+            events_before,
+            (loaded, rejected, lines, check),
+            &mut failures,
+        ),
         After::Migrated => check_migrated(&dir, &ws, &out.stderr, &mut failures),
         After::ModelImported(name) => {
             if !models.join(name).join("config.json").is_file() {
@@ -1562,8 +1559,11 @@ fn run_case(fx: &Fixture, case: &Case, n: usize) -> Row {
         .stderr
         .lines()
         .find(|l| !l.trim().is_empty())
-        .or_else(|| out.stdout.lines().next())
-        .unwrap_or("")
+        .or_else(|| {
+            let json = out.stdout.starts_with(['[', '{']);
+            (!json).then(|| out.stdout.lines().next()).flatten()
+        })
+        .unwrap_or("(stderr empty)")
         .replace(&dir_s, "<dir>");
     Row {
         name: case.name,
@@ -1664,10 +1664,10 @@ fn check_import(
     events_before: Option<i64>,
     (loaded, rejected, lines, check): Expected,
     failures: &mut Vec<String>,
-) {
+) -> String {
     let Ok(json) = serde_json::from_str::<serde_json::Value>(stdout) else {
         failures.push("no JSON report on stdout".into());
-        return;
+        return "no import report".into();
     };
     let r = &json[0];
     let n = |k: &str| r[k].as_u64().unwrap_or(u64::MAX);
@@ -1714,6 +1714,11 @@ fn check_import(
             Err(e) => failures.push(format!("{query}: {e}")),
         }
     }
+    format!(
+        "no: imported {}, rejected {}",
+        n("rows_loaded"),
+        n("rows_rejected")
+    )
 }
 
 fn check_migrated(dir: &Path, ws: &Path, stderr: &str, failures: &mut Vec<String>) -> String {
