@@ -237,18 +237,20 @@ pub struct TrainArgs {
     pub split: Option<String>,
     /// pop, itemknn, ease, mf, bpr, bpmf, neumf, sasrec; conversion (P(purchase | user, item,
     /// price) from the views and purchases of the event log).
-    #[arg(long, default_value = "bpr")]
+    #[arg(long, default_value = "bpr", long_help = model_help())]
     pub model: String,
-    #[arg(long, default_value_t = 30)]
-    pub epochs: usize,
+    /// Epochs (bpmf: Gibbs sweeps); default: the model's own (see --model).
+    #[arg(long)]
+    pub epochs: Option<usize>,
     #[arg(long, default_value_t = 1024)]
     pub batch_size: usize,
     /// Cut-off of the ranking metrics.
     #[arg(short, long, default_value_t = 10)]
     pub k: usize,
-    /// Epochs without a better validation value before stopping (0: never stop early).
-    #[arg(long, default_value_t = 5)]
-    pub patience: usize,
+    /// Epochs without a better validation value before stopping (0: never stop early);
+    /// default: the model's own (see --model).
+    #[arg(long)]
+    pub patience: Option<usize>,
     #[command(flatten)]
     pub hyper: HyperArgs,
     #[command(flatten)]
@@ -264,8 +266,9 @@ pub struct HyperArgs {
     /// For mf: mse (explicit ratings, the default) or bpr (implicit feedback).
     #[arg(long)]
     pub objective: Option<String>,
-    #[arg(long, default_value_t = 64)]
-    pub factors: usize,
+    /// Latent factors; default: the model's own (see --model).
+    #[arg(long)]
+    pub factors: Option<usize>,
     /// L2 regularization of the factors (with sgd: per example).
     #[arg(long)]
     pub reg: Option<f64>,
@@ -548,6 +551,22 @@ pub struct GenerateArgs {
     pub events: u64,
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+}
+
+/// `--model`'s long help: the models, and each one's defaults as the engine has them.
+fn model_help() -> String {
+    use shoplab_engine::ModelKind;
+    let mut help = String::from(
+        "The model: pop, itemknn, ease, mf, bpr, bpmf, neumf, sasrec; conversion \
+         (P(purchase | user, item, price) from the views and purchases of the event log).\n\n\
+         Each model's defaults, chosen on the validation part of MovieLens-100K (random 8:1:1 \
+         split, seed 1; `bash bench/defaults.sh` prints what they reach on its test part \
+         against tuned settings). An option given on the command line replaces its default:\n",
+    );
+    for kind in ModelKind::ALL {
+        help.push_str(&format!("  {:<11} {}\n", kind.name(), kind.defaults_text()));
+    }
+    help.trim_end().to_string()
 }
 
 /// Range checks of the options only the command line has (a model's and a split's options

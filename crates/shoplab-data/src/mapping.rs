@@ -101,7 +101,10 @@ impl Mapping {
         for (name, required) in self.target.columns() {
             let rule = self.columns.get(*name);
             let generated = *name == "item_id" && self.target == Target::Items;
-            if *required && rule.is_none() && !generated {
+            // An event's user may be missing (a guest's row), but the mapping must say
+            // where users come from: a log without any is more likely a wrong mapping.
+            let named = *required || (self.target == Target::Events && *name == "user_id");
+            if named && rule.is_none() && !generated {
                 return Err(DataError::BadInput {
                     path: src.path.clone(),
                     message: format!(

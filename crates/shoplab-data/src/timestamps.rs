@@ -23,7 +23,12 @@ const TIME_FORMATS: &[&str] = &[
     "%Y/%m/%d",
 ];
 
-/// Picks one timestamp format that reads every sample value, or `mixed` when only several together do.
+/// The share of sample values a format may leave unread and still be picked: those rows
+/// are the export's bad ones, rejected with their lines.
+const MAX_BAD_SHARE: f64 = 0.2;
+
+/// Picks one timestamp format that reads every sample value, or `mixed` when only several
+/// together do; failing that, the one that reads all but a few bad values.
 pub fn detect_time_format(
     conn: &Connection,
     values: &[String],
@@ -35,13 +40,27 @@ pub fn detect_time_format(
         return Ok(numeric.into());
     }
     let list = values.iter().map(|v| lit(v)).collect::<Vec<_>>().join(", ");
+    // The first format that reads every value; else the one that reads the most, when the
+    // values it cannot read are a few bad rows (rejected with their lines on import).
+    let mut best: Option<(i64, &str)> = None;
     for fmt in std::iter::once("iso").chain(TIME_FORMATS.iter().copied()) {
-        if unreadable_count(conn, &list, fmt)? == 0 {
+        let bad = unreadable_count(conn, &list, fmt)?;
+        if bad == 0 {
             return Ok(fmt.to_string());
         }
+        if best.is_none_or(|(b, _)| bad < b) {
+            best = Some((bad, fmt));
+        }
     }
-    if unreadable_count(conn, &list, "mixed")? == 0 {
+    let mixed = unreadable_count(conn, &list, "mixed")?;
+    if mixed == 0 {
         return Ok("mixed".into());
+    }
+    let few = |bad: i64| (bad as f64) <= MAX_BAD_SHARE * values.len() as f64;
+    match best {
+        Some((bad, fmt)) if bad <= mixed && few(bad) => return Ok(fmt.to_string()),
+        _ if few(mixed) => return Ok("mixed".into()),
+        _ => {}
     }
     Err(format!(
         "cannot read timestamps such as '{}' (tried ISO 8601, epoch seconds/milliseconds and {}); give `format` in a mapping",

@@ -1,6 +1,7 @@
 //! One-product dynamic pricing with known logit demand: the pricing policies over many
 //! seeds against the clairvoyant price (the simulator's bandit runner, behind the engine).
 
+use shoplab_sim::pricing::Policy;
 use shoplab_sim::{LogitDemand, PolicyKind, SimError, run_replicates};
 
 use crate::Result;
@@ -50,10 +51,16 @@ pub fn run_pricing(spec: &PricingSpec) -> Result<PricingReport> {
         return Err(SimError::Config("the price grid is empty (--prices)".into()).into());
     }
     let demand = LogitDemand::new(spec.appeal, spec.sensitivity)?;
+    // Each policy is read and checked against the grid before anything runs; an error
+    // names the policy as it was written.
     let kinds = spec
         .policies
         .iter()
-        .map(|p| PolicyKind::parse(p))
+        .map(|p| {
+            PolicyKind::parse(p)
+                .and_then(|kind| Policy::new(kind.clone(), &spec.prices).map(|_| kind))
+                .map_err(|e| SimError::Config(format!("--policies {p}: {e}")))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let summaries = run_replicates(
         &demand,

@@ -123,8 +123,9 @@ impl Policy {
             && arm >= prices.len()
         {
             return Err(SimError::Config(format!(
-                "fixed:{arm} is past the grid's {} prices",
-                prices.len()
+                "fixed:K must be below the grid's {} prices (K from 0 to {}; got {arm})",
+                prices.len(),
+                prices.len() - 1
             )));
         }
         Self::over(kind, prices.to_vec())
@@ -136,7 +137,7 @@ impl Policy {
             && !(0.0..=1.0).contains(&epsilon)
         {
             return Err(SimError::Config(format!(
-                "ε must be in [0, 1], got {epsilon}"
+                "ε must be in [0, 1] (got {epsilon})"
             )));
         }
         let n = values.len();

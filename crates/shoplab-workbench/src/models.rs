@@ -305,7 +305,13 @@ fn form_ui(ui: &mut egui::Ui, f: &mut TrainForm, splits: &[String]) {
             .selected_text(f.model.as_str())
             .show_ui(ui, |ui| {
                 for m in ModelKind::ALL {
-                    ui.selectable_value(&mut f.model, m.name().to_string(), m.name());
+                    // Picking a model fills in its own defaults.
+                    if ui
+                        .selectable_value(&mut f.model, m.name().to_string(), m.name())
+                        .changed()
+                    {
+                        f.use_defaults_of(m);
+                    }
                 }
             });
         ui.end_row();

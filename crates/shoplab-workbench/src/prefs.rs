@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use shoplab_engine::{ModelKind, TrainConfig};
+
 use crate::tab::Tab;
 
 /// UI preferences that survive restarts. Each view writes its part in `View::save` and
@@ -37,15 +39,28 @@ pub struct TrainForm {
 
 impl Default for TrainForm {
     fn default() -> Self {
-        TrainForm {
-            model: "bpr".into(),
+        let mut form = TrainForm {
+            model: String::new(),
             split: "main".into(),
-            epochs: 20,
-            factors: 64,
-            lr: 0.01,
+            epochs: 0,
+            factors: 0,
+            lr: 0.0,
             batch_size: 1024,
             device: "auto".into(),
-        }
+        };
+        form.use_defaults_of(ModelKind::Bpr);
+        form
+    }
+}
+
+impl TrainForm {
+    /// Sets the model and its own defaults (epochs, factors, learning rate).
+    pub fn use_defaults_of(&mut self, model: ModelKind) {
+        let cfg = TrainConfig::new(&self.split, model);
+        self.model = model.name().to_string();
+        self.epochs = cfg.epochs;
+        self.factors = cfg.hyper.factors;
+        self.lr = cfg.hyper.lr;
     }
 }
 
@@ -68,6 +83,23 @@ mod tests {
             self.0.remove(key);
         }
         fn flush(&mut self) {}
+    }
+
+    /// Picking a model in the run form fills in that model's own defaults.
+    #[test]
+    fn the_run_form_takes_the_picked_models_defaults() {
+        let mut form = TrainForm::default();
+        assert_eq!(
+            (form.model.as_str(), form.epochs, form.factors, form.lr),
+            ("bpr", 100, 32, 0.003)
+        );
+        form.use_defaults_of(ModelKind::Mf);
+        assert_eq!(
+            (form.model.as_str(), form.epochs, form.factors, form.lr),
+            ("mf", 30, 32, 0.01)
+        );
+        form.use_defaults_of(ModelKind::Bpmf);
+        assert_eq!((form.epochs, form.factors), (100, 20));
     }
 
     fn load(stored: &str) -> Option<Prefs> {

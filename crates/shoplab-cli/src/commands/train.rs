@@ -55,11 +55,15 @@ fn configs(args: &TrainArgs) -> Result<Vec<TrainConfig>> {
         bail!("--split is required (to continue a run: --resume RUN)");
     }
     let mut cfg = TrainConfig::new(split.unwrap_or_default(), kind);
-    cfg.epochs = args.epochs;
+    if let Some(v) = args.epochs {
+        cfg.epochs = v;
+    }
     cfg.batch_size = args.batch_size;
     cfg.seed = args.run.seed;
     cfg.k = args.k;
-    cfg.patience = args.patience;
+    if let Some(v) = args.patience {
+        cfg.patience = v;
+    }
     cfg.device = args.run.device.clone();
     if let Some(v) = args.run.lr {
         cfg.hyper.lr = v;
@@ -78,7 +82,9 @@ fn configs(args: &TrainArgs) -> Result<Vec<TrainConfig>> {
 
 /// The hyperparameters given on the command line, over the model's defaults.
 fn apply(args: &HyperArgs, hyper: &mut Hyper) -> Result<()> {
-    hyper.factors = args.factors;
+    if let Some(v) = args.factors {
+        hyper.factors = v;
+    }
     if let Some(v) = args.reg {
         hyper.reg = v;
     }

@@ -22,16 +22,18 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
+    /// A run of `model` on `split` with the model's defaults ([`ModelKind::defaults`]).
     pub fn new(split: &str, model: ModelKind) -> Self {
+        let d = model.defaults();
         TrainConfig {
             split: split.into(),
             model,
-            hyper: Hyper::default(),
-            epochs: 30,
+            hyper: d.hyper,
+            epochs: d.epochs,
             batch_size: 1024,
             seed: 1,
             k: 10,
-            patience: 5,
+            patience: d.patience,
             device: "auto".into(),
         }
     }
