@@ -1128,40 +1128,9 @@ fn rees_file(good: usize, bad: &[String], tail: usize) -> String {
     lines.join("\n") + "\n"
 }
 
-/// The mapping `shoplab import --show-mapping` proposes for `ml-100k.inter` (line numbers
-/// matter: the cases edit lines 2, 3, 9 and 31).
-const MAPPING: &str = r#"format = "recbole"
-target = "events"
-encoding = "utf-8"
-
-[csv]
-delimiter = "\t"
-quote = ""
-escape = ""
-header = true
-skip = 0
-
-[columns.event_time]
-source = "timestamp:float"
-parse = "timestamp"
-format = "epoch_s"
-
-[columns.event_type]
-value = "rating"
-parse = "text"
-
-[columns.item_id]
-source = "item_id:token"
-parse = "id"
-
-[columns.user_id]
-source = "user_id:token"
-parse = "id"
-
-[columns.value]
-source = "rating:float"
-parse = "number"
-"#;
+/// The mapping `shoplab import --show-mapping` proposes for `ml-100k.inter`, shared with the
+/// mapping properties (line numbers matter: the cases edit lines 2, 3, 9 and 31).
+const MAPPING: &str = include_str!("../fixtures/recbole-mapping.toml");
 
 /// A small scenario that runs in a second (line numbers matter: the cases edit lines 2, 4,
 /// 9 and 10).

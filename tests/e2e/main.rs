@@ -611,6 +611,8 @@ fn calibrate_the_demo_shop_and_simulate_trained_runs_in_it() {
         "bpr",
         "--epochs",
         "5",
+        "--factors",
+        "64",
         "--json",
     ]);
     assert_eq!(bpr["run_id"], 1);

@@ -86,12 +86,14 @@ impl SplitSpec {
             | Strategy::Stratified { train, valid, test } => {
                 bad.extend(fraction("--valid", valid, true));
                 bad.extend(fraction("--test", test, false));
-                if valid + test >= 1.0 {
+                // --train defaults to 1 - valid - test: checked only once those are sane.
+                let sane = bad.is_empty();
+                if sane && valid + test >= 1.0 {
                     bad.push(format!(
                         "--valid and --test must sum to less than 1, leaving a train part (got {})",
                         short(valid + test)
                     ));
-                } else {
+                } else if sane {
                     bad.extend(fraction("--train", train, false));
                     let sum = train + valid + test;
                     if train > 0.0 && (sum - 1.0).abs() > 1e-6 {

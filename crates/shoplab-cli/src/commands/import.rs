@@ -4,9 +4,9 @@ use std::fmt;
 
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use serde::Serialize;
-use shoplab_engine::{ImportOptions, ImportReport, Mapping, Session, Target};
+use shoplab_engine::{DataError, ImportOptions, ImportReport, Mapping, Session, Target};
 
 use crate::cli::ImportArgs;
 use crate::output::Printer;
@@ -20,7 +20,12 @@ pub fn run(args: ImportArgs) -> Result<()> {
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("reading the mapping {}", p.display()))?;
-            Some(Mapping::from_toml(&text).with_context(|| format!("mapping {}", p.display()))?)
+            // One line that names the file, then the reader's line and column.
+            let mapping = Mapping::from_toml(&text).map_err(|e| match e {
+                DataError::Mapping(m) => anyhow!("mapping {}: {m}", p.display()),
+                other => anyhow!("mapping {}: {other}", p.display()),
+            })?;
+            Some(mapping)
         }
         None => None,
     };
@@ -29,7 +34,7 @@ pub fn run(args: ImportArgs) -> Result<()> {
         .as_deref()
         .map(|k| k.parse::<Target>())
         .transpose()
-        .context("--kind")?;
+        .map_err(|e| anyhow!("--kind: {e}"))?;
     if let Some(missing) = args.files.iter().find(|f| !f.is_file()) {
         bail!("{}: no such file", missing.display());
     }

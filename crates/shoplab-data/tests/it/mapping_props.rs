@@ -52,38 +52,7 @@ fn check<S: Strategy>(
 }
 
 /// The mapping `--show-mapping` proposes for `ml-100k.inter`.
-const RECBOLE: &str = r#"format = "recbole"
-target = "events"
-encoding = "utf-8"
-
-[csv]
-delimiter = "\t"
-quote = ""
-escape = ""
-header = true
-skip = 0
-
-[columns.event_time]
-source = "timestamp:float"
-parse = "timestamp"
-format = "epoch_s"
-
-[columns.event_type]
-value = "rating"
-parse = "text"
-
-[columns.item_id]
-source = "item_id:token"
-parse = "id"
-
-[columns.user_id]
-source = "user_id:token"
-parse = "id"
-
-[columns.value]
-source = "rating:float"
-parse = "number"
-"#;
+const RECBOLE: &str = include_str!("../../../../tests/fixtures/recbole-mapping.toml");
 
 /// A REES46-like mapping with event types, extra columns and a money column.
 const REES: &str = r#"format = "rees46"
