@@ -597,3 +597,57 @@ fn padded_ids_are_trimmed() {
         1
     );
 }
+
+/// Suspicious values load, are counted per import and in the profile, and each count comes
+/// with a query that lists its rows: prices of 0, a timestamp years off, a repeated row.
+#[test]
+fn suspicious_values_are_counted_with_a_query_to_find_them() {
+    let f = Fixture::new();
+    let mut rows = vec![REES_HEADER.to_string()];
+    rows.extend((1..=200).map(|u| {
+        let t = format!("2019-10-02 {:02}:00:00 UTC", u % 24);
+        rees_row(&t, "view", u, "5.00", u)
+    }));
+    rows.push(rees_row("2019-10-03 10:00:00 UTC", "purchase", 3, "0", 3));
+    rows.push(rees_row("2019-10-03 10:00:00 UTC", "purchase", 3, "0", 3));
+    rows.push(rees_row("1970-01-01 00:00:00 UTC", "view", 4, "5.00", 4));
+    let p = f.file("odd.csv", &rows.join("\n"));
+    let r = f.ws.import(&p, &ImportOptions::default()).unwrap();
+    assert_eq!((r.rows_loaded, r.rows_rejected), (203, 0));
+    let c = r.checks;
+    assert_eq!(
+        (
+            c.refunds,
+            c.guest_rows,
+            c.zero_prices,
+            c.far_times,
+            c.repeated
+        ),
+        (0, 0, 2, 1, 1)
+    );
+    // Each finding's query lists exactly its rows.
+    for finding in &r.findings {
+        let n = scalar(&f.ws, &format!("SELECT count(*) FROM ({})", finding.query));
+        let expected = if finding.what.starts_with("rows repeated") {
+            1 // one group of copies
+        } else {
+            finding.rows as i64
+        };
+        assert_eq!(n, expected, "{}: {}", finding.what, finding.query);
+    }
+    // The profile counts them over the whole log (the fixture's first import included).
+    let profile = f.ws.profile().unwrap();
+    assert_eq!(
+        (profile.checks.zero_prices, profile.checks.far_times),
+        (2, 1)
+    );
+    assert_eq!(profile.duplicate_events, 1);
+    let stored: i64 = scalar(
+        &f.ws,
+        &format!(
+            "SELECT rows_zero_price + rows_far_time + rows_repeated FROM imports WHERE import_id = {}",
+            r.import_id
+        ),
+    );
+    assert_eq!(stored, 4);
+}
