@@ -310,6 +310,47 @@ fn train_runs_compare_recommend() {
     assert_eq!(recs.as_array().unwrap().len(), 5);
     assert_eq!(recs[0]["rank"], 1);
 
+    // A shopper the run never saw: three clicks (Star Wars, Fargo, Return of the Jedi),
+    // read natively by EASE, each recommendation with the clicks behind it.
+    let live = json(&[
+        "recommend",
+        s(&ws),
+        "--run",
+        "2",
+        "--history",
+        "50,100,181",
+        "-k",
+        "5",
+        "--json",
+    ]);
+    assert_eq!(
+        (live["model"].as_str(), live["reading"].as_str()),
+        (Some("ease"), Some("native"))
+    );
+    let items = live["items"].as_array().unwrap();
+    assert_eq!(items.len(), 5);
+    assert!(
+        items
+            .iter()
+            .all(|i| !["50", "100", "181"].contains(&i["item_id"].as_str().unwrap()))
+    );
+    let because = items[0]["because"].as_array().unwrap();
+    assert!(!because.is_empty() && because.len() <= 3, "{because:?}");
+    let text = ok(&[
+        "recommend",
+        s(&ws),
+        "--run",
+        "2",
+        "--history",
+        "50,100,181",
+        "-k",
+        "3",
+    ]);
+    assert!(
+        text.contains("reads the history natively") && text.contains("because: "),
+        "{text}"
+    );
+
     // A mistake gets a clear error.
     let out = shoplab(&["recommend", s(&ws), "--run", "9", "--user", "196"]);
     assert!(!out.status.success());

@@ -400,8 +400,13 @@ pub struct RecommendArgs {
     pub workspace: PathBuf,
     #[arg(long)]
     pub run: i64,
-    #[arg(long)]
-    pub user: String,
+    /// A shopper of the run's split: their stored recommendations.
+    #[arg(long, required_unless_present = "history", conflicts_with = "history")]
+    pub user: Option<String>,
+    /// A history the run never saw, item ids oldest first, comma separated: scored live
+    /// (natively, or folded into a factor model), each item with the history items behind it.
+    #[arg(long, value_delimiter = ',')]
+    pub history: Option<Vec<String>>,
     #[arg(short, long, default_value_t = 10)]
     pub k: usize,
     #[command(flatten)]

@@ -30,8 +30,10 @@ pub use job::{Job, JobEvent};
 pub use shoplab_model::compare::Comparison;
 pub use shoplab_model::finetune::{Precision, TextField};
 pub use shoplab_model::metrics::Evaluation;
+pub use shoplab_model::models::Reading;
 pub use shoplab_model::models::{Hyper, ModelKind, Optimizer};
 pub use shoplab_model::registry::{EpochRow, RunSummary};
+pub use shoplab_model::{Because, LiveItem, LiveModel, LiveRecs};
 pub use shoplab_model::{FinetuneConfig, FinetuneOutcome, TextMethod, TextTask};
 pub use shoplab_model::{ModelError, Progress, TrainConfig, TrainOutcome};
 pub use shoplab_sim::calibrate::CalibrateOptions;
@@ -340,6 +342,12 @@ impl Session {
         Ok(shoplab_sim::ope::assess(
             &rows, behavior, campaign, target, resamples, rounds,
         )?)
+    }
+
+    /// Finished run `run_id`, loaded to score histories it never saw (a live shopper):
+    /// load once, then [`LiveModel::recommend`] per click.
+    pub fn live_model(&self, run_id: i64) -> Result<LiveModel> {
+        Ok(LiveModel::load(&self.ws, run_id)?)
     }
 
     /// The top `k` items for a user from a finished run (train items excluded), with scores.

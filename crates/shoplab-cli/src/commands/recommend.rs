@@ -4,16 +4,25 @@
 use std::fmt;
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use serde::Serialize;
-use shoplab_engine::Session;
+use shoplab_engine::{LiveRecs, Reading, Session};
 
 use crate::cli::{ExportArgs, RecommendArgs};
 use crate::output::Printer;
 
 pub fn run(args: RecommendArgs) -> Result<()> {
     let session = Session::open_read_only(&args.workspace)?;
-    let recs = session.recommend(args.run, &args.user, args.k)?;
+    let out = Printer::new(args.output.json);
+    if let Some(history) = &args.history {
+        let live = session.live_model(args.run)?;
+        out.print(&Live(&live.recommend(history, args.k)?))?;
+        return Ok(());
+    }
+    let Some(user) = &args.user else {
+        bail!("--user or --history is required");
+    };
+    let recs = session.recommend(args.run, user, args.k)?;
     let rows: Vec<Recommended> = recs
         .iter()
         .enumerate()
@@ -23,8 +32,63 @@ pub fn run(args: RecommendArgs) -> Result<()> {
             score: *score,
         })
         .collect();
-    Printer::new(args.output.json).print(&Slate(&rows))?;
+    out.print(&Slate(&rows))?;
     Ok(())
+}
+
+/// A live slate: how the run read the history, each item with its reasons.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Live<'a>(&'a LiveRecs);
+
+impl fmt::Display for Live<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = self.0;
+        let reads = match r.reading {
+            Reading::Native => "reads the history natively",
+            Reading::FoldIn => "folds the history into a user vector",
+            Reading::Ignored => "ignores the history",
+            Reading::Unsupported => "cannot read a new history",
+        };
+        let reasons = match r.reasons {
+            "weight" => "the history items adding most to each",
+            "cosine" => "the history items nearest each in the model's item space",
+            _ => "none",
+        };
+        writeln!(
+            f,
+            "run {} ({}) {reads}; because: {reasons}",
+            r.run_id,
+            r.model.name()
+        )?;
+        if !r.unknown.is_empty() {
+            writeln!(
+                f,
+                "not in the run's split, left out: {}",
+                r.unknown.join(", ")
+            )?;
+        }
+        for (rank, item) in r.items.iter().enumerate() {
+            let because: Vec<String> = item
+                .because
+                .iter()
+                .map(|b| format!("{} {:.3}", b.item_id, b.weight))
+                .collect();
+            writeln!(
+                f,
+                "{:>3}. {:<12} {:>9.4}  because: {}",
+                rank + 1,
+                item.item_id,
+                item.score,
+                if because.is_empty() {
+                    "-".into()
+                } else {
+                    because.join(", ")
+                }
+            )?;
+        }
+        Ok(())
+    }
 }
 
 pub fn export(args: ExportArgs) -> Result<()> {

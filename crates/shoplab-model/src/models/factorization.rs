@@ -406,6 +406,36 @@ impl Recommender for Factorization {
         }))
     }
 
+    fn reading(&self) -> super::Reading {
+        super::Reading::FoldIn
+    }
+
+    /// The history folded in against the fixed item factors: a BPR model fits the user
+    /// vector by its own objective (SGD over the history against sampled unseen items, the
+    /// run's learning rate and L2 weight aside: fixed, seeded); an MSE model takes implicit
+    /// ALS's user step. Scored with the item biases, like a trained user.
+    fn score_history(&self, history: &[u32]) -> Result<Vec<f32>> {
+        let q = self.q.as_tensor();
+        let dim = q.dims()[1];
+        let items = to_host(&self.q)?;
+        let bias = to_host(&self.bi)?;
+        let u = match self.objective {
+            Objective::Bpr => bpr_fold_in(&items, &bias, dim, history, self.reg),
+            Objective::Mse => {
+                let rows: Vec<f32> = history
+                    .iter()
+                    .flat_map(|&h| items[h as usize * dim..(h as usize + 1) * dim].to_vec())
+                    .collect();
+                super::fold_in(&rows, &super::gram(q)?, dim, self.reg.max(0.01))
+            }
+        };
+        Ok(items
+            .chunks_exact(dim)
+            .zip(&bias)
+            .map(|(qi, b)| qi.iter().zip(&u).map(|(x, y)| x * y).sum::<f32>() + b)
+            .collect())
+    }
+
     fn save(&self, path: &Path) -> Result<()> {
         save_vars(
             path,
@@ -523,4 +553,51 @@ fn two_rows(m: &mut [f32], i: usize, j: usize, d: usize) -> (&mut [f32], &mut [f
         let (a, b) = m.split_at_mut(i * d);
         (&mut b[..d], &mut a[j * d..(j + 1) * d])
     }
+}
+
+/// Passes over the history when a BPR model folds a new history in.
+const FOLD_IN_EPOCHS: usize = 60;
+/// The learning rate of those passes.
+const FOLD_IN_LR: f32 = 0.05;
+
+/// A user vector for `history` by BPR's own objective against the fixed item factors
+/// (`items`, `dim` wide) and biases: SGD on `ln σ(x_uh − x_uj)` over the history items `h`
+/// and sampled unseen items `j`, L2 weight `reg`; seeded, so a history always gets the same
+/// vector.
+fn bpr_fold_in(items: &[f32], bias: &[f32], dim: usize, history: &[u32], reg: f64) -> Vec<f32> {
+    let n = bias.len() as u32;
+    let mut u = vec![0f32; dim];
+    let mut seen = history.to_vec();
+    seen.sort_unstable();
+    seen.dedup();
+    if seen.is_empty() || seen.len() as u32 >= n {
+        return u;
+    }
+    let mut rng: ChaCha8Rng = rand::SeedableRng::seed_from_u64(0x5EED ^ seen.len() as u64);
+    let row = |i: u32| &items[i as usize * dim..(i as usize + 1) * dim];
+    let reg = reg as f32;
+    for _ in 0..FOLD_IN_EPOCHS {
+        for &h in &seen {
+            let j = loop {
+                let j = rng.random_range(0..n);
+                if seen.binary_search(&j).is_err() {
+                    break j;
+                }
+            };
+            let (qh, qj) = (row(h), row(j));
+            let x: f32 = qh
+                .iter()
+                .zip(qj)
+                .zip(&u)
+                .map(|((a, b), c)| (a - b) * c)
+                .sum::<f32>()
+                + bias[h as usize]
+                - bias[j as usize];
+            let g = 1.0 / (1.0 + x.exp());
+            for k in 0..dim {
+                u[k] += FOLD_IN_LR * (g * (qh[k] - qj[k]) - reg * u[k]);
+            }
+        }
+    }
+    u
 }

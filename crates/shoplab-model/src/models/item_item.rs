@@ -138,20 +138,42 @@ impl ItemItem {
     }
 }
 
+impl ItemItem {
+    /// Adds the weights from each item of `history` into `acc` (one score per item).
+    fn accumulate(&self, history: &[u32], acc: &mut [f32]) {
+        let n = self.n;
+        for &i in history {
+            let w = &self.w[i as usize * n..(i as usize + 1) * n];
+            for (a, b) in acc.iter_mut().zip(w) {
+                *a += b;
+            }
+        }
+    }
+}
+
 impl Recommender for ItemItem {
     fn score_users(&self, users: &[u32]) -> Result<Vec<f32>> {
         let n = self.n;
         let mut out = vec![0f32; users.len() * n];
         for (row, &u) in users.iter().enumerate() {
-            let acc = &mut out[row * n..(row + 1) * n];
-            for &i in self.seen.get(u as usize).map(Vec::as_slice).unwrap_or(&[]) {
-                let w = &self.w[i as usize * n..(i as usize + 1) * n];
-                for (a, b) in acc.iter_mut().zip(w) {
-                    *a += b;
-                }
-            }
+            let history = self.seen.get(u as usize).map(Vec::as_slice).unwrap_or(&[]);
+            self.accumulate(history, &mut out[row * n..(row + 1) * n]);
         }
         Ok(out)
+    }
+
+    fn reading(&self) -> super::Reading {
+        super::Reading::Native
+    }
+
+    fn score_history(&self, history: &[u32]) -> Result<Vec<f32>> {
+        let mut out = vec![0f32; self.n];
+        self.accumulate(history, &mut out);
+        Ok(out)
+    }
+
+    fn item_weight(&self, from: u32, to: u32) -> Option<f32> {
+        self.w.get(from as usize * self.n + to as usize).copied()
     }
 
     fn save(&self, path: &Path) -> Result<()> {

@@ -51,6 +51,100 @@ pub trait Recommender: Send {
     fn embeddings(&self) -> Result<Option<Embeddings>> {
         Ok(None)
     }
+
+    /// How the model reads a history it never saw (a live shopper's clicks).
+    fn reading(&self) -> Reading;
+
+    /// Scores of every item for `history` (item indices, oldest first), a history the model
+    /// was not trained on: read natively, or folded in (see [`Reading`]).
+    fn score_history(&self, history: &[u32]) -> Result<Vec<f32>>;
+
+    /// The weight from item `from` to item `to` of a neighbourhood model (how much having
+    /// `from` in a history adds to `to`'s score); `None` for other models.
+    fn item_weight(&self, _from: u32, _to: u32) -> Option<f32> {
+        None
+    }
+
+    /// The model's item vectors (row-major, and their width), for the nearest history items
+    /// of a recommendation; `None` for a model without an item space.
+    fn item_vectors(&self) -> Result<Option<(Vec<f32>, usize)>> {
+        Ok(self.embeddings()?.map(|e| (e.items, e.dim)))
+    }
+}
+
+/// How a model scores a history it was not trained on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reading {
+    /// The history is the model's input: item-item weights summed, a sequence encoded.
+    Native,
+    /// A user vector fitted to the history against the fixed item vectors (regularized least
+    /// squares), then scored like a trained user.
+    FoldIn,
+    /// The history does not change the scores (popularity).
+    Ignored,
+    /// The model cannot read a new history yet.
+    Unsupported,
+}
+
+impl Reading {
+    pub fn name(self) -> &'static str {
+        match self {
+            Reading::Native => "native",
+            Reading::FoldIn => "fold-in",
+            Reading::Ignored => "ignored",
+            Reading::Unsupported => "unsupported",
+        }
+    }
+}
+
+/// Confidence of a history item over an unseen one when a history is folded in.
+const FOLD_IN_ALPHA: f64 = 20.0;
+
+/// The user vector that best explains a history against all items: implicit ALS's user step
+/// (Hu, Koren and Volinsky), `(QᵀQ + α Q_hᵀQ_h + λI) u = (1 + α) Q_hᵀ 1`, where `gram` is
+/// `QᵀQ` over every item (`dim × dim`, row-major: unseen items pull towards 0) and `rows` the
+/// history items' vectors (`dim` wide, row-major).
+pub(crate) fn fold_in(rows: &[f32], gram: &[f32], dim: usize, lambda: f64) -> Vec<f32> {
+    let mut a = nalgebra::DMatrix::<f64>::from_fn(dim, dim, |r, c| {
+        f64::from(gram[r * dim + c]) + if r == c { lambda } else { 0.0 }
+    });
+    let mut b = nalgebra::DVector::<f64>::zeros(dim);
+    for q in rows.chunks_exact(dim) {
+        for r in 0..dim {
+            b[r] += (1.0 + FOLD_IN_ALPHA) * f64::from(q[r]);
+            for c in 0..dim {
+                a[(r, c)] += FOLD_IN_ALPHA * f64::from(q[r]) * f64::from(q[c]);
+            }
+        }
+    }
+    let u = a
+        .cholesky()
+        .map(|ch| ch.solve(&b))
+        .unwrap_or_else(|| nalgebra::DVector::zeros(dim));
+    u.iter().map(|&v| v as f32).collect()
+}
+
+/// `QᵀQ` of an item table (`n × dim` tensor), on the host, row-major.
+pub(crate) fn gram(items: &Tensor) -> Result<Vec<f32>> {
+    let items = items.to_dtype(candle_core::DType::F32)?;
+    Ok(items
+        .t()?
+        .matmul(&items)?
+        .flatten_all()?
+        .to_device(&Device::Cpu)?
+        .to_vec1()?)
+}
+
+/// The cosine of item rows `a` and `b` of `items` (`dim` wide).
+pub fn item_cosine(items: &[f32], dim: usize, a: u32, b: u32) -> f32 {
+    let (x, y) = (
+        &items[a as usize * dim..(a as usize + 1) * dim],
+        &items[b as usize * dim..(b as usize + 1) * dim],
+    );
+    let dot: f32 = x.iter().zip(y).map(|(p, q)| p * q).sum();
+    let norm = |v: &[f32]| v.iter().map(|p| p * p).sum::<f32>().sqrt();
+    dot / (norm(x) * norm(y)).max(1e-12)
 }
 
 /// One mini-batch: user and item indices, and per pair the rating (MSE), a negative item

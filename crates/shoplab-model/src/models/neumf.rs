@@ -159,6 +159,17 @@ impl Recommender for NeuMf {
         Ok(out)
     }
 
+    fn reading(&self) -> super::Reading {
+        super::Reading::Unsupported
+    }
+
+    fn score_history(&self, _history: &[u32]) -> Result<Vec<f32>> {
+        Err(ModelError::Config {
+            model: "neumf".into(),
+            message: "cannot read a new shopper's history yet (its user side is an MLP input, not a vector to fold in); use bpr, mf, itemknn, ease or sasrec".into(),
+        })
+    }
+
     fn save(&self, path: &Path) -> Result<()> {
         self.params.save(path)
     }

@@ -41,6 +41,14 @@ impl Recommender for Popularity {
             .collect())
     }
 
+    fn reading(&self) -> super::Reading {
+        super::Reading::Ignored
+    }
+
+    fn score_history(&self, _history: &[u32]) -> Result<Vec<f32>> {
+        Ok(self.counts.clone())
+    }
+
     fn save(&self, path: &Path) -> Result<()> {
         let t = Tensor::new(self.counts.as_slice(), &Device::Cpu)?;
         candle_core::safetensors::save(&HashMap::from([("counts".to_string(), t)]), path)?;

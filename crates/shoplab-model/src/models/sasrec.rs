@@ -269,4 +269,31 @@ impl Recommender for SasRec {
     fn save(&self, path: &Path) -> Result<()> {
         self.params.save(path)
     }
+
+    fn reading(&self) -> super::Reading {
+        super::Reading::Native
+    }
+
+    /// The history is the sequence encoded: its last `max_len` items, oldest first.
+    fn score_history(&self, history: &[u32]) -> Result<Vec<f32>> {
+        let (input, t) = self.pad(&[history]);
+        let h = self.forward(&input, 1)?;
+        let last = h.narrow(1, t - 1, 1)?.squeeze(1)?.contiguous()?;
+        let scores = self.logits(&last)?.to_dtype(DType::F32)?;
+        Ok(scores
+            .flatten_all()?
+            .to_device(&Device::Cpu)?
+            .to_vec1::<f32>()?)
+    }
+
+    /// The item embeddings (the model's own item space; row 0, the padding, left out).
+    fn item_vectors(&self) -> Result<Option<(Vec<f32>, usize)>> {
+        let table = self.items.embeddings().narrow(0, 1, self.n_items)?;
+        let host = table
+            .to_dtype(DType::F32)?
+            .flatten_all()?
+            .to_device(&Device::Cpu)?
+            .to_vec1()?;
+        Ok(Some((host, self.dim)))
+    }
 }

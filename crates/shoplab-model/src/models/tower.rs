@@ -63,7 +63,7 @@ impl TowerVectors {
     }
 
     pub fn load(path: &Path, device: &Device) -> Result<Self> {
-        let mut t = candle_core::safetensors::load(path, device)?;
+        let mut t = crate::files::load_safetensors(path, device)?;
         let mut take = |name: &str| {
             t.remove(name).ok_or_else(|| ModelError::Config {
                 model: "two-tower".into(),
@@ -94,6 +94,32 @@ impl Recommender for TowerVectors {
         ]
         .into();
         replace_file(path, |tmp| Ok(candle_core::safetensors::save(&t, tmp)?))
+    }
+
+    fn reading(&self) -> super::Reading {
+        super::Reading::FoldIn
+    }
+
+    /// The history folded in against the item tower's vectors (text similarity, through
+    /// the user vector that best fits the history).
+    fn score_history(&self, history: &[u32]) -> Result<Vec<f32>> {
+        let dim = self.items.dim(1)?;
+        let rows: Vec<f32> = if history.is_empty() {
+            Vec::new()
+        } else {
+            let idx = Tensor::from_slice(history, history.len(), self.items.device())?;
+            self.items
+                .index_select(&idx, 0)?
+                .flatten_all()?
+                .to_device(&Device::Cpu)?
+                .to_vec1()?
+        };
+        let u = super::fold_in(&rows, &super::gram(&self.items)?, dim, 0.1);
+        let u = Tensor::from_vec(u, (1, dim), self.items.device())?;
+        Ok(u.matmul(&self.items.t()?)?
+            .flatten_all()?
+            .to_device(&Device::Cpu)?
+            .to_vec1()?)
     }
 
     fn embeddings(&self) -> Result<Option<Embeddings>> {
