@@ -54,21 +54,7 @@ fn an_import_job_then_a_split_and_a_trained_run_on_movielens() {
     let profile = session.profile().unwrap();
     assert_eq!((profile.users, profile.items), (943, 1682));
 
-    let split = session
-        .create_split(&SplitSpec {
-            name: "main".into(),
-            strategy: Strategy::RandomRatio {
-                train: 0.8,
-                valid: 0.1,
-                test: 0.1,
-            },
-            seed: 1,
-            event_types: None,
-            min_value: None,
-            k_core: None,
-            cold_items: None,
-        })
-        .unwrap();
+    let split = split_main(&session);
     assert_eq!(split.n_train + split.n_valid + split.n_test, 100_000);
 
     let (outcome, events) = finish(
@@ -211,6 +197,25 @@ fn texts_embedded_by_the_pretrained_encoder() {
     }
 }
 
+/// RecBole's ratio split of ML-100K, 8:1:1 per user, seed 1, as `main`.
+fn split_main(session: &Session) -> shoplab_engine::SplitSummary {
+    session
+        .create_split(&SplitSpec {
+            name: "main".into(),
+            strategy: Strategy::RandomRatio {
+                train: 0.8,
+                valid: 0.1,
+                test: 0.1,
+            },
+            seed: 1,
+            event_types: None,
+            min_value: None,
+            k_core: None,
+            cold_items: None,
+        })
+        .unwrap()
+}
+
 /// A user's items of one part of split `main`, oldest first.
 fn items_of(session: &Session, user: &str, part: &str) -> Vec<String> {
     session
@@ -236,21 +241,7 @@ fn items_of(session: &Session, user: &str, part: &str) -> Vec<String> {
 fn a_finished_run_scores_a_history_it_never_saw() {
     let dir = tempfile::tempdir().unwrap();
     let session = movielens(&dir);
-    session
-        .create_split(&SplitSpec {
-            name: "main".into(),
-            strategy: Strategy::RandomRatio {
-                train: 0.8,
-                valid: 0.1,
-                test: 0.1,
-            },
-            seed: 1,
-            event_types: None,
-            min_value: None,
-            k_core: None,
-            cold_items: None,
-        })
-        .unwrap();
+    split_main(&session);
     let train = |model| {
         let (outcome, _) = finish(session.train_job(TrainConfig::new("main", model)).unwrap());
         assert_eq!(outcome.status, "finished");
