@@ -7,10 +7,6 @@
 use crate::error::Result;
 use crate::workspace::Workspace;
 
-/// How far outside the log's central range (its 1st to 99th percentile of time) an event
-/// must lie to count as far off: a year.
-pub const FAR_DAYS: i64 = 365;
-
 /// The counts of one import's events, or of the whole log.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ValueChecks {
@@ -22,7 +18,7 @@ pub struct ValueChecks {
     pub guest_rows: u64,
     /// Rows with a price of exactly 0.
     pub zero_prices: u64,
-    /// Rows more than [`FAR_DAYS`] days outside the log's 1st–99th percentile of time.
+    /// Rows more than a year outside the log's 1st–99th percentile of time.
     pub far_times: u64,
     /// Rows identical to an earlier one in every column but the import.
     pub repeated: u64,
@@ -36,21 +32,43 @@ pub struct Finding {
     pub query: String,
 }
 
+/// The log's central range of time (1st and 99th percentile) of the events `filter` selects.
+fn range_sql(filter: &str) -> String {
+    format!(
+        "SELECT quantile_disc(event_time, 0.01) AS lo, quantile_disc(event_time, 0.99) AS hi \
+         FROM events WHERE {filter}"
+    )
+}
+
+/// The row-level checks: what each counts, and its condition on `events` (with `r`, the
+/// range of [`range_sql`], joined). One definition serves the count and the listing query.
+const ROW_CHECKS: [(&str, &str); 4] = [
+    ("refunds", "event_type = 'refund'"),
+    ("guest rows (no user)", "user_id IS NULL"),
+    ("prices of 0", "price = 0"),
+    (
+        "timestamps a year or more outside the log's range",
+        "(event_time < r.lo - INTERVAL 365 DAY OR event_time > r.hi + INTERVAL 365 DAY)",
+    ),
+];
+
+/// The columns that make two events the same row (all but the import).
+const ROW_COLUMNS: &str =
+    "event_time, user_id, item_id, event_type, session_id, price, quantity, value";
+
 impl ValueChecks {
     /// The counts of the events `filter` selects (an SQL condition on `events`).
     fn count(ws: &Workspace, filter: &str) -> Result<Self> {
+        let counts: Vec<String> = ROW_CHECKS
+            .iter()
+            .map(|(_, cond)| format!("count(*) FILTER (WHERE {cond})"))
+            .collect();
         let sql = format!(
-            "WITH e AS (SELECT * FROM events WHERE {filter}),
-                  r AS (SELECT quantile_disc(event_time, 0.01) AS lo, quantile_disc(event_time, 0.99) AS hi FROM e)
-             SELECT
-               count(*) FILTER (WHERE event_type = 'refund'),
-               count(*) FILTER (WHERE user_id IS NULL),
-               count(*) FILTER (WHERE price = 0),
-               count(*) FILTER (WHERE event_time < r.lo - INTERVAL {FAR_DAYS} DAY
-                                   OR event_time > r.hi + INTERVAL {FAR_DAYS} DAY),
-               count(*) - (SELECT count(*) FROM (SELECT DISTINCT event_time, user_id, item_id, event_type,
-                                                   session_id, price, quantity, value FROM e))
-             FROM e CROSS JOIN r"
+            "SELECT {counts},
+                    count(*) - (SELECT count(*) FROM (SELECT DISTINCT {ROW_COLUMNS} FROM events WHERE {filter}))
+             FROM events e CROSS JOIN ({range}) r WHERE {filter}",
+            counts = counts.join(", "),
+            range = range_sql(filter),
         );
         let n = ws.connection().query_row(&sql, [], |r| {
             Ok([
@@ -82,52 +100,35 @@ impl ValueChecks {
     }
 
     /// The non-zero counts, each with a query listing its rows (of import `import_id`, or
-    /// of the whole log).
+    /// of the whole log): the condition it was counted by.
     pub fn findings(&self, import_id: Option<i64>) -> Vec<Finding> {
-        let scope = import_id
-            .map(|id| format!("import_id = {id} AND "))
-            .unwrap_or_default();
-        let within = import_id
-            .map(|id| format!(" WHERE import_id = {id}"))
-            .unwrap_or_default();
-        let far = format!(
-            "WITH r AS (SELECT quantile_disc(event_time, 0.01) AS lo, quantile_disc(event_time, 0.99) AS hi FROM events{within}) \
-             SELECT e.* FROM events e, r WHERE {scope}(event_time < r.lo - INTERVAL {FAR_DAYS} DAY OR event_time > r.hi + INTERVAL {FAR_DAYS} DAY)"
-        );
-        let repeated = format!(
-            "SELECT event_time, user_id, item_id, event_type, session_id, price, quantity, value, count(*) AS copies \
-             FROM events{within} GROUP BY ALL HAVING count(*) > 1"
-        );
-        [
-            (
-                "refunds",
-                self.refunds,
-                format!("SELECT * FROM events WHERE {scope}event_type = 'refund'"),
+        let filter = import_id.map_or_else(|| "true".to_string(), |id| format!("import_id = {id}"));
+        let rows = [
+            self.refunds,
+            self.guest_rows,
+            self.zero_prices,
+            self.far_times,
+        ];
+        let mut found: Vec<Finding> = ROW_CHECKS
+            .iter()
+            .zip(rows)
+            .map(|((what, cond), rows)| Finding {
+                what: (*what).to_string(),
+                rows,
+                query: format!(
+                    "SELECT e.* FROM events e, ({range}) r WHERE {filter} AND {cond}",
+                    range = range_sql(&filter)
+                ),
+            })
+            .collect();
+        found.push(Finding {
+            what: "rows repeated exactly".into(),
+            rows: self.repeated,
+            query: format!(
+                "SELECT {ROW_COLUMNS}, count(*) AS copies FROM events WHERE {filter} GROUP BY ALL HAVING count(*) > 1"
             ),
-            (
-                "guest rows (no user)",
-                self.guest_rows,
-                format!("SELECT * FROM events WHERE {scope}user_id IS NULL"),
-            ),
-            (
-                "prices of 0",
-                self.zero_prices,
-                format!("SELECT * FROM events WHERE {scope}price = 0"),
-            ),
-            (
-                "timestamps a year or more outside the log's range",
-                self.far_times,
-                far,
-            ),
-            ("rows repeated exactly", self.repeated, repeated),
-        ]
-        .into_iter()
-        .filter(|(_, n, _)| *n > 0)
-        .map(|(what, rows, query)| Finding {
-            what: what.to_string(),
-            rows,
-            query,
-        })
-        .collect()
+        });
+        found.retain(|f| f.rows > 0);
+        found
     }
 }

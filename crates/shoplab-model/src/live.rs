@@ -22,6 +22,8 @@ pub struct LiveModel {
     recommender: Box<dyn Recommender>,
     /// The model's item space (row-major, width), when it has one.
     vectors: Option<(Vec<f32>, usize)>,
+    /// What the reasons are (see [`LiveRecs::reasons`]).
+    reasons: &'static str,
 }
 
 /// One recommended item: its score and the history items behind it.
@@ -59,6 +61,12 @@ impl LiveModel {
     pub fn load(ws: &Workspace, run_id: i64) -> Result<Self> {
         let (ds, cfg, recommender) = load_run(ws, run_id)?;
         let vectors = recommender.item_vectors()?;
+        let has_weights = ds.n_items() > 0 && recommender.item_weight(0, 0).is_some();
+        let reasons = match (has_weights, &vectors) {
+            (true, _) => "weight",
+            (false, Some(_)) => "cosine",
+            (false, None) => "none",
+        };
         Ok(LiveModel {
             run_id,
             model: cfg.model,
@@ -66,6 +74,7 @@ impl LiveModel {
             ds,
             recommender,
             vectors,
+            reasons,
         })
     }
 
@@ -106,18 +115,10 @@ impl LiveModel {
             run_id: self.run_id,
             model: self.model,
             reading: self.reading(),
-            reasons: self.reasons(),
+            reasons: self.reasons,
             items,
             unknown,
         })
-    }
-
-    fn reasons(&self) -> &'static str {
-        match (self.recommender.item_weight(0, 0), &self.vectors) {
-            (Some(_), _) => "weight",
-            (None, Some(_)) => "cosine",
-            (None, None) => "none",
-        }
     }
 
     /// The history items that add most to item `j`: by the neighbourhood's weight, else by
