@@ -8,6 +8,7 @@ packages=(
   libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev
   librsvg2-dev libxdo-dev libssl-dev libayatana-appindicator3-dev libxkbcommon-dev
   xvfb x11-apps
+  chromium
 )
 
 missing=()
@@ -20,6 +21,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The storefront UI's browser tests (tests/ui): playwright-core drives Debian's chromium.
+ui_tests="$(cd "$(dirname "$0")/.." && pwd)/tests/ui"
+if [ ! -d "$ui_tests/node_modules" ] || [ "$ui_tests/package-lock.json" -nt "$ui_tests/node_modules" ]; then
+  echo "installing the UI tests' npm packages (tests/ui)"
+  npm ci --prefix "$ui_tests" --no-audit --no-fund >/dev/null
+  touch "$ui_tests/node_modules"
 fi
 if ! command -v cargo >/dev/null; then
   echo "cargo is missing: install Rust (rustup) first" >&2
