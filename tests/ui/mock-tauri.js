@@ -9,7 +9,8 @@
   window.__fixtureCalls = [];
   window.__fixtureMisses = [];
   const ANSWER_MS = 5;
-  const CHANNEL_MS = 20;
+  // Channel messages every 20 ms, slower for short streams: a stream lasts about 1.5 s.
+  const channelMs = (n) => Math.max(20, Math.round(1500 / Math.max(1, n)));
 
   let nextChannel = 1;
   class Channel {
@@ -63,7 +64,8 @@
         setTimeout(answer, ANSWER_MS);
         return;
       }
-      // Stream the channel's messages on a timer, then answer; a stop ends the stream early.
+      // Stream the channel's messages on a timer, then answer; control_room_stop ends the
+      // stream early (the answer is the fixture's all the same).
       const messages = f.channel.messages || [];
       let next = 0;
       const timer = setInterval(() => {
@@ -72,7 +74,7 @@
           return;
         }
         finish();
-      }, CHANNEL_MS);
+      }, channelMs(messages.length));
       const finish = () => {
         clearInterval(timer);
         if (running === run) running = null;

@@ -211,7 +211,11 @@ test("storefront journey", async (t) => {
   });
 
   await step("switch the model: the other run's badge", async () => {
-    const other = info.runs.find((r) => r.runId !== s.run);
+    // The run the fixture switches to (any other run when it has none for this moment).
+    const same = (c) => c.cmd === "storefront_slates" && c.args.req.runId !== s.run && c.args.req.itemId === s.item &&
+      equal(c.args.req.history, s.history);
+    const target = fixture.calls.find(same);
+    const other = info.runs.find((r) => (target ? r.runId === target.args.req.runId : r.runId !== s.run));
     assert.ok(other, "the fixture has two runs");
     const nSlates = (await callsOf(page, "storefront_slates")).length;
     await page.locator('[data-testid="run-select"]').selectOption(String(other.runId));
@@ -280,9 +284,21 @@ test("storefront journey", async (t) => {
 
   await step("control room: start, live charts, stop", async () => {
     await page.locator('[data-testid="tab-control"]').click();
-    await page.locator('[data-testid="control-start"]').click();
+    // The form's defaults, then the what-if the fixture ran (as a person would type it).
     const sp = info.scenarioPolicies;
-    const req = { policyA: sp[0].id, policyB: sp[Math.min(1, sp.length - 1)].id, days: 28, seeds: 4, speed: 14 };
+    assert.equal(await page.locator("#policy-A").inputValue(), sp[0].id);
+    assert.equal(await page.locator("#policy-B").inputValue(), sp[Math.min(1, sp.length - 1)].id);
+    assert.deepEqual([await page.locator("#control-days").inputValue(), await page.locator("#control-seeds").inputValue(),
+      await page.locator("#control-speed").inputValue()], ["28", "4", "14"]);
+    const started = fixture.calls.find((c) => c.cmd === "control_room_start");
+    assert.ok(started, "the fixture runs the control room");
+    const req = started.args.req;
+    await page.locator("#policy-A").selectOption(req.policyA);
+    await page.locator("#policy-B").selectOption(req.policyB);
+    await page.locator("#control-days").fill(String(req.days));
+    await page.locator("#control-seeds").fill(String(req.seeds));
+    await page.locator("#control-speed").fill(String(req.speed));
+    await page.locator('[data-testid="control-start"]').click();
     assert.deepEqual(await nextCall(page, "control_room_start", 0), { req });
     const run = fixtureFor("control_room_start", { req });
     const total = run.channel ? run.channel.messages.length : 0;
@@ -307,9 +323,12 @@ test("storefront journey", async (t) => {
 
 // ---- beyond the journey: run when the fixture has the calls --------------------------------
 
-const second = info && info.pricingPolicies[1];
-const hasExtra = second && fixture.calls.some((c) => c.cmd === "price_panel" && c.args.req.policy === second.id) &&
-  fixture.calls.some((c) => c.cmd === "category_page" && equal(c.args, { category: info.categories[0].name, limit: 24 }));
+// The fixture's other pricing policy (beyond the first) and its category page, if any.
+const second = info && info.pricingPolicies.slice(1).find((p) =>
+  fixture.calls.some((c) => c.cmd === "price_panel" && c.args.req.policy === p.id));
+const catCall = info && fixture.calls.find((c) => c.cmd === "category_page" && c.args.limit === 24 &&
+  info.categories.some((k) => k.name === c.args.category));
+const hasExtra = second && catCall;
 
 test("pricing policy and category page", { skip: hasExtra ? false : "the fixture has no second-policy price_panel or category_page call" }, async (t) => {
   const { page, context, problems } = await openApp();
@@ -334,7 +353,7 @@ test("pricing policy and category page", { skip: hasExtra ? false : "the fixture
   });
   await step("a category from the nav: its products, no re-score", async () => {
     const nSlates = (await callsOf(page, "storefront_slates")).length;
-    const cat = info.categories[0].name;
+    const cat = catCall.args.category;
     await page.locator(`[data-testid="category"][data-category="${cat}"]`).click();
     assert.deepEqual(await nextCall(page, "category_page", 0), { category: cat, limit: 24 });
     const cards = okFor("category_page", { category: cat, limit: 24 });
@@ -358,17 +377,26 @@ test("shopper search", { skip: search ? false : "the fixture has no shoppers cal
   await context.close();
 });
 
-test("an error shows a dismissable banner; no_workspace offers to open one", async (t) => {
-  const errFixture = JSON.stringify({ calls: [
+test("no workspace: a dismissable banner, and Open workspace… opens the chosen one", async (t) => {
+  // Its own fixture (the workspace from the committed sample), whatever SHOPLAB_UI_FIXTURES is.
+  const sample = JSON.parse(readFileSync(join(repoRoot, "tests/ui/fixtures/sample.json"), "utf8"));
+  const opened = { ...sample.calls.find((c) => c.cmd === "open_workspace").ok, path: "/home/pm/shop.duckdb" };
+  const shoppers = sample.calls.find((c) => c.cmd === "shoppers").ok;
+  const { page, context, problems } = await openApp(JSON.stringify({ calls: [
     { cmd: "open_workspace", args: { path: null }, err: { code: "no_workspace", message: "No workspace is open: the bundled demo is missing." } },
-  ] });
-  const { page, context, problems } = await openApp(errFixture);
+    { cmd: "choose_workspace", args: {}, ok: "/home/pm/shop.duckdb" },
+    { cmd: "open_workspace", args: { path: "/home/pm/shop.duckdb" }, ok: opened },
+    { cmd: "shoppers", args: { search: null, limit: 40 }, ok: shoppers },
+  ] }));
   const banner = page.locator("#banner");
   await banner.waitFor();
   assert.match(await banner.textContent(), /the bundled demo is missing/);
-  assert.equal(await banner.getByRole("button", { name: "Open workspace…" }).count(), 1);
   await banner.getByRole("button", { name: "Dismiss" }).click();
   await banner.waitFor({ state: "hidden" });
+  await page.locator('[data-testid="open-workspace"]').click();
+  await page.locator('[data-testid="shopper"]').first().waitFor();
+  assert.equal(await page.locator("#ws-path").textContent(), opened.path);
+  assert.deepEqual((await calls(page)).map((c) => c.cmd), ["open_workspace", "choose_workspace", "open_workspace", "shoppers"]);
   await checkClean(t, page, problems);
   await context.close();
 });

@@ -5,7 +5,16 @@ function niceStep(span, n) {
   const raw = span / Math.max(1, n);
   const p = 10 ** Math.floor(Math.log10(raw || 1));
   const m = raw / p;
-  return (m < 1.5 ? 1 : m < 2.2 ? 2 : m < 3.5 ? 2.5 : m < 7 ? 5 : 10) * p;
+  return (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7 ? 5 : 10) * p;
+}
+
+/** Decimals that show multiples of `step` exactly (in units of `unit`: 100 for percents). */
+export function decimalsFor(step, unit = 1) {
+  for (let d = 0; d < 6; d++) {
+    const v = step * unit * 10 ** d;
+    if (Math.abs(v - Math.round(v)) < 1e-6) return d;
+  }
+  return 6;
 }
 
 function ticks(lo, hi, n) {
@@ -17,7 +26,7 @@ function ticks(lo, hi, n) {
 
 /**
  * series: [{ label, color, points: [{x, y, lo?, hi?}] }]; x: [x0, x1] (default: the data's);
- * fmtX/fmtY: tick labels; marker: an x to mark (a dashed line and a dot on each series).
+ * fmtX/fmtY: tick labels, called with the value and the ticks' step; marker: an x to mark (a dashed line and a dot on each series).
  */
 export function lineChart({ series, x = null, fmtX = String, fmtY = String, marker = null, width = 520, height = 170, zeroY = true, testid = null }) {
   const pad = { l: 54, r: 14, t: 10, b: 24 };
@@ -36,9 +45,10 @@ export function lineChart({ series, x = null, fmtX = String, fmtY = String, mark
 
   const grid = yt.map((v) => s("g", { class: "tick" },
     s("line", { x1: pad.l, x2: width - pad.r, y1: Y(v), y2: Y(v) }),
-    s("text", { x: pad.l - 6, y: Y(v) + 3.5, "text-anchor": "end" }, fmtY(v))));
-  const xt = ticks(x0, x1, Math.max(3, Math.round(width / 90))).map((v) =>
-    s("text", { class: "tick", x: X(v), y: height - 6, "text-anchor": "middle" }, fmtX(v)));
+    s("text", { x: pad.l - 6, y: Y(v) + 3.5, "text-anchor": "end" }, fmtY(v, yt.length > 1 ? yt[1] - yt[0] : 1))));
+  const xTicks = ticks(x0, x1, Math.max(3, Math.round(width / 90)));
+  const xt = xTicks.map((v) =>
+    s("text", { class: "tick", x: X(v), y: height - 6, "text-anchor": "middle" }, fmtX(v, xTicks.length > 1 ? xTicks[1] - xTicks[0] : 1)));
 
   const drawn = series.map((se) => {
     const pts = se.points.filter((p) => Number.isFinite(p.y));

@@ -1,7 +1,7 @@
 // The Control room: two pricing policies on the calibrated shop, day by day, live.
 import { h, $, money, pct, count } from "./dom.js";
 import { invoke, channel, showError } from "./api.js";
-import { lineChart } from "./charts.js";
+import { lineChart, decimalsFor } from "./charts.js";
 
 const COLORS = { A: "#3b5bdb", B: "#e8590c" };
 
@@ -29,21 +29,32 @@ export function controlRoom(info) {
 
   let points = [];
   let req = null;
-  const sideOf = (p, i) => (req.policyA === req.policyB ? (i % 2 ? "B" : "A") : p.policy === req.policyA ? "A" : "B");
   const label = (id) => (pols.find((p) => p.id === id) || { label: id }).label;
+  // A day point names its policy (by id or by name): A or B by that, else by order of arrival.
+  let sides = new Map();
+  const sideOf = (p) => {
+    if (!sides.has(p.policy)) {
+      const taken = new Set(sides.values());
+      const isA = p.policy === req.policyA || p.policy === label(req.policyA);
+      const isB = p.policy === req.policyB || p.policy === label(req.policyB);
+      sides.set(p.policy, isA && !taken.has("A") ? "A" : isB && !taken.has("B") ? "B" : taken.has("A") ? "B" : "A");
+    }
+    return sides.get(p.policy);
+  };
 
   function draw() {
     const by = { A: [], B: [] };
-    points.forEach((p, i) => by[sideOf(p, i)].push(p));
+    for (const p of points) by[sideOf(p)].push(p);
     const series = (key, lo, hi) => ["A", "B"].map((side) => ({
       color: COLORS[side], points: by[side].map((p) => ({ x: p.day, y: p[key], lo: p[lo], hi: p[hi] })),
     }));
-    const x = [1, Math.max(2, req.days)];
+    const first = points.length ? Math.min(...points.map((p) => p.day)) : 1; // days count from 0 or 1
+    const x = [first, first + Math.max(1, req.days - 1)];
     const legend = h("div", { class: "legend" }, ["A", "B"].map((side) =>
       h("span", {}, h("i", { class: "key", style: { background: COLORS[side] } }), `${side} · ${label(side === "A" ? req.policyA : req.policyB)}`)));
     charts.replaceChildren(
       h("section", { class: "card" }, h("header", { class: "chart-head" }, h("h3", {}, "Conversion per day"), legend),
-        lineChart({ series: series("conversion", "conversionLow", "conversionHigh"), x, fmtX: (v) => `day ${v}`, fmtY: (v) => pct(v, 1), width: 440, height: 210, zeroY: false, testid: "chart-conversion" })),
+        lineChart({ series: series("conversion", "conversionLow", "conversionHigh"), x, fmtX: (v) => `day ${v}`, fmtY: (v, st) => pct(v, decimalsFor(st, 100)), width: 440, height: 210, zeroY: false, testid: "chart-conversion" })),
       h("section", { class: "card" }, h("header", { class: "chart-head" }, h("h3", {}, "Revenue per day"), legend.cloneNode(true)),
         lineChart({ series: series("revenue", "revenueLow", "revenueHigh"), x, fmtX: (v) => `day ${v}`, fmtY: (v) => money(v).replace(/\.\d\d$/, ""), width: 440, height: 210, zeroY: false, testid: "chart-revenue" })));
     const sum = (side) => {
@@ -80,6 +91,7 @@ export function controlRoom(info) {
       speed: Number($("#control-speed", root).value) || 14,
     };
     points = [];
+    sides = new Map();
     draw();
     start.disabled = true;
     stop.disabled = false;

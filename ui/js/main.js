@@ -1,8 +1,7 @@
-// The storefront: state, the request sequence of the brief (docs: tests/ui/README.md), and the
-// pages. Every click of the demo (open a product = view, add to cart, buy) appends to the
+// The storefront: state, the request sequence (tests/ui/README.md lists it), and the pages. Every click of the demo (open a product = view, add to cart, buy) appends to the
 // session history and re-scores all widgets with one storefront_slates call; latest wins.
 import { h, $, money, count, categoryLabel, categoryPath, shortDate } from "./dom.js";
-import { invoke, showError, showNote, onOpenWorkspace } from "./api.js";
+import { invoke, showError, showNote, hideBanner, onOpenWorkspace } from "./api.js";
 import { placeholder } from "./art.js";
 import { tile, widget, badgeLine, closeWhy } from "./widgets.js";
 import { pricePanel } from "./price.js";
@@ -64,6 +63,7 @@ function setInfo(info) {
   for (const k of Object.keys(state.seq)) state.seq[k]++;
   $("#ws-path").textContent = info.path;
   $("#ws-path").title = info.path;
+  hideBanner();
   if (info.migration) showNote(`Workspace migrated: ${info.migration}`);
   $("#control").replaceChildren(controlRoom(info));
   renderNav();

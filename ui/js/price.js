@@ -1,7 +1,7 @@
 // The product page's price panel: list and policy price, P(purchase) at both, the calibrated
 // elasticity, and a slider over the price curve with its chart and readout.
 import { h, money, pct, fixed } from "./dom.js";
-import { lineChart } from "./charts.js";
+import { lineChart, decimalsFor } from "./charts.js";
 
 const ACCENT = "#3b5bdb", WARM = "#e8590c";
 
@@ -54,7 +54,7 @@ export function pricePanel(panel, { policies, policy, onPolicy }) {
         h("div", {},
           h("div", { class: "chart-title" }, h("i", { class: "key", style: { background: ACCENT } }), "expected conversion, P(buy)"),
           lineChart({ series: [{ color: ACCENT, points: curve.map((q) => ({ x: q.price, y: q.pBuy, lo: q.pBuyLow, hi: q.pBuyHigh })) }],
-            x: xr, marker: p.price, fmtX, fmtY: (v) => pct(v, 1), width: 300, height: 140, testid: "price-chart-pbuy" })),
+            x: xr, marker: p.price, fmtX, fmtY: (v, st) => pct(v, decimalsFor(st, 100)), width: 300, height: 140, testid: "price-chart-pbuy" })),
         h("div", {},
           h("div", { class: "chart-title" }, h("i", { class: "key", style: { background: WARM } }), "revenue per visit"),
           lineChart({ series: [{ color: WARM, points: curve.map((q) => ({ x: q.price, y: q.revenue, lo: q.revenueLow, hi: q.revenueHigh })) }],
