@@ -317,7 +317,8 @@ test("storefront journey", async (t) => {
     await shot(page, "control-room", true);
   });
 
-  await step("no fixture misses, console errors or CSP violations", (st) => checkClean(st, page, problems));
+  // Always, so that a failed step's fixture misses are printed too.
+  await t.test("no fixture misses, console errors or CSP violations", (st) => checkClean(st, page, problems));
   await context.close();
 });
 
@@ -361,7 +362,8 @@ test("pricing policy and category page", { skip: hasExtra ? false : "the fixture
     assert.deepEqual(await tileIds(page, '[data-testid="category-grid"]'), cards.map((c) => c.itemId));
     assert.equal((await callsOf(page, "storefront_slates")).length, nSlates);
   });
-  await step("no fixture misses, console errors or CSP violations", (st) => checkClean(st, page, problems));
+  // Always, so that a failed step's fixture misses are printed too.
+  await t.test("no fixture misses, console errors or CSP violations", (st) => checkClean(st, page, problems));
   await context.close();
 });
 

@@ -1,5 +1,6 @@
-// The storefront: state, the request sequence (tests/ui/README.md lists it), and the pages. Every click of the demo (open a product = view, add to cart, buy) appends to the
-// session history and re-scores all widgets with one storefront_slates call; latest wins.
+// The storefront: state, the request sequence (tests/ui/README.md lists it), and the pages.
+// Every click of the demo (open a product = view, add to cart, buy) appends to the session
+// history and re-scores all widgets with one storefront_slates call; latest wins.
 import { h, $, money, count, categoryLabel, categoryPath, shortDate } from "./dom.js";
 import { invoke, showError, showNote, hideBanner, onOpenWorkspace } from "./api.js";
 import { placeholder } from "./art.js";
