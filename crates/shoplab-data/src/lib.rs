@@ -19,6 +19,7 @@ pub mod schema;
 pub mod simlab;
 pub mod source;
 pub mod split;
+pub mod store;
 mod timestamps;
 pub mod workspace;
 

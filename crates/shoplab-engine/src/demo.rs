@@ -7,9 +7,20 @@ use std::path::{Path, PathBuf};
 pub use shoplab_synth::{World, WorldConfig};
 
 use crate::{
-    EngineError, ImportOptions, ImportReport, Profile, Result, Session, SplitSpec, SplitSummary,
-    Strategy, Target,
+    CalibrateOptions, EngineError, ImportOptions, ImportReport, ModelKind, Profile, Result,
+    RunSummary, Session, SplitSpec, SplitSummary, Strategy, Target, TrainConfig,
 };
+
+/// The runs the demo workspace is built with, so every widget of the storefront has one:
+/// the model and its epochs (SASRec is cut to keep the build short; `None`: its default).
+pub const DEMO_RUNS: &[(ModelKind, Option<usize>)] = &[
+    (ModelKind::Pop, None),
+    (ModelKind::ItemKnn, None),
+    (ModelKind::Ease, None),
+    (ModelKind::Bpr, None),
+    (ModelKind::SasRec, Some(12)),
+    (ModelKind::Conversion, None),
+];
 
 /// What building the demo workspace did.
 #[derive(Debug, Clone)]
@@ -19,6 +30,9 @@ pub struct DemoReport {
     pub catalog: ImportReport,
     pub split: SplitSummary,
     pub profile: Profile,
+    /// The finished runs ([`DEMO_RUNS`]) and the calibration.
+    pub runs: Vec<RunSummary>,
+    pub calibration_id: i64,
 }
 
 /// ShopLab's cache: `$SHOPLAB_CACHE`, else `$XDG_CACHE_HOME/shoplab`, else `~/.cache/shoplab`.
@@ -63,7 +77,8 @@ pub fn write_demo_files(dir: &Path, config: &WorldConfig) -> Result<(PathBuf, Pa
 }
 
 /// Builds a fresh demo workspace at `path` (replacing it): import events and catalog,
-/// profile, and a temporal 80/10/10 split named `main`. Built beside `path`, then renamed,
+/// profile, a temporal 80/10/10 split named `main`, the [`DEMO_RUNS`] trained on it and a
+/// calibration of the simulator. Built beside `path`, then renamed,
 /// so a half-built demo is never left behind.
 pub fn build_demo(path: &Path, config: &WorldConfig) -> Result<DemoReport> {
     let parent = path
@@ -98,20 +113,42 @@ pub fn build_demo(path: &Path, config: &WorldConfig) -> Result<DemoReport> {
             k_core: None,
             cold_items: None,
         })?;
+        let mut runs = Vec::new();
+        for &(model, epochs) in DEMO_RUNS {
+            let mut cfg = TrainConfig::new("main", model);
+            if let Some(e) = epochs {
+                cfg.epochs = e;
+            }
+            let outcome = session.train_job(cfg)?.join()?;
+            runs.push(session.run(outcome.run_id)?);
+        }
+        let calibration = session.calibrate(&CalibrateOptions::default(), None)?;
         Ok(DemoReport {
             path: path.to_path_buf(),
             events,
             catalog,
             split,
             profile,
+            runs,
+            calibration_id: calibration.calibration_id,
         })
     })();
     let result = report.and_then(|r| {
+        // The runs' files travel with the workspace (`<workspace>.runs`).
+        let (tmp_runs, runs) = (with_suffix(&tmp_db, ".runs"), with_suffix(path, ".runs"));
+        let _ = std::fs::remove_dir_all(&runs);
+        std::fs::rename(&tmp_runs, &runs).map_err(io(runs.display().to_string()))?;
         std::fs::rename(&tmp_db, path).map_err(io(path.display().to_string()))?;
         Ok(r)
     });
     let _ = std::fs::remove_dir_all(&work);
     result
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    path.with_file_name(name)
 }
 
 /// The demo workspace, built on first use.

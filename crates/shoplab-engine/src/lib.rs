@@ -7,11 +7,13 @@ mod encoders;
 pub mod job;
 mod pricing;
 mod simulate;
+pub mod storefront;
 
 pub use encoders::{EncoderInfo, embed_texts, encoders, import_encoder};
 pub use pricing::{PricingPolicyResult, PricingReport, PricingSpec, run_pricing};
 pub use shoplab_sim::ope::OpeReport;
 pub use simulate::{CalibrationReport, PreparedSimulation, SimItem};
+pub use storefront::Storefront;
 
 use std::path::{Path, PathBuf};
 
@@ -60,6 +62,47 @@ pub enum EngineError {
     Job(String),
     #[error(transparent)]
     Sim(#[from] shoplab_sim::SimError),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadArgument(String),
+    #[error("{0}")]
+    NotSupported(String),
+}
+
+impl EngineError {
+    /// What kind of failure this is, for a front-end to branch on: `no_workspace`,
+    /// `workspace_refused`, `not_found`, `bad_argument`, `run_not_finished`,
+    /// `split_changed`, `not_supported`, `cancelled` or `internal`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EngineError::NotFound(_) => "not_found",
+            EngineError::BadArgument(_) => "bad_argument",
+            EngineError::NotSupported(_) => "not_supported",
+            EngineError::Data(e) | EngineError::Model(ModelError::Data(e)) => match e {
+                DataError::NoWorkspace { .. } => "no_workspace",
+                DataError::NotShopLab { .. }
+                | DataError::NewerWorkspace { .. }
+                | DataError::NotAWorkspace { .. }
+                | DataError::WorkspaceLocked { .. } => "workspace_refused",
+                DataError::NotFound { .. } => "not_found",
+                DataError::Mapping(_) | DataError::Split(_) => "bad_argument",
+                DataError::Cancelled => "cancelled",
+                _ => "internal",
+            },
+            EngineError::Model(e) => match e {
+                ModelError::NoSuchRun(_) => "not_found",
+                ModelError::NotFinished { .. } => "run_not_finished",
+                ModelError::SplitChanged { .. } => "split_changed",
+                ModelError::WrongKind(..) => "not_supported",
+                ModelError::Config { .. } => "bad_argument",
+                ModelError::Cancelled => "cancelled",
+                _ => "internal",
+            },
+            EngineError::Sim(shoplab_sim::SimError::Config(_)) => "bad_argument",
+            EngineError::Io { .. } | EngineError::Job(_) => "internal",
+        }
+    }
 }
 
 /// A stored simulation: its id and each policy's days per replicate.

@@ -609,7 +609,7 @@ pub fn load_params(ws: &Workspace, run_id: i64) -> Result<ConversionParams> {
     let cfg = match spec {
         RunSpec::Conversion(cfg) => cfg,
         RunSpec::Train(_) | RunSpec::Finetune(_) | RunSpec::TwoTower(_) => {
-            return Err(ModelError::Run(
+            return Err(ModelError::WrongKind(
                 run_id,
                 format!("is a {} run, not a conversion model", r.model),
             ));

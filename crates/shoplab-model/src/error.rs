@@ -35,6 +35,21 @@ pub enum ModelError {
     #[error("run {0}: {1}")]
     Run(i64, String),
 
+    #[error("run {0}: no such run")]
+    NoSuchRun(i64),
+
+    #[error("run {run_id}: is {status}, not finished")]
+    NotFinished { run_id: i64, status: String },
+
+    #[error(
+        "run {run_id}: split \"{split}\" changed since the run was trained (users/items differ)"
+    )]
+    SplitChanged { run_id: i64, split: String },
+
+    /// The run is not of the kind asked for (a conversion model where a recommender is needed).
+    #[error("run {0}: {1}")]
+    WrongKind(i64, String),
+
     #[error("cancelled")]
     Cancelled,
 }

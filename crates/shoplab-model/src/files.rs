@@ -57,13 +57,10 @@ pub(crate) fn write_ids(dir: &Path, ds: &Dataset) -> Result<()> {
 pub(crate) fn check_ids(dir: &Path, ds: &Dataset, run_id: i64) -> Result<()> {
     let (users, items): (Vec<String>, Vec<String>) = read_json(&dir.join(IDS))?;
     if users != ds.users || items != ds.items {
-        return Err(ModelError::Run(
+        return Err(ModelError::SplitChanged {
             run_id,
-            format!(
-                "split \"{}\" changed since the run was trained (users/items differ)",
-                ds.split
-            ),
-        ));
+            split: ds.split.clone(),
+        });
     }
     Ok(())
 }

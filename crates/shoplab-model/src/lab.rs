@@ -137,7 +137,7 @@ pub fn load_run(
             ..TrainConfig::new(t.split.as_deref().unwrap_or("main"), ModelKind::TwoTower)
         },
         RunSpec::Finetune(_) => {
-            return Err(ModelError::Run(
+            return Err(ModelError::WrongKind(
                 run_id,
                 format!(
                     "is a text model ({}): it predicts from review text, it has no users or recommendations",
@@ -146,7 +146,7 @@ pub fn load_run(
             ));
         }
         RunSpec::Conversion(_) => {
-            return Err(ModelError::Run(
+            return Err(ModelError::WrongKind(
                 run_id,
                 "is a conversion model: it predicts purchases, it has no recommendations".into(),
             ));

@@ -82,6 +82,24 @@ impl LiveModel {
         self.recommender.reading()
     }
 
+    /// Share of the catalog the run's top `k` reaches over (up to) `users` of its split's
+    /// shoppers, each read from their training items as a live history.
+    pub fn coverage(&self, k: usize, users: usize) -> Result<f64> {
+        let n = self.ds.n_items();
+        if n == 0 {
+            return Ok(0.0);
+        }
+        let step = (self.ds.n_users() / users.max(1)).max(1);
+        let mut reached = vec![false; n];
+        for seen in self.ds.seen.iter().step_by(step).take(users) {
+            let scores = self.recommender.score_history(seen)?;
+            for j in top_k(&scores, seen, k) {
+                reached[j as usize] = true;
+            }
+        }
+        Ok(reached.iter().filter(|&&r| r).count() as f64 / n as f64)
+    }
+
     /// The run's items, in its own numbering.
     pub fn items(&self) -> &[String] {
         &self.ds.items

@@ -58,6 +58,18 @@ impl<'a> Runs<'a> {
         ws_path.with_file_name(name).join(format!("run-{run_id}"))
     }
 
+    /// Where a run's files are: beside the workspace as it is now when they are there (a
+    /// workspace moved or copied together with its `.runs` folder), else where they were
+    /// written.
+    fn located(&self, run_id: i64, stored: PathBuf) -> PathBuf {
+        let here = Self::artifacts_dir(self.ws.path(), run_id);
+        if here != stored && here.is_dir() {
+            here
+        } else {
+            stored
+        }
+    }
+
     /// Registers a new run (status `running`) and creates its artifacts folder.
     pub fn create(
         &self,
@@ -222,14 +234,14 @@ impl<'a> Runs<'a> {
                         message: r.get(6)?,
                         epochs_done: r.get(7)?,
                         seconds: r.get(8)?,
-                        artifacts: PathBuf::from(r.get::<_, String>(9)?),
+                        artifacts: self.located(run_id, PathBuf::from(r.get::<_, String>(9)?)),
                         created_at: r.get(10)?,
                         metrics: Vec::new(),
                     })
                 },
             )
             .optional()?
-            .ok_or_else(|| ModelError::Run(run_id, "no such run".into()))?;
+            .ok_or(ModelError::NoSuchRun(run_id))?;
         let mut stmt = conn.prepare(
             "SELECT metric, value FROM run_metrics WHERE run_id = ? AND part = 'test' ORDER BY rowid",
         )?;

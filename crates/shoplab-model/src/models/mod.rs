@@ -234,6 +234,19 @@ impl ModelKind {
         ModelKind::Conversion,
     ];
 
+    /// How this kind of model reads a history it never saw (what its recommender's
+    /// [`Recommender::reading`] says, known before a run is loaded).
+    pub fn reading(self) -> Reading {
+        match self {
+            ModelKind::ItemKnn | ModelKind::Ease | ModelKind::SasRec => Reading::Native,
+            ModelKind::Mf | ModelKind::Bpr | ModelKind::Bpmf | ModelKind::TwoTower => {
+                Reading::FoldIn
+            }
+            ModelKind::Pop => Reading::Ignored,
+            ModelKind::NeuMf | ModelKind::Conversion => Reading::Unsupported,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             ModelKind::Pop => "pop",

@@ -248,10 +248,10 @@ impl<'a> RunContext<'a> {
 pub(crate) fn finished(ws: &Workspace, run_id: i64) -> Result<(RunSummary, RunSpec)> {
     let r = Runs::new(ws).get(run_id)?;
     if r.status != "finished" {
-        return Err(ModelError::Run(
+        return Err(ModelError::NotFinished {
             run_id,
-            format!("is {}, not finished", r.status),
-        ));
+            status: r.status,
+        });
     }
     let spec = stored_spec(&r)?;
     Ok((r, spec))
