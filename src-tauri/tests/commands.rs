@@ -13,7 +13,7 @@ use shoplab_demo::dto::{
     Comparison, ControlDone, DayPoint, HistoryStep, PricePanel, Product, ProductCard, ShopInfo,
     Shopper, Slates,
 };
-use shoplab_engine::demo::{WorldConfig, build_demo};
+use shoplab_engine::demo::{Contents, WorldConfig, build_demo};
 use tauri::ipc::{CallbackFn, InvokeBody, InvokeResponseBody};
 use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
 use tauri::webview::InvokeRequest;
@@ -119,7 +119,7 @@ fn repo() -> PathBuf {
 fn the_storefront_journey_over_ipc_then_in_the_browser() {
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path().join("demo.duckdb");
-    let built = build_demo(&ws, &WorldConfig::demo()).unwrap();
+    let built = build_demo(&ws, &WorldConfig::demo(), Contents::Full).unwrap();
     assert_eq!(built.runs.len(), 6);
     let app = app();
     let mut rec = Recorder {
@@ -156,7 +156,7 @@ fn the_storefront_journey_over_ipc_then_in_the_browser() {
         shop.runs.iter().find(|r| r.model == "bpr").unwrap().reading,
         "fold-in"
     );
-    assert!(shop.conversion_run.is_some() && shop.calibration == Some(built.calibration_id));
+    assert!(shop.conversion_run.is_some() && shop.calibration == built.calibration_id);
     let run = shop.default_run.unwrap();
     let similar = shop.similar_runs.first().copied();
     assert!(similar.is_some());
@@ -412,7 +412,10 @@ fn errors(app: &App, ws: &Path) {
     // copy of the workspace (the app holds the first one open).
     let copy = ws.with_file_name("copy.duckdb");
     std::fs::copy(ws, &copy).unwrap();
-    copy_dir(&ws.with_extension("duckdb.runs"), &copy.with_extension("duckdb.runs"));
+    copy_dir(
+        &ws.with_extension("duckdb.runs"),
+        &copy.with_extension("duckdb.runs"),
+    );
     let ws = copy.as_path();
     let session = shoplab_engine::Session::open(ws).unwrap();
     let job = session

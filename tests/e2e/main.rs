@@ -197,8 +197,20 @@ fn bad_input_exits_with_a_clear_error() {
 #[test]
 fn demo_is_deterministic() {
     let dir = tempfile::tempdir().unwrap();
-    let a = json(&["demo", "--out", s(&dir.path().join("a.duckdb")), "--json"]);
-    let b = json(&["demo", "--out", s(&dir.path().join("b.duckdb")), "--json"]);
+    let a = json(&[
+        "demo",
+        "--out",
+        s(&dir.path().join("a.duckdb")),
+        "--data-only",
+        "--json",
+    ]);
+    let b = json(&[
+        "demo",
+        "--out",
+        s(&dir.path().join("b.duckdb")),
+        "--data-only",
+        "--json",
+    ]);
     assert_eq!(a["events"]["rows_rejected"], 0);
     assert_eq!(a["catalog"]["rows_rejected"], 0);
     assert!(a["events"]["rows_loaded"].as_u64().unwrap() > 50_000);
@@ -620,7 +632,7 @@ fn realtime_simulation_streams_days_and_matches_the_batch_run() {
 fn calibrate_the_demo_shop_and_simulate_trained_runs_in_it() {
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path().join("shop.duckdb");
-    ok(&["demo", "--out", s(&ws)]);
+    ok(&["demo", "--out", s(&ws), "--data-only"]);
     let cal = json(&["calibrate", s(&ws), "--json"]);
     assert_eq!(cal["calibration_id"], 1);
     let r = &cal["report"];
@@ -791,7 +803,7 @@ fn import_a_text_model_and_embed_text_and_items() {
 
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path().join("shop.duckdb");
-    ok(&["demo", "--out", s(&ws)]);
+    ok(&["demo", "--out", s(&ws), "--data-only"]);
     let r = json(&["embed", s(&ws), "--model", "minilm", "--items", "--json"]);
     assert_eq!(r["items"], 300);
     let same = sql_value(
@@ -887,7 +899,7 @@ fn finetune_on_reviews_and_embed_with_the_result() {
 fn two_tower_recommender_on_new_items() {
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path().join("shop.duckdb");
-    ok(&["demo", "--out", s(&ws)]);
+    ok(&["demo", "--out", s(&ws), "--data-only"]);
     let split = json(&[
         "split",
         s(&ws),

@@ -435,6 +435,10 @@ pub struct DemoArgs {
     /// Where to write it (default: the cache's demo.duckdb).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Only the data, its profile and split: no trained runs, no calibration (seconds instead of
+    /// about a minute).
+    #[arg(long)]
+    pub data_only: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -32,7 +32,7 @@ pub struct DemoReport {
     pub profile: Profile,
     /// The finished runs ([`DEMO_RUNS`]) and the calibration.
     pub runs: Vec<RunSummary>,
-    pub calibration_id: i64,
+    pub calibration_id: Option<i64>,
 }
 
 /// ShopLab's cache: `$SHOPLAB_CACHE`, else `$XDG_CACHE_HOME/shoplab`, else `~/.cache/shoplab`.
@@ -76,11 +76,21 @@ pub fn write_demo_files(dir: &Path, config: &WorldConfig) -> Result<(PathBuf, Pa
     Ok((events, catalog))
 }
 
+/// What a demo workspace holds beyond its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contents {
+    /// The data, its profile and split, the [`DEMO_RUNS`] and a calibration: what the
+    /// storefront demo and the workbench open on first start.
+    Full,
+    /// The data, its profile and split only (quick: for tests and scripts that train their own).
+    Data,
+}
+
 /// Builds a fresh demo workspace at `path` (replacing it): import events and catalog,
 /// profile, a temporal 80/10/10 split named `main`, the [`DEMO_RUNS`] trained on it and a
 /// calibration of the simulator. Built beside `path`, then renamed,
 /// so a half-built demo is never left behind.
-pub fn build_demo(path: &Path, config: &WorldConfig) -> Result<DemoReport> {
+pub fn build_demo(path: &Path, config: &WorldConfig, contents: Contents) -> Result<DemoReport> {
     let parent = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -114,7 +124,8 @@ pub fn build_demo(path: &Path, config: &WorldConfig) -> Result<DemoReport> {
             cold_items: None,
         })?;
         let mut runs = Vec::new();
-        for &(model, epochs) in DEMO_RUNS {
+        let mut calibration_id = None;
+        for &(model, epochs) in DEMO_RUNS.iter().filter(|_| contents == Contents::Full) {
             let mut cfg = TrainConfig::new("main", model);
             if let Some(e) = epochs {
                 cfg.epochs = e;
@@ -122,7 +133,13 @@ pub fn build_demo(path: &Path, config: &WorldConfig) -> Result<DemoReport> {
             let outcome = session.train_job(cfg)?.join()?;
             runs.push(session.run(outcome.run_id)?);
         }
-        let calibration = session.calibrate(&CalibrateOptions::default(), None)?;
+        if contents == Contents::Full {
+            calibration_id = Some(
+                session
+                    .calibrate(&CalibrateOptions::default(), None)?
+                    .calibration_id,
+            );
+        }
         Ok(DemoReport {
             path: path.to_path_buf(),
             events,
@@ -130,7 +147,7 @@ pub fn build_demo(path: &Path, config: &WorldConfig) -> Result<DemoReport> {
             split,
             profile,
             runs,
-            calibration_id: calibration.calibration_id,
+            calibration_id,
         })
     })();
     let result = report.and_then(|r| {
@@ -155,7 +172,7 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 pub fn ensure_demo() -> Result<PathBuf> {
     let path = default_demo_path();
     if !path.exists() {
-        build_demo(&path, &WorldConfig::demo())?;
+        build_demo(&path, &WorldConfig::demo(), Contents::Full)?;
     }
     Ok(path)
 }

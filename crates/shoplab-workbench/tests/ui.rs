@@ -47,8 +47,12 @@ fn first_run_screen_offers_the_demo() {
 fn open_a_workspace_and_see_tables_and_profile() {
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path().join("demo.duckdb");
-    let built =
-        shoplab_engine::demo::build_demo(&ws, &shoplab_engine::demo::WorldConfig::demo()).unwrap();
+    let built = shoplab_engine::demo::build_demo(
+        &ws,
+        &shoplab_engine::demo::WorldConfig::demo(),
+        shoplab_engine::demo::Contents::Data,
+    )
+    .unwrap();
 
     let mut h = harness(Start::Workspace(ws.clone()));
     settle(&mut h);
@@ -112,7 +116,12 @@ fn a_broken_workspace_shows_an_error_not_a_dead_app() {
 
 fn demo_workspace(dir: &std::path::Path) -> std::path::PathBuf {
     let ws = dir.join("demo.duckdb");
-    shoplab_engine::demo::build_demo(&ws, &shoplab_engine::demo::WorldConfig::demo()).unwrap();
+    shoplab_engine::demo::build_demo(
+        &ws,
+        &shoplab_engine::demo::WorldConfig::demo(),
+        shoplab_engine::demo::Contents::Data,
+    )
+    .unwrap();
     ws
 }
 

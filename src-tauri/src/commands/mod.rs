@@ -39,6 +39,9 @@ pub async fn open_workspace(path: Option<String>, state: State<'_, DemoState>) -
     })
     .await?;
     let store = state.set_store(store);
+    // The runs load in the background while the UI draws the shop.
+    let warm = store.clone();
+    tauri::async_runtime::spawn_blocking(move || warm.warm());
     blocking(move || shop_info(&store)).await
 }
 

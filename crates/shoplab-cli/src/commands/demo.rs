@@ -5,10 +5,11 @@ use std::fmt;
 
 use anyhow::Result;
 use serde::Serialize;
-use shoplab_engine::demo::{self, DemoReport, WorldConfig};
+use shoplab_engine::demo::{self, Contents, DemoReport, WorldConfig};
 
 use super::import::Imported;
 use super::profile::Profiled;
+use super::runs::Runs;
 use super::split::Splits;
 use crate::cli::{DemoArgs, GenerateArgs};
 use crate::output::Printer;
@@ -17,11 +18,20 @@ use crate::progress;
 pub fn run(args: DemoArgs) -> Result<()> {
     let out = Printer::new(args.output.json);
     let path = args.out.unwrap_or_else(demo::default_demo_path);
+    let contents = if args.data_only {
+        Contents::Data
+    } else {
+        Contents::Full
+    };
     let spinner = progress::spinner(
         out.json(),
-        "building the demo workspace from the synthetic storefront",
+        if args.data_only {
+            "building the demo workspace from the synthetic storefront"
+        } else {
+            "building the demo workspace from the synthetic storefront, then training its runs"
+        },
     );
-    let report = demo::build_demo(&path, &WorldConfig::demo())?;
+    let report = demo::build_demo(&path, &WorldConfig::demo(), contents)?;
     spinner.finish_and_clear();
     out.line(&Built(&report))?;
     Ok(())
@@ -48,6 +58,8 @@ impl Serialize for Built<'_> {
             "catalog": r.catalog,
             "split": r.split,
             "profile": r.profile,
+            "runs": r.runs,
+            "calibration_id": r.calibration_id,
         })
         .serialize(s)
     }
@@ -62,6 +74,16 @@ impl fmt::Display for Built<'_> {
         write!(f, "{}", Profiled(&r.profile))?;
         writeln!(f)?;
         write!(f, "{}", Splits(std::slice::from_ref(&r.split)))?;
+        if !r.runs.is_empty() {
+            writeln!(f)?;
+            write!(f, "{}", Runs(&r.runs))?;
+        }
+        if let Some(id) = r.calibration_id {
+            writeln!(
+                f,
+                "\nsimulator calibrated on the shop's sessions: calibration {id}"
+            )?;
+        }
         writeln!(
             f,
             "\nopen it: duckdb {} \"select * from events limit 5\"",

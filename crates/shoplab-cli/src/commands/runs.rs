@@ -37,7 +37,7 @@ const SHOWN: [&str; 7] = [
 /// The registry: one line per run.
 #[derive(Serialize)]
 #[serde(transparent)]
-struct Runs<'a>(&'a [RunSummary]);
+pub(crate) struct Runs<'a>(pub &'a [RunSummary]);
 
 impl fmt::Display for Runs<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -278,6 +278,14 @@ impl Storefront {
         Ok(model)
     }
 
+    /// Loads every run and measures its coverage now (errors are left for the slates that
+    /// need the run to report), so the first re-scores are as quick as the later ones.
+    pub fn warm(&self) {
+        for r in &self.runs {
+            let _ = self.coverage(r.run.run_id);
+        }
+    }
+
     /// The catalog share `run_id`'s top-10 reaches, measured once.
     pub fn coverage(&self, run_id: i64) -> Result<f64> {
         if let Some(c) = lock(&self.coverage).get(&run_id) {
