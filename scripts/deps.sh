@@ -33,3 +33,4 @@ if ! command -v cargo >/dev/null; then
   echo "cargo is missing: install Rust (rustup) first" >&2
   exit 1
 fi
+bash "$(dirname "$0")/tauri-driver.sh" # WebKitWebDriver and tauri-driver for the real app's tests (tests/ui/real-app.mjs)
