@@ -44,3 +44,41 @@ pub fn run_app<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::control::control_room_stop,
         ])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::COMMANDS;
+
+    /// The capability allows exactly the app's commands, and the build script's manifest
+    /// declares exactly them.
+    #[test]
+    fn capabilities_list_exactly_the_commands() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let cap: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(root.join("capabilities/default.json")).unwrap(),
+        )
+        .unwrap();
+        let mut allowed: Vec<String> = cap["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p.as_str()?.strip_prefix("allow-"))
+            .map(|p| p.replace('-', "_"))
+            .collect();
+        let mut commands: Vec<String> = COMMANDS.iter().map(|c| c.to_string()).collect();
+        allowed.sort();
+        commands.sort();
+        assert_eq!(allowed, commands);
+        let build = std::fs::read_to_string(root.join("build.rs")).unwrap();
+        let declared: Vec<&str> = build
+            .split('"')
+            .filter(|w| {
+                COMMANDS.contains(w)
+                    || w.chars().all(|c| c.is_ascii_lowercase() || c == '_') && w.contains('_')
+            })
+            .collect();
+        let mut declared: Vec<String> = declared.into_iter().map(String::from).collect();
+        declared.sort();
+        assert_eq!(declared, commands);
+    }
+}

@@ -81,3 +81,37 @@ impl DemoState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_latest_re_score_wins() {
+        let state = DemoState::default();
+        let first = state.next_generation();
+        assert_eq!(state.check_latest(first), Ok(()));
+        let second = state.next_generation();
+        let stale = state.check_latest(first).unwrap_err();
+        assert_eq!(stale.code, "superseded");
+        assert_eq!(state.check_latest(second), Ok(()));
+    }
+
+    #[test]
+    fn one_control_room_run_at_a_time() {
+        let state = DemoState::default();
+        assert!(!state.stop_control(), "nothing runs yet");
+        let stop = state.start_control().unwrap();
+        assert_eq!(state.start_control().unwrap_err().code, "busy");
+        assert!(state.stop_control());
+        assert!(stop.load(Ordering::SeqCst));
+        state.end_control();
+        assert!(state.start_control().is_ok());
+    }
+
+    #[test]
+    fn commands_before_a_workspace_is_open() {
+        let state = DemoState::default();
+        assert_eq!(state.store().err().unwrap().code, "no_workspace");
+    }
+}

@@ -134,10 +134,13 @@ function renderShoppers() {
   if (state.info && !state.shoppers.length) list.append(h("li", { class: "empty" }, "No shopper matches."));
 }
 
+// Short labels for the event types a log may hold (the column is narrow).
+const EVENT_LABELS = { remove_from_cart: "removed", refund: "refund", rating: "rated" };
+
 function stepRow(step, mine) {
   return h("li", { class: `step${mine ? " step-mine" : ""}`, "data-testid": mine ? "session-step" : "log-step",
     title: step.time ? shortDate(step.time) : "this session", onclick: () => openProduct(step.product.itemId) },
-    h("span", { class: `type type-${step.eventType}` }, step.eventType),
+    h("span", { class: `type type-${step.eventType}`, title: step.eventType }, EVENT_LABELS[step.eventType] || step.eventType),
     h("span", { class: "step-title" }, step.product.title),
     h("span", { class: "step-price" }, money(step.product.price)));
 }

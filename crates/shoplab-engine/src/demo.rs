@@ -154,7 +154,9 @@ pub fn build_demo(path: &Path, config: &WorldConfig, contents: Contents) -> Resu
         // The runs' files travel with the workspace (`<workspace>.runs`).
         let (tmp_runs, runs) = (with_suffix(&tmp_db, ".runs"), with_suffix(path, ".runs"));
         let _ = std::fs::remove_dir_all(&runs);
-        std::fs::rename(&tmp_runs, &runs).map_err(io(runs.display().to_string()))?;
+        if tmp_runs.exists() {
+            std::fs::rename(&tmp_runs, &runs).map_err(io(runs.display().to_string()))?;
+        }
         std::fs::rename(&tmp_db, path).map_err(io(path.display().to_string()))?;
         Ok(r)
     });

@@ -86,18 +86,27 @@ impl EngineError {
                 | DataError::NotAWorkspace { .. }
                 | DataError::WorkspaceLocked { .. } => "workspace_refused",
                 DataError::NotFound { .. } => "not_found",
-                DataError::Mapping(_) | DataError::Split(_) => "bad_argument",
+                DataError::Mapping(_)
+                | DataError::Split(_)
+                | DataError::BadInput { .. }
+                | DataError::BadLine { .. }
+                | DataError::UnknownFormat { .. }
+                | DataError::ImportFailed { .. } => "bad_argument",
                 DataError::Cancelled => "cancelled",
-                _ => "internal",
+                DataError::Io { .. } | DataError::Db(_) | DataError::Polars(_) => "internal",
             },
             EngineError::Model(e) => match e {
                 ModelError::NoSuchRun(_) => "not_found",
                 ModelError::NotFinished { .. } => "run_not_finished",
                 ModelError::SplitChanged { .. } => "split_changed",
                 ModelError::WrongKind(..) => "not_supported",
-                ModelError::Config { .. } => "bad_argument",
+                ModelError::Config { .. } | ModelError::Dataset { .. } => "bad_argument",
                 ModelError::Cancelled => "cancelled",
-                _ => "internal",
+                ModelError::Data(_) // matched above
+                | ModelError::Candle(_)
+                | ModelError::Io { .. }
+                | ModelError::Diverged { .. }
+                | ModelError::Run(..) => "internal",
             },
             EngineError::Sim(shoplab_sim::SimError::Config(_)) => "bad_argument",
             EngineError::Io { .. } | EngineError::Job(_) => "internal",

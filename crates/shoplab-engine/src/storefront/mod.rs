@@ -175,18 +175,17 @@ impl Storefront {
             }) else {
                 continue;
             };
-            match model {
-                ModelKind::Conversion => conversion_run = Some(run.run_id),
-                _ => {
-                    let ndcg = session.user_metric_interval(run.run_id, "ndcg@10")?;
-                    runs.push(StoreRun {
-                        reading: model.reading(),
-                        model,
-                        ndcg,
-                        run,
-                    });
-                }
+            if model == ModelKind::Conversion {
+                conversion_run = Some(run.run_id);
+                continue;
             }
+            let ndcg = session.user_metric_interval(run.run_id, "ndcg@10")?;
+            runs.push(StoreRun {
+                reading: model.reading(),
+                model,
+                ndcg,
+                run,
+            });
         }
         runs.sort_by(|a, b| {
             let v = |r: &StoreRun| r.ndcg.as_ref().map_or(f64::NEG_INFINITY, |e| e.mean);

@@ -233,6 +233,33 @@ fn items_of(session: &Session, user: &str, part: &str) -> Vec<String> {
         .collect()
 }
 
+/// Test items in the top 10 of users 1–200: with the user's train items read as a new
+/// history by `run`, and with the run's trained user vector.
+fn fold_in_hits(session: &Session, run: i64) -> (usize, usize) {
+    let live = session.live_model(run).unwrap();
+    assert_eq!(live.reading().name(), "fold-in");
+    let (mut hits_live, mut hits_stored) = (0usize, 0usize);
+    for u in 1..=200 {
+        let user = u.to_string();
+        let test = items_of(session, &user, "test");
+        let folded = live
+            .recommend(&items_of(session, &user, "train"), 10)
+            .unwrap();
+        hits_live += folded
+            .items
+            .iter()
+            .filter(|i| test.contains(&i.item_id))
+            .count();
+        hits_stored += session
+            .recommend(run, &user, 10)
+            .unwrap()
+            .iter()
+            .filter(|r| test.contains(&r.0))
+            .count();
+    }
+    (hits_live, hits_stored)
+}
+
 /// Live recommendation on ML-100K: a history the run never saw is read natively by an
 /// item-item model (the same slate as the stored user's, for the same history) and folded
 /// into a factor model (about as good on the test part as the trained user vectors), each
@@ -280,32 +307,28 @@ fn a_finished_run_scores_a_history_it_never_saw() {
 
     // BPR folds the history in: over 200 users, the folded-in slates find about as many of
     // their test items as the trained user vectors do (measured: 322 against 335).
-    let live = session.live_model(bpr).unwrap();
-    assert_eq!(live.reading().name(), "fold-in");
-    let (mut hits_live, mut hits_stored) = (0usize, 0usize);
-    for u in 1..=200 {
-        let user = u.to_string();
-        let test = items_of(&session, &user, "test");
-        let folded = live
-            .recommend(&items_of(&session, &user, "train"), 10)
-            .unwrap();
-        hits_live += folded
-            .items
-            .iter()
-            .filter(|i| test.contains(&i.item_id))
-            .count();
-        hits_stored += session
-            .recommend(bpr, &user, 10)
-            .unwrap()
-            .iter()
-            .filter(|r| test.contains(&r.0))
-            .count();
-    }
-    println!("test hits in the top 10 of 200 users: fold-in {hits_live}, trained {hits_stored}");
+    let (hits_live, hits_stored) = fold_in_hits(&session, bpr);
+    println!(
+        "bpr: test hits in the top 10 of 200 users: fold-in {hits_live}, trained {hits_stored}"
+    );
     assert!(
         hits_live as f64 >= 0.9 * hits_stored as f64,
         "fold-in {hits_live} vs trained {hits_stored}"
     );
+    // NeuMF folds it in by its own objective too (both user vectors, every item parameter
+    // fixed).
+    let mut cfg = TrainConfig::new("main", ModelKind::NeuMf);
+    cfg.epochs = 8;
+    let (neumf, _) = finish(session.train_job(cfg).unwrap());
+    let (hits_neumf, stored_neumf) = fold_in_hits(&session, neumf.run_id);
+    println!(
+        "neumf: test hits in the top 10 of 200 users: fold-in {hits_neumf}, trained {stored_neumf}"
+    );
+    assert!(
+        hits_neumf as f64 >= 0.8 * stored_neumf as f64,
+        "fold-in {hits_neumf} vs trained {stored_neumf}"
+    );
+    let live = session.live_model(bpr).unwrap();
     let one = live.recommend(&history, 5).unwrap();
     assert_eq!(one.reasons, "cosine");
     assert!(one.items.iter().all(|i| !i.because.is_empty()));

@@ -239,11 +239,13 @@ impl ModelKind {
     pub fn reading(self) -> Reading {
         match self {
             ModelKind::ItemKnn | ModelKind::Ease | ModelKind::SasRec => Reading::Native,
-            ModelKind::Mf | ModelKind::Bpr | ModelKind::Bpmf | ModelKind::TwoTower => {
-                Reading::FoldIn
-            }
+            ModelKind::Mf
+            | ModelKind::Bpr
+            | ModelKind::Bpmf
+            | ModelKind::NeuMf
+            | ModelKind::TwoTower => Reading::FoldIn,
             ModelKind::Pop => Reading::Ignored,
-            ModelKind::NeuMf | ModelKind::Conversion => Reading::Unsupported,
+            ModelKind::Conversion => Reading::Unsupported,
         }
     }
 

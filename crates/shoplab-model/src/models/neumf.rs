@@ -7,6 +7,7 @@ use std::path::Path;
 
 use candle_core::{D, DType, Device, Tensor, Var};
 use candle_nn::{Embedding, Linear, Module};
+use rand::Rng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
@@ -15,9 +16,13 @@ use super::params::{Params, bce_with_logits};
 use super::{Batch, Hyper, Recommender, Trainable};
 use crate::dataset::Dataset;
 use crate::error::{ModelError, Result};
+use crate::optim::Adam;
 
 /// Users scored per forward pass when ranking all items.
 const USERS_PER_PASS: usize = 64;
+/// Adam steps and learning rate of the fold-in of a new history (see [`NeuMf::fold_in`]).
+const FOLD_IN_STEPS: usize = 60;
+const FOLD_IN_LR: f64 = 0.05;
 
 pub struct NeuMf {
     params: Params,
@@ -85,6 +90,57 @@ impl NeuMf {
         let joint = Tensor::cat(&[&gu.mul(&gi)?, &h], D::Minus1)?;
         let logit = self.out.forward(&joint)?.squeeze(D::Minus1)?;
         Ok((logit, [gu, gi, mu, mi]))
+    }
+
+    /// Logits of `items` for one user given by its GMF and MLP vectors (`1 × f` each).
+    fn logits_for(&self, gu: &Tensor, mu: &Tensor, items: &Tensor) -> Result<Tensor> {
+        let gi = self.gmf_item.forward(items)?;
+        let mi = self.mlp_item.forward(items)?;
+        let mu = mu.broadcast_as(mi.shape())?;
+        let mut h = Tensor::cat(&[&mu, &mi], D::Minus1)?;
+        for layer in &self.hidden {
+            h = layer.forward(&h)?.relu()?;
+        }
+        let joint = Tensor::cat(&[&gi.broadcast_mul(gu)?, &h], D::Minus1)?;
+        Ok(self.out.forward(&joint)?.squeeze(D::Minus1)?)
+    }
+
+    /// A new user's GMF and MLP vectors fitted to `history` by the training objective with
+    /// every item parameter fixed: binary cross-entropy of the history's items (1) against
+    /// `negatives` unseen items each (0, drawn anew each step, seeded by the history), plus
+    /// `reg` times the vectors' squared norms; Adam from zero.
+    fn fold_in(&self, history: &[u32]) -> Result<(Tensor, Tensor)> {
+        let f = self.gmf_item.embeddings().dims()[1];
+        let gu = Var::zeros((1, f), DType::F32, &self.device)?;
+        let mu = Var::zeros((1, f), DType::F32, &self.device)?;
+        let mut seen = history.to_vec();
+        seen.sort_unstable();
+        seen.dedup();
+        if seen.is_empty() || seen.len() >= self.n_items {
+            return Ok((gu.as_tensor().clone(), mu.as_tensor().clone()));
+        }
+        let mut rng: ChaCha8Rng = rand::SeedableRng::seed_from_u64(0x5EED ^ seen.len() as u64);
+        let mut opt = Adam::new(vec![gu.clone(), mu.clone()], FOLD_IN_LR, 0.0)?;
+        for _ in 0..FOLD_IN_STEPS {
+            let mut items = seen.clone();
+            let mut labels = vec![1f32; seen.len()];
+            for _ in 0..seen.len() * self.negatives {
+                let j = loop {
+                    let j = rng.random_range(0..self.n_items as u32);
+                    if seen.binary_search(&j).is_err() {
+                        break j;
+                    }
+                };
+                items.push(j);
+                labels.push(0.0);
+            }
+            let x = self.logits_for(gu.as_tensor(), mu.as_tensor(), &self.index(&items)?)?;
+            let y = Tensor::from_vec(labels, items.len(), &self.device)?;
+            let norms = (gu.as_tensor().sqr()?.sum_all()? + mu.as_tensor().sqr()?.sum_all()?)?;
+            let loss = (bce_with_logits(&x, &y)? + norms.affine(self.reg, 0.0)?)?;
+            opt.backward_step(&loss)?;
+        }
+        Ok((gu.as_tensor().detach(), mu.as_tensor().detach()))
     }
 
     fn index(&self, ids: &[u32]) -> Result<Tensor> {
@@ -160,14 +216,24 @@ impl Recommender for NeuMf {
     }
 
     fn reading(&self) -> super::Reading {
-        super::Reading::Unsupported
+        super::Reading::FoldIn
     }
 
-    fn score_history(&self, _history: &[u32]) -> Result<Vec<f32>> {
-        Err(ModelError::Config {
-            model: "neumf".into(),
-            message: "cannot read a new shopper's history yet (its user side is an MLP input, not a vector to fold in); use bpr, mf, itemknn, ease or sasrec".into(),
-        })
+    fn score_history(&self, history: &[u32]) -> Result<Vec<f32>> {
+        let (gu, mu) = self.fold_in(history)?;
+        let all: Vec<u32> = (0..self.n_items as u32).collect();
+        let logit = self.logits_for(&gu, &mu, &self.index(&all)?)?;
+        Ok(logit.to_device(&Device::Cpu)?.to_vec1::<f32>()?)
+    }
+
+    /// The GMF branch's item vectors: the item space the "why" of a recommendation is read in.
+    fn item_vectors(&self) -> Result<Option<(Vec<f32>, usize)>> {
+        let e = self.gmf_item.embeddings();
+        let dim = e.dims()[1];
+        Ok(Some((
+            e.to_device(&Device::Cpu)?.flatten_all()?.to_vec1()?,
+            dim,
+        )))
     }
 
     fn save(&self, path: &Path) -> Result<()> {
