@@ -28,3 +28,11 @@ shot data 8 --view data --run
 shot models 14 --view models --run
 shot compare 10 --view compare
 shot simulate 25 --view simulate --scenario scenarios/competitor-cut.toml --run
+# The storefront demo: the real app through tauri-driver (the real-app test's journey).
+shots=$(mktemp -d)
+SHOPLAB_UI_SHOTS="$shots" cargo test -q --workspace --test real_app >/dev/null
+for name in storefront product compare control-room; do
+  target="$out/storefront-${name/storefront/home}.png"
+  cp "$shots/real-$name.png" "$target"
+  echo "$target"
+done
