@@ -9,7 +9,7 @@ source scripts/env.sh
 BENCH_DIR="${BENCH_DIR:-$HOME/.cache/shoplab/bench}"
 REPS="${REPS:-1000}"
 mkdir -p "$BENCH_DIR"
-cargo build -q --release -p shoplab-cli --example live_rescore
+cargo build -q --release -p shoplab-cli --bins --example live_rescore
 bin="$CARGO_TARGET_DIR/release"
 shoplab="$bin/shoplab"
 rescore="$bin/examples/live_rescore"

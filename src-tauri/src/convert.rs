@@ -1,11 +1,13 @@
 //! Engine results into the UI's DTOs: the only place that knows both shapes.
 
-use shoplab_engine::storefront::{PRICE_POLICIES, PriceQuote, StoreRun, StoreSlate, reading_text};
+use shoplab_engine::storefront::{
+    PRICE_POLICIES, PriceQuote, StoreRun, StoreSlate, Widgets, reading_text,
+};
 use shoplab_engine::{LiveDay, Storefront};
 
 use crate::dto::{
     Category, Choice, DayPoint, Elasticity, HistoryStep, PricePanel, PricePoint, Product,
-    ProductCard, Reason, RunBadge, Slate, SlateItem,
+    ProductCard, Reason, RunBadge, Slate, SlateItem, Slates,
 };
 
 /// A stable hue (0–359) for a category's placeholder image.
@@ -111,25 +113,51 @@ pub fn slate(store: &Storefront, kind: &str, title: &str, s: StoreSlate) -> Slat
     }
 }
 
+fn choice(id: &str, label: &str, help: &str) -> Choice {
+    Choice {
+        id: id.into(),
+        label: label.into(),
+        help: help.into(),
+    }
+}
+
+/// The widgets of one re-score, titled.
+pub fn slates(
+    store: &Storefront,
+    generation: u64,
+    category: Option<&str>,
+    w: Widgets,
+    millis: f64,
+) -> Slates {
+    let popular = match category {
+        Some(c) => format!("Popular in {}", c.rsplit('.').next().unwrap_or(c)),
+        None => "Popular in the shop".into(),
+    };
+    Slates {
+        generation,
+        for_you: slate(store, "for_you", "Recommended for you", w.for_you),
+        similar: w
+            .similar
+            .map(|s| slate(store, "similar", "Similar items", s)),
+        also_bought: w
+            .also_bought
+            .map(|s| slate(store, "also_bought", "Shoppers also bought", s)),
+        popular: Some(slate(store, "popular", &popular, w.popular)),
+        millis,
+    }
+}
+
 pub fn price_policies() -> Vec<Choice> {
     PRICE_POLICIES
         .iter()
-        .map(|p| Choice {
-            id: p.id.into(),
-            label: p.label.into(),
-            help: p.help.into(),
-        })
+        .map(|p| choice(p.id, p.label, p.help))
         .collect()
 }
 
 pub fn control_policies() -> Vec<Choice> {
     shoplab_engine::storefront::CONTROL_POLICIES
         .iter()
-        .map(|p| Choice {
-            id: p.id.into(),
-            label: p.label.into(),
-            help: p.help.into(),
-        })
+        .map(|p| choice(p.id, p.label, p.help))
         .collect()
 }
 

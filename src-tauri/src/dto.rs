@@ -24,6 +24,9 @@ pub struct ShopInfo {
     pub default_run: Option<i64>,
     /// Runs that can fill "Similar items" (neighbourhood and item-space models).
     pub similar_runs: Vec<i64>,
+    /// The encoder of the workspace's item text embeddings: "Similar items" by text (a
+    /// request without `similar_run_id`).
+    pub text_model: Option<String>,
     /// The latest finished conversion run (P(purchase) on the price panel).
     pub conversion_run: Option<i64>,
     /// The latest calibration (the price panel's elasticity interval, the control room's shop).
@@ -126,7 +129,8 @@ pub struct HistoryStep {
 pub struct SlatesRequest {
     /// The run behind "Recommended for you".
     pub run_id: i64,
-    /// The run behind "Similar items" (with `item_id`).
+    /// The run behind "Similar items" (with `item_id`); none: the item text embeddings, when
+    /// the workspace has them.
     pub similar_run_id: Option<i64>,
     /// Item ids the shopper interacted with, oldest first (their history, then the demo's clicks).
     pub history: Vec<String>,

@@ -166,6 +166,11 @@ fn the_storefront_journey_over_ipc_then_in_the_browser() {
     assert_eq!(shoppers.len(), 40);
     assert!(shoppers[0].purchases >= shoppers[1].purchases && shoppers[0].purchases > 0);
     let shopper = shoppers[0].user_id.clone();
+    // The search box: shoppers whose id contains the text.
+    let part = &shopper[shopper.len() - 3..];
+    let found: Vec<Shopper> = rec.call("shoppers", json!({ "search": part, "limit": 40 }));
+    assert!(found.iter().any(|s| s.user_id == shopper));
+    assert!(found.iter().all(|s| s.user_id.contains(part)));
     let steps: Vec<HistoryStep> = rec.call("shopper_history", json!({ "userId": shopper }));
     assert!(!steps.is_empty() && steps.len() <= 50);
     assert!(steps.iter().all(|s| s.time.is_some()));

@@ -303,6 +303,32 @@ fn train_runs_compare_recommend() {
     assert_eq!(runs[1]["model"], "ease");
     let listed = ok(&["runs", s(&ws)]);
     assert!(listed.contains("ease") && listed.contains("finished"));
+    // Tags and a note on a run; `runs --tag` filters on them.
+    let tagged = json(&[
+        "tag",
+        s(&ws),
+        "2",
+        "--add",
+        "baseline,closed-form",
+        "--note",
+        "λ 300",
+        "--json",
+    ]);
+    assert_eq!(
+        tagged[0]["tags"],
+        serde_json::json!(["baseline", "closed-form"])
+    );
+    assert_eq!(tagged[0]["note"], "λ 300");
+    let tagged = json(&["tag", s(&ws), "2", "--remove", "closed-form", "--json"]);
+    assert_eq!(tagged[0]["tags"], serde_json::json!(["baseline"]));
+    assert_eq!(tagged[0]["note"], "λ 300");
+    let only = json(&["runs", s(&ws), "--tag", "baseline", "--json"]);
+    assert_eq!(only.as_array().unwrap().len(), 1);
+    assert_eq!(only[0]["run_id"], 2);
+    assert!(ok(&["runs", s(&ws)]).contains("#baseline  \"λ 300\""));
+    let bad = shoplab(&["tag", s(&ws), "2", "--add", " "]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("a tag is 1–40 characters"));
 
     let c = json(&["compare", s(&ws), "1", "2", "--metric", "ndcg@10", "--json"]);
     assert_eq!(c["users"], 943);

@@ -287,6 +287,23 @@ function runSelect() {
       state.info.runs.map((r) => h("option", { value: r.runId, selected: r.runId === state.runId, title: r.readingText }, r.label))));
 }
 
+// "Similar items": a run's item space or neighbourhood, or the item text embeddings.
+function similarSelect() {
+  const info = state.info;
+  const options = info.similarRuns.map((id) => {
+    const run = info.runs.find((r) => r.runId === id);
+    return h("option", { value: String(id), selected: state.similarRunId === id }, run ? run.label : `run ${id}`);
+  });
+  if (info.textModel) {
+    options.push(h("option", { value: "", selected: state.similarRunId == null }, `text · ${info.textModel}`));
+  }
+  if (options.length < 2) return null;
+  return h("label", { class: "run-pick" }, h("span", {}, "Similar by"),
+    h("select", { class: "select", "data-testid": "similar-select", "aria-label": "What Similar items is computed from",
+      onchange: (e) => { state.similarRunId = e.target.value === "" ? null : Number(e.target.value); rescore(); } },
+      options));
+}
+
 function renderSlates(slates) {
   const box = $("#widgets");
   if (!box) return;
@@ -299,7 +316,8 @@ function renderSlates(slates) {
     const now = sl.items.map((it) => it.product.itemId);
     state.prevIds[sl.kind] = now;
     if (prev) fresh += now.filter((id) => !prev.includes(id)).length;
-    return widget(sl, { onOpen: openProduct, prev, tools: sl.kind === "for_you" ? runSelect() : null });
+    const tools = sl.kind === "for_you" ? runSelect() : sl.kind === "similar" ? similarSelect() : null;
+    return widget(sl, { onOpen: openProduct, prev, tools });
   }));
   const ms = `re-scored in ${slates.millis.toFixed(1)} ms`;
   const millis = $("#millis");

@@ -41,8 +41,10 @@ pub enum Command {
     /// Fine-tune a text encoder on the workspace's reviews (rating or recommended flag from
     /// the review text), or fit a baseline on the same split; a run in the registry.
     Finetune(FinetuneArgs),
-    /// The runs of the workspace: model, parameters, device, status, test metrics, time.
-    Runs(WorkspaceArgs),
+    /// The runs of the workspace: model, parameters, device, status, test metrics, time, tags.
+    Runs(RunsArgs),
+    /// Tag a run or write a note on it (`runs --tag` filters on tags).
+    Tag(TagArgs),
     /// Paired comparison of run B against run A on one metric, with 95% intervals.
     Compare(CompareArgs),
     /// Top-k items of a finished run for one user (items seen in training left out).
@@ -382,6 +384,33 @@ pub struct TwoTowerArgs {
     /// two-tower: cut-off of the ranking metrics.
     #[arg(long, default_value_t = 10)]
     pub k: usize,
+}
+
+#[derive(Args)]
+pub struct RunsArgs {
+    pub workspace: PathBuf,
+    /// Only the runs with this tag.
+    #[arg(long)]
+    pub tag: Option<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Args)]
+pub struct TagArgs {
+    pub workspace: PathBuf,
+    pub run: i64,
+    /// Tags to add (comma-separated or repeated).
+    #[arg(long, value_delimiter = ',')]
+    pub add: Vec<String>,
+    /// Tags to remove.
+    #[arg(long, value_delimiter = ',')]
+    pub remove: Vec<String>,
+    /// The run's note (replaces the old one; an empty string clears it).
+    #[arg(long)]
+    pub note: Option<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Args)]

@@ -242,6 +242,11 @@ ALTER TABLE imports ADD COLUMN IF NOT EXISTS rows_zero_price BIGINT;
 ALTER TABLE imports ADD COLUMN IF NOT EXISTS rows_far_time BIGINT;
 ALTER TABLE imports ADD COLUMN IF NOT EXISTS rows_repeated BIGINT;
 "#,
+    // 9: a researcher's tags and note on a run (`shoplab tag`), for filtering and grouping.
+    r#"
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS tags VARCHAR[];
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS note VARCHAR;
+"#,
 ];
 
 /// Tables a user sees in the workspace, in display order.

@@ -229,3 +229,39 @@ pub fn category_sensitivity(
         )
         .optional()?)
 }
+
+/// The encoder whose item vectors were stored last (`item_embeddings`), if any.
+pub fn latest_embedding_model(ws: &Workspace) -> Result<Option<String>> {
+    Ok(ws
+        .connection()
+        .query_row(
+            "SELECT model FROM item_embeddings ORDER BY created_at DESC, model LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// The `k` items whose `model` text vectors are nearest `item`'s (cosine), with the cosine,
+/// nearest first.
+pub fn text_neighbours(
+    ws: &Workspace,
+    model: &str,
+    item: &str,
+    k: usize,
+) -> Result<Vec<(String, f64)>> {
+    let conn = ws.connection();
+    let mut stmt = conn.prepare(
+        "SELECT b.item_id, list_cosine_similarity(a.vector, b.vector) AS s
+         FROM item_embeddings a JOIN item_embeddings b
+           ON b.model = a.model AND b.item_id <> a.item_id
+         WHERE a.model = ? AND a.item_id = ?
+         ORDER BY s DESC, b.item_id LIMIT ?",
+    )?;
+    let rows = stmt
+        .query_map(duckdb::params![model, item, k as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}

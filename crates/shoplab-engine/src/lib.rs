@@ -343,6 +343,16 @@ impl Session {
         Ok(shoplab_model::Runs::new(&self.ws).get(run_id)?)
     }
 
+    /// Replaces a run's tags (see [`RunSummary::tags`]); returns them as stored.
+    pub fn set_run_tags(&self, run_id: i64, tags: &[String]) -> Result<Vec<String>> {
+        Ok(shoplab_model::Runs::new(&self.ws).set_tags(run_id, tags)?)
+    }
+
+    /// Sets or clears a run's note.
+    pub fn set_run_note(&self, run_id: i64, note: Option<&str>) -> Result<()> {
+        Ok(shoplab_model::Runs::new(&self.ws).set_note(run_id, note)?)
+    }
+
     pub fn run_epochs(&self, run_id: i64) -> Result<Vec<EpochRow>> {
         Ok(shoplab_model::Runs::new(&self.ws).epochs(run_id)?)
     }

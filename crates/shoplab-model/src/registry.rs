@@ -29,6 +29,9 @@ pub struct RunSummary {
     pub created_at: String,
     /// Test metrics of a finished run.
     pub metrics: Vec<(String, f64)>,
+    /// The researcher's tags and note (`shoplab tag`).
+    pub tags: Vec<String>,
+    pub note: Option<String>,
 }
 
 /// One epoch of a run.
@@ -220,7 +223,8 @@ impl<'a> Runs<'a> {
         let run = conn
             .query_row(
                 "SELECT run_id, split, model, params, device, status, message, epochs_done, seconds,
-                        artifacts, CAST(created_at AS VARCHAR)
+                        artifacts, CAST(created_at AS VARCHAR), CAST(to_json(coalesce(tags, [])) AS VARCHAR),
+                        note
                  FROM runs WHERE run_id = ?",
                 [run_id],
                 |r| {
@@ -237,6 +241,8 @@ impl<'a> Runs<'a> {
                         artifacts: self.located(run_id, PathBuf::from(r.get::<_, String>(9)?)),
                         created_at: r.get(10)?,
                         metrics: Vec::new(),
+                        tags: serde_json::from_str(&r.get::<_, String>(11)?).unwrap_or_default(),
+                        note: r.get(12)?,
                     })
                 },
             )
@@ -249,6 +255,43 @@ impl<'a> Runs<'a> {
             .query_map([run_id], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(RunSummary { metrics, ..run })
+    }
+
+    /// Replaces run `run_id`'s tags: each trimmed, 1–40 characters without commas, kept once
+    /// in the order given.
+    pub fn set_tags(&self, run_id: i64, tags: &[String]) -> Result<Vec<String>> {
+        self.get(run_id)?;
+        let mut kept: Vec<String> = Vec::new();
+        for t in tags {
+            let t = t.trim();
+            if t.is_empty() || t.chars().count() > 40 || t.contains(',') {
+                return Err(ModelError::Config {
+                    model: format!("run {run_id}"),
+                    message: format!("a tag is 1–40 characters without commas (got {t:?})"),
+                });
+            }
+            if !kept.iter().any(|k| k == t) {
+                kept.push(t.to_string());
+            }
+        }
+        let json =
+            serde_json::to_string(&kept).map_err(|e| ModelError::Run(run_id, e.to_string()))?;
+        self.ws.connection().execute(
+            "UPDATE runs SET tags = from_json(CAST(? AS JSON), '[\"VARCHAR\"]') WHERE run_id = ?",
+            params![json, run_id],
+        )?;
+        Ok(kept)
+    }
+
+    /// Sets (or with `None`, clears) run `run_id`'s note.
+    pub fn set_note(&self, run_id: i64, note: Option<&str>) -> Result<()> {
+        self.get(run_id)?;
+        let note = note.map(str::trim).filter(|n| !n.is_empty());
+        self.ws.connection().execute(
+            "UPDATE runs SET note = ? WHERE run_id = ?",
+            params![note, run_id],
+        )?;
+        Ok(())
     }
 
     pub fn epochs(&self, run_id: i64) -> Result<Vec<EpochRow>> {

@@ -6,6 +6,7 @@ pub mod control;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use shoplab_engine::storefront::Moment;
 use shoplab_engine::{Session, Storefront};
 use tauri::State;
 
@@ -63,6 +64,7 @@ fn shop_info(store: &Storefront) -> Answer<ShopInfo> {
         runs: store.runs.iter().map(convert::badge).collect(),
         default_run: store.default_run(),
         similar_runs: store.similar_runs(),
+        text_model: store.text_model.clone(),
         conversion_run: store.conversion_run,
         calibration: store.calibration,
         pricing_policies: convert::price_policies(),
@@ -150,29 +152,22 @@ pub async fn storefront_slates(req: SlatesRequest, state: State<'_, DemoState>) 
     let generation = state.next_generation();
     let slates = blocking(move || {
         let started = Instant::now();
-        let for_you = store.run_slate(req.run_id, &req.history, req.k)?;
-        let similar = match (req.similar_run_id, &req.item_id) {
-            (Some(run), Some(item)) => Some(store.similar_slate(run, item, req.k)?),
-            _ => None,
-        };
-        let also_bought = match &req.item_id {
-            Some(item) => Some(store.also_bought(item, req.k)?),
-            None => None,
-        };
-        let popular = store.popular_slate(req.category.as_deref(), &req.history, req.k)?;
-        let popular_title = match &req.category {
-            Some(c) => format!("Popular in {}", c.rsplit('.').next().unwrap_or(c)),
-            None => "Popular in the shop".into(),
-        };
-        Ok(Slates {
+        let w = store.widgets(&Moment {
+            run: req.run_id,
+            similar_run: req.similar_run_id,
+            history: &req.history,
+            item: req.item_id.as_deref(),
+            category: req.category.as_deref(),
+            k: req.k,
+        })?;
+        let millis = started.elapsed().as_secs_f64() * 1e3;
+        Ok(convert::slates(
+            &store,
             generation,
-            for_you: convert::slate(&store, "for_you", "Recommended for you", for_you),
-            similar: similar.map(|s| convert::slate(&store, "similar", "Similar items", s)),
-            also_bought: also_bought
-                .map(|s| convert::slate(&store, "also_bought", "Shoppers also bought", s)),
-            popular: Some(convert::slate(&store, "popular", &popular_title, popular)),
-            millis: started.elapsed().as_secs_f64() * 1e3,
-        })
+            req.category.as_deref(),
+            w,
+            millis,
+        ))
     });
     state.check_latest(generation)?;
     let slates = slates.await?;
@@ -185,25 +180,16 @@ pub async fn storefront_slates(req: SlatesRequest, state: State<'_, DemoState>) 
 pub async fn compare_runs(req: CompareRequest, state: State<'_, DemoState>) -> Answer<Comparison> {
     let store = state.store()?;
     blocking(move || {
-        let a = store.run_slate(req.run_a, &req.history, req.k)?;
-        let b = store.run_slate(req.run_b, &req.history, req.k)?;
-        let a = convert::slate(&store, "compare_a", "Run A", a);
-        let b = convert::slate(&store, "compare_b", "Run B", b);
-        let ids = |s: &crate::dto::Slate| -> Vec<String> {
-            s.items.iter().map(|i| i.product.item_id.clone()).collect()
-        };
-        let (ia, ib) = (ids(&a), ids(&b));
-        let overlap: Vec<String> = ia.iter().filter(|i| ib.contains(i)).cloned().collect();
-        let union = ia.len() + ib.len() - overlap.len();
+        let c = store.compare(req.run_a, req.run_b, &req.history, req.k)?;
         Ok(Comparison {
-            jaccard: if union == 0 {
-                0.0
-            } else {
-                overlap.len() as f64 / union as f64
-            },
-            a,
-            b,
-            overlap,
+            overlap: c
+                .overlap
+                .iter()
+                .map(|&p| store.products[p].item.item_id.clone())
+                .collect(),
+            jaccard: c.jaccard,
+            a: convert::slate(&store, "compare_a", "Run A", c.a),
+            b: convert::slate(&store, "compare_b", "Run B", c.b),
         })
     })
     .await

@@ -36,6 +36,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Train(args) => train::run(args),
         Command::Finetune(args) => finetune::run(args),
         Command::Runs(args) => runs::list(args),
+        Command::Tag(args) => runs::tag(args),
         Command::Compare(args) => runs::compare(args),
         Command::Recommend(args) => recommend::run(args),
         Command::Export(args) => recommend::export(args),

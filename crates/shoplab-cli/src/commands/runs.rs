@@ -6,13 +6,32 @@ use anyhow::Result;
 use serde::Serialize;
 use shoplab_engine::{Comparison, RunSummary, Session};
 
-use crate::cli::{CompareArgs, WorkspaceArgs};
+use crate::cli::{CompareArgs, RunsArgs, TagArgs};
 use crate::output::{Printer, truncate};
 
-pub fn list(args: WorkspaceArgs) -> Result<()> {
+pub fn list(args: RunsArgs) -> Result<()> {
     let session = Session::open_read_only(&args.workspace)?;
-    let runs = session.runs()?;
+    let mut runs = session.runs()?;
+    if let Some(tag) = &args.tag {
+        runs.retain(|r| r.tags.contains(tag));
+    }
     Printer::new(args.output.json).print(&Runs(&runs))?;
+    Ok(())
+}
+
+pub fn tag(args: TagArgs) -> Result<()> {
+    let session = super::open(&args.workspace)?;
+    let run = session.run(args.run)?;
+    let mut tags = run.tags;
+    tags.retain(|t| !args.remove.contains(t));
+    tags.extend(args.add.iter().cloned());
+    let tags = session.set_run_tags(args.run, &tags)?;
+    if let Some(note) = &args.note {
+        session.set_run_note(args.run, Some(note))?;
+    }
+    let run = session.run(args.run)?;
+    debug_assert_eq!(run.tags, tags);
+    Printer::new(args.output.json).print(&Runs(std::slice::from_ref(&run)))?;
     Ok(())
 }
 
@@ -65,6 +84,15 @@ impl fmt::Display for Runs<'_> {
                 r.seconds,
                 shown.join("  ")
             )?;
+            if !r.tags.is_empty() || r.note.is_some() {
+                let tags = r.tags.iter().map(|t| format!("#{t}")).collect::<Vec<_>>();
+                let note = r
+                    .note
+                    .as_deref()
+                    .map(|n| format!("  \"{n}\""))
+                    .unwrap_or_default();
+                writeln!(f, "{:>4}  {}{note}", "", tags.join(" "))?;
+            }
         }
         Ok(())
     }

@@ -69,6 +69,8 @@ pub enum ReasonKind {
     Weight,
     /// Cosine in the model's item space.
     Cosine,
+    /// Cosine of the items' text embeddings.
+    Text,
     /// Co-purchase counts.
     Count,
     None,
@@ -79,6 +81,7 @@ impl ReasonKind {
         match self {
             ReasonKind::Weight => "weight",
             ReasonKind::Cosine => "cosine",
+            ReasonKind::Text => "text",
             ReasonKind::Count => "count",
             ReasonKind::None => "none",
         }
@@ -126,6 +129,8 @@ pub struct Storefront {
     /// The latest finished conversion run and the latest calibration.
     pub conversion_run: Option<i64>,
     pub calibration: Option<i64>,
+    /// The encoder of the latest item text embeddings (`shoplab embed --items`), if any.
+    pub text_model: Option<String>,
     models: Mutex<HashMap<i64, Arc<Mutex<LiveModel>>>>,
     coverage: Mutex<HashMap<i64, f64>>,
     conversion: Mutex<Option<Arc<ConversionParams>>>,
@@ -192,6 +197,7 @@ impl Storefront {
             v(b).total_cmp(&v(a)).then(a.run.run_id.cmp(&b.run.run_id))
         });
         let calibration = store::latest_calibration(&session.ws)?;
+        let text_model = store::latest_embedding_model(&session.ws)?;
         Ok(Storefront {
             path: session.path(),
             session: Mutex::new(session),
@@ -201,6 +207,7 @@ impl Storefront {
             runs,
             conversion_run,
             calibration,
+            text_model,
             models: Mutex::new(HashMap::new()),
             coverage: Mutex::new(HashMap::new()),
             conversion: Mutex::new(None),
@@ -459,6 +466,114 @@ impl Storefront {
         let mut slate = self.run_slate(run_id, &[item.to_string()], k)?;
         slate.basis = format!("closest to this product for {}", slate.basis);
         Ok(slate)
+    }
+}
+
+/// Every widget of one storefront moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Widgets {
+    pub for_you: StoreSlate,
+    pub similar: Option<StoreSlate>,
+    pub also_bought: Option<StoreSlate>,
+    pub popular: StoreSlate,
+}
+
+/// A storefront moment: who (their history), where (a product page, a category) and which
+/// runs fill the widgets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Moment<'a> {
+    pub run: i64,
+    /// The run behind "Similar items"; `None`: the item text embeddings, when there are some.
+    pub similar_run: Option<i64>,
+    pub history: &'a [String],
+    pub item: Option<&'a str>,
+    pub category: Option<&'a str>,
+    pub k: usize,
+}
+
+/// Two runs' slates for the same history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlateComparison {
+    pub a: StoreSlate,
+    pub b: StoreSlate,
+    /// Products in both slates, in A's order.
+    pub overlap: Vec<usize>,
+    /// |A ∩ B| / |A ∪ B| (0 when both are empty).
+    pub jaccard: f64,
+}
+
+impl Storefront {
+    /// Every widget re-scored for `m`: "Recommended for you", and on a product page "Similar
+    /// items" and "Shoppers also bought", and "Popular" in the category (or the shop).
+    pub fn widgets(&self, m: &Moment) -> Result<Widgets> {
+        let similar = match (m.similar_run, m.item) {
+            (Some(run), Some(item)) => Some(self.similar_slate(run, item, m.k)?),
+            (None, Some(item)) if self.text_model.is_some() => {
+                Some(self.text_similar_slate(item, m.k)?)
+            }
+            _ => None,
+        };
+        Ok(Widgets {
+            for_you: self.run_slate(m.run, m.history, m.k)?,
+            similar,
+            also_bought: m.item.map(|i| self.also_bought(i, m.k)).transpose()?,
+            popular: self.popular_slate(m.category, m.history, m.k)?,
+        })
+    }
+
+    /// Runs `a` and `b` side by side for the same history.
+    pub fn compare(&self, a: i64, b: i64, history: &[String], k: usize) -> Result<SlateComparison> {
+        let a = self.run_slate(a, history, k)?;
+        let b = self.run_slate(b, history, k)?;
+        let overlap: Vec<usize> = a
+            .entries
+            .iter()
+            .map(|e| e.product)
+            .filter(|p| b.entries.iter().any(|e| e.product == *p))
+            .collect();
+        let union = a.entries.len() + b.entries.len() - overlap.len();
+        Ok(SlateComparison {
+            jaccard: if union == 0 {
+                0.0
+            } else {
+                overlap.len() as f64 / union as f64
+            },
+            a,
+            b,
+            overlap,
+        })
+    }
+
+    /// "Similar items" by text: the items whose text embeddings are nearest the page's item.
+    pub fn text_similar_slate(&self, item: &str, k: usize) -> Result<StoreSlate> {
+        check_k(k)?;
+        let page = self.product(item)?;
+        let model = self.text_model.as_deref().ok_or_else(|| {
+            EngineError::NotSupported(
+                "the workspace has no item text embeddings: `shoplab embed WORKSPACE --items` makes them".into(),
+            )
+        })?;
+        let rows = store::text_neighbours(&self.session().ws, model, item, k)?;
+        let entries = rows
+            .into_iter()
+            .filter_map(|(id, cosine)| {
+                Some(SlateEntry {
+                    product: self.index.get(&id).copied()?,
+                    score: cosine,
+                    because: vec![(page, cosine)],
+                })
+            })
+            .collect();
+        Ok(StoreSlate {
+            run: None,
+            basis: format!(
+                "nearest to this product's title and description by {model}'s text embeddings"
+            ),
+            reasons: ReasonKind::Text,
+            entries,
+            coverage: None,
+            unknown: Vec::new(),
+        })
     }
 }
 

@@ -197,6 +197,48 @@ fn texts_embedded_by_the_pretrained_encoder() {
     }
 }
 
+/// The storefront's "Similar items" by text: the demo catalog embedded by all-MiniLM-L6-v2,
+/// each product's nearest products by the cosine of their title and description vectors.
+#[test]
+fn storefront_similar_items_by_text_embeddings() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("demo.duckdb");
+    shoplab_engine::demo::build_demo(
+        &ws,
+        &shoplab_engine::demo::WorldConfig::demo(),
+        shoplab_engine::demo::Contents::Data,
+    )
+    .unwrap();
+    let session = Session::open(&ws).unwrap();
+    let folder = dataset("minilm");
+    let (model, n) = session
+        .embed_items(folder.to_str().unwrap(), "cpu")
+        .unwrap();
+    assert_eq!(n, 300);
+    let store = session.storefront().unwrap();
+    assert_eq!(store.text_model.as_deref(), Some(model.as_str()));
+    // Over the catalog's categorized products, most text neighbours share the category.
+    let (mut same, mut all) = (0, 0);
+    for p in store
+        .products
+        .iter()
+        .filter(|p| !p.item.category.is_empty())
+        .take(40)
+    {
+        let slate = store.text_similar_slate(&p.item.item_id, 5).unwrap();
+        assert_eq!(slate.entries.len(), 5);
+        assert_eq!(slate.reasons.name(), "text");
+        assert!(slate.entries.windows(2).all(|w| w[0].score >= w[1].score));
+        for e in &slate.entries {
+            assert_eq!(e.because.len(), 1);
+            all += 1;
+            same += usize::from(store.products[e.product].item.category == p.item.category);
+        }
+    }
+    println!("text neighbours in the same category: {same} of {all}");
+    assert!(same * 10 >= all * 7, "{same} of {all}");
+}
+
 /// RecBole's ratio split of ML-100K, 8:1:1 per user, seed 1, as `main`.
 fn split_main(session: &Session) -> shoplab_engine::SplitSummary {
     session
