@@ -89,7 +89,7 @@ impl<'a> Runs<'a> {
         let dir = Self::artifacts_dir(self.ws.path(), run_id);
         std::fs::create_dir_all(&dir).map_err(|e| ModelError::io(dir.display().to_string(), e))?;
         conn.execute(
-            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, 'running', NULL, 0, 0, ?, CAST(now() AS TIMESTAMP), NULL)",
+            "INSERT INTO runs (run_id, split, model, params, device, status, message, epochs_done, seconds, artifacts, created_at, finished_at) VALUES (?, ?, ?, ?, ?, 'running', NULL, 0, 0, ?, CAST(now() AS TIMESTAMP), NULL)",
             params![run_id, split, model, params, device, dir.to_string_lossy().to_string()],
         )?;
         Ok((run_id, dir))
