@@ -79,7 +79,7 @@ impl LiveModel {
     }
 
     pub fn reading(&self) -> Reading {
-        self.recommender.reading()
+        self.model.reading()
     }
 
     /// Share of the catalog the run's top `k` reaches over (up to) `users` of its split's

@@ -122,6 +122,8 @@ pub struct Storefront {
     session: Mutex<Session>,
     pub products: Vec<StoreProduct>,
     index: HashMap<String, usize>,
+    /// Products, the most popular first (ties by item id): sorted once, read on every re-score.
+    by_popularity: Vec<usize>,
     /// Categories and their product counts, the largest first.
     pub categories: Vec<(String, u64)>,
     /// Finished recommender runs, best test NDCG@10 first.
@@ -151,6 +153,13 @@ impl Storefront {
     fn new(session: Session) -> Result<Self> {
         let items = store::catalog(&session.ws)?;
         let products = popularity(items);
+        let mut by_popularity: Vec<usize> = (0..products.len()).collect();
+        by_popularity.sort_by(|&a, &b| {
+            let (pa, pb) = (&products[a], &products[b]);
+            pb.popularity
+                .total_cmp(&pa.popularity)
+                .then(pa.item.item_id.cmp(&pb.item.item_id))
+        });
         let index = products
             .iter()
             .enumerate()
@@ -203,6 +212,7 @@ impl Storefront {
             session: Mutex::new(session),
             products,
             index,
+            by_popularity,
             categories,
             runs,
             conversion_run,
@@ -336,18 +346,13 @@ impl Storefront {
 
     /// The most popular products (of `category`), `exclude` left out.
     fn popular(&self, category: Option<&str>, exclude: &[usize], limit: usize) -> Vec<usize> {
-        let mut found: Vec<usize> = (0..self.products.len())
+        self.by_popularity
+            .iter()
+            .copied()
             .filter(|&i| category.is_none_or(|c| self.products[i].item.category == c))
             .filter(|i| !exclude.contains(i))
-            .collect();
-        found.sort_by(|&a, &b| {
-            let (pa, pb) = (&self.products[a], &self.products[b]);
-            pb.popularity
-                .total_cmp(&pa.popularity)
-                .then(pa.item.item_id.cmp(&pb.item.item_id))
-        });
-        found.truncate(limit);
-        found
+            .take(limit)
+            .collect()
     }
 
     /// "Popular in this category" (the whole shop when `category` is `None`), the history's

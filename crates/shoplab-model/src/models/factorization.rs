@@ -406,10 +406,6 @@ impl Recommender for Factorization {
         }))
     }
 
-    fn reading(&self) -> super::Reading {
-        super::Reading::FoldIn
-    }
-
     /// The history folded in against the fixed item factors: a BPR model fits the user
     /// vector by its own objective (SGD over the history against sampled unseen items, the
     /// run's learning rate and L2 weight aside: fixed, seeded); an MSE model takes implicit

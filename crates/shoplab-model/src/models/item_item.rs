@@ -162,10 +162,6 @@ impl Recommender for ItemItem {
         Ok(out)
     }
 
-    fn reading(&self) -> super::Reading {
-        super::Reading::Native
-    }
-
     fn score_history(&self, history: &[u32]) -> Result<Vec<f32>> {
         let mut out = vec![0f32; self.n];
         self.accumulate(history, &mut out);

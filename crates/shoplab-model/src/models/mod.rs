@@ -52,11 +52,8 @@ pub trait Recommender: Send {
         Ok(None)
     }
 
-    /// How the model reads a history it never saw (a live shopper's clicks).
-    fn reading(&self) -> Reading;
-
     /// Scores of every item for `history` (item indices, oldest first), a history the model
-    /// was not trained on: read natively, or folded in (see [`Reading`]).
+    /// was not trained on: read natively, or folded in, as [`ModelKind::reading`] says.
     fn score_history(&self, history: &[u32]) -> Result<Vec<f32>>;
 
     /// The weight from item `from` to item `to` of a neighbourhood model (how much having
@@ -234,8 +231,8 @@ impl ModelKind {
         ModelKind::Conversion,
     ];
 
-    /// How this kind of model reads a history it never saw (what its recommender's
-    /// [`Recommender::reading`] says, known before a run is loaded).
+    /// How this kind of model reads a history it never saw (a live shopper's clicks): what
+    /// its [`Recommender::score_history`] does, known before a run is loaded.
     pub fn reading(self) -> Reading {
         match self {
             ModelKind::ItemKnn | ModelKind::Ease | ModelKind::SasRec => Reading::Native,

@@ -215,10 +215,6 @@ impl Recommender for NeuMf {
         Ok(out)
     }
 
-    fn reading(&self) -> super::Reading {
-        super::Reading::FoldIn
-    }
-
     fn score_history(&self, history: &[u32]) -> Result<Vec<f32>> {
         let (gu, mu) = self.fold_in(history)?;
         let all: Vec<u32> = (0..self.n_items as u32).collect();

@@ -41,10 +41,6 @@ impl Recommender for Popularity {
             .collect())
     }
 
-    fn reading(&self) -> super::Reading {
-        super::Reading::Ignored
-    }
-
     fn score_history(&self, _history: &[u32]) -> Result<Vec<f32>> {
         Ok(self.counts.clone())
     }

@@ -270,10 +270,6 @@ impl Recommender for SasRec {
         self.params.save(path)
     }
 
-    fn reading(&self) -> super::Reading {
-        super::Reading::Native
-    }
-
     /// The history is the sequence encoded: its last `max_len` items, oldest first.
     fn score_history(&self, history: &[u32]) -> Result<Vec<f32>> {
         let (input, t) = self.pad(&[history]);

@@ -96,10 +96,6 @@ impl Recommender for TowerVectors {
         replace_file(path, |tmp| Ok(candle_core::safetensors::save(&t, tmp)?))
     }
 
-    fn reading(&self) -> super::Reading {
-        super::Reading::FoldIn
-    }
-
     /// The history folded in against the item tower's vectors (text similarity, through
     /// the user vector that best fits the history).
     fn score_history(&self, history: &[u32]) -> Result<Vec<f32>> {
