@@ -258,7 +258,49 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub run: RunArgs,
     #[command(flatten)]
+    pub sweep: SweepArgs,
+    #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// A sweep: many runs over a grid or a random draw of the options; each trial is a run
+/// tagged with the sweep's name, and the sweep ends with its runs grouped over seeds and
+/// each option's importance.
+#[derive(Args)]
+#[command(next_help_heading = "Sweep")]
+pub struct SweepArgs {
+    /// An option and its values, NAME=V1,V2,... (repeat for a grid: every combination).
+    #[arg(long, value_name = "NAME=V1,V2")]
+    pub grid: Vec<String>,
+    /// An option drawn at random, NAME=LOW..HIGH or NAME=log:LOW..HIGH (with --random).
+    #[arg(long, value_name = "NAME=LOW..HIGH")]
+    pub range: Vec<String>,
+    /// Random search: this many configurations drawn from --grid lists and --range ranges.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub random: Option<u64>,
+    /// Seed of the random search's draws.
+    #[arg(long, default_value_t = 0)]
+    pub search_seed: u64,
+    /// Run each configuration once per seed (comma separated); replaces --seed.
+    #[arg(long, value_delimiter = ',', value_name = "S1,S2")]
+    pub seeds: Vec<u64>,
+    /// The sweep's tag on every trial's run (default: sweep-N, the first free number).
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// The test metric the sweep's summary groups and ranks options by (default: ndcg@10,
+    /// or rmse for rating models).
+    #[arg(long)]
+    pub metric: Option<String>,
+}
+
+impl SweepArgs {
+    /// Whether these options ask for a sweep.
+    pub fn is_sweep(&self) -> bool {
+        !self.grid.is_empty()
+            || !self.range.is_empty()
+            || self.random.is_some()
+            || !self.seeds.is_empty()
+    }
 }
 
 /// A recommendation model's hyperparameters; unset ones keep the model's defaults.

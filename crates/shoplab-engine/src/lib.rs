@@ -8,12 +8,14 @@ pub mod job;
 mod pricing;
 mod simulate;
 pub mod storefront;
+mod sweep;
 
 pub use encoders::{EncoderInfo, embed_texts, encoders, import_encoder};
 pub use pricing::{PricingPolicyResult, PricingReport, PricingSpec, run_pricing};
 pub use shoplab_sim::ope::OpeReport;
 pub use simulate::{CalibrationReport, PreparedSimulation, SimItem};
 pub use storefront::Storefront;
+pub use sweep::Sweep;
 
 use std::path::{Path, PathBuf};
 
@@ -29,12 +31,18 @@ pub use shoplab_data::{
 };
 
 pub use job::{Job, JobEvent};
+pub use shoplab_model::analysis::{
+    Group, GroupBy, Importance, Measure, Value as ParamValue, differing as differing_params,
+    group as group_runs, importance as param_importance, lower_is_better, mean_interval,
+    metric as run_metric, metric_names, params as run_params,
+};
 pub use shoplab_model::compare::Comparison;
 pub use shoplab_model::finetune::{Precision, TextField};
 pub use shoplab_model::metrics::Evaluation;
 pub use shoplab_model::models::Reading;
 pub use shoplab_model::models::{Hyper, ModelKind, Optimizer};
 pub use shoplab_model::registry::{EpochRow, RunSummary};
+pub use shoplab_model::{Axis, Search, SweepSpec};
 pub use shoplab_model::{Because, LiveItem, LiveModel, LiveRecs};
 pub use shoplab_model::{FinetuneConfig, FinetuneOutcome, TextMethod, TextTask};
 pub use shoplab_model::{ModelError, Progress, TrainConfig, TrainOutcome};
@@ -44,6 +52,18 @@ pub use shoplab_sim::scenario::{
     with_calibration as scenario_with_calibration, with_events as scenario_with_events,
 };
 pub use shoplab_sim::{Estimate, LiveDay, PolicyRun};
+
+/// The devices a run can be asked for: `auto` and `cpu`, and `cuda` when this binary was
+/// built with CUDA and a GPU is visible (looked for once).
+pub fn devices() -> Vec<String> {
+    static FOUND: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let gpu = *FOUND.get_or_init(|| shoplab_model::device::select("cuda").1.starts_with("cuda"));
+    let mut v = vec!["auto".to_string(), "cpu".to_string()];
+    if gpu {
+        v.push("cuda".into());
+    }
+    v
+}
 
 /// Errors of the engine.
 #[derive(Debug, thiserror::Error)]

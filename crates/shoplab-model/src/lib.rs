@@ -10,7 +10,8 @@
 //! 1. `error`, `device`, `dataset`, `optim`, `bert`, `text`, `files` (a run folder's file
 //!    names, atomic replace, JSON): plumbing.
 //! 2. `models` (the recommenders, [`Recommender`], [`ModelKind`]), then `metrics`, then
-//!    `registry` (the `runs*` tables), `compare`.
+//!    `registry` (the `runs*` tables), `compare` (two runs, user by user) and `analysis`
+//!    (many runs: flat parameters, groups, parameter importance).
 //! 3. `spec` (each run kind's configuration and the stored [`RunSpec`]), then `run` (progress,
 //!    early-stopping state, outcomes, the run context every kind trains in).
 //! 4. `encoder` (the trainable text encoder) and `steps` (a text run's optimizer steps).
@@ -19,6 +20,7 @@
 //! 6. `lab`: the entry points that dispatch across run kinds (`train`, `resume`,
 //!    `finetune`, `resume_finetune`, `load_run`); `export` reads runs through it.
 
+pub mod analysis;
 pub mod bert;
 pub mod compare;
 pub mod conversion;
@@ -51,4 +53,7 @@ pub use metrics::{Evaluation, RankingMetrics};
 pub use models::{ModelKind, Recommender};
 pub use registry::{RunSummary, Runs};
 pub use run::{FinetuneOutcome, Progress, TrainOutcome};
-pub use spec::{FinetuneConfig, RunSpec, TextMethod, TextTask, TrainConfig, is_text_run};
+pub use spec::{
+    Axis, FinetuneConfig, RunSpec, Search, SweepSpec, TextMethod, TextTask, TrainConfig,
+    is_text_run,
+};

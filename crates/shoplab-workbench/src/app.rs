@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::time::{Duration, Instant};
 
+use crate::chart;
 use crate::compare::CompareView;
 use crate::data::DataView;
 use crate::dialog::{Dialog, Picked, Then};
@@ -295,6 +296,7 @@ impl WorkbenchApp {
                 .shell
                 .send(Asker::View(tab), Request::ExportQuery { sql, path }),
             Then::Png { rect, done } => plot::save_png(&self.ctx, rect, path, done),
+            Then::Figure { figure, done } => chart::save(figure, path, done, self.ctx.clone()),
         }
         true
     }

@@ -17,6 +17,11 @@ pub(crate) enum Then {
     Load,
     /// Write this query's whole result there (answered to the view that asked).
     ExportQuery(String),
+    /// Write this plot there (SVG, PNG or CSV by the extension); `done` gets what happened.
+    Figure {
+        figure: Box<crate::figure::Figure>,
+        done: SyncSender<String>,
+    },
     /// Save this part of the window there as a PNG; `done` gets what happened.
     Png {
         rect: egui::Rect,

@@ -12,9 +12,11 @@
 //! routing the worker's answers to the view that asked).
 
 mod app;
+mod chart;
 mod compare;
 mod data;
 mod dialog;
+pub mod figure;
 mod models;
 pub mod plot;
 mod prefs;

@@ -10,9 +10,10 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::Duration;
 
 use shoplab_engine::{
-    CalibrationReport, Comparison, Distributions, EpochRow, Estimate, ImportOptions, ImportPreview,
-    ImportReport, Job, LiveDay, Mapping, Profile, QueryResult, Reject, RunSummary, Session,
-    SimReport, SplitSummary, TableCount, TrainConfig, TrainOutcome,
+    CalibrationReport, Comparison, Distributions, EpochRow, Estimate, FinetuneConfig,
+    FinetuneOutcome, ImportOptions, ImportPreview, ImportReport, Job, LiveDay, Mapping, Profile,
+    QueryResult, Reject, RunSummary, Session, SimReport, SplitSpec, SplitSummary, Sweep, SweepSpec,
+    TableCount, TrainConfig, TrainOutcome,
 };
 
 pub enum Request {
@@ -39,6 +40,12 @@ pub enum Request {
         path: PathBuf,
     },
     Runs,
+    /// Sets a run's tags and note; answered with the runs, read again.
+    Tag {
+        run: i64,
+        tags: Vec<String>,
+        note: String,
+    },
     /// Each run's epochs, and its per-user test metric's mean with a 95% interval.
     Curves {
         runs: Vec<i64>,
@@ -57,6 +64,21 @@ pub enum Request {
     },
     Train(Box<TrainConfig>),
     Resume(i64),
+    /// A text run: a review task or the two-tower.
+    Finetune(Box<FinetuneConfig>),
+    ResumeText(i64),
+    /// Checks and names a sweep (nothing runs yet).
+    PlanSweep {
+        spec: Box<SweepSpec>,
+        tag: Option<String>,
+    },
+    /// Starts trial `i` of a planned sweep.
+    SweepTrial {
+        sweep: Box<Sweep>,
+        i: usize,
+    },
+    /// Makes a split; answered with the workspace's splits.
+    Split(Box<SplitSpec>),
     /// A scenario (TOML text, where it came from), its replicates, and the wall time a
     /// simulated day takes (`None`: batch, as fast as the machine allows).
     Simulate {
@@ -81,11 +103,18 @@ impl Request {
             Request::Query(_) => "running the query".into(),
             Request::ExportQuery { path, .. } => format!("writing {}", path.display()),
             Request::Runs => "reading the runs".into(),
+            Request::Tag { run, .. } => format!("tagging run {run}"),
             Request::Curves { .. } => "reading the runs' curves".into(),
             Request::Compare { .. } => "comparing".into(),
             Request::Recommend { .. } => "recommending".into(),
             Request::Train(c) => format!("starting {} on {}", c.model.name(), c.split),
-            Request::Resume(r) => format!("resuming run {r}"),
+            Request::Resume(r) | Request::ResumeText(r) => format!("resuming run {r}"),
+            Request::Finetune(c) => format!("starting {}", c.run_model()),
+            Request::PlanSweep { .. } => "checking the sweep".into(),
+            Request::SweepTrial { sweep, i } => {
+                format!("starting trial {} of {}", i + 1, sweep.tag)
+            }
+            Request::Split(s) => format!("making split {}", s.name),
             Request::Simulate { .. } => "starting the simulation".into(),
         }
     }
@@ -127,6 +156,13 @@ pub enum Reply {
         bought_later: Vec<String>,
     },
     TrainStarted(Job<TrainOutcome>),
+    TextStarted(Job<FinetuneOutcome>),
+    SweepPlanned(Box<Sweep>),
+    /// The workspace's splits, after one was made (the new one's name).
+    Splits {
+        made: String,
+        splits: Vec<SplitSummary>,
+    },
     SimStarted(SimTask),
 }
 
@@ -230,6 +266,11 @@ fn handle(
             Reply::Exported(path)
         }
         Request::Runs => Reply::Runs(s.runs()?),
+        Request::Tag { run, tags, note } => {
+            s.set_run_tags(run, &tags)?;
+            s.set_run_note(run, Some(&note))?;
+            Reply::Runs(s.runs()?)
+        }
         Request::Curves { runs, metric } => {
             let mut curves = Vec::new();
             for run_id in runs {
@@ -259,6 +300,19 @@ fn handle(
         }
         Request::Train(cfg) => Reply::TrainStarted(s.train_job(*cfg)?),
         Request::Resume(run_id) => Reply::TrainStarted(s.resume_job(run_id)?),
+        Request::Finetune(cfg) => Reply::TextStarted(s.finetune_job(*cfg)?),
+        Request::ResumeText(run_id) => Reply::TextStarted(s.resume_finetune_job(run_id)?),
+        Request::PlanSweep { spec, tag } => {
+            Reply::SweepPlanned(Box::new(s.plan_sweep(&spec, tag.as_deref())?))
+        }
+        Request::SweepTrial { sweep, i } => Reply::TrainStarted(s.sweep_trial_job(&sweep, i)?),
+        Request::Split(spec) => {
+            let made = s.create_split(&spec)?.name;
+            Reply::Splits {
+                made,
+                splits: s.splits()?,
+            }
+        }
         Request::Simulate {
             scenario,
             origin,

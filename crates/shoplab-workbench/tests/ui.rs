@@ -169,7 +169,7 @@ fn start_a_training_run_and_see_its_curve() {
     assert_eq!(curves[0].epochs.len(), 3);
     let ndcg = curves[0].metric.expect("per-user ndcg@10");
     assert!(ndcg.low <= ndcg.mean && ndcg.mean <= ndcg.high && ndcg.mean > 0.0);
-    h.get_by_label("validation per epoch");
+    h.get_by_label("validation ndcg@10 per epoch");
 }
 
 /// Simulate: a small scenario in real time; each policy's days arrive, the revenue plot and

@@ -13,6 +13,7 @@ mod recommend;
 mod runs;
 mod simulate;
 mod split;
+mod sweep;
 mod train;
 
 use std::path::Path;

@@ -16,6 +16,16 @@ use crate::progress;
 pub fn run(args: TrainArgs) -> Result<()> {
     let out = Printer::new(args.output.json);
     let session = super::open(&args.workspace)?;
+    if args.sweep.is_sweep() {
+        if args.run.resume.is_some() {
+            bail!("--resume continues one run; it does not go with a sweep's options");
+        }
+        let base = configs(&args)?;
+        if base.len() != 1 {
+            bail!("a sweep runs on one split (got {})", base.len());
+        }
+        return super::sweep::run(&session, &args, base[0].clone(), out);
+    }
     // One config per split (several: a cross-validation); none to resume.
     let configs = match args.run.resume {
         Some(_) => Vec::new(),
@@ -117,7 +127,7 @@ fn apply(args: &HyperArgs, hyper: &mut Hyper) -> Result<()> {
 
 /// One finished, cancelled or failed training run.
 #[derive(Serialize)]
-struct Trained<'a> {
+pub(crate) struct Trained<'a> {
     run_id: i64,
     model: &'a str,
     device: &'a str,
@@ -134,7 +144,7 @@ struct Trained<'a> {
 }
 
 impl<'a> Trained<'a> {
-    fn new(o: &'a TrainOutcome, workspace: &'a Path) -> Self {
+    pub(crate) fn new(o: &'a TrainOutcome, workspace: &'a Path) -> Self {
         Trained {
             run_id: o.run_id,
             model: o.model.name(),

@@ -2,9 +2,11 @@
 //! JSON tagged by its kind (`{"kind": "train", ...}`), so a stored run says what it is
 //! instead of being recognized by which configuration its parameters parse as.
 
+mod sweep;
 mod text;
 mod train;
 
+pub use sweep::{Axis, MAX_TRIALS, Search, SweepSpec, Values};
 pub use text::{FinetuneConfig, Precision, TextField, TextMethod, TextTask};
 pub use train::TrainConfig;
 

@@ -1,0 +1,172 @@
+//! A [`Figure`] on screen: drawn with egui_plot (lines, points, bars, intervals as error
+//! bars, named x ticks, legend, axis labels), with an Export menu that writes it as SVG or
+//! PNG (legend and axis labels included) or its data as CSV, in the colours of the export.
+
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use egui::Color32;
+use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints, Points};
+
+use crate::dialog::{Dialog, Then};
+use crate::figure::{self, Figure, Kind};
+use crate::view::Cx;
+
+/// The on-screen colour of palette entry `i` (the same as in exported pictures).
+pub fn color(i: usize) -> Color32 {
+    let [r, g, b] = figure::color(i);
+    Color32::from_rgb(r, g, b)
+}
+
+/// Draws `f` in a plot `height` points high; `id` keeps its zoom across frames.
+pub fn show(ui: &mut egui::Ui, id: &str, f: &Figure, height: f32) -> egui_plot::PlotResponse<()> {
+    show_with(ui, id, f, height, |p| p, |_| {})
+}
+
+/// [`show`], with the plot configured by `configure` and more drawn by `extra` on top.
+pub fn show_with(
+    ui: &mut egui::Ui,
+    id: &str,
+    f: &Figure,
+    height: f32,
+    configure: impl FnOnce(Plot<'_>) -> Plot<'_>,
+    extra: impl FnOnce(&mut egui_plot::PlotUi<'_>),
+) -> egui_plot::PlotResponse<()> {
+    let ticks = f.x_ticks.clone();
+    let mut plot = Plot::new(id)
+        .height(height)
+        .legend(Legend::default())
+        .x_axis_label(f.x_label.clone())
+        .y_axis_label(f.y_label.clone());
+    if !ticks.is_empty() {
+        plot = plot
+            .x_axis_formatter(move |mark, _| {
+                let i = mark.value.round();
+                if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
+                    ticks.get(i as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .include_x(-0.5)
+            .include_x(f.x_ticks.len() as f64 - 0.5);
+    }
+    configure(plot).show(ui, |p| {
+        for s in &f.series {
+            let c = color(s.color);
+            let finite: Vec<[f64; 2]> = s
+                .points
+                .iter()
+                .copied()
+                .filter(|q| q[0].is_finite() && q[1].is_finite())
+                .collect();
+            match s.kind {
+                Kind::Line => p.line(Line::new(s.name.clone(), PlotPoints::new(finite)).color(c)),
+                Kind::Points => p.points(
+                    Points::new(s.name.clone(), PlotPoints::new(finite))
+                        .color(c)
+                        .radius(3.5),
+                ),
+                Kind::Bars => p.bar_chart(
+                    BarChart::new(
+                        s.name.clone(),
+                        finite
+                            .iter()
+                            .map(|q| Bar::new(q[0], q[1]).width(0.6))
+                            .collect(),
+                    )
+                    .color(c),
+                ),
+            }
+            for (q, iv) in s.points.iter().zip(&s.intervals) {
+                if q[0].is_finite() && iv[0].is_finite() && iv[1].is_finite() {
+                    let bar = Line::new("", PlotPoints::new(vec![[q[0], iv[0]], [q[0], iv[1]]]));
+                    let ink = match s.kind {
+                        Kind::Bars => Color32::from_gray(60),
+                        Kind::Line | Kind::Points => c,
+                    };
+                    p.line(bar.color(ink).width(2.0));
+                }
+            }
+        }
+        extra(p);
+    })
+}
+
+/// Where exports report back: the "wrote …" line of the last one.
+pub struct Exports {
+    done: (SyncSender<String>, Receiver<String>),
+    /// What the last export did.
+    pub note: Option<String>,
+}
+
+impl Default for Exports {
+    fn default() -> Self {
+        Exports {
+            done: sync_channel(8),
+            note: None,
+        }
+    }
+}
+
+impl Exports {
+    /// Takes the result of a finished export; true when there was one.
+    pub fn poll(&mut self) -> bool {
+        match self.done.1.try_recv() {
+            Ok(n) => {
+                self.note = Some(n);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// An "Export" menu for `f`: SVG, PNG (with legend and axis labels) or CSV, each in a
+    /// save dialog proposing `stem.ext`.
+    pub(crate) fn menu(&self, ui: &mut egui::Ui, cx: &Cx<'_>, f: &Figure, stem: &str) {
+        ui.menu_button("Export", |ui| {
+            for (label, ext, kind) in [
+                ("SVG picture…", "svg", "SVG picture"),
+                ("PNG picture…", "png", "PNG picture"),
+                ("CSV data…", "csv", "CSV data"),
+            ] {
+                if ui.button(label).clicked() {
+                    let extensions: &'static [&'static str] = match ext {
+                        "svg" => &["svg"],
+                        "png" => &["png"],
+                        _ => &["csv"],
+                    };
+                    cx.dialog(
+                        Dialog {
+                            title: "Export the plot",
+                            filter: Some((kind, extensions)),
+                            save_as: Some(format!("{stem}.{ext}")),
+                        },
+                        Then::Figure {
+                            figure: Box::new(f.clone()),
+                            done: self.done.0.clone(),
+                        },
+                    );
+                    ui.close();
+                }
+            }
+        })
+        .response
+        .on_hover_text(
+            "the plot as SVG or PNG with its legend and axis labels, or its data as CSV",
+        );
+    }
+}
+
+/// Writes `f` to `path` (by its extension) on a thread of its own; `done` gets what happened.
+pub fn save(
+    f: Box<Figure>,
+    path: std::path::PathBuf,
+    done: SyncSender<String>,
+    ctx: egui::Context,
+) {
+    std::thread::spawn(move || {
+        let note = figure::save(&f, &path).unwrap_or_else(|e| e);
+        let _ = done.send(note);
+        ctx.request_repaint();
+    });
+}
