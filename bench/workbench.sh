@@ -2,10 +2,12 @@
 # Workbench frame times: the real app in a real window under Xvfb (Mesa's software
 # OpenGL: rendering runs on the CPU too, a pessimistic setting), repainting continuously
 # while (1) a simulation streams its days, (2) a training run reports its epochs, (3) a
-# 1,000,000-point series is plotted (decimated per pixel column). Each frame's CPU time
+# 1,000,000-point series is plotted (decimated per pixel column), (4) the Compare view
+# holds 500 runs (a random search of item-kNN's neighbours, two seeds each; parallel
+# coordinates draw every run). Each frame's CPU time
 # (eframe's `cpu_usage`: the app's update, layout, tessellation and rendering, vsync wait
 # excluded) is logged; printed: frames, p50, p95, p99, max. Goals: < 50 ms while jobs run,
-# < 16 ms for the 1M-point plot.
+# < 16 ms for the 1M-point plot and the 500-run Compare view.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -36,3 +38,7 @@ measure "simulation streaming (competitor-cut, 10 reps)" 20 \
   "$work/shop.duckdb" --view simulate --scenario scenarios/competitor-cut.toml --run
 measure "training run (bpr, demo split)" 15 "$work/shop.duckdb" --view models --run
 measure "1,000,000-point series" 10 "$work/shop.duckdb" --bench-points 1000000
+# 500 runs: 250 random draws of item-kNN's neighbours, two seeds each (a sweep).
+"$bin/shoplab" train "$work/shop.duckdb" --split main --model itemknn --random 250 \
+  --range neighbors=5..400 --seeds 1,2 --tag bench --json >/dev/null
+measure "Compare view, 500 runs" 15 "$work/shop.duckdb" --view compare

@@ -457,6 +457,78 @@ fn train_runs_compare_recommend() {
         / 3.0;
     assert!((mean - each).abs() < 1e-12 && cv["metrics"]["ndcg@10"]["std"].as_f64().unwrap() > 0.0);
 
+    // A sweep: a small MF grid (SGD, two epochs) over factors, two seeds each; every trial
+    // is a tagged run, and the summary groups the seeds and ranks the options.
+    let out = ok(&[
+        "train",
+        s(&ws),
+        "--split",
+        "main",
+        "--model",
+        "mf",
+        "--optimizer",
+        "sgd",
+        "--epochs",
+        "2",
+        "--grid",
+        "factors=4,64",
+        "--seeds",
+        "1,2",
+        "--tag",
+        "mf-grid",
+        "--metric",
+        "rmse",
+        "--json",
+    ]);
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5, "{out}");
+    let summary = &lines[4];
+    assert_eq!(summary["tag"], "mf-grid");
+    assert_eq!(summary["trials"], 4);
+    let groups = summary["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2, "{summary}");
+    assert_eq!(groups[0]["label"], "factors=4");
+    assert_eq!(groups[0]["n"], 2);
+    let (lo, hi) = (
+        groups[0]["interval"][0].as_f64().unwrap(),
+        groups[0]["interval"][1].as_f64().unwrap(),
+    );
+    let mean = groups[0]["mean"].as_f64().unwrap();
+    assert!(
+        lo < mean && mean < hi && mean > 0.8 && mean < 1.3,
+        "{summary}"
+    );
+    let first = &summary["importance"][0];
+    assert!(
+        ["factors", "seed"].contains(&first["param"].as_str().unwrap()),
+        "{summary}"
+    );
+    let tagged = json(&["runs", s(&ws), "--tag", "mf-grid", "--json"]);
+    assert_eq!(tagged.as_array().map(Vec::len), Some(4), "{tagged}");
+    // A bad axis is refused before anything runs: no run is added.
+    let before = json(&["runs", s(&ws), "--json"]).as_array().unwrap().len();
+    let out = shoplab(&[
+        "train",
+        s(&ws),
+        "--split",
+        "main",
+        "--model",
+        "mf",
+        "--grid",
+        "depth=1,2",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("depth is not a numeric option of mf"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = json(&["runs", s(&ws), "--json"]).as_array().unwrap().len();
+    assert_eq!(before, after);
+
     // EASE has no user or item vectors: a clear error.
     let out = shoplab(&[
         "export",

@@ -25,6 +25,21 @@ pub fn item_texts(ws: &Workspace) -> Result<Vec<(String, String)>> {
         .collect())
 }
 
+/// An item's title and category, either of which may be missing.
+pub type ItemLabel = (Option<String>, Option<String>);
+
+/// Each catalog item's title and category, for labelling items in plots.
+pub fn item_labels(ws: &Workspace) -> Result<std::collections::HashMap<String, ItemLabel>> {
+    let conn = ws.connection();
+    let mut stmt = conn.prepare(
+        "SELECT item_id, nullif(trim(title), ''), nullif(trim(category), '') FROM items",
+    )?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))
+        .and_then(|rows| rows.collect())?;
+    Ok(rows)
+}
+
 /// Stores `model`'s vector of each item (`items[i]`'s is `vectors[i]`) in
 /// `item_embeddings`, replacing that model's earlier rows, in one transaction.
 pub fn store_item_embeddings(

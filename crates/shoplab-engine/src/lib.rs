@@ -38,6 +38,9 @@ pub use shoplab_model::analysis::{
 };
 pub use shoplab_model::compare::Comparison;
 pub use shoplab_model::finetune::{Precision, TextField};
+pub use shoplab_model::inspect::{
+    ActivityBucket, ClassifierCheck, Inspection, MapPoint, RatingCheck,
+};
 pub use shoplab_model::metrics::Evaluation;
 pub use shoplab_model::models::Reading;
 pub use shoplab_model::models::{Hyper, ModelKind, Optimizer};
@@ -375,6 +378,13 @@ impl Session {
 
     pub fn run_epochs(&self, run_id: i64) -> Result<Vec<EpochRow>> {
         Ok(shoplab_model::Runs::new(&self.ws).epochs(run_id)?)
+    }
+
+    /// What is inside finished run `run_id`: residuals (rating models), ROC and calibration
+    /// (classifiers), the metric by user activity and the popularity of what is recommended
+    /// (recommenders), a 2-D map of the item vectors.
+    pub fn inspect_run(&self, run_id: i64) -> Result<Inspection> {
+        Ok(shoplab_model::inspect::inspect(&self.ws, run_id)?)
     }
 
     /// Paired comparison of run `b` against run `a` on `metric`, user by user.

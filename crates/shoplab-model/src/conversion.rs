@@ -602,9 +602,9 @@ impl ConversionParams {
     }
 }
 
-/// Loads a finished conversion run. Its exposures are read again from the workspace (the
-/// numbering of categories is theirs) and must have the run's users and items.
-pub fn load_params(ws: &Workspace, run_id: i64) -> Result<ConversionParams> {
+/// Loads a finished conversion run's model with the exposures it was trained on (read again
+/// from the workspace; they must have the run's users and items).
+fn load_model(ws: &Workspace, run_id: i64) -> Result<(ConversionModel, Exposures, TrainConfig)> {
     let (r, spec) = run::finished(ws, run_id)?;
     let cfg = match spec {
         RunSpec::Conversion(cfg) => cfg,
@@ -627,6 +627,22 @@ pub fn load_params(ws: &Workspace, run_id: i64) -> Result<ConversionParams> {
     let h = &cfg.hyper;
     let model = ConversionModel::new(&data, h.factors, h.init_std, h.reg, cfg.seed, &Device::Cpu)?;
     model.load(&r.artifacts.join(MODEL))?;
+    Ok((model, data, cfg))
+}
+
+/// A finished conversion run's purchase probability for each exposure of its test sessions,
+/// and whether it was bought (1) or not (0).
+pub fn test_predictions(ws: &Workspace, run_id: i64) -> Result<(Vec<f32>, Vec<f32>)> {
+    let (model, data, _) = load_model(ws, run_id)?;
+    let probs = model.probabilities(&data.test)?;
+    Ok((probs, data.test.iter().map(|x| x.bought).collect()))
+}
+
+/// Loads a finished conversion run. Its exposures are read again from the workspace (the
+/// numbering of categories is theirs) and must have the run's users and items.
+pub fn load_params(ws: &Workspace, run_id: i64) -> Result<ConversionParams> {
+    let (model, data, cfg) = load_model(ws, run_id)?;
+    let h = &cfg.hyper;
     let flat = |v: &Var| -> Result<Vec<f32>> { Ok(v.as_tensor().flatten_all()?.to_vec1()?) };
     Ok(ConversionParams {
         bias: flat(&model.bias)?[0],

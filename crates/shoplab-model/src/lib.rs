@@ -18,7 +18,9 @@
 //! 5. One module per run kind: `train` (recommenders on a split), `conversion`, `finetune`
 //!    (review tasks), `two_tower`.
 //! 6. `lab`: the entry points that dispatch across run kinds (`train`, `resume`,
-//!    `finetune`, `resume_finetune`, `load_run`); `export` reads runs through it.
+//!    `finetune`, `resume_finetune`, `load_run`); `export` and `inspect` (what is inside a
+//!    finished run: residuals, ROC and calibration, metric by user activity, an item map)
+//!    read runs through it.
 
 pub mod analysis;
 pub mod bert;
@@ -31,6 +33,7 @@ pub mod error;
 pub mod export;
 mod files;
 pub mod finetune;
+pub mod inspect;
 mod lab;
 pub mod live;
 pub mod metrics;

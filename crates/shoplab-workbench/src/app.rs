@@ -40,6 +40,8 @@ pub struct Launch {
     /// scenario).
     pub run: bool,
     pub scenario: Option<PathBuf>,
+    /// The Compare view's filter at start.
+    pub filter: Option<String>,
     /// Write each frame's CPU time (milliseconds, one a line) to this file on exit.
     pub frame_log: Option<PathBuf>,
     /// Close the window after this many seconds.
@@ -79,6 +81,9 @@ impl WorkbenchApp {
         let mut app = Self::with_context(cc.egui_ctx.clone(), prefs);
         if let Some(tab) = launch.view {
             app.prefs.tab = tab;
+        }
+        if let Some(f) = launch.filter.clone() {
+            app.compare.filter = f;
         }
         if let Some(p) = launch.scenario.clone() {
             app.load(Tab::Simulate, p);
@@ -199,6 +204,18 @@ impl WorkbenchApp {
             &mut self.shell,
         );
         self.compare.select_runs(runs, &mut cx);
+    }
+
+    /// Brushes axis `axis` of the Compare view's parallel coordinates over `[low, high]`
+    /// (0–1 units), as dragging along it does: the shown runs inside every brush are selected.
+    pub fn brush(&mut self, axis: usize, low: f64, high: f64) {
+        let mut cx = Cx::new(
+            Tab::Compare,
+            self.prefs.tab,
+            &mut self.view,
+            &mut self.shell,
+        );
+        self.compare.brush(axis, low, high, &mut cx);
     }
 
     /// Hands a file to view `tab` (a scenario to the Simulate view).

@@ -32,6 +32,12 @@ pub fn show_with(
     extra: impl FnOnce(&mut egui_plot::PlotUi<'_>),
 ) -> egui_plot::PlotResponse<()> {
     let ticks = f.x_ticks.clone();
+    // Error bars over bars: dark on a light theme, light on a dark one.
+    let over_bars = if ui.visuals().dark_mode {
+        Color32::from_gray(220)
+    } else {
+        Color32::from_gray(60)
+    };
     let mut plot = Plot::new(id)
         .height(height)
         .legend(Legend::default())
@@ -81,7 +87,7 @@ pub fn show_with(
                 if q[0].is_finite() && iv[0].is_finite() && iv[1].is_finite() {
                     let bar = Line::new("", PlotPoints::new(vec![[q[0], iv[0]], [q[0], iv[1]]]));
                     let ink = match s.kind {
-                        Kind::Bars => Color32::from_gray(60),
+                        Kind::Bars => over_bars,
                         Kind::Line | Kind::Points => c,
                     };
                     p.line(bar.color(ink).width(2.0));

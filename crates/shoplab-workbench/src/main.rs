@@ -1,4 +1,4 @@
-//! `shoplab-workbench [WORKSPACE | --demo] [--view V] [--run] [--scenario FILE]`: the analyst
+//! `shoplab-workbench [WORKSPACE | --demo] [--view V] [--run] [--scenario FILE] [--filter F]`: the analyst
 //! workbench. `--frame-log FILE --exit-after S` record frame times (the frame-time
 //! benchmark); `--bench-points N` draws an N-point series instead of the views.
 
@@ -20,6 +20,10 @@ struct Args {
     /// scenario).
     #[arg(long)]
     run: bool,
+    /// The Compare view's filter (`#tag`, model, parameter, note); with --run the shown runs
+    /// are selected and grouped over seeds.
+    #[arg(long)]
+    filter: Option<String>,
     /// A scenario to load into the Simulate view.
     #[arg(long)]
     scenario: Option<std::path::PathBuf>,
@@ -46,6 +50,7 @@ fn main() -> anyhow::Result<()> {
         view,
         run: args.run,
         scenario: args.scenario,
+        filter: args.filter,
         frame_log: args.frame_log,
         exit_after: args.exit_after,
         bench_points: args.bench_points,

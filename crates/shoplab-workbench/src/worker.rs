@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use shoplab_engine::{
     CalibrationReport, Comparison, Distributions, EpochRow, Estimate, FinetuneConfig,
-    FinetuneOutcome, ImportOptions, ImportPreview, ImportReport, Job, LiveDay, Mapping, Profile,
-    QueryResult, Reject, RunSummary, Session, SimReport, SplitSpec, SplitSummary, Sweep, SweepSpec,
-    TableCount, TrainConfig, TrainOutcome,
+    FinetuneOutcome, ImportOptions, ImportPreview, ImportReport, Inspection, Job, LiveDay, Mapping,
+    Profile, QueryResult, Reject, RunSummary, Session, SimReport, SplitSpec, SplitSummary, Sweep,
+    SweepSpec, TableCount, TrainConfig, TrainOutcome,
 };
 
 pub enum Request {
@@ -51,6 +51,8 @@ pub enum Request {
         runs: Vec<i64>,
         metric: String,
     },
+    /// What is inside a finished run.
+    Inspect(i64),
     Compare {
         a: i64,
         b: i64,
@@ -106,6 +108,7 @@ impl Request {
             Request::Tag { run, .. } => format!("tagging run {run}"),
             Request::Curves { .. } => "reading the runs' curves".into(),
             Request::Compare { .. } => "comparing".into(),
+            Request::Inspect(run) => format!("looking inside run {run}"),
             Request::Recommend { .. } => "recommending".into(),
             Request::Train(c) => format!("starting {} on {}", c.model.name(), c.split),
             Request::Resume(r) | Request::ResumeText(r) => format!("resuming run {r}"),
@@ -150,6 +153,7 @@ pub enum Reply {
     Runs(Vec<RunSummary>),
     Curves(Vec<Curve>),
     Compared(Comparison),
+    Inspected(Box<Inspection>),
     Recommended {
         user: String,
         lists: Vec<(i64, Vec<(String, f32)>)>,
@@ -283,6 +287,7 @@ fn handle(
             Reply::Curves(curves)
         }
         Request::Compare { a, b, metric } => Reply::Compared(s.compare(a, b, &metric)?),
+        Request::Inspect(run) => Reply::Inspected(Box::new(s.inspect_run(run)?)),
         Request::Recommend { runs, user, k } => {
             let mut lists = Vec::new();
             let mut bought_later = Vec::new();

@@ -349,3 +349,204 @@ fn calibrate_then_simulate_the_calibrated_shop() {
     assert!(sim.days.values().all(|d| d.len() == 5));
     assert_eq!(sim.report.as_ref().unwrap().name, "mine");
 }
+
+/// The researcher's journey: a sweep started from the Models view runs as a queue of tagged
+/// runs; Compare groups them over seeds, ranks the parameters, brushes the parallel
+/// coordinates to select runs, edits a run's tags and note and filters on the tag; each
+/// plot exports its data.
+#[test]
+fn sweep_then_compare_runs_like_an_experiment_tracker() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(Start::Workspace(demo_workspace(dir.path())));
+    h.set_size(egui::vec2(1280.0, 1600.0));
+    settle(&mut h);
+    h.state_mut().set_tab(Tab::Models);
+    settle(&mut h);
+    h.get_by_label("Sweep").click();
+    h.run_steps(2);
+    {
+        let m = &mut h.state_mut().models;
+        m.form.model = "bpr".into();
+        m.form.split = "main".into();
+        m.form.epochs = 2;
+        m.form.device = "cpu".into();
+        m.sweep.axes = vec![("factors".into(), "4,32".into())];
+        m.sweep.seeds = "1,2".into();
+        m.sweep.tag = "grid-a".into();
+    }
+    h.run_steps(2);
+    h.get_by_label("Start sweep").click();
+    settle(&mut h);
+    assert_eq!(h.state().error(), None);
+    let q = h.state().models.queue.as_ref().expect("a sweep ran");
+    assert_eq!(q.sweep.trials.len(), 4);
+    assert_eq!(q.done.len(), 4);
+    assert!(
+        q.done.iter().all(|(_, status)| status == "finished"),
+        "{:?}",
+        q.done
+    );
+    h.get_by_label_contains("all 4 trials done");
+    let runs = &h.state().models.runs;
+    assert_eq!(runs.len(), 4);
+    assert!(runs.iter().all(|r| r.tags == vec!["grid-a".to_string()]));
+
+    // Compare: every metric the runs have, grouped over seeds.
+    h.state_mut().set_tab(Tab::Compare);
+    settle(&mut h);
+    h.get_by_label("select shown").click();
+    settle(&mut h);
+    assert_eq!(h.state().compare.selected.len(), 4);
+    h.get_all_by_role(egui::accesskit::Role::ComboBox)
+        .find(|n| n.value().as_deref() == Some("no grouping"))
+        .expect("the grouping box")
+        .click();
+    h.run_steps(2);
+    h.get_by_label("same config, any seed/fold").click();
+    settle(&mut h);
+    let d = h.state_mut().compare.derived().clone();
+    for m in ["ndcg@10", "recall@10", "hit@10", "mrr@10"] {
+        assert!(d.metrics.contains(&m.to_string()), "{:?}", d.metrics);
+    }
+    assert_eq!(d.param_names, vec!["factors", "seed"]);
+    assert_eq!(d.groups.len(), 2);
+    assert_eq!(
+        (d.groups[0].label.as_str(), d.groups[0].n),
+        ("factors=4", 2)
+    );
+    assert_eq!(d.groups[1].runs, vec![3, 4]);
+    let (lo, hi) = d.groups[1].interval.expect("two seeds give an interval");
+    assert!(lo <= d.groups[1].mean && d.groups[1].mean <= hi);
+    assert_eq!(
+        d.metric_figure.x_ticks,
+        vec!["factors=4 (N=2)", "factors=32 (N=2)"]
+    );
+    assert_eq!(d.importance.len(), 2);
+    assert!(d.importance.iter().all(|i| i.n == 4 && i.levels == 2));
+    h.get_by_label("parameter importance for ndcg@10");
+    h.get_by_label_contains("Spearman's rank correlation");
+    // Parallel coordinates: factors, seed and the metric; brushing the top of the metric
+    // axis selects the runs up there.
+    assert_eq!(d.axes.len(), 3);
+    assert_eq!(d.lines.len(), 4);
+    let top: Vec<i64> = d
+        .lines
+        .iter()
+        .filter(|l| l.1[2] >= 0.5)
+        .map(|l| l.0)
+        .collect();
+    h.state_mut().brush(2, 0.5, 1.0);
+    settle(&mut h);
+    let selected: Vec<i64> = h.state().compare.selected.iter().copied().collect();
+    assert_eq!(selected, top);
+    assert!(!selected.is_empty() && selected.len() < 4);
+    h.get_by_label("clear brushes").click();
+    h.get_by_label("select shown").click();
+    settle(&mut h);
+    h.snapshot_options(
+        "compare_view",
+        &egui_kittest::SnapshotOptions::new().max_failed_pixels(4_000),
+    );
+
+    // Tags and a note, saved from the editor; the tag's button filters the table.
+    h.state_mut().compare.editing = Some((3, "grid-a, best".into(), "32 factors".into()));
+    h.run_steps(2);
+    // Inside run 3 first: BPR's metric by user activity, the popularity of what it
+    // recommends, and its item vectors on a map.
+    h.get_by_label("Look inside run 3").click();
+    settle(&mut h);
+    let (inside, figs) = h.state().compare.inside.clone().expect("looked inside");
+    assert_eq!(inside.run_id, 3);
+    assert!(inside.ratings.is_none() && inside.classifier.is_none());
+    let stems: Vec<&str> = figs.iter().map(|f| f.0.as_str()).collect();
+    assert_eq!(
+        stems,
+        ["run3-by-activity", "run3-popularity", "run3-item-map"]
+    );
+    let users: usize = inside.activity.iter().map(|b| b.users).sum();
+    assert!(users > 0);
+    // The demo catalog's 300 items, most of them with a category to colour by.
+    assert_eq!(inside.map.len(), 300);
+    let with_category = inside.map.iter().filter(|p| p.category.is_some()).count();
+    assert!(with_category > 250, "{with_category}");
+    h.get_by_label_contains("run 3: item vectors, first two principal components");
+    h.get_by_label("Save tags and note").click();
+    settle(&mut h);
+    let run3 = h
+        .state()
+        .compare
+        .runs
+        .iter()
+        .find(|r| r.run_id == 3)
+        .unwrap()
+        .clone();
+    assert_eq!(run3.tags, vec!["grid-a", "best"]);
+    assert_eq!(run3.note.as_deref(), Some("32 factors"));
+    h.get_by_label("#best").click();
+    settle(&mut h);
+    assert_eq!(h.state_mut().compare.derived().shown.len(), 1);
+    h.get_by_label_contains("1 runs shown of 4");
+
+    // Every plot exports: the grouped bars as CSV, the parallel coordinates as SVG.
+    let d = h.state_mut().compare.derived().clone();
+    let csv = dir.path().join("groups.csv");
+    shoplab_workbench::figure::save(&d.metric_figure, &csv).unwrap();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("series,x,x_name,y,low,high\n"), "{text}");
+    let svg = dir.path().join("parallel.svg");
+    shoplab_workbench::figure::save(&d.parallel_figure, &svg).unwrap();
+    assert!(
+        std::fs::read_to_string(&svg)
+            .unwrap()
+            .contains("parallel coordinates")
+    );
+}
+
+/// A conversion run started from the Models view, then looked inside: its ROC curve (area
+/// equal to the AUC it stored) and calibration by decile.
+#[test]
+fn a_conversion_run_and_its_roc_curve() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(Start::Workspace(demo_workspace(dir.path())));
+    settle(&mut h);
+    h.state_mut().set_tab(Tab::Models);
+    settle(&mut h);
+    h.get_by_label("Conversion").click();
+    h.run_steps(2);
+    h.get_by_label("the event log's sessions, 80/10/10 by the seed");
+    {
+        let form = &mut h.state_mut().models.form;
+        form.epochs = 3;
+        form.device = "cpu".into();
+    }
+    h.get_by_label("Start").click();
+    settle(&mut h);
+    assert_eq!(h.state().error(), None);
+    assert_eq!(h.state().models.live.status, "finished");
+    let run = h.state().models.runs.last().unwrap().clone();
+    assert_eq!(run.model, "conversion");
+    let auc = run.metrics.iter().find(|m| m.0 == "auc").unwrap().1;
+
+    h.state_mut().set_tab(Tab::Compare);
+    settle(&mut h);
+    // The metric list offers what a classifier has.
+    let metrics = h.state_mut().compare.derived().metrics.clone();
+    assert!(metrics.contains(&"auc".to_string()) && metrics.contains(&"logloss".to_string()));
+    h.state_mut().compare.editing = Some((run.run_id, String::new(), String::new()));
+    h.run_steps(2);
+    h.get_by_label(&format!("Look inside run {}", run.run_id))
+        .click();
+    settle(&mut h);
+    let (inside, figs) = h.state().compare.inside.clone().expect("looked inside");
+    let c = inside.classifier.expect("a classifier");
+    assert!((c.auc - auc).abs() < 1e-6, "{} vs {auc}", c.auc);
+    assert_eq!(figs.len(), 2);
+    h.get_by_label_contains(&format!("AUC {auc:.4}"));
+    h.get_by_label("Close").click();
+    h.state_mut().compare.selected.clear();
+    h.run_steps(4);
+    h.snapshot_options(
+        "inside_roc",
+        &egui_kittest::SnapshotOptions::new().max_failed_pixels(4_000),
+    );
+}

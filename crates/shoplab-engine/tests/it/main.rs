@@ -375,3 +375,86 @@ fn a_finished_run_scores_a_history_it_never_saw() {
     assert_eq!(one.reasons, "cosine");
     assert!(one.items.iter().all(|i| !i.because.is_empty()));
 }
+
+/// Inside a run: a rating model's residuals agree with its stored RMSE, a recommender's
+/// metric splits by user activity over every evaluated user and its item vectors map with
+/// their genres, and the conversion model's ROC area is the AUC it stored.
+#[test]
+fn looking_inside_runs_on_movielens_and_the_demo_shop() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = movielens(&dir);
+    let items = session
+        .import(&dataset("ml-100k/ml-100k.item"), &ImportOptions::default())
+        .unwrap();
+    assert_eq!(items.rows_loaded, 1_682);
+    split_main(&session);
+    let train = |cfg: TrainConfig| {
+        let (outcome, _) = finish(session.train_job(cfg).unwrap());
+        assert_eq!(outcome.status, "finished");
+        outcome.run_id
+    };
+    let mf = train(TrainConfig::new("main", ModelKind::Mf));
+    let inside = session.inspect_run(mf).unwrap();
+    let r = inside.ratings.expect("mf predicts ratings");
+    let stored = shoplab_engine::run_metric(&session.run(mf).unwrap(), "rmse").unwrap();
+    assert!((r.rmse - stored).abs() < 1e-4, "{} vs {stored}", r.rmse);
+    assert!(r.n > 9_000 && r.n < 11_000, "{}", r.n);
+    assert_eq!(r.residuals.iter().map(|b| b.2).sum::<usize>(), r.n);
+    assert_eq!(r.pairs.len(), 5_000);
+    assert!(inside.classifier.is_none());
+
+    let mut cfg = TrainConfig::new("main", ModelKind::Bpr);
+    cfg.epochs = 5;
+    let bpr = train(cfg);
+    let inside = session.inspect_run(bpr).unwrap();
+    assert!(inside.ratings.is_none());
+    assert_eq!(inside.metric.as_deref(), Some("ndcg@10"));
+    let evaluated = session
+        .query(
+            &format!(
+                "SELECT count(*) FROM run_user_metrics WHERE run_id = {bpr} AND metric = 'ndcg@10'"
+            ),
+            1,
+        )
+        .unwrap()
+        .rows[0][0]
+        .parse::<usize>()
+        .unwrap();
+    let bucketed: usize = inside.activity.iter().map(|b| b.users).sum();
+    assert_eq!(bucketed, evaluated);
+    // ML-100K users rated 20 movies or more: with 80% in training nobody is cold.
+    assert_eq!(inside.activity[0].users, 0);
+    let heavy = &inside.activity[3];
+    assert!(heavy.users > 100 && heavy.low <= heavy.mean && heavy.mean <= heavy.high);
+    // BPR recommends more popular items than light users go on to choose.
+    let light = &inside.activity[1];
+    assert!(light.recommended_popularity.unwrap() > light.test_popularity.unwrap());
+    // Every item of the split (up to 2,000) is on the map, with its title.
+    assert!(
+        inside.map.len() > 1_500 && inside.map.len() <= 1_682,
+        "{}",
+        inside.map.len()
+    );
+    assert!(inside.map.iter().filter(|p| p.title.is_some()).count() > 1_500);
+
+    // The conversion model on the demo shop's sessions.
+    let demo = dir.path().join("demo.duckdb");
+    shoplab_engine::demo::build_demo(
+        &demo,
+        &shoplab_engine::demo::WorldConfig::demo(),
+        shoplab_engine::demo::Contents::Data,
+    )
+    .unwrap();
+    let shop = Session::open(&demo).unwrap();
+    let mut cfg = TrainConfig::new("", ModelKind::Conversion);
+    cfg.epochs = 3;
+    let (outcome, _) = finish(shop.train_job(cfg).unwrap());
+    let inside = shop.inspect_run(outcome.run_id).unwrap();
+    let c = inside.classifier.expect("a classifier");
+    let auc = shoplab_engine::run_metric(&shop.run(outcome.run_id).unwrap(), "auc").unwrap();
+    assert!((c.auc - auc).abs() < 1e-6, "{} vs {auc}", c.auc);
+    assert!(c.auc > 0.6);
+    assert_eq!(c.calibration.len(), 10);
+    assert_eq!(c.calibration.iter().map(|d| d.2).sum::<usize>(), c.n);
+    assert!(inside.map.is_empty() && inside.activity.is_empty());
+}

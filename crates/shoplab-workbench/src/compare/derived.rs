@@ -205,7 +205,7 @@ pub fn importance_figure(importance: &[Importance], metric: &str) -> Figure {
     let mut f = Figure {
         title: format!("parameter importance for {metric}"),
         x_label: "parameter".into(),
-        y_label: "|Spearman ρ| (numeric) or η² (categorical)".into(),
+        y_label: "strength: |ρ| or η²".into(),
         ..Default::default()
     };
     for (i, imp) in importance.iter().enumerate() {
@@ -372,7 +372,16 @@ pub fn parallel_figure(
             .collect(),
         series: Vec::new(),
     };
-    // Grey lines first, so the selected ones are drawn over them.
+    // The axes, then grey lines, so the selected ones are drawn over them.
+    for i in 0..axes.len() {
+        f.series.push(Series {
+            name: String::new(),
+            kind: Kind::Line,
+            points: vec![[i as f64, 0.0], [i as f64, 1.0]],
+            intervals: Vec::new(),
+            color: GREY,
+        });
+    }
     let mut colour = 0;
     for pass in [false, true] {
         for (run, ys) in lines {

@@ -7,16 +7,18 @@
 //! and each parameter's importance for the metric. Every plot exports as SVG, PNG and CSV.
 
 mod derived;
+mod inside;
 mod parallel;
 mod table;
 
 use std::collections::BTreeSet;
 
-use shoplab_engine::{Comparison, Measure, RunSummary, lower_is_better};
+use shoplab_engine::{Comparison, Inspection, Measure, RunSummary, lower_is_better};
 
 pub use derived::{Derived, Grouping};
 
 use crate::chart::{self, Exports};
+use crate::figure::Figure;
 use crate::view::{Cx, News, View, misrouted};
 use crate::worker::{Curve, Reply, Request};
 
@@ -53,11 +55,15 @@ pub struct CompareView {
     /// The user, each run's list, and the user's test items.
     pub recommendations: Option<SideBySide>,
     pub exports: Exports,
+    /// The run looked inside, and its figures (with their file stems).
+    pub inside: Option<(Inspection, Vec<(String, Figure)>)>,
     /// What is drawn, computed again when the runs, filter, metric, grouping or selection
     /// change (not every frame).
     derived: Option<Derived>,
     /// The sorted rows (indices into `runs`), with the derived data.
     order: Vec<usize>,
+    /// Compare was asked to run before the runs were read.
+    run_pending: bool,
 }
 
 impl Default for CompareView {
@@ -79,8 +85,10 @@ impl Default for CompareView {
             k: 10,
             recommendations: None,
             exports: Exports::default(),
+            inside: None,
             derived: None,
             order: Vec::new(),
+            run_pending: false,
         }
     }
 }
@@ -181,6 +189,9 @@ impl View for CompareView {
                     self.selected_ui(ui, cx);
                 }
                 ui.add_space(8.0);
+                egui::CollapsingHeader::new("Inside a run")
+                    .default_open(true)
+                    .show(ui, |ui| self.inside_ui(ui, cx));
                 egui::CollapsingHeader::new("Parallel coordinates")
                     .default_open(true)
                     .show(ui, |ui| self.parallel_ui(ui, cx));
@@ -199,6 +210,10 @@ impl View for CompareView {
                 lists,
                 bought_later,
             } => self.recommendations = Some((user, lists, bought_later)),
+            Reply::Inspected(i) => {
+                let figs = inside::figures(&i);
+                self.inside = Some((*i, figs));
+            }
             _ => misrouted("the Compare view"),
         }
     }
@@ -213,6 +228,10 @@ impl View for CompareView {
         let metrics = shoplab_engine::metric_names(&self.runs);
         if !metrics.is_empty() && !metrics.contains(&self.metric) {
             self.metric = metrics[0].clone();
+        }
+        if std::mem::take(&mut self.run_pending) {
+            self.run(cx);
+            return;
         }
         if cx.shown == cx.tab && self.selected.is_empty() {
             let latest: Vec<i64> = self
@@ -236,6 +255,19 @@ impl View for CompareView {
 
     fn on_show(&mut self, cx: &mut Cx<'_>) {
         cx.send_workspace(Request::Runs);
+    }
+
+    /// Compares the shown runs: all selected, grouped over seeds (Ctrl+Enter, `--run`).
+    fn run(&mut self, cx: &mut Cx<'_>) {
+        if self.runs.is_empty() {
+            // Asked before the runs were read (`--run`): done when they arrive.
+            self.run_pending = true;
+            return;
+        }
+        self.derived();
+        let shown: Vec<i64> = self.order.iter().map(|&i| self.runs[i].run_id).collect();
+        self.grouping = Grouping::Replicates;
+        self.select_runs(&shown, cx);
     }
 }
 
@@ -410,23 +442,25 @@ impl CompareView {
             ui.weak("Needs at least three shown runs with the metric and a parameter that varies.");
             return;
         }
-        egui::Grid::new("importance").striped(true).show(ui, |ui| {
-            for h in ["parameter", "measure", "value", "runs", "values"] {
-                ui.strong(h);
-            }
-            ui.end_row();
-            for i in &d.importance {
-                ui.label(&i.param);
-                ui.label(i.measure.name());
-                ui.label(match i.measure {
-                    Measure::Spearman => format!("{:+.3}", i.value),
-                    Measure::EtaSquared => format!("{:.3}", i.value),
-                });
-                ui.label(i.n.to_string());
-                ui.label(i.levels.to_string());
+        egui::Grid::new("importance_table")
+            .striped(true)
+            .show(ui, |ui| {
+                for h in ["parameter", "measure", "value", "runs", "values"] {
+                    ui.strong(h);
+                }
                 ui.end_row();
-            }
-        });
+                for i in &d.importance {
+                    ui.label(&i.param);
+                    ui.label(i.measure.name());
+                    ui.label(match i.measure {
+                        Measure::Spearman => format!("{:+.3}", i.value),
+                        Measure::EtaSquared => format!("{:.3}", i.value),
+                    });
+                    ui.label(i.n.to_string());
+                    ui.label(i.levels.to_string());
+                    ui.end_row();
+                }
+            });
         let f = &d.importance_figure;
         ui.horizontal(|ui| {
             ui.label(&f.title);

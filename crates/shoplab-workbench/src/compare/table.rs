@@ -141,6 +141,8 @@ impl CompareView {
         };
         let mut save = false;
         let mut close = false;
+        let mut look = false;
+        let id = *run;
         ui.group(|ui| {
             ui.strong(format!("Run {run}: tags and note"));
             egui::Grid::new("run_editor").num_columns(2).show(ui, |ui| {
@@ -161,9 +163,17 @@ impl CompareView {
             });
             ui.horizontal(|ui| {
                 save = ui.button("Save tags and note").clicked();
+                look = ui
+                    .button(format!("Look inside run {id}"))
+                    .on_hover_text("residuals, ROC and calibration, the metric by user activity, the item-vector map")
+                    .clicked();
                 close = ui.button("Close").clicked();
             });
         });
+        if look {
+            self.inside = None;
+            cx.send(crate::worker::Request::Inspect(id));
+        }
         if save {
             self.save_edit(cx);
         } else if close {
