@@ -42,6 +42,10 @@ pub struct Launch {
     pub scenario: Option<PathBuf>,
     /// The Compare view's filter at start.
     pub filter: Option<String>,
+    /// The Compare view's one open section at start.
+    pub section: Option<String>,
+    /// A run the Compare view looks inside once the runs are read.
+    pub inspect: Option<i64>,
     /// Write each frame's CPU time (milliseconds, one a line) to this file on exit.
     pub frame_log: Option<PathBuf>,
     /// Close the window after this many seconds.
@@ -85,6 +89,8 @@ impl WorkbenchApp {
         if let Some(f) = launch.filter.clone() {
             app.compare.filter = f;
         }
+        app.compare.section.clone_from(&launch.section);
+        app.compare.inspect_pending = launch.inspect;
         if let Some(p) = launch.scenario.clone() {
             app.load(Tab::Simulate, p);
         }

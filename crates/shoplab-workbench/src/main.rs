@@ -24,6 +24,13 @@ struct Args {
     /// are selected and grouped over seeds.
     #[arg(long)]
     filter: Option<String>,
+    /// Compare: the one section open at start (curves, metric, parameters, paired, inside,
+    /// parallel, importance).
+    #[arg(long)]
+    section: Option<String>,
+    /// Compare: look inside this run once the workspace is open.
+    #[arg(long)]
+    inspect: Option<i64>,
     /// A scenario to load into the Simulate view.
     #[arg(long)]
     scenario: Option<std::path::PathBuf>,
@@ -51,6 +58,8 @@ fn main() -> anyhow::Result<()> {
         run: args.run,
         scenario: args.scenario,
         filter: args.filter,
+        section: args.section,
+        inspect: args.inspect,
         frame_log: args.frame_log,
         exit_after: args.exit_after,
         bench_points: args.bench_points,

@@ -64,6 +64,10 @@ pub struct CompareView {
     order: Vec<usize>,
     /// Compare was asked to run before the runs were read.
     run_pending: bool,
+    /// The one section open at start (`--section`); all are open when none is given.
+    pub section: Option<String>,
+    /// A run to look inside once the runs are read (`--inspect`).
+    pub inspect_pending: Option<i64>,
 }
 
 impl Default for CompareView {
@@ -89,6 +93,8 @@ impl Default for CompareView {
             derived: None,
             order: Vec::new(),
             run_pending: false,
+            section: None,
+            inspect_pending: None,
         }
     }
 }
@@ -109,6 +115,13 @@ impl CompareView {
             self.derived = Some(d);
         }
         self.derived.as_ref().expect("computed above")
+    }
+
+    /// Whether section `name` starts open: every section, or only the one asked for.
+    fn opens(&self, name: &str) -> bool {
+        self.section
+            .as_deref()
+            .is_none_or(|s| name.to_lowercase().contains(&s.to_lowercase()))
     }
 
     /// Something the derived data depends on changed.
@@ -190,13 +203,13 @@ impl View for CompareView {
                 }
                 ui.add_space(8.0);
                 egui::CollapsingHeader::new("Inside a run")
-                    .default_open(true)
+                    .default_open(self.opens("Inside a run"))
                     .show(ui, |ui| self.inside_ui(ui, cx));
                 egui::CollapsingHeader::new("Parallel coordinates")
-                    .default_open(true)
+                    .default_open(self.opens("Parallel coordinates"))
                     .show(ui, |ui| self.parallel_ui(ui, cx));
                 egui::CollapsingHeader::new("Parameter importance")
-                    .default_open(true)
+                    .default_open(self.opens("Parameter importance"))
                     .show(ui, |ui| self.importance_ui(ui, cx));
             });
     }
@@ -228,6 +241,9 @@ impl View for CompareView {
         let metrics = shoplab_engine::metric_names(&self.runs);
         if !metrics.is_empty() && !metrics.contains(&self.metric) {
             self.metric = metrics[0].clone();
+        }
+        if let Some(run) = self.inspect_pending.take() {
+            cx.send(Request::Inspect(run));
         }
         if std::mem::take(&mut self.run_pending) {
             self.run(cx);
@@ -332,7 +348,7 @@ impl CompareView {
         let d = self.derived().clone();
         let groups = grouped.then_some(d.groups.as_slice());
         egui::CollapsingHeader::new("Curves")
-            .default_open(true)
+            .default_open(self.opens("Curves"))
             .show(ui, |ui| {
                 let loss = derived::epoch_figure(&self.curves, groups, false);
                 let valid = derived::epoch_figure(&self.curves, groups, true);
@@ -349,7 +365,7 @@ impl CompareView {
                 self.epochs_ui(ui);
             });
         egui::CollapsingHeader::new("Test metric")
-            .default_open(true)
+            .default_open(self.opens("Test metric"))
             .show(ui, |ui| {
                 let f = &d.metric_figure;
                 ui.horizontal(|ui| {
@@ -360,7 +376,7 @@ impl CompareView {
                 self.intervals_ui(ui);
             });
         egui::CollapsingHeader::new("Parameters")
-            .default_open(true)
+            .default_open(self.opens("Parameters"))
             .show(ui, |ui| {
                 if ui
                     .checkbox(
@@ -374,7 +390,7 @@ impl CompareView {
                 table::params_ui(ui, &d);
             });
         egui::CollapsingHeader::new("Paired test and top-K")
-            .default_open(true)
+            .default_open(self.opens("Paired test and top-K"))
             .show(ui, |ui| {
                 self.paired_ui(ui, cx);
                 self.side_by_side_ui(ui, cx);
