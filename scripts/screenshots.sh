@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Screenshots of each workbench view from the real app, in a real window under Xvfb, for the
-# README: assets/screenshots/{data,models,compare,simulate}.png. Uses a copy of the demo
-# workspace with three finished runs; the Models view starts a fourth and is captured while
-# it trains, the Simulate view runs the competitor-cut scenario in real time.
+# README: assets/screenshots/{data,models,compare,compare-parallel,compare-inside,simulate}.png.
+# Uses a copy of the demo workspace with its finished runs, three more, and a BPR sweep
+# (factors × learning rate, three seeds); the Models view starts a run and is captured while
+# it trains, Compare shows the sweep grouped over seeds, its parallel coordinates and
+# parameter importance, and inside one of its runs; the Simulate view runs the
+# competitor-cut scenario in real time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -26,7 +29,13 @@ shot() { # name, seconds to wait, workbench flags...
 }
 shot data 8 --view data --run
 shot models 14 --view models --run
-shot compare 10 --view compare
+"$bin/shoplab" train "$work/shop.duckdb" --split main --model bpr --epochs 10 \
+  --grid factors=8,32 --grid lr=0.003,0.01 --seeds 1,2,3 --tag sweep-demo >/dev/null
+sweep="--view compare --filter '#sweep-demo' --run"
+shot compare 12 "$sweep" --section curves
+shot compare-parallel 12 "$sweep" --section parallel,importance
+inside=$("$bin/shoplab" runs "$work/shop.duckdb" --tag sweep-demo --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["run_id"])')
+shot compare-inside 16 "$sweep" --section inside --inspect "$inside"
 shot simulate 25 --view simulate --scenario scenarios/competitor-cut.toml --run
 # The storefront demo: the real app through tauri-driver (the real-app test's journey).
 shots=$(mktemp -d)

@@ -973,6 +973,19 @@ fn finetune_on_reviews_and_embed_with_the_result() {
     // The two runs' test reviews are the same: a paired comparison, review by review.
     let c = json(&["compare", s(&ws), "1", "2", "--metric", "logloss", "--json"]);
     assert_eq!(c["users"], 30);
+    // The Compare view's auc picks the per-review log loss of text runs.
+    let by_auc = json(&["compare", s(&ws), "1", "2", "--metric", "auc", "--json"]);
+    assert_eq!(
+        (by_auc["metric"].as_str(), by_auc["users"].as_u64()),
+        (Some("logloss"), Some(30))
+    );
+    // Inside the TF-IDF run: its ROC over the 30 test reviews has the area it stored.
+    let inside = json(&["inside", s(&ws), "2", "--json"]);
+    let stored = tfidf["metrics"]["auc"].as_f64().unwrap();
+    assert_eq!(inside["classifier"]["n"], 30);
+    let area = inside["classifier"]["auc"].as_f64().unwrap();
+    assert!((area - stored).abs() < 1e-6, "{area} vs {stored}");
+    assert!(ok(&["inside", s(&ws), "2"]).contains("classifier: 30 test examples"));
     let (lo, hi) = (
         c["t_interval"][0].as_f64().unwrap(),
         c["t_interval"][1].as_f64().unwrap(),

@@ -47,6 +47,9 @@ pub enum Command {
     Tag(TagArgs),
     /// Paired comparison of run B against run A on one metric, with 95% intervals.
     Compare(CompareArgs),
+    /// Inside a finished run: residuals, ROC and calibration, the metric by user activity,
+    /// the item vectors' map (the workbench draws them; --json has every point).
+    Inside(InsideArgs),
     /// Top-k items of a finished run for one user (items seen in training left out).
     Recommend(RecommendArgs),
     /// Write a finished run's recommendations (every user's top k) and/or its user and
@@ -451,6 +454,14 @@ pub struct TagArgs {
     /// The run's note (replaces the old one; an empty string clears it).
     #[arg(long)]
     pub note: Option<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Args)]
+pub struct InsideArgs {
+    pub workspace: PathBuf,
+    pub run: i64,
     #[command(flatten)]
     pub output: OutputArgs,
 }

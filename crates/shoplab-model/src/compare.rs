@@ -30,8 +30,32 @@ pub struct Comparison {
     pub bootstrap_interval: (f64, f64),
 }
 
-/// Compares run `b` with run `a` on `metric` (e.g. `ndcg@10`, `rmse`).
+/// The per-unit metric a paired comparison on `metric` uses: `metric` itself when run `run`
+/// keeps per-user values of it, else its per-review counterpart of a text run (`rmse` →
+/// `squared_error`, `mae` → `abs_error`, `auc` → `logloss`).
+pub fn unit_metric(runs: &Runs, run: i64, metric: &str) -> Result<String> {
+    if !runs.user_values(run, metric)?.is_empty() {
+        return Ok(metric.to_string());
+    }
+    let fallback = match metric {
+        "rmse" => "squared_error",
+        "mae" => "abs_error",
+        "auc" | "logloss" => "logloss",
+        _ => return Ok(metric.to_string()),
+    };
+    Ok(if runs.user_values(run, fallback)?.is_empty() {
+        metric.to_string()
+    } else {
+        fallback.to_string()
+    })
+}
+
+/// Compares run `b` with run `a` on `metric` (e.g. `ndcg@10`, `rmse`; for text runs, which
+/// keep per-review values, `rmse` compares squared errors review by review, see
+/// [`unit_metric`]).
 pub fn compare_runs(runs: &Runs, a: i64, b: i64, metric: &str) -> Result<Comparison> {
+    let metric = unit_metric(runs, a, metric)?;
+    let metric = metric.as_str();
     let va = runs.user_values(a, metric)?;
     let vb = runs.user_values(b, metric)?;
     let mut pairs: Vec<(&String, f64, f64)> = va

@@ -117,10 +117,30 @@ pub fn inspect(ws: &Workspace, run_id: i64) -> Result<Inspection> {
             out.notes
                 .push("a conversion model: no users' rankings or item vectors to show".into());
         }
-        RunSpec::Finetune(_) => {
-            out.notes.push(
-                "a text model: its per-review errors are compared in Compare (squared_error, abs_error, logloss); predictions inside it need the encoder and are not drawn here yet".into(),
-            );
+        RunSpec::Finetune(cfg) => {
+            let predicted = runs.user_values(run_id, "prediction")?;
+            let target = runs.user_values(run_id, "target")?;
+            let mut keys: Vec<&String> = predicted
+                .keys()
+                .filter(|k| target.contains_key(*k))
+                .collect();
+            keys.sort_by_key(|k| k.parse::<u64>().unwrap_or(u64::MAX));
+            let p: Vec<f32> = keys.iter().map(|k| predicted[*k] as f32).collect();
+            let y: Vec<f32> = keys.iter().map(|k| target[*k] as f32).collect();
+            if p.is_empty() {
+                out.notes.push(
+                    "a text run recorded before runs kept each review's prediction: train it again to look inside".into(),
+                );
+            } else {
+                match cfg.task {
+                    crate::spec::TextTask::Rating => out.ratings = Some(ratings(&y, &p, cfg.seed)),
+                    crate::spec::TextTask::Recommend | crate::spec::TextTask::TwoTower => {
+                        out.classifier = Some(classifier(&p, &y));
+                    }
+                }
+            }
+            out.notes
+                .push("a text model on reviews: no users' rankings or item vectors to show".into());
         }
         RunSpec::Train(_) | RunSpec::TwoTower(_) => {
             recommender(ws, &runs, run_id, &mut out)?;
@@ -387,16 +407,10 @@ mod tests {
         assert_eq!(tied.roc, vec![(0.0, 0.0), (1.0, 1.0)]);
         // Calibrated probabilities: each decile's observed rate near its mean prediction.
         let probs: Vec<f32> = (0..10_000).map(|i| (i % 100) as f32 / 100.0).collect();
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
         let labels: Vec<f32> = probs
             .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                if ((i * 7919) % 100) as f32 / 100.0 < *p {
-                    1.0
-                } else {
-                    0.0
-                }
-            })
+            .map(|p| f32::from(u8::from(rand::Rng::random::<f32>(&mut rng) < *p)))
             .collect();
         let c = classifier(&probs, &labels);
         assert_eq!(c.calibration.len(), 10);

@@ -129,6 +129,19 @@ impl Exports {
     /// An "Export" menu for `f`: SVG, PNG (with legend and axis labels) or CSV, each in a
     /// save dialog proposing `stem.ext`.
     pub(crate) fn menu(&self, ui: &mut egui::Ui, cx: &Cx<'_>, f: &Figure, stem: &str) {
+        self.menu_with(ui, cx, stem, || f.clone());
+    }
+
+    /// [`Exports::menu`] for a plot drawn its own way: `make` builds its figure, only when
+    /// an export is picked.
+    pub(crate) fn menu_with(
+        &self,
+        ui: &mut egui::Ui,
+        cx: &Cx<'_>,
+        stem: &str,
+        make: impl FnOnce() -> Figure,
+    ) {
+        let mut make = Some(make);
         ui.menu_button("Export", |ui| {
             for (label, ext, kind) in [
                 ("SVG picture…", "svg", "SVG picture"),
@@ -148,7 +161,7 @@ impl Exports {
                             save_as: Some(format!("{stem}.{ext}")),
                         },
                         Then::Figure {
-                            figure: Box::new(f.clone()),
+                            figure: Box::new(make.take().map(|m| m()).unwrap_or_default()),
                             done: self.done.0.clone(),
                         },
                     );

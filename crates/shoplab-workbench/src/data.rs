@@ -9,7 +9,9 @@ use shoplab_engine::{
     QueryResult, Reject,
 };
 
+use crate::chart::Exports;
 use crate::dialog::{Dialog, Then};
+use crate::figure::{Figure, Kind, Series};
 use crate::prefs::Prefs;
 use crate::view::{Cx, News, View, misrouted};
 use crate::worker::{QUERY_ROWS, Reply, Request};
@@ -29,6 +31,7 @@ pub struct DataView {
     /// The profile's histograms (asked for when the profile is shown).
     pub distributions: Option<Distributions>,
     asked_distributions: bool,
+    pub exports: Exports,
 }
 
 const PARSES: [(Parse, &str); 6] = [
@@ -51,9 +54,9 @@ impl View for DataView {
     fn ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx<'_>) {
         self.import_ui(ui, cx);
         if let Some(p) = &cx.workspace.profile {
-            profile_ui(ui, p);
+            profile_ui(ui, p, &self.exports, cx);
             if let Some(d) = &self.distributions {
-                distributions_ui(ui, d);
+                distributions_ui(ui, d, &self.exports, cx);
             }
             if self.distributions.is_none() && !self.asked_distributions {
                 self.asked_distributions = true;
@@ -96,6 +99,10 @@ impl View for DataView {
     /// Takes the import job's progress; once it ended, its report (the tables and the
     /// profile changed: they are read again).
     fn poll(&mut self, cx: &mut Cx<'_>) -> bool {
+        if self.exports.poll() {
+            self.note = self.exports.note.clone();
+            return true;
+        }
         let Some(job) = &self.job else {
             return false;
         };
@@ -477,7 +484,7 @@ fn query_result_ui(ui: &mut egui::Ui, r: &QueryResult) {
 }
 
 /// The profile's summary, events by type, the funnel and prices by category.
-fn profile_ui(ui: &mut egui::Ui, p: &Profile) {
+fn profile_ui(ui: &mut egui::Ui, p: &Profile, ex: &Exports, cx: &Cx<'_>) {
     ui.heading("Profile");
     egui::Grid::new("summary").num_columns(2).show(ui, |ui| {
         let mut row = |k: &str, v: String| {
@@ -508,15 +515,46 @@ fn profile_ui(ui: &mut egui::Ui, p: &Profile) {
             row("mean rating", format!("{m:.3}"));
         }
     });
-    charts_ui(ui, p);
+    charts_ui(ui, p, ex, cx);
     prices_ui(ui, p);
 }
 
+/// Named bars (x = their index) as a figure.
+fn bars_figure(title: &str, x: &str, y: &str, bars: &[(String, f64)]) -> Figure {
+    Figure {
+        title: title.into(),
+        x_label: x.into(),
+        y_label: y.into(),
+        x_ticks: bars.iter().map(|b| b.0.clone()).collect(),
+        series: vec![Series {
+            name: y.into(),
+            kind: Kind::Bars,
+            points: bars
+                .iter()
+                .enumerate()
+                .map(|(i, b)| [i as f64, b.1])
+                .collect(),
+            intervals: Vec::new(),
+            color: 0,
+        }],
+    }
+}
+
 /// Events by type and the funnel, side by side.
-fn charts_ui(ui: &mut egui::Ui, p: &Profile) {
+fn charts_ui(ui: &mut egui::Ui, p: &Profile, ex: &Exports, cx: &Cx<'_>) {
     ui.add_space(8.0);
     ui.columns(2, |cols| {
-        cols[0].label("Events by type");
+        cols[0].horizontal(|ui| {
+            ui.label("Events by type");
+            ex.menu_with(ui, cx, "events-by-type", || {
+                let bars: Vec<(String, f64)> = p
+                    .by_type
+                    .iter()
+                    .map(|t| (t.event_type.clone(), t.events as f64))
+                    .collect();
+                bars_figure("Events by type", "event type", "events", &bars)
+            });
+        });
         let bars: Vec<Bar> = p
             .by_type
             .iter()
@@ -538,8 +576,23 @@ fn charts_ui(ui: &mut egui::Ui, p: &Profile) {
             .show(&mut cols[0], |plot| {
                 plot.bar_chart(BarChart::new("events", bars))
             });
-        cols[1].label("Funnel (user–item pairs)");
         let f = &p.funnel;
+        cols[1].horizontal(|ui| {
+            ui.label("Funnel (user–item pairs)");
+            ex.menu_with(ui, cx, "funnel", || {
+                let bars = [
+                    ("viewed".to_string(), f.viewed_pairs as f64),
+                    ("carted".to_string(), f.carted_pairs as f64),
+                    ("purchased".to_string(), f.purchased_pairs as f64),
+                ];
+                bars_figure(
+                    "Funnel (user–item pairs)",
+                    "stage",
+                    "user–item pairs",
+                    &bars,
+                )
+            });
+        });
         let stages = [
             ("viewed", f.viewed_pairs),
             ("carted", f.carted_pairs),
@@ -602,11 +655,14 @@ fn prices_ui(ui: &mut egui::Ui, p: &Profile) {
 
 /// Activity (users and items by their number of events, log2 bins) and list prices per
 /// category (log bins, a line per category; click the legend to hide one).
-fn distributions_ui(ui: &mut egui::Ui, d: &Distributions) {
+fn distributions_ui(ui: &mut egui::Ui, d: &Distributions, ex: &Exports, cx: &Cx<'_>) {
     use egui_plot::{Legend, Line, PlotPoints};
     ui.add_space(8.0);
     ui.columns(2, |cols| {
-        cols[0].label("Activity: users and items by number of events");
+        cols[0].horizontal(|ui| {
+            ui.label("Activity: users and items by number of events");
+            ex.menu_with(ui, cx, "activity", || activity_figure(d));
+        });
         let bars = |name: &str, bins: &[(i32, u64)], offset: f64, i: usize| {
             BarChart::new(
                 name.to_string(),
@@ -632,7 +688,10 @@ fn distributions_ui(ui: &mut egui::Ui, d: &Distributions) {
                 p.bar_chart(bars("users", &d.events_per_user, -0.2, 0));
                 p.bar_chart(bars("items", &d.events_per_item, 0.2, 1));
             });
-        cols[1].label("List prices by category (items per price band)");
+        cols[1].horizontal(|ui| {
+            ui.label("List prices by category (items per price band)");
+            ex.menu_with(ui, cx, "prices-by-category", || prices_figure(d));
+        });
         Plot::new("prices")
             .height(220.0)
             .allow_scroll(false)
@@ -658,4 +717,61 @@ fn distributions_ui(ui: &mut egui::Ui, d: &Distributions) {
                 }
             });
     });
+}
+
+/// Users and items by their number of events (log2 bins, named by their lower end).
+fn activity_figure(d: &Distributions) -> Figure {
+    let top = d
+        .events_per_user
+        .iter()
+        .chain(&d.events_per_item)
+        .map(|b| b.0)
+        .max()
+        .unwrap_or(0)
+        .max(0);
+    let series = |name: &str, bins: &[(i32, u64)], color| Series {
+        name: name.into(),
+        kind: Kind::Points,
+        points: bins
+            .iter()
+            .map(|&(k, n)| [f64::from(k), n as f64])
+            .collect(),
+        intervals: Vec::new(),
+        color,
+    };
+    Figure {
+        title: "Activity: users and items by number of events".into(),
+        x_label: "events (at least)".into(),
+        y_label: "users or items".into(),
+        x_ticks: (0..=top).map(|k| format!("{}+", 1u64 << k)).collect(),
+        series: vec![
+            series("users", &d.events_per_user, 0),
+            series("items", &d.events_per_item, 1),
+        ],
+    }
+}
+
+/// Items per list-price band (quarter decades), a line per category.
+fn prices_figure(d: &Distributions) -> Figure {
+    Figure {
+        title: "List prices by category (items per price band)".into(),
+        x_label: "list price band: 4 × log10(price)".into(),
+        y_label: "items".into(),
+        x_ticks: Vec::new(),
+        series: d
+            .prices
+            .iter()
+            .enumerate()
+            .map(|(i, (category, bins))| Series {
+                name: category.clone(),
+                kind: Kind::Line,
+                points: bins
+                    .iter()
+                    .map(|&(k, n)| [f64::from(k) + 0.5, n as f64])
+                    .collect(),
+                intervals: Vec::new(),
+                color: i,
+            })
+            .collect(),
+    }
 }

@@ -24,8 +24,8 @@ struct Args {
     /// are selected and grouped over seeds.
     #[arg(long)]
     filter: Option<String>,
-    /// Compare: the one section open at start (curves, metric, parameters, paired, inside,
-    /// parallel, importance).
+    /// Compare: the sections open at start, comma separated (curves, metric, parameters,
+    /// paired, inside, parallel, importance); default all.
     #[arg(long)]
     section: Option<String>,
     /// Compare: look inside this run once the workspace is open.

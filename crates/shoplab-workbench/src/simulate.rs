@@ -14,7 +14,9 @@ use shoplab_engine::{
     scenario_with_events,
 };
 
+use crate::chart::Exports;
 use crate::dialog::{Dialog, Then};
+use crate::figure::{Figure, Kind, Series};
 use crate::plot;
 use crate::prefs::Prefs;
 use crate::view::{Cx, View, misrouted};
@@ -47,6 +49,7 @@ pub struct SimView {
     pub item: usize,
     pub item_filter: String,
     pub png: plot::PngExport,
+    pub exports: Exports,
     /// The last calibration made from this view.
     pub calibration: Option<shoplab_engine::CalibrationReport>,
     /// The run whose vectors give the affinities of a calibration (0: none).
@@ -100,8 +103,8 @@ impl View for SimView {
         }
         let rect = ui
             .scope(|ui| {
-                self.sim_plots_ui(ui);
-                self.price_trajectory_ui(ui);
+                self.sim_plots_ui(ui, cx);
+                self.price_trajectory_ui(ui, cx);
             })
             .response
             .rect;
@@ -126,6 +129,10 @@ impl View for SimView {
 
     /// Takes one event of the running simulation, or what the last PNG export did.
     fn poll(&mut self, cx: &mut Cx<'_>) -> bool {
+        if self.exports.poll() {
+            self.note = self.exports.note.clone();
+            return true;
+        }
         if let Some(n) = self.png.poll() {
             self.note = Some(n);
             return true;
@@ -202,6 +209,7 @@ impl SimView {
             item: 0,
             item_filter: String::new(),
             png: plot::PngExport::default(),
+            exports: Exports::default(),
             calibration: None,
             calibration_run: 0,
         }
@@ -355,7 +363,7 @@ impl SimView {
         });
     }
 
-    fn sim_plots_ui(&mut self, ui: &mut egui::Ui) {
+    fn sim_plots_ui(&mut self, ui: &mut egui::Ui, cx: &Cx<'_>) {
         let last = self
             .days
             .values()
@@ -404,7 +412,11 @@ impl SimView {
                     y_high = y_high.max(ci[1]);
                 }
             }
-            ui.label(name);
+            ui.horizontal(|ui| {
+                ui.label(name);
+                self.exports
+                    .menu_with(ui, cx, &stem(name), || self.day_figure(name, f));
+            });
             Plot::new(name)
                 .height(200.0)
                 .legend(
@@ -464,7 +476,36 @@ impl SimView {
 
     /// One item's price day by day under each policy (the first replicate's prices: what
     /// the policy set, promos included), against its list price.
-    fn price_trajectory_ui(&mut self, ui: &mut egui::Ui) {
+    /// A metric's days under each policy as a figure (mean and 95% interval per day).
+    fn day_figure(&self, name: &str, f: fn(&LiveDay) -> (f64, [f64; 2])) -> Figure {
+        let series = self
+            .order
+            .iter()
+            .enumerate()
+            .map(|(i, policy)| {
+                let days = &self.days[policy];
+                Series {
+                    name: policy.clone(),
+                    kind: Kind::Line,
+                    points: days
+                        .iter()
+                        .map(|d| [f64::from(d.day) + 1.0, f(d).0])
+                        .collect(),
+                    intervals: days.iter().map(|d| f(d).1).collect(),
+                    color: i,
+                }
+            })
+            .collect();
+        Figure {
+            title: format!("{name}: mean over replicates with its 95% interval, per policy"),
+            x_label: "day".into(),
+            y_label: name.into(),
+            x_ticks: Vec::new(),
+            series,
+        }
+    }
+
+    fn price_trajectory_ui(&mut self, ui: &mut egui::Ui, cx: &Cx<'_>) {
         let sim = self;
         if sim.items.is_empty()
             || sim
@@ -502,6 +543,45 @@ impl SimView {
         });
         let item = sim.item;
         let list = sim.items[item].2;
+        let id = sim.items[item].0.clone();
+        sim.exports.menu_with(ui, cx, &format!("price-{id}"), || {
+            let mut series: Vec<Series> = sim
+                .order
+                .iter()
+                .enumerate()
+                .map(|(i, policy)| Series {
+                    name: policy.clone(),
+                    kind: Kind::Line,
+                    points: sim.days[policy]
+                        .iter()
+                        .filter_map(|d| {
+                            Some([f64::from(d.day) + 1.0, f64::from(*d.prices.get(item)?)])
+                        })
+                        .collect(),
+                    intervals: Vec::new(),
+                    color: i,
+                })
+                .collect();
+            let last = series
+                .iter()
+                .flat_map(|s| s.points.last())
+                .map(|p| p[0])
+                .fold(1.0, f64::max);
+            series.push(Series {
+                name: "list price".into(),
+                kind: Kind::Line,
+                points: vec![[1.0, list], [last, list]],
+                intervals: Vec::new(),
+                color: 9,
+            });
+            Figure {
+                title: format!("price of item {id} per day (first replicate), by policy"),
+                x_label: "day".into(),
+                y_label: "price".into(),
+                x_ticks: Vec::new(),
+                series,
+            }
+        });
         let group = egui::Id::unique("sim_days");
         let cursor = f64::from(sim.cursor) + 1.0;
         Plot::new("item_price")
@@ -751,4 +831,14 @@ impl SimView {
             }
         });
     }
+}
+
+/// A file name stem from a plot's name (`revenue per day` → `revenue-per-day`).
+fn stem(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_alphanumeric() || *c == ' ')
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join("-")
 }

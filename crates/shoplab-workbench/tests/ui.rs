@@ -134,7 +134,7 @@ fn start_a_training_run_and_see_its_curve() {
     settle(&mut h);
     h.state_mut().set_tab(Tab::Models);
     settle(&mut h);
-    h.get_by_label("New run");
+    h.get_by_label("Recommender");
     h.get_by_label("No runs yet: start one above.");
     {
         let form = &mut h.state_mut().models.form;

@@ -39,6 +39,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Runs(args) => runs::list(args),
         Command::Tag(args) => runs::tag(args),
         Command::Compare(args) => runs::compare(args),
+        Command::Inside(args) => runs::inside(args),
         Command::Recommend(args) => recommend::run(args),
         Command::Export(args) => recommend::export(args),
         Command::Demo(args) => demo::run(args),

@@ -1,12 +1,13 @@
-//! `shoplab runs` (the registry) and `shoplab compare` (two runs, paired).
+//! `shoplab runs` (the registry), `shoplab compare` (two runs, paired) and `shoplab inside`
+//! (what is inside one run).
 
 use std::fmt;
 
 use anyhow::Result;
 use serde::Serialize;
-use shoplab_engine::{Comparison, RunSummary, Session};
+use shoplab_engine::{Comparison, Inspection, RunSummary, Session};
 
-use crate::cli::{CompareArgs, RunsArgs, TagArgs};
+use crate::cli::{CompareArgs, InsideArgs, RunsArgs, TagArgs};
 use crate::output::{Printer, truncate};
 
 pub fn list(args: RunsArgs) -> Result<()> {
@@ -40,6 +41,80 @@ pub fn compare(args: CompareArgs) -> Result<()> {
     let c = session.compare(args.a, args.b, &args.metric)?;
     Printer::new(args.output.json).print(&Compared(&c))?;
     Ok(())
+}
+
+pub fn inside(args: InsideArgs) -> Result<()> {
+    let session = Session::open_read_only(&args.workspace)?;
+    let i = session.inspect_run(args.run)?;
+    Printer::new(args.output.json).print(&Inside(&i))?;
+    Ok(())
+}
+
+/// What is inside a run, in words (every point in `--json`).
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Inside<'a>(&'a Inspection);
+
+impl fmt::Display for Inside<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = self.0;
+        writeln!(f, "run {} ({})", i.run_id, i.model)?;
+        if let Some(r) = &i.ratings {
+            let mode = r
+                .residuals
+                .iter()
+                .max_by_key(|b| b.2)
+                .map(|b| format!("[{:+.2}, {:+.2})", b.0, b.1))
+                .unwrap_or_default();
+            writeln!(
+                f,
+                "  ratings: {} test ratings, RMSE {:.4}; most residuals in {mode}",
+                r.n, r.rmse
+            )?;
+        }
+        if let Some(c) = &i.classifier {
+            writeln!(
+                f,
+                "  classifier: {} test examples ({} positive), AUC {:.4}",
+                c.n, c.positives, c.auc
+            )?;
+            for (p, rate, n) in &c.calibration {
+                writeln!(f, "    predicted {p:.4}  observed {rate:.4}  ({n})")?;
+            }
+        }
+        if let Some(m) = &i.metric {
+            writeln!(f, "  {m} by training interactions per user:")?;
+            for b in &i.activity {
+                if b.users == 0 {
+                    writeln!(f, "    {:<16} no users", b.label)?;
+                    continue;
+                }
+                let pop = |x: Option<f64>| x.map_or("-".into(), |v| format!("{v:.1}"));
+                writeln!(
+                    f,
+                    "    {:<16} {:>5} users  {:.4} [{:.4}, {:.4}]  popularity: recommended {}, chosen {}",
+                    b.label,
+                    b.users,
+                    b.mean,
+                    b.low,
+                    b.high,
+                    pop(b.recommended_popularity),
+                    pop(b.test_popularity)
+                )?;
+            }
+        }
+        if !i.map.is_empty() {
+            writeln!(
+                f,
+                "  item map: {} items on two principal components",
+                i.map.len()
+            )?;
+        }
+        for n in &i.notes {
+            writeln!(f, "  ({n})")?;
+        }
+        Ok(())
+    }
 }
 
 /// The metrics the runs table shows (every metric is in `--json`).

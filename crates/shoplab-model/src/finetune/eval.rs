@@ -39,7 +39,8 @@ pub fn evaluate(task: TextTask, preds: &[f32], targets: &[f32], train_mean: f64)
 }
 
 /// Each test review's error, for paired comparison of two text runs on one split (`shoplab
-/// compare`, review by review): squared and absolute error of a rating, log loss of a flag.
+/// compare`, review by review): squared and absolute error of a rating, log loss of a flag;
+/// and its prediction and target, for looking inside the run (residuals, ROC, calibration).
 pub(super) fn per_review(
     task: TextTask,
     preds: &[f32],
@@ -49,6 +50,8 @@ pub(super) fn per_review(
     for (k, (&p, &y)) in preds.iter().zip(targets).enumerate() {
         let k = k as u32;
         let error = f64::from(p) - f64::from(y);
+        out.push((k, "prediction".to_string(), f64::from(p)));
+        out.push((k, "target".to_string(), f64::from(y)));
         match task {
             TextTask::Rating => {
                 out.push((k, "squared_error".to_string(), error * error));

@@ -12,6 +12,7 @@ mod parallel;
 mod table;
 
 use std::collections::BTreeSet;
+use std::rc::Rc;
 
 use shoplab_engine::{Comparison, Inspection, Measure, RunSummary, lower_is_better};
 
@@ -59,12 +60,14 @@ pub struct CompareView {
     pub inside: Option<(Inspection, Vec<(String, Figure)>)>,
     /// What is drawn, computed again when the runs, filter, metric, grouping or selection
     /// change (not every frame).
-    derived: Option<Derived>,
+    derived: Option<Rc<Derived>>,
+    /// The loss and validation figures of the curves, drawn from them once.
+    curve_figures: Option<Rc<(Figure, Figure)>>,
     /// The sorted rows (indices into `runs`), with the derived data.
     order: Vec<usize>,
     /// Compare was asked to run before the runs were read.
     run_pending: bool,
-    /// The one section open at start (`--section`); all are open when none is given.
+    /// The sections open at start (`--section`, comma separated); all when none is given.
     pub section: Option<String>,
     /// A run to look inside once the runs are read (`--inspect`).
     pub inspect_pending: Option<i64>,
@@ -91,6 +94,7 @@ impl Default for CompareView {
             exports: Exports::default(),
             inside: None,
             derived: None,
+            curve_figures: None,
             order: Vec::new(),
             run_pending: false,
             section: None,
@@ -101,7 +105,7 @@ impl Default for CompareView {
 
 impl CompareView {
     /// What is drawn, computed now if something changed since.
-    pub fn derived(&mut self) -> &Derived {
+    pub fn derived(&mut self) -> Rc<Derived> {
         if self.derived.is_none() {
             let d = Derived::new(
                 &self.runs,
@@ -112,21 +116,38 @@ impl CompareView {
                 self.differences_only,
             );
             self.order = self.sorted(&d.shown);
-            self.derived = Some(d);
+            self.derived = Some(Rc::new(d));
         }
-        self.derived.as_ref().expect("computed above")
+        self.derived.clone().expect("computed above")
     }
 
-    /// Whether section `name` starts open: every section, or only the one asked for.
+    /// The loss and validation figures of the selected runs' curves (grouped as chosen).
+    fn curve_figures(&mut self) -> Rc<(Figure, Figure)> {
+        if self.curve_figures.is_none() {
+            let d = self.derived();
+            let groups = (self.grouping != Grouping::None).then_some(d.groups.as_slice());
+            self.curve_figures = Some(Rc::new((
+                derived::epoch_figure(&self.curves, groups, false),
+                derived::epoch_figure(&self.curves, groups, true),
+            )));
+        }
+        self.curve_figures.clone().expect("computed above")
+    }
+
+    /// Whether section `name` starts open: every section, or only those asked for (a
+    /// comma-separated list of words in their names).
     fn opens(&self, name: &str) -> bool {
-        self.section
-            .as_deref()
-            .is_none_or(|s| name.to_lowercase().contains(&s.to_lowercase()))
+        let name = name.to_lowercase();
+        self.section.as_deref().is_none_or(|s| {
+            s.split(',')
+                .any(|w| !w.trim().is_empty() && name.contains(&w.trim().to_lowercase()))
+        })
     }
 
     /// Something the derived data depends on changed.
     fn changed(&mut self) {
         self.derived = None;
+        self.curve_figures = None;
     }
 
     fn sorted(&self, shown: &[usize]) -> Vec<usize> {
@@ -216,7 +237,10 @@ impl View for CompareView {
 
     fn on_reply(&mut self, reply: Reply, _cx: &mut Cx<'_>) {
         match reply {
-            Reply::Curves(curves) => self.curves = curves,
+            Reply::Curves(curves) => {
+                self.curves = curves;
+                self.curve_figures = None;
+            }
             Reply::Compared(c) => self.comparison = Some(c),
             Reply::Recommended {
                 user,
@@ -290,10 +314,8 @@ impl View for CompareView {
 impl CompareView {
     /// Filter, tags, metric, grouping.
     fn toolbar_ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx<'_>) {
-        let (metrics, tags, varying) = {
-            let d = self.derived();
-            (d.metrics.clone(), d.tags.clone(), d.varying.clone())
-        };
+        let d = self.derived();
+        let (metrics, tags, varying) = (&d.metrics, &d.tags, &d.varying);
         ui.horizontal_wrapped(|ui| {
             ui.heading("Runs");
             ui.label("filter");
@@ -304,7 +326,7 @@ impl CompareView {
             {
                 self.changed();
             }
-            for t in &tags {
+            for t in tags {
                 let word = format!("#{t}");
                 if ui.small_button(&word).on_hover_text("show only runs with this tag").clicked() {
                     self.filter = word;
@@ -316,7 +338,7 @@ impl CompareView {
             egui::ComboBox::from_id_salt("metric")
                 .selected_text(self.metric.as_str())
                 .show_ui(ui, |ui| {
-                    for m in &metrics {
+                    for m in metrics {
                         ui.selectable_value(&mut self.metric, m.clone(), m);
                     }
                 });
@@ -331,7 +353,7 @@ impl CompareView {
                     ui.selectable_value(&mut self.grouping, Grouping::None, Grouping::None.label());
                     let r = Grouping::Replicates;
                     ui.selectable_value(&mut self.grouping, r.clone(), r.label());
-                    for p in &varying {
+                    for p in varying {
                         let g = Grouping::Param(p.clone());
                         ui.selectable_value(&mut self.grouping, g.clone(), g.label());
                     }
@@ -344,16 +366,14 @@ impl CompareView {
 
     /// What is drawn for the selected runs.
     fn selected_ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx<'_>) {
-        let grouped = self.grouping != Grouping::None;
-        let d = self.derived().clone();
-        let groups = grouped.then_some(d.groups.as_slice());
+        let d = self.derived();
+        let figures = self.curve_figures();
         egui::CollapsingHeader::new("Curves")
             .default_open(self.opens("Curves"))
             .show(ui, |ui| {
-                let loss = derived::epoch_figure(&self.curves, groups, false);
-                let valid = derived::epoch_figure(&self.curves, groups, true);
+                let (loss, valid) = &*figures;
                 ui.columns(2, |cols| {
-                    for (col, f, id) in [(0, &loss, "compare_loss"), (1, &valid, "compare_valid")] {
+                    for (col, f, id) in [(0, loss, "compare_loss"), (1, valid, "compare_valid")] {
                         let ui = &mut cols[col];
                         ui.horizontal(|ui| {
                             ui.label(&f.title);
@@ -448,7 +468,7 @@ impl CompareView {
     }
 
     fn importance_ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx<'_>) {
-        let d = self.derived().clone();
+        let d = self.derived();
         ui.label(format!(
             "How much each parameter goes with {} over the {} shown runs: numeric parameters by Spearman's rank correlation ρ (−1 to 1: the metric rises or falls with the parameter's rank), categorical ones by η² (0 to 1: the share of the metric's variance between the parameter's values). A parameter that varies with another (a sweep's grid does not) shares its credit.",
             self.metric,

@@ -14,7 +14,7 @@ const HALF: f64 = 0.12;
 
 impl CompareView {
     pub(super) fn parallel_ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx<'_>) {
-        let d = self.derived().clone();
+        let d = self.derived();
         if d.lines.len() < 2 || d.axes.len() < 2 {
             ui.weak(
                 "Needs two shown runs or more with the metric and a numeric parameter that varies.",

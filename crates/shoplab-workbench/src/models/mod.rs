@@ -6,12 +6,12 @@
 
 mod forms;
 
-use egui_plot::{Legend, Line, Plot, PlotPoints};
 use shoplab_engine::{FinetuneOutcome, Job, JobEvent, Progress, RunSummary, Sweep, TrainOutcome};
 
 pub use forms::{RunKind, SplitForm, SweepForm, TextForm};
 
-use crate::plot;
+use crate::chart::{self, Exports};
+use crate::figure::{Figure, Kind, Series};
 use crate::prefs::{Prefs, TrainForm};
 use crate::view::{Cx, News, View, misrouted};
 use crate::worker::{Reply, Request};
@@ -92,6 +92,7 @@ pub struct ModelsView {
     pub runs: Vec<RunSummary>,
     /// What the last split or sweep request did.
     pub note: Option<String>,
+    pub exports: Exports,
     devices: Vec<String>,
     encoders: Vec<String>,
 }
@@ -160,7 +161,7 @@ impl View for ModelsView {
             }
         });
         self.queue_ui(ui);
-        self.live_ui(ui);
+        self.live_ui(ui, cx);
         ui.add_space(12.0);
         self.runs_ui(ui, cx);
     }
@@ -205,6 +206,9 @@ impl View for ModelsView {
     /// Takes one event of the run; once it ended, its outcome (and the runs are read
     /// again), and a sweep's next trial.
     fn poll(&mut self, cx: &mut Cx<'_>) -> bool {
+        if self.exports.poll() {
+            return true;
+        }
         let Some(job) = &self.job else {
             return false;
         };
@@ -285,6 +289,46 @@ impl Queue {
 }
 
 impl LiveRun {
+    /// The train loss and the validation metric per epoch so far, as figures.
+    pub fn figures(&self, run_id: i64) -> [Figure; 2] {
+        let loss: Vec<[f64; 2]> = self.points.iter().map(|p| [p.0 as f64, p.1]).collect();
+        let valid: Vec<[f64; 2]> = self
+            .points
+            .iter()
+            .filter_map(|p| Some([p.0 as f64, p.2?]))
+            .collect();
+        let metric = self.metric.clone().unwrap_or_else(|| "validation".into());
+        let one = |title: String, y: &str, name: &str, points, color| Figure {
+            title,
+            x_label: "epoch".into(),
+            y_label: y.into(),
+            x_ticks: Vec::new(),
+            series: vec![Series {
+                name: name.into(),
+                kind: Kind::Line,
+                points,
+                intervals: Vec::new(),
+                color,
+            }],
+        };
+        [
+            one(
+                "train loss per epoch".into(),
+                "loss",
+                &format!("run {run_id} loss"),
+                loss,
+                0,
+            ),
+            one(
+                format!("validation {metric} per epoch"),
+                &metric,
+                &format!("run {run_id} {metric}"),
+                valid,
+                1,
+            ),
+        ]
+    }
+
     fn progress(&mut self, p: Progress) {
         match p {
             Progress::Started {
@@ -406,7 +450,7 @@ impl ModelsView {
         );
     }
 
-    fn live_ui(&self, ui: &mut egui::Ui) {
+    fn live_ui(&self, ui: &mut egui::Ui, cx: &Cx<'_>) {
         let live = &self.live;
         let Some(run_id) = live.run_id.or(self.is_busy().then_some(0)) else {
             return;
@@ -419,29 +463,22 @@ impl ModelsView {
                 live.epochs, live.device
             ));
         }
-        let loss: Vec<[f64; 2]> = live.points.iter().map(|p| [p.0 as f64, p.1]).collect();
-        let valid: Vec<[f64; 2]> = live
-            .points
-            .iter()
-            .filter_map(|p| Some([p.0 as f64, p.2?]))
-            .collect();
-        let metric = live.metric.clone().unwrap_or_else(|| "validation".into());
+        let [loss, valid] = live.figures(run_id);
         ui.columns(2, |cols| {
-            cols[0].label("train loss per epoch");
-            Plot::new("live_loss")
-                .height(220.0)
-                .legend(Legend::default())
-                .show(&mut cols[0], |p| {
-                    p.line(Line::new("loss", PlotPoints::new(loss)).color(plot::color(0)));
+            for ((f, id), col) in [(&loss, "live_loss"), (&valid, "live_valid")]
+                .into_iter()
+                .zip(cols.iter_mut())
+            {
+                col.horizontal(|ui| {
+                    ui.label(&f.title);
+                    self.exports.menu(ui, cx, f, &format!("run{run_id}-{id}"));
                 });
-            cols[1].label(format!("validation {metric} per epoch"));
-            Plot::new("live_valid")
-                .height(220.0)
-                .legend(Legend::default())
-                .show(&mut cols[1], |p| {
-                    p.line(Line::new(metric.clone(), PlotPoints::new(valid)).color(plot::color(1)));
-                });
+                chart::show(col, id, f, 220.0);
+            }
         });
+        if let Some(n) = &self.exports.note {
+            ui.label(n);
+        }
     }
 
     fn runs_ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx<'_>) {
