@@ -32,8 +32,9 @@ pub use shoplab_data::{
 
 pub use job::{Job, JobEvent};
 pub use shoplab_model::analysis::{
-    Group, GroupBy, Importance, Measure, Value as ParamValue, differing as differing_params,
-    group as group_runs, importance as param_importance, lower_is_better, mean_interval,
+    Group, GroupBy, Importance, Measure, Params, RunParams, Value as ParamValue,
+    differing as differing_params, differing_of, group as group_runs, group_of,
+    importance as param_importance, importance_of, lower_is_better, mean_interval,
     metric as run_metric, metric_names, params as run_params,
 };
 pub use shoplab_model::compare::Comparison;

@@ -85,16 +85,54 @@ fn flatten(prefix: &str, v: &serde_json::Value, out: &mut BTreeMap<String, Value
     out.insert(prefix.to_string(), value);
 }
 
+/// A run's parameters as flat pairs.
+pub type Params = BTreeMap<String, Value>;
+
+/// A run with its parameters read once (what the functions over many runs work on).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunParams {
+    pub run_id: i64,
+    pub params: Params,
+    pub metrics: Vec<(String, f64)>,
+}
+
+impl RunParams {
+    pub fn of(run: &RunSummary) -> Self {
+        RunParams {
+            run_id: run.run_id,
+            params: params(run),
+            metrics: run.metrics.clone(),
+        }
+    }
+
+    /// The value of `metric` in the run's test metrics.
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        self.metrics
+            .iter()
+            .find(|m| m.0 == name)
+            .map(|m| m.1)
+            .filter(|v| v.is_finite())
+    }
+}
+
+fn parsed(runs: &[RunSummary]) -> Vec<RunParams> {
+    runs.iter().map(RunParams::of).collect()
+}
+
 /// The parameters whose value is not the same in every run (a parameter some runs lack
 /// differs), in name order.
 pub fn differing(runs: &[RunSummary]) -> Vec<String> {
-    let all: Vec<BTreeMap<String, Value>> = runs.iter().map(params).collect();
-    let names: BTreeSet<&String> = all.iter().flat_map(|p| p.keys()).collect();
+    differing_of(&parsed(runs).iter().collect::<Vec<_>>())
+}
+
+/// [`differing`] over runs read once.
+pub fn differing_of(runs: &[&RunParams]) -> Vec<String> {
+    let names: BTreeSet<&String> = runs.iter().flat_map(|r| r.params.keys()).collect();
     names
         .into_iter()
         .filter(|name| {
-            let first = all.first().and_then(|p| p.get(*name));
-            all.iter().any(|p| p.get(*name) != first)
+            let first = runs.first().and_then(|r| r.params.get(*name));
+            runs.iter().any(|r| r.params.get(*name) != first)
         })
         .cloned()
         .collect()
@@ -181,16 +219,21 @@ pub struct Group {
 /// Groups `runs` (those with `metric`) and gives each group's mean with its 95% interval;
 /// groups in order of their first run.
 pub fn group(runs: &[RunSummary], by: &GroupBy, metric_name: &str) -> Vec<Group> {
-    let with: Vec<&RunSummary> = runs
+    group_of(&parsed(runs).iter().collect::<Vec<_>>(), by, metric_name)
+}
+
+/// [`group`] over runs read once.
+pub fn group_of(runs: &[&RunParams], by: &GroupBy, metric_name: &str) -> Vec<Group> {
+    let with: Vec<&RunParams> = runs
         .iter()
-        .filter(|r| metric(r, metric_name).is_some())
+        .copied()
+        .filter(|r| r.metric(metric_name).is_some())
         .collect();
-    let owned: Vec<RunSummary> = with.iter().map(|r| (*r).clone()).collect();
-    let varying = differing(&owned);
+    let varying = differing_of(&with);
     let mut order: Vec<String> = Vec::new();
-    let mut members: HashMap<String, Vec<&RunSummary>> = HashMap::new();
+    let mut members: HashMap<String, Vec<&RunParams>> = HashMap::new();
     for r in &with {
-        let p = params(r);
+        let p = &r.params;
         let label = match by {
             GroupBy::Param(name) => format!(
                 "{name}={}",
@@ -218,7 +261,7 @@ pub fn group(runs: &[RunSummary], by: &GroupBy, metric_name: &str) -> Vec<Group>
         .into_iter()
         .map(|label| {
             let rs = &members[&label];
-            let values: Vec<f64> = rs.iter().filter_map(|r| metric(r, metric_name)).collect();
+            let values: Vec<f64> = rs.iter().filter_map(|r| r.metric(metric_name)).collect();
             let (mean, interval) = mean_interval(&values);
             Group {
                 label,
@@ -289,9 +332,14 @@ impl Importance {
 /// The importance of every parameter that varies among the runs with `metric` (at least
 /// three runs): numeric parameters by Spearman's ρ, others by η²; strongest first.
 pub fn importance(runs: &[RunSummary], metric_name: &str) -> Vec<Importance> {
-    let with: Vec<(BTreeMap<String, Value>, f64)> = runs
+    importance_of(&parsed(runs).iter().collect::<Vec<_>>(), metric_name)
+}
+
+/// [`importance`] over runs read once.
+pub fn importance_of(runs: &[&RunParams], metric_name: &str) -> Vec<Importance> {
+    let with: Vec<(&Params, f64)> = runs
         .iter()
-        .filter_map(|r| Some((params(r), metric(r, metric_name)?)))
+        .filter_map(|r| Some((&r.params, r.metric(metric_name)?)))
         .collect();
     if with.len() < 3 {
         return Vec::new();
@@ -308,15 +356,11 @@ pub fn importance(runs: &[RunSummary], metric_name: &str) -> Vec<Importance> {
                 )
             })
             .collect();
-        let levels = {
-            let mut seen: Vec<&Value> = Vec::new();
-            for (v, _) in &pairs {
-                if !seen.contains(&v) {
-                    seen.push(v);
-                }
-            }
-            seen.len()
-        };
+        let levels = pairs
+            .iter()
+            .map(|p| p.0.to_string())
+            .collect::<BTreeSet<_>>()
+            .len();
         if levels < 2 {
             continue;
         }

@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use shoplab_engine::{
-    EpochRow, Group, GroupBy, Importance, Measure, ParamValue, RunSummary, differing_params,
-    group_runs, lower_is_better, metric_names, param_importance, run_metric, run_params,
+    EpochRow, Group, GroupBy, Importance, Measure, ParamValue, RunParams, RunSummary, differing_of,
+    group_of, importance_of, lower_is_better, metric_names, run_metric,
 };
 
 use crate::figure::{Figure, Kind, Series};
@@ -96,8 +96,11 @@ pub struct Derived {
 }
 
 impl Derived {
+    /// What is drawn; `parsed[i]` is `runs[i]` with its parameters read (once per read of
+    /// the runs, not per change).
     pub fn new(
         runs: &[RunSummary],
+        parsed: &[RunParams],
         filter: &str,
         metric: &str,
         grouping: &Grouping,
@@ -107,15 +110,15 @@ impl Derived {
         let shown: Vec<usize> = (0..runs.len())
             .filter(|&i| matches(&runs[i], filter))
             .collect();
-        let shown_runs: Vec<RunSummary> = shown.iter().map(|&i| runs[i].clone()).collect();
-        let chosen: Vec<RunSummary> = runs
-            .iter()
-            .filter(|r| selected.contains(&r.run_id))
-            .cloned()
+        let shown_runs: Vec<&RunParams> = shown.iter().map(|&i| &parsed[i]).collect();
+        let chosen_idx: Vec<usize> = (0..runs.len())
+            .filter(|&i| selected.contains(&runs[i].run_id))
             .collect();
-        let params: Vec<BTreeMap<String, ParamValue>> = chosen.iter().map(run_params).collect();
+        let chosen: Vec<&RunParams> = chosen_idx.iter().map(|&i| &parsed[i]).collect();
+        let params: Vec<BTreeMap<String, ParamValue>> =
+            chosen.iter().map(|r| r.params.clone()).collect();
         let param_names = if differences_only {
-            differing_params(&chosen)
+            differing_of(&chosen)
         } else {
             params
                 .iter()
@@ -126,28 +129,28 @@ impl Derived {
         };
         let groups = grouping
             .by()
-            .map(|by| group_runs(&chosen, &by, metric))
+            .map(|by| group_of(&chosen, &by, metric))
             .unwrap_or_default();
-        let importance = param_importance(&shown_runs, metric);
+        let importance = importance_of(&shown_runs, metric);
         let tags: BTreeSet<String> = runs.iter().flat_map(|r| r.tags.iter().cloned()).collect();
-        let mut d = Derived {
+        let (axes, lines) = parallel(&shown_runs, metric);
+        let selected_runs: Vec<RunSummary> = chosen_idx.iter().map(|&i| runs[i].clone()).collect();
+        Derived {
             metrics: metric_names(runs),
             tags: tags.into_iter().collect(),
-            varying: differing_params(&shown_runs),
+            varying: differing_of(&shown_runs),
+            parallel_figure: parallel_figure(&axes, &lines, selected, metric),
+            metric_figure: metric_figure(&selected_runs, &groups, grouping, metric),
+            importance_figure: importance_figure(&importance, metric),
             shown,
+            selected: selected_runs,
             param_names,
             params,
             groups,
             importance,
-            ..Default::default()
-        };
-        let refs: Vec<&RunSummary> = d.shown.iter().map(|&i| &runs[i]).collect();
-        (d.axes, d.lines) = parallel(&refs, metric);
-        d.parallel_figure = parallel_figure(&d.axes, &d.lines, selected, metric);
-        d.metric_figure = metric_figure(&chosen, &d.groups, grouping, metric);
-        d.importance_figure = importance_figure(&d.importance, metric);
-        d.selected = chosen;
-        d
+            axes,
+            lines,
+        }
     }
 }
 
@@ -309,23 +312,20 @@ pub fn best_and_last(epochs: &[EpochRow]) -> Option<((i64, f64), (i64, f64))> {
 /// The parallel-coordinates plot's axes over `runs`: every numeric parameter that varies,
 /// then the metric; each run's values scaled to 0–1 per axis (a run without a value on an
 /// axis is left out). Returns the axes with their (min, max) and each run's scaled line.
-pub fn parallel(runs: &[&RunSummary], metric: &str) -> (Vec<ParallelAxis>, Vec<ParallelLine>) {
-    let owned: Vec<RunSummary> = runs.iter().map(|r| (*r).clone()).collect();
-    let params: Vec<BTreeMap<String, ParamValue>> = owned.iter().map(run_params).collect();
-    let mut names: Vec<String> = differing_params(&owned)
+pub fn parallel(runs: &[&RunParams], metric: &str) -> (Vec<ParallelAxis>, Vec<ParallelLine>) {
+    let mut names: Vec<String> = differing_of(runs)
         .into_iter()
         .filter(|n| {
-            params
-                .iter()
-                .all(|p| p.get(n).and_then(ParamValue::as_num).is_some())
+            runs.iter()
+                .all(|r| r.params.get(n).and_then(ParamValue::as_num).is_some())
         })
         .collect();
     names.push(metric.to_string());
     let value = |i: usize, name: &str| -> Option<f64> {
         if name == metric {
-            run_metric(runs[i], metric)
+            runs[i].metric(metric)
         } else {
-            params[i].get(name).and_then(ParamValue::as_num)
+            runs[i].params.get(name).and_then(ParamValue::as_num)
         }
     };
     let axes: Vec<(String, f64, f64)> = names
@@ -472,7 +472,8 @@ mod tests {
     fn groups_differences_and_figures() {
         let r = runs();
         let sel: BTreeSet<i64> = [1, 2, 3, 4].into();
-        let d = Derived::new(&r, "", "ndcg@10", &Grouping::Replicates, &sel, true);
+        let p: Vec<RunParams> = r.iter().map(RunParams::of).collect();
+        let d = Derived::new(&r, &p, "", "ndcg@10", &Grouping::Replicates, &sel, true);
         assert_eq!(d.param_names, vec!["factors", "seed"]);
         assert_eq!(d.metrics, vec!["ndcg@10", "hit@10"]);
         assert_eq!(d.tags, vec!["best", "sweep-1"]);
@@ -487,7 +488,7 @@ mod tests {
         assert_eq!(d.importance[0].param, "factors");
         assert_eq!(d.importance_figure.x_ticks[0], "factors");
         // Without grouping: a bar per run.
-        let d = Derived::new(&r, "", "ndcg@10", &Grouping::None, &sel, false);
+        let d = Derived::new(&r, &p, "", "ndcg@10", &Grouping::None, &sel, false);
         assert_eq!(d.metric_figure.series.len(), 4);
         assert!(d.param_names.contains(&"lr".to_string()));
     }
@@ -495,7 +496,8 @@ mod tests {
     #[test]
     fn parallel_axes_scale_each_run_to_its_range() {
         let r = runs();
-        let refs: Vec<&RunSummary> = r.iter().collect();
+        let p: Vec<RunParams> = r.iter().map(RunParams::of).collect();
+        let refs: Vec<&RunParams> = p.iter().collect();
         let (axes, lines) = parallel(&refs, "ndcg@10");
         let names: Vec<&str> = axes.iter().map(|a| a.0.as_str()).collect();
         assert_eq!(names, vec!["factors", "seed", "ndcg@10"]);

@@ -61,6 +61,8 @@ pub struct CompareView {
     /// What is drawn, computed again when the runs, filter, metric, grouping or selection
     /// change (not every frame).
     derived: Option<Rc<Derived>>,
+    /// The runs with their parameters read, once per read of the runs.
+    parsed: Vec<shoplab_engine::RunParams>,
     /// The loss and validation figures of the curves, drawn from them once.
     curve_figures: Option<Rc<(Figure, Figure)>>,
     /// The sorted rows (indices into `runs`), with the derived data.
@@ -95,6 +97,7 @@ impl Default for CompareView {
             inside: None,
             derived: None,
             curve_figures: None,
+            parsed: Vec::new(),
             order: Vec::new(),
             run_pending: false,
             section: None,
@@ -109,6 +112,7 @@ impl CompareView {
         if self.derived.is_none() {
             let d = Derived::new(
                 &self.runs,
+                &self.parsed,
                 &self.filter,
                 &self.metric,
                 &self.grouping,
@@ -261,6 +265,11 @@ impl View for CompareView {
             return;
         };
         self.runs = runs.to_vec();
+        self.parsed = self
+            .runs
+            .iter()
+            .map(shoplab_engine::RunParams::of)
+            .collect();
         self.changed();
         let metrics = shoplab_engine::metric_names(&self.runs);
         if !metrics.is_empty() && !metrics.contains(&self.metric) {
