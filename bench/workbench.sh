@@ -16,13 +16,14 @@ bin="$CARGO_TARGET_DIR/debug"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$bin/shoplab" demo --out "$work/shop.duckdb" >/dev/null
-measure() { # label, seconds, workbench flags...
-  local label=$1 secs=$2
+measure() { # label, seconds, workbench flags... (FROM=fraction: only the frames after it)
+  local label=$1 secs=$2 from=${FROM:-0}
   shift 2
   xvfb-run -a -s "-screen 0 1280x860x24" \
     "$bin/shoplab-workbench" "$@" --frame-log "$work/frames.txt" --exit-after "$secs" \
     >/dev/null 2>&1 || true
-  sort -n "$work/frames.txt" | awk -v label="$label" '
+  awk -v from="$from" '{ v[NR] = $1 } END { for (i = int(NR * from) + 1; i <= NR; i++) print v[i] }' \
+    "$work/frames.txt" | sort -n | awk -v label="$label" '
     { v[NR] = $1 }
     END {
       if (NR == 0) { printf "%-48s no frames\n", label; exit }
@@ -41,4 +42,10 @@ measure "1,000,000-point series" 10 "$work/shop.duckdb" --bench-points 1000000
 # 500 runs: 250 random draws of item-kNN's neighbours, two seeds each (a sweep).
 "$bin/shoplab" train "$work/shop.duckdb" --split main --model itemknn --random 250 \
   --range neighbors=5..400 --seeds 1,2 --tag bench --json >/dev/null
-measure "Compare view, 500 runs" 15 "$work/shop.duckdb" --view compare
+# The window opens at once; the 506 runs arrive from the worker some seconds later: the
+# whole window's life, then its last half (every run in the table, parallel coordinates and
+# importance over all of them, the latest three compared), then all of them compared.
+measure "Compare view, 506 runs (whole)" 40 "$work/shop.duckdb" --view compare
+FROM=0.5 measure "Compare view, 506 runs (last 20 s)" 40 "$work/shop.duckdb" --view compare
+FROM=0.75 measure "Compare view, 506 runs all compared (last 15 s)" 60 "$work/shop.duckdb" \
+  --view compare --run

@@ -24,17 +24,18 @@ shot() { # name, seconds to wait, workbench flags...
   local name=$1 wait=$2
   shift 2
   xvfb-run -a -s "-screen 0 1280x860x24" bash -c \
-    "XDG_CONFIG_HOME='$work/config' '$bin/shoplab-workbench' '$work/shop.duckdb' $* & sleep $wait; import -window root '$out/$name.png'; kill %1"
+    "XDG_CONFIG_HOME='$work/config' '$bin/shoplab-workbench' '$work/shop.duckdb' $* & sleep $wait; import -window root '$out/$name.png'; kill %1; wait"
   echo "$out/$name.png"
 }
 shot data 8 --view data --run
 shot models 14 --view models --run
 "$bin/shoplab" train "$work/shop.duckdb" --split main --model bpr --epochs 10 \
   --grid factors=8,32 --grid lr=0.003,0.01 --seeds 1,2,3 --tag sweep-demo >/dev/null
+# The sweep's last run, looked inside (read before a window holds the workspace).
+inside=$("$bin/shoplab" runs "$work/shop.duckdb" --tag sweep-demo --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["run_id"])')
 sweep="--view compare --filter '#sweep-demo' --run"
 shot compare 12 "$sweep" --section curves
 shot compare-parallel 12 "$sweep" --section parallel,importance
-inside=$("$bin/shoplab" runs "$work/shop.duckdb" --tag sweep-demo --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["run_id"])')
 shot compare-inside 16 "$sweep" --section inside --inspect "$inside"
 shot simulate 25 --view simulate --scenario scenarios/competitor-cut.toml --run
 # The storefront demo: the real app through tauri-driver (the real-app test's journey).

@@ -11,6 +11,11 @@ use crate::dialog::{Dialog, Then};
 use crate::figure::{self, Figure, Kind};
 use crate::view::Cx;
 
+/// Most named series a plot's legend lists (exports list them all).
+pub const LEGEND: usize = 24;
+/// Most series a plot's hover searches.
+pub const HOVER: usize = 100;
+
 /// The on-screen colour of palette entry `i` (the same as in exported pictures).
 pub fn color(i: usize) -> Color32 {
     let [r, g, b] = figure::color(i);
@@ -40,9 +45,12 @@ pub fn show_with(
     };
     let mut plot = Plot::new(id)
         .height(height)
-        .legend(Legend::default())
         .x_axis_label(f.x_label.clone())
         .y_axis_label(f.y_label.clone());
+    // A legend of hundreds of entries helps no one and costs a frame: up to LEGEND only.
+    if f.series.iter().filter(|s| !s.name.is_empty()).count() <= LEGEND {
+        plot = plot.legend(Legend::default());
+    }
     if !ticks.is_empty() {
         plot = plot
             .x_axis_formatter(move |mark, _| {
@@ -56,9 +64,13 @@ pub fn show_with(
             .include_x(-0.5)
             .include_x(f.x_ticks.len() as f64 - 0.5);
     }
+    // Hover finds the nearest point of every hoverable series each frame: unnamed series
+    // (axes, runs drawn grey) never, and none at all in a plot of hundreds of series.
+    let crowded = f.series.len() > HOVER;
     configure(plot).show(ui, |p| {
         for s in &f.series {
             let c = color(s.color);
+            let hover = !crowded && !s.name.is_empty();
             let finite: Vec<[f64; 2]> = s
                 .points
                 .iter()
@@ -66,11 +78,16 @@ pub fn show_with(
                 .filter(|q| q[0].is_finite() && q[1].is_finite())
                 .collect();
             match s.kind {
-                Kind::Line => p.line(Line::new(s.name.clone(), PlotPoints::new(finite)).color(c)),
+                Kind::Line => p.line(
+                    Line::new(s.name.clone(), PlotPoints::new(finite))
+                        .color(c)
+                        .allow_hover(hover),
+                ),
                 Kind::Points => p.points(
                     Points::new(s.name.clone(), PlotPoints::new(finite))
                         .color(c)
-                        .radius(3.5),
+                        .radius(3.5)
+                        .allow_hover(hover),
                 ),
                 Kind::Bars => p.bar_chart(
                     BarChart::new(
@@ -80,17 +97,39 @@ pub fn show_with(
                             .map(|q| Bar::new(q[0], q[1]).width(0.6))
                             .collect(),
                     )
-                    .color(c),
+                    .color(c)
+                    .allow_hover(hover),
                 ),
             }
-            for (q, iv) in s.points.iter().zip(&s.intervals) {
-                if q[0].is_finite() && iv[0].is_finite() && iv[1].is_finite() {
-                    let bar = Line::new("", PlotPoints::new(vec![[q[0], iv[0]], [q[0], iv[1]]]));
-                    let ink = match s.kind {
-                        Kind::Bars => over_bars,
-                        Kind::Line | Kind::Points => c,
-                    };
-                    p.line(bar.color(ink).width(2.0));
+            match s.kind {
+                // A line's intervals are a band: one item, however many points.
+                Kind::Line if s.intervals.len() == s.points.len() && s.points.len() > 1 => {
+                    let (mut xs, mut lo, mut hi) = (Vec::new(), Vec::new(), Vec::new());
+                    for (q, iv) in s.points.iter().zip(&s.intervals) {
+                        if q[0].is_finite() && iv[0].is_finite() && iv[1].is_finite() {
+                            xs.push(q[0]);
+                            lo.push(iv[0]);
+                            hi.push(iv[1]);
+                        }
+                    }
+                    p.add(
+                        egui_plot::FilledArea::new(s.name.clone(), &xs, &lo, &hi)
+                            .fill_color(c.gamma_multiply(0.25)),
+                    );
+                }
+                Kind::Line | Kind::Points | Kind::Bars => {
+                    for (q, iv) in s.points.iter().zip(&s.intervals) {
+                        if q[0].is_finite() && iv[0].is_finite() && iv[1].is_finite() {
+                            let bar =
+                                Line::new("", PlotPoints::new(vec![[q[0], iv[0]], [q[0], iv[1]]]))
+                                    .allow_hover(false);
+                            let ink = match s.kind {
+                                Kind::Bars => over_bars,
+                                Kind::Line | Kind::Points => c,
+                            };
+                            p.line(bar.color(ink).width(2.0));
+                        }
+                    }
                 }
             }
         }

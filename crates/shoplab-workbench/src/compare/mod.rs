@@ -18,6 +18,8 @@ use shoplab_engine::{Comparison, Inspection, Measure, RunSummary, lower_is_bette
 
 pub use derived::{Derived, Grouping};
 
+use egui_extras::{Column, TableBuilder};
+
 use crate::chart::{self, Exports};
 use crate::figure::Figure;
 use crate::view::{Cx, News, View, misrouted};
@@ -428,34 +430,56 @@ impl CompareView {
 
     /// Best and last validation epoch of each selected run.
     fn epochs_ui(&self, ui: &mut egui::Ui) {
-        egui::Grid::new("best_last").striped(true).show(ui, |ui| {
-            for h in [
-                "run",
-                "best epoch",
-                "best value",
-                "last epoch",
-                "last value",
-            ] {
-                ui.strong(h);
-            }
-            ui.end_row();
-            for c in &self.curves {
-                let Some(((be, bv), (le, lv))) = derived::best_and_last(&c.epochs) else {
-                    continue;
-                };
-                ui.label(format!("run {}", c.run_id));
-                ui.label(be.to_string());
-                ui.label(format!("{bv:.4}"));
-                ui.label(le.to_string());
-                ui.label(format!("{lv:.4}"));
-                ui.end_row();
-            }
+        let rows: Vec<(i64, (i64, f64), (i64, f64))> = self
+            .curves
+            .iter()
+            .filter_map(|c| {
+                let (best, last) = derived::best_and_last(&c.epochs)?;
+                Some((c.run_id, best, last))
+            })
+            .collect();
+        // Only the visible rows are laid out (hundreds of runs may be selected).
+        ui.push_id("best_last", |ui| {
+            TableBuilder::new(ui)
+                .striped(true)
+                .max_scroll_height(160.0)
+                .columns(Column::exact(90.0), 5)
+                .header(20.0, |mut h| {
+                    for title in [
+                        "run",
+                        "best epoch",
+                        "best value",
+                        "last epoch",
+                        "last value",
+                    ] {
+                        h.col(|ui| {
+                            ui.strong(title);
+                        });
+                    }
+                })
+                .body(|body| {
+                    body.rows(18.0, rows.len(), |mut row| {
+                        let (run, (be, bv), (le, lv)) = rows[row.index()];
+                        for text in [
+                            format!("run {run}"),
+                            be.to_string(),
+                            format!("{bv:.4}"),
+                            le.to_string(),
+                            format!("{lv:.4}"),
+                        ] {
+                            row.col(|ui| {
+                                ui.label(text);
+                            });
+                        }
+                    });
+                });
         });
     }
 
     /// The per-user interval of each selected run's test metric, where the run keeps
     /// per-user (or per-review) values.
     fn intervals_ui(&self, ui: &mut egui::Ui) {
+        const SHOWN: usize = 12;
         let lines: Vec<String> = self
             .curves
             .iter()
@@ -468,10 +492,16 @@ impl CompareView {
             })
             .collect();
         if !lines.is_empty() {
+            let more = lines.len().saturating_sub(SHOWN);
+            let tail = if more > 0 {
+                format!(" · and {more} more (Export the plot for all)")
+            } else {
+                String::new()
+            };
             ui.weak(format!(
-                "{} per run, mean over users with its 95% interval: {}",
+                "{} per run, mean over users with its 95% interval: {}{tail}",
                 self.metric,
-                lines.join(" · ")
+                lines[..lines.len().min(SHOWN)].join(" · ")
             ));
         }
     }

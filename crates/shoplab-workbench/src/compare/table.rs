@@ -182,7 +182,8 @@ impl CompareView {
     }
 }
 
-/// The selected runs' parameters side by side (a column per run).
+/// The selected runs' parameters: a row per run (only the visible rows are laid out), a
+/// column per parameter.
 pub(super) fn params_ui(ui: &mut egui::Ui, d: &Derived) {
     if d.param_names.is_empty() {
         ui.weak(if d.selected.len() < 2 {
@@ -195,19 +196,37 @@ pub(super) fn params_ui(ui: &mut egui::Ui, d: &Derived) {
     egui::ScrollArea::horizontal()
         .id_salt("params_scroll")
         .show(ui, |ui| {
-            egui::Grid::new("params").striped(true).show(ui, |ui| {
-                ui.strong("parameter");
-                for r in &d.selected {
-                    ui.strong(format!("run {}", r.run_id));
-                }
-                ui.end_row();
-                for name in &d.param_names {
-                    ui.label(name);
-                    for p in &d.params {
-                        ui.label(p.get(name).map_or("-".into(), |v| v.to_string()));
-                    }
-                    ui.end_row();
-                }
+            ui.push_id("params", |ui| {
+                TableBuilder::new(ui)
+                    .striped(true)
+                    .max_scroll_height(200.0)
+                    .column(Column::exact(60.0))
+                    .columns(Column::auto().at_least(60.0), d.param_names.len())
+                    .header(ROW, |mut h| {
+                        h.col(|ui| {
+                            ui.strong("run");
+                        });
+                        for name in &d.param_names {
+                            h.col(|ui| {
+                                ui.strong(name);
+                            });
+                        }
+                    })
+                    .body(|body| {
+                        body.rows(ROW, d.selected.len(), |mut row| {
+                            let i = row.index();
+                            row.col(|ui| {
+                                ui.label(d.selected[i].run_id.to_string());
+                            });
+                            for name in &d.param_names {
+                                row.col(|ui| {
+                                    ui.label(
+                                        d.params[i].get(name).map_or("-".into(), |v| v.to_string()),
+                                    );
+                                });
+                            }
+                        });
+                    });
             });
         });
 }
