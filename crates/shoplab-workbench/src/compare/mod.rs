@@ -430,7 +430,9 @@ impl CompareView {
 
     /// Best and last validation epoch of each selected run.
     fn epochs_ui(&self, ui: &mut egui::Ui) {
-        let rows: Vec<(i64, (i64, f64), (i64, f64))> = self
+        // (run, (best epoch, value), (last epoch, value)).
+        type Row = (i64, (i64, f64), (i64, f64));
+        let rows: Vec<Row> = self
             .curves
             .iter()
             .filter_map(|c| {
