@@ -24,7 +24,7 @@ shot() { # name, seconds to wait, workbench flags...
   local name=$1 wait=$2
   shift 2
   xvfb-run -a -s "-screen 0 1280x860x24" bash -c \
-    "XDG_CONFIG_HOME='$work/config' '$bin/shoplab-workbench' '$work/shop.duckdb' $* & sleep $wait; import -window root '$out/$name.png'; kill %1; wait"
+    "XDG_CONFIG_HOME='$work/config-$name' XDG_DATA_HOME='$work/data-$name' '$bin/shoplab-workbench' '$work/shop.duckdb' $* & sleep $wait; import -window root '$out/$name.png'; kill %1; wait"
   echo "$out/$name.png"
 }
 shot data 8 --view data --run

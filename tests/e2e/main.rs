@@ -32,6 +32,14 @@ fn json(args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&ok(args)).expect("json output")
 }
 
+/// The JSON lines a command prints (one record a line).
+fn json_lines(args: &[&str]) -> Vec<serde_json::Value> {
+    let out = ok(args);
+    out.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
 /// The one value a one-row, one-column query returns.
 fn sql_value(ws: &Path, query: &str) -> f64 {
     let out = ok(&["sql", s(ws), query]);
@@ -433,7 +441,7 @@ fn train_runs_compare_recommend() {
         "--seed",
         "1",
     ]);
-    let out = ok(&[
+    let lines = json_lines(&[
         "train",
         s(&ws),
         "--split",
@@ -442,11 +450,7 @@ fn train_runs_compare_recommend() {
         "pop",
         "--json",
     ]);
-    let lines: Vec<serde_json::Value> = out
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(lines.len(), 4, "{out}");
+    assert_eq!(lines.len(), 4, "{lines:?}");
     let cv = &lines[3]["cross_validation"];
     assert_eq!(cv["splits"], serde_json::json!(["cv1", "cv2", "cv3"]));
     let mean = cv["metrics"]["ndcg@10"]["mean"].as_f64().unwrap();
@@ -459,7 +463,7 @@ fn train_runs_compare_recommend() {
 
     // A sweep: a small MF grid (SGD, two epochs) over factors, two seeds each; every trial
     // is a tagged run, and the summary groups the seeds and ranks the options.
-    let out = ok(&[
+    let lines = json_lines(&[
         "train",
         s(&ws),
         "--split",
@@ -480,11 +484,7 @@ fn train_runs_compare_recommend() {
         "rmse",
         "--json",
     ]);
-    let lines: Vec<serde_json::Value> = out
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(lines.len(), 5, "{out}");
+    assert_eq!(lines.len(), 5, "{lines:?}");
     let summary = &lines[4];
     assert_eq!(summary["tag"], "mf-grid");
     assert_eq!(summary["trials"], 4);
