@@ -49,7 +49,10 @@ pub fn show_with(
         .y_axis_label(f.y_label.clone());
     // A legend of hundreds of entries helps no one and costs a frame: up to LEGEND only.
     if f.series.iter().filter(|s| !s.name.is_empty()).count() <= LEGEND {
-        plot = plot.legend(Legend::default());
+        // A line's band shares its name: the legend takes the line's colour (drawn first).
+        plot = plot.legend(
+            Legend::default().color_conflict_handling(egui_plot::ColorConflictHandling::PickFirst),
+        );
     }
     if !ticks.is_empty() {
         plot = plot
