@@ -48,7 +48,7 @@ pub use shoplab_model::models::{Hyper, ModelKind, Optimizer};
 pub use shoplab_model::registry::{EpochRow, RunSummary};
 pub use shoplab_model::{Axis, Search, SweepSpec};
 pub use shoplab_model::{Because, LiveItem, LiveModel, LiveRecs};
-pub use shoplab_model::{FinetuneConfig, FinetuneOutcome, TextMethod, TextTask};
+pub use shoplab_model::{FinetuneConfig, FinetuneOutcome, TextMethod, TextTask, is_text_run};
 pub use shoplab_model::{ModelError, Progress, TrainConfig, TrainOutcome};
 pub use shoplab_sim::calibrate::CalibrateOptions;
 pub use shoplab_sim::scenario::{

@@ -107,11 +107,7 @@ impl RunParams {
 
     /// The value of `metric` in the run's test metrics.
     pub fn metric(&self, name: &str) -> Option<f64> {
-        self.metrics
-            .iter()
-            .find(|m| m.0 == name)
-            .map(|m| m.1)
-            .filter(|v| v.is_finite())
+        find_metric(&self.metrics, name)
     }
 }
 
@@ -187,9 +183,14 @@ pub fn lower_is_better(metric: &str) -> bool {
 
 /// The value of `metric` in a run's test metrics.
 pub fn metric(run: &RunSummary, metric: &str) -> Option<f64> {
-    run.metrics
+    find_metric(&run.metrics, metric)
+}
+
+/// A finite value of `name` among (metric, value) pairs.
+fn find_metric(metrics: &[(String, f64)], name: &str) -> Option<f64> {
+    metrics
         .iter()
-        .find(|m| m.0 == metric)
+        .find(|m| m.0 == name)
         .map(|m| m.1)
         .filter(|v| v.is_finite())
 }

@@ -328,14 +328,9 @@ fn rgb(i: usize) -> RGBColor {
     RGBColor(r, g, b)
 }
 
-/// Draws the figure on `root`: title, axes with their labels (and tick names), the series,
-/// their intervals and a legend of the named ones; "no data" when nothing can be drawn.
-fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, f: &Figure) -> Result<(), String> {
-    register_fonts();
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    root.fill(&WHITE).map_err(err)?;
-
-    // Ranges from the finite data: bars from 0 and their width, intervals, tick positions.
+/// The axes' ranges from the finite data (bars from 0 and their width, intervals, named
+/// tick positions), padded; and whether there is any data.
+fn data_ranges(f: &Figure) -> (Range<f64>, Range<f64>, bool) {
     let mut xs = Vec::new();
     let mut ys = Vec::new();
     for s in &f.series {
@@ -356,8 +351,37 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, f: &Figure) -> Result
     if has_data && !f.x_ticks.is_empty() {
         xs.extend([0.0, f.x_ticks.len() as f64 - 1.0]);
     }
-    let x_range = padded_range(xs.into_iter()).unwrap_or(0.0..1.0);
-    let y_range = padded_range(ys.into_iter()).unwrap_or(0.0..1.0);
+    (
+        padded_range(xs.into_iter()).unwrap_or(0.0..1.0),
+        padded_range(ys.into_iter()).unwrap_or(0.0..1.0),
+        has_data,
+    )
+}
+
+/// A line's points as runs of finite points: a non-finite point breaks the line rather
+/// than join across the gap.
+fn line_runs(points: &[[f64; 2]]) -> Vec<Vec<(f64, f64)>> {
+    let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut run = Vec::new();
+    for p in points {
+        if p[0].is_finite() && p[1].is_finite() {
+            run.push((p[0], p[1]));
+        } else if !run.is_empty() {
+            runs.push(std::mem::take(&mut run));
+        }
+    }
+    runs.push(run);
+    runs
+}
+
+/// Draws the figure on `root`: title, axes with their labels (and tick names), the series,
+/// their intervals and a legend of the named ones; "no data" when nothing can be drawn.
+fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, f: &Figure) -> Result<(), String> {
+    register_fonts();
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    root.fill(&WHITE).map_err(err)?;
+
+    let (x_range, y_range, has_data) = data_ranges(f);
     let ticks = if has_data { f.x_ticks.len() } else { 0 };
 
     let mut builder = ChartBuilder::on(root);
@@ -429,17 +453,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, f: &Figure) -> Result
         }
         let anno = match s.kind {
             Kind::Line => {
-                // Non-finite points break the line rather than join across the gap.
-                let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
-                let mut run = Vec::new();
-                for p in &s.points {
-                    if p[0].is_finite() && p[1].is_finite() {
-                        run.push((p[0], p[1]));
-                    } else if !run.is_empty() {
-                        runs.push(std::mem::take(&mut run));
-                    }
-                }
-                runs.push(run);
+                let runs = line_runs(&s.points);
                 let style = colour.stroke_width(2);
                 chart.draw_series(
                     runs.into_iter()

@@ -63,6 +63,8 @@ pub struct Queue {
     pub done: Vec<(i64, String)>,
     /// Stopped by cancel or a failed trial.
     pub stopped: bool,
+    /// What the running trial sets, in words (described once when it starts, not per frame).
+    pub running: String,
 }
 
 /// The run being watched: its epochs so far.
@@ -177,6 +179,7 @@ impl View for ModelsView {
                     trial: 0,
                     done: Vec::new(),
                     stopped: false,
+                    running: String::new(),
                 });
                 self.next_trial(cx);
             }
@@ -417,10 +420,11 @@ impl ModelsView {
 
     /// Starts the sweep's next trial, if any is left.
     fn next_trial(&mut self, cx: &mut Cx<'_>) {
-        let Some(q) = &self.queue else {
+        let Some(q) = &mut self.queue else {
             return;
         };
         if q.is_running() {
+            q.running = q.sweep.describe(q.trial);
             cx.send(Request::SweepTrial {
                 sweep: Box::new(q.sweep.clone()),
                 i: q.trial,
@@ -435,7 +439,7 @@ impl ModelsView {
         };
         let n = q.sweep.trials.len();
         let state = if q.is_running() {
-            format!("trial {}/{n}: {}", q.trial + 1, q.sweep.describe(q.trial))
+            format!("trial {}/{n}: {}", q.trial + 1, q.running)
         } else if q.stopped {
             format!("stopped after {} of {n} trials", q.done.len())
         } else {
@@ -511,8 +515,7 @@ impl ModelsView {
                         .on_hover_text("continue from the last finished epoch")
                         .clicked()
                     {
-                        // Text runs are named method:task (`lora8:rating`).
-                        resume = Some((r.run_id, r.model.contains(':')));
+                        resume = Some((r.run_id, shoplab_engine::is_text_run(&r.params)));
                     }
                 } else {
                     ui.label(&r.status);
