@@ -17,10 +17,7 @@ pub const LEGEND: usize = 24;
 pub const HOVER: usize = 100;
 
 /// The on-screen colour of palette entry `i` (the same as in exported pictures).
-pub fn color(i: usize) -> Color32 {
-    let [r, g, b] = figure::color(i);
-    Color32::from_rgb(r, g, b)
-}
+pub use crate::plot::color;
 
 /// Draws `f` in a plot `height` points high; `id` keeps its zoom across frames.
 pub fn show(ui: &mut egui::Ui, id: &str, f: &Figure, height: f32) -> egui_plot::PlotResponse<()> {

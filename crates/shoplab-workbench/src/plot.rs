@@ -207,19 +207,11 @@ impl Series {
     }
 }
 
-/// A distinct color per series index.
+/// A distinct color per series index: the palette exported pictures use
+/// ([`crate::figure::color`]), so a plot and its SVG or PNG agree.
 pub fn color(i: usize) -> Color32 {
-    const COLORS: [Color32; 8] = [
-        Color32::from_rgb(31, 119, 180),
-        Color32::from_rgb(255, 127, 14),
-        Color32::from_rgb(44, 160, 44),
-        Color32::from_rgb(214, 39, 40),
-        Color32::from_rgb(148, 103, 189),
-        Color32::from_rgb(140, 86, 75),
-        Color32::from_rgb(227, 119, 194),
-        Color32::from_rgb(127, 127, 127),
-    ];
-    COLORS[i % COLORS.len()]
+    let [r, g, b] = crate::figure::color(i);
+    Color32::from_rgb(r, g, b)
 }
 
 #[cfg(test)]
