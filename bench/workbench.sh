@@ -19,7 +19,9 @@ trap 'rm -rf "$work"' EXIT
 measure() { # label, seconds, workbench flags... (FROM=fraction: only the frames after it)
   local label=$1 secs=$2 from=${FROM:-0}
   shift 2
-  xvfb-run -a -s "-screen 0 1280x860x24" \
+  # A fresh config and data folder: a layout remembered from earlier use is not measured.
+  rm -rf "$work/xdg" && mkdir -p "$work/xdg"
+  XDG_CONFIG_HOME="$work/xdg" XDG_DATA_HOME="$work/xdg" xvfb-run -a -s "-screen 0 1280x860x24" \
     "$bin/shoplab-workbench" "$@" --frame-log "$work/frames.txt" --exit-after "$secs" \
     >/dev/null 2>&1 || true
   awk -v from="$from" '{ v[NR] = $1 } END { for (i = int(NR * from) + 1; i <= NR; i++) print v[i] }' \

@@ -564,6 +564,72 @@ fn pricing_policies_from_the_cli() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown policy \"greedy\""));
 }
 
+/// The competitor's price swept from 70% to 100% of ours: each value stored as a
+/// simulation; at list price we sell more the less the competitor cuts.
+#[test]
+fn a_scenario_parameter_swept_over_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("shop.duckdb");
+    ok(&["init", s(&ws)]);
+    let scenario =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/competitor-cut.toml");
+    let lines = json_lines(&[
+        "simulate",
+        s(&ws),
+        "--scenario",
+        s(&scenario),
+        "--seeds",
+        "2",
+        "--sweep",
+        "events.0.competitor_price=0.7..1.0:3",
+        "--json",
+    ]);
+    // A line per value as it finishes, then the report.
+    assert_eq!(lines.len(), 4);
+    let report = &lines[3];
+    assert_eq!(report["complete"], true);
+    assert_eq!(report["seeds"], 2);
+    let points = report["points"].as_array().unwrap();
+    let values: Vec<f64> = points
+        .iter()
+        .map(|p| p["value"].as_f64().unwrap())
+        .collect();
+    assert_eq!(values, vec![0.7, 0.85, 1.0]);
+    let revenue = |p: &serde_json::Value, policy: &str| {
+        let pol = p["policies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["policy"] == policy)
+            .unwrap();
+        let r = &pol["metrics"]["revenue"];
+        assert!(
+            r["low"].as_f64() <= r["mean"].as_f64() && r["mean"].as_f64() <= r["high"].as_f64()
+        );
+        r["mean"].as_f64().unwrap()
+    };
+    assert!(revenue(&points[0], "list price") < revenue(&points[2], "list price"));
+    assert_eq!(points[0]["policies"].as_array().unwrap().len(), 6);
+    let stored = sql_value(
+        &ws,
+        "SELECT count(*) FROM sims WHERE name LIKE '%events.0.competitor_price=%'",
+    );
+    assert_eq!(stored, 3.0);
+    let out = shoplab(&[
+        "simulate",
+        s(&ws),
+        "--scenario",
+        s(&scenario),
+        "--sweep",
+        "events.5.competitor_price=1,2",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("index 5 past the list's 1 elements"), "{err}");
+    // Nothing was stored by the refused sweep.
+    assert_eq!(sql_value(&ws, "SELECT count(*) FROM sims"), 3.0);
+}
+
 #[test]
 fn a_shipped_scenario_runs_and_is_stored() {
     let dir = tempfile::tempdir().unwrap();
@@ -725,6 +791,143 @@ fn realtime_simulation_streams_days_and_matches_the_batch_run() {
     assert_eq!(lines[120]["sim_id"], 2);
 }
 
+/// The calibration's demand curves: one per category, demand falling with price inside the
+/// sensitivity's band, revenue-optimal prices where a logit puts them; one item's curve in
+/// money; bad options named.
+fn demand_curves_of_the_demo_shop(ws: &Path) {
+    let d = json(&["demand", s(ws), "--json"]);
+    assert_eq!(d["calibration_id"], 1);
+    let curves = d["curves"].as_array().unwrap();
+    assert_eq!(curves.len(), 8);
+    let items: u64 = curves.iter().map(|c| c["items"].as_u64().unwrap()).sum();
+    assert_eq!(items, 300);
+    for c in curves {
+        let beta = c["elasticity"].as_f64().unwrap();
+        let [lo, hi] = [0, 1].map(|k| c["interval"][k].as_f64().unwrap());
+        assert!(lo < beta && beta < hi, "{c}");
+        let points = c["points"].as_array().unwrap();
+        assert_eq!(points.len(), 41);
+        let p = |i: usize, k: &str| points[i][k].as_f64().unwrap();
+        assert!((1..41).all(|i| p(i, "p_buy") < p(i - 1, "p_buy")), "{c}");
+        for (i, point) in points.iter().enumerate() {
+            let [a, b] = [0, 1].map(|k| point["p_buy_band"][k].as_f64().unwrap());
+            assert!(a <= p(i, "p_buy") + 1e-12 && p(i, "p_buy") <= b + 1e-12);
+        }
+        // The demo shop's prices vary around the list price.
+        let [s05, s95] = [0, 1].map(|k| c["seen"][k].as_f64().unwrap());
+        assert!(s05 < 1.0 && s95 > 0.95 && s95 < 1.5, "{c}");
+        // Margin is price minus cost: its maximum is at a higher price than revenue's.
+        let (rev, mar) = (&c["revenue_best"], &c["margin_best"]);
+        assert!(mar["multiple"].as_f64() >= rev["multiple"].as_f64(), "{c}");
+    }
+    // One item: prices in money, the revenue-optimal price where σ = 1 − 1/β.
+    let category = curves[0]["key"].as_str().unwrap().to_string();
+    let cat = json(&["demand", s(ws), "--category", &category, "--json"]);
+    let of = cat["curves"].as_array().unwrap();
+    assert_eq!(of.len() as u64, 1 + curves[0]["items"].as_u64().unwrap());
+    let one = &of[1];
+    assert_eq!(one["scope"], "item");
+    let text = ok(&["demand", s(ws), "--item", one["key"].as_str().unwrap()]);
+    assert!(
+        text.contains("revenue-max price") && text.lines().count() > 41,
+        "{text}"
+    );
+    for (args, says) in [
+        (vec!["--category", "no.such"], "not in calibration 1"),
+        (vec!["--from", "1.5", "--to", "0.5"], "0 < from < to"),
+        (vec!["--calibration", "9"], "no calibration 9"),
+    ] {
+        let mut a = vec!["demand", s(ws)];
+        a.extend(args);
+        let out = shoplab(&a);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{a:?}: {err}");
+    }
+}
+
+/// An A/B test of margin-optimal prices against the list price on the calibrated demo shop:
+/// each arm gets half the log's daily sessions; longer tests detect smaller effects, by
+/// simulation and by formula, which agree within a factor of two.
+fn plan_an_ab_test_on_the_demo_shop(ws: &Path, dir: &Path) {
+    let scenario = dir.join("ab.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"ab\"\ndays = 14\nworld = { calibration = 1 }\n\
+         [[policies]]\nname = \"list\"\nrecommend = \"popularity\"\npricing = { kind = \"list\" }\n\
+         [[policies]]\nname = \"optimal\"\nrecommend = \"popularity\"\npricing = { kind = \"elasticity-optimal\" }\n",
+    )
+    .unwrap();
+    let plan = json(&[
+        "plan-ab",
+        s(ws),
+        "--scenario",
+        s(&scenario),
+        "--a",
+        "list",
+        "--b",
+        "optimal",
+        "--replicates",
+        "60",
+        "--json",
+    ]);
+    assert_eq!(plan["tests"], 60);
+    let curve = plan["curve"].as_array().unwrap();
+    assert_eq!(curve.len(), 14);
+    let f = |v: &serde_json::Value| v.as_f64().unwrap();
+    // Half the traffic per arm: about 596 sessions a day, of the log's 35,790 in 30 days.
+    let per_day = f(&curve[0]["sessions_per_arm"]);
+    assert!((per_day - 35790.0 / 60.0).abs() < 60.0, "{per_day}");
+    // Margin-optimal prices sell less than the list price.
+    assert!(f(&plan["effect"]) < 0.0, "{plan}");
+    let n = f(&plan["sessions_formula"]);
+    assert!(
+        (f(&plan["days_formula"]) * per_day / n - 1.0).abs() < 0.1,
+        "{plan}"
+    );
+    // Longer tests detect smaller effects, by simulation and by formula.
+    assert!(f(&curve[13]["mde_simulated"]) < f(&curve[0]["mde_simulated"]));
+    assert!(f(&curve[13]["mde_formula"]) < f(&curve[0]["mde_formula"]));
+    for c in curve {
+        let ratio = f(&c["mde_simulated"]) / f(&c["mde_formula"]);
+        assert!((0.5..2.0).contains(&ratio), "{c}");
+    }
+    let text = ok(&[
+        "plan-ab",
+        s(ws),
+        "--scenario",
+        s(&scenario),
+        "--a",
+        "list",
+        "--b",
+        "optimal",
+        "--replicates",
+        "20",
+        "--days",
+        "5",
+    ]);
+    assert!(
+        text.contains("MDE formula") && text.contains("days needed"),
+        "{text}"
+    );
+    let out = shoplab(&[
+        "plan-ab",
+        s(ws),
+        "--scenario",
+        s(&scenario),
+        "--a",
+        "list",
+        "--b",
+        "nope",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no policy named \"nope\"") && err.contains("\"optimal\""),
+        "{err}"
+    );
+}
+
 /// The demo shop's own logs calibrate the simulator; trained runs then recommend in it.
 #[test]
 fn calibrate_the_demo_shop_and_simulate_trained_runs_in_it() {
@@ -751,6 +954,8 @@ fn calibrate_the_demo_shop_and_simulate_trained_runs_in_it() {
         "SELECT count(*) FROM calibration_items WHERE calibration_id = 1",
     );
     assert_eq!(items, 300.0);
+    demand_curves_of_the_demo_shop(&ws);
+    plan_an_ab_test_on_the_demo_shop(&ws, dir.path());
 
     // A BPR run's vectors as the shoppers' affinities: they help predict the held-out choices.
     let bpr = json(&[

@@ -65,9 +65,17 @@ pub enum Command {
     /// week; prints the fit report and stores the calibration for scenarios
     /// (`world = { calibration = ID }`).
     Calibrate(CalibrateArgs),
+    /// A calibration's demand curves: per category (or one category and its items, or one
+    /// item) the purchase probability, revenue and margin per visit across prices, with the
+    /// price sensitivity's 95% band, the prices the log showed, and the best prices.
+    Demand(DemandArgs),
     /// Off-policy evaluation on the workspace's bandit_log: IPS, SNIPS, DM and DR with
     /// bootstrap intervals; against a logged target, also each estimator's relative error.
     Ope(OpeArgs),
+    /// Plan an A/B test of two policies of a scenario: by simulation on its shop (a
+    /// calibrated one is the workspace's own), the power and minimum detectable effect of
+    /// each test length, the days needed; next to the textbook two-proportion formula.
+    PlanAb(PlanAbArgs),
     /// Dynamic pricing of one product with known logit demand: each policy over many seeds,
     /// its share of the clairvoyant revenue with a 95% interval, and its regret.
     Pricing(PricingArgs),
@@ -459,6 +467,31 @@ pub struct TagArgs {
 }
 
 #[derive(Args)]
+pub struct DemandArgs {
+    pub workspace: PathBuf,
+    /// The calibration (default: the latest).
+    #[arg(long)]
+    pub calibration: Option<i64>,
+    /// One category: its curve, then each of its items'.
+    #[arg(long, conflicts_with = "item")]
+    pub category: Option<String>,
+    /// One item's curve.
+    #[arg(long)]
+    pub item: Option<String>,
+    /// The lowest price, as a multiple of the list price.
+    #[arg(long, default_value_t = 0.5)]
+    pub from: f64,
+    /// The highest price, as a multiple of the list price.
+    #[arg(long, default_value_t = 1.5)]
+    pub to: f64,
+    /// Prices on the curve.
+    #[arg(long, default_value_t = 41)]
+    pub points: usize,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Args)]
 pub struct InsideArgs {
     pub workspace: PathBuf,
     pub run: i64,
@@ -541,11 +574,50 @@ pub struct SimulateArgs {
     /// Ctrl-C stops and keeps the days so far.
     #[arg(long)]
     pub realtime: bool,
+    /// Sweep one number of the scenario: PATH=LOW..HIGH:POINTS or PATH=V1,V2,… (PATH is
+    /// dotted into the TOML: sessions_per_day, competitor_weight, events.0.competitor_price,
+    /// events.1.promo, policies.*.max_move; * is every element). Each value runs over the
+    /// seeds and is stored; a line per value (Ctrl-C stops), then the table.
+    #[arg(long, conflicts_with = "realtime")]
+    pub sweep: Option<String>,
     #[arg(long, default_value_t = 500, conflicts_with = "speed", value_parser = at_least_one_u64)]
     pub day_ms: u64,
     /// Simulated time per unit of wall time (86400: a day a second).
     #[arg(long, value_parser = positive)]
     pub speed: Option<f64>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Args)]
+pub struct PlanAbArgs {
+    pub workspace: PathBuf,
+    /// The scenario (TOML) whose policies are tested, on its world.
+    #[arg(long)]
+    pub scenario: PathBuf,
+    /// The control: a policy's name in the scenario.
+    #[arg(long)]
+    pub a: String,
+    /// The treatment: a policy's name in the scenario.
+    #[arg(long)]
+    pub b: String,
+    /// Two-sided significance level.
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+    /// The probability of detecting the effect.
+    #[arg(long, default_value_t = 0.8)]
+    pub power: f64,
+    /// Simulated tests.
+    #[arg(long, default_value_t = 200, value_parser = at_least_one_u64)]
+    pub replicates: u64,
+    /// The longest test considered, in days (default: the scenario's horizon).
+    #[arg(long)]
+    pub days: Option<u32>,
+    /// Each arm's share of the day's sessions.
+    #[arg(long, default_value_t = 0.5)]
+    pub share: f64,
+    #[arg(long, default_value_t = 2, value_parser = at_least_one)]
+    pub threads: usize,
     #[command(flatten)]
     pub output: OutputArgs,
 }

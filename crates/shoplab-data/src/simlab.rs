@@ -230,3 +230,107 @@ pub fn choice_rows(ws: &Workspace) -> Result<Vec<ChoiceRow>> {
         .and_then(|rows| rows.collect())?;
     Ok(rows)
 }
+
+/// A stored calibration's categories, by category code.
+pub fn calibration_categories(
+    ws: &Workspace,
+    calibration_id: i64,
+) -> Result<Vec<CalibrationCategoryRow>> {
+    let conn = ws.connection();
+    let mut stmt = conn.prepare(
+        "SELECT category, elasticity, elasticity_raw, elasticity_se, views, purchases, price_sd,
+                session_share
+         FROM calibration_categories WHERE calibration_id = ? ORDER BY category",
+    )?;
+    let rows = stmt.query_map([calibration_id], |r| {
+        Ok(CalibrationCategoryRow {
+            category: r.get(0)?,
+            elasticity: r.get(1)?,
+            elasticity_raw: r.get(2)?,
+            elasticity_se: r.get(3)?,
+            views: r.get(4)?,
+            purchases: r.get(5)?,
+            price_sd: r.get(6)?,
+            session_share: r.get(7)?,
+        })
+    })?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+/// A stored calibration's items (all of them, or those of `category`), by item id.
+pub fn calibration_items(
+    ws: &Workspace,
+    calibration_id: i64,
+    category: Option<&str>,
+) -> Result<Vec<CalibrationItemRow>> {
+    let conn = ws.connection();
+    let mut stmt = conn.prepare(
+        "SELECT item_id, category, reference_price, list_price, cost, appeal, views, purchases
+         FROM calibration_items
+         WHERE calibration_id = ? AND (CAST(? AS VARCHAR) IS NULL OR category = ?)
+         ORDER BY item_id",
+    )?;
+    let rows = stmt.query_map(params![calibration_id, category, category], |r| {
+        Ok(CalibrationItemRow {
+            item_id: r.get(0)?,
+            category: r.get(1)?,
+            reference_price: r.get(2)?,
+            list_price: r.get(3)?,
+            cost: r.get(4)?,
+            appeal: r.get(5)?,
+            views: r.get(6)?,
+            purchases: r.get(7)?,
+        })
+    })?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+/// The prices viewed in the log, as multiples of a calibration's list price, per item or
+/// per category.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeenPrices {
+    /// The item id or the category code.
+    pub key: String,
+    pub views: i64,
+    pub min: f64,
+    pub max: f64,
+    /// The 5th and 95th percentiles.
+    pub p05: f64,
+    pub p95: f64,
+}
+
+/// The positive view prices of calibration `calibration_id`'s items, divided by each item's
+/// list price: per item (`by_category` false) or per category.
+pub fn seen_prices(
+    ws: &Workspace,
+    calibration_id: i64,
+    by_category: bool,
+) -> Result<Vec<SeenPrices>> {
+    let key = if by_category {
+        "c.category"
+    } else {
+        "c.item_id"
+    };
+    let sql = format!(
+        "SELECT {key}, count(*), min(e.price / c.list_price), max(e.price / c.list_price),
+                quantile_cont(e.price / c.list_price, 0.05),
+                quantile_cont(e.price / c.list_price, 0.95)
+         FROM events e JOIN calibration_items c USING (item_id)
+         WHERE c.calibration_id = ? AND e.event_type = 'view' AND e.price > 0
+               AND c.list_price > 0
+         GROUP BY {key} ORDER BY {key}"
+    );
+    let conn = ws.connection();
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([calibration_id], |r| {
+        Ok(SeenPrices {
+            key: r.get(0)?,
+            views: r.get(1)?,
+            min: r.get(2)?,
+            max: r.get(3)?,
+            p05: r.get(4)?,
+            p95: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}

@@ -2,17 +2,25 @@
 //! engine, never the data layer's internals. Long operations run as [`Job`]s on their own
 //! thread, report progress over a bounded channel and can be cancelled.
 
+mod demand;
 pub mod demo;
 mod encoders;
 pub mod job;
+mod plan;
 mod pricing;
+mod sim_sweep;
 mod simulate;
 pub mod storefront;
 mod sweep;
 
+pub use demand::{DemandCurveReport, DemandQuery, DemandReport};
 pub use encoders::{EncoderInfo, embed_texts, encoders, import_encoder};
+pub use plan::AbQuery;
 pub use pricing::{PricingPolicyResult, PricingReport, PricingSpec, run_pricing};
 pub use shoplab_sim::ope::OpeReport;
+pub use shoplab_sim::plan::{AbPlan, PlanOptions, PowerPoint};
+pub use shoplab_sim::sweep::ParamSweep;
+pub use sim_sweep::{SimSweepReport, SweepPoint, SweepPolicy};
 pub use simulate::{CalibrationReport, PreparedSimulation, SimItem};
 pub use storefront::Storefront;
 pub use sweep::Sweep;
@@ -51,8 +59,9 @@ pub use shoplab_model::{Because, LiveItem, LiveModel, LiveRecs};
 pub use shoplab_model::{FinetuneConfig, FinetuneOutcome, TextMethod, TextTask, is_text_run};
 pub use shoplab_model::{ModelError, Progress, TrainConfig, TrainOutcome};
 pub use shoplab_sim::calibrate::CalibrateOptions;
+pub use shoplab_sim::demand::{CurvePoint, DemandCurve, Optimum};
 pub use shoplab_sim::scenario::{
-    Event as ScenarioEvent, events_of as scenario_events,
+    Event as ScenarioEvent, events_of as scenario_events, policy_names as scenario_policies,
     with_calibration as scenario_with_calibration, with_events as scenario_with_events,
 };
 pub use shoplab_sim::{Estimate, LiveDay, PolicyRun};

@@ -133,7 +133,7 @@ impl Session {
             None => market.run(threads)?,
             Some(day) => Self::run_paced(market, day, on)?,
         };
-        self.store_simulation(scenario, &market.scenario, t.elapsed().as_secs_f64(), runs)
+        self.store_runs(scenario, &market.scenario, t.elapsed().as_secs_f64(), runs)
     }
 
     fn run_paced(
@@ -175,6 +175,11 @@ impl Session {
         if let Some(n) = seeds {
             s.seeds = n.max(1);
         }
+        self.scenario_market(s)
+    }
+
+    /// [`Session::market`] of a parsed scenario.
+    pub(crate) fn scenario_market(&self, s: Scenario) -> Result<Market> {
         let mut market = match s.world.calibration {
             Some(id) => {
                 let env = self.environment(id)?;
@@ -190,7 +195,7 @@ impl Session {
     }
 
     /// Stores a simulation's scenario and every policy's daily metrics per replicate.
-    fn store_simulation(
+    pub(crate) fn store_runs(
         &self,
         scenario: &str,
         s: &Scenario,

@@ -18,9 +18,11 @@ pub mod env;
 mod estimate;
 pub mod market;
 pub mod ope;
+pub mod plan;
 pub mod pricing;
 pub mod runner;
 pub mod scenario;
+pub mod sweep;
 pub mod topk;
 
 pub use calibrate::{Calibration, calibrate};

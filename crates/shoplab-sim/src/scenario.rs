@@ -429,6 +429,21 @@ pub fn events_of(text: &str) -> std::result::Result<(Vec<Event>, u32), String> {
     Ok((events, days))
 }
 
+/// The names of a scenario text's policies, in order, read without the checks of
+/// [`Scenario::from_toml`].
+pub fn policy_names(text: &str) -> std::result::Result<Vec<String>, String> {
+    let doc: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+    Ok(doc
+        .get("policies")
+        .and_then(toml::Value::as_array)
+        .map(|ps| {
+            ps.iter()
+                .filter_map(|p| p.get("name")?.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
 /// The scenario text with its events replaced by `events` (the TOML is re-written, so its
 /// comments go).
 pub fn with_events(text: &str, events: &[Event]) -> std::result::Result<String, String> {

@@ -10,10 +10,11 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::Duration;
 
 use shoplab_engine::{
-    CalibrationReport, Comparison, Distributions, EpochRow, Estimate, FinetuneConfig,
-    FinetuneOutcome, ImportOptions, ImportPreview, ImportReport, Inspection, Job, LiveDay, Mapping,
-    Profile, QueryResult, Reject, RunSummary, Session, SimReport, SplitSpec, SplitSummary, Sweep,
-    SweepSpec, TableCount, TrainConfig, TrainOutcome,
+    AbPlan, AbQuery, CalibrationReport, Comparison, DemandQuery, DemandReport, Distributions,
+    EpochRow, Estimate, FinetuneConfig, FinetuneOutcome, ImportOptions, ImportPreview,
+    ImportReport, Inspection, Job, LiveDay, Mapping, ParamSweep, Profile, QueryResult, Reject,
+    RunSummary, Session, SimReport, SimSweepReport, SplitSpec, SplitSummary, Sweep, SweepSpec,
+    TableCount, TrainConfig, TrainOutcome,
 };
 
 pub enum Request {
@@ -31,6 +32,19 @@ pub enum Request {
     Distributions,
     /// Fit the simulator to the workspace's sessions (with a run's vectors).
     Calibrate(Option<i64>),
+    /// Demand curves of a calibration.
+    Demand(Box<DemandQuery>),
+    /// A scenario parameter swept over values (a job).
+    SimSweep {
+        scenario: String,
+        sweep: Box<ParamSweep>,
+        seeds: u64,
+    },
+    /// An A/B test plan for two policies of a scenario (TOML text).
+    PlanAb {
+        scenario: String,
+        query: Box<AbQuery>,
+    },
     Profile,
     /// SQL, at most this many rows back.
     Query(String),
@@ -101,6 +115,12 @@ impl Request {
             Request::Rejects(id) => format!("reading the rejects of import {id}"),
             Request::Distributions => "computing the distributions".into(),
             Request::Calibrate(_) => "calibrating the simulator on the workspace's sessions".into(),
+            Request::Demand(_) => "drawing the demand curves".into(),
+            Request::SimSweep { sweep, .. } => format!("starting the sweep of {}", sweep.path),
+            Request::PlanAb { query, .. } => format!(
+                "simulating {} A/B tests of {:?} against {:?}",
+                query.replicates, query.b, query.a
+            ),
             Request::Profile => "profiling".into(),
             Request::Query(_) => "running the query".into(),
             Request::ExportQuery { path, .. } => format!("writing {}", path.display()),
@@ -148,6 +168,9 @@ pub enum Reply {
     Rejects(Vec<Reject>),
     Distributions(Box<Distributions>),
     Calibrated(Box<CalibrationReport>),
+    Demand(Box<DemandReport>),
+    Planned(Box<AbPlan>),
+    SimSweepStarted(Job<SimSweepReport>),
     Query(QueryResult),
     Exported(PathBuf),
     Runs(Vec<RunSummary>),
@@ -254,6 +277,21 @@ fn handle(
         Request::Calibrate(run) => Reply::Calibrated(Box::new(
             s.calibrate(&shoplab_engine::CalibrateOptions::default(), run)?,
         )),
+        Request::Demand(q) => Reply::Demand(Box::new(s.demand(&q)?)),
+        Request::SimSweep {
+            scenario,
+            sweep,
+            seeds,
+        } => Reply::SimSweepStarted(s.simulate_sweep_job(
+            scenario,
+            "the scenario".into(),
+            *sweep,
+            Some(seeds),
+            2,
+        )?),
+        Request::PlanAb { scenario, query } => {
+            Reply::Planned(Box::new(s.plan_ab(&scenario, "the scenario", &query, 2)?))
+        }
         Request::Profile => {
             let profile = s.profile()?;
             Reply::Opened {

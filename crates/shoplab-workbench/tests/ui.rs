@@ -320,7 +320,7 @@ fn calibrate_then_simulate_the_calibrated_shop() {
     h.state_mut().set_tab(Tab::Simulate);
     {
         let sim = &mut h.state_mut().sim;
-        sim.text = "name = \"mine\"\ndays = 5\n\n[[policies]]\nname = \"list\"\nrecommend = \"popularity\"\npricing = { kind = \"list\" }\n".into();
+        sim.text = "name = \"mine\"\ndays = 5\n\n[[policies]]\nname = \"list\"\nrecommend = \"popularity\"\npricing = { kind = \"list\" }\n\n[[policies]]\nname = \"optimal\"\nrecommend = \"popularity\"\npricing = { kind = \"elasticity-optimal\" }\n".into();
         sim.seeds = 2;
         sim.realtime = false;
     }
@@ -333,6 +333,31 @@ fn calibrate_then_simulate_the_calibrated_shop() {
     assert_eq!(h.state().error(), None);
     let c = h.state().sim.calibration.as_ref().unwrap();
     assert_eq!(c.calibration.report.purchases, 1885);
+    // Its demand curves: one row per category; a category's row draws its three plots.
+    h.get_by_label("demand curves of the calibrated shop")
+        .click();
+    h.run_steps(2);
+    h.get_by_label("Draw demand curves").click();
+    settle(&mut h);
+    assert_eq!(h.state().error(), None);
+    let demand = &h.state().sim.demand;
+    assert_eq!(demand.report.as_ref().unwrap().curves.len(), 8);
+    assert_eq!(demand.categories.len(), 8);
+    let second = format!("category {}", demand.categories[1]);
+    h.get_by_label(&second).click();
+    h.run_steps(2);
+    let demand = &h.state().sim.demand;
+    assert_eq!(demand.shown, 1);
+    assert_eq!(demand.figures.len(), 3);
+    assert!(demand.figures[1].1.title.contains(&demand.categories[1]));
+    let calibrate = "calibrate the shop on this workspace's sessions";
+    h.get_by_label(calibrate).click();
+    h.run_steps(4);
+    h.snapshot("demand_curves");
+    h.get_by_label("demand curves of the calibrated shop")
+        .click();
+    h.get_by_label(calibrate).click();
+    h.run_steps(4);
     h.get_by_label("Use this calibration as the scenario's world")
         .click();
     h.run_steps(2);
@@ -341,6 +366,26 @@ fn calibrate_then_simulate_the_calibrated_shop() {
         "{}",
         h.state().sim.text
     );
+    // Plan an A/B test of the two policies on the calibrated shop.
+    h.get_by_label("calibrate the shop on this workspace's sessions")
+        .click();
+    h.run_steps(4);
+    h.get_by_label("plan an A/B test of two policies").click();
+    h.run_steps(4);
+    h.state_mut().sim.planner.replicates = 30;
+    h.get_by_label("Plan the test").click();
+    settle(&mut h);
+    assert_eq!(h.state().error(), None);
+    let planner = &h.state().sim.planner;
+    let plan = planner.plan.as_ref().unwrap();
+    assert_eq!((plan.a.as_str(), plan.b.as_str()), ("list", "optimal"));
+    assert_eq!((plan.tests, plan.curve.len()), (30, 5));
+    // Half the log's 35,790 sessions in 30 days per arm and day.
+    assert!((plan.curve[0].sessions_per_arm - 35790.0 / 60.0).abs() < 60.0);
+    assert!(plan.effect < 0.0);
+    assert_eq!(planner.figures.len(), 2);
+    h.run_steps(4);
+    h.snapshot("ab_plan");
     h.get_by_label("Run").click();
     settle(&mut h);
     assert_eq!(h.state().error(), None);

@@ -1,16 +1,19 @@
 //! One module per command, each with its own `run`; this module only dispatches.
 
 mod calibrate;
+mod demand;
 mod demo;
 mod embed;
 mod finetune;
 mod import;
 mod inspect;
 mod ope;
+mod plan;
 mod pricing;
 mod profile;
 mod recommend;
 mod runs;
+mod sim_sweep;
 mod simulate;
 mod split;
 mod sweep;
@@ -46,7 +49,9 @@ pub fn run(command: Command) -> Result<()> {
         Command::Generate(args) => demo::generate(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Calibrate(args) => calibrate::run(args),
+        Command::Demand(args) => demand::run(args),
         Command::Ope(args) => ope::run(args),
+        Command::PlanAb(args) => plan::run(args),
         Command::Pricing(args) => pricing::run(args),
         Command::Model { command } => embed::model(command),
         Command::Embed(args) => embed::run(args),

@@ -17,6 +17,17 @@ pub fn run(args: SimulateArgs) -> Result<()> {
         .with_context(|| format!("reading {}", args.scenario.display()))?;
     let session = super::open(&args.workspace)?;
     let origin = args.scenario.display().to_string();
+    if let Some(spec) = &args.sweep {
+        return super::sim_sweep::run(
+            &session,
+            &text,
+            &origin,
+            spec,
+            args.seeds,
+            args.threads,
+            &out,
+        );
+    }
     let report = if args.realtime {
         progress::catch_ctrl_c();
         let pace = match args.speed {

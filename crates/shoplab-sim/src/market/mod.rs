@@ -117,6 +117,11 @@ impl Market {
         })
     }
 
+    /// Mean sessions a day: the scenario's, else the calibrated log's, else 1,000.
+    pub fn sessions_per_day(&self) -> f64 {
+        self.rate
+    }
+
     /// Gives the recommenders `run:<id>` and `expected-revenue:<id>` their model.
     pub fn attach(&mut self, run: i64, scores: ModelScores) -> Result<()> {
         let (n_users, n_items) = (self.env.users.len(), self.env.items.len());

@@ -3,6 +3,10 @@
 //! with 95% bands over the replicates (the three plots share their x-axis: zoom one, all
 //! follow); the summary table with regret against the oracle; export the metrics to CSV.
 
+mod demand;
+mod plan;
+mod sweep;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -54,6 +58,12 @@ pub struct SimView {
     pub calibration: Option<shoplab_engine::CalibrationReport>,
     /// The run whose vectors give the affinities of a calibration (0: none).
     pub calibration_run: i64,
+    /// The calibration's demand curves.
+    pub demand: demand::DemandPanel,
+    /// The A/B test planner.
+    pub planner: plan::PlanPanel,
+    /// A parameter swept.
+    pub sweep: sweep::SweepPanel,
 }
 
 /// The shipped scenarios: `scenarios/` next to the working directory or the binary.
@@ -85,6 +95,9 @@ impl View for SimView {
         self.refresh_timeline();
         self.scenario_ui(ui, cx);
         self.calibration_ui(ui, cx);
+        egui::CollapsingHeader::new("demand curves of the calibrated shop")
+            .default_open(self.demand.report.is_some())
+            .show(ui, |ui| self.demand.ui(ui, cx, &self.exports));
         self.events_ui(ui, cx);
         egui::CollapsingHeader::new("scenario text (editable: policies, events, horizon)")
             .default_open(false)
@@ -96,6 +109,12 @@ impl View for SimView {
                         .desired_width(f32::INFINITY),
                 );
             });
+        egui::CollapsingHeader::new("sweep a parameter of the scenario")
+            .default_open(self.sweep.report.is_some() || self.sweep.job.is_some())
+            .show(ui, |ui| self.sweep.ui(ui, cx, &self.exports, &self.text));
+        egui::CollapsingHeader::new("plan an A/B test of two policies")
+            .default_open(self.planner.plan.is_some())
+            .show(ui, |ui| self.planner.ui(ui, cx, &self.exports, &self.text));
         self.controls_ui(ui, cx);
         if self.days.is_empty() {
             ui.weak("Run the scenario to see each policy's conversion, revenue and margin.");
@@ -122,6 +141,9 @@ impl View for SimView {
                 self.task = Some(task);
             }
             Reply::Calibrated(c) => self.calibration = Some(*c),
+            Reply::Demand(d) => self.demand.take(*d),
+            Reply::Planned(p) => self.planner.take(*p),
+            Reply::SimSweepStarted(job) => self.sweep.start(job),
             Reply::Exported(path) => self.note = Some(format!("wrote {}", path.display())),
             _ => misrouted("the Simulate view"),
         }
@@ -137,6 +159,9 @@ impl View for SimView {
             self.note = Some(n);
             return true;
         }
+        if self.sweep.poll(cx) {
+            return true;
+        }
         let Some(event) = self.task.as_ref().and_then(|t| t.events.try_recv().ok()) else {
             return false;
         };
@@ -145,7 +170,7 @@ impl View for SimView {
     }
 
     fn is_busy(&self) -> bool {
-        self.task.is_some()
+        self.task.is_some() || self.sweep.job.is_some()
     }
 
     fn run(&mut self, cx: &mut Cx<'_>) {
@@ -155,6 +180,9 @@ impl View for SimView {
     fn cancel(&mut self) {
         if let Some(t) = &self.task {
             t.stop.store(true, Ordering::Relaxed);
+        }
+        if let Some(j) = &self.sweep.job {
+            j.cancel();
         }
     }
 
@@ -212,6 +240,9 @@ impl SimView {
             exports: Exports::default(),
             calibration: None,
             calibration_run: 0,
+            demand: demand::DemandPanel::default(),
+            planner: plan::PlanPanel::default(),
+            sweep: sweep::SweepPanel::default(),
         }
     }
 

@@ -1,0 +1,237 @@
+//! The Simulate view's parameter sweep: one number of the scenario (a dotted path into its
+//! TOML) over a range, each value run over the seeds and stored; conversion, revenue and
+//! margin against the value, a line per policy with its 95% band. Progress and cancel.
+
+use shoplab_engine::{Job, JobEvent, ParamSweep, SimSweepReport, scenario_events};
+
+use crate::chart::{self, Exports};
+use crate::figure::{Figure, Kind, Series};
+use crate::view::Cx;
+use crate::worker::Request;
+
+/// The sweep's state.
+pub struct SweepPanel {
+    pub path: String,
+    pub from: f64,
+    pub to: f64,
+    pub points: usize,
+    pub seeds: u64,
+    pub job: Option<Job<SimSweepReport>>,
+    pub stage: String,
+    pub progress: f64,
+    pub report: Option<SimSweepReport>,
+    pub figures: Vec<(String, Figure)>,
+}
+
+impl Default for SweepPanel {
+    fn default() -> Self {
+        SweepPanel {
+            path: "events.0.competitor_price".into(),
+            from: 0.7,
+            to: 1.0,
+            points: 7,
+            seeds: 10,
+            job: None,
+            stage: String::new(),
+            progress: 0.0,
+            report: None,
+            figures: Vec::new(),
+        }
+    }
+}
+
+/// Paths worth offering for a scenario: its traffic and competitor weight, each event's
+/// numbers, every policy's largest daily move.
+fn suggestions(scenario: &str) -> Vec<String> {
+    let mut out = vec![
+        "sessions_per_day".to_string(),
+        "competitor_weight".into(),
+        "policies.*.max_move".into(),
+    ];
+    if let Ok((events, _)) = scenario_events(scenario) {
+        for (i, e) in events.iter().enumerate() {
+            for (name, set) in [
+                ("competitor_price", e.competitor_price.is_some()),
+                ("elasticity", e.elasticity.is_some()),
+                ("promo", e.promo.is_some()),
+                ("traffic", e.traffic.is_some()),
+                ("day", true),
+            ] {
+                if set {
+                    out.push(format!("events.{i}.{name}"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Conversion, revenue and margin against the value, a line per policy with its band.
+pub fn figures(r: &SimSweepReport) -> Vec<(String, Figure)> {
+    let mut policies: Vec<String> = Vec::new();
+    for p in r.points.iter().flat_map(|p| &p.policies) {
+        if !policies.contains(&p.policy) {
+            policies.push(p.policy.clone());
+        }
+    }
+    [
+        ("conversion", "conversion (%)", 100.0),
+        ("revenue", "revenue over the horizon", 1.0),
+        ("margin", "margin over the horizon", 1.0),
+    ]
+    .iter()
+    .map(|(metric, label, scale)| {
+        let series = policies
+            .iter()
+            .enumerate()
+            .map(|(k, name)| {
+                let mut points = Vec::new();
+                let mut intervals = Vec::new();
+                for p in &r.points {
+                    let e = p
+                        .policies
+                        .iter()
+                        .find(|x| &x.policy == name)
+                        .and_then(|x| x.metrics.get(*metric));
+                    if let Some(e) = e {
+                        points.push([p.value, scale * e.mean]);
+                        intervals.push([scale * e.low, scale * e.high]);
+                    }
+                }
+                Series {
+                    name: name.clone(),
+                    kind: Kind::Line,
+                    points,
+                    intervals,
+                    color: k,
+                }
+            })
+            .collect();
+        (
+            format!("sweep-{}-{metric}", r.path.replace(['.', '*'], "_")),
+            Figure {
+                title: format!(
+                    "{label} against {} ({} replicates, 95% bands)",
+                    r.path, r.seeds
+                ),
+                x_label: r.path.clone(),
+                y_label: label.to_string(),
+                x_ticks: Vec::new(),
+                series,
+            },
+        )
+    })
+    .collect()
+}
+
+impl SweepPanel {
+    /// The sweep's progress, or its report once it ended; true when something changed.
+    pub(crate) fn poll(&mut self, cx: &mut Cx<'_>) -> bool {
+        let Some(job) = &self.job else {
+            return false;
+        };
+        let finished = job.is_finished();
+        if let Some(e) = job.try_event() {
+            match e {
+                JobEvent::Stage(s) => self.stage = s,
+                JobEvent::Progress(f) => self.progress = f,
+                JobEvent::Train(_) => {}
+            }
+            return true;
+        }
+        if !finished {
+            return false;
+        }
+        match self.job.take().expect("checked above").join() {
+            Ok(r) => {
+                self.figures = figures(&r);
+                self.report = Some(r);
+            }
+            Err(e) => cx.fail(e.to_string()),
+        }
+        true
+    }
+
+    pub fn start(&mut self, job: Job<SimSweepReport>) {
+        self.stage = "starting".into();
+        self.progress = 0.0;
+        self.job = Some(job);
+    }
+
+    fn spec(&self) -> String {
+        format!(
+            "{}={}..{}:{}",
+            self.path.trim(),
+            self.from,
+            self.to,
+            self.points
+        )
+    }
+
+    pub(crate) fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        cx: &mut Cx<'_>,
+        exports: &Exports,
+        scenario: &str,
+    ) {
+        ui.horizontal(|ui| {
+            let label = ui.label("parameter");
+            ui.add(egui::TextEdit::singleline(&mut self.path).desired_width(200.0))
+                .labelled_by(label.id)
+                .on_hover_text("a number of the scenario, dotted into its TOML: events.0.competitor_price, sessions_per_day, policies.*.max_move (* is every policy)");
+            egui::ComboBox::from_id_salt("sweep_paths")
+                .selected_text("…")
+                .show_ui(ui, |ui| {
+                    for s in suggestions(scenario) {
+                        ui.selectable_value(&mut self.path, s.clone(), s);
+                    }
+                });
+            ui.add(egui::DragValue::new(&mut self.from).speed(0.01).prefix("from "));
+            ui.add(egui::DragValue::new(&mut self.to).speed(0.01).prefix("to "));
+            ui.add(egui::DragValue::new(&mut self.points).range(2..=50).prefix("points "));
+            ui.add(egui::DragValue::new(&mut self.seeds).range(1..=200).prefix("replicates "));
+            if self.job.is_some() {
+                if ui.button("Cancel the sweep").clicked()
+                    && let Some(j) = &self.job
+                {
+                    j.cancel();
+                }
+            } else if ui.button("Run the sweep").clicked() {
+                match ParamSweep::parse(&self.spec()) {
+                    Ok(sweep) => cx.send(Request::SimSweep {
+                        scenario: scenario.to_string(),
+                        sweep: Box::new(sweep),
+                        seeds: self.seeds,
+                    }),
+                    Err(e) => cx.fail(e.to_string()),
+                }
+            }
+        });
+        if self.job.is_some() {
+            ui.add(egui::ProgressBar::new(self.progress as f32).text(&self.stage));
+        }
+        let Some(r) = &self.report else {
+            ui.weak("Each value of the parameter runs the scenario over its replicates and is stored as a simulation.");
+            return;
+        };
+        ui.label(format!(
+            "{} values × {} replicates in {:.1} s{}; stored as simulations {}–{}",
+            r.points.len(),
+            r.seeds,
+            r.seconds,
+            if r.complete { "" } else { " (cancelled)" },
+            r.points.first().map_or(0, |p| p.sim_id),
+            r.points.last().map_or(0, |p| p.sim_id),
+        ));
+        ui.columns(self.figures.len().max(1), |cols| {
+            for ((stem, f), col) in self.figures.iter().zip(cols.iter_mut()) {
+                col.horizontal(|ui| {
+                    ui.label(&f.y_label);
+                    exports.menu(ui, cx, f, stem);
+                });
+                chart::show(col, stem, f, 220.0);
+            }
+        });
+    }
+}
