@@ -663,6 +663,14 @@ fn a_shipped_scenario_runs_and_is_stored() {
         "SELECT count(*) FROM sim_metrics WHERE sim_id = 1 AND metric = 'revenue'",
     );
     assert_eq!(rows, 360.0);
+    // Listed, and read back as the same table.
+    let sims = json(&["sims", s(&ws), "--json"]);
+    assert_eq!(sims[0]["sim_id"], 1);
+    assert_eq!(sims[0]["seeds"], 2);
+    assert_eq!(sims[0]["policies"].as_array().unwrap().len(), 6);
+    assert_eq!(sims[0]["policies"][5], "oracle");
+    let again = json(&["sims", s(&ws), "--show", "1", "--json"]);
+    assert_eq!(again["policies"], out["policies"]);
     let text = ok(&[
         "simulate",
         s(&ws),

@@ -60,6 +60,8 @@ pub enum Command {
     /// Run a what-if scenario (TOML: world, policies, events) over its seeds; results go to
     /// the workspace (`sims`, `sim_metrics`) and a table with 95% intervals is printed.
     Simulate(SimulateArgs),
+    /// The stored simulations (newest first), or one read back with its table (`--show ID`).
+    Sims(SimsArgs),
     /// Fits the simulator's environment to the workspace's own sessions: each category's
     /// price sensitivity (shrunk towards the pool), each item's appeal, arrivals per day and
     /// week; prints the fit report and stores the calibration for scenarios
@@ -585,6 +587,16 @@ pub struct SimulateArgs {
     /// Simulated time per unit of wall time (86400: a day a second).
     #[arg(long, value_parser = positive)]
     pub speed: Option<f64>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Args)]
+pub struct SimsArgs {
+    pub workspace: PathBuf,
+    /// One simulation's table, as `simulate` printed it.
+    #[arg(long)]
+    pub show: Option<i64>,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -334,3 +334,81 @@ pub fn seen_prices(
     })?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)
 }
+
+/// A stored simulation, as listed.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StoredSim {
+    pub sim_id: i64,
+    pub name: String,
+    pub seeds: i64,
+    pub days: i64,
+    pub seconds: f64,
+    /// `YYYY-MM-DD HH:MM:SS`.
+    pub created_at: String,
+    /// Its policies, in the order they were stored.
+    pub policies: Vec<String>,
+}
+
+/// The stored simulations, newest first.
+pub fn simulations(ws: &Workspace) -> Result<Vec<StoredSim>> {
+    let conn = ws.connection();
+    let mut stmt = conn.prepare(
+        "SELECT s.sim_id, s.name, s.seeds, s.days, s.seconds,
+                strftime(s.created_at, '%Y-%m-%d %H:%M:%S'),
+                coalesce((SELECT list(policy ORDER BY first) FROM
+                    (SELECT policy, min(rowid) AS first FROM sim_metrics m
+                     WHERE m.sim_id = s.sim_id GROUP BY policy)), [])
+         FROM sims s ORDER BY s.sim_id DESC",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        let policies: duckdb::types::Value = r.get(6)?;
+        Ok(StoredSim {
+            sim_id: r.get(0)?,
+            name: r.get(1)?,
+            seeds: r.get(2)?,
+            days: r.get(3)?,
+            seconds: r.get(4)?,
+            created_at: r.get(5)?,
+            policies: match policies {
+                duckdb::types::Value::List(v) => v
+                    .into_iter()
+                    .filter_map(|x| match x {
+                        duckdb::types::Value::Text(t) => Some(t),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            },
+        })
+    })?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+/// A stored simulation's scenario text; `None` when there is no such simulation.
+pub fn simulation_scenario(ws: &Workspace, sim_id: i64) -> Result<Option<String>> {
+    Ok(ws
+        .connection()
+        .query_row(
+            "SELECT scenario FROM sims WHERE sim_id = ?",
+            [sim_id],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Every stored value of a simulation: (policy, replicate, day, metric, value), in policy
+/// order of storage, then replicate and day.
+pub fn simulation_metrics(
+    ws: &Workspace,
+    sim_id: i64,
+) -> Result<Vec<(String, i64, i64, String, f64)>> {
+    let conn = ws.connection();
+    let mut stmt = conn.prepare(
+        "SELECT policy, replicate, day, metric, value FROM sim_metrics WHERE sim_id = ?
+         ORDER BY min(rowid) OVER (PARTITION BY policy), replicate, day",
+    )?;
+    let rows = stmt.query_map([sim_id], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    })?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}

@@ -6,6 +6,7 @@ mod demand;
 pub mod demo;
 mod encoders;
 pub mod job;
+mod past;
 mod plan;
 mod pricing;
 mod sim_sweep;
@@ -15,8 +16,10 @@ mod sweep;
 
 pub use demand::{DemandCurveReport, DemandQuery, DemandReport};
 pub use encoders::{EncoderInfo, embed_texts, encoders, import_encoder};
+pub use past::PastSimulation;
 pub use plan::AbQuery;
 pub use pricing::{PricingPolicyResult, PricingReport, PricingSpec, run_pricing};
+pub use shoplab_data::simlab::StoredSim;
 pub use shoplab_sim::ope::OpeReport;
 pub use shoplab_sim::plan::{AbPlan, PlanOptions, PowerPoint};
 pub use shoplab_sim::sweep::ParamSweep;

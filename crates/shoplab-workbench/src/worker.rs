@@ -12,9 +12,9 @@ use std::time::Duration;
 use shoplab_engine::{
     AbPlan, AbQuery, CalibrationReport, Comparison, DemandQuery, DemandReport, Distributions,
     EpochRow, Estimate, FinetuneConfig, FinetuneOutcome, ImportOptions, ImportPreview,
-    ImportReport, Inspection, Job, LiveDay, Mapping, ParamSweep, Profile, QueryResult, Reject,
-    RunSummary, Session, SimReport, SimSweepReport, SplitSpec, SplitSummary, Sweep, SweepSpec,
-    TableCount, TrainConfig, TrainOutcome,
+    ImportReport, Inspection, Job, LiveDay, Mapping, ParamSweep, PastSimulation, Profile,
+    QueryResult, Reject, RunSummary, Session, SimReport, SimSweepReport, SplitSpec, SplitSummary,
+    StoredSim, Sweep, SweepSpec, TableCount, TrainConfig, TrainOutcome,
 };
 
 pub enum Request {
@@ -34,6 +34,13 @@ pub enum Request {
     Calibrate(Option<i64>),
     /// Demand curves of a calibration.
     Demand(Box<DemandQuery>),
+    /// The stored simulations.
+    Sims,
+    /// A stored simulation, to show (or to overlay on what is shown).
+    PastSim {
+        sim_id: i64,
+        overlay: bool,
+    },
     /// A scenario parameter swept over values (a job).
     SimSweep {
         scenario: String,
@@ -116,6 +123,8 @@ impl Request {
             Request::Distributions => "computing the distributions".into(),
             Request::Calibrate(_) => "calibrating the simulator on the workspace's sessions".into(),
             Request::Demand(_) => "drawing the demand curves".into(),
+            Request::Sims => "listing the stored simulations".into(),
+            Request::PastSim { sim_id, .. } => format!("reading simulation {sim_id}"),
             Request::SimSweep { sweep, .. } => format!("starting the sweep of {}", sweep.path),
             Request::PlanAb { query, .. } => format!(
                 "simulating {} A/B tests of {:?} against {:?}",
@@ -171,6 +180,11 @@ pub enum Reply {
     Demand(Box<DemandReport>),
     Planned(Box<AbPlan>),
     SimSweepStarted(Job<SimSweepReport>),
+    Sims(Vec<StoredSim>),
+    PastSim {
+        past: Box<PastSimulation>,
+        overlay: bool,
+    },
     Query(QueryResult),
     Exported(PathBuf),
     Runs(Vec<RunSummary>),
@@ -278,6 +292,11 @@ fn handle(
             s.calibrate(&shoplab_engine::CalibrateOptions::default(), run)?,
         )),
         Request::Demand(q) => Reply::Demand(Box::new(s.demand(&q)?)),
+        Request::Sims => Reply::Sims(s.simulations()?),
+        Request::PastSim { sim_id, overlay } => Reply::PastSim {
+            past: Box::new(s.past_simulation(sim_id)?),
+            overlay,
+        },
         Request::SimSweep {
             scenario,
             sweep,

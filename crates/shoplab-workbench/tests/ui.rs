@@ -245,6 +245,111 @@ pricing = { kind = "thompson", grid = [0.9, 1.0, 1.1] }
     h.snapshot("simulate_view");
 }
 
+/// The analyst sweeps the competitor's price: three values, each stored as a simulation;
+/// conversion, revenue and margin against the value per policy, with bands.
+#[test]
+fn sweep_a_scenario_parameter_and_see_each_policy_against_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(Start::Workspace(demo_workspace(dir.path())));
+    settle(&mut h);
+    h.state_mut().set_tab(Tab::Simulate);
+    h.state_mut().sim.text = r#"
+name = "cut"
+days = 6
+sessions_per_day = 300
+world = { seed = 3, users = 300, items = 80, categories = 4 }
+
+[[policies]]
+name = "list"
+recommend = "popularity"
+pricing = { kind = "list" }
+
+[[policies]]
+name = "match"
+recommend = "popularity"
+pricing = { kind = "competitor-match", undercut = 0.02 }
+
+[[events]]
+day = 2
+competitor_price = 0.85
+"#
+    .into();
+    h.run_steps(2);
+    h.get_by_label("sweep a parameter of the scenario").click();
+    h.run_steps(4);
+    {
+        let sweep = &mut h.state_mut().sim.sweep;
+        assert_eq!(sweep.path, "events.0.competitor_price");
+        sweep.points = 3;
+        sweep.seeds = 3;
+    }
+    h.get_by_label("Run the sweep").click();
+    settle(&mut h);
+    assert_eq!(h.state().error(), None);
+    let sweep = &h.state().sim.sweep;
+    let r = sweep.report.as_ref().unwrap();
+    assert!(r.complete);
+    let values: Vec<f64> = r.points.iter().map(|p| p.value).collect();
+    assert_eq!(values, vec![0.7, 0.85, 1.0]);
+    assert_eq!(
+        r.points.iter().map(|p| p.sim_id).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    // Three figures, each with list, match and the oracle.
+    assert_eq!(sweep.figures.len(), 3);
+    assert!(sweep.figures.iter().all(|(_, f)| f.series.len() == 3));
+    h.run_steps(4);
+    h.snapshot("sim_sweep");
+
+    // The sweep's values are stored simulations: open the first, overlay the last.
+    h.get_by_label("sweep a parameter of the scenario").click();
+    h.run_steps(4);
+    h.get_by_label("past simulations: open, overlay").click();
+    h.run_steps(4);
+    h.get_by_label("List stored simulations").click();
+    settle(&mut h);
+    let sims = h.state().sim.past.sims.clone().unwrap();
+    assert_eq!(
+        sims.iter().map(|s| s.sim_id).collect::<Vec<_>>(),
+        vec![3, 2, 1]
+    );
+    assert!(
+        sims[2].name.ends_with("events.0.competitor_price=0.7"),
+        "{}",
+        sims[2].name
+    );
+    assert_eq!(sims[0].policies, vec!["list", "match", "oracle"]);
+    h.get_by_label("Open 1").click();
+    settle(&mut h);
+    h.get_by_label("Overlay 3").click();
+    settle(&mut h);
+    assert_eq!(h.state().error(), None);
+    let sim = &h.state().sim;
+    assert!(sim.text.contains("competitor_price = 0.7"), "{}", sim.text);
+    assert_eq!(
+        sim.order,
+        vec![
+            "list",
+            "match",
+            "oracle",
+            "#3 list",
+            "#3 match",
+            "#3 oracle"
+        ]
+    );
+    assert!(sim.days.values().all(|d| d.len() == 6));
+    assert_eq!(sim.summary.len(), 6);
+    // At list price, a competitor at 70% of our price leaves us less revenue than one at 100%.
+    let revenue = |name: &str| {
+        let s = &sim.summary.iter().find(|s| s.0 == name).unwrap().1;
+        s.iter().find(|m| m.0 == "revenue").unwrap().1.mean
+    };
+    assert!(revenue("list") < revenue("#3 list"));
+    h.get_by_label("past simulations: open, overlay").click();
+    h.run_steps(4);
+    h.snapshot("past_overlay");
+}
+
 /// Data: a file is recognized and previewed; its mapping is edited before importing; the
 /// import runs as a job and its rejected rows can be browsed.
 #[test]

@@ -48,6 +48,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Demo(args) => demo::run(args),
         Command::Generate(args) => demo::generate(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Sims(args) => simulate::list(args),
         Command::Calibrate(args) => calibrate::run(args),
         Command::Demand(args) => demand::run(args),
         Command::Ope(args) => ope::run(args),

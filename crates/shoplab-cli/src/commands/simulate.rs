@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
-use shoplab_engine::{Estimate, LiveDay, SimReport};
+use shoplab_engine::{Estimate, LiveDay, Session, SimReport, StoredSim};
 
-use crate::cli::SimulateArgs;
+use crate::cli::{SimsArgs, SimulateArgs};
 use crate::output::Printer;
 use crate::progress;
 
@@ -45,6 +45,45 @@ pub fn run(args: SimulateArgs) -> Result<()> {
     };
     out.line(&Simulated::new(&report))?;
     Ok(())
+}
+
+/// `shoplab sims`: the stored simulations, or one of them read back (`--show`).
+pub fn list(args: SimsArgs) -> Result<()> {
+    let out = Printer::new(args.output.json);
+    let session = Session::open_read_only(&args.workspace)?;
+    match args.show {
+        Some(id) => out.print(&Simulated::new(&session.past_simulation(id)?.report))?,
+        None => out.print(&Sims(&session.simulations()?))?,
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Sims<'a>(&'a [StoredSim]);
+
+impl fmt::Display for Sims<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{:>5}  {:<19}  {:>5} {:>5} {:>8}  {:<40} policies",
+            "sim", "created", "seeds", "days", "seconds", "name"
+        )?;
+        for s in self.0 {
+            writeln!(
+                f,
+                "{:>5}  {:<19}  {:>5} {:>5} {:>8.1}  {:<40} {}",
+                s.sim_id,
+                s.created_at,
+                s.seeds,
+                s.days,
+                s.seconds,
+                crate::output::truncate(&s.name, 40),
+                s.policies.join(", ")
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// One simulated day of one policy, as it happens.

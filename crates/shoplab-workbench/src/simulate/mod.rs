@@ -4,6 +4,7 @@
 //! follow); the summary table with regret against the oracle; export the metrics to CSV.
 
 mod demand;
+mod past;
 mod plan;
 mod sweep;
 
@@ -64,6 +65,8 @@ pub struct SimView {
     pub planner: plan::PlanPanel,
     /// A parameter swept.
     pub sweep: sweep::SweepPanel,
+    /// The stored simulations.
+    pub past: past::PastPanel,
 }
 
 /// The shipped scenarios: `scenarios/` next to the working directory or the binary.
@@ -109,6 +112,9 @@ impl View for SimView {
                         .desired_width(f32::INFINITY),
                 );
             });
+        egui::CollapsingHeader::new("past simulations: open, overlay")
+            .default_open(self.past.sims.is_some())
+            .show(ui, |ui| self.past.ui(ui, cx));
         egui::CollapsingHeader::new("sweep a parameter of the scenario")
             .default_open(self.sweep.report.is_some() || self.sweep.job.is_some())
             .show(ui, |ui| self.sweep.ui(ui, cx, &self.exports, &self.text));
@@ -144,6 +150,8 @@ impl View for SimView {
             Reply::Demand(d) => self.demand.take(*d),
             Reply::Planned(p) => self.planner.take(*p),
             Reply::SimSweepStarted(job) => self.sweep.start(job),
+            Reply::Sims(sims) => self.past.sims = Some(sims),
+            Reply::PastSim { past, overlay } => self.reopen(*past, overlay),
             Reply::Exported(path) => self.note = Some(format!("wrote {}", path.display())),
             _ => misrouted("the Simulate view"),
         }
@@ -243,6 +251,7 @@ impl SimView {
             demand: demand::DemandPanel::default(),
             planner: plan::PlanPanel::default(),
             sweep: sweep::SweepPanel::default(),
+            past: past::PastPanel::default(),
         }
     }
 
@@ -295,6 +304,36 @@ impl SimView {
             .map(|r| (r.policy.clone(), r.summary()))
             .collect();
         self.report = Some(report);
+    }
+
+    /// A stored simulation: shown instead of what was (its scenario text too), or overlaid
+    /// on it, its policies named "#id policy".
+    fn reopen(&mut self, past: shoplab_engine::PastSimulation, overlay: bool) {
+        let mut report = past.report;
+        if overlay && self.report.is_some() {
+            let id = report.sim_id;
+            for run in &mut report.runs {
+                run.policy = format!("#{id} {}", run.policy);
+                for d in run.daily() {
+                    self.push(d);
+                }
+                self.summary.push((run.policy.clone(), run.summary()));
+            }
+            self.note = Some(format!(
+                "simulation {id} overlaid: its policies are \"#{id} …\""
+            ));
+            return;
+        }
+        self.days.clear();
+        self.order.clear();
+        self.summary.clear();
+        self.items.clear();
+        self.text = past.scenario;
+        self.note = Some(format!(
+            "simulation {} reopened (item prices are not stored)",
+            report.sim_id
+        ));
+        self.finished(report);
     }
 
     /// Runs the scenario as set (what "Run" and Ctrl+Enter do).

@@ -180,7 +180,7 @@ impl SweepPanel {
             ui.add(egui::TextEdit::singleline(&mut self.path).desired_width(200.0))
                 .labelled_by(label.id)
                 .on_hover_text("a number of the scenario, dotted into its TOML: events.0.competitor_price, sessions_per_day, policies.*.max_move (* is every policy)");
-            egui::ComboBox::from_id_salt("sweep_paths")
+            egui::ComboBox::from_label("or pick one")
                 .selected_text("…")
                 .show_ui(ui, |ui| {
                     for s in suggestions(scenario) {

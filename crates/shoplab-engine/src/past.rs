@@ -1,0 +1,82 @@
+//! Past simulations: the stored `sims`, and one of them read back as the report it was,
+//! every policy's days per replicate rebuilt from `sim_metrics` (so its daily means,
+//! intervals and summary are computed as they were; item prices are not stored).
+
+use shoplab_data::simlab::{self, StoredSim};
+use shoplab_sim::{Day, PolicyRun};
+
+use crate::{EngineError, Result, Session, SimReport};
+
+/// A stored simulation read back.
+#[derive(Debug, Clone)]
+pub struct PastSimulation {
+    pub report: SimReport,
+    /// Its scenario's TOML text.
+    pub scenario: String,
+}
+
+fn set(d: &mut Day, metric: &str, v: f64) {
+    match metric {
+        "sessions" => d.sessions = v as u64,
+        "impressions" => d.impressions = v as u64,
+        "purchases" => d.purchases = v as u64,
+        "revenue" => d.revenue = v,
+        "margin" => d.margin = v,
+        // Stored as means; the day keeps sums (fixed up once the counts are in).
+        "price_index" => d.price_index = v,
+        "stock" => d.stock = Some(v as u64),
+        "regret" => d.regret = Some(v),
+        "predicted_conversion" => d.predicted = Some(v),
+        _ => {}
+    }
+}
+
+impl Session {
+    /// The stored simulations, newest first.
+    pub fn simulations(&self) -> Result<Vec<StoredSim>> {
+        Ok(simlab::simulations(&self.ws)?)
+    }
+
+    /// Simulation `sim_id` as it was stored.
+    pub fn past_simulation(&self, sim_id: i64) -> Result<PastSimulation> {
+        let scenario = simlab::simulation_scenario(&self.ws, sim_id)?
+            .ok_or_else(|| EngineError::NotFound(format!("no simulation {sim_id}")))?;
+        let name = simlab::simulations(&self.ws)?
+            .into_iter()
+            .find(|s| s.sim_id == sim_id)
+            .map(|s| s.name)
+            .unwrap_or_default();
+        let mut runs: Vec<PolicyRun> = Vec::new();
+        for (policy, rep, day, metric, value) in simlab::simulation_metrics(&self.ws, sim_id)? {
+            if runs.last().is_none_or(|r| r.policy != policy) {
+                runs.push(PolicyRun {
+                    policy,
+                    replicates: Vec::new(),
+                    seconds: 0.0,
+                    prices: Vec::new(),
+                });
+            }
+            let run = runs.last_mut().expect("pushed above");
+            let (rep, day) = (rep as usize, day as usize);
+            if run.replicates.len() <= rep {
+                run.replicates.resize(rep + 1, Vec::new());
+            }
+            let days = &mut run.replicates[rep];
+            if days.len() <= day {
+                days.resize(day + 1, Day::default());
+            }
+            set(&mut days[day], &metric, value);
+        }
+        for d in runs
+            .iter_mut()
+            .flat_map(|r| r.replicates.iter_mut().flatten())
+        {
+            d.price_index *= d.purchases as f64;
+            d.predicted = d.predicted.map(|p| p * d.sessions as f64);
+        }
+        Ok(PastSimulation {
+            report: SimReport { sim_id, name, runs },
+            scenario,
+        })
+    }
+}
