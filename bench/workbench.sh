@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Workbench frame times: the real app in a real window under Xvfb (Mesa's software
 # OpenGL: rendering runs on the CPU too, a pessimistic setting), repainting continuously
-# while (1) a simulation streams its days, (2) a training run reports its epochs, (3) a
-# 1,000,000-point series is plotted (decimated per pixel column), (4) the Compare view
+# while (1) a simulation streams its days, (2) a sweep of a scenario parameter runs, (3) a
+# training run reports its epochs, (4) a 1,000,000-point series is plotted (decimated per
+# pixel column), (5) the Compare view
 # holds 500 runs (a random search of item-kNN's neighbours, two seeds each; parallel
 # coordinates draw every run). Each frame's CPU time
 # (eframe's `cpu_usage`: the app's update, layout, tessellation and rendering, vsync wait
@@ -39,6 +40,11 @@ measure() { # label, seconds, workbench flags... (FROM=fraction: only the frames
 echo "== workbench frame times (Xvfb, software OpenGL, $(nproc) cores, dev build)"
 measure "simulation streaming (competitor-cut, 10 reps)" 20 \
   "$work/shop.duckdb" --view simulate --scenario scenarios/competitor-cut.toml --run
+# A sweep of the competitor's price (bench/sweep.sh's 20 values × 10 replicates) running
+# on the worker's threads while the window repaints.
+measure "sweep running (competitor-cut, 20 × 10)" 30 \
+  "$work/shop.duckdb" --view simulate --scenario scenarios/competitor-cut.toml \
+  --sweep events.0.competitor_price=0.7..1.0:20 --run
 measure "training run (bpr, demo split)" 15 "$work/shop.duckdb" --view models --run
 measure "1,000,000-point series" 10 "$work/shop.duckdb" --bench-points 1000000
 # 500 runs: 250 random draws of item-kNN's neighbours, two seeds each (a sweep).

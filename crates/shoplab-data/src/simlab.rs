@@ -396,19 +396,31 @@ pub fn simulation_scenario(ws: &Workspace, sim_id: i64) -> Result<Option<String>
         .optional()?)
 }
 
-/// Every stored value of a simulation: (policy, replicate, day, metric, value), in policy
-/// order of storage, then replicate and day.
-pub fn simulation_metrics(
-    ws: &Workspace,
-    sim_id: i64,
-) -> Result<Vec<(String, i64, i64, String, f64)>> {
+/// A stored value of a simulation, as read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimValue {
+    pub policy: String,
+    pub replicate: i64,
+    pub day: i64,
+    pub metric: String,
+    pub value: f64,
+}
+
+/// Every stored value of a simulation, in policy order of storage, then replicate and day.
+pub fn simulation_metrics(ws: &Workspace, sim_id: i64) -> Result<Vec<SimValue>> {
     let conn = ws.connection();
     let mut stmt = conn.prepare(
         "SELECT policy, replicate, day, metric, value FROM sim_metrics WHERE sim_id = ?
          ORDER BY min(rowid) OVER (PARTITION BY policy), replicate, day",
     )?;
     let rows = stmt.query_map([sim_id], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        Ok(SimValue {
+            policy: r.get(0)?,
+            replicate: r.get(1)?,
+            day: r.get(2)?,
+            metric: r.get(3)?,
+            value: r.get(4)?,
+        })
     })?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)
 }

@@ -47,7 +47,8 @@ impl Session {
             .map(|s| s.name)
             .unwrap_or_default();
         let mut runs: Vec<PolicyRun> = Vec::new();
-        for (policy, rep, day, metric, value) in simlab::simulation_metrics(&self.ws, sim_id)? {
+        for v in simlab::simulation_metrics(&self.ws, sim_id)? {
+            let (policy, rep, day) = (v.policy, v.replicate, v.day);
             if runs.last().is_none_or(|r| r.policy != policy) {
                 runs.push(PolicyRun {
                     policy,
@@ -65,7 +66,7 @@ impl Session {
             if days.len() <= day {
                 days.resize(day + 1, Day::default());
             }
-            set(&mut days[day], &metric, value);
+            set(&mut days[day], &v.metric, v.value);
         }
         for d in runs
             .iter_mut()

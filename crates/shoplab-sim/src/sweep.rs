@@ -54,8 +54,12 @@ impl ParamSweep {
             if hi <= lo {
                 return Err(bad(spec, "the range's high end must be above its low end"));
             }
+            // Rounded to 9 decimals: 0.7..1.0:4 is 0.7, 0.8, 0.9, 1.0, not 0.7999999999999999.
             (0..n)
-                .map(|i| lo + (hi - lo) * i as f64 / (n - 1) as f64)
+                .map(|i| {
+                    let v = lo + (hi - lo) * i as f64 / (n - 1) as f64;
+                    (v * 1e9).round() / 1e9
+                })
                 .collect()
         } else {
             values

@@ -52,6 +52,8 @@ pub struct Launch {
     pub exit_after: Option<f64>,
     /// The plotting benchmark: draw a series of this many points instead of the views.
     pub bench_points: Option<usize>,
+    /// The Simulate view's sweep, started by `run` instead of the scenario.
+    pub sweep: Option<shoplab_engine::ParamSweep>,
 }
 
 pub struct WorkbenchApp {
@@ -95,6 +97,7 @@ impl WorkbenchApp {
             app.load(Tab::Simulate, p);
         }
         app.bench = launch.bench_points.map(plot::Series::walk);
+        app.sim.sweep.pending.clone_from(&launch.sweep);
         app.launch = launch;
         app.start(match start {
             Start::Remembered => remembered.map_or(Start::Remembered, Start::Workspace),

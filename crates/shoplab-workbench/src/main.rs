@@ -1,4 +1,4 @@
-//! `shoplab-workbench [WORKSPACE | --demo] [--view V] [--run] [--scenario FILE] [--filter F]`: the analyst
+//! `shoplab-workbench [WORKSPACE | --demo] [--view V] [--run] [--scenario FILE] [--sweep S] [--filter F]`: the analyst
 //! workbench. `--frame-log FILE --exit-after S` record frame times (the frame-time
 //! benchmark); `--bench-points N` draws an N-point series instead of the views.
 
@@ -34,6 +34,10 @@ struct Args {
     /// A scenario to load into the Simulate view.
     #[arg(long)]
     scenario: Option<std::path::PathBuf>,
+    /// Simulate: with --run, sweep this parameter instead (PATH=LOW..HIGH:POINTS, as
+    /// `shoplab simulate --sweep`).
+    #[arg(long)]
+    sweep: Option<String>,
     /// Write each frame's CPU time (ms, one a line) to this file on exit (bench/workbench.sh).
     #[arg(long)]
     frame_log: Option<std::path::PathBuf>,
@@ -63,6 +67,11 @@ fn main() -> anyhow::Result<()> {
         frame_log: args.frame_log,
         exit_after: args.exit_after,
         bench_points: args.bench_points,
+        sweep: args
+            .sweep
+            .as_deref()
+            .map(shoplab_engine::ParamSweep::parse)
+            .transpose()?,
     };
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()

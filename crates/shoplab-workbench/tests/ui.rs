@@ -242,6 +242,18 @@ pricing = { kind = "thompson", grid = [0.9, 1.0, 1.1] }
     h.get_by_label("revenue per day");
     h.get_by_label("Simulation 1: two prices (3 replicates)");
     h.get_by_label("regret vs oracle");
+    // Regret per day, and the learner's predicted conversion scored against the realized
+    // one day by day (the list price predicts nothing).
+    h.get_by_label("regret per day (oracle's margin less the policy's)");
+    h.get_by_label("predicted vs realized conversion: squared error (points²)");
+    let sim = &h.state().sim;
+    assert!(
+        sim.days["thompson"]
+            .iter()
+            .all(|d| d.squared_error.is_some())
+    );
+    assert!(sim.days["list"].iter().all(|d| d.squared_error.is_none()));
+    assert!(sim.days["list"].iter().all(|d| d.regret_ci.is_some()));
     h.snapshot("simulate_view");
 }
 

@@ -58,8 +58,15 @@ pub struct LiveDay {
     pub conversion_ci: [f64; 2],
     pub revenue_ci: [f64; 2],
     pub margin_ci: [f64; 2],
-    /// Mean over replicates (when the oracle runs).
+    /// Mean over replicates (when the oracle runs), and its 95% interval.
     pub regret: Option<f64>,
+    pub regret_ci: Option<[f64; 2]>,
+    /// The conversion the policy's own demand model predicted (mean over replicates), and
+    /// the squared error of that prediction against the realized conversion (mean over
+    /// replicates, with its 95% interval): policies that predict only.
+    pub predicted_conversion: Option<f64>,
+    pub squared_error: Option<f64>,
+    pub squared_error_ci: Option<[f64; 2]>,
     /// The first replicate's price of every item that day (empty over
     /// [`PRICE_LOG_ITEMS`] items).
     #[serde(skip)]
@@ -75,6 +82,12 @@ impl LiveDay {
             let e = Estimate::of(&replicates.iter().map(f).collect::<Vec<_>>());
             [e.low, e.high]
         };
+        let has_regret = replicates.first().is_some_and(|d| d.regret.is_some());
+        let predicts = replicates.first().is_some_and(|d| d.predicted.is_some());
+        let error = |d: &Day| {
+            d.predicted_conversion()
+                .map_or(0.0, |p| (p - d.conversion()).powi(2))
+        };
         LiveDay {
             day,
             policy: policy.to_string(),
@@ -85,10 +98,12 @@ impl LiveDay {
             conversion_ci: ci(&|d| d.conversion()),
             revenue_ci: ci(&|d| d.revenue),
             margin_ci: ci(&|d| d.margin),
-            regret: replicates
-                .first()
-                .and_then(|d| d.regret)
-                .map(|_| mean(&|d| d.regret.unwrap_or(0.0))),
+            regret: has_regret.then(|| mean(&|d| d.regret.unwrap_or(0.0))),
+            regret_ci: has_regret.then(|| ci(&|d| d.regret.unwrap_or(0.0))),
+            predicted_conversion: predicts
+                .then(|| mean(&|d| d.predicted_conversion().unwrap_or(0.0))),
+            squared_error: predicts.then(|| mean(&error)),
+            squared_error_ci: predicts.then(|| ci(&error)),
             prices: Vec::new(),
         }
     }

@@ -27,6 +27,30 @@ use crate::prefs::Prefs;
 use crate::view::{Cx, View, misrouted};
 use crate::worker::{Reply, Request, SimEvent, SimTask};
 
+/// A plotted daily metric: its name, and its mean and 95% interval on a day (`None`: the
+/// policy has none).
+type Metric = (&'static str, DayValue);
+type DayValue = fn(&LiveDay) -> Option<(f64, [f64; 2])>;
+
+const METRICS: [Metric; 5] = [
+    ("conversion (%)", |d| {
+        Some((100.0 * d.conversion, d.conversion_ci.map(|v| 100.0 * v)))
+    }),
+    ("revenue per day", |d| Some((d.revenue, d.revenue_ci))),
+    ("margin per day", |d| Some((d.margin, d.margin_ci))),
+    ("regret per day (oracle's margin less the policy's)", |d| {
+        d.regret.zip(d.regret_ci)
+    }),
+    (
+        "predicted vs realized conversion: squared error (points²)",
+        |d| {
+            d.squared_error
+                .zip(d.squared_error_ci)
+                .map(|(m, ci)| (1e4 * m, ci.map(|v| 1e4 * v)))
+        },
+    ),
+];
+
 pub struct SimView {
     /// The scenario file and its text (editable before running).
     pub path: Option<PathBuf>,
@@ -182,7 +206,10 @@ impl View for SimView {
     }
 
     fn run(&mut self, cx: &mut Cx<'_>) {
-        self.start_simulation(cx);
+        match self.sweep.pending.take() {
+            Some(sweep) => self.sweep.send(sweep, &self.text, cx),
+            None => self.start_simulation(cx),
+        }
     }
 
     fn cancel(&mut self) {
@@ -433,6 +460,8 @@ impl SimView {
         });
     }
 
+    /// The days plotted: conversion, revenue and margin, then regret against the oracle and
+    /// the squared error of the predicted conversion (policies that predict) where there are.
     fn sim_plots_ui(&mut self, ui: &mut egui::Ui, cx: &Cx<'_>) {
         let last = self
             .days
@@ -448,14 +477,11 @@ impl SimView {
         );
         let cursor = f64::from(self.cursor) + 1.0;
         let group = egui::Id::unique("sim_days");
-        type Metric = (&'static str, fn(&LiveDay) -> (f64, [f64; 2]));
-        let metrics: [Metric; 3] = [
-            ("conversion (%)", |d| {
-                (100.0 * d.conversion, d.conversion_ci.map(|v| 100.0 * v))
-            }),
-            ("revenue per day", |d| (d.revenue, d.revenue_ci)),
-            ("margin per day", |d| (d.margin, d.margin_ci)),
-        ];
+        let metrics: Vec<Metric> = METRICS
+            .iter()
+            .copied()
+            .filter(|(_, f)| self.days.values().flatten().any(|d| f(d).is_some()))
+            .collect();
         let width = ui.available_width() as usize;
         // Each event's days, shaded on every plot (from the scenario text).
         let spans: Vec<(f64, f64)> = self
@@ -475,9 +501,8 @@ impl SimView {
         for (name, f) in metrics {
             // The shaded spans cover the series' range.
             let (mut y_low, mut y_high) = (f64::INFINITY, f64::NEG_INFINITY);
-            for days in self.days.values() {
-                for d in days {
-                    let (_, ci) = f(d);
+            for d in self.days.values().flatten() {
+                if let Some((_, ci)) = f(d) {
                     y_low = y_low.min(ci[0]);
                     y_high = y_high.max(ci[1]);
                 }
@@ -498,14 +523,18 @@ impl SimView {
                 .link_cursor(group, [true, false])
                 .show(ui, |p| {
                     for (i, policy) in self.order.iter().enumerate() {
-                        let days = &self.days[policy];
-                        let xs: Vec<f64> = days.iter().map(|d| f64::from(d.day) + 1.0).collect();
-                        let (mut lo, mut hi, mut mean) = (Vec::new(), Vec::new(), Vec::new());
-                        for (d, x) in days.iter().zip(&xs) {
-                            let (m, ci) = f(d);
-                            mean.push([*x, m]);
+                        let (mut xs, mut lo, mut hi, mut mean) =
+                            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+                        for d in &self.days[policy] {
+                            let Some((m, ci)) = f(d) else { continue };
+                            let x = f64::from(d.day) + 1.0;
+                            xs.push(x);
+                            mean.push([x, m]);
                             lo.push(ci[0]);
                             hi.push(ci[1]);
+                        }
+                        if xs.is_empty() {
+                            continue;
                         }
                         let color = plot::color(i);
                         // The line first: the legend takes its color; the band shares its
@@ -547,23 +576,23 @@ impl SimView {
     /// One item's price day by day under each policy (the first replicate's prices: what
     /// the policy set, promos included), against its list price.
     /// A metric's days under each policy as a figure (mean and 95% interval per day).
-    fn day_figure(&self, name: &str, f: fn(&LiveDay) -> (f64, [f64; 2])) -> Figure {
+    fn day_figure(&self, name: &str, f: DayValue) -> Figure {
         let series = self
             .order
             .iter()
             .enumerate()
-            .map(|(i, policy)| {
-                let days = &self.days[policy];
-                Series {
+            .filter_map(|(i, policy)| {
+                let days: Vec<(f64, (f64, [f64; 2]))> = self.days[policy]
+                    .iter()
+                    .filter_map(|d| Some((f64::from(d.day) + 1.0, f(d)?)))
+                    .collect();
+                (!days.is_empty()).then(|| Series {
                     name: policy.clone(),
                     kind: Kind::Line,
-                    points: days
-                        .iter()
-                        .map(|d| [f64::from(d.day) + 1.0, f(d).0])
-                        .collect(),
-                    intervals: days.iter().map(|d| f(d).1).collect(),
+                    points: days.iter().map(|(x, (m, _))| [*x, *m]).collect(),
+                    intervals: days.iter().map(|(_, (_, ci))| *ci).collect(),
                     color: i,
-                }
+                })
             })
             .collect();
         Figure {

@@ -21,6 +21,8 @@ pub struct SweepPanel {
     pub progress: f64,
     pub report: Option<SimSweepReport>,
     pub figures: Vec<(String, Figure)>,
+    /// A sweep the view's "run" starts instead of the scenario (`--sweep`).
+    pub pending: Option<ParamSweep>,
 }
 
 impl Default for SweepPanel {
@@ -36,6 +38,7 @@ impl Default for SweepPanel {
             progress: 0.0,
             report: None,
             figures: Vec::new(),
+            pending: None,
         }
     }
 }
@@ -158,6 +161,15 @@ impl SweepPanel {
         self.job = Some(job);
     }
 
+    /// Starts `sweep` over `scenario` with the panel's replicates.
+    pub(crate) fn send(&self, sweep: ParamSweep, scenario: &str, cx: &mut Cx<'_>) {
+        cx.send(Request::SimSweep {
+            scenario: scenario.to_string(),
+            sweep: Box::new(sweep),
+            seeds: self.seeds,
+        });
+    }
+
     fn spec(&self) -> String {
         format!(
             "{}={}..{}:{}",
@@ -199,11 +211,7 @@ impl SweepPanel {
                 }
             } else if ui.button("Run the sweep").clicked() {
                 match ParamSweep::parse(&self.spec()) {
-                    Ok(sweep) => cx.send(Request::SimSweep {
-                        scenario: scenario.to_string(),
-                        sweep: Box::new(sweep),
-                        seeds: self.seeds,
-                    }),
+                    Ok(sweep) => self.send(sweep, scenario, cx),
                     Err(e) => cx.fail(e.to_string()),
                 }
             }
