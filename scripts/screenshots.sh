@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Screenshots of each workbench view from the real app, in a real window under Xvfb, for the
-# README: assets/screenshots/{data,models,compare,compare-parallel,compare-inside,simulate}.png.
+# README: assets/screenshots/{data,models,compare,compare-parallel,compare-inside,simulate,
+# simulate-sweep}.png.
 # Uses a copy of the demo workspace with its finished runs, three more, and a BPR sweep
 # (factors × learning rate, three seeds); the Models view starts a run and is captured while
 # it trains, Compare shows the sweep grouped over seeds, its parallel coordinates and
 # parameter importance, and inside one of its runs; the Simulate view runs the
-# competitor-cut scenario in real time.
+# competitor-cut scenario in real time, then sweeps its competitor price.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -38,6 +39,8 @@ shot compare 12 "$sweep" --section curves
 shot compare-parallel 12 "$sweep" --section parallel,importance
 shot compare-inside 16 "$sweep" --section inside --inspect "$inside"
 shot simulate 25 --view simulate --scenario scenarios/competitor-cut.toml --run
+shot simulate-sweep 40 --view simulate --scenario scenarios/competitor-cut.toml \
+  --sweep events.0.competitor_price=0.7..1.0:8 --run
 # The storefront demo: the real app through tauri-driver (the real-app test's journey).
 shots=$(mktemp -d)
 SHOPLAB_UI_SHOTS="$shots" cargo test -q --workspace --test real_app >/dev/null

@@ -936,6 +936,81 @@ fn plan_an_ab_test_on_the_demo_shop(ws: &Path, dir: &Path) {
     );
 }
 
+/// A real scanner panel (Ecdat's Tuna: 13,705 purchase occasions of 5 brands, every
+/// brand's shelf price each time) as a shop log: the calibrated price sensitivity is the
+/// conditional logit's (statsmodels' ConditionalLogit of the same utility gives 3.808, se
+/// 0.055: `bash bench/scanner.sh`), and the calibration says that a log where every session
+/// buys has no no-purchase share.
+#[test]
+fn a_scanner_panel_calibrates_to_the_conditional_logit() {
+    let dir = tempfile::tempdir().unwrap();
+    let panel = std::fs::read_to_string(dataset("ecdat/Tuna.csv")).unwrap();
+    let mut lines = panel.lines();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .map(|h| h.trim_matches('"').to_string())
+        .collect();
+    let brands: Vec<(usize, String)> = header
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| Some((i, h.strip_prefix("price.")?.to_string())))
+        .collect();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (hid, choice) = (col("Tuna.hid"), col("Tuna.choice"));
+    let mut log = String::from(
+        "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n",
+    );
+    let mut occasions = 0;
+    for (n, line) in lines.enumerate() {
+        let f: Vec<&str> = line.split(',').map(|x| x.trim_matches('"')).collect();
+        let (day, minute) = (n / 100, n % 100);
+        let t = format!(
+            "{}-{:02}-{:02} {:02}:{:02}:00 UTC",
+            2000 + day / 336,
+            1 + (day % 336) / 28,
+            1 + day % 28,
+            minute / 60,
+            minute % 60
+        );
+        for (i, b) in &brands {
+            log += &format!("{t},view,tuna.{b},1,tuna,{b},{},{},s{n}\n", f[*i], f[hid]);
+        }
+        let chosen = f[choice];
+        let price = brands.iter().find(|(_, b)| b == chosen).unwrap().0;
+        log += &format!(
+            "{t},purchase,tuna.{chosen},1,tuna,{chosen},{},{},s{n}\n",
+            f[price], f[hid]
+        );
+        occasions += 1;
+    }
+    assert_eq!((occasions, brands.len()), (13705, 5));
+    let csv = dir.path().join("tuna-log.csv");
+    std::fs::write(&csv, log).unwrap();
+    let ws = dir.path().join("tuna.duckdb");
+    let imported = json(&["import", s(&ws), s(&csv), "--json"]);
+    assert_eq!(imported[0]["rows_loaded"], 13705 * 6, "{imported}");
+    let cal = json(&["calibrate", s(&ws), "--json"]);
+    let tuna = &cal["categories"][0];
+    let (raw, se) = (tuna["raw"].as_f64().unwrap(), tuna["se"].as_f64().unwrap());
+    assert!((raw - 3.808).abs() < 0.02, "{tuna}");
+    assert!((0.04..0.07).contains(&se), "{tuna}");
+    let notes = cal["report"]["notes"].as_array().unwrap();
+    assert!(
+        notes[0]
+            .as_str()
+            .unwrap()
+            .contains("every one of the 13705 sessions ends in a purchase"),
+        "{notes:?}"
+    );
+    // The demand curves carry the note; demand falls with price at the panel's sensitivity.
+    let d = json(&["demand", s(&ws), "--json"]);
+    assert_eq!(d["notes"], cal["report"]["notes"]);
+    assert_eq!(d["curves"][0]["key"], "tuna");
+    assert_eq!(d["curves"][0]["items"], 5);
+}
+
 /// The demo shop's own logs calibrate the simulator; trained runs then recommend in it.
 #[test]
 fn calibrate_the_demo_shop_and_simulate_trained_runs_in_it() {

@@ -150,6 +150,18 @@ pub fn store_calibration(
     })
 }
 
+/// The fit report (JSON) of a stored calibration; `None` when there is no such calibration.
+pub fn calibration_report(ws: &Workspace, calibration_id: i64) -> Result<Option<String>> {
+    Ok(ws
+        .connection()
+        .query_row(
+            "SELECT report FROM calibrations WHERE calibration_id = ?",
+            [calibration_id],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 /// The environment (JSON) of a stored calibration; `None` when there is no such calibration.
 pub fn calibration_environment(ws: &Workspace, calibration_id: i64) -> Result<Option<String>> {
     Ok(ws

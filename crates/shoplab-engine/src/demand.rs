@@ -71,6 +71,9 @@ pub struct DemandCurveReport {
 pub struct DemandReport {
     pub calibration_id: i64,
     pub curves: Vec<DemandCurveReport>,
+    /// The calibration's notes on what its log cannot tell (a log where every session
+    /// buys: P(buy) of a visit is not identified).
+    pub notes: Vec<String>,
 }
 
 fn curve_item(i: &CalibrationItemRow) -> CurveItem {
@@ -159,9 +162,14 @@ impl Session {
                 }
             }
         }
+        let notes = simlab::calibration_report(ws, calibration_id)?
+            .and_then(|r| serde_json::from_str::<serde_json::Value>(&r).ok())
+            .and_then(|r| serde_json::from_value(r.get("notes")?.clone()).ok())
+            .unwrap_or_default();
         Ok(DemandReport {
             calibration_id,
             curves,
+            notes,
         })
     }
 }

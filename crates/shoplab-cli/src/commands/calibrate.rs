@@ -117,6 +117,9 @@ impl fmt::Display for Calibrated<'_> {
                 fit.costs_assumed
             )?;
         }
+        for n in &fit.notes {
+            writeln!(f, "note: {n}")?;
+        }
         Ok(())
     }
 }

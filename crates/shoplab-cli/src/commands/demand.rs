@@ -108,6 +108,9 @@ impl fmt::Display for Demand<'_> {
         for c in &r.curves {
             summary_row(f, c)?;
         }
+        for n in &r.notes {
+            writeln!(f, "note: {n}")?;
+        }
         // The points of the curve asked for: one item's, or one category's.
         if let Some(first) = r.curves.first()
             && (r.curves.len() == 1 || first.scope == "category" && r.curves[1].scope == "item")

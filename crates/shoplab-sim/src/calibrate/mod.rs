@@ -168,6 +168,9 @@ pub struct FitReport {
     pub costs_assumed: u64,
     pub days: u32,
     pub mean_sessions_per_day: f64,
+    /// What the fit could not do with this log, in words (empty: nothing).
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// The fitted environment, and how well it fits.
@@ -226,6 +229,7 @@ pub fn calibrate(log: &ChoiceLog, opts: &CalibrateOptions, origin: String) -> Re
         costs_assumed,
         days,
         mean_sessions_per_day: mean_per_day,
+        notes: notes(log, purchases),
     };
     Ok(Calibration {
         env,
@@ -233,6 +237,23 @@ pub fn calibrate(log: &ChoiceLog, opts: &CalibrateOptions, origin: String) -> Re
         items,
         report,
     })
+}
+
+/// What the log cannot tell: a log where every session ends in a purchase (a scanner panel
+/// of purchase occasions) has no no-purchase share.
+fn notes(log: &ChoiceLog, purchases: u64) -> Vec<String> {
+    let mut out = Vec::new();
+    if log.sessions.iter().all(|s| !s.bought.is_empty()) {
+        out.push(format!(
+            "every one of the {} sessions ends in a purchase ({purchases} purchases): there is no \
+             no-purchase share to fit, so the appeals only rank the items against each other and \
+             the purchase probability of a visit is not identified (the fitted one is close to 1); \
+             the price sensitivity comes from the choices among the items shown at their prices, \
+             as in a conditional logit",
+            log.sessions.len()
+        ));
+    }
+    out
 }
 
 /// The log's purchases, when the log and the options can be fitted.

@@ -182,6 +182,9 @@ impl DemandPanel {
              Click a row to draw it.",
             report.calibration_id
         ));
+        for n in &report.notes {
+            ui.colored_label(ui.visuals().warn_fg_color, n);
+        }
         let mut pick = None;
         egui::ScrollArea::vertical()
             .id_salt("demand_rows")

@@ -141,6 +141,7 @@ impl View for SimView {
             .show(ui, |ui| self.past.ui(ui, cx));
         egui::CollapsingHeader::new("sweep a parameter of the scenario")
             .default_open(self.sweep.report.is_some() || self.sweep.job.is_some())
+            .open(std::mem::take(&mut self.sweep.reveal).then_some(true))
             .show(ui, |ui| self.sweep.ui(ui, cx, &self.exports, &self.text));
         egui::CollapsingHeader::new("plan an A/B test of two policies")
             .default_open(self.planner.plan.is_some())
@@ -737,6 +738,9 @@ impl SimView {
                     100.0 * f.observed_conversion,
                     f.pooled_elasticity
                 ));
+                for n in &f.notes {
+                    ui.colored_label(ui.visuals().warn_fg_color, n);
+                }
                 egui::Grid::new("calibration").striped(true).show(ui, |ui| {
                     for h in ["category", "β used", "own estimate", "purchases", "share"] {
                         ui.strong(h);

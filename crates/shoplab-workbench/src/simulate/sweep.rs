@@ -23,6 +23,8 @@ pub struct SweepPanel {
     pub figures: Vec<(String, Figure)>,
     /// A sweep the view's "run" starts instead of the scenario (`--sweep`).
     pub pending: Option<ParamSweep>,
+    /// Open the panel on the next frame (a sweep just started).
+    pub reveal: bool,
 }
 
 impl Default for SweepPanel {
@@ -39,6 +41,7 @@ impl Default for SweepPanel {
             report: None,
             figures: Vec::new(),
             pending: None,
+            reveal: false,
         }
     }
 }
@@ -159,6 +162,7 @@ impl SweepPanel {
         self.stage = "starting".into();
         self.progress = 0.0;
         self.job = Some(job);
+        self.reveal = true;
     }
 
     /// Starts `sweep` over `scenario` with the panel's replicates.
@@ -224,14 +228,14 @@ impl SweepPanel {
             return;
         };
         ui.label(format!(
-            "{} values × {} replicates in {:.1} s{}; stored as simulations {}–{}",
+            "{} values × {} replicates{}; stored as simulations {}–{}",
             r.points.len(),
             r.seeds,
-            r.seconds,
             if r.complete { "" } else { " (cancelled)" },
             r.points.first().map_or(0, |p| p.sim_id),
             r.points.last().map_or(0, |p| p.sim_id),
-        ));
+        ))
+        .on_hover_text(format!("ran in {:.1} s", r.seconds));
         ui.columns(self.figures.len().max(1), |cols| {
             for ((stem, f), col) in self.figures.iter().zip(cols.iter_mut()) {
                 col.horizontal(|ui| {
