@@ -39,8 +39,8 @@ shot compare 12 "$sweep" --section curves
 shot compare-parallel 12 "$sweep" --section parallel,importance
 shot compare-inside 16 "$sweep" --section inside --inspect "$inside"
 shot simulate 25 --view simulate --scenario scenarios/competitor-cut.toml --run
-shot simulate-sweep 40 --view simulate --scenario scenarios/competitor-cut.toml \
-  --sweep events.0.competitor_price=0.7..1.0:8 --run
+shot simulate-sweep 60 --view simulate --scenario scenarios/competitor-cut.toml \
+  --sweep events.0.competitor_price=0.7..1.0:6 --run
 # The storefront demo: the real app through tauri-driver (the real-app test's journey).
 shots=$(mktemp -d)
 SHOPLAB_UI_SHOTS="$shots" cargo test -q --workspace --test real_app >/dev/null

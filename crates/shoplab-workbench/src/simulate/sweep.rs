@@ -165,8 +165,13 @@ impl SweepPanel {
         self.reveal = true;
     }
 
-    /// Starts `sweep` over `scenario` with the panel's replicates.
-    pub(crate) fn send(&self, sweep: ParamSweep, scenario: &str, cx: &mut Cx<'_>) {
+    /// Starts `sweep` over `scenario` with the panel's replicates; the panel shows its
+    /// parameter and range.
+    pub(crate) fn send(&mut self, sweep: ParamSweep, scenario: &str, cx: &mut Cx<'_>) {
+        self.path.clone_from(&sweep.path);
+        if let (Some(&from), Some(&to)) = (sweep.values.first(), sweep.values.last()) {
+            (self.from, self.to, self.points) = (from, to, sweep.values.len());
+        }
         cx.send(Request::SimSweep {
             scenario: scenario.to_string(),
             sweep: Box::new(sweep),
