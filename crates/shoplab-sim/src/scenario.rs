@@ -45,6 +45,11 @@ pub struct Scenario {
     /// shown.
     #[serde(default)]
     pub stock: Option<u64>,
+    /// What a unit left at the end of the horizon (the sell-by day) fetches, as a multiple
+    /// of its list price (0.2: a fifth): on the last day each unit left adds that to revenue
+    /// and that less its cost to margin. Needs `stock`.
+    #[serde(default)]
+    pub salvage: Option<f64>,
     /// Run the clairvoyant policy too (known demand: each day's margin-optimal prices and
     /// each shopper's margin-optimal slate), and report every policy's regret against it.
     #[serde(default = "default_true")]
@@ -229,6 +234,11 @@ pub enum Pricing {
     /// The competitor's price less `undercut` (0.02: 2% below) where a competitor price is
     /// set, the list price elsewhere.
     CompetitorMatch { undercut: f64 },
+    /// Markdown to sell through by the horizon's end (the sell-by day): from day 1, an item
+    /// whose sales so far, projected over the days left, would leave units unsold is marked
+    /// down by `step` of its list price that day (never back up), to at least `floor` × list.
+    /// Needs `stock`.
+    Markdown { step: f64, floor: f64 },
 }
 
 impl Pricing {
@@ -243,7 +253,8 @@ impl Pricing {
             Pricing::List
             | Pricing::CostPlus { .. }
             | Pricing::ElasticityOptimal
-            | Pricing::CompetitorMatch { .. } => &[],
+            | Pricing::CompetitorMatch { .. }
+            | Pricing::Markdown { .. } => &[],
         }
     }
 
@@ -261,7 +272,8 @@ impl Pricing {
             Pricing::List
             | Pricing::CostPlus { .. }
             | Pricing::ElasticityOptimal
-            | Pricing::CompetitorMatch { .. } => None,
+            | Pricing::CompetitorMatch { .. }
+            | Pricing::Markdown { .. } => None,
         }
     }
 
@@ -294,6 +306,14 @@ impl Pricing {
             Pricing::ThompsonInventory { .. } if stock.is_none() => {
                 Err("thompson-inventory needs the scenario's stock".into())
             }
+            Pricing::Markdown { .. } if stock.is_none() => {
+                Err("markdown needs the scenario's stock".into())
+            }
+            Pricing::Markdown { step, floor }
+                if !(*step > 0.0 && *step < 1.0 && *floor > 0.0 && *floor <= 1.0) =>
+            {
+                Err("markdown's step must be in (0, 1) and its floor in (0, 1]".into())
+            }
             Pricing::List
             | Pricing::CostPlus { .. }
             | Pricing::ElasticityOptimal
@@ -302,7 +322,8 @@ impl Pricing {
             | Pricing::ThompsonInventory { .. }
             | Pricing::Ucb1 { .. }
             | Pricing::EpsilonGreedy { .. }
-            | Pricing::CompetitorMatch { .. } => Ok(()),
+            | Pricing::CompetitorMatch { .. }
+            | Pricing::Markdown { .. } => Ok(()),
         }
     }
 }
@@ -536,6 +557,17 @@ impl Scenario {
         ] {
             if bad {
                 return Err((key(name), format!("{name} must be positive")));
+            }
+        }
+        if let Some(v) = self.salvage {
+            if self.stock.is_none() {
+                return Err((key("salvage"), "salvage needs the scenario's stock".into()));
+            }
+            if !(0.0..=1.0).contains(&v) {
+                return Err((
+                    key("salvage"),
+                    "salvage must be in [0, 1] (of the list price)".into(),
+                ));
             }
         }
         for p in &self.policies {

@@ -50,6 +50,10 @@ impl Run<'_> {
                 0,
                 bounded(c.competitor[i].map_or(item.list_price, |q| q * (1.0 - undercut))),
             ),
+            Pricing::Markdown { step, floor } => {
+                let m = self.markdown_multiple(i, day, *step, *floor);
+                (0, bounded(m * item.list_price))
+            }
             Pricing::Thompson { grid }
             | Pricing::ThompsonPoisson { grid }
             | Pricing::ThompsonInventory { grid }
@@ -89,6 +93,21 @@ impl Run<'_> {
         } else {
             self.learners[i].choose_among(&allowed, &mut self.own)
         }
+    }
+
+    /// Item `i`'s list-price multiple under markdown on `day`: one `step` lower than
+    /// yesterday's (to `floor`) when its sales so far, projected over the days left, would
+    /// leave units unsold; unchanged otherwise (and on day 0, with no sales to project).
+    fn markdown_multiple(&mut self, i: usize, day: u32, step: f64, floor: f64) -> f64 {
+        let m = &mut self.markdown[i];
+        if day > 0 {
+            let days_left = f64::from(self.market.scenario.days - day);
+            let pace = self.sold[i] as f64 / f64::from(day);
+            if pace * days_left < self.stock.left(i) {
+                *m = (*m - step).max(floor);
+            }
+        }
+        *m
     }
 
     /// The units item `i` may sell per impression for its stock to last the horizon

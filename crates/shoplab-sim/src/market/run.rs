@@ -28,8 +28,8 @@ pub struct Run<'m> {
     shoppers: ChaCha8Rng,
     /// The policy's own stream: its bandits' draws, random slates.
     pub(super) own: ChaCha8Rng,
-    /// Sales per item so far (the popularity recommender's order).
-    sold: Vec<u64>,
+    /// Sales per item so far (the popularity recommender's order, markdown's pace).
+    pub(super) sold: Vec<u64>,
     /// Impressions per item so far.
     pub(super) shown: Vec<u64>,
     pub(super) stock: Stock,
@@ -39,6 +39,8 @@ pub struct Run<'m> {
     pub(super) learner: Option<PolicyKind>,
     /// Each item's price yesterday (before promos), for bounded moves.
     pub(super) last_price: Vec<f64>,
+    /// Each item's list-price multiple under a markdown policy (1 until marked down).
+    pub(super) markdown: Vec<f64>,
     /// Each day's prices (first replicate of a catalog up to [`PRICE_LOG_ITEMS`] items).
     pub price_log: Vec<Vec<f32>>,
     log_prices: bool,
@@ -80,6 +82,7 @@ impl<'m> Run<'m> {
             learners,
             learner,
             last_price: items.iter().map(|i| i.list_price).collect(),
+            markdown: vec![1.0; items.len()],
             price_log: Vec::new(),
             log_prices: seed == 0 && items.len() <= PRICE_LOG_ITEMS,
         }
@@ -116,6 +119,9 @@ impl<'m> Run<'m> {
         }
         self.learn_units(&plan, &tally.units);
         today.stock = self.stock.total();
+        if self.day == m.scenario.days {
+            self.salvage(&mut today);
+        }
         today.predicted = tally.predicted;
         Some(today)
     }
@@ -176,6 +182,21 @@ impl<'m> Run<'m> {
             day.revenue += prices[i];
             day.margin += prices[i] - item.cost;
             day.price_index += prices[i] / item.list_price;
+        }
+    }
+
+    /// The sell-by day: each unit left fetches the scenario's salvage multiple of its list
+    /// price (revenue), less its cost (margin).
+    fn salvage(&self, today: &mut Day) {
+        let Some(v) = self.market.scenario.salvage else {
+            return;
+        };
+        for (i, item) in self.market.env.items.iter().enumerate() {
+            let left = self.stock.left(i);
+            if left.is_finite() && left > 0.0 {
+                today.revenue += left * v * item.list_price;
+                today.margin += left * (v * item.list_price - item.cost);
+            }
         }
     }
 

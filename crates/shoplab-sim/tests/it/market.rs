@@ -472,3 +472,103 @@ pricing = { kind = "list" }
     let mse = get(2, "conversion_mse").unwrap();
     assert!(mse > 0.0 && mse.sqrt() < 0.05, "{mse}");
 }
+
+/// Markdown to a deadline: more stock than the list price sells by the last day; markdown
+/// lowers an item's price whenever its pace falls behind, never above list, and sells more
+/// of it; on the last day what is left is salvaged, and only the last day changes.
+#[test]
+fn markdown_sells_through_by_the_deadline_and_the_rest_is_salvaged() {
+    let body = |salvage: &str| {
+        format!(
+            r#"
+stock = 12
+oracle = false
+{salvage}
+[[policies]]
+name = "list"
+recommend = "popularity"
+pricing = {{ kind = "list" }}
+
+[[policies]]
+name = "markdown"
+recommend = "popularity"
+pricing = {{ kind = "markdown", step = 0.1, floor = 0.5 }}
+
+[[policies]]
+name = "inventory"
+recommend = "popularity"
+pricing = {{ kind = "thompson-inventory", grid = [0.5, 0.7, 0.85, 1.0] }}
+"#
+        )
+    };
+    let salvaged = Market::new(small_for(20, &body("salvage = 0.2")))
+        .unwrap()
+        .run(2)
+        .unwrap();
+    let plain = Market::new(small_for(20, &body("")))
+        .unwrap()
+        .run(2)
+        .unwrap();
+    let left = |r: &shoplab_sim::PolicyRun| -> f64 {
+        r.replicates
+            .iter()
+            .map(|d| d.last().unwrap().stock.unwrap() as f64)
+            .sum::<f64>()
+            / r.replicates.len() as f64
+    };
+    let (list, markdown) = (&salvaged[0], &salvaged[1]);
+    assert!(left(list) > 0.0, "the list price sells everything");
+    assert!(
+        left(markdown) < left(list),
+        "{} {}",
+        left(markdown),
+        left(list)
+    );
+    for d in markdown
+        .replicates
+        .iter()
+        .flatten()
+        .filter(|d| d.purchases > 0)
+    {
+        assert!(d.mean_price_index() <= 1.0 + 1e-12);
+    }
+    let late: Vec<f64> = markdown
+        .replicates
+        .iter()
+        .map(|r| r[19].mean_price_index())
+        .collect();
+    assert!(late.iter().all(|&p| p < 1.0), "{late:?}");
+    // Salvage changes the last day only: revenue up by what the units left fetch.
+    for (s, p) in salvaged.iter().zip(&plain) {
+        for (rs, rp) in s.replicates.iter().zip(&p.replicates) {
+            assert_eq!(rs[..19], rp[..19]);
+            let (a, b) = (rs[19], rp[19]);
+            assert_eq!((a.purchases, a.stock), (b.purchases, b.stock));
+            let extra = a.revenue - b.revenue;
+            assert_eq!(extra > 0.0, a.stock.unwrap() > 0, "{extra}");
+            // Each unit fetches a fifth of its list price, below its cost: margin falls
+            // by cost − salvage per unit where revenue rises by salvage.
+            assert!(a.margin - b.margin < extra);
+        }
+    }
+    // No stock: a markdown policy and salvage are refused with their reason.
+    let e = Scenario::from_toml(
+        "name = \"x\"\nsalvage = 0.2\n[[policies]]\nname = \"a\"\nrecommend = \"random\"\npricing = { kind = \"list\" }",
+        "x.toml",
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("salvage needs the scenario's stock"),
+        "{e}"
+    );
+    let e = Scenario::from_toml(
+        "name = \"x\"\n[[policies]]\nname = \"a\"\nrecommend = \"random\"\npricing = { kind = \"markdown\", step = 0.1, floor = 0.5 }",
+        "x.toml",
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("markdown needs the scenario's stock"),
+        "{e}"
+    );
+}
