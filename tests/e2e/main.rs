@@ -28,6 +28,13 @@ fn ok(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// The error a command that must fail prints.
+fn refused(args: &[&str]) -> String {
+    let out = shoplab(args);
+    assert!(!out.status.success(), "shoplab {args:?} succeeded");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 fn json(args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&ok(args)).expect("json output")
 }
@@ -615,7 +622,7 @@ fn a_scenario_parameter_swept_over_values() {
         "SELECT count(*) FROM sims WHERE name LIKE '%events.0.competitor_price=%'",
     );
     assert_eq!(stored, 3.0);
-    let out = shoplab(&[
+    let err = refused(&[
         "simulate",
         s(&ws),
         "--scenario",
@@ -623,8 +630,6 @@ fn a_scenario_parameter_swept_over_values() {
         "--sweep",
         "events.5.competitor_price=1,2",
     ]);
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("index 5 past the list's 1 elements"), "{err}");
     // Nothing was stored by the refused sweep.
     assert_eq!(sql_value(&ws, "SELECT count(*) FROM sims"), 3.0);
@@ -847,9 +852,7 @@ fn demand_curves_of_the_demo_shop(ws: &Path) {
     ] {
         let mut a = vec!["demand", s(ws)];
         a.extend(args);
-        let out = shoplab(&a);
-        assert!(!out.status.success());
-        let err = String::from_utf8_lossy(&out.stderr);
+        let err = refused(&a);
         assert!(err.contains(says), "{a:?}: {err}");
     }
 }
@@ -918,7 +921,7 @@ fn plan_an_ab_test_on_the_demo_shop(ws: &Path, dir: &Path) {
         text.contains("MDE formula") && text.contains("days needed"),
         "{text}"
     );
-    let out = shoplab(&[
+    let err = refused(&[
         "plan-ab",
         s(ws),
         "--scenario",
@@ -928,8 +931,6 @@ fn plan_an_ab_test_on_the_demo_shop(ws: &Path, dir: &Path) {
         "--b",
         "nope",
     ]);
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("no policy named \"nope\"") && err.contains("\"optimal\""),
         "{err}"

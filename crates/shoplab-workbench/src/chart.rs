@@ -24,6 +24,26 @@ pub fn show(ui: &mut egui::Ui, id: &str, f: &Figure, height: f32) -> egui_plot::
     show_with(ui, id, f, height, |p| p, |_| {})
 }
 
+/// `figures` side by side (each with its file stem), each under its `label` and Export menu.
+pub(crate) fn row(
+    ui: &mut egui::Ui,
+    cx: &Cx<'_>,
+    exports: &Exports,
+    figures: &[(String, Figure)],
+    height: f32,
+    label: fn(&Figure) -> &str,
+) {
+    ui.columns(figures.len().max(1), |cols| {
+        for ((stem, f), col) in figures.iter().zip(cols.iter_mut()) {
+            col.horizontal(|ui| {
+                ui.label(label(f));
+                exports.menu(ui, cx, f, stem);
+            });
+            show(col, stem, f, height);
+        }
+    });
+}
+
 /// [`show`], with the plot configured by `configure` and more drawn by `extra` on top.
 pub fn show_with(
     ui: &mut egui::Ui,

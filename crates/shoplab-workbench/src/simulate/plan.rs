@@ -164,14 +164,6 @@ impl PlanPanel {
             days(p.days_by_mde),
             p.days_formula.map_or("- (no effect)".into(), |d| format!("{d:.1} ({:.0} sessions per arm)", p.sessions_formula.unwrap_or_default())),
         ));
-        ui.columns(2, |cols| {
-            for ((stem, f), col) in self.figures.iter().zip(cols.iter_mut()) {
-                col.horizontal(|ui| {
-                    ui.label(&f.title);
-                    exports.menu(ui, cx, f, stem);
-                });
-                chart::show(col, stem, f, 200.0);
-            }
-        });
+        chart::row(ui, cx, exports, &self.figures, 200.0, |f| &f.title);
     }
 }
