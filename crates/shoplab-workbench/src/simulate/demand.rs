@@ -233,14 +233,6 @@ impl DemandPanel {
             self.shown = i;
             self.figures = figures(&report.curves[i]);
         }
-        ui.columns(self.figures.len().max(1), |cols| {
-            for ((stem, f), col) in self.figures.iter().zip(cols.iter_mut()) {
-                col.horizontal(|ui| {
-                    ui.label(&f.y_label);
-                    exports.menu(ui, cx, f, stem);
-                });
-                chart::show(col, stem, f, 220.0);
-            }
-        });
+        chart::row(ui, cx, exports, &self.figures, 220.0, |f| &f.y_label);
     }
 }
