@@ -465,25 +465,35 @@ pub fn policy_names(text: &str) -> std::result::Result<Vec<String>, String> {
         .unwrap_or_default())
 }
 
-/// The scenario text with its events replaced by `events` (the TOML is re-written, so its
-/// comments go).
+/// The scenario text with its events replaced by `events`; the rest of the text, comments
+/// included, stays as it was.
 pub fn with_events(text: &str, events: &[Event]) -> std::result::Result<String, String> {
-    let mut doc: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
-    doc.insert(
-        "events".into(),
-        toml::Value::try_from(events).map_err(|e| e.to_string())?,
-    );
-    toml::to_string_pretty(&doc).map_err(|e| e.to_string())
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| format!("{e}"))?;
+    toml::from_str::<toml::Table>(text).map_err(|e| e.to_string())?;
+    #[derive(Serialize)]
+    struct Events<'a> {
+        events: &'a [Event],
+    }
+    let written = toml::to_string(&Events { events }).map_err(|e| e.to_string())?;
+    let parsed: toml_edit::DocumentMut = written.parse().map_err(|e| format!("{e}"))?;
+    match parsed.get("events") {
+        Some(item) => doc["events"] = item.clone(),
+        None => {
+            doc.remove("events");
+        }
+    }
+    Ok(doc.to_string())
 }
 
-/// The scenario text with its world set to calibration `id` (the TOML is re-written, so
-/// its comments go).
+/// The scenario text with its world set to calibration `id`; the rest of the text, comments
+/// included, stays as it was.
 pub fn with_calibration(text: &str, id: i64) -> std::result::Result<String, String> {
-    let mut doc: toml::Table = toml::from_str(text).map_err(|e| format!("scenario: {e}"))?;
-    let mut world = toml::Table::new();
-    world.insert("calibration".into(), toml::Value::Integer(id));
-    doc.insert("world".into(), toml::Value::Table(world));
-    toml::to_string_pretty(&doc).map_err(|e| format!("scenario: {e}"))
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| format!("scenario: {e}"))?;
+    toml::from_str::<toml::Table>(text).map_err(|e| format!("scenario: {e}"))?;
+    let mut world = toml_edit::InlineTable::new();
+    world.insert("calibration", id.into());
+    doc["world"] = toml_edit::value(world);
+    Ok(doc.to_string())
 }
 
 fn default_days() -> u32 {
@@ -664,5 +674,52 @@ fn non_finite(v: &toml::Value) -> Option<String> {
         | toml::Value::Integer(_)
         | toml::Value::Boolean(_)
         | toml::Value::Datetime(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod edit_tests {
+    use super::*;
+
+    const TEXT: &str = r#"# A competitor cuts prices.
+name = "cut"   # shown in the runs
+days = 30
+world = { seed = 3, users = 300, items = 80, categories = 4 }
+
+# The baseline.
+[[policies]]
+name = "list"
+recommend = "popularity"
+pricing = { kind = "list" }
+"#;
+
+    #[test]
+    fn the_editors_keep_what_they_did_not_touch_comments_included() {
+        let event = Event {
+            competitor_price: Some(0.85),
+            ..Event::blank(10)
+        };
+        let t = with_events(TEXT, std::slice::from_ref(&event)).unwrap();
+        for kept in [
+            "# A competitor cuts prices.",
+            "# shown in the runs",
+            "# The baseline.",
+        ] {
+            assert!(t.contains(kept), "{t}");
+        }
+        let (events, days) = events_of(&t).unwrap();
+        assert_eq!((events, days), (vec![event], 30));
+        let c = with_calibration(&t, 2).unwrap();
+        assert!(
+            c.contains("# The baseline.") && c.contains("calibration = 2"),
+            "{c}"
+        );
+        let s = Scenario::from_toml(&c, "x").unwrap();
+        assert_eq!(s.world.calibration, Some(2));
+        assert_eq!(s.events.len(), 1);
+        // No events: the list is emptied, the rest stays.
+        let none = with_events(&t, &[]).unwrap();
+        assert!(events_of(&none).unwrap().0.is_empty() && none.contains("# The baseline."));
+        assert!(with_events("name = ", &[]).is_err());
     }
 }
