@@ -396,14 +396,14 @@ pub fn simulations(ws: &Workspace) -> Result<Vec<StoredSim>> {
     Ok(rows.collect::<std::result::Result<_, _>>()?)
 }
 
-/// A stored simulation's scenario text; `None` when there is no such simulation.
-pub fn simulation_scenario(ws: &Workspace, sim_id: i64) -> Result<Option<String>> {
+/// A stored simulation's name and scenario text; `None` when there is no such simulation.
+pub fn simulation_scenario(ws: &Workspace, sim_id: i64) -> Result<Option<(String, String)>> {
     Ok(ws
         .connection()
         .query_row(
-            "SELECT scenario FROM sims WHERE sim_id = ?",
+            "SELECT name, scenario FROM sims WHERE sim_id = ?",
             [sim_id],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?)
 }

@@ -39,13 +39,8 @@ impl Session {
 
     /// Simulation `sim_id` as it was stored.
     pub fn past_simulation(&self, sim_id: i64) -> Result<PastSimulation> {
-        let scenario = simlab::simulation_scenario(&self.ws, sim_id)?
+        let (name, scenario) = simlab::simulation_scenario(&self.ws, sim_id)?
             .ok_or_else(|| EngineError::NotFound(format!("no simulation {sim_id}")))?;
-        let name = simlab::simulations(&self.ws)?
-            .into_iter()
-            .find(|s| s.sim_id == sim_id)
-            .map(|s| s.name)
-            .unwrap_or_default();
         let mut runs: Vec<PolicyRun> = Vec::new();
         for v in simlab::simulation_metrics(&self.ws, sim_id)? {
             let (policy, rep, day) = (v.policy, v.replicate, v.day);

@@ -18,6 +18,9 @@ pub struct PlanPanel {
     pub replicates: u64,
     pub plan: Option<AbPlan>,
     pub figures: Vec<(String, Figure)>,
+    /// The scenario's policy names, and the text they were read from (read again only when
+    /// the text changes, not every frame).
+    names: (String, Vec<String>),
 }
 
 impl Default for PlanPanel {
@@ -30,6 +33,7 @@ impl Default for PlanPanel {
             replicates: 200,
             plan: None,
             figures: Vec::new(),
+            names: (String::new(), Vec::new()),
         }
     }
 }
@@ -104,7 +108,13 @@ impl PlanPanel {
         exports: &Exports,
         scenario: &str,
     ) {
-        let names = scenario_policies(scenario).unwrap_or_default();
+        if self.names.0 != scenario {
+            self.names = (
+                scenario.to_string(),
+                scenario_policies(scenario).unwrap_or_default(),
+            );
+        }
+        let names = self.names.1.clone();
         if names.len() < 2 {
             ui.weak("The scenario needs two policies to test one against the other.");
             return;
