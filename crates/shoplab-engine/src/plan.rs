@@ -75,14 +75,14 @@ impl Session {
                 "an A/B test needs two different policies".into(),
             ));
         }
-        // The shop's traffic, then each arm's share of it.
-        let traffic = self.scenario_market(s.clone())?.sessions_per_day();
         s.policies = vec![a, b];
         s.oracle = false;
         s.seeds = q.replicates;
         s.days = q.days.unwrap_or(s.days);
-        s.sessions_per_day = Some(traffic * q.share);
-        let runs = self.scenario_market(s)?.run(threads)?;
+        // The shop's traffic (the scenario's or the calibrated log's), each arm its share.
+        let mut market = self.scenario_market(s)?;
+        market.share_traffic(q.share);
+        let runs = market.run(threads)?;
         Ok(plan(&runs[0], &runs[1], q.options)?)
     }
 }

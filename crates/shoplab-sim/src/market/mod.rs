@@ -117,9 +117,11 @@ impl Market {
         })
     }
 
-    /// Mean sessions a day: the scenario's, else the calibrated log's, else 1,000.
-    pub fn sessions_per_day(&self) -> f64 {
-        self.rate
+    /// Keeps `share` of the day's sessions (the scenario's, else the calibrated log's, else
+    /// 1,000): an A/B test arm's part of the traffic.
+    pub fn share_traffic(&mut self, share: f64) {
+        self.rate *= share;
+        self.scenario.sessions_per_day = Some(self.rate);
     }
 
     /// Gives the recommenders `run:<id>` and `expected-revenue:<id>` their model.
