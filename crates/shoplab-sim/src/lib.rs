@@ -20,6 +20,7 @@ pub mod market;
 pub mod ope;
 pub mod plan;
 pub mod pricing;
+pub mod rules;
 pub mod runner;
 pub mod scenario;
 pub mod sweep;

@@ -223,6 +223,8 @@ mod tests {
         PolicyRun {
             policy: name.into(),
             replicates,
+            categories: Vec::new(),
+            by_category: Vec::new(),
             seconds: 0.0,
             prices: Vec::new(),
         }

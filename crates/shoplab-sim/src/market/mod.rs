@@ -29,10 +29,11 @@ use rand::distr::weighted::WeightedIndex;
 use shoplab_synth::{World, WorldConfig};
 
 use self::events::EventTarget;
-pub use self::report::{Day, LiveDay, PRICE_LOG_ITEMS, PolicyRun};
+pub use self::report::{CategoryResult, CategoryTotals, Day, LiveDay, PRICE_LOG_ITEMS, PolicyRun};
 pub use self::run::Run;
 pub use self::scores::{ModelScores, PriceTerm};
 use crate::env::Environment;
+use crate::rules::PriceRules;
 use crate::scenario::{Arrivals, PolicySpec, Pricing, Recommend, Scenario};
 use crate::topk::ItemIndex;
 use crate::{Result, SimError, over_seeds};
@@ -56,6 +57,8 @@ pub struct Market {
     /// Per category: its items' embeddings and appeal, and their item numbers (the
     /// affinity recommender scans the session's category only).
     affinity: Vec<(ItemIndex, Vec<usize>)>,
+    /// The scenario's price rules, per category.
+    rules: PriceRules,
 }
 
 impl Market {
@@ -105,6 +108,7 @@ impl Market {
         let category_weights = WeightedIndex::new(env.categories.iter().map(|c| c.share))
             .map_err(|e| SimError::Config(format!("category shares: {e}")))?;
         let affinity = affinity_indexes(&env);
+        let rules = PriceRules::resolve(&scenario.rules, &env)?;
         Ok(Market {
             scenario,
             env,
@@ -114,6 +118,7 @@ impl Market {
             user_weights,
             category_weights,
             affinity,
+            rules,
         })
     }
 
@@ -223,6 +228,8 @@ impl Market {
             .map(|(p, replicates)| PolicyRun {
                 policy: specs[p].name.clone(),
                 replicates,
+                categories: self.category_codes(),
+                by_category: runs[p].iter().map(|r| r.by_category.clone()).collect(),
                 seconds,
                 prices: std::mem::take(&mut prices[p]),
             })
@@ -239,19 +246,23 @@ impl Market {
             let results = over_seeds(&seeds, threads, &|seed| {
                 let mut run = Run::new(self, spec, p as u64, seed);
                 let days: Vec<Day> = std::iter::from_fn(|| run.step()).collect();
-                (days, run.price_log)
+                (days, run.price_log, run.by_category)
             });
             let mut prices = Vec::new();
             let mut replicates = Vec::with_capacity(results.len());
-            for (r, (days, log)) in results.into_iter().enumerate() {
+            let mut by_category = Vec::with_capacity(results.len());
+            for (r, (days, log, totals)) in results.into_iter().enumerate() {
                 if r == 0 {
                     prices = log;
                 }
                 replicates.push(days);
+                by_category.push(totals);
             }
             out.push(PolicyRun {
                 policy: spec.name.clone(),
                 replicates,
+                categories: self.category_codes(),
+                by_category,
                 seconds: t.elapsed().as_secs_f64(),
                 prices,
             });
@@ -270,6 +281,11 @@ impl Market {
             }
         }
         Ok(out)
+    }
+
+    /// The categories' codes, in the environment's order.
+    fn category_codes(&self) -> Vec<String> {
+        self.env.categories.iter().map(|c| c.code.clone()).collect()
     }
 
     /// Sets each policy's regret on one day, `days[policy][replicate]`, when the oracle (the

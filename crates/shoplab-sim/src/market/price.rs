@@ -1,6 +1,6 @@
 //! The pricing step of a day: each item's price under the policy's rule, or the arm its
-//! bandit picks from the grid, within the policy's bounded move from yesterday's price;
-//! then the day's promos.
+//! bandit picks from the grid, within the policy's bounded move from yesterday's price and
+//! through the scenario's price rules ([`crate::rules`]); then the day's promos.
 
 use crate::pricing::PolicyKind;
 use crate::scenario::Pricing;
@@ -33,16 +33,16 @@ impl Run<'_> {
         offer
     }
 
-    /// Item `i`'s arm (0 under a rule) and price before promos.
+    /// Item `i`'s arm (0 under a rule) and price before promos: the policy's, within its
+    /// bounded move from yesterday's price, then through the scenario's price rules.
     fn price(&mut self, i: usize, day: u32, c: &Conditions) -> (usize, f64) {
         let m = self.market;
         let item = &m.env.items[i];
         let spec = self.spec;
-        // The policy's bounded move from yesterday's price.
         let last = self.last_price[i];
         let bounds = spec.max_move.map(|f| (last * (1.0 - f), last * (1.0 + f)));
         let bounded = |p: f64| bounds.map_or(p, |(lo, hi)| p.clamp(lo, hi));
-        match &spec.pricing {
+        let (arm, p) = match &spec.pricing {
             Pricing::List => (0, bounded(item.list_price)),
             Pricing::CostPlus { markup } => (0, bounded(item.cost * (1.0 + markup))),
             Pricing::ElasticityOptimal => (0, bounded(m.optimal_price(i, c))),
@@ -59,10 +59,17 @@ impl Run<'_> {
             | Pricing::ThompsonInventory { grid }
             | Pricing::Ucb1 { grid }
             | Pricing::EpsilonGreedy { grid, .. } => {
+                // The arms the policy's move and the rules' bounds both allow.
+                let ruled = m.rules.bounds(item, last);
+                let bounds = match (bounds, ruled) {
+                    (Some((a, b)), Some((c, d))) => Some((a.max(c), b.min(d))),
+                    (one, other) => one.or(other),
+                };
                 let arm = self.bandit_arm(i, grid, bounds, day, c);
                 (arm, grid[arm] * item.list_price)
             }
-        }
+        };
+        (arm, m.rules.apply(item, p, last))
     }
 
     /// The arm item `i`'s bandit offers among those within `bounds`.

@@ -109,12 +109,38 @@ impl LiveDay {
     }
 }
 
+/// One category's totals over a replicate's days.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct CategoryTotals {
+    /// Sessions that landed in the category.
+    pub sessions: u64,
+    pub impressions: u64,
+    pub purchases: u64,
+    /// Salvage of the category's units left included.
+    pub revenue: f64,
+    pub margin: f64,
+}
+
+/// One category's results of a policy over the horizon: means over the replicates, with
+/// their 95% intervals.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CategoryResult {
+    pub category: String,
+    pub sessions: f64,
+    pub conversion: Estimate,
+    pub revenue: Estimate,
+    pub margin: Estimate,
+}
+
 /// One policy over every seed.
 #[derive(Debug, Clone, Serialize)]
 pub struct PolicyRun {
     pub policy: String,
     /// Days of each replicate.
     pub replicates: Vec<Vec<Day>>,
+    /// The categories' codes, and each replicate's totals per category in that order.
+    pub categories: Vec<String>,
+    pub by_category: Vec<Vec<CategoryTotals>>,
     pub seconds: f64,
     /// The first replicate's price of every item, day by day (promos included); empty for
     /// catalogs over [`PRICE_LOG_ITEMS`] items.
@@ -135,6 +161,33 @@ impl PolicyRun {
                 let mut live = LiveDay::of(d as u32, &self.policy, &today);
                 live.prices = self.prices.get(d).cloned().unwrap_or_default();
                 live
+            })
+            .collect()
+    }
+
+    /// Each category's conversion (its purchases over the sessions that landed in it),
+    /// revenue and margin over the horizon, means over the replicates.
+    pub fn category_results(&self) -> Vec<CategoryResult> {
+        let of = |c: usize, f: &dyn Fn(&CategoryTotals) -> f64| -> Vec<f64> {
+            self.by_category
+                .iter()
+                .filter_map(|rep| rep.get(c).map(f))
+                .collect()
+        };
+        self.categories
+            .iter()
+            .enumerate()
+            .map(|(c, code)| {
+                let sessions = of(c, &|t| t.sessions as f64);
+                CategoryResult {
+                    category: code.clone(),
+                    sessions: sessions.iter().sum::<f64>() / sessions.len().max(1) as f64,
+                    conversion: Estimate::of(&of(c, &|t| {
+                        t.purchases as f64 / t.sessions.max(1) as f64
+                    })),
+                    revenue: Estimate::of(&of(c, &|t| t.revenue)),
+                    margin: Estimate::of(&of(c, &|t| t.margin)),
+                }
             })
             .collect()
     }

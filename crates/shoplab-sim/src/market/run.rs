@@ -12,7 +12,7 @@ use crate::scenario::{PolicySpec, Recommend};
 use super::Market;
 use super::events::Conditions;
 use super::price::Offer;
-use super::report::{Day, PRICE_LOG_ITEMS};
+use super::report::{CategoryTotals, Day, PRICE_LOG_ITEMS};
 use super::scores::ModelScores;
 use super::slate::{Shelf, SlateBuffers};
 use super::stock::Stock;
@@ -43,6 +43,8 @@ pub struct Run<'m> {
     pub(super) markdown: Vec<f64>,
     /// Each day's prices (first replicate of a catalog up to [`PRICE_LOG_ITEMS`] items).
     pub price_log: Vec<Vec<f32>>,
+    /// Totals so far per category.
+    pub by_category: Vec<CategoryTotals>,
     log_prices: bool,
 }
 
@@ -84,6 +86,7 @@ impl<'m> Run<'m> {
             last_price: items.iter().map(|i| i.list_price).collect(),
             markdown: vec![1.0; items.len()],
             price_log: Vec::new(),
+            by_category: vec![CategoryTotals::default(); market.env.categories.len()],
             log_prices: seed == 0 && items.len() <= PRICE_LOG_ITEMS,
         }
     }
@@ -158,6 +161,9 @@ impl<'m> Run<'m> {
         let draw: f64 = self.shoppers.random();
         let slate = self.slate(u, cat, today, buf);
         day.impressions += slate.len() as u64;
+        let totals = &mut self.by_category[cat];
+        totals.sessions += 1;
+        totals.impressions += slate.len() as u64;
         for &i in &slate {
             self.shown[i] += 1;
         }
@@ -182,12 +188,16 @@ impl<'m> Run<'m> {
             day.revenue += prices[i];
             day.margin += prices[i] - item.cost;
             day.price_index += prices[i] / item.list_price;
+            let totals = &mut self.by_category[item.category];
+            totals.purchases += 1;
+            totals.revenue += prices[i];
+            totals.margin += prices[i] - item.cost;
         }
     }
 
     /// The sell-by day: each unit left fetches the scenario's salvage multiple of its list
     /// price (revenue), less its cost (margin).
-    fn salvage(&self, today: &mut Day) {
+    fn salvage(&mut self, today: &mut Day) {
         let Some(v) = self.market.scenario.salvage else {
             return;
         };
@@ -196,6 +206,9 @@ impl<'m> Run<'m> {
             if left.is_finite() && left > 0.0 {
                 today.revenue += left * v * item.list_price;
                 today.margin += left * (v * item.list_price - item.cost);
+                let totals = &mut self.by_category[item.category];
+                totals.revenue += left * v * item.list_price;
+                totals.margin += left * (v * item.list_price - item.cost);
             }
         }
     }

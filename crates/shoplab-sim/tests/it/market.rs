@@ -572,3 +572,83 @@ pricing = {{ kind = "thompson-inventory", grid = [0.5, 0.7, 0.85, 1.0] }}
         "{e}"
     );
 }
+
+/// The price-rules layer: every price a policy sets (the oracle's too) ends in .99, stays
+/// at least 5% over cost, and in the first category at most at list; the shop's totals are
+/// the sum of its categories'.
+#[test]
+fn price_rules_bind_every_policy_and_results_add_up_by_category() {
+    let policies = r#"
+[[policies]]
+name = "optimal"
+recommend = "popularity"
+pricing = { kind = "elasticity-optimal" }
+
+[[policies]]
+name = "thompson"
+recommend = "popularity"
+pricing = { kind = "thompson", grid = [0.8, 1.0, 1.25] }
+"#;
+    let plain = Market::new(small_for(12, policies)).unwrap();
+    let first = plain.env.categories[0].code.clone();
+    let ruled = format!(
+        r#"{policies}
+[[rules]]
+floor_margin = 0.05
+ending = 0.99
+
+[[rules]]
+category = "{first}"
+ceiling = 1.0
+"#
+    );
+    let market = Market::new(small_for(12, &ruled)).unwrap();
+    assert_eq!(market.scenario.rules.len(), 2);
+    let runs = market.run(2).unwrap();
+    assert_eq!(runs.len(), 3, "two policies and the oracle");
+    let items = &market.env.items;
+    for run in &runs {
+        assert_eq!(run.prices.len(), 12, "{}", run.policy);
+        for day in &run.prices {
+            for (item, &p) in items.iter().zip(day) {
+                let p = f64::from(p);
+                let cents = p - p.floor();
+                assert!((cents - 0.99).abs() < 1e-3, "{}: {p}", run.policy);
+                assert!(
+                    p >= item.cost * 1.05 - 1e-3,
+                    "{}: {p} {}",
+                    run.policy,
+                    item.cost
+                );
+                if item.category == 0 && item.cost * 1.05 + 1.0 <= item.list_price {
+                    assert!(p <= item.list_price + 1e-3, "{}: {p}", run.policy);
+                }
+            }
+        }
+        // Every replicate's categories add up to its days.
+        assert_eq!(run.categories.len(), market.env.categories.len());
+        for (days, cats) in run.replicates.iter().zip(&run.by_category) {
+            let sessions: u64 = days.iter().map(|d| d.sessions).sum();
+            let purchases: u64 = days.iter().map(|d| d.purchases).sum();
+            let revenue: f64 = days.iter().map(|d| d.revenue).sum();
+            assert_eq!(cats.iter().map(|c| c.sessions).sum::<u64>(), sessions);
+            assert_eq!(cats.iter().map(|c| c.purchases).sum::<u64>(), purchases);
+            let by_cat: f64 = cats.iter().map(|c| c.revenue).sum();
+            assert!((by_cat - revenue).abs() < 1e-6 * revenue.max(1.0));
+        }
+        let results = run.category_results();
+        assert_eq!(results[0].category, first);
+        assert!(results.iter().all(|r| r.revenue.low <= r.revenue.mean));
+    }
+    // The rules changed what the policies earn.
+    let before = plain.run(2).unwrap();
+    let margin = |r: &shoplab_sim::PolicyRun| r.summary()[2].1.mean;
+    assert_ne!(margin(&before[0]), margin(&runs[0]));
+    // A rule for a category the world does not have is refused, with the known ones.
+    let unknown = format!("{policies}\n[[rules]]\ncategory = \"toys\"\nceiling = 1.1\n");
+    let err = Market::new(small_for(12, &unknown))
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(err.contains("\"toys\"") && err.contains(&first), "{err}");
+}

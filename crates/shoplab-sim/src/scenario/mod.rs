@@ -25,7 +25,14 @@
 
 use serde::{Deserialize, Serialize};
 
+mod edit;
+
+pub use self::edit::{
+    events_of, policies_of, policy_names, rules_of, with_calibration, with_events, with_policies,
+    with_rules,
+};
 use crate::pricing::PolicyKind;
+use crate::rules::PriceRule;
 use crate::{Result, SimError};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,6 +74,9 @@ pub struct Scenario {
     #[serde(default = "default_competitor_weight")]
     pub competitor_weight: f64,
     pub policies: Vec<PolicySpec>,
+    /// The price rules every policy's price passes through (see [`crate::rules`]).
+    #[serde(default)]
+    pub rules: Vec<PriceRule>,
     #[serde(default)]
     pub events: Vec<Event>,
 }
@@ -351,10 +361,10 @@ pub struct Event {
     #[serde(default)]
     pub traffic: Option<f64>,
     /// The items cannot be sold (or shown).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stock_out: bool,
     /// Items (by id) launched on `day`: not in the catalog before it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub launch: Vec<String>,
 }
 
@@ -432,71 +442,7 @@ impl Event {
     }
 }
 
-/// A scenario's text as an editor sees it: its events and its horizon in days, read
-/// without the checks of [`Scenario::from_toml`] (an edit in progress may not run yet).
-pub fn events_of(text: &str) -> std::result::Result<(Vec<Event>, u32), String> {
-    let doc: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
-    let events: Vec<Event> = match doc.get("events") {
-        Some(v) => v
-            .clone()
-            .try_into()
-            .map_err(|e: toml::de::Error| e.to_string())?,
-        None => Vec::new(),
-    };
-    let days = doc
-        .get("days")
-        .and_then(toml::Value::as_integer)
-        .map_or(default_days(), |d| d.max(1) as u32);
-    Ok((events, days))
-}
-
-/// The names of a scenario text's policies, in order, read without the checks of
-/// [`Scenario::from_toml`].
-pub fn policy_names(text: &str) -> std::result::Result<Vec<String>, String> {
-    let doc: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
-    Ok(doc
-        .get("policies")
-        .and_then(toml::Value::as_array)
-        .map(|ps| {
-            ps.iter()
-                .filter_map(|p| p.get("name")?.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default())
-}
-
-/// The scenario text with its events replaced by `events`; the rest of the text, comments
-/// included, stays as it was.
-pub fn with_events(text: &str, events: &[Event]) -> std::result::Result<String, String> {
-    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| format!("{e}"))?;
-    toml::from_str::<toml::Table>(text).map_err(|e| e.to_string())?;
-    #[derive(Serialize)]
-    struct Events<'a> {
-        events: &'a [Event],
-    }
-    let written = toml::to_string(&Events { events }).map_err(|e| e.to_string())?;
-    let parsed: toml_edit::DocumentMut = written.parse().map_err(|e| format!("{e}"))?;
-    match parsed.get("events") {
-        Some(item) => doc["events"] = item.clone(),
-        None => {
-            doc.remove("events");
-        }
-    }
-    Ok(doc.to_string())
-}
-
-/// The scenario text with its world set to calibration `id`; the rest of the text, comments
-/// included, stays as it was.
-pub fn with_calibration(text: &str, id: i64) -> std::result::Result<String, String> {
-    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| format!("scenario: {e}"))?;
-    toml::from_str::<toml::Table>(text).map_err(|e| format!("scenario: {e}"))?;
-    let mut world = toml_edit::InlineTable::new();
-    world.insert("calibration", id.into());
-    doc["world"] = toml_edit::value(world);
-    Ok(doc.to_string())
-}
-
-fn default_days() -> u32 {
+pub(crate) fn default_days() -> u32 {
     30
 }
 fn default_true() -> bool {
@@ -588,6 +534,21 @@ impl Scenario {
                 )
             })?;
         }
+        for r in &self.rules {
+            r.check().map_err(|m| {
+                let at = match &r.category {
+                    Some(c) => vec!["category".to_string(), format!("\"{c}\"")],
+                    None => vec!["[[rules]]".to_string()],
+                };
+                let whose = r
+                    .category
+                    .as_ref()
+                    .map_or("the shop-wide rule".to_string(), |c| {
+                        format!("the rule for \"{c}\"")
+                    });
+                (at, format!("{whose}: {m}"))
+            })?;
+        }
         for e in &self.events {
             e.check(self.days)
                 .map_err(|m| (vec!["day".to_string(), e.day.to_string()], m))?;
@@ -674,52 +635,5 @@ fn non_finite(v: &toml::Value) -> Option<String> {
         | toml::Value::Integer(_)
         | toml::Value::Boolean(_)
         | toml::Value::Datetime(_) => None,
-    }
-}
-
-#[cfg(test)]
-mod edit_tests {
-    use super::*;
-
-    const TEXT: &str = r#"# A competitor cuts prices.
-name = "cut"   # shown in the runs
-days = 30
-world = { seed = 3, users = 300, items = 80, categories = 4 }
-
-# The baseline.
-[[policies]]
-name = "list"
-recommend = "popularity"
-pricing = { kind = "list" }
-"#;
-
-    #[test]
-    fn the_editors_keep_what_they_did_not_touch_comments_included() {
-        let event = Event {
-            competitor_price: Some(0.85),
-            ..Event::blank(10)
-        };
-        let t = with_events(TEXT, std::slice::from_ref(&event)).unwrap();
-        for kept in [
-            "# A competitor cuts prices.",
-            "# shown in the runs",
-            "# The baseline.",
-        ] {
-            assert!(t.contains(kept), "{t}");
-        }
-        let (events, days) = events_of(&t).unwrap();
-        assert_eq!((events, days), (vec![event], 30));
-        let c = with_calibration(&t, 2).unwrap();
-        assert!(
-            c.contains("# The baseline.") && c.contains("calibration = 2"),
-            "{c}"
-        );
-        let s = Scenario::from_toml(&c, "x").unwrap();
-        assert_eq!(s.world.calibration, Some(2));
-        assert_eq!(s.events.len(), 1);
-        // No events: the list is emptied, the rest stays.
-        let none = with_events(&t, &[]).unwrap();
-        assert!(events_of(&none).unwrap().0.is_empty() && none.contains("# The baseline."));
-        assert!(with_events("name = ", &[]).is_err());
     }
 }
