@@ -688,6 +688,62 @@ fn a_shipped_scenario_runs_and_is_stored() {
         text.contains("simulation 2:") && text.contains("thompson grid"),
         "{text}"
     );
+    // Results by category: the synthetic shop's 8, per policy, stored and read back.
+    let cats = policies[0]["categories"].as_array().unwrap();
+    assert_eq!(cats.len(), 8);
+    let sessions: f64 = cats.iter().map(|c| c["sessions"].as_f64().unwrap()).sum();
+    assert!(sessions > 0.0);
+    assert!(text.contains("margin by category"), "{text}");
+    let stored = sql_value(
+        &ws,
+        "SELECT count(*) FROM sim_categories WHERE sim_id = 1 AND replicate = 0",
+    );
+    assert_eq!(stored, 6.0 * 8.0);
+
+    // The same cut under the shop's price rules: .99 endings over cost + 10%, smartphones at
+    // most at list; the rules cost the unconstrained optimum margin.
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/price-rules.toml");
+    let ruled = json(&[
+        "simulate",
+        s(&ws),
+        "--scenario",
+        s(&rules),
+        "--seeds",
+        "2",
+        "--json",
+    ]);
+    let margin = |out: &serde_json::Value, policy: &str| -> f64 {
+        out["policies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["policy"] == policy)
+            .unwrap()["margin"]["mean"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(
+        margin(&ruled, "oracle") < margin(&out, "oracle"),
+        "{} {}",
+        margin(&ruled, "oracle"),
+        margin(&out, "oracle")
+    );
+    // A rule for a category the shop does not have: refused, nothing stored.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        std::fs::read_to_string(&rules).unwrap().replace(
+            "category = \"electronics.smartphone\"\nceiling",
+            "category = \"toys\"\nceiling",
+        ),
+    )
+    .unwrap();
+    let err = refused(&["simulate", s(&ws), "--scenario", s(&bad), "--seeds", "1"]);
+    assert!(
+        err.contains("\"toys\"") && err.contains("electronics.smartphone"),
+        "{err}"
+    );
+    assert_eq!(sql_value(&ws, "SELECT count(*) FROM sims"), 3.0);
 }
 
 /// Open Bandit Dataset: Bernoulli TS evaluated from the uniform-random log of campaign

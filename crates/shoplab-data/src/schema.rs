@@ -247,6 +247,21 @@ ALTER TABLE imports ADD COLUMN IF NOT EXISTS rows_repeated BIGINT;
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS tags VARCHAR[];
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS note VARCHAR;
 "#,
+    // 10: a simulation's results by category: each policy's totals over the horizon per
+    // replicate and category (the price rules and promos act per category).
+    r#"
+CREATE TABLE IF NOT EXISTS sim_categories(
+    sim_id INTEGER NOT NULL,
+    policy VARCHAR NOT NULL,
+    replicate INTEGER NOT NULL,
+    category VARCHAR NOT NULL,
+    sessions BIGINT NOT NULL,
+    impressions BIGINT NOT NULL,
+    purchases BIGINT NOT NULL,
+    revenue DOUBLE NOT NULL,
+    margin DOUBLE NOT NULL
+);
+"#,
 ];
 
 /// Tables a user sees in the workspace, in display order.
@@ -267,6 +282,7 @@ pub const TABLES: &[&str] = &[
     "run_user_metrics",
     "sims",
     "sim_metrics",
+    "sim_categories",
     "calibrations",
     "calibration_categories",
     "calibration_items",

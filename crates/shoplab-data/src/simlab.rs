@@ -1,4 +1,5 @@
-//! The simulation lab's tables: stored what-if simulations (`sims`, `sim_metrics`), stored
+//! The simulation lab's tables: stored what-if simulations (`sims`, `sim_metrics`,
+//! `sim_categories`), stored
 //! calibrations (`calibrations`, `calibration_categories`, `calibration_items`), and the
 //! sessions of views and purchases a calibration is fitted to. Plain rows only: the
 //! simulator's types are the engine's to convert.
@@ -31,12 +32,26 @@ pub struct SimMetricRow<'a> {
     pub value: f64,
 }
 
-/// Stores a simulation as the next `sim_id`, its row of `sims` and its `metrics`, in one
-/// transaction; returns its id.
+/// One row of `sim_categories`: a policy's totals over one replicate in one category.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimCategoryRow {
+    pub policy: String,
+    pub replicate: i64,
+    pub category: String,
+    pub sessions: i64,
+    pub impressions: i64,
+    pub purchases: i64,
+    pub revenue: f64,
+    pub margin: f64,
+}
+
+/// Stores a simulation as the next `sim_id`, its row of `sims`, its `metrics` and its
+/// totals by category, in one transaction; returns its id.
 pub fn store_simulation<'a>(
     ws: &Workspace,
     sim: &SimRow<'_>,
     metrics: impl IntoIterator<Item = SimMetricRow<'a>>,
+    categories: &[SimCategoryRow],
 ) -> Result<i64> {
     ws.transaction(|conn| {
         let id: i64 = conn.query_row("SELECT coalesce(max(sim_id), 0) + 1 FROM sims", [], |r| {
@@ -49,6 +64,21 @@ pub fn store_simulation<'a>(
         let mut app = conn.appender("sim_metrics")?;
         for m in metrics {
             app.append_row(params![id, m.policy, m.replicate, m.day, m.metric, m.value])?;
+        }
+        app.flush()?;
+        let mut app = conn.appender("sim_categories")?;
+        for c in categories {
+            app.append_row(params![
+                id,
+                c.policy,
+                c.replicate,
+                c.category,
+                c.sessions,
+                c.impressions,
+                c.purchases,
+                c.revenue,
+                c.margin
+            ])?;
         }
         app.flush()?;
         Ok(id)
@@ -432,6 +462,30 @@ pub fn simulation_metrics(ws: &Workspace, sim_id: i64) -> Result<Vec<SimValue>> 
             day: r.get(2)?,
             metric: r.get(3)?,
             value: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+/// A simulation's totals by category, in policy order of storage, then replicate and the
+/// categories' order of storage (empty for simulations stored before categories were).
+pub fn simulation_categories(ws: &Workspace, sim_id: i64) -> Result<Vec<SimCategoryRow>> {
+    let conn = ws.connection();
+    let mut stmt = conn.prepare(
+        "SELECT policy, replicate, category, sessions, impressions, purchases, revenue, margin
+         FROM sim_categories WHERE sim_id = ?
+         ORDER BY min(rowid) OVER (PARTITION BY policy), replicate, rowid",
+    )?;
+    let rows = stmt.query_map([sim_id], |r| {
+        Ok(SimCategoryRow {
+            policy: r.get(0)?,
+            replicate: r.get(1)?,
+            category: r.get(2)?,
+            sessions: r.get(3)?,
+            impressions: r.get(4)?,
+            purchases: r.get(5)?,
+            revenue: r.get(6)?,
+            margin: r.get(7)?,
         })
     })?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)

@@ -63,9 +63,14 @@ pub use shoplab_model::{FinetuneConfig, FinetuneOutcome, TextMethod, TextTask, i
 pub use shoplab_model::{ModelError, Progress, TrainConfig, TrainOutcome};
 pub use shoplab_sim::calibrate::CalibrateOptions;
 pub use shoplab_sim::demand::{CurvePoint, DemandCurve, Optimum};
+pub use shoplab_sim::market::CategoryResult;
+pub use shoplab_sim::rules::PriceRule;
 pub use shoplab_sim::scenario::{
-    Event as ScenarioEvent, events_of as scenario_events, policy_names as scenario_policies,
-    with_calibration as scenario_with_calibration, with_events as scenario_with_events,
+    Event as ScenarioEvent, PolicySpec, Pricing, Recommend, events_of as scenario_events,
+    policies_of as scenario_policy_specs, policy_names as scenario_policies,
+    rules_of as scenario_rules, with_calibration as scenario_with_calibration,
+    with_events as scenario_with_events, with_policies as scenario_with_policies,
+    with_rules as scenario_with_rules,
 };
 pub use shoplab_sim::{Estimate, LiveDay, PolicyRun};
 

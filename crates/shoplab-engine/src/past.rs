@@ -1,8 +1,10 @@
 //! Past simulations: the stored `sims`, and one of them read back as the report it was,
-//! every policy's days per replicate rebuilt from `sim_metrics` (so its daily means,
-//! intervals and summary are computed as they were; item prices are not stored).
+//! every policy's days per replicate rebuilt from `sim_metrics` and its totals by category
+//! from `sim_categories` (so its daily means, intervals and summary are computed as they
+//! were; item prices are not stored).
 
 use shoplab_data::simlab::{self, StoredSim};
+use shoplab_sim::market::CategoryTotals;
 use shoplab_sim::{Day, PolicyRun};
 
 use crate::{EngineError, Result, Session, SimReport};
@@ -48,6 +50,8 @@ impl Session {
                 runs.push(PolicyRun {
                     policy,
                     replicates: Vec::new(),
+                    categories: Vec::new(),
+                    by_category: Vec::new(),
                     seconds: 0.0,
                     prices: Vec::new(),
                 });
@@ -69,6 +73,25 @@ impl Session {
         {
             d.price_index *= d.purchases as f64;
             d.predicted = d.predicted.map(|p| p * d.sessions as f64);
+        }
+        for c in simlab::simulation_categories(&self.ws, sim_id)? {
+            let Some(run) = runs.iter_mut().find(|r| r.policy == c.policy) else {
+                continue;
+            };
+            let rep = c.replicate as usize;
+            if run.by_category.len() <= rep {
+                run.by_category.resize(rep + 1, Vec::new());
+            }
+            if rep == 0 {
+                run.categories.push(c.category);
+            }
+            run.by_category[rep].push(CategoryTotals {
+                sessions: c.sessions as u64,
+                impressions: c.impressions as u64,
+                purchases: c.purchases as u64,
+                revenue: c.revenue,
+                margin: c.margin,
+            });
         }
         Ok(PastSimulation {
             report: SimReport { sim_id, name, runs },

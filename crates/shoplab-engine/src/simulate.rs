@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use shoplab_data::simlab::{
-    self, CalibrationCategoryRow, CalibrationItemRow, CalibrationRow, ChoiceRow, SimMetricRow,
-    SimRow,
+    self, CalibrationCategoryRow, CalibrationItemRow, CalibrationRow, ChoiceRow, SimCategoryRow,
+    SimMetricRow, SimRow,
 };
 use shoplab_sim::calibrate::{
     CalibrateOptions, Calibration, ChoiceLog, LoggedItem, LoggedSession, calibrate,
@@ -62,7 +62,8 @@ impl Session {
     /// Runs a what-if scenario (TOML text; `origin` names it in errors) over its seeds, or
     /// `seeds` when given, and stores it: `sims` gets the scenario, `sim_metrics` every
     /// policy's daily sessions, purchases, conversion, revenue, margin and mean price index
-    /// (price paid / list price) per replicate.
+    /// (price paid / list price) per replicate, `sim_categories` its totals per replicate
+    /// and category.
     pub fn simulate(
         &self,
         scenario: &str,
@@ -209,7 +210,8 @@ impl Session {
             days: s.days,
             seconds,
         };
-        let sim_id = simlab::store_simulation(&self.ws, &sim, metric_rows(&runs))?;
+        let sim_id =
+            simlab::store_simulation(&self.ws, &sim, metric_rows(&runs), &category_rows(&runs))?;
         Ok(SimReport {
             sim_id,
             name: s.name.clone(),
@@ -466,6 +468,28 @@ fn metric_rows(runs: &[PolicyRun]) -> impl Iterator<Item = SimMetricRow<'_>> {
             })
         })
     })
+}
+
+/// Every policy's totals per replicate and category, as rows of `sim_categories`.
+fn category_rows(runs: &[PolicyRun]) -> Vec<SimCategoryRow> {
+    let mut rows = Vec::new();
+    for run in runs {
+        for (rep, totals) in run.by_category.iter().enumerate() {
+            for (code, t) in run.categories.iter().zip(totals) {
+                rows.push(SimCategoryRow {
+                    policy: run.policy.clone(),
+                    replicate: rep as i64,
+                    category: code.clone(),
+                    sessions: t.sessions as i64,
+                    impressions: t.impressions as i64,
+                    purchases: t.purchases as i64,
+                    revenue: t.revenue,
+                    margin: t.margin,
+                });
+            }
+        }
+    }
+    rows
 }
 
 /// A simulated day's metrics as stored in `sim_metrics`: the counts, conversion, revenue,

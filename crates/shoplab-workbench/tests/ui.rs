@@ -712,3 +712,121 @@ fn a_conversion_run_and_its_roc_curve() {
         &egui_kittest::SnapshotOptions::new().max_failed_pixels(4_000),
     );
 }
+
+/// An analyst edits the policies and price rules through forms, never the TOML: adds a
+/// policy, makes it a UCB1 learner, adds a .99-endings rule and a ceiling; the text follows,
+/// its comments kept. The run obeys the rules, and its results come by category too.
+#[test]
+fn policies_and_price_rules_as_forms_then_results_by_category() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(Start::Workspace(demo_workspace(dir.path())));
+    settle(&mut h);
+    h.state_mut().set_tab(Tab::Simulate);
+    {
+        let sim = &mut h.state_mut().sim;
+        sim.text = r#"# Our baseline against a learner.
+name = "forms"
+days = 5
+sessions_per_day = 300
+world = { seed = 3, users = 300, items = 80, categories = 4 }
+
+[[policies]]
+name = "list"   # what we do today
+recommend = "popularity"
+pricing = { kind = "list" }
+
+[[policies]]
+name = "thompson"
+recommend = "popularity"
+pricing = { kind = "thompson", grid = [0.95, 1.0, 1.05] }
+"#
+        .into();
+        sim.seeds = 2;
+        sim.realtime = false;
+    }
+    h.run_steps(2);
+    h.get_by_label("policies and price rules").click();
+    h.run_steps(3);
+    assert_eq!(h.get_all_by_label("pricing").count(), 2);
+    h.get_by_label("+ policy").click();
+    h.run_steps(3);
+    // The new policy's pricing: UCB1 over the default grid.
+    h.get_all_by_label("pricing").nth(2).unwrap().click();
+    h.run_steps(3);
+    h.get_by_label("ucb1").click();
+    h.run_steps(3);
+    h.get_by_label("+ charm .99 endings").click();
+    h.run_steps(3);
+    h.get_by_label("+ ceiling and max move").click();
+    h.run_steps(3);
+    let text = h.state().sim.text.clone();
+    for part in [
+        "# Our baseline against a learner.",
+        "# what we do today",
+        "name = \"policy 3\"",
+        "kind = \"ucb1\"",
+        "ending = 0.99",
+        "ceiling = 1.2",
+        "max_move = 0.05",
+    ] {
+        assert!(text.contains(part), "{part}: {text}");
+    }
+    assert_eq!(h.state().sim.form.problem, None);
+    h.snapshot("policy_forms");
+    h.get_by_label("Run").click();
+    settle(&mut h);
+    assert_eq!(h.state().error(), None);
+    let sim = &h.state().sim;
+    assert_eq!(sim.order, vec!["list", "thompson", "policy 3", "oracle"]);
+    // Every price the shoppers saw ends in .99 and stays within 120% of list.
+    let list: Vec<f64> = sim.items.iter().map(|i| i.2).collect();
+    for days in sim.days.values() {
+        for d in days {
+            for (p, l) in d.prices.iter().zip(&list) {
+                let p = f64::from(*p);
+                assert!(((p - p.floor()) - 0.99).abs() < 1e-3, "{p}");
+                assert!(p <= 1.2 * l + 1.0, "{p} {l}");
+            }
+        }
+    }
+    // Results by category: the world's four, per policy, adding up to the shop's sessions.
+    let cats = &sim.categories.results;
+    assert_eq!(cats.len(), 4);
+    assert!(cats.iter().all(|(_, c)| c.len() == 4));
+    let report = sim.report.as_ref().unwrap();
+    let sessions: f64 = report.runs[0]
+        .replicates
+        .iter()
+        .map(|r| r.iter().map(|d| d.sessions as f64).sum::<f64>())
+        .sum::<f64>()
+        / 2.0;
+    let by_cat: f64 = cats[0].1.iter().map(|c| c.sessions).sum();
+    assert!((by_cat - sessions).abs() < 1e-6, "{by_cat} {sessions}");
+    h.get_by_label("results by category");
+    h.get_all_by_role(egui::accesskit::Role::ComboBox)
+        .find(|n| n.value().as_deref() == Some("margin"))
+        .expect("the metric of the categories")
+        .scroll_to_me();
+    h.run_steps(3);
+    h.get_all_by_role(egui::accesskit::Role::ComboBox)
+        .find(|n| n.value().as_deref() == Some("margin"))
+        .expect("the metric of the categories")
+        .click();
+    h.run_steps(3);
+    h.get_by_label("revenue").click();
+    h.run_steps(3);
+    assert_eq!(h.state().sim.categories.metric, 1);
+    // The text edited by hand: the form reads it again.
+    let edited = h
+        .state()
+        .sim
+        .text
+        .replace("grid = [0.95, 1.0, 1.05]", "grid = [0.8, 1.2]");
+    h.state_mut().sim.text = edited;
+    h.run_steps(3);
+    assert!(
+        h.get_all_by_value("0.8, 1.2").next().is_some(),
+        "the form's grid"
+    );
+    h.snapshot("sim_by_category");
+}

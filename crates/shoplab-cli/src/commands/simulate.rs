@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
-use shoplab_engine::{Estimate, LiveDay, Session, SimReport, StoredSim};
+use shoplab_engine::{CategoryResult, Estimate, LiveDay, Session, SimReport, StoredSim};
 
 use crate::cli::{SimsArgs, SimulateArgs};
 use crate::output::Printer;
@@ -118,6 +118,8 @@ type Summary = Vec<(&'static str, Estimate)>;
 struct Simulated<'a> {
     report: &'a SimReport,
     rows: Vec<(&'a str, Summary)>,
+    /// Each policy's results by category.
+    categories: Vec<Vec<CategoryResult>>,
 }
 
 impl<'a> Simulated<'a> {
@@ -127,9 +129,17 @@ impl<'a> Simulated<'a> {
             .iter()
             .map(|r| (r.policy.as_str(), r.summary()))
             .collect();
-        Simulated { report, rows }
+        let categories = report.runs.iter().map(|r| r.category_results()).collect();
+        Simulated {
+            report,
+            rows,
+            categories,
+        }
     }
 }
+
+/// Categories the text table shows (the rest: `--json`).
+const SHOWN_CATEGORIES: usize = 12;
 
 fn get(s: &Summary, metric: &str) -> Option<Estimate> {
     s.iter().find(|m| m.0 == metric).map(|m| m.1)
@@ -140,7 +150,8 @@ impl Serialize for Simulated<'_> {
         let policies: Vec<serde_json::Value> = self
             .rows
             .iter()
-            .map(|(name, summary)| {
+            .zip(&self.categories)
+            .map(|((name, summary), categories)| {
                 let mut m = serde_json::Map::new();
                 m.insert("policy".into(), serde_json::json!(name));
                 for (metric, e) in summary {
@@ -149,6 +160,7 @@ impl Serialize for Simulated<'_> {
                         serde_json::json!({"mean": e.mean, "low": e.low, "high": e.high}),
                     );
                 }
+                m.insert("categories".into(), serde_json::json!(categories));
                 serde_json::Value::Object(m)
             })
             .collect();
@@ -215,6 +227,48 @@ impl fmt::Display for Simulated<'_> {
                 regret,
                 rmse
             )?;
+        }
+        self.by_category(f)
+    }
+}
+
+impl Simulated<'_> {
+    /// Each category's margin per policy (the categories the first policy earns most in
+    /// first), when the shop has more than one.
+    fn by_category(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Some(first) = self.categories.first().filter(|c| c.len() > 1) else {
+            return Ok(());
+        };
+        let mut order: Vec<usize> = (0..first.len()).collect();
+        order.sort_by(|&a, &b| first[b].revenue.mean.total_cmp(&first[a].revenue.mean));
+        writeln!(
+            f,
+            "\nmargin by category (mean over replicates; conversion, revenue and intervals: --json)"
+        )?;
+        write!(f, "{:<28} {:>9}", "category", "sessions")?;
+        for (name, _) in &self.rows {
+            write!(f, " {:>14}", crate::output::truncate(name, 14))?;
+        }
+        writeln!(f)?;
+        for &c in order.iter().take(SHOWN_CATEGORIES) {
+            let name = match first[c].category.as_str() {
+                "" => "(none)",
+                code => code,
+            };
+            write!(
+                f,
+                "{:<28} {:>9.0}",
+                crate::output::truncate(name, 28),
+                first[c].sessions
+            )?;
+            for results in &self.categories {
+                let margin = results.get(c).map_or(0.0, |r| r.margin.mean);
+                write!(f, " {margin:>14.0}")?;
+            }
+            writeln!(f)?;
+        }
+        if order.len() > SHOWN_CATEGORIES {
+            writeln!(f, "… {} more categories", order.len() - SHOWN_CATEGORIES)?;
         }
         Ok(())
     }

@@ -4,7 +4,9 @@
 //! follow); the summary table with regret against the oracle; export the metrics to CSV.
 
 mod calibration;
+mod categories;
 mod demand;
+mod forms;
 mod past;
 mod plan;
 mod sweep;
@@ -15,9 +17,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use egui_plot::{ColorConflictHandling, FilledArea, Legend, Line, Plot, PlotPoints};
-use shoplab_engine::{
-    LiveDay, ScenarioEvent as Event, SimReport, scenario_events, scenario_with_events,
-};
+use shoplab_engine::{LiveDay, ScenarioEvent as Event, SimReport, scenario_events};
 
 use crate::chart::Exports;
 use crate::dialog::{Dialog, Then};
@@ -91,6 +91,10 @@ pub struct SimView {
     pub sweep: sweep::SweepPanel,
     /// The stored simulations.
     pub past: past::PastPanel,
+    /// The policies and price rules as forms.
+    pub form: forms::PolicyForm,
+    /// The results by category.
+    pub categories: categories::CategoryPanel,
 }
 
 /// The shipped scenarios: `scenarios/` next to the working directory or the binary.
@@ -125,8 +129,16 @@ impl View for SimView {
         egui::CollapsingHeader::new("demand curves of the calibrated shop")
             .default_open(self.demand.report.is_some())
             .show(ui, |ui| self.demand.ui(ui, cx, &self.exports));
+        egui::CollapsingHeader::new("policies and price rules")
+            .default_open(false)
+            .show(ui, |ui| {
+                let mut known: Vec<String> = self.items.iter().map(|i| i.1.clone()).collect();
+                known.sort();
+                known.dedup();
+                self.form.ui(ui, &mut self.text, &known);
+            });
         self.events_ui(ui, cx);
-        egui::CollapsingHeader::new("scenario text (editable: policies, events, horizon)")
+        egui::CollapsingHeader::new("scenario text (editable: policies, rules, events, horizon)")
             .default_open(false)
             .show(ui, |ui| {
                 ui.add(
@@ -160,6 +172,11 @@ impl View for SimView {
             .rect;
         self.png.rect = Some(rect);
         self.sim_summary_ui(ui, cx);
+        if self.report.is_some() {
+            egui::CollapsingHeader::new("results by category")
+                .default_open(true)
+                .show(ui, |ui| self.categories.ui(ui));
+        }
     }
 
     fn on_reply(&mut self, reply: Reply, _cx: &mut Cx<'_>) {
@@ -280,6 +297,8 @@ impl SimView {
             planner: plan::PlanPanel::default(),
             sweep: sweep::SweepPanel::default(),
             past: past::PastPanel::default(),
+            form: forms::PolicyForm::default(),
+            categories: categories::CategoryPanel::default(),
         }
     }
 
@@ -331,6 +350,7 @@ impl SimView {
             .iter()
             .map(|r| (r.policy.clone(), r.summary()))
             .collect();
+        self.categories.set(&report.runs, false);
         self.report = Some(report);
     }
 
@@ -347,6 +367,7 @@ impl SimView {
                 }
                 self.summary.push((run.policy.clone(), run.summary()));
             }
+            self.categories.set(&report.runs, true);
             self.note = Some(format!(
                 "simulation {id} overlaid: its policies are \"#{id} …\""
             ));
@@ -702,101 +723,6 @@ impl SimView {
                 p.hline(egui_plot::HLine::new("list price", list).color(egui::Color32::GRAY));
                 p.vline(egui_plot::VLine::new("", cursor).color(egui::Color32::GRAY));
             });
-    }
-
-    /// The scenario's timed events as a table: add, edit, remove; written back into the
-    /// scenario text. The plots shade each event's days.
-    fn events_ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx<'_>) {
-        let Some((before, days)) = self.timeline.clone() else {
-            return;
-        };
-        let mut events = before.clone();
-        egui::CollapsingHeader::new(format!("events on the timeline ({})", events.len()))
-            .default_open(false)
-            .show(ui, |ui| {
-                let mut remove = None;
-                egui::Grid::new("events").striped(true).show(ui, |ui| {
-                    for h in ["from day", "until day", "category", "what", "", ""] {
-                        ui.strong(h);
-                    }
-                    ui.end_row();
-                    for (k, e) in events.iter_mut().enumerate() {
-                        ui.add(egui::DragValue::new(&mut e.day).range(0..=days.saturating_sub(1)));
-                        let mut bounded = e.until.is_some();
-                        ui.horizontal(|ui| {
-                            ui.checkbox(&mut bounded, "");
-                            let mut until = e.until.unwrap_or(days.saturating_sub(1));
-                            ui.add_enabled(
-                                bounded,
-                                egui::DragValue::new(&mut until)
-                                    .range(e.day..=days.saturating_sub(1)),
-                            );
-                            e.until = bounded.then_some(until);
-                        });
-                        let mut category = e.category.clone().unwrap_or_default();
-                        ui.add(
-                            egui::TextEdit::singleline(&mut category)
-                                .hint_text("all")
-                                .desired_width(180.0),
-                        );
-                        e.category = (!category.is_empty()).then_some(category);
-                        ui.label(e.describe());
-                        let value = e.value_mut();
-                        if let Some(v) = value {
-                            ui.add(egui::DragValue::new(v).range(0.0..=10.0).speed(0.01));
-                        } else {
-                            ui.label("");
-                        }
-                        if ui.small_button("remove").clicked() {
-                            remove = Some(k);
-                        }
-                        ui.end_row();
-                    }
-                });
-                if let Some(k) = remove {
-                    events.remove(k);
-                }
-                ui.horizontal(|ui| {
-                    let mut add = |e: Event| events.push(e);
-                    let blank = Event::blank(0);
-                    if ui.button("+ competitor price").clicked() {
-                        add(Event {
-                            competitor_price: Some(0.9),
-                            ..blank.clone()
-                        });
-                    }
-                    if ui.button("+ promo").clicked() {
-                        add(Event {
-                            promo: Some(0.1),
-                            ..blank.clone()
-                        });
-                    }
-                    if ui.button("+ elasticity shift").clicked() {
-                        add(Event {
-                            elasticity: Some(1.3),
-                            ..blank.clone()
-                        });
-                    }
-                    if ui.button("+ traffic surge").clicked() {
-                        add(Event {
-                            traffic: Some(1.5),
-                            ..blank.clone()
-                        });
-                    }
-                    if ui.button("+ stock-out").clicked() {
-                        add(Event {
-                            stock_out: true,
-                            ..blank
-                        });
-                    }
-                });
-            });
-        if events != before {
-            match scenario_with_events(&self.text, &events) {
-                Ok(t) => self.text = t,
-                Err(e) => cx.fail(format!("events: {e}")),
-            }
-        }
     }
 
     fn sim_summary_ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx<'_>) {
