@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Screenshots of each workbench view from the real app, in a real window under Xvfb, for the
 # README: assets/screenshots/{data,models,compare,compare-parallel,compare-inside,simulate,
-# simulate-sweep}.png.
+# simulate-sweep,simulate-rules,simulate-categories}.png.
 # Uses a copy of the demo workspace with its finished runs, three more, and a BPR sweep
 # (factors × learning rate, three seeds); the Models view starts a run and is captured while
 # it trains, Compare shows the sweep grouped over seeds, its parallel coordinates and
 # parameter importance, and inside one of its runs; the Simulate view runs the
-# competitor-cut scenario in real time, then sweeps its competitor price.
+# competitor-cut scenario in real time, then sweeps its competitor price; the price-rules
+# scenario shows its policies and rules as forms, then its results by category.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -41,6 +42,9 @@ shot compare-inside 16 "$sweep" --section inside --inspect "$inside"
 shot simulate 25 --view simulate --scenario scenarios/competitor-cut.toml --run
 shot simulate-sweep 60 --view simulate --scenario scenarios/competitor-cut.toml \
   --sweep events.0.competitor_price=0.7..1.0:6 --run
+shot simulate-rules 10 --view simulate --scenario scenarios/price-rules.toml --section policies
+shot simulate-categories 30 --view simulate --scenario scenarios/price-rules.toml \
+  --section categories --run
 # The storefront demo: the real app through tauri-driver (the real-app test's journey).
 shots=$(mktemp -d)
 SHOPLAB_UI_SHOTS="$shots" cargo test -q --workspace --test real_app >/dev/null

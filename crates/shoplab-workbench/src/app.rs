@@ -92,6 +92,7 @@ impl WorkbenchApp {
             app.compare.filter = f;
         }
         app.compare.section.clone_from(&launch.section);
+        app.sim.section.clone_from(&launch.section);
         app.compare.inspect_pending = launch.inspect;
         if let Some(p) = launch.scenario.clone() {
             app.load(Tab::Simulate, p);

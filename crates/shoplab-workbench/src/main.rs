@@ -25,7 +25,9 @@ struct Args {
     #[arg(long)]
     filter: Option<String>,
     /// Compare: the sections open at start, comma separated (curves, metric, parameters,
-    /// paired, inside, parallel, importance); default all.
+    /// paired, inside, parallel, importance); default all. Simulate: `policies` opens the
+    /// policies and price rules forms, `categories` scrolls to the results by category once
+    /// a run ends.
     #[arg(long)]
     section: Option<String>,
     /// Compare: look inside this run once the workspace is open.

@@ -28,12 +28,14 @@ const KINDS: [&str; 10] = [
 /// The grid a learning policy starts with.
 const GRID: [f64; 5] = [0.85, 0.95, 1.0, 1.05, 1.15];
 
+type PoliciesAndRules = (Vec<PolicySpec>, Vec<PriceRule>);
+
 /// The policies and price rules of the scenario text, as last read.
 #[derive(Default)]
 pub struct PolicyForm {
     /// The text they were read from.
     of: Option<String>,
-    read: Option<Result<(Vec<PolicySpec>, Vec<PriceRule>), String>>,
+    read: Option<Result<PoliciesAndRules, String>>,
     /// What is typed in each policy's grid and each rule's ladder (comma-separated).
     grids: Vec<String>,
     ladders: Vec<String>,

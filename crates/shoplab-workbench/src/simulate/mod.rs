@@ -95,6 +95,10 @@ pub struct SimView {
     pub form: forms::PolicyForm,
     /// The results by category.
     pub categories: categories::CategoryPanel,
+    /// The sections asked for at launch (`policies`, `categories`), comma separated.
+    pub section: Option<String>,
+    /// Scroll to the results by category on the next frame.
+    reveal_categories: bool,
 }
 
 /// The shipped scenarios: `scenarios/` next to the working directory or the binary.
@@ -130,7 +134,7 @@ impl View for SimView {
             .default_open(self.demand.report.is_some())
             .show(ui, |ui| self.demand.ui(ui, cx, &self.exports));
         egui::CollapsingHeader::new("policies and price rules")
-            .default_open(false)
+            .default_open(self.wants("policies"))
             .show(ui, |ui| {
                 let mut known: Vec<String> = self.items.iter().map(|i| i.1.clone()).collect();
                 known.sort();
@@ -173,9 +177,12 @@ impl View for SimView {
         self.png.rect = Some(rect);
         self.sim_summary_ui(ui, cx);
         if self.report.is_some() {
-            egui::CollapsingHeader::new("results by category")
+            let header = egui::CollapsingHeader::new("results by category")
                 .default_open(true)
                 .show(ui, |ui| self.categories.ui(ui));
+            if std::mem::take(&mut self.reveal_categories) {
+                header.header_response.scroll_to_me(Some(egui::Align::Min));
+            }
         }
     }
 
@@ -299,7 +306,16 @@ impl SimView {
             past: past::PastPanel::default(),
             form: forms::PolicyForm::default(),
             categories: categories::CategoryPanel::default(),
+            section: None,
+            reveal_categories: false,
         }
+    }
+
+    /// Whether `section` was asked for at launch.
+    fn wants(&self, section: &str) -> bool {
+        self.section
+            .as_deref()
+            .is_some_and(|s| s.split(',').any(|p| p.trim() == section))
     }
 
     /// Parses the scenario's events when its text changed since the last frame.
@@ -351,6 +367,7 @@ impl SimView {
             .map(|r| (r.policy.clone(), r.summary()))
             .collect();
         self.categories.set(&report.runs, false);
+        self.reveal_categories = self.wants("categories");
         self.report = Some(report);
     }
 
