@@ -91,20 +91,22 @@ impl ParamSweep {
 }
 
 /// The scenario text with the number at `path` set to `value` (a whole number where the
-/// text has one there, or where the scenario wants one). The TOML is re-written.
+/// text has one there, or where the scenario wants one); the rest of the text, comments
+/// included, stays as it was.
 pub fn with_value(text: &str, path: &str, value: f64) -> Result<String> {
-    let mut doc: toml::Value = toml::from_str::<toml::Table>(text)
-        .map(toml::Value::Table)
+    toml::from_str::<toml::Table>(text).map_err(|e| SimError::Config(format!("scenario: {e}")))?;
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
         .map_err(|e| SimError::Config(format!("scenario: {e}")))?;
     let parts: Vec<&str> = path.split('.').collect();
-    let set = set(&mut doc, &parts, value)
+    let set = set_in(doc.as_table_mut(), &parts, value)
         .map_err(|why| SimError::Config(format!("sweep path {path:?}: {why}")))?;
     if set == 0 {
         return Err(SimError::Config(format!(
             "sweep path {path:?}: no such value in the scenario"
         )));
     }
-    toml::to_string_pretty(&doc).map_err(|e| SimError::Config(format!("scenario: {e}")))
+    Ok(doc.to_string())
 }
 
 /// Whole-number settings of a scenario.
@@ -121,53 +123,86 @@ const INTEGERS: &[&str] = &[
     "calibration",
 ];
 
-/// Sets the value at `path` under `v`; how many were set.
-fn set(v: &mut toml::Value, path: &[&str], value: f64) -> std::result::Result<usize, String> {
+/// The index `head` of a list of `len` elements (`*`: all of them).
+fn indexes(head: &str, len: usize) -> std::result::Result<std::ops::Range<usize>, String> {
+    if head == "*" {
+        return Ok(0..len);
+    }
+    let i: usize = head
+        .parse()
+        .map_err(|_| format!("{head:?} is not an index of a list (0, 1, … or *)"))?;
+    if i >= len {
+        return Err(format!("index {i} past the list's {len} elements"));
+    }
+    Ok(i..i + 1)
+}
+
+/// Sets the value at `path` under a table (or an inline one); how many were set.
+fn set_in(
+    t: &mut dyn toml_edit::TableLike,
+    path: &[&str],
+    value: f64,
+) -> std::result::Result<usize, String> {
     let (head, rest) = path.split_first().ok_or("an empty path")?;
-    match v {
-        toml::Value::Array(items) => {
-            if *head == "*" {
-                let mut n = 0;
-                for item in items.iter_mut() {
-                    n += set(item, rest, value)?;
-                }
-                return Ok(n);
-            }
-            let i: usize = head
-                .parse()
-                .map_err(|_| format!("{head:?} is not an index of a list (0, 1, … or *)"))?;
-            let len = items.len();
-            let item = items
-                .get_mut(i)
-                .ok_or_else(|| format!("index {i} past the list's {len} elements"))?;
-            set(item, rest, value)
+    if rest.is_empty() {
+        let old = t.get(head).and_then(toml_edit::Item::as_value);
+        if t.contains_key(head) && !old.is_some_and(|v| v.is_integer() || v.is_float()) {
+            return Err(format!("{head} is not a number"));
         }
-        toml::Value::Table(t) => {
-            if rest.is_empty() {
-                let whole = matches!(t.get(*head), Some(toml::Value::Integer(_)))
-                    || INTEGERS.contains(head);
-                let new = if whole {
-                    if value.fract() != 0.0 {
-                        return Err(format!("{head} takes whole numbers, not {value}"));
+        let whole = old.is_some_and(toml_edit::Value::is_integer) || INTEGERS.contains(head);
+        let mut new = if whole {
+            if value.fract() != 0.0 {
+                return Err(format!("{head} takes whole numbers, not {value}"));
+            }
+            toml_edit::Value::from(value as i64)
+        } else {
+            toml_edit::Value::from(value)
+        };
+        if let Some(old) = old {
+            *new.decor_mut() = old.decor().clone();
+        }
+        t.insert(head, toml_edit::Item::Value(new));
+        return Ok(1);
+    }
+    match t.get_mut(head) {
+        Some(inner) => set_item(inner, rest, value),
+        None => Err(format!("no {head:?} in the scenario")),
+    }
+}
+
+/// Sets the value at `path` under an item; how many were set.
+fn set_item(
+    item: &mut toml_edit::Item,
+    path: &[&str],
+    value: f64,
+) -> std::result::Result<usize, String> {
+    let (head, rest) = path.split_first().ok_or("an empty path")?;
+    match item {
+        toml_edit::Item::Table(t) => set_in(t, path, value),
+        toml_edit::Item::ArrayOfTables(a) => {
+            let mut n = 0;
+            for i in indexes(head, a.len())? {
+                let t = a.get_mut(i).expect("in range");
+                n += set_in(t, rest, value)?;
+            }
+            Ok(n)
+        }
+        toml_edit::Item::Value(toml_edit::Value::InlineTable(t)) => set_in(t, path, value),
+        toml_edit::Item::Value(toml_edit::Value::Array(a)) => {
+            let mut n = 0;
+            for i in indexes(head, a.len())? {
+                match a.get_mut(i).expect("in range") {
+                    toml_edit::Value::InlineTable(t) => n += set_in(t, rest, value)?,
+                    _ => {
+                        return Err(format!(
+                            "{head:?} is inside a value that is not a table or a list"
+                        ));
                     }
-                    toml::Value::Integer(value as i64)
-                } else {
-                    toml::Value::Float(value)
-                };
-                if let Some(old) = t.get(*head)
-                    && !matches!(old, toml::Value::Integer(_) | toml::Value::Float(_))
-                {
-                    return Err(format!("{head} is not a number"));
                 }
-                t.insert((*head).to_string(), new);
-                return Ok(1);
             }
-            match t.get_mut(*head) {
-                Some(inner) => set(inner, rest, value),
-                None => Err(format!("no {head:?} in the scenario")),
-            }
+            Ok(n)
         }
-        _ => Err(format!(
+        toml_edit::Item::Value(_) | toml_edit::Item::None => Err(format!(
             "{head:?} is inside a value that is not a table or a list"
         )),
     }
@@ -192,7 +227,7 @@ max_move = 0.05
 [[events]]
 day = 10
 category = "electronics.smartphone"
-competitor_price = 0.85
+competitor_price = 0.85   # of our list price
 "#;
 
     #[test]
@@ -223,6 +258,18 @@ competitor_price = 0.85
         assert_eq!(points.len(), 4);
         let first = &points[0].2;
         assert_eq!(first.events[0].competitor_price, Some(0.7));
+        // The stored text is the scenario's own, comments kept.
+        assert!(
+            points[0]
+                .1
+                .contains("competitor_price = 0.7   # of our list price"),
+            "{}",
+            points[0].1
+        );
+        // Inside an inline table.
+        let cut = ParamSweep::parse("policies.1.pricing.undercut=0.05").unwrap();
+        let p = &cut.scenarios(TEXT, "cut.toml").unwrap()[0];
+        assert!(p.1.contains("undercut = 0.05"), "{}", p.1);
         // Every policy's max_move at once; one that had none gets one.
         let all = ParamSweep::parse("policies.*.max_move=0.1").unwrap();
         let p = &all.scenarios(TEXT, "cut.toml").unwrap()[0].2;
