@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages ShopLab builds against (webkit/gtk for the Tauri demo,
-# xkbcommon for the egui workbench, Xvfb for headless window tests), only when missing.
+# xkbcommon for the egui workbench, Xvfb for headless window tests, protoc for the Spark
+# Connect client, Java 17 for the local Spark Connect server), only when missing.
 set -euo pipefail
 
 packages=(
@@ -9,6 +10,7 @@ packages=(
   librsvg2-dev libxdo-dev libssl-dev libayatana-appindicator3-dev libxkbcommon-dev
   xvfb x11-apps
   chromium
+  protobuf-compiler libprotobuf-dev openjdk-17-jre-headless
 )
 
 missing=()

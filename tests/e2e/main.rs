@@ -1463,3 +1463,94 @@ fn two_tower_recommender_on_new_items() {
         "{err}"
     );
 }
+
+/// A team on Spark: the workspace's log written to a lake as hive-partitioned Parquet, then
+/// profiled on a Spark Connect server over the lake (the test command starts one at
+/// `SPARK_REMOTE`); the figures equal the local profile's, and the profile is stored with
+/// where it was computed. A bad endpoint or a lake without events is refused, the workspace
+/// unchanged.
+#[test]
+fn a_lake_profiled_on_spark_matches_the_workspace() {
+    let remote = match std::env::var("SPARK_REMOTE") {
+        Ok(r) if !r.is_empty() => r,
+        _ => {
+            assert!(
+                std::env::var("SHOPLAB_REQUIRE_SPARK").as_deref() != Ok("1"),
+                "SHOPLAB_REQUIRE_SPARK=1 but SPARK_REMOTE is not set"
+            );
+            eprintln!("SPARK_REMOTE is not set: no Spark server to profile on");
+            return;
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ml.duckdb");
+    ok(&["import", s(&ws), s(&dataset("ml-100k/ml-100k.inter"))]);
+    let local = json(&["profile", s(&ws), "--json"]);
+    let lake = dir.path().join("lake");
+    let written = json(&[
+        "export",
+        s(&ws),
+        "--lake",
+        s(&lake),
+        "--partition-by",
+        "event_type",
+        "--json",
+    ]);
+    assert_eq!(written[0]["table"], "events");
+    assert_eq!(written[0]["rows"], 100_000);
+    assert!(lake.join("events/event_type=rating").is_dir());
+    // The folder is not empty now: a second export is refused, nothing overwritten.
+    let err = refused(&["export", s(&ws), "--lake", s(&lake)]);
+    assert!(err.contains("not empty"), "{err}");
+    let events = lake.join("events");
+    let spark = json(&[
+        "profile",
+        s(&ws),
+        "--spark",
+        &remote,
+        "--data",
+        s(&events),
+        "--json",
+    ]);
+    for key in [
+        "events",
+        "users",
+        "items",
+        "first_event",
+        "last_event",
+        "by_type",
+        "funnel",
+        "sparsity",
+        "events_per_user",
+        "events_per_item",
+        "rating_mean",
+    ] {
+        assert_eq!(spark[key], local[key], "{key}");
+    }
+    assert_eq!(spark["events"], 100_000);
+    assert!(
+        spark["computed_on"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("spark {remote} over ")),
+        "{}",
+        spark["computed_on"]
+    );
+    assert_eq!(sql_value(&ws, "SELECT count(*) FROM profiles"), 2.0);
+    let text = ok(&["profile", s(&ws), "--spark", &remote, "--data", s(&events)]);
+    assert!(text.starts_with("computed on spark"), "{text}");
+    // Refused: no server there; a file without the event columns. Nothing stored.
+    let err = refused(&[
+        "profile",
+        s(&ws),
+        "--spark",
+        "sc://127.0.0.1:1",
+        "--data",
+        s(&events),
+    ]);
+    assert!(err.contains("sc://127.0.0.1:1"), "{err}");
+    let users = lake.join("users.parquet");
+    let err = refused(&["profile", s(&ws), "--spark", &remote, "--data", s(&users)]);
+    assert!(err.contains("event_time"), "{err}");
+    assert_eq!(sql_value(&ws, "SELECT count(*) FROM profiles"), 3.0);
+}

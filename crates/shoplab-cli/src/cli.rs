@@ -23,8 +23,9 @@ pub enum Command {
     Init(WorkspaceArgs),
     /// Import exports (CSV/TSV, Parquet, NDJSON; gzip/zstd) into a workspace; the format is recognized.
     Import(ImportArgs),
-    /// Counts, time range, funnel, sparsity, activity and price statistics (stored in the workspace).
-    Profile(WorkspaceArgs),
+    /// Counts, time range, funnel, sparsity, activity and price statistics (stored in the workspace);
+    /// with --spark and --data, the event figures of a lake's log computed on a Spark cluster.
+    Profile(ProfileArgs),
     /// Create a train/valid/test split (or import one exported by another tool).
     Split(SplitArgs),
     /// List the workspace's splits.
@@ -119,6 +120,22 @@ pub struct OutputArgs {
 #[derive(Args)]
 pub struct WorkspaceArgs {
     pub workspace: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Args)]
+pub struct ProfileArgs {
+    pub workspace: PathBuf,
+    /// A Spark Connect endpoint (`sc://host:port`): the profile's event figures are computed
+    /// there, over --data, and only they come back (stored in this workspace's `profiles`).
+    #[arg(long, requires = "data")]
+    pub spark: Option<String>,
+    /// The events the cluster reads: Parquet (a file or a folder, hive-partitioned or not,
+    /// as `shoplab export --lake` writes) or a `.csv` with a header, with the canonical
+    /// columns; a path or URI the Spark server can read.
+    #[arg(long, requires = "spark")]
+    pub data: Option<String>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -533,16 +550,29 @@ pub struct RecommendArgs {
 #[derive(Args)]
 pub struct ExportArgs {
     pub workspace: PathBuf,
-    #[arg(long)]
-    pub run: i64,
+    #[arg(long, required_unless_present = "lake")]
+    pub run: Option<i64>,
     /// Parquet file for `user_id, rank, item_id, score`.
-    #[arg(long, required_unless_present = "embeddings")]
+    #[arg(long, required_unless_present_any = ["embeddings", "lake"])]
     pub recommendations: Option<PathBuf>,
     /// Parquet file for `kind, id, vector` (factorization models).
     #[arg(long)]
     pub embeddings: Option<PathBuf>,
     #[arg(short, long, default_value_t = 10)]
     pub k: usize,
+    /// A new or empty folder: the workspace's log as a lake, hive-partitioned Parquet
+    /// (`events/`, `items.parquet`, `users.parquet`) that Spark, DuckDB or pandas read.
+    #[arg(long, conflicts_with_all = ["run", "recommendations", "embeddings"])]
+    pub lake: Option<PathBuf>,
+    /// With --lake: the events' partitions, comma separated (event_type, event_date, year,
+    /// month; none: one file).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "event_type",
+        requires = "lake"
+    )]
+    pub partition_by: Vec<String>,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -18,6 +18,11 @@ pub fn catch_ctrl_c() {
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed));
 }
 
+/// The flag Ctrl-C sets, for an engine call that watches it.
+pub fn interrupt_flag() -> &'static AtomicBool {
+    &INTERRUPTED
+}
+
 /// Whether Ctrl-C was pressed (the process then exits with 130, as shells expect).
 pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::Relaxed)

@@ -7,11 +7,13 @@
 mod canonical;
 pub mod catalog;
 pub mod datasets;
+pub mod dialect;
 pub mod error;
 mod formats;
 pub mod frame;
 pub mod import;
 mod interaction;
+pub mod lake;
 pub mod mapping;
 pub mod profile;
 pub mod quality;

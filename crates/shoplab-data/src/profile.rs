@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::quality::{Finding, ValueChecks};
 
+use crate::dialect;
 use crate::error::Result;
 use crate::workspace::Workspace;
 
@@ -85,10 +86,43 @@ pub struct Profile {
     /// The non-zero checks, each with the query that lists its rows.
     #[serde(default)]
     pub findings: Vec<Finding>,
+    /// Where the event figures were computed when not in this workspace: a Spark Connect
+    /// endpoint and the data it read (the catalog, bandit and value checks are then empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub computed_on: Option<String>,
 }
 
 fn ratio(a: u64, b: u64) -> Option<f64> {
     (b > 0).then(|| a as f64 / b as f64)
+}
+
+impl Funnel {
+    /// The funnel of the pair counts viewed, carted, purchased, viewed and carted, carted
+    /// and purchased, viewed and purchased ([`dialect::FUNNEL`]'s columns after the first).
+    pub fn of(
+        [
+            viewed,
+            carted,
+            purchased,
+            view_cart,
+            cart_purchase,
+            view_purchase,
+        ]: [u64; 6],
+    ) -> Self {
+        Funnel {
+            viewed_pairs: viewed,
+            carted_pairs: carted,
+            purchased_pairs: purchased,
+            view_to_cart: ratio(view_cart, viewed),
+            cart_to_purchase: ratio(cart_purchase, carted),
+            view_to_purchase: ratio(view_purchase, viewed),
+        }
+    }
+}
+
+/// 1 − (distinct user–item pairs) / (users × items); `None` without users or items.
+pub fn sparsity(pairs: u64, users: u64, items: u64) -> Option<f64> {
+    (users > 0 && items > 0).then(|| 1.0 - pairs as f64 / (users as f64 * items as f64))
 }
 
 /// The totals of `events` the profile starts from.
@@ -121,8 +155,7 @@ impl Workspace {
         let bandit_rows: i64 = c.query_row("SELECT count(*) FROM bandit_log", [], |r| r.get(0))?;
         let by_type = self.counts_by_type()?;
         let (pairs, funnel) = self.funnel()?;
-        let sparsity =
-            (users > 0 && items > 0).then(|| 1.0 - pairs as f64 / (users as f64 * items as f64));
+        let sparsity = sparsity(pairs as u64, users as u64, items as u64);
         let events_per_user = self.events_per("user_id")?;
         let events_per_item = self.events_per("item_id")?;
         let checks = ValueChecks::of_log(self)?;
@@ -150,20 +183,16 @@ impl Workspace {
             refunded,
             checks,
             findings: checks.findings(None),
+            computed_on: None,
         };
         self.store_profile(&profile)?;
         Ok(profile)
     }
 
     fn event_totals(&self) -> Result<Totals> {
-        Ok(self.connection().query_row(
-            "SELECT count(*), count(DISTINCT user_id), count(DISTINCT item_id), count(DISTINCT session_id),
-                    CAST(min(event_time) AS VARCHAR), CAST(max(event_time) AS VARCHAR),
-                    epoch(max(event_time) - min(event_time)) / 86400.0,
-                    round(avg(value) FILTER (WHERE event_type = 'rating'), 9)
-             FROM events",
-            [],
-            |r| {
+        Ok(self
+            .connection()
+            .query_row(dialect::TOTALS.duckdb, [], |r| {
                 Ok(Totals {
                     events: r.get(0)?,
                     users: r.get(1)?,
@@ -174,14 +203,11 @@ impl Workspace {
                     days: r.get(6)?,
                     rating_mean: r.get(7)?,
                 })
-            },
-        )?)
+            })?)
     }
 
     fn counts_by_type(&self) -> Result<Vec<TypeCount>> {
-        let mut stmt = self.connection().prepare(
-            "SELECT event_type, count(*), count(DISTINCT user_id) FROM events GROUP BY 1 ORDER BY 2 DESC, 1",
-        )?;
+        let mut stmt = self.connection().prepare(dialect::BY_TYPE.duckdb)?;
         let by_type = stmt
             .query_map([], |r| {
                 Ok(TypeCount {
@@ -196,36 +222,41 @@ impl Workspace {
 
     /// The number of distinct (user, item) pairs, and the funnel over them.
     fn funnel(&self) -> Result<(i64, Funnel)> {
-        let (pairs, viewed, carted, purchased, view_cart, cart_purchase, view_purchase): (i64, i64, i64, i64, i64, i64, i64) =
-            self.connection().query_row(
-                "WITH p AS (SELECT user_id, item_id,
-                                   bool_or(event_type = 'view') AS v, bool_or(event_type = 'cart') AS c,
-                                   bool_or(event_type = 'purchase') AS b
-                            FROM events WHERE item_id IS NOT NULL AND user_id IS NOT NULL GROUP BY 1, 2)
-                 SELECT count(*), count(*) FILTER (WHERE v), count(*) FILTER (WHERE c), count(*) FILTER (WHERE b),
-                        count(*) FILTER (WHERE v AND c), count(*) FILTER (WHERE c AND b), count(*) FILTER (WHERE v AND b)
-                 FROM p",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
-            )?;
-        let funnel = Funnel {
-            viewed_pairs: viewed as u64,
-            carted_pairs: carted as u64,
-            purchased_pairs: purchased as u64,
-            view_to_cart: ratio(view_cart as u64, viewed as u64),
-            cart_to_purchase: ratio(cart_purchase as u64, carted as u64),
-            view_to_purchase: ratio(view_purchase as u64, viewed as u64),
-        };
-        Ok((pairs, funnel))
+        let (pairs, viewed, carted, purchased, view_cart, cart_purchase, view_purchase): (
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+        ) = self
+            .connection()
+            .query_row(dialect::FUNNEL.duckdb, [], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            })?;
+        let counts = [
+            viewed,
+            carted,
+            purchased,
+            view_cart,
+            cart_purchase,
+            view_purchase,
+        ];
+        Ok((pairs, Funnel::of(counts.map(|c| c as u64))))
     }
 
     /// Quantiles of the number of events per `key` (a column of `events`).
     fn events_per(&self, key: &str) -> Result<Option<Quantiles>> {
-        let sql = format!(
-            "SELECT min(n), quantile_disc(n, 0.25), quantile_disc(n, 0.5), quantile_disc(n, 0.75),
-                    quantile_disc(n, 0.9), quantile_disc(n, 0.99), max(n), round(avg(n), 9)
-             FROM (SELECT count(*)::DOUBLE AS n FROM events WHERE {key} IS NOT NULL GROUP BY {key})"
-        );
+        let (sql, _) = dialect::events_per(key);
         let q = self.connection().query_row(&sql, [], |r| {
             Ok(r.get::<_, Option<f64>>(0)?
                 .map(|min| -> Result<Quantiles, duckdb::Error> {
@@ -246,13 +277,9 @@ impl Workspace {
 
     /// The value of purchases and of refunds.
     fn revenue(&self) -> Result<(f64, f64)> {
-        Ok(self.connection().query_row(
-            "SELECT coalesce(sum(value) FILTER (WHERE event_type = 'purchase'), 0),
-                    coalesce(sum(value) FILTER (WHERE event_type = 'refund'), 0)
-             FROM events",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?)
+        Ok(self
+            .connection()
+            .query_row(dialect::REVENUE.duckdb, [], |r| Ok((r.get(0)?, r.get(1)?)))?)
     }
 
     fn price_by_category(&self) -> Result<Vec<CategoryPrices>> {
@@ -275,7 +302,8 @@ impl Workspace {
         Ok(prices)
     }
 
-    fn store_profile(&self, profile: &Profile) -> Result<()> {
+    /// Stores a profile in `profiles` (one computed elsewhere: [`Profile::computed_on`]).
+    pub fn store_profile(&self, profile: &Profile) -> Result<()> {
         let json = serde_json::to_string(profile).expect("profile serializes");
         self.connection().execute(
             "INSERT INTO profiles SELECT coalesce(max(profile_id), 0) + 1, CAST(now() AS TIMESTAMP), ? FROM profiles",

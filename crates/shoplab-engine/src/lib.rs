@@ -6,6 +6,7 @@ mod demand;
 pub mod demo;
 mod encoders;
 pub mod job;
+mod lake;
 mod past;
 mod plan;
 mod pricing;
@@ -42,6 +43,7 @@ pub use shoplab_data::{
 };
 
 pub use job::{Job, JobEvent};
+pub use shoplab_data::lake::LakeTable;
 pub use shoplab_model::analysis::{
     Group, GroupBy, Importance, Measure, Params, RunParams, Value as ParamValue,
     differing as differing_params, differing_of, group as group_runs, group_of,
@@ -109,12 +111,15 @@ pub enum EngineError {
     BadArgument(String),
     #[error("{0}")]
     NotSupported(String),
+    #[error(transparent)]
+    Lake(#[from] shoplab_spark::LakeError),
 }
 
 impl EngineError {
     /// What kind of failure this is, for a front-end to branch on: `no_workspace`,
     /// `workspace_refused`, `not_found`, `bad_argument`, `run_not_finished`,
-    /// `split_changed`, `not_supported`, `cancelled` or `internal`.
+    /// `split_changed`, `not_supported`, `cancelled`, `cluster` (the Spark server refused or
+    /// failed) or `internal`.
     pub fn code(&self) -> &'static str {
         match self {
             EngineError::NotFound(_) => "not_found",
@@ -150,6 +155,12 @@ impl EngineError {
                 | ModelError::Run(..) => "internal",
             },
             EngineError::Sim(shoplab_sim::SimError::Config(_)) => "bad_argument",
+            EngineError::Lake(e) => match e {
+                shoplab_spark::LakeError::Data(_) => "bad_argument",
+                shoplab_spark::LakeError::Cancelled => "cancelled",
+                shoplab_spark::LakeError::Connect { .. }
+                | shoplab_spark::LakeError::Spark { .. } => "cluster",
+            },
             EngineError::Io { .. } | EngineError::Job(_) => "internal",
         }
     }

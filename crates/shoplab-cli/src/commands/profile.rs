@@ -6,12 +6,28 @@ use anyhow::Result;
 use serde::Serialize;
 use shoplab_engine::Profile;
 
-use crate::cli::WorkspaceArgs;
+use crate::cli::ProfileArgs;
 use crate::output::{Printer, pct, truncate};
+use crate::progress;
 
-pub fn run(args: WorkspaceArgs) -> Result<()> {
+pub fn run(args: ProfileArgs) -> Result<()> {
     let session = super::open(&args.workspace)?;
-    let profile = session.profile()?;
+    let profile = match (&args.spark, &args.data) {
+        (Some(remote), Some(data)) => {
+            progress::catch_ctrl_c();
+            let quiet = args.output.json;
+            let pb = progress::spinner(quiet, "connecting to Spark");
+            let p = session.profile_on_spark(
+                remote,
+                data,
+                &mut |step| pb.set_message(format!("on Spark: {step}")),
+                progress::interrupt_flag(),
+            );
+            pb.finish_and_clear();
+            p?
+        }
+        _ => session.profile()?,
+    };
     Printer::new(args.output.json).print(&Profiled(&profile))?;
     Ok(())
 }
@@ -24,6 +40,9 @@ pub struct Profiled<'a>(pub &'a Profile);
 impl fmt::Display for Profiled<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let p = self.0;
+        if let Some(on) = &p.computed_on {
+            writeln!(f, "computed on {on}")?;
+        }
         writeln!(
             f,
             "events {}   users {}   items {} (catalog {})   sessions {}",

@@ -93,15 +93,27 @@ impl fmt::Display for Live<'_> {
 
 pub fn export(args: ExportArgs) -> Result<()> {
     let session = super::open(&args.workspace)?;
+    if let Some(dir) = &args.lake {
+        let partition_by: Vec<String> = args
+            .partition_by
+            .iter()
+            .filter(|p| !p.is_empty() && p.as_str() != "none")
+            .cloned()
+            .collect();
+        let tables = session.export_lake(dir, &partition_by)?;
+        Printer::new(args.output.json).print(&Lake(&tables))?;
+        return Ok(());
+    }
+    let run = args.run.expect("clap requires --run without --lake");
     let recommendations = match &args.recommendations {
         Some(path) => Some((
             path.as_path(),
-            session.export_recommendations(args.run, args.k, path)?,
+            session.export_recommendations(run, args.k, path)?,
         )),
         None => None,
     };
     let embeddings = match &args.embeddings {
-        Some(path) => Some((path.as_path(), session.export_embeddings(args.run, path)?)),
+        Some(path) => Some((path.as_path(), session.export_embeddings(run, path)?)),
         None => None,
     };
     let written = Exported {
@@ -111,6 +123,26 @@ pub fn export(args: ExportArgs) -> Result<()> {
     };
     Printer::new(args.output.json).line(&written)?;
     Ok(())
+}
+
+/// The tables written to a lake.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Lake<'a>(&'a [shoplab_engine::LakeTable]);
+
+impl std::fmt::Display for Lake<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for t in self.0 {
+            writeln!(
+                f,
+                "{:<8} {:>12} rows  {}",
+                t.table,
+                t.rows,
+                t.path.display()
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// One recommended item.

@@ -1,0 +1,53 @@
+//! A shop's log in a lake: the workspace's tables written as hive-partitioned Parquet for
+//! the lake, and the event log's profile computed on Apache Spark through Spark Connect
+//! (`shoplab-spark`): only the figures come back, stored in `profiles` with where they were
+//! computed.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use shoplab_data::lake::LakeTable;
+use shoplab_data::profile::Profile;
+use shoplab_spark::Lake;
+
+use crate::{Result, Session};
+
+impl Session {
+    /// Writes the events (partitioned by `partition_by`), items and users under `dir` as
+    /// Parquet (see [`shoplab_data::lake`]).
+    pub fn export_lake(&self, dir: &Path, partition_by: &[String]) -> Result<Vec<LakeTable>> {
+        Ok(self.ws.export_lake(dir, partition_by)?)
+    }
+
+    /// The event log at `path` profiled on the Spark Connect server at `remote` (`step`
+    /// hears each step as it starts; setting `stop` cancels the running query on the
+    /// cluster), stored in this workspace's `profiles`.
+    pub fn profile_on_spark(
+        &self,
+        remote: &str,
+        path: &str,
+        step: &mut dyn FnMut(&str),
+        stop: &AtomicBool,
+    ) -> Result<Profile> {
+        let lake = Lake::open(remote, path)?;
+        let canceller = lake.canceller();
+        let done = AtomicBool::new(false);
+        let profile = std::thread::scope(|s| {
+            s.spawn(|| {
+                while !done.load(Ordering::Relaxed) {
+                    if stop.load(Ordering::Relaxed) {
+                        canceller.cancel();
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            });
+            let profile = lake.profile(step);
+            done.store(true, Ordering::Relaxed);
+            profile
+        })?;
+        self.ws.store_profile(&profile)?;
+        Ok(profile)
+    }
+}

@@ -1,0 +1,150 @@
+//! The same figures through DuckDB and through Spark: real data imported into a workspace,
+//! written to the lake as hive-partitioned Parquet (`Workspace::export_lake`), profiled by
+//! the workspace (DuckDB) and by a Spark Connect server over the lake; every event figure is
+//! the same. MovieLens-100K's ratings, partitioned by type; the demo shop's REES46-shaped log
+//! (views, carts, purchases, removals with prices and sessions), partitioned by day.
+//!
+//! The server is the one at `SPARK_REMOTE` (`eval "$(bash scripts/spark.sh start)"`; the
+//! test command starts one for the run). Without it these tests fail when
+//! `SHOPLAB_REQUIRE_SPARK=1` (the test command sets it), and otherwise pass saying so.
+
+use std::path::Path;
+
+use shoplab_data::Workspace;
+use shoplab_data::import::ImportOptions;
+use shoplab_data::profile::Profile;
+use shoplab_spark::{Lake, LakeError};
+
+/// The Spark Connect endpoint, or `None` (then the test has nothing to compare against).
+fn remote() -> Option<String> {
+    match std::env::var("SPARK_REMOTE") {
+        Ok(r) if !r.is_empty() => Some(r),
+        _ => {
+            assert!(
+                std::env::var("SHOPLAB_REQUIRE_SPARK").as_deref() != Ok("1"),
+                "SHOPLAB_REQUIRE_SPARK=1 but SPARK_REMOTE is not set (scripts/spark.sh start)"
+            );
+            eprintln!("SPARK_REMOTE is not set: no Spark server to compare against");
+            None
+        }
+    }
+}
+
+/// The workspace's profile and the lake's, computed on Spark.
+fn both(ws: &Workspace, lake: &Path, remote: &str) -> (Profile, Profile) {
+    let local = ws.profile().unwrap();
+    let mut steps = Vec::new();
+    let spark = Lake::open(remote, &lake.join("events").display().to_string())
+        .unwrap()
+        .profile(&mut |s| steps.push(s.to_string()))
+        .unwrap();
+    assert_eq!(
+        steps,
+        [
+            "totals",
+            "by_type",
+            "funnel",
+            "events per user_id",
+            "events per item_id",
+            "revenue"
+        ]
+    );
+    (local, spark)
+}
+
+/// Every event figure equal (money to the cent's ten-thousandth: the engines add in
+/// different orders).
+fn assert_same(local: &Profile, spark: &Profile) {
+    assert_eq!(
+        (spark.events, spark.users, spark.items, spark.sessions),
+        (local.events, local.users, local.items, local.sessions)
+    );
+    assert_eq!(
+        (&spark.first_event, &spark.last_event),
+        (&local.first_event, &local.last_event)
+    );
+    assert!(
+        (spark.days - local.days).abs() < 1e-9,
+        "{} {}",
+        spark.days,
+        local.days
+    );
+    assert_eq!(spark.by_type, local.by_type);
+    assert_eq!(spark.funnel, local.funnel);
+    assert_eq!(spark.sparsity, local.sparsity);
+    assert_eq!(spark.events_per_user, local.events_per_user);
+    assert_eq!(spark.events_per_item, local.events_per_item);
+    assert_eq!(spark.rating_mean, local.rating_mean);
+    assert!((spark.revenue - local.revenue).abs() < 1e-4);
+    assert!((spark.refunded - local.refunded).abs() < 1e-4);
+    assert!(
+        spark
+            .computed_on
+            .as_deref()
+            .unwrap()
+            .starts_with("spark sc://")
+    );
+    assert_eq!(local.computed_on, None);
+}
+
+#[test]
+fn movielens_profiles_the_same_on_spark() {
+    let Some(remote) = remote() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Workspace::create(dir.path().join("ml.duckdb")).unwrap();
+    let data = shoplab_data::datasets::path("ml-100k/ml-100k.inter").unwrap();
+    ws.import(&data, &ImportOptions::default()).unwrap();
+    let lake = dir.path().join("lake");
+    let tables = ws.export_lake(&lake, &["event_type".into()]).unwrap();
+    assert_eq!(tables[0].rows, 100_000);
+    assert!(lake.join("events/event_type=rating").is_dir());
+    let (local, spark) = both(&ws, &lake, &remote);
+    assert_eq!(
+        (spark.events, spark.users, spark.items),
+        (100_000, 943, 1_682)
+    );
+    assert_eq!(spark.rating_mean, Some(3.52986));
+    assert_same(&local, &spark);
+}
+
+#[test]
+fn the_demo_shops_log_profiles_the_same_on_spark() {
+    let Some(remote) = remote() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let world = shoplab_synth::World::generate(&shoplab_synth::WorldConfig::demo());
+    let csv = dir.path().join("events.csv");
+    world
+        .write_events_csv(std::fs::File::create(&csv).unwrap(), None)
+        .unwrap();
+    let ws = Workspace::create(dir.path().join("shop.duckdb")).unwrap();
+    ws.import(&csv, &ImportOptions::default()).unwrap();
+    let lake = dir.path().join("lake");
+    ws.export_lake(&lake, &["event_date".into()]).unwrap();
+    assert!(lake.join("events/event_date=2019-10-01").is_dir());
+    let (local, spark) = both(&ws, &lake, &remote);
+    assert!(spark.funnel.purchased_pairs > 0 && spark.revenue > 0.0);
+    assert_same(&local, &spark);
+}
+
+#[test]
+fn a_lake_without_the_event_columns_is_refused_with_what_it_has() {
+    let Some(remote) = remote() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("clicks.csv");
+    std::fs::write(&csv, "when,who\n2020-01-01,u1\n").unwrap();
+    let err = Lake::open(&remote, &csv.display().to_string())
+        .err()
+        .expect("refused");
+    let LakeError::Data(message) = &err else {
+        panic!("{err}")
+    };
+    assert!(
+        message.contains("event_time") && message.contains("when, who"),
+        "{message}"
+    );
+    // A server that is not there: a clear error naming it.
+    let err = Lake::open("sc://127.0.0.1:1", &csv.display().to_string())
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("sc://127.0.0.1:1"), "{err}");
+}
