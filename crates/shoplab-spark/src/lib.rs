@@ -20,13 +20,13 @@ pub enum LakeError {
     Connect {
         remote: String,
         #[source]
-        source: SparkError,
+        source: Box<SparkError>,
     },
     #[error("{what}: {source}")]
     Spark {
         what: String,
         #[source]
-        source: SparkError,
+        source: Box<SparkError>,
     },
     #[error("{0}")]
     Data(String),
@@ -71,11 +71,11 @@ impl Lake {
             .get_or_create()
             .map_err(|source| LakeError::Connect {
                 remote: remote.to_string(),
-                source,
+                source: Box::new(source),
             })?;
         spark.add_tag(TAG).map_err(|source| LakeError::Spark {
             what: "tagging the session".into(),
-            source,
+            source: Box::new(source),
         })?;
         let reader = spark.read();
         let df = if path.to_ascii_lowercase().ends_with(".csv") {
@@ -88,7 +88,7 @@ impl Lake {
         };
         let columns = df.columns().map_err(|source| LakeError::Spark {
             what: format!("reading {path}"),
-            source,
+            source: Box::new(source),
         })?;
         let missing: Vec<&str> = EVENT_COLUMNS
             .iter()
@@ -126,13 +126,13 @@ impl Lake {
         };
         df.create_or_replace_temp_view("lake_events")
             .map_err(|source| lake.failed("registering the events", source))?;
-        lake.spark
-            .sql(&format!(
+        lake.rows(
+            "registering the events",
+            &format!(
                 "CREATE OR REPLACE TEMP VIEW events AS SELECT {} FROM lake_events",
                 select.join(", ")
-            ))
-            .and_then(|df| df.collect())
-            .map_err(|source| lake.failed("registering the events", source))?;
+            ),
+        )?;
         Ok(lake)
     }
 
@@ -156,17 +156,15 @@ impl Lake {
         } else {
             LakeError::Spark {
                 what: what.to_string(),
-                source,
+                source: Box::new(source),
             }
         }
     }
 
     /// The rows of a query.
     fn rows(&self, name: &str, sql: &str) -> Result<Vec<Row>> {
-        self.spark
-            .sql(sql)
-            .and_then(|df| df.collect())
-            .map_err(|source| self.failed(name, source))
+        let df = self.spark.sql(sql).map_err(|e| self.failed(name, e))?;
+        df.collect().map_err(|e| self.failed(name, e))
     }
 
     /// The one row of a pair's Spark query.
