@@ -36,32 +36,33 @@ pub const TOTALS: Pair = Pair {
             FROM events",
 };
 
-/// Per event type: events and distinct users, most events first.
-pub const BY_TYPE: Pair = Pair {
-    name: "by_type",
-    duckdb: "SELECT event_type, count(*), count(DISTINCT user_id) FROM events GROUP BY 1 ORDER BY 2 DESC, 1",
-    spark: "SELECT event_type, count(*), count(DISTINCT user_id) FROM events GROUP BY 1 ORDER BY 2 DESC, 1",
-};
+/// Per event type: events and distinct users, most events first (the same SQL in both).
+pub const BY_TYPE: Pair = same(
+    "by_type",
+    "SELECT event_type, count(*), count(DISTINCT user_id) FROM events GROUP BY 1 ORDER BY 2 DESC, 1",
+);
 
 /// Over distinct (user, item) pairs: all, viewed, carted, purchased, viewed and carted,
-/// carted and purchased, viewed and purchased.
-pub const FUNNEL: Pair = Pair {
-    name: "funnel",
-    duckdb: "WITH p AS (SELECT user_id, item_id,
-                               bool_or(event_type = 'view') AS v, bool_or(event_type = 'cart') AS c,
-                               bool_or(event_type = 'purchase') AS b
-                        FROM events WHERE item_id IS NOT NULL AND user_id IS NOT NULL GROUP BY 1, 2)
-             SELECT count(*), count(*) FILTER (WHERE v), count(*) FILTER (WHERE c), count(*) FILTER (WHERE b),
-                    count(*) FILTER (WHERE v AND c), count(*) FILTER (WHERE c AND b), count(*) FILTER (WHERE v AND b)
-             FROM p",
-    spark: "WITH p AS (SELECT user_id, item_id,
-                              bool_or(event_type = 'view') AS v, bool_or(event_type = 'cart') AS c,
-                              bool_or(event_type = 'purchase') AS b
-                       FROM events WHERE item_id IS NOT NULL AND user_id IS NOT NULL GROUP BY 1, 2)
-            SELECT count(*), count(*) FILTER (WHERE v), count(*) FILTER (WHERE c), count(*) FILTER (WHERE b),
-                   count(*) FILTER (WHERE v AND c), count(*) FILTER (WHERE c AND b), count(*) FILTER (WHERE v AND b)
-            FROM p",
-};
+/// carted and purchased, viewed and purchased (the same SQL in both).
+pub const FUNNEL: Pair = same(
+    "funnel",
+    "WITH p AS (SELECT user_id, item_id,
+                       bool_or(event_type = 'view') AS v, bool_or(event_type = 'cart') AS c,
+                       bool_or(event_type = 'purchase') AS b
+                FROM events WHERE item_id IS NOT NULL AND user_id IS NOT NULL GROUP BY 1, 2)
+     SELECT count(*), count(*) FILTER (WHERE v), count(*) FILTER (WHERE c), count(*) FILTER (WHERE b),
+            count(*) FILTER (WHERE v AND c), count(*) FILTER (WHERE c AND b), count(*) FILTER (WHERE v AND b)
+     FROM p",
+);
+
+/// A query both dialects read alike.
+const fn same(name: &'static str, sql: &'static str) -> Pair {
+    Pair {
+        name,
+        duckdb: sql,
+        spark: sql,
+    }
+}
 
 /// The value of purchases and of refunds.
 pub const REVENUE: Pair = Pair {
