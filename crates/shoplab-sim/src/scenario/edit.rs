@@ -233,6 +233,16 @@ max_move = 0.1
     }
 
     #[test]
+    fn every_pricing_kind_is_the_name_the_scenario_reads() {
+        for kind in Pricing::KINDS {
+            let p = Pricing::List.as_kind(kind);
+            assert_eq!(p.kind(), kind);
+            let written = toml::Value::try_from(&p).unwrap();
+            assert_eq!(written["kind"].as_str(), Some(kind));
+        }
+    }
+
+    #[test]
     fn a_policy_form_rewrites_only_what_it_changed() {
         let mut policies = policies_of(TEXT).unwrap();
         assert_eq!(policies.len(), 2);

@@ -252,6 +252,60 @@ pub enum Pricing {
 }
 
 impl Pricing {
+    /// Every pricing policy, as the scenario's `kind` names it.
+    pub const KINDS: [&'static str; 10] = [
+        "list",
+        "cost-plus",
+        "elasticity-optimal",
+        "competitor-match",
+        "markdown",
+        "thompson",
+        "thompson-poisson",
+        "thompson-inventory",
+        "ucb1",
+        "epsilon-greedy",
+    ];
+
+    /// The scenario's `kind` of this policy.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Pricing::List => "list",
+            Pricing::CostPlus { .. } => "cost-plus",
+            Pricing::ElasticityOptimal => "elasticity-optimal",
+            Pricing::CompetitorMatch { .. } => "competitor-match",
+            Pricing::Markdown { .. } => "markdown",
+            Pricing::Thompson { .. } => "thompson",
+            Pricing::ThompsonPoisson { .. } => "thompson-poisson",
+            Pricing::ThompsonInventory { .. } => "thompson-inventory",
+            Pricing::Ucb1 { .. } => "ucb1",
+            Pricing::EpsilonGreedy { .. } => "epsilon-greedy",
+        }
+    }
+
+    /// The policy of `kind` (one of [`Pricing::KINDS`]; else the list price) with its
+    /// default settings, this one's grid kept when it has one (what a form switches to).
+    pub fn as_kind(&self, kind: &str) -> Pricing {
+        let grid = match self.grid() {
+            [] => vec![0.85, 0.95, 1.0, 1.05, 1.15],
+            g => g.to_vec(),
+        };
+        match kind {
+            "cost-plus" => Pricing::CostPlus { markup: 0.3 },
+            "elasticity-optimal" => Pricing::ElasticityOptimal,
+            "competitor-match" => Pricing::CompetitorMatch { undercut: 0.02 },
+            "markdown" => Pricing::Markdown {
+                step: 0.1,
+                floor: 0.5,
+            },
+            "thompson" => Pricing::Thompson { grid },
+            "thompson-poisson" => Pricing::ThompsonPoisson { grid },
+            "thompson-inventory" => Pricing::ThompsonInventory { grid },
+            "ucb1" => Pricing::Ucb1 { grid },
+            "epsilon-greedy" => Pricing::EpsilonGreedy { grid, epsilon: 0.1 },
+            _ => Pricing::List,
+        }
+    }
+
     /// The list-price multipliers of a learning policy (empty for the others).
     pub fn grid(&self) -> &[f64] {
         match self {

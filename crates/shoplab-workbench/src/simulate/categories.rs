@@ -2,6 +2,8 @@
 //! over the horizon per policy (means over the replicates with 95% intervals), the
 //! categories the first policy earns most in first, as grouped bars and a table.
 
+use std::sync::Arc;
+
 use egui_plot::{Bar, BarChart, Legend, Plot};
 use shoplab_engine::{CategoryResult, Estimate, PolicyRun};
 
@@ -19,6 +21,10 @@ pub struct CategoryPanel {
     pub results: Vec<(String, Vec<CategoryResult>)>,
     /// Index into [`METRICS`].
     pub metric: usize,
+    /// The first policy's categories by revenue, most first, and their names (computed once
+    /// per report, not per frame).
+    order: Vec<usize>,
+    names: Arc<Vec<String>>,
 }
 
 impl CategoryPanel {
@@ -31,6 +37,19 @@ impl CategoryPanel {
             runs.iter()
                 .map(|r| (r.policy.clone(), r.category_results()))
                 .filter(|(_, c)| !c.is_empty()),
+        );
+        let first = self.results.first().map_or(&[][..], |(_, c)| c.as_slice());
+        self.order = (0..first.len()).collect();
+        self.order
+            .sort_by(|&a, &b| first[b].revenue.mean.total_cmp(&first[a].revenue.mean));
+        self.names = Arc::new(
+            first
+                .iter()
+                .map(|r| match r.category.as_str() {
+                    "" => "(none)".to_string(),
+                    c => c.to_string(),
+                })
+                .collect(),
         );
     }
 
@@ -51,15 +70,7 @@ impl CategoryPanel {
             ui.weak("This simulation has no results by category (stored before they were).");
             return;
         };
-        let mut order: Vec<usize> = (0..first.len()).collect();
-        order.sort_by(|&a, &b| first[b].revenue.mean.total_cmp(&first[a].revenue.mean));
-        let names: Vec<String> = first
-            .iter()
-            .map(|r| match r.category.as_str() {
-                "" => "(none)".to_string(),
-                c => c.to_string(),
-            })
-            .collect();
+        let (order, names) = (&self.order, &self.names);
         ui.horizontal(|ui| {
             let label = ui.label("compare on");
             egui::ComboBox::from_id_salt("category_metric")
@@ -73,10 +84,10 @@ impl CategoryPanel {
                 .labelled_by(label.id);
             ui.weak("over the horizon, mean over replicates; conversion: purchases per session that landed in the category");
         });
-        let shown: Vec<usize> = order.iter().copied().take(BARS).collect();
+        let shown = &order[..order.len().min(BARS)];
         let width = 0.8 / self.results.len().max(1) as f64;
-        let bar_names = names.clone();
-        let plot_order = shown.clone();
+        let bar_names = Arc::clone(names);
+        let plot_order = shown.to_vec();
         Plot::new("by_category")
             .height(220.0)
             .legend(Legend::default())
@@ -114,7 +125,7 @@ impl CategoryPanel {
                         ui.strong(policy);
                     }
                     ui.end_row();
-                    for &c in &order {
+                    for &c in order {
                         ui.label(&names[c]);
                         ui.label(format!("{:.0}", first[c].sessions));
                         for (_, results) in &self.results {

@@ -11,23 +11,6 @@ use shoplab_engine::{
 use super::SimView;
 use crate::view::Cx;
 
-/// The pricing policies, as the scenario's `kind` names them.
-const KINDS: [&str; 10] = [
-    "list",
-    "cost-plus",
-    "elasticity-optimal",
-    "competitor-match",
-    "markdown",
-    "thompson",
-    "thompson-poisson",
-    "thompson-inventory",
-    "ucb1",
-    "epsilon-greedy",
-];
-
-/// The grid a learning policy starts with.
-const GRID: [f64; 5] = [0.85, 0.95, 1.0, 1.05, 1.15];
-
 type PoliciesAndRules = (Vec<PolicySpec>, Vec<PriceRule>);
 
 /// The policies and price rules of the scenario text, as last read.
@@ -110,16 +93,16 @@ impl PolicyForm {
                 ui.add_sized([150.0, 20.0], egui::TextEdit::singleline(&mut p.name))
                     .labelled_by(heads[0]);
                 recommend_ui(ui, k, &mut p.recommend, heads[1]);
-                let kind = kind_of(&p.pricing);
+                let kind = p.pricing.kind();
                 egui::ComboBox::from_id_salt(("pricing", k))
                     .selected_text(kind)
                     .show_ui(ui, |ui| {
-                        for kind in KINDS {
+                        for kind in Pricing::KINDS {
                             if ui
-                                .selectable_label(kind_of(&p.pricing) == kind, kind)
+                                .selectable_label(p.pricing.kind() == kind, kind)
                                 .clicked()
                             {
-                                p.pricing = with_kind(kind, &p.pricing);
+                                p.pricing = p.pricing.as_kind(kind);
                                 self.grids[k] = list(p.pricing.grid());
                             }
                         }
@@ -441,45 +424,6 @@ fn numbers(s: &str) -> Result<Vec<f64>, std::num::ParseFloatError> {
 /// Numbers as a form shows them.
 fn list(v: &[f64]) -> String {
     v.iter().map(f64::to_string).collect::<Vec<_>>().join(", ")
-}
-
-/// The scenario's name of a pricing policy.
-fn kind_of(p: &Pricing) -> &'static str {
-    match p {
-        Pricing::List => "list",
-        Pricing::CostPlus { .. } => "cost-plus",
-        Pricing::ElasticityOptimal => "elasticity-optimal",
-        Pricing::CompetitorMatch { .. } => "competitor-match",
-        Pricing::Markdown { .. } => "markdown",
-        Pricing::Thompson { .. } => "thompson",
-        Pricing::ThompsonPoisson { .. } => "thompson-poisson",
-        Pricing::ThompsonInventory { .. } => "thompson-inventory",
-        Pricing::Ucb1 { .. } => "ucb1",
-        Pricing::EpsilonGreedy { .. } => "epsilon-greedy",
-    }
-}
-
-/// A policy of `kind` with its default settings, the grid of `old` kept when it has one.
-fn with_kind(kind: &str, old: &Pricing) -> Pricing {
-    let grid = match old.grid() {
-        [] => GRID.to_vec(),
-        g => g.to_vec(),
-    };
-    match kind {
-        "cost-plus" => Pricing::CostPlus { markup: 0.3 },
-        "elasticity-optimal" => Pricing::ElasticityOptimal,
-        "competitor-match" => Pricing::CompetitorMatch { undercut: 0.02 },
-        "markdown" => Pricing::Markdown {
-            step: 0.1,
-            floor: 0.5,
-        },
-        "thompson" => Pricing::Thompson { grid },
-        "thompson-poisson" => Pricing::ThompsonPoisson { grid },
-        "thompson-inventory" => Pricing::ThompsonInventory { grid },
-        "ucb1" => Pricing::Ucb1 { grid },
-        "epsilon-greedy" => Pricing::EpsilonGreedy { grid, epsilon: 0.1 },
-        _ => Pricing::List,
-    }
 }
 
 impl SimView {

@@ -76,6 +76,8 @@ pub struct SimView {
     /// The scenario's items (id, category, list price), and the one whose price is plotted.
     pub items: Vec<(String, String, f64)>,
     pub item: usize,
+    /// The categories of those items, sorted (what the rules form offers).
+    item_categories: Vec<String>,
     pub item_filter: String,
     pub png: plot::PngExport,
     pub exports: Exports,
@@ -136,10 +138,7 @@ impl View for SimView {
         egui::CollapsingHeader::new("policies and price rules")
             .default_open(self.wants("policies"))
             .show(ui, |ui| {
-                let mut known: Vec<String> = self.items.iter().map(|i| i.1.clone()).collect();
-                known.sort();
-                known.dedup();
-                self.form.ui(ui, &mut self.text, &known);
+                self.form.ui(ui, &mut self.text, &self.item_categories);
             });
         self.events_ui(ui, cx);
         egui::CollapsingHeader::new("scenario text (editable: policies, rules, events, horizon)")
@@ -295,6 +294,7 @@ impl SimView {
             cursor: 0,
             items: Vec::new(),
             item: 0,
+            item_categories: Vec::new(),
             item_filter: String::new(),
             png: plot::PngExport::default(),
             exports: Exports::default(),
@@ -338,6 +338,10 @@ impl SimView {
     fn take(&mut self, event: SimEvent, cx: &mut Cx<'_>) {
         match event {
             SimEvent::Items(items) => {
+                let mut categories: Vec<String> = items.iter().map(|i| i.1.clone()).collect();
+                categories.sort();
+                categories.dedup();
+                self.item_categories = categories;
                 self.items = items;
                 self.item = self.item.min(self.items.len().saturating_sub(1));
             }
@@ -394,6 +398,7 @@ impl SimView {
         self.order.clear();
         self.summary.clear();
         self.items.clear();
+        self.item_categories.clear();
         self.text = past.scenario;
         self.note = Some(format!(
             "simulation {} reopened (item prices are not stored)",
