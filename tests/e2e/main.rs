@@ -1553,4 +1553,55 @@ fn a_lake_profiled_on_spark_matches_the_workspace() {
     let err = refused(&["profile", s(&ws), "--spark", &remote, "--data", s(&users)]);
     assert!(err.contains("event_time"), "{err}");
     assert_eq!(sql_value(&ws, "SELECT count(*) FROM profiles"), 3.0);
+    // The hashed split on the cluster and in the workspace: the same rows in the same parts.
+    let split = |name: &str, spark: bool| {
+        let mut args = vec![
+            "split",
+            s(&ws),
+            "--name",
+            name,
+            "--strategy",
+            "hashed",
+            "--seed",
+            "11",
+            "--json",
+        ];
+        if spark {
+            args.extend(["--spark", remote.as_str(), "--data", s(&events)]);
+        }
+        json(&args)
+    };
+    let here = split("here", false);
+    let there = split("there", true);
+    for part in ["n_train", "n_valid", "n_test"] {
+        assert_eq!(here[part], there[part], "{part}");
+    }
+    assert_eq!(here["n_train"], 79_926);
+    assert!(
+        there["computed_on"]
+            .as_str()
+            .unwrap()
+            .starts_with("spark sc://")
+    );
+    let differ = sql_value(
+        &ws,
+        "SELECT count(*) FROM (SELECT part, user_id, item_id, event_time FROM split_interactions WHERE split = 'here'
+           EXCEPT ALL SELECT part, user_id, item_id, event_time FROM split_interactions WHERE split = 'there')",
+    );
+    assert_eq!(differ, 0.0);
+    let listed = ok(&["splits", s(&ws)]);
+    assert!(listed.contains("computed on spark"), "{listed}");
+    // A drawn split is refused on Spark, saying which one runs there; nothing stored.
+    let err = refused(&[
+        "split",
+        s(&ws),
+        "--name",
+        "drawn",
+        "--spark",
+        &remote,
+        "--data",
+        s(&events),
+    ]);
+    assert!(err.contains("--strategy hashed"), "{err}");
+    assert_eq!(sql_value(&ws, "SELECT count(*) FROM splits"), 2.0);
 }

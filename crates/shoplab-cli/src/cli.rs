@@ -127,8 +127,17 @@ pub struct WorkspaceArgs {
 #[derive(Args)]
 pub struct ProfileArgs {
     pub workspace: PathBuf,
-    /// A Spark Connect endpoint (`sc://host:port`): the profile's event figures are computed
-    /// there, over --data, and only they come back (stored in this workspace's `profiles`).
+    #[command(flatten)]
+    pub spark: SparkArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Where a step runs when not in the workspace: a Spark cluster over a lake's events.
+#[derive(Args)]
+pub struct SparkArgs {
+    /// A Spark Connect endpoint (`sc://host:port`): the step runs there, over --data, and
+    /// only its result comes back (stored in this workspace with where it was computed).
     #[arg(long, requires = "data")]
     pub spark: Option<String>,
     /// The events the cluster reads: Parquet (a file or a folder, hive-partitioned or not,
@@ -136,8 +145,13 @@ pub struct ProfileArgs {
     /// columns; a path or URI the Spark server can read.
     #[arg(long, requires = "spark")]
     pub data: Option<String>,
-    #[command(flatten)]
-    pub output: OutputArgs,
+}
+
+impl SparkArgs {
+    /// The endpoint and the data, when the step runs on Spark.
+    pub fn target(&self) -> Option<(&str, &str)> {
+        self.spark.as_deref().zip(self.data.as_deref())
+    }
 }
 
 #[derive(Args)]
@@ -197,6 +211,9 @@ pub struct SplitArgs {
     /// Keep users and items with at least k interactions.
     #[arg(long)]
     pub k_core: Option<u32>,
+    /// Compute the split on a Spark cluster over a lake's events (`--strategy hashed`).
+    #[command(flatten)]
+    pub spark: SparkArgs,
     /// Hold out this fraction of the items as new arrivals: all their interactions go
     /// to the test part (the cold-start slice: `cold_ndcg@k`, `cold_recall@k`, ...).
     #[arg(long)]
@@ -224,6 +241,9 @@ pub enum StrategyArg {
     LeaveLast,
     /// Surprise's k-fold: `--folds K` writes the K splits NAME1 … NAMEK.
     Kfold,
+    /// Per user, ordered by a hash of (seed, user, item, time), cut by ratios: the split
+    /// DuckDB and Spark (`--spark`) compute alike.
+    Hashed,
 }
 
 #[derive(Args)]

@@ -99,3 +99,113 @@ pub fn events_per(key: &str) -> (String, String) {
     );
     (duckdb, spark)
 }
+
+/// The rows a split reads (`user_id`, `item_id`, `value`, `event_time`): events of `types`
+/// with a user and an item, and a value of at least `min_value` when given (the same SQL in
+/// both).
+pub fn split_source(types: &[String], min_value: Option<f64>) -> String {
+    let list = types
+        .iter()
+        .map(|t| format!("'{}'", t.replace('\'', "''")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let min = min_value
+        .map(|m| format!(" AND value >= {m}"))
+        .unwrap_or_default();
+    format!(
+        "SELECT user_id, item_id, value, event_time FROM events
+         WHERE event_type IN ({list}) AND item_id IS NOT NULL AND user_id IS NOT NULL{min}"
+    )
+}
+
+/// One pass of a k-core: the rows of `from` whose user and item both have at least `k` rows
+/// in it (applied until no row goes; the same SQL in both). Counted by windows, so that a
+/// pass reads `from` once and a chain of passes stays linear on a lazy engine.
+pub fn k_core_pass(from: &str, k: u32) -> String {
+    format!(
+        "SELECT user_id, item_id, value, event_time FROM (
+           SELECT *, count(*) OVER (PARTITION BY user_id) AS per_user,
+                     count(*) OVER (PARTITION BY item_id) AS per_item
+           FROM {from}) counted
+         WHERE per_user >= {k} AND per_item >= {k}"
+    )
+}
+
+/// The hashed split's key of a row of `from`, as (DuckDB, Spark) SQL: the first 15 hex digits
+/// (60 bits, so a BIGINT ≥ 0 in both) of the SHA-256 of `seed|user|item|time in epoch ms`
+/// (an absent time is the empty text). Both engines give the same number for the same row.
+pub fn split_key(seed: u64) -> (String, String) {
+    (
+        format!(
+            "('0x' || substr(sha256(concat_ws('|', '{seed}', user_id, item_id,
+                coalesce(CAST(epoch_ms(event_time) AS VARCHAR), ''))), 1, 15))::BIGINT"
+        ),
+        format!(
+            "CAST(conv(substr(sha2(concat_ws('|', '{seed}', user_id, item_id,
+                coalesce(CAST(unix_millis(CAST(event_time AS TIMESTAMP)) AS STRING), '')), 256), 1, 15), 16, 10) AS BIGINT)"
+        ),
+    )
+}
+
+/// An item's key for the cold hold-out: as [`split_key`] over `seed|cold|item`.
+fn cold_key(seed: u64) -> (String, String) {
+    (
+        format!(
+            "('0x' || substr(sha256(concat_ws('|', '{seed}', 'cold', item_id)), 1, 15))::BIGINT"
+        ),
+        format!(
+            "CAST(conv(substr(sha2(concat_ws('|', '{seed}', 'cold', item_id), 256), 1, 15), 16, 10) AS BIGINT)"
+        ),
+    )
+}
+
+/// The hashed split of `from`'s rows, as (DuckDB, Spark) SQL returning `user_id`, `item_id`,
+/// `value`, `event_time`, `part` (`train`, `valid` or `test`).
+///
+/// Per user, rows are ordered by [`split_key`] (ties by item, time, value); of a user's `n`
+/// rows the last `⌊test·n + ½⌋` test and the `⌊valid·n + ½⌋` before them validate, keeping at
+/// least one to train. With `cold_items`, the items are ordered by their own key and the
+/// first `⌊f·items + ½⌋` are held out: every row of theirs tests. Fractions are written as
+/// decimals, so both engines compute the cuts exactly; the engines differ only in the hash's
+/// spelling.
+pub fn hashed_split(
+    from: &str,
+    seed: u64,
+    valid: f64,
+    test: f64,
+    cold_items: Option<f64>,
+) -> (String, String) {
+    let body = |key: &str, cold_key: &str| {
+        let (cold_ctes, cold_join, cold_case) = match cold_items {
+            Some(f) => (
+                format!(
+                    ", items AS (SELECT item_id AS cold_item, {cold_key} AS ik
+                                 FROM (SELECT DISTINCT item_id FROM {from}) d),
+                     ranked_items AS (SELECT cold_item, ik,
+                                             row_number() OVER (ORDER BY ik, cold_item) AS ipos,
+                                             count(*) OVER () AS ni FROM items),
+                     cold AS (SELECT cold_item FROM ranked_items WHERE ipos <= floor({f} * ni + 0.5))"
+                ),
+                " LEFT JOIN cold ON cut.item_id = cold.cold_item",
+                "WHEN cold.cold_item IS NOT NULL THEN 'test' ",
+            ),
+            None => (String::new(), "", ""),
+        };
+        format!(
+            "WITH keyed AS (SELECT user_id, item_id, value, event_time, {key} AS k FROM {from}),
+             ranked AS (SELECT *, row_number() OVER (PARTITION BY user_id
+                                    ORDER BY k, item_id, event_time NULLS LAST, value NULLS LAST) AS pos,
+                               count(*) OVER (PARTITION BY user_id) AS n
+                        FROM keyed),
+             tested AS (SELECT *, least(floor({test} * n + 0.5), n - 1) AS n_test FROM ranked),
+             cut AS (SELECT *, least(floor({valid} * n + 0.5), n - 1 - n_test) AS n_valid FROM tested)
+             {cold_ctes}
+             SELECT cut.user_id, cut.item_id, cut.value, cut.event_time,
+                    CASE {cold_case}WHEN pos <= n - n_valid - n_test THEN 'train'
+                         WHEN pos <= n - n_test THEN 'valid' ELSE 'test' END AS part
+             FROM cut{cold_join}"
+        )
+    };
+    let (key, cold) = (split_key(seed), cold_key(seed));
+    (body(&key.0, &cold.0), body(&key.1, &cold.1))
+}

@@ -262,6 +262,10 @@ CREATE TABLE IF NOT EXISTS sim_categories(
     margin DOUBLE NOT NULL
 );
 "#,
+    // 11: where a split was computed when not in the workspace (a Spark cluster).
+    r#"
+ALTER TABLE splits ADD COLUMN IF NOT EXISTS computed_on VARCHAR;
+"#,
 ];
 
 /// Tables a user sees in the workspace, in display order.

@@ -12,6 +12,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::dialect;
 use crate::error::{DataError, Result};
 use crate::import::ImportOptions;
 use crate::interaction::Row;
@@ -34,6 +35,10 @@ pub enum Strategy {
     /// Surprise's `KFold` does; part `fold` (0-based) is the test part, the rest train. The
     /// `folds` splits of one seed partition the data.
     KFold { folds: u32, fold: u32 },
+    /// Per user, rows ordered by a hash of (seed, user, item, time) and cut by ratios: the
+    /// split DuckDB and Spark compute alike ([`crate::dialect::hashed_split`]), so a split
+    /// made on a cluster is the one the workspace would make.
+    Hashed { train: f64, valid: f64, test: f64 },
 }
 
 impl Strategy {
@@ -45,6 +50,7 @@ impl Strategy {
             Strategy::Temporal { .. } => "temporal",
             Strategy::LeaveLastOut { .. } => "leave_last_out",
             Strategy::KFold { .. } => "kfold",
+            Strategy::Hashed { .. } => "hashed",
         }
     }
 }
@@ -83,7 +89,8 @@ impl SplitSpec {
         };
         match self.strategy {
             Strategy::RandomRatio { train, valid, test }
-            | Strategy::Stratified { train, valid, test } => {
+            | Strategy::Stratified { train, valid, test }
+            | Strategy::Hashed { train, valid, test } => {
                 bad.extend(fraction("--valid", valid, true));
                 bad.extend(fraction("--test", test, false));
                 // --train defaults to 1 - valid - test: checked only once those are sane.
@@ -162,6 +169,21 @@ pub struct SplitSummary {
     pub n_train: u64,
     pub n_valid: u64,
     pub n_test: u64,
+    /// Where it was computed when not in this workspace (`spark sc://… over PATH`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub computed_on: Option<String>,
+}
+
+/// One row of a split computed elsewhere (on a cluster), as it lands in the workspace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SplitRow {
+    pub user_id: String,
+    pub item_id: String,
+    pub value: Option<f64>,
+    /// µs since the epoch.
+    pub event_time: Option<i64>,
+    /// `train`, `valid` or `test`.
+    pub part: String,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -172,6 +194,12 @@ enum Part {
 }
 
 impl Part {
+    fn of(name: &str) -> Option<Part> {
+        [Part::Train, Part::Valid, Part::Test]
+            .into_iter()
+            .find(|p| p.name() == name)
+    }
+
     fn name(self) -> &'static str {
         match self {
             Part::Train => "train",
@@ -228,6 +256,46 @@ pub fn stratified_counts(tot: usize, ratios: [f64; 3]) -> [usize; 3] {
     [a, b - a, tot - b]
 }
 
+/// The temp table a split's source rows are staged in.
+const SPLIT_SRC: &str = "_shoplab_split_src";
+
+/// The event types a split reads when none are named: ratings when the log has any, else
+/// the implicit kinds.
+pub fn default_split_types(has_ratings: bool) -> Vec<String> {
+    if has_ratings {
+        vec!["rating".to_string()]
+    } else {
+        ["view", "cart", "purchase", "favorite", "click"]
+            .map(String::from)
+            .to_vec()
+    }
+}
+
+fn no_interactions() -> DataError {
+    DataError::Split("no interactions to split (import events first, or check --events / --min-value / --k-core)".into())
+}
+
+/// Appends `(row, part)` pairs to `split_interactions` as the split `name`.
+fn append_rows<'a>(
+    c: &duckdb::Connection,
+    name: &str,
+    rows: impl Iterator<Item = (&'a Row, &'a str)>,
+) -> Result<()> {
+    let mut app = c.appender("split_interactions")?;
+    for (row, part) in rows {
+        app.append_row(params![
+            name,
+            part,
+            row.user,
+            row.item,
+            row.value,
+            row.time.map(|t| Value::Timestamp(TimeUnit::Microsecond, t))
+        ])?;
+    }
+    app.flush()?;
+    Ok(())
+}
+
 fn user_seed(seed: u64, user: &str) -> u64 {
     let h = blake3::hash(user.as_bytes());
     seed ^ u64::from_le_bytes(h.as_bytes()[..8].try_into().expect("8 bytes"))
@@ -237,66 +305,118 @@ impl Workspace {
     /// Builds and stores a split (replacing one of the same name).
     pub fn create_split(&self, spec: &SplitSpec) -> Result<SplitSummary> {
         spec.check()?;
+        let params = serde_json::to_string(spec).expect("a split spec serializes");
+        let seed = Some(spec.seed as i64);
+        let name = spec.strategy.name();
+        if let Strategy::Hashed { valid, test, .. } = spec.strategy {
+            // Computed where the rows are, by the SQL a cluster runs too.
+            let n = self.stage_split_source(spec)?;
+            if n == 0 {
+                return Err(no_interactions());
+            }
+            let (sql, _) =
+                dialect::hashed_split(SPLIT_SRC, spec.seed, valid, test, spec.cold_items);
+            let split = spec.name.replace('\'', "''");
+            let r = self.store_split(&spec.name, name, params, seed, None, &|c| {
+                c.execute_batch(&format!(
+                    "INSERT INTO split_interactions
+                     SELECT '{split}', part, user_id, item_id, value, event_time FROM ({sql})"
+                ))?;
+                Ok(())
+            });
+            self.connection()
+                .execute_batch(&format!("DROP TABLE IF EXISTS temp.{SPLIT_SRC}"))?;
+            return r;
+        }
         let rows = self.split_source(spec)?;
         if rows.is_empty() {
-            return Err(DataError::Split("no interactions to split (import events first, or check --events / --min-value / --k-core)".into()));
+            return Err(no_interactions());
         }
         let mut parts = assign(&rows, spec)?;
         if let Some(f) = spec.cold_items {
             hold_out_items(&rows, &mut parts, f, spec.seed)?;
         }
+        self.store_split(&spec.name, name, params, seed, None, &|c| {
+            append_rows(
+                c,
+                &spec.name,
+                rows.iter().zip(&parts).map(|(r, p)| (r, p.name())),
+            )
+        })
+    }
+
+    /// Stores a split computed elsewhere (`computed_on` says where, e.g. a Spark cluster),
+    /// replacing one of the same name; nothing changes when it fails.
+    pub fn store_computed_split(
+        &self,
+        spec: &SplitSpec,
+        computed_on: &str,
+        rows: &[SplitRow],
+    ) -> Result<SplitSummary> {
+        spec.check()?;
+        if rows.is_empty() {
+            return Err(no_interactions());
+        }
+        if let Some(bad) = rows.iter().find(|r| Part::of(&r.part).is_none()) {
+            return Err(DataError::Split(format!(
+                "a computed split row has part {:?} (train, valid or test expected)",
+                bad.part
+            )));
+        }
         let params = serde_json::to_string(spec).expect("a split spec serializes");
+        let staged: Vec<(Row, &str)> = rows
+            .iter()
+            .map(|r| {
+                let row = Row {
+                    user: r.user_id.clone(),
+                    item: r.item_id.clone(),
+                    value: r.value,
+                    time: r.event_time,
+                };
+                (row, r.part.as_str())
+            })
+            .collect();
         self.store_split(
             &spec.name,
             spec.strategy.name(),
             params,
             Some(spec.seed as i64),
-            &rows,
-            &parts,
+            Some(computed_on),
+            &|c| append_rows(c, &spec.name, staged.iter().map(|(r, p)| (r, *p))),
         )
     }
 
-    fn split_source(&self, spec: &SplitSpec) -> Result<Vec<Row>> {
+    /// The event types a split reads: the spec's, or ratings when the log has any, else the
+    /// implicit kinds.
+    fn split_types(&self, spec: &SplitSpec) -> Result<Vec<String>> {
+        if let Some(t) = &spec.event_types {
+            return Ok(t.clone());
+        }
+        let ratings: i64 = self.connection().query_row(
+            "SELECT count(*) FROM events WHERE event_type = 'rating'",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(default_split_types(ratings > 0))
+    }
+
+    /// Puts the split's source rows in the temp table [`SPLIT_SRC`] (the k-core applied);
+    /// returns how many there are.
+    fn stage_split_source(&self, spec: &SplitSpec) -> Result<u64> {
         let c = self.connection();
-        let types = match &spec.event_types {
-            Some(t) => t.clone(),
-            None => {
-                let ratings: i64 = c.query_row(
-                    "SELECT count(*) FROM events WHERE event_type = 'rating'",
-                    [],
-                    |r| r.get(0),
-                )?;
-                if ratings > 0 {
-                    vec!["rating".to_string()]
-                } else {
-                    ["view", "cart", "purchase", "favorite", "click"]
-                        .map(String::from)
-                        .to_vec()
-                }
-            }
-        };
-        let list = types
-            .iter()
-            .map(|t| format!("'{}'", t.replace('\'', "''")))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let min = spec
-            .min_value
-            .map(|m| format!("AND value >= {m}"))
-            .unwrap_or_default();
+        let types = self.split_types(spec)?;
         c.execute_batch(&format!(
-            "DROP TABLE IF EXISTS temp._shoplab_split_src;
-             CREATE TEMP TABLE _shoplab_split_src AS
-             SELECT user_id, item_id, value, event_time FROM events
-             WHERE event_type IN ({list}) AND item_id IS NOT NULL AND user_id IS NOT NULL {min}"
+            "DROP TABLE IF EXISTS temp.{SPLIT_SRC};
+             CREATE TEMP TABLE {SPLIT_SRC} AS {}",
+            dialect::split_source(&types, spec.min_value)
         ))?;
         if let Some(k) = spec.k_core.filter(|k| *k > 1) {
             loop {
                 let removed = c.execute(
                     &format!(
-                        "DELETE FROM _shoplab_split_src WHERE
-                           user_id IN (SELECT user_id FROM _shoplab_split_src GROUP BY 1 HAVING count(*) < {k})
-                           OR item_id IN (SELECT item_id FROM _shoplab_split_src GROUP BY 1 HAVING count(*) < {k})"
+                        "DELETE FROM {SPLIT_SRC} WHERE
+                           user_id IN (SELECT user_id FROM {SPLIT_SRC} GROUP BY 1 HAVING count(*) < {k})
+                           OR item_id IN (SELECT item_id FROM {SPLIT_SRC} GROUP BY 1 HAVING count(*) < {k})"
                     ),
                     [],
                 )?;
@@ -305,69 +425,82 @@ impl Workspace {
                 }
             }
         }
+        let n: i64 = c.query_row(&format!("SELECT count(*) FROM {SPLIT_SRC}"), [], |r| {
+            r.get(0)
+        })?;
+        Ok(n as u64)
+    }
+
+    fn split_source(&self, spec: &SplitSpec) -> Result<Vec<Row>> {
+        self.stage_split_source(spec)?;
         // A fixed order, so that the seed alone decides the split.
-        let mut stmt = c.prepare(
-            "SELECT user_id, item_id, value, epoch_us(event_time) FROM _shoplab_split_src
-             ORDER BY user_id, event_time, item_id, value",
-        )?;
+        let mut stmt = self.connection().prepare(&format!(
+            "SELECT user_id, item_id, value, epoch_us(event_time) FROM {SPLIT_SRC}
+             ORDER BY user_id, event_time, item_id, value"
+        ))?;
         let rows = Row::read_all(&mut stmt)?;
-        c.execute_batch("DROP TABLE IF EXISTS temp._shoplab_split_src")?;
+        self.connection()
+            .execute_batch(&format!("DROP TABLE IF EXISTS temp.{SPLIT_SRC}"))?;
         Ok(rows)
     }
 
-    /// Replaces the split `name` with `rows` divided into `parts`, in one transaction.
+    /// Replaces the split `name` with the rows `fill` inserts into `split_interactions`, in
+    /// one transaction; a split without training rows is refused and nothing changes.
     fn store_split(
         &self,
         name: &str,
         strategy: &str,
         params: String,
         seed: Option<i64>,
-        rows: &[Row],
-        parts: &[Part],
+        computed_on: Option<&str>,
+        fill: &dyn Fn(&duckdb::Connection) -> Result<()>,
     ) -> Result<SplitSummary> {
         let c = self.connection();
-        let count = |p: Part| parts.iter().filter(|x| **x == p).count() as u64;
-        let (n_train, n_valid, n_test) =
-            (count(Part::Train), count(Part::Valid), count(Part::Test));
         c.execute_batch("BEGIN TRANSACTION")?;
-        let r = (|| -> Result<()> {
+        let r = (|| -> Result<[u64; 3]> {
             c.execute("DELETE FROM split_interactions WHERE split = ?", [name])?;
             c.execute("DELETE FROM splits WHERE name = ?", [name])?;
-            {
-                let mut app = c.appender("split_interactions")?;
-                for (row, part) in rows.iter().zip(parts) {
-                    app.append_row(params![
-                        name,
-                        part.name(),
-                        row.user,
-                        row.item,
-                        row.value,
-                        row.time.map(|t| Value::Timestamp(TimeUnit::Microsecond, t))
-                    ])?;
-                }
-                app.flush()?;
+            fill(c)?;
+            let mut n = [0u64; 3];
+            for (k, part) in [Part::Train, Part::Valid, Part::Test].iter().enumerate() {
+                let count: i64 = c.query_row(
+                    "SELECT count(*) FROM split_interactions WHERE split = ? AND part = ?",
+                    [name, part.name()],
+                    |r| r.get(0),
+                )?;
+                n[k] = count as u64;
+            }
+            if n[0] == 0 {
+                return Err(DataError::Split(format!(
+                    "the split leaves no training interactions ({} valid, {} test)",
+                    n[1], n[2]
+                )));
             }
             c.execute(
-                "INSERT INTO splits VALUES (?, ?, ?, ?, ?, ?, ?, CAST(now() AS TIMESTAMP))",
+                "INSERT INTO splits VALUES (?, ?, ?, ?, ?, ?, ?, CAST(now() AS TIMESTAMP), ?)",
                 params![
                     name,
                     strategy,
                     params,
                     seed,
-                    n_train as i64,
-                    n_valid as i64,
-                    n_test as i64
+                    n[0] as i64,
+                    n[1] as i64,
+                    n[2] as i64,
+                    computed_on
                 ],
             )?;
-            Ok(())
+            Ok(n)
         })();
-        match r {
-            Ok(()) => c.execute_batch("COMMIT")?,
+        let [n_train, n_valid, n_test] = match r {
+            Ok(n) => {
+                c.execute_batch("COMMIT")?;
+                n
+            }
             Err(e) => {
                 let _ = c.execute_batch("ROLLBACK");
                 return Err(e);
             }
-        }
+        };
         Ok(SplitSummary {
             name: name.to_string(),
             strategy: strategy.to_string(),
@@ -376,9 +509,9 @@ impl Workspace {
             n_train,
             n_valid,
             n_test,
+            computed_on: computed_on.map(str::to_string),
         })
     }
-
     /// Stores a split exported by another tool: each file holds (user, item[, rating][, time]) rows.
     pub fn import_split(
         &self,
@@ -407,14 +540,16 @@ impl Workspace {
             }
         }
         let params = serde_json::json!({"train": train, "valid": valid, "test": test}).to_string();
-        self.store_split(name, "imported", params, None, &rows, &parts)
+        self.store_split(name, "imported", params, None, None, &|c| {
+            append_rows(c, name, rows.iter().zip(&parts).map(|(r, p)| (r, p.name())))
+        })
     }
 
     /// Names and sizes of the stored splits.
     pub fn splits(&self) -> Result<Vec<SplitSummary>> {
         let mut stmt = self
             .connection()
-            .prepare("SELECT name, strategy, params, seed, n_train, n_valid, n_test FROM splits ORDER BY created_at, name")?;
+            .prepare("SELECT name, strategy, params, seed, n_train, n_valid, n_test, computed_on FROM splits ORDER BY created_at, name")?;
         let rows = stmt
             .query_map([], |r| {
                 Ok(SplitSummary {
@@ -425,6 +560,7 @@ impl Workspace {
                     n_train: r.get::<_, i64>(4)? as u64,
                     n_valid: r.get::<_, i64>(5)? as u64,
                     n_test: r.get::<_, i64>(6)? as u64,
+                    computed_on: r.get(7)?,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
@@ -501,6 +637,10 @@ fn assign(rows: &[Row], spec: &SplitSpec) -> Result<Vec<Part>> {
             Ok(temporal(rows, valid, test))
         }
         Strategy::KFold { folds, fold } => k_fold(rows, spec.seed, folds, fold),
+        // Computed in SQL where the rows are (`create_split`).
+        Strategy::Hashed { .. } => Err(DataError::Split(
+            "a hashed split is computed in SQL, not drawn".into(),
+        )),
         Strategy::LeaveLastOut { valid, test } => leave_last_out(rows, valid, test),
     }
 }

@@ -1,7 +1,7 @@
 //! A shop's log in a lake: the workspace's tables written as hive-partitioned Parquet for
 //! the lake, and the event log's profile computed on Apache Spark through Spark Connect
 //! (`shoplab-spark`): only the figures come back, stored in `profiles` with where they were
-//! computed.
+//! computed; the hashed split computed there, its rows stored as the workspace's own split.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use shoplab_data::lake::LakeTable;
 use shoplab_data::profile::Profile;
+use shoplab_data::split::{SplitSpec, SplitSummary};
 use shoplab_spark::Lake;
 
 use crate::{Result, Session};
@@ -30,24 +31,54 @@ impl Session {
         step: &mut dyn FnMut(&str),
         stop: &AtomicBool,
     ) -> Result<Profile> {
-        let lake = Lake::open(remote, path)?;
-        let canceller = lake.canceller();
-        let done = AtomicBool::new(false);
-        let profile = std::thread::scope(|s| {
-            s.spawn(|| {
-                while !done.load(Ordering::Relaxed) {
-                    if stop.load(Ordering::Relaxed) {
-                        canceller.cancel();
-                        return;
-                    }
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-            });
-            let profile = lake.profile(step);
-            done.store(true, Ordering::Relaxed);
-            profile
-        })?;
+        let profile = on_spark(remote, path, stop, |lake| lake.profile(step))?;
         self.ws.store_profile(&profile)?;
         Ok(profile)
     }
+
+    /// The hashed split `spec` of the event log at `path`, computed on the Spark Connect
+    /// server at `remote` and stored in this workspace (`splits`, `split_interactions`) with
+    /// where it was computed: the rows and parts `create_split` gives for the same events.
+    pub fn split_on_spark(
+        &self,
+        remote: &str,
+        path: &str,
+        spec: &SplitSpec,
+        step: &mut dyn FnMut(&str),
+        stop: &AtomicBool,
+    ) -> Result<SplitSummary> {
+        spec.check()?;
+        let (origin, rows) = on_spark(remote, path, stop, |lake| {
+            Ok((lake.origin(), lake.split(spec, step)?))
+        })?;
+        Ok(self.ws.store_computed_split(spec, &origin, &rows)?)
+    }
+}
+
+/// Runs `job` on the lake at `path` through `remote`, cancelling it on the cluster when
+/// `stop` is set.
+fn on_spark<T: Send>(
+    remote: &str,
+    path: &str,
+    stop: &AtomicBool,
+    job: impl FnOnce(&Lake) -> shoplab_spark::Result<T>,
+) -> Result<T> {
+    let lake = Lake::open(remote, path)?;
+    let canceller = lake.canceller();
+    let done = AtomicBool::new(false);
+    let out = std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                if stop.load(Ordering::Relaxed) {
+                    canceller.cancel();
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        let out = job(&lake);
+        done.store(true, Ordering::Relaxed);
+        out
+    })?;
+    Ok(out)
 }

@@ -8,6 +8,8 @@
 //! The client ([`spark_connect`]) is blocking: each call waits on its own runtime, so call
 //! it from a plain thread, never from inside an async task.
 
+mod split;
+
 use shoplab_data::dialect::{self, Pair};
 use shoplab_data::profile::{Profile, Quantiles, TypeCount};
 use spark_connect::row::{Row, Value};
@@ -103,22 +105,25 @@ impl Lake {
                 columns.join(", ")
             )));
         }
-        // Optional columns a log may lack are NULL, as in the workspace.
-        let mut select: Vec<String> = EVENT_COLUMNS.iter().map(|c| c.to_string()).collect();
-        for optional in ["session_id", "price", "quantity"] {
-            select.push(if columns.iter().any(|c| c == optional) {
-                optional.to_string()
-            } else {
-                format!(
-                    "CAST(NULL AS {}) AS {optional}",
-                    if optional == "session_id" {
-                        "STRING"
-                    } else {
-                        "DOUBLE"
-                    }
-                )
-            });
-        }
+        // The workspace's types (a CSV's inferred numbers for ids become text); optional
+        // columns a log may lack are NULL, as in the workspace.
+        let typed = |c: &str| match c {
+            "event_time" => None,
+            "value" | "price" | "quantity" => Some("DOUBLE"),
+            _ => Some("STRING"),
+        };
+        let select: Vec<String> = EVENT_COLUMNS
+            .iter()
+            .chain(&["session_id", "price", "quantity"])
+            .map(|c| {
+                let present = columns.iter().any(|have| have == c);
+                match (present, typed(c)) {
+                    (true, None) => c.to_string(),
+                    (true, Some(t)) => format!("CAST({c} AS {t}) AS {c}"),
+                    (false, t) => format!("CAST(NULL AS {}) AS {c}", t.unwrap_or("TIMESTAMP")),
+                }
+            })
+            .collect();
         let lake = Lake {
             spark,
             remote: remote.to_string(),

@@ -13,6 +13,7 @@ use std::path::Path;
 use shoplab_data::Workspace;
 use shoplab_data::import::ImportOptions;
 use shoplab_data::profile::Profile;
+use shoplab_data::split::{SplitRow, SplitSpec, Strategy};
 use shoplab_spark::{Lake, LakeError};
 
 /// The Spark Connect endpoint, or `None` (then the test has nothing to compare against).
@@ -105,6 +106,104 @@ fn movielens_profiles_the_same_on_spark() {
     );
     assert_eq!(spark.rating_mean, Some(3.52986));
     assert_same(&local, &spark);
+    // The hashed split: the same rows in the same parts, then a 20-core.
+    let sizes = same_split(&ws, &lake, &remote, hashed("h", 42));
+    assert_eq!(sizes.iter().sum::<u64>(), 100_000);
+    let core = same_split(
+        &ws,
+        &lake,
+        &remote,
+        SplitSpec {
+            k_core: Some(20),
+            ..hashed("core", 7)
+        },
+    );
+    assert!(core.iter().sum::<u64>() < 100_000);
+}
+
+fn hashed(name: &str, seed: u64) -> SplitSpec {
+    SplitSpec {
+        name: name.into(),
+        strategy: Strategy::Hashed {
+            train: 0.8,
+            valid: 0.1,
+            test: 0.1,
+        },
+        seed,
+        event_types: None,
+        min_value: None,
+        k_core: None,
+        cold_items: None,
+    }
+}
+
+/// The split `spec` made by the workspace and on Spark over the lake: the same rows in the
+/// same parts, stored alike; returns the sizes (train, valid, test).
+fn same_split(ws: &Workspace, lake: &Path, remote: &str, spec: SplitSpec) -> [u64; 3] {
+    let local = ws.create_split(&spec).unwrap();
+    let mut steps = Vec::new();
+    let mut rows = Lake::open(remote, &lake.join("events").display().to_string())
+        .unwrap()
+        .split(&spec, &mut |s| steps.push(s.to_string()))
+        .unwrap();
+    assert_eq!(steps.first().map(String::as_str), Some("the split's rows"));
+    assert_eq!(steps.last().map(String::as_str), Some("the hashed split"));
+    let key = |r: &SplitRow| {
+        (
+            r.user_id.clone(),
+            r.item_id.clone(),
+            r.event_time,
+            r.part.clone(),
+        )
+    };
+    rows.sort_by_key(key);
+    let mine = local_rows(ws, &spec.name);
+    assert_eq!(rows.len(), mine.len());
+    let differing = rows.iter().zip(&mine).filter(|(a, b)| a != b).count();
+    assert_eq!(
+        differing,
+        0,
+        "first: {:?}",
+        rows.iter().zip(&mine).find(|(a, b)| a != b)
+    );
+    // Stored from the cluster under another name: the same sizes, with where it came from.
+    let on_spark = SplitSpec {
+        name: format!("{}-spark", spec.name),
+        ..spec.clone()
+    };
+    let stored = ws
+        .store_computed_split(&on_spark, "spark test", &rows)
+        .unwrap();
+    assert_eq!(
+        (stored.n_train, stored.n_valid, stored.n_test),
+        (local.n_train, local.n_valid, local.n_test)
+    );
+    assert_eq!(local_rows(ws, &on_spark.name), mine);
+    assert_eq!(stored.computed_on.as_deref(), Some("spark test"));
+    [local.n_train, local.n_valid, local.n_test]
+}
+
+/// A split's rows in the workspace, in the order [`same_split`] sorts Spark's.
+fn local_rows(ws: &Workspace, split: &str) -> Vec<SplitRow> {
+    let mut stmt = ws
+        .connection()
+        .prepare(
+            "SELECT user_id, item_id, value, epoch_us(event_time), part FROM split_interactions
+             WHERE split = ? ORDER BY user_id, item_id, epoch_us(event_time), part",
+        )
+        .unwrap();
+    stmt.query_map([split], |r| {
+        Ok(SplitRow {
+            user_id: r.get(0)?,
+            item_id: r.get(1)?,
+            value: r.get(2)?,
+            event_time: r.get(3)?,
+            part: r.get(4)?,
+        })
+    })
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap()
 }
 
 #[test]
@@ -124,6 +223,31 @@ fn the_demo_shops_log_profiles_the_same_on_spark() {
     let (local, spark) = both(&ws, &lake, &remote);
     assert!(spark.funnel.purchased_pairs > 0 && spark.revenue > 0.0);
     assert_same(&local, &spark);
+    // Views, carts and purchases split by the hash, with 10% of the items held out cold.
+    let sizes = same_split(
+        &ws,
+        &lake,
+        &remote,
+        SplitSpec {
+            cold_items: Some(0.1),
+            ..hashed("shop", 3)
+        },
+    );
+    assert!(sizes.iter().all(|n| *n > 0), "{sizes:?}");
+    // A split drawn by ShopLab's generator is refused on Spark, saying which one runs there.
+    let drawn = SplitSpec {
+        strategy: Strategy::RandomRatio {
+            train: 0.8,
+            valid: 0.1,
+            test: 0.1,
+        },
+        ..hashed("drawn", 3)
+    };
+    let err = Lake::open(&remote, &lake.join("events").display().to_string())
+        .unwrap()
+        .split(&drawn, &mut |_| {})
+        .expect_err("refused");
+    assert!(err.to_string().contains("--strategy hashed"), "{err}");
 }
 
 #[test]

@@ -12,8 +12,8 @@ use crate::progress;
 
 pub fn run(args: ProfileArgs) -> Result<()> {
     let session = super::open(&args.workspace)?;
-    let profile = match (&args.spark, &args.data) {
-        (Some(remote), Some(data)) => {
+    let profile = match args.spark.target() {
+        Some((remote, data)) => {
             progress::catch_ctrl_c();
             let quiet = args.output.json;
             let pb = progress::spinner(quiet, "connecting to Spark");

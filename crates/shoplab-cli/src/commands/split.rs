@@ -8,12 +8,30 @@ use shoplab_engine::{Session, SplitSpec, SplitSummary, Strategy};
 
 use crate::cli::{SplitArgs, StrategyArg, WorkspaceArgs};
 use crate::output::Printer;
+use crate::progress;
 
 pub fn run(args: SplitArgs) -> Result<()> {
     let out = Printer::new(args.output.json);
     let session = super::open(&args.workspace)?;
     let summaries = if let (Some(tr), Some(te)) = (&args.train_file, &args.test_file) {
         vec![session.import_split(&args.name, tr, args.valid_file.as_deref(), te)?]
+    } else if let Some((remote, data)) = args.spark.target() {
+        progress::catch_ctrl_c();
+        let pb = progress::spinner(args.output.json, "connecting to Spark");
+        let made = specs(&args)?
+            .iter()
+            .map(|spec| {
+                session.split_on_spark(
+                    remote,
+                    data,
+                    spec,
+                    &mut |step| pb.set_message(format!("on Spark: {step}")),
+                    progress::interrupt_flag(),
+                )
+            })
+            .collect::<Result<Vec<_>, _>>();
+        pb.finish_and_clear();
+        made?
     } else {
         specs(&args)?
             .iter()
@@ -51,6 +69,7 @@ fn specs(args: &SplitArgs) -> Result<Vec<SplitSpec>> {
     let strategy = match args.strategy {
         StrategyArg::Random => Strategy::RandomRatio { train, valid, test },
         StrategyArg::Stratified => Strategy::Stratified { train, valid, test },
+        StrategyArg::Hashed => Strategy::Hashed { train, valid, test },
         StrategyArg::Temporal => Strategy::Temporal { valid, test },
         StrategyArg::LeaveLast => {
             if valid.fract() != 0.0 || test.fract() != 0.0 {
@@ -97,6 +116,9 @@ impl fmt::Display for Splits<'_> {
                 s.n_test,
                 s.seed.map(|x| x.to_string()).unwrap_or_else(|| "-".into())
             )?;
+            if let Some(on) = &s.computed_on {
+                writeln!(f, "{:<16} computed on {on}", "")?;
+            }
         }
         Ok(())
     }

@@ -335,3 +335,90 @@ fn cold_items_are_held_out_of_training() {
     let e = ws.create_split(&bad).unwrap_err().to_string();
     assert!(e.contains("--cold-items must be in (0, 1)"), "{e}");
 }
+
+#[test]
+fn a_hashed_split_cuts_each_user_by_a_hash_the_same_for_the_same_seed() {
+    let (_d, ws) = movielens();
+    let hashed = Strategy::Hashed {
+        train: 0.8,
+        valid: 0.1,
+        test: 0.1,
+    };
+    let s = ws.create_split(&spec("h", hashed.clone(), 42)).unwrap();
+    assert_eq!(s.strategy, "hashed");
+    assert_eq!(s.n_train + s.n_valid + s.n_test, 100_000);
+    assert_eq!(s.computed_on, None);
+    // Per user: ⌊0.1·n + ½⌋ test and as many valid, the rest train. User 196 has 39
+    // ratings: 4 test, 4 valid, 31 train.
+    let parts: Vec<(String, i64)> = {
+        let mut stmt = ws
+            .connection()
+            .prepare("SELECT part, count(*) FROM split_interactions WHERE split = 'h' AND user_id = '196' GROUP BY 1 ORDER BY 1")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    assert_eq!(
+        parts,
+        [
+            ("test".into(), 4),
+            ("train".into(), 31),
+            ("valid".into(), 4)
+        ]
+    );
+    // Which rows test is the hash's, not the time's: the same seed gives the same rows,
+    // another seed others.
+    let again = ws.create_split(&spec("h2", hashed.clone(), 42)).unwrap();
+    assert_eq!(
+        (again.n_train, again.n_valid, again.n_test),
+        (s.n_train, s.n_valid, s.n_test)
+    );
+    assert_eq!(contents(&ws, "h"), contents(&ws, "h2"));
+    ws.create_split(&spec("h3", hashed.clone(), 7)).unwrap();
+    assert_ne!(contents(&ws, "h"), contents(&ws, "h3"));
+    // The key is SHA-256 over `seed|user|item|epoch ms`: the first 15 hex digits.
+    let key: i64 = scalar(
+        &ws,
+        "SELECT ('0x' || substr(sha256('42|196|242|881250949000'), 1, 15))::BIGINT",
+    );
+    let rank: i64 = scalar(
+        &ws,
+        "SELECT count(*) FROM events WHERE user_id = '196' AND ('0x' || substr(sha256(
+           concat_ws('|', '42', user_id, item_id, CAST(epoch_ms(event_time) AS VARCHAR))), 1, 15))::BIGINT
+           <= ('0x' || substr(sha256('42|196|242|881250949000'), 1, 15))::BIGINT",
+    );
+    let part: String = ws
+        .connection()
+        .query_row(
+            "SELECT part FROM split_interactions WHERE split = 'h' AND user_id = '196' AND item_id = '242'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let expected = if rank <= 31 {
+        "train"
+    } else if rank <= 35 {
+        "valid"
+    } else {
+        "test"
+    };
+    assert!(key > 0);
+    assert_eq!(part, expected, "rank {rank} of 39");
+    // Cold items: the first 5% of items by their own hash, all their rows test.
+    let cold = ws
+        .create_split(&SplitSpec {
+            cold_items: Some(0.05),
+            ..spec("cold", hashed, 42)
+        })
+        .unwrap();
+    assert!(cold.n_test > s.n_test);
+    let cold_items: i64 = scalar(
+        &ws,
+        "SELECT count(DISTINCT item_id) FROM split_interactions WHERE split = 'cold' AND item_id NOT IN
+           (SELECT item_id FROM split_interactions WHERE split = 'cold' AND part <> 'test')",
+    );
+    // ⌊0.05 · 1,682 + ½⌋ = 84 held out, and the few items whose every rating drew test.
+    assert!((84..120).contains(&cold_items), "{cold_items}");
+}

@@ -387,7 +387,7 @@ pub fn sweep_ui(ui: &mut egui::Ui, f: &mut SweepForm, base: &str) {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SplitForm {
     pub name: String,
-    /// random_ratio, stratified, temporal, leave_last_out, kfold.
+    /// random_ratio, stratified, temporal, leave_last_out, kfold, hashed.
     pub strategy: &'static str,
     pub valid: f64,
     pub test: f64,
@@ -418,12 +418,13 @@ impl Default for SplitForm {
     }
 }
 
-pub const STRATEGIES: [(&str, &str); 5] = [
+pub const STRATEGIES: [(&str, &str); 6] = [
     ("random_ratio", "random ratio"),
     ("stratified", "stratified by user"),
     ("temporal", "temporal (latest events to test)"),
     ("leave_last_out", "leave last out"),
     ("kfold", "k-fold"),
+    ("hashed", "hashed (the same on DuckDB and Spark)"),
 ];
 
 impl SplitForm {
@@ -446,6 +447,11 @@ impl SplitForm {
             "kfold" => Strategy::KFold {
                 folds: self.folds,
                 fold: self.fold,
+            },
+            "hashed" => Strategy::Hashed {
+                train,
+                valid: self.valid,
+                test: self.test,
             },
             _ => Strategy::RandomRatio {
                 train,
