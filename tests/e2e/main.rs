@@ -1604,4 +1604,35 @@ fn a_lake_profiled_on_spark_matches_the_workspace() {
     ]);
     assert!(err.contains("--strategy hashed"), "{err}");
     assert_eq!(sql_value(&ws, "SELECT count(*) FROM splits"), 2.0);
+    // The lake's events imported into a new workspace through the cluster: every rating.
+    let copy = dir.path().join("copy.duckdb");
+    let report = json(&[
+        "import",
+        s(&copy),
+        "--spark",
+        &remote,
+        "--data",
+        s(&events),
+        "--json",
+    ]);
+    assert_eq!(report[0]["rows_loaded"], 100_000, "{report}");
+    assert_eq!(report[0]["rows_rejected"], 0);
+    assert_eq!(
+        sql_value(
+            &copy,
+            "SELECT count(*) FROM imports WHERE computed_on LIKE 'spark sc://%'"
+        ),
+        1.0
+    );
+    let copied = json(&["profile", s(&copy), "--json"]);
+    for key in [
+        "events",
+        "users",
+        "items",
+        "first_event",
+        "last_event",
+        "rating_mean",
+    ] {
+        assert_eq!(copied[key], local[key], "{key}");
+    }
 }

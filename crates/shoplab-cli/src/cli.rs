@@ -158,8 +158,8 @@ impl SparkArgs {
 pub struct ImportArgs {
     /// Workspace file (created when missing; an older one is migrated after a backup).
     pub workspace: PathBuf,
-    /// Files to import.
-    #[arg(required = true)]
+    /// Files to import (or, with --spark, none: the cluster reads --data).
+    #[arg(required_unless_present = "data", conflicts_with = "data")]
     pub files: Vec<PathBuf>,
     /// What the files hold: events, items, users or bandit_log (default: recognized).
     #[arg(long)]
@@ -176,6 +176,10 @@ pub struct ImportArgs {
     /// Drop rows that repeat an earlier row exactly.
     #[arg(long)]
     pub dedupe: bool,
+    /// Read and check the events on a Spark cluster (--data: a CSV or Parquet events
+    /// file the server reads); the checked rows and the rejects land here.
+    #[command(flatten)]
+    pub spark: SparkArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -209,3 +209,219 @@ pub fn hashed_split(
     let (key, cold) = (split_key(seed), cold_key(seed));
     (body(&key.0, &cold.0), body(&key.1, &cold.1))
 }
+
+/// Which SQL an expression builder writes: the workspace's (DuckDB) or a cluster's (Spark).
+/// The import's conversions and checks ([`crate::import`]) are built once through these
+/// spellings, so their reject reasons are the same text on both engines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Engine {
+    #[default]
+    DuckDb,
+    Spark,
+}
+
+impl Engine {
+    /// A string literal. Spark reads backslash escapes in literals and takes `''` for two
+    /// adjacent literals, so there a quote is `\'` and a backslash `\\`.
+    pub fn lit(self, s: &str) -> String {
+        match self {
+            Engine::DuckDb => format!("'{}'", s.replace('\'', "''")),
+            Engine::Spark => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
+        }
+    }
+
+    /// A quoted identifier.
+    pub fn ident(self, s: &str) -> String {
+        match self {
+            Engine::DuckDb => format!("\"{}\"", s.replace('"', "\"\"")),
+            Engine::Spark => format!("`{}`", s.replace('`', "``")),
+        }
+    }
+
+    /// A regular expression as a literal. Written with `\s`, not POSIX classes: RE2 (DuckDB)
+    /// and Java (Spark) both read `\s`, only RE2 reads `[[:space:]]`.
+    pub fn regex(self, re: &str) -> String {
+        self.lit(re)
+    }
+
+    /// The text type's name.
+    pub fn text(self) -> &'static str {
+        match self {
+            Engine::DuckDb => "VARCHAR",
+            Engine::Spark => "STRING",
+        }
+    }
+
+    /// A canonical column type (`VARCHAR`, `DOUBLE`, `TIMESTAMP`) in this engine.
+    pub fn ty(self, ty: &str) -> &str {
+        if ty == "VARCHAR" { self.text() } else { ty }
+    }
+
+    /// `x` read as a DOUBLE, NULL where it is not a number. Java reads more as numbers than
+    /// DuckDB does (`1d`, `0x1p3`): on Spark only a plain decimal, exponent, inf or nan is.
+    pub fn try_double(self, x: &str) -> String {
+        match self {
+            Engine::DuckDb => format!("TRY_CAST({x} AS DOUBLE)"),
+            Engine::Spark => format!(
+                "CASE WHEN {x} RLIKE '^\\\\s*[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?\\\\s*$'
+                        OR lower(trim({x})) IN ('inf', '+inf', '-inf', 'infinity', '+infinity', '-infinity', 'nan')
+                      THEN try_cast({x} AS DOUBLE) END"
+            ),
+        }
+    }
+
+    /// Whether the DOUBLE `c` is infinite.
+    pub fn is_inf(self, c: &str) -> String {
+        match self {
+            Engine::DuckDb => format!("isinf({c})"),
+            Engine::Spark => format!("abs({c}) = double('Infinity')"),
+        }
+    }
+
+    /// Whether `x` matches the regex `re` whole.
+    pub fn full_match(self, x: &str, re: &str) -> String {
+        match self {
+            Engine::DuckDb => format!("regexp_full_match({x}, {})", self.regex(re)),
+            Engine::Spark => format!("{x} RLIKE {}", self.regex(&format!("^(?:{re})$"))),
+        }
+    }
+
+    /// Every match of `re` in `x` replaced by `with`.
+    pub fn replace_all(self, x: &str, re: &str, with: &str) -> String {
+        match self {
+            Engine::DuckDb => format!(
+                "regexp_replace({x}, {}, {}, 'g')",
+                self.regex(re),
+                self.lit(with)
+            ),
+            Engine::Spark => format!(
+                "regexp_replace({x}, {}, {})",
+                self.regex(re),
+                self.lit(with)
+            ),
+        }
+    }
+
+    /// Lowercase hex SHA-256 of the text `x`.
+    pub fn sha256(self, x: &str) -> String {
+        match self {
+            Engine::DuckDb => format!("sha256({x})"),
+            Engine::Spark => format!("sha2({x}, 256)"),
+        }
+    }
+
+    /// A TIMESTAMP from whole µs since the epoch in the DOUBLE `x`; from ms.
+    pub fn from_epoch(self, x: &str, unit_ms: bool) -> String {
+        match (self, unit_ms) {
+            (Engine::DuckDb, false) => {
+                format!("make_timestamp(CAST({x} * 1000000 AS BIGINT))")
+            }
+            (Engine::DuckDb, true) => format!("epoch_ms(CAST({x} AS BIGINT))"),
+            // DuckDB rounds a DOUBLE cast to BIGINT; Spark truncates.
+            (Engine::Spark, false) => {
+                format!("timestamp_micros(CAST(round({x} * 1000000) AS BIGINT))")
+            }
+            (Engine::Spark, true) => format!("timestamp_millis(CAST(round({x}) AS BIGINT))"),
+        }
+    }
+
+    /// `x` read by the strftime format `fmt` (NULL when it does not parse). Spark takes a
+    /// datetime pattern: the strftime specifiers ShopLab recognizes are translated; `None`
+    /// where `fmt` has one Spark has no pattern for.
+    pub fn strptime(self, x: &str, fmt: &str) -> Option<String> {
+        match self {
+            Engine::DuckDb => Some(format!("try_strptime({x}, {})", self.lit(fmt))),
+            Engine::Spark => Some(format!(
+                "try_to_timestamp({x}, {})",
+                self.lit(&spark_pattern(fmt)?)
+            )),
+        }
+    }
+}
+
+/// A strftime format as a Spark datetime pattern (`%d.%m.%Y %H:%M` → `d.M.yyyy H:m`):
+/// single letters where strftime reads one or two digits; literal text quoted.
+fn spark_pattern(fmt: &str) -> Option<String> {
+    let compact = !fmt.contains(|c: char| !c.is_ascii_alphanumeric() && c != '%');
+    let mut out = String::new();
+    let mut literal = String::new();
+    let mut chars = fmt.chars();
+    let flush = |out: &mut String, literal: &mut String| {
+        if !literal.is_empty() {
+            if literal
+                .chars()
+                .all(|c| !c.is_ascii_alphabetic() && c != '\'')
+            {
+                out.push_str(literal);
+            } else {
+                out.push_str(&format!("'{}'", literal.replace('\'', "''")));
+            }
+            literal.clear();
+        }
+    };
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            literal.push(c);
+            continue;
+        }
+        let spec = chars.next()?;
+        if spec == '%' {
+            literal.push('%');
+            continue;
+        }
+        flush(&mut out, &mut literal);
+        out.push_str(match (spec, compact) {
+            ('Y', _) => "yyyy",
+            ('y', _) => "yy",
+            ('m', false) => "M",
+            ('m', true) => "MM",
+            ('d', false) => "d",
+            ('d', true) => "dd",
+            ('H', false) => "H",
+            ('H', true) => "HH",
+            ('M', false) => "m",
+            ('M', true) => "mm",
+            ('S', false) => "s",
+            ('S', true) => "ss",
+            ('f', _) => "SSSSSS",
+            ('b', _) => "MMM",
+            ('B', _) => "MMMM",
+            ('I', _) => "h",
+            ('p', _) => "a",
+            ('z', _) => "XX",
+            ('j', _) => "D",
+            _ => return None,
+        });
+    }
+    flush(&mut out, &mut literal);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strftime_formats_read_as_spark_patterns() {
+        let p = |f| spark_pattern(f);
+        assert_eq!(p("%Y-%m-%d %H:%M:%S UTC").unwrap(), "yyyy-M-d H:m:s' UTC'");
+        assert_eq!(p("%d.%m.%Y %H:%M").unwrap(), "d.M.yyyy H:m");
+        assert_eq!(p("%Y%m%d").unwrap(), "yyyyMMdd");
+        assert_eq!(p("%m/%d/%Y").unwrap(), "M/d/yyyy");
+        assert_eq!(
+            p("%Y-%m-%dT%H:%M:%S.%f").unwrap(),
+            "yyyy-M-d'T'H:m:s.SSSSSS"
+        );
+        // A specifier without a pattern: the import is refused on Spark, not misread.
+        assert_eq!(p("%Y week %U"), None);
+        assert!(crate::timestamps::spark_can_read("mixed"));
+        assert!(!crate::timestamps::spark_can_read("%G-%V"));
+    }
+
+    #[test]
+    fn literals_keep_quotes_and_backslashes_in_both_engines() {
+        assert_eq!(Engine::DuckDb.lit(r"it's \d"), r"'it''s \d'");
+        assert_eq!(Engine::Spark.lit(r"it's \d"), r"'it\'s \\d'");
+        assert_eq!(Engine::Spark.ident("a`b"), "`a``b`");
+    }
+}

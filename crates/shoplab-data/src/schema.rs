@@ -262,9 +262,10 @@ CREATE TABLE IF NOT EXISTS sim_categories(
     margin DOUBLE NOT NULL
 );
 "#,
-    // 11: where a split was computed when not in the workspace (a Spark cluster).
+    // 11: where a split or an import was computed when not in the workspace (a Spark cluster).
     r#"
 ALTER TABLE splits ADD COLUMN IF NOT EXISTS computed_on VARCHAR;
+ALTER TABLE imports ADD COLUMN IF NOT EXISTS computed_on VARCHAR;
 "#,
 ];
 

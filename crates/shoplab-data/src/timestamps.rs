@@ -1,6 +1,7 @@
 //! Timestamps as exports write them: the formats recognized from sample values, and the
 //! SQL that reads each of them.
 
+use crate::dialect::Engine;
 use duckdb::Connection;
 
 use crate::source::lit;
@@ -106,24 +107,58 @@ fn unreadable_count(conn: &Connection, list: &str, fmt: &str) -> std::result::Re
 
 /// SQL turning the text expression `x` into a TIMESTAMP (UTC), NULL when it does not parse.
 pub(crate) fn timestamp_expr(x: &str, format: &str) -> String {
-    let epoch_s = format!("make_timestamp(CAST(TRY_CAST({x} AS DOUBLE) * 1000000 AS BIGINT))");
-    let epoch_ms = format!("epoch_ms(CAST(TRY_CAST({x} AS DOUBLE) AS BIGINT))");
+    timestamp_expr_in(Engine::DuckDb, x, format)
+}
+
+/// [`timestamp_expr`] in the engine `e`. A strftime format Spark has no pattern for reads
+/// nothing there ([`spark_can_read`] tells before an import is sent).
+pub(crate) fn timestamp_expr_in(e: Engine, x: &str, format: &str) -> String {
+    let number = e.try_double(x);
+    let epoch_s = e.from_epoch(&number, false);
+    let epoch_ms = e.from_epoch(&number, true);
+    let strptime = |f: &str| {
+        e.strptime(x, f)
+            .unwrap_or_else(|| "CAST(NULL AS TIMESTAMP)".into())
+    };
+    let iso = match e {
+        Engine::DuckDb => format!("TRY_CAST({x} AS TIMESTAMP)"),
+        Engine::Spark => format!("try_cast({x} AS TIMESTAMP)"),
+    };
     match format {
-        "iso" => format!("TRY_CAST({x} AS TIMESTAMP)"),
+        "iso" => iso,
         "epoch_s" => epoch_s,
         "epoch_ms" => epoch_ms,
         "mixed" => {
-            let fmts = TIME_FORMATS
-                .iter()
-                .map(|f| lit(f))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let formats = match e {
+                Engine::DuckDb => format!(
+                    "try_strptime({x}, [{}])",
+                    TIME_FORMATS
+                        .iter()
+                        .map(|f| e.lit(f))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                Engine::Spark => format!(
+                    "coalesce({})",
+                    TIME_FORMATS
+                        .iter()
+                        .map(|f| strptime(f))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
             format!(
-                "CASE WHEN regexp_full_match({x}, '[0-9]{{12,13}}') THEN {epoch_ms} \
-                 WHEN regexp_full_match({x}, '[0-9]{{9,10}}(\\.[0-9]+)?') THEN {epoch_s} \
-                 ELSE coalesce(TRY_CAST({x} AS TIMESTAMP), try_strptime({x}, [{fmts}])) END"
+                "CASE WHEN {} THEN {epoch_ms} WHEN {} THEN {epoch_s} ELSE coalesce({iso}, {formats}) END",
+                e.full_match(x, "[0-9]{12,13}"),
+                e.full_match(x, r"[0-9]{9,10}(\.[0-9]+)?"),
             )
         }
-        f => format!("try_strptime({x}, {})", lit(f)),
+        f => strptime(f),
     }
+}
+
+/// Whether Spark reads the timestamp format `format` (each strftime specifier has a pattern).
+pub fn spark_can_read(format: &str) -> bool {
+    matches!(format, "iso" | "epoch_s" | "epoch_ms" | "mixed")
+        || Engine::Spark.strptime("x", format).is_some()
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use shoplab_data::import::{ImportOptions, ImportReport};
 use shoplab_data::lake::LakeTable;
 use shoplab_data::profile::Profile;
 use shoplab_data::split::{SplitSpec, SplitSummary};
@@ -31,7 +32,9 @@ impl Session {
         step: &mut dyn FnMut(&str),
         stop: &AtomicBool,
     ) -> Result<Profile> {
-        let profile = on_spark(remote, path, stop, |lake| lake.profile(step))?;
+        let profile = on_lake(Lake::open(remote, path)?, stop, |lake| {
+            Ok(lake.profile(step)?)
+        })?;
         self.ws.store_profile(&profile)?;
         Ok(profile)
     }
@@ -48,25 +51,41 @@ impl Session {
         stop: &AtomicBool,
     ) -> Result<SplitSummary> {
         spec.check()?;
-        let (origin, rows) = on_spark(remote, path, stop, |lake| {
+        let (origin, rows) = on_lake(Lake::open(remote, path)?, stop, |lake| {
             Ok((lake.origin(), lake.split(spec, step)?))
         })?;
         Ok(self.ws.store_computed_split(spec, &origin, &rows)?)
     }
+
+    /// The events file at `path` (the server's: CSV or Parquet) imported through the Spark
+    /// Connect server at `remote`: its first records come here for the mapping to be
+    /// recognized (or `opts.mapping` is used), every record is read and checked on the
+    /// cluster by the staging query in Spark's SQL, and the staged records are loaded here
+    /// as a local import's are (rejects with their reason and, for CSV, line), recorded
+    /// with where it ran. Nothing changes on failure.
+    pub fn import_on_spark(
+        &self,
+        remote: &str,
+        path: &str,
+        opts: &ImportOptions,
+        step: &mut dyn FnMut(&str),
+        stop: &AtomicBool,
+    ) -> Result<ImportReport> {
+        on_lake(Lake::connect(remote)?, stop, |lake| {
+            Ok(lake.import(&self.ws, path, opts, step)?)
+        })
+    }
 }
 
-/// Runs `job` on the lake at `path` through `remote`, cancelling it on the cluster when
-/// `stop` is set.
-fn on_spark<T: Send>(
-    remote: &str,
-    path: &str,
+/// Runs `job` on `lake`, cancelling its query on the cluster when `stop` is set.
+fn on_lake<T: Send>(
+    lake: Lake,
     stop: &AtomicBool,
-    job: impl FnOnce(&Lake) -> shoplab_spark::Result<T>,
+    job: impl FnOnce(&Lake) -> Result<T>,
 ) -> Result<T> {
-    let lake = Lake::open(remote, path)?;
     let canceller = lake.canceller();
     let done = AtomicBool::new(false);
-    let out = std::thread::scope(|s| {
+    std::thread::scope(|s| {
         s.spawn(|| {
             while !done.load(Ordering::Relaxed) {
                 if stop.load(Ordering::Relaxed) {
@@ -79,6 +98,5 @@ fn on_spark<T: Send>(
         let out = job(&lake);
         done.store(true, Ordering::Relaxed);
         out
-    })?;
-    Ok(out)
+    })
 }

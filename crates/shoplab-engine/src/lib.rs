@@ -125,22 +125,7 @@ impl EngineError {
             EngineError::NotFound(_) => "not_found",
             EngineError::BadArgument(_) => "bad_argument",
             EngineError::NotSupported(_) => "not_supported",
-            EngineError::Data(e) | EngineError::Model(ModelError::Data(e)) => match e {
-                DataError::NoWorkspace { .. } => "no_workspace",
-                DataError::NotShopLab { .. }
-                | DataError::NewerWorkspace { .. }
-                | DataError::NotAWorkspace { .. }
-                | DataError::WorkspaceLocked { .. } => "workspace_refused",
-                DataError::NotFound { .. } => "not_found",
-                DataError::Mapping(_)
-                | DataError::Split(_)
-                | DataError::BadInput { .. }
-                | DataError::BadLine { .. }
-                | DataError::UnknownFormat { .. }
-                | DataError::ImportFailed { .. } => "bad_argument",
-                DataError::Cancelled => "cancelled",
-                DataError::Io { .. } | DataError::Db(_) | DataError::Polars(_) => "internal",
-            },
+            EngineError::Data(e) | EngineError::Model(ModelError::Data(e)) => Self::data_code(e),
             EngineError::Model(e) => match e {
                 ModelError::NoSuchRun(_) => "not_found",
                 ModelError::NotFinished { .. } => "run_not_finished",
@@ -157,11 +142,34 @@ impl EngineError {
             EngineError::Sim(shoplab_sim::SimError::Config(_)) => "bad_argument",
             EngineError::Lake(e) => match e {
                 shoplab_spark::LakeError::Data(_) => "bad_argument",
+                shoplab_spark::LakeError::Workspace(d) => EngineError::data_code(d),
                 shoplab_spark::LakeError::Cancelled => "cancelled",
                 shoplab_spark::LakeError::Connect { .. }
                 | shoplab_spark::LakeError::Spark { .. } => "cluster",
             },
             EngineError::Io { .. } | EngineError::Job(_) => "internal",
+        }
+    }
+}
+
+impl EngineError {
+    /// [`EngineError::code`] of a workspace error.
+    fn data_code(e: &DataError) -> &'static str {
+        match e {
+            DataError::NoWorkspace { .. } => "no_workspace",
+            DataError::NotShopLab { .. }
+            | DataError::NewerWorkspace { .. }
+            | DataError::NotAWorkspace { .. }
+            | DataError::WorkspaceLocked { .. } => "workspace_refused",
+            DataError::NotFound { .. } => "not_found",
+            DataError::Mapping(_)
+            | DataError::Split(_)
+            | DataError::BadInput { .. }
+            | DataError::BadLine { .. }
+            | DataError::UnknownFormat { .. }
+            | DataError::ImportFailed { .. } => "bad_argument",
+            DataError::Cancelled => "cancelled",
+            DataError::Io { .. } | DataError::Db(_) | DataError::Polars(_) => "internal",
         }
     }
 }

@@ -8,7 +8,10 @@
 //! The client ([`spark_connect`]) is blocking: each call waits on its own runtime, so call
 //! it from a plain thread, never from inside an async task.
 
+mod import;
 mod split;
+
+pub use import::Sample;
 
 use shoplab_data::dialect::{self, Pair};
 use shoplab_data::profile::{Profile, Quantiles, TypeCount};
@@ -32,6 +35,9 @@ pub enum LakeError {
     },
     #[error("{0}")]
     Data(String),
+    /// The workspace refused what came back (or the sample).
+    #[error(transparent)]
+    Workspace(#[from] shoplab_data::DataError),
     #[error("cancelled")]
     Cancelled,
 }
@@ -63,10 +69,8 @@ impl Canceller {
 }
 
 impl Lake {
-    /// Connects to `remote` (`sc://host:port`) and reads the events at `path`: Parquet (a
-    /// file, or a folder of them, hive-partitioned or not) or, for a path ending in `.csv`,
-    /// CSV with a header. The path is the server's: on a cluster, a lake URI it can read.
-    pub fn open(remote: &str, path: &str) -> Result<Self> {
+    /// Connects to `remote` (`sc://host:port`), reading nothing yet (for an import).
+    pub fn connect(remote: &str) -> Result<Self> {
         probe(remote)?;
         let spark = SparkSession::builder()
             .remote(remote)
@@ -79,6 +83,20 @@ impl Lake {
             what: "tagging the session".into(),
             source: Box::new(source),
         })?;
+        Ok(Lake {
+            spark,
+            remote: remote.to_string(),
+            path: String::new(),
+        })
+    }
+
+    /// Connects to `remote` (`sc://host:port`) and reads the events at `path`: Parquet (a
+    /// file, or a folder of them, hive-partitioned or not) or, for a path ending in `.csv`,
+    /// CSV with a header. The path is the server's: on a cluster, a lake URI it can read.
+    pub fn open(remote: &str, path: &str) -> Result<Self> {
+        let mut lake = Lake::connect(remote)?;
+        lake.path = path.to_string();
+        let spark = &lake.spark;
         let reader = spark.read();
         let df = if path.to_ascii_lowercase().ends_with(".csv") {
             reader
@@ -124,11 +142,6 @@ impl Lake {
                 }
             })
             .collect();
-        let lake = Lake {
-            spark,
-            remote: remote.to_string(),
-            path: path.to_string(),
-        };
         df.create_or_replace_temp_view("lake_events")
             .map_err(|source| lake.failed("registering the events", source))?;
         lake.rows(

@@ -272,3 +272,127 @@ fn a_lake_without_the_event_columns_is_refused_with_what_it_has() {
         .expect("refused");
     assert!(err.to_string().contains("sc://127.0.0.1:1"), "{err}");
 }
+
+/// The demo shop's REES46-shaped log with bad rows put in at known lines: each a good row
+/// with one field spoiled (or, for some, made harder but still good).
+fn log_with_bad_rows(dir: &Path) -> std::path::PathBuf {
+    let world = shoplab_synth::World::generate(&shoplab_synth::WorldConfig::demo());
+    let mut text = Vec::new();
+    world.write_events_csv(&mut text, None).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    // event_time, event_type, product_id, category_id, category_code, brand, price, user_id, user_session
+    let spoil = |lines: &mut Vec<String>, line: usize, field: usize, value: &str| {
+        let mut fields: Vec<String> = lines[line - 1].split(',').map(String::from).collect();
+        fields[field] = value.to_string();
+        lines[line - 1] = fields.join(",");
+    };
+    spoil(&mut lines, 10, 0, "yesterday");
+    spoil(&mut lines, 20, 1, "wishlist");
+    spoil(&mut lines, 30, 1, "it's");
+    spoil(&mut lines, 40, 2, "");
+    spoil(&mut lines, 50, 6, "abc");
+    spoil(&mut lines, 60, 6, "-5");
+    spoil(&mut lines, 70, 6, "inf");
+    spoil(&mut lines, 80, 6, "\"$1,299.99\"");
+    spoil(&mut lines, 90, 6, "1d");
+    spoil(&mut lines, 100, 7, "");
+    spoil(&mut lines, 110, 0, "2019-10-01 00:00:00");
+    spoil(&mut lines, 120, 5, "\"acme, inc\"");
+    spoil(&mut lines, 130, 6, "0x1p3");
+    let path = dir.join("events.csv");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    path
+}
+
+/// An import's counts, rejects and loaded events, to compare two workspaces by.
+type Rejects = Vec<(Option<i64>, String, String, Option<String>)>;
+fn imported(ws: &Workspace) -> ((i64, i64, i64), Rejects, Vec<String>) {
+    let c = ws.connection();
+    let counts = c
+        .query_row(
+            "SELECT rows_read, rows_loaded, rows_rejected FROM imports",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    let mut stmt = c
+        .prepare("SELECT line, column_name, reason, raw FROM import_rejects ORDER BY line, reason")
+        .unwrap();
+    let rejects = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut stmt = c
+        .prepare(
+            "SELECT concat_ws('|', CAST(event_time AS VARCHAR), user_id, item_id, event_type, session_id,
+                              CAST(price AS VARCHAR), CAST(quantity AS VARCHAR), CAST(value AS VARCHAR),
+                              category, brand, '.')
+             FROM events ORDER BY ALL",
+        )
+        .unwrap();
+    let events = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    (counts, rejects, events)
+}
+
+#[test]
+fn a_log_with_bad_rows_imports_the_same_through_spark() {
+    let Some(remote) = remote() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let csv = log_with_bad_rows(dir.path());
+    let local = Workspace::create(dir.path().join("local.duckdb")).unwrap();
+    let here = local.import(&csv, &ImportOptions::default()).unwrap();
+    let on_spark = Workspace::create(dir.path().join("spark.duckdb")).unwrap();
+    let lake = Lake::connect(&remote).unwrap();
+    let mut steps = Vec::new();
+    let there = lake
+        .import(
+            &on_spark,
+            &csv.display().to_string(),
+            &ImportOptions::default(),
+            &mut |s| steps.push(s.to_string()),
+        )
+        .unwrap();
+    assert_eq!(steps.first().map(String::as_str), Some("sampling the file"));
+    assert_eq!(
+        (there.rows_read, there.rows_loaded, there.rows_rejected),
+        (here.rows_read, here.rows_loaded, here.rows_rejected)
+    );
+    let (a, b) = (imported(&local), imported(&on_spark));
+    assert_eq!(a.0, b.0);
+    // Every reject the same: line, column, reason (quoting the raw value) and raw row.
+    assert_eq!(a.1, b.1);
+    let lines: Vec<i64> = b.1.iter().filter_map(|r| r.0).collect();
+    // "wishlist" reads as a favorite, a time without " UTC" as ISO, "$1,299.99" as a price:
+    // good rows in both.
+    assert_eq!(lines, [10, 30, 40, 50, 60, 70, 90, 130]);
+    assert!(
+        b.1[1].2.contains("unknown event type 'it's'"),
+        "{}",
+        b.1[1].2
+    );
+    // The same events loaded, value for value.
+    assert_eq!(a.2.len(), b.2.len());
+    assert_eq!(a.2, b.2);
+    let computed_on: Option<String> = on_spark
+        .connection()
+        .query_row("SELECT computed_on FROM imports", [], |r| r.get(0))
+        .unwrap();
+    assert!(computed_on.unwrap().starts_with("spark sc://"));
+    // The same file again: recognized, nothing loaded twice.
+    let again = lake
+        .import(
+            &on_spark,
+            &csv.display().to_string(),
+            &ImportOptions::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+    assert_eq!(again.import_id, there.import_id);
+    assert_eq!(imported(&on_spark).2.len(), b.2.len());
+}

@@ -74,6 +74,28 @@ fn import_all(
         }
         return Ok(());
     }
+    if let Some((remote, data)) = args.spark.target() {
+        if args.show_mapping {
+            bail!(
+                "--show-mapping reads a local file; with --spark the import's report shows the mapping"
+            );
+        }
+        progress::catch_ctrl_c();
+        let pb = progress::spinner(out.json(), "connecting to Spark");
+        let report = session.import_on_spark(
+            remote,
+            data,
+            opts,
+            &mut |step| pb.set_message(format!("on Spark: {step}")),
+            progress::interrupt_flag(),
+        );
+        pb.finish_and_clear();
+        let report = report?;
+        if !out.json() {
+            crate::output::out(&Imported(&report).to_string());
+        }
+        reports.push(report);
+    }
     for file in &args.files {
         let report = progress::import(session, file, opts, out.json())?;
         if !out.json() {

@@ -1,5 +1,6 @@
 //! A generic event log: user, item and time under common names; the event type when a
-//! column has it (else every row is a purchase), session, price and quantity when given.
+//! column has it (else every row is a purchase), session, price, quantity, value, category
+//! and brand when given.
 
 use super::{Proposal, Shape};
 use crate::canonical::{Column, Parse};
@@ -51,5 +52,9 @@ pub(super) fn propose(shape: &Shape) -> Proposal {
     );
     p.put("price", shape.col(&["price", "unit_price"], Parse::Money));
     p.put("quantity", shape.col(&["quantity", "qty"], Parse::Number));
+    // ShopLab's own columns, as a lake export (`shoplab export --lake`) writes them.
+    p.put("value", shape.col(&["value"], Parse::Number));
+    p.put("item_category", shape.col(&["category"], Parse::Text));
+    p.put("item_brand", shape.col(&["brand"], Parse::Text));
     p
 }

@@ -4,10 +4,11 @@
 use std::collections::BTreeMap;
 
 use crate::canonical::{Column, Parse};
+use crate::dialect::Engine;
 use crate::mapping::Mapping;
 use crate::schema::EVENT_TYPES;
-use crate::source::{Source, lit};
-use crate::timestamps::timestamp_expr;
+use crate::source::Source;
+use crate::timestamps::timestamp_expr_in;
 
 /// A rule a canonical value must keep, or its row is rejected.
 #[derive(Clone, Copy, PartialEq)]
@@ -26,9 +27,14 @@ pub(super) enum Check {
 }
 
 impl Check {
-    /// `WHEN … THEN '<reason>'` for the staging query: `c` the canonical value, `r` the raw text.
-    pub(super) fn when_sql(self, name: &str, c: &str, r: &str, rule: &Column) -> String {
+    /// `WHEN … THEN '<reason>'` for the staging query: `c` the canonical value, `r` the raw
+    /// text; the reason's text is the same in every engine.
+    pub(super) fn when_sql(self, name: &str, c: &str, r: &str, rule: &Column, e: Engine) -> String {
         let src_name = rule.source.clone().unwrap_or_default();
+        let lit = |s: &str| e.lit(s);
+        // `before || r || after`: the reason quoting the raw text.
+        let quoting =
+            |before: &str, after: &str| format!("{} || {r} || {}", lit(before), lit(after));
         match self {
             Check::Missing => format!(
                 "WHEN {c} IS NULL AND ({r} IS NULL OR trim({r}) = '') THEN {}",
@@ -43,21 +49,34 @@ impl Check {
                     }
                 };
                 format!(
-                    "WHEN {c} IS NULL AND {r} IS NOT NULL AND trim({r}) <> '' THEN '{name}: cannot read ''' || {r} || ''' as {what}'"
+                    "WHEN {c} IS NULL AND {r} IS NOT NULL AND trim({r}) <> '' THEN {}",
+                    quoting(&format!("{name}: cannot read '"), &format!("' as {what}"))
                 )
             }
             Check::UnknownEventType => format!(
-                "WHEN {c} IS NULL AND {r} IS NOT NULL THEN 'event_type: unknown event type ''' || {r} || ''' (known: {}; map others under [event_types])'",
-                EVENT_TYPES.join(", ")
+                "WHEN {c} IS NULL AND {r} IS NOT NULL THEN {}",
+                quoting(
+                    "event_type: unknown event type '",
+                    &format!(
+                        "' (known: {}; map others under [event_types])",
+                        EVENT_TYPES.join(", ")
+                    )
+                )
             ),
             Check::NotFinite => format!(
-                "WHEN isnan({c}) OR isinf({c}) THEN '{name}: ''' || {r} || ''' is not a finite number'"
+                "WHEN isnan({c}) OR {} THEN {}",
+                e.is_inf(c),
+                quoting(&format!("{name}: '"), "' is not a finite number")
             ),
             Check::Negative => {
-                format!("WHEN {c} < 0 THEN '{name}: negative (''' || {r} || ''')'")
+                format!(
+                    "WHEN {c} < 0 THEN {}",
+                    quoting(&format!("{name}: negative ('"), "')")
+                )
             }
             Check::Propensity => format!(
-                "WHEN {c} <= 0 OR {c} > 1 THEN 'propensity: ''' || {r} || ''' is not in (0, 1]'"
+                "WHEN {c} <= 0 OR {c} > 1 THEN {}",
+                quoting("propensity: '", "' is not in (0, 1]")
             ),
             Check::MissingRating => format!(
                 "WHEN {c} IS NULL THEN {}",
@@ -141,36 +160,49 @@ fn trimmed_if_padded(r: &str, rule: &Column, mapping: &Mapping, src: &Source) ->
 }
 
 /// SQL converting the raw text column `r` by the rule's parse.
-pub(super) fn convert(r: &str, rule: &Column, mapping: &Mapping, src: &Source) -> String {
+pub(super) fn convert(
+    r: &str,
+    rule: &Column,
+    mapping: &Mapping,
+    src: &Source,
+    e: Engine,
+) -> String {
     match rule.parse {
         // Text is kept as written (as DuckDB, pandas and Polars read it); only ids are trimmed.
         Parse::Text => format!("NULLIF({r}, '')"),
-        Parse::Id => id_sql(r, rule, mapping, src),
-        Parse::Number => format!("TRY_CAST({r} AS DOUBLE)"),
+        Parse::Id => id_sql(r, rule, mapping, src, e),
+        Parse::Number => e.try_double(r),
         // Plain numbers first (fast path); then currency text ("$1,299.99 "); then a range
         // ("$1,149.99through-$1,499.99", "10 - 12"), of which the low end is kept.
         Parse::Money => format!(
-            "coalesce(TRY_CAST({r} AS DOUBLE), \
-             TRY_CAST(regexp_replace({r}, '[$€£¥,[:space:]]|USD|EUR|GBP', '', 'g') AS DOUBLE), \
-             TRY_CAST(replace(regexp_extract({r}, '^[[:space:]]*[$€£¥]?[[:space:]]*([0-9][0-9,]*(\\.[0-9]+)?)[[:space:]]*(through|to|-|–|[[:space:]])+[$€£¥]?[0-9]', 1), ',', '') AS DOUBLE))"
+            "coalesce({}, {}, {})",
+            e.try_double(r),
+            e.try_double(&e.replace_all(r, r"[$€£¥,\s]|USD|EUR|GBP", "")),
+            e.try_double(&format!(
+                "replace(regexp_extract({r}, {}, 1), ',', '')",
+                e.regex(
+                    r"^\s*[$€£¥]?\s*([0-9][0-9,]*(\.[0-9]+)?)\s*(through|to|-|–|\s)+[$€£¥]?[0-9]"
+                )
+            ))
         ),
-        Parse::Timestamp => timestamp_expr(
+        Parse::Timestamp => timestamp_expr_in(
+            e,
             &format!("trim({r})"),
             rule.format.as_deref().unwrap_or("iso"),
         ),
-        Parse::EventType => event_type_sql(r, rule, mapping, src),
+        Parse::EventType => event_type_sql(r, rule, mapping, src, e),
     }
 }
 
 /// An id: trimmed where the sample shows padding; `17850.0` read as `17850` where the
 /// sample shows such ids.
-fn id_sql(r: &str, rule: &Column, mapping: &Mapping, src: &Source) -> String {
+fn id_sql(r: &str, rule: &Column, mapping: &Mapping, src: &Source, e: Engine) -> String {
     let id = trimmed_if_padded(r, rule, mapping, src);
     let float_ids = raw_sample(rule, mapping, src)
         .iter()
         .any(|v| v.trim().ends_with(".0"));
     if float_ids {
-        format!("NULLIF(regexp_replace({id}, '\\.0+$', ''), '')")
+        format!("NULLIF({}, '')", e.replace_all(&id, r"\.0+$", ""))
     } else {
         format!("NULLIF({id}, '')")
     }
@@ -178,7 +210,7 @@ fn id_sql(r: &str, rule: &Column, mapping: &Mapping, src: &Source) -> String {
 
 /// An event type through the mapping's `[event_types]` (or the canonical names), as a
 /// `CASE` with the names the sample shows most first.
-fn event_type_sql(r: &str, rule: &Column, mapping: &Mapping, src: &Source) -> String {
+fn event_type_sql(r: &str, rule: &Column, mapping: &Mapping, src: &Source, e: Engine) -> String {
     // Without an `[event_types]` table the source already uses the canonical names.
     let canonical: BTreeMap<String, String> = EVENT_TYPES
         .iter()
@@ -206,7 +238,7 @@ fn event_type_sql(r: &str, rule: &Column, mapping: &Mapping, src: &Source) -> St
     };
     let whens: Vec<String> = pairs
         .iter()
-        .map(|(k, v)| format!("WHEN {} THEN {}", lit(k), lit(v)))
+        .map(|(k, v)| format!("WHEN {} THEN {}", e.lit(k), e.lit(v)))
         .collect();
     format!("CASE {key} {} END", whens.join(" "))
 }

@@ -5,7 +5,8 @@
 //! `single_pass` and `staging` (the two load paths), `load` (the inserts per target),
 //! `rejects` and `report` (bookkeeping: rejects, the `imports` row, idempotence),
 //! `plan` and `convert` (the SQL that reads and checks the file), `context` (one import
-//! under way), `scratch` (scratch tables, transaction, errors) and `hashing`.
+//! under way), `scratch` (scratch tables, transaction, errors) and `hashing`; `remote` (an
+//! import read and checked on a cluster, loaded here).
 
 mod context;
 mod convert;
@@ -13,6 +14,7 @@ mod hashing;
 mod load;
 mod plan;
 mod rejects;
+mod remote;
 mod report;
 mod scratch;
 mod single_pass;
@@ -30,6 +32,7 @@ use crate::workspace::Workspace;
 use context::Run;
 use hashing::Hashing;
 pub use hashing::hash_file;
+pub use remote::{Cell, CellType, RemoteImport};
 pub use report::{ImportReport, Reject};
 use scratch::trace;
 

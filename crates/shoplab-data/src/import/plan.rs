@@ -3,8 +3,9 @@
 //! raises an error), built once from the source and the mapping.
 
 use crate::canonical::{Column, Parse, Target};
+use crate::dialect::Engine;
 use crate::mapping::Mapping;
-use crate::source::{FileKind, Source, lit};
+use crate::source::{FileKind, Source};
 
 use super::convert::{checks_of, convert};
 use super::scratch::{REJ_ERR, REJ_SCAN, STAGE};
@@ -50,7 +51,12 @@ pub(super) struct StagePlan {
     extra: String,
     scan: String,
     delimiter: String,
+    engine: Engine,
 }
+
+/// The relation a Spark import reads: the file's columns as text, and `__ord`, the record's
+/// place in the file (0-based).
+pub(crate) const SPARK_SCAN: &str = "import_src";
 
 /// What a plan is built from.
 struct Inputs<'a> {
@@ -62,16 +68,18 @@ struct Inputs<'a> {
     names: Vec<String>,
     /// Per file column, the type the single pass asks the reader for.
     types: Vec<&'static str>,
+    engine: Engine,
 }
 
 impl<'a> Inputs<'a> {
-    fn new(src: &'a Source, mapping: &'a Mapping, salt: Option<&'a str>) -> Self {
+    fn new(src: &'a Source, mapping: &'a Mapping, salt: Option<&'a str>, engine: Engine) -> Self {
         let mut inputs = Inputs {
             src,
             mapping,
             salt,
             names: mapping.source_columns(src),
             types: Vec::new(),
+            engine,
         };
         inputs.types = inputs.reader_types();
         inputs
@@ -101,35 +109,52 @@ impl<'a> Inputs<'a> {
         types.into_iter().map(|t| t.unwrap_or("VARCHAR")).collect()
     }
 
-    /// The file's columns as text, `__r_<i>`.
+    /// The file's columns as text, `__r_<i>` (and on Spark, the record's place `__ord`).
     fn raw_columns(&self) -> Vec<String> {
-        self.src
+        let e = self.engine;
+        let mut raws: Vec<String> = self
+            .src
             .columns
             .iter()
             .enumerate()
-            .map(|(i, c)| format!("{} AS __r_{i}", self.src.col_text(c)))
-            .collect()
+            .map(|(i, c)| match e {
+                Engine::DuckDb => format!("{} AS __r_{i}", self.src.col_text(c)),
+                Engine::Spark => format!("CAST(s.{} AS STRING) AS __r_{i}", e.ident(c)),
+            })
+            .collect();
+        if e == Engine::Spark {
+            raws.push("s.__ord AS __ord".into());
+        }
+        raws
     }
 
     /// The columns the mapping keeps, as one JSON text value.
     fn extra_sql(&self) -> String {
+        let engine = self.engine;
         if self.mapping.extra.is_empty() {
-            return "CAST(NULL AS VARCHAR)".to_string();
+            return format!("CAST(NULL AS {})", engine.text());
         }
         let pairs: Vec<String> = self
             .mapping
             .extra
             .iter()
-            .filter_map(|e| self.index_of(e).map(|i| format!("{}, __r_{i}", lit(e))))
+            .filter_map(|e| {
+                self.index_of(e)
+                    .map(|i| format!("{}, __r_{i}", engine.lit(e)))
+            })
             .collect();
-        format!("CAST(json_object({}) AS VARCHAR)", pairs.join(", "))
+        match engine {
+            Engine::DuckDb => format!("CAST(json_object({}) AS VARCHAR)", pairs.join(", ")),
+            Engine::Spark => format!("to_json(named_struct({}))", pairs.join(", ")),
+        }
     }
 
     /// The staging scan: every column as text, the CSV reader's rejects kept.
     fn staging_scan(&self) -> String {
-        match self.src.kind {
-            FileKind::Csv => self.src.scan_sql(&keep_reader_rejects()),
-            FileKind::Parquet | FileKind::Ndjson => self.src.scan_sql(""),
+        match (self.engine, self.src.kind) {
+            (Engine::Spark, _) => SPARK_SCAN.to_string(),
+            (Engine::DuckDb, FileKind::Csv) => self.src.scan_sql(&keep_reader_rejects()),
+            (Engine::DuckDb, FileKind::Parquet | FileKind::Ndjson) => self.src.scan_sql(""),
         }
     }
 }
@@ -141,7 +166,17 @@ fn keep_reader_rejects() -> String {
 
 impl StagePlan {
     pub(super) fn new(src: &Source, mapping: &Mapping, salt: Option<&str>) -> Self {
-        let inputs = Inputs::new(src, mapping, salt);
+        Self::for_engine(src, mapping, salt, Engine::DuckDb)
+    }
+
+    /// The plan in `engine`'s SQL; on Spark it reads [`SPARK_SCAN`].
+    pub(super) fn for_engine(
+        src: &Source,
+        mapping: &Mapping,
+        salt: Option<&str>,
+        engine: Engine,
+    ) -> Self {
+        let inputs = Inputs::new(src, mapping, salt, engine);
         let mut plan = StagePlan {
             canon: Vec::new(),
             raws: inputs.raw_columns(),
@@ -155,6 +190,7 @@ impl StagePlan {
                 .as_ref()
                 .map(|d| d.delimiter.clone())
                 .unwrap_or_else(|| ",".into()),
+            engine,
         };
         for (name, required) in mapping.target.columns() {
             plan.add_column(&inputs, name, *required);
@@ -164,8 +200,8 @@ impl StagePlan {
 
     /// The canonical column `name`: its value, its checks, its single-pass value.
     fn add_column(&mut self, inputs: &Inputs, name: &str, required: bool) {
-        let (src, mapping) = (inputs.src, inputs.mapping);
-        let ty = column_type(mapping.target, name);
+        let (src, mapping, e) = (inputs.src, inputs.mapping, inputs.engine);
+        let ty = e.ty(column_type(mapping.target, name));
         let Some(rule) = mapping.columns.get(name) else {
             self.canon
                 .push((name.to_string(), format!("CAST(NULL AS {ty})")));
@@ -177,12 +213,15 @@ impl StagePlan {
         let index = source.and_then(|s| inputs.index_of(s));
         let raw = index.map(|i| format!("__r_{i}"));
         let expr = match (&rule.value, &raw) {
-            (Some(v), _) => format!("CAST({} AS {ty})", lit(v)),
-            (None, Some(r)) => convert(r, rule, mapping, src),
+            (Some(v), _) => format!("CAST({} AS {ty})", e.lit(v)),
+            (None, Some(r)) => convert(r, rule, mapping, src, e),
             (None, None) => format!("CAST(NULL AS {ty})"),
         };
         let expr = match (inputs.salt, name) {
-            (Some(s), "user_id") => format!("substr(sha256({} || ({expr})), 1, 16)", lit(s)),
+            (Some(s), "user_id") => format!(
+                "substr({}, 1, 16)",
+                e.sha256(&format!("{} || ({expr})", e.lit(s)))
+            ),
             _ => expr,
         };
         let checks = if raw.is_some() {
@@ -205,32 +244,37 @@ impl StagePlan {
         if let Some(r) = &raw {
             let c = format!("__c_{name}");
             self.whens
-                .extend(checks.iter().map(|k| k.when_sql(name, &c, r, rule)));
+                .extend(checks.iter().map(|k| k.when_sql(name, &c, r, rule, e)));
         }
         self.canon.push((name.to_string(), expr));
     }
 
-    /// The staging query: canonical columns, `__extra`, `_reason`, and `_raw` for rejected rows.
-    fn select_sql(&self) -> String {
+    /// The staging query: canonical columns, `__extra`, `_reason`, and `_raw` for rejected
+    /// rows (on Spark, also `__ord`).
+    pub(super) fn select_sql(&self) -> String {
+        let e = self.engine;
         let inner_canon: Vec<String> = self
             .canon
             .iter()
             .map(|(n, e)| format!("{e} AS __c_{n}"))
             .collect();
         let outer_canon: Vec<String> = self.canon.iter().map(|(n, _)| format!("__c_{n}")).collect();
-        let raw_cols: Vec<String> = (0..self.raws.len()).map(|i| format!("__r_{i}")).collect();
+        // The file's columns (on Spark, `__ord` follows them).
+        let n_raw = self.raws.len() - usize::from(e == Engine::Spark);
+        let raw_cols: Vec<String> = (0..n_raw).map(|i| format!("__r_{i}")).collect();
         let reason = if self.whens.is_empty() {
-            "CAST(NULL AS VARCHAR)".to_string()
+            format!("CAST(NULL AS {})", e.text())
         } else {
             format!("CASE {} END", self.whens.join(" "))
         };
+        let ord = if e == Engine::Spark { ", __ord" } else { "" };
         format!(
             "SELECT {outer}, __extra, _reason,
-                    CASE WHEN _reason IS NOT NULL THEN concat_ws({delim}, {raw_cols}) END AS _raw
+                    CASE WHEN _reason IS NOT NULL THEN concat_ws({delim}, {raw_cols}) END AS _raw{ord}
              FROM (SELECT *, {reason} AS _reason
                    FROM (SELECT *, {extra} AS __extra FROM (SELECT *, {inner} FROM (SELECT {raws} FROM {scan} s))))",
             outer = outer_canon.join(", "),
-            delim = lit(&self.delimiter),
+            delim = e.lit(&self.delimiter),
             raw_cols = raw_cols.join(", "),
             extra = self.extra,
             raws = self.raws.join(", "),
@@ -300,7 +344,7 @@ impl StagePlan {
     }
 }
 
-fn column_type(target: Target, name: &str) -> &'static str {
+pub(super) fn column_type(target: Target, name: &str) -> &'static str {
     match (target, name) {
         (_, "event_time" | "ts" | "review_time") => "TIMESTAMP",
         (

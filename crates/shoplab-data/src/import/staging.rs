@@ -50,7 +50,12 @@ impl Workspace {
     }
 
     /// Loads the staged rows, keeps the rejects and writes the `imports` row.
-    fn load_staged_run(&self, run: &Run, hash: &str, dedupe: bool) -> Result<ImportReport> {
+    pub(super) fn load_staged_run(
+        &self,
+        run: &Run,
+        hash: &str,
+        dedupe: bool,
+    ) -> Result<ImportReport> {
         let (src, mapping) = (run.src, run.mapping);
         let conn = self.connection();
         let started_at = chrono_now(conn)?;
