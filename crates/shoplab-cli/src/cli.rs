@@ -703,6 +703,10 @@ pub struct CalibrateArgs {
     pub margin: f64,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Compute the sessions on a Spark cluster over a lake's events (the catalog is this
+    /// workspace's).
+    #[command(flatten)]
+    pub spark: SparkArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }

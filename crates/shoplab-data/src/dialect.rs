@@ -425,3 +425,45 @@ mod tests {
         assert_eq!(Engine::Spark.ident("a`b"), "`a``b`");
     }
 }
+
+/// The calibration's sessions: per session (its `session_id`, else the user's day) and item
+/// viewed or bought, the session's user, its day (days since the log's first) and the first
+/// day's weekday (0 Monday), the item's median view and purchase prices there, whether it
+/// was bought, and the item's category in the events; as (DuckDB, Spark) SQL, in session
+/// and item order. The workspace adds the catalog's list price, cost and category.
+pub fn choice_sessions() -> (String, String) {
+    let body = |session: &str, day_offset: &str, weekday: &str| {
+        format!(
+            "WITH e AS (SELECT user_id, item_id, event_type, price, CAST(event_time AS DATE) AS day,
+                               {session} AS session
+                        FROM events WHERE event_type IN ('view', 'purchase') AND item_id IS NOT NULL
+                              AND {session} IS NOT NULL),
+                  s AS (SELECT session, coalesce(min(user_id), '') AS user_id, min(day) AS day
+                        FROM e GROUP BY session),
+                  v AS (SELECT session, item_id,
+                               median(price) FILTER (WHERE event_type = 'view') AS view_price,
+                               median(price) FILTER (WHERE event_type = 'purchase') AS buy_price,
+                               bool_or(event_type = 'purchase') AS bought
+                        FROM e GROUP BY session, item_id),
+                  ec AS (SELECT item_id, min(category) AS category FROM events
+                         WHERE item_id IS NOT NULL GROUP BY item_id),
+                  f0 AS (SELECT min(day) AS d FROM s)
+             SELECT v.session, s.user_id, CAST({day_offset} AS INTEGER) AS day,
+                    CAST({weekday} AS INTEGER) AS first_weekday,
+                    v.item_id, v.view_price, v.buy_price, v.bought, ec.category
+             FROM v JOIN s USING (session) CROSS JOIN f0 LEFT JOIN ec USING (item_id)
+             ORDER BY v.session, v.item_id"
+        )
+    };
+    let session = |text: &str| {
+        format!("coalesce(session_id, user_id || ':' || CAST(CAST(event_time AS DATE) AS {text}))")
+    };
+    (
+        body(
+            &session("VARCHAR"),
+            "datediff('day', f0.d, s.day)",
+            "isodow(f0.d) - 1",
+        ),
+        body(&session("STRING"), "datediff(s.day, f0.d)", "weekday(f0.d)"),
+    )
+}

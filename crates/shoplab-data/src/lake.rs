@@ -57,7 +57,7 @@ impl Workspace {
             })
             .collect();
         let columns = std::iter::once(
-            "event_time, user_id, item_id, event_type, session_id, price, quantity, value",
+            "event_time, user_id, item_id, event_type, session_id, price, quantity, value, category, brand",
         )
         .chain(derived)
         .collect::<Vec<_>>()

@@ -7,7 +7,6 @@
 use duckdb::{OptionalExt, params};
 
 use crate::error::Result;
-use crate::schema::SESSION_KEY;
 use crate::workspace::Workspace;
 
 /// A simulation's row of `sims` (its id and time stamp are given when it is stored).
@@ -224,53 +223,98 @@ pub struct ChoiceRow {
     pub cost: Option<f64>,
 }
 
+/// One (session, item) of the calibration's sessions as [`crate::dialect::choice_sessions`]
+/// computes them (here or on a cluster), before the catalog is joined.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChoiceSession {
+    pub session: String,
+    pub user_id: String,
+    pub day: i32,
+    pub first_weekday: i32,
+    pub item_id: String,
+    pub view_price: Option<f64>,
+    pub buy_price: Option<f64>,
+    pub bought: bool,
+    /// The item's category in the events.
+    pub category: Option<String>,
+}
+
+/// The temp table the sessions are staged in before the catalog is joined.
+const CHOICE_SRC: &str = "_shoplab_choice_src";
+
 /// The workspace's sessions of views and purchases (a session is `session_id`, else the
 /// user's day), each item once per session with a positive price; in session and item order.
 pub fn choice_rows(ws: &Workspace) -> Result<Vec<ChoiceRow>> {
+    let (sql, _) = crate::dialect::choice_sessions();
+    ws.connection().execute_batch(&format!(
+        "DROP TABLE IF EXISTS temp.{CHOICE_SRC}; CREATE TEMP TABLE {CHOICE_SRC} AS {sql}"
+    ))?;
+    with_catalog(ws)
+}
+
+/// [`choice_rows`] from sessions computed elsewhere (a cluster), the workspace's catalog
+/// joined here.
+pub fn choice_rows_from(ws: &Workspace, sessions: &[ChoiceSession]) -> Result<Vec<ChoiceRow>> {
+    let c = ws.connection();
+    c.execute_batch(&format!(
+        "DROP TABLE IF EXISTS temp.{CHOICE_SRC};
+         CREATE TEMP TABLE {CHOICE_SRC} (session VARCHAR, user_id VARCHAR, day INTEGER,
+             first_weekday INTEGER, item_id VARCHAR, view_price DOUBLE, buy_price DOUBLE,
+             bought BOOLEAN, category VARCHAR)"
+    ))?;
+    {
+        let mut app = c.appender(CHOICE_SRC)?;
+        for s in sessions {
+            app.append_row(duckdb::params![
+                s.session,
+                s.user_id,
+                s.day,
+                s.first_weekday,
+                s.item_id,
+                s.view_price,
+                s.buy_price,
+                s.bought,
+                s.category
+            ])?;
+        }
+        app.flush()?;
+    }
+    with_catalog(ws)
+}
+
+/// The staged sessions with the catalog's list price, cost and category.
+fn with_catalog(ws: &Workspace) -> Result<Vec<ChoiceRow>> {
     let sql = format!(
-        "
-        WITH e AS (
-            SELECT user_id, item_id, event_type, price, CAST(event_time AS DATE) AS day,
-                   {SESSION_KEY} AS session
-            FROM events WHERE event_type IN ('view', 'purchase') AND item_id IS NOT NULL
-                  AND {SESSION_KEY} IS NOT NULL),
-        s AS (SELECT session, coalesce(min(user_id), '') AS user_id, min(day) AS day FROM e GROUP BY session),
-        v AS (SELECT session, item_id,
-                     median(price) FILTER (WHERE event_type = 'view') AS view_price,
-                     median(price) FILTER (WHERE event_type = 'purchase') AS buy_price,
-                     bool_or(event_type = 'purchase') AS bought
-              FROM e GROUP BY session, item_id),
-        ec AS (SELECT item_id, min(category) AS category FROM events
-               WHERE item_id IS NOT NULL GROUP BY item_id),
-        first AS (SELECT min(day) AS d FROM s)
-        SELECT v.session, s.user_id, CAST(datediff('day', first.d, s.day) AS INTEGER),
-               CAST(isodow(first.d) AS INTEGER) - 1,
-               v.item_id, coalesce(v.view_price, v.buy_price, i.price) AS price, v.bought,
-               coalesce(i.category, ec.category, '') AS category, i.price, i.cost
-        FROM v JOIN s USING (session) CROSS JOIN first
-             LEFT JOIN items i USING (item_id) LEFT JOIN ec USING (item_id)
-        WHERE coalesce(v.view_price, v.buy_price, i.price) > 0
-        ORDER BY v.session, v.item_id"
+        "SELECT v.session, v.user_id, v.day, v.first_weekday, v.item_id,
+                coalesce(v.view_price, v.buy_price, i.price), v.bought,
+                coalesce(i.category, v.category, ''), i.price, i.cost
+         FROM {CHOICE_SRC} v LEFT JOIN items i USING (item_id)
+         WHERE coalesce(v.view_price, v.buy_price, i.price) > 0
+         ORDER BY v.session, v.item_id"
     );
     let conn = ws.connection();
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok(ChoiceRow {
-                session: r.get(0)?,
-                user_id: r.get(1)?,
-                day: r.get(2)?,
-                first_weekday: r.get(3)?,
-                item_id: r.get(4)?,
-                price: r.get(5)?,
-                bought: r.get(6)?,
-                category: r.get(7)?,
-                list_price: r.get(8)?,
-                cost: r.get(9)?,
+    let rows = (|| -> Result<Vec<ChoiceRow>> {
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(ChoiceRow {
+                    session: r.get(0)?,
+                    user_id: r.get(1)?,
+                    day: r.get(2)?,
+                    first_weekday: r.get(3)?,
+                    item_id: r.get(4)?,
+                    price: r.get(5)?,
+                    bought: r.get(6)?,
+                    category: r.get(7)?,
+                    list_price: r.get(8)?,
+                    cost: r.get(9)?,
+                })
             })
-        })
-        .and_then(|rows| rows.collect())?;
-    Ok(rows)
+            .and_then(|rows| rows.collect())?;
+        Ok(rows)
+    })();
+    let _ = conn.execute_batch(&format!("DROP TABLE IF EXISTS temp.{CHOICE_SRC}"));
+    rows
 }
 
 /// A stored calibration's categories, by category code.

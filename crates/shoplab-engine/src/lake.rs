@@ -13,7 +13,7 @@ use shoplab_data::profile::Profile;
 use shoplab_data::split::{SplitSpec, SplitSummary};
 use shoplab_spark::Lake;
 
-use crate::{Result, Session};
+use crate::{CalibrateOptions, CalibrationReport, Result, Session};
 
 impl Session {
     /// Writes the events (partitioned by `partition_by`), items and users under `dir` as
@@ -55,6 +55,26 @@ impl Session {
             Ok((lake.origin(), lake.split(spec, step)?))
         })?;
         Ok(self.ws.store_computed_split(spec, &origin, &rows)?)
+    }
+
+    /// The simulator fitted to the sessions of the event log at `path`, computed on the
+    /// Spark Connect server at `remote` (one row per session and item comes back; the
+    /// workspace's catalog is joined here), stored as a new calibration whose origin says
+    /// where its sessions were computed.
+    pub fn calibrate_on_spark(
+        &self,
+        remote: &str,
+        path: &str,
+        (opts, run): (&CalibrateOptions, Option<i64>),
+        step: &mut dyn FnMut(&str),
+        stop: &AtomicBool,
+    ) -> Result<CalibrationReport> {
+        let (origin, sessions) = on_lake(Lake::open(remote, path)?, stop, |lake| {
+            Ok((lake.origin(), lake.choice_sessions(step)?))
+        })?;
+        step("fitting");
+        let rows = shoplab_data::simlab::choice_rows_from(&self.ws, &sessions)?;
+        self.calibrate_log(crate::simulate::choice_log(rows), opts, run, Some(&origin))
     }
 
     /// The events file at `path` (the server's: CSV or Parquet) imported through the Spark

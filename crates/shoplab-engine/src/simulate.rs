@@ -227,7 +227,19 @@ impl Session {
         opts: &CalibrateOptions,
         run: Option<i64>,
     ) -> Result<CalibrationReport> {
-        let mut log = self.choice_log()?;
+        let log = self.choice_log()?;
+        self.calibrate_log(log, opts, run, None)
+    }
+
+    /// [`Session::calibrate`] on sessions computed elsewhere (`computed_on` says where,
+    /// recorded in the calibration's origin).
+    pub(crate) fn calibrate_log(
+        &self,
+        mut log: ChoiceLog,
+        opts: &CalibrateOptions,
+        run: Option<i64>,
+        computed_on: Option<&str>,
+    ) -> Result<CalibrationReport> {
         if let Some(run_id) = run {
             let (ds, cfg, model) = shoplab_model::load_run(&self.ws, run_id)?;
             let e = model.embeddings()?.ok_or_else(|| {
@@ -257,7 +269,10 @@ impl Session {
             log.item_vectors = vectors(&item_ids, &ds.items, &e.items);
         }
         let id = simlab::next_calibration_id(&self.ws)?;
-        let origin = format!("calibration {id}");
+        let origin = match computed_on {
+            Some(on) => format!("calibration {id} (sessions computed on {on})"),
+            None => format!("calibration {id}"),
+        };
         let cal = calibrate(&log, opts, origin)?;
         self.store_calibration(id, run, &cal)?;
         Ok(CalibrationReport {
@@ -515,7 +530,7 @@ fn day_metrics(d: &Day) -> impl Iterator<Item = (&'static str, f64)> {
 
 /// The simulator's choice log of the workspace's choice rows (in session order): users,
 /// categories and items numbered in order of first appearance.
-fn choice_log(rows: Vec<ChoiceRow>) -> ChoiceLog {
+pub(crate) fn choice_log(rows: Vec<ChoiceRow>) -> ChoiceLog {
     let mut log = ChoiceLog::default();
     let (mut users, mut items, mut cats) = (HashMap::new(), HashMap::new(), HashMap::new());
     let mut last_session: Option<String> = None;

@@ -9,6 +9,7 @@
 //! it from a plain thread, never from inside an async task.
 
 mod import;
+mod sessions;
 mod split;
 
 pub use import::Sample;
@@ -132,7 +133,7 @@ impl Lake {
         };
         let select: Vec<String> = EVENT_COLUMNS
             .iter()
-            .chain(&["session_id", "price", "quantity"])
+            .chain(&["session_id", "price", "quantity", "category"])
             .map(|c| {
                 let present = columns.iter().any(|have| have == c);
                 match (present, typed(c)) {

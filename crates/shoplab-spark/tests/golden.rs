@@ -234,6 +234,28 @@ fn the_demo_shops_log_profiles_the_same_on_spark() {
         },
     );
     assert!(sizes.iter().all(|n| *n > 0), "{sizes:?}");
+    // The calibration's sessions: the same (session, item) rows, prices and purchases.
+    let here = shoplab_data::simlab::choice_rows(&ws).unwrap();
+    let sessions = Lake::open(&remote, &lake.join("events").display().to_string())
+        .unwrap()
+        .choice_sessions(&mut |_| {})
+        .unwrap();
+    let there = shoplab_data::simlab::choice_rows_from(&ws, &sessions).unwrap();
+    assert!(here.len() > 10_000, "{}", here.len());
+    assert_eq!(here.len(), there.len());
+    for (a, b) in here.iter().zip(&there) {
+        // Medians interpolate in both; their last bit may differ.
+        assert!(
+            (a.price - b.price).abs() < 1e-9 * a.price.abs().max(1.0),
+            "{a:?} {b:?}"
+        );
+        let same = shoplab_data::simlab::ChoiceRow {
+            price: a.price,
+            ..b.clone()
+        };
+        assert_eq!(a, &same);
+    }
+    assert!(there.iter().any(|r| r.bought) && there.iter().any(|r| !r.category.is_empty()));
     // A split drawn by ShopLab's generator is refused on Spark, saying which one runs there.
     let drawn = SplitSpec {
         strategy: Strategy::RandomRatio {

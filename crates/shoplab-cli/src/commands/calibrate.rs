@@ -8,6 +8,7 @@ use shoplab_engine::{CalibrateOptions, CalibrationReport};
 
 use crate::cli::CalibrateArgs;
 use crate::output::Printer;
+use crate::progress;
 
 pub fn run(args: CalibrateArgs) -> Result<()> {
     let session = super::open(&args.workspace)?;
@@ -17,7 +18,22 @@ pub fn run(args: CalibrateArgs) -> Result<()> {
         default_margin: args.margin,
         ..Default::default()
     };
-    let report = session.calibrate(&opts, args.run)?;
+    let report = match args.spark.target() {
+        Some((remote, data)) => {
+            progress::catch_ctrl_c();
+            let pb = progress::spinner(args.output.json, "connecting to Spark");
+            let report = session.calibrate_on_spark(
+                remote,
+                data,
+                (&opts, args.run),
+                &mut |step| pb.set_message(format!("on Spark: {step}")),
+                progress::interrupt_flag(),
+            );
+            pb.finish_and_clear();
+            report?
+        }
+        None => session.calibrate(&opts, args.run)?,
+    };
     Printer::new(args.output.json).line(&Calibrated(&report))?;
     Ok(())
 }
