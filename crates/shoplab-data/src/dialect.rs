@@ -397,35 +397,6 @@ fn spark_pattern(fmt: &str) -> Option<String> {
     Some(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn strftime_formats_read_as_spark_patterns() {
-        let p = |f| spark_pattern(f);
-        assert_eq!(p("%Y-%m-%d %H:%M:%S UTC").unwrap(), "yyyy-M-d H:m:s' UTC'");
-        assert_eq!(p("%d.%m.%Y %H:%M").unwrap(), "d.M.yyyy H:m");
-        assert_eq!(p("%Y%m%d").unwrap(), "yyyyMMdd");
-        assert_eq!(p("%m/%d/%Y").unwrap(), "M/d/yyyy");
-        assert_eq!(
-            p("%Y-%m-%dT%H:%M:%S.%f").unwrap(),
-            "yyyy-M-d'T'H:m:s.SSSSSS"
-        );
-        // A specifier without a pattern: the import is refused on Spark, not misread.
-        assert_eq!(p("%Y week %U"), None);
-        assert!(crate::timestamps::spark_can_read("mixed"));
-        assert!(!crate::timestamps::spark_can_read("%G-%V"));
-    }
-
-    #[test]
-    fn literals_keep_quotes_and_backslashes_in_both_engines() {
-        assert_eq!(Engine::DuckDb.lit(r"it's \d"), r"'it''s \d'");
-        assert_eq!(Engine::Spark.lit(r"it's \d"), r"'it\'s \\d'");
-        assert_eq!(Engine::Spark.ident("a`b"), "`a``b`");
-    }
-}
-
 /// The calibration's sessions: per session (its `session_id`, else the user's day) and item
 /// viewed or bought, the session's user, its day (days since the log's first) and the first
 /// day's weekday (0 Monday), the item's median view and purchase prices there, whether it
@@ -466,4 +437,33 @@ pub fn choice_sessions() -> (String, String) {
         ),
         body(&session("STRING"), "datediff(s.day, f0.d)", "weekday(f0.d)"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strftime_formats_read_as_spark_patterns() {
+        let p = |f| spark_pattern(f);
+        assert_eq!(p("%Y-%m-%d %H:%M:%S UTC").unwrap(), "yyyy-M-d H:m:s' UTC'");
+        assert_eq!(p("%d.%m.%Y %H:%M").unwrap(), "d.M.yyyy H:m");
+        assert_eq!(p("%Y%m%d").unwrap(), "yyyyMMdd");
+        assert_eq!(p("%m/%d/%Y").unwrap(), "M/d/yyyy");
+        assert_eq!(
+            p("%Y-%m-%dT%H:%M:%S.%f").unwrap(),
+            "yyyy-M-d'T'H:m:s.SSSSSS"
+        );
+        // A specifier without a pattern: the import is refused on Spark, not misread.
+        assert_eq!(p("%Y week %U"), None);
+        assert!(crate::timestamps::spark_can_read("mixed"));
+        assert!(!crate::timestamps::spark_can_read("%G-%V"));
+    }
+
+    #[test]
+    fn literals_keep_quotes_and_backslashes_in_both_engines() {
+        assert_eq!(Engine::DuckDb.lit(r"it's \d"), r"'it''s \d'");
+        assert_eq!(Engine::Spark.lit(r"it's \d"), r"'it\'s \\d'");
+        assert_eq!(Engine::Spark.ident("a`b"), "`a``b`");
+    }
 }
