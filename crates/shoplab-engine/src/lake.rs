@@ -13,7 +13,7 @@ use shoplab_data::profile::Profile;
 use shoplab_data::split::{SplitSpec, SplitSummary};
 use shoplab_spark::Lake;
 
-use crate::{CalibrateOptions, CalibrationReport, Result, Session};
+use crate::{CalibrateOptions, CalibrationReport, Job, JobEvent, Result, Session};
 
 impl Session {
     /// Writes the events (partitioned by `partition_by`), items and users under `dir` as
@@ -119,4 +119,73 @@ fn on_lake<T: Send>(
         done.store(true, Ordering::Relaxed);
         out
     })
+}
+
+/// A workspace step sent to a Spark cluster (see the `*_on_spark` methods).
+#[derive(Debug, Clone)]
+pub enum SparkTask {
+    Profile,
+    Import(ImportOptions),
+    /// A hashed split.
+    Split(SplitSpec),
+    Calibrate(CalibrateOptions),
+}
+
+impl SparkTask {
+    /// The step in words.
+    pub fn describe(&self) -> String {
+        match self {
+            SparkTask::Profile => "the profile".into(),
+            SparkTask::Import(_) => "the import".into(),
+            SparkTask::Split(s) => format!("the hashed split {}", s.name),
+            SparkTask::Calibrate(_) => "the calibration's sessions".into(),
+        }
+    }
+}
+
+/// What a [`SparkTask`] stored in the workspace.
+#[derive(Debug, Clone)]
+pub enum SparkOutcome {
+    Profiled(Box<Profile>),
+    Imported(Box<ImportReport>),
+    Split(SplitSummary),
+    Calibrated(Box<CalibrationReport>),
+}
+
+impl Session {
+    /// Runs `task` on the Spark Connect server at `remote` over the events at `path`, on a
+    /// job of its own (each step it starts is a [`crate::JobEvent::Stage`]; cancelling the
+    /// job cancels the query on the cluster).
+    pub fn spark_job(
+        &self,
+        remote: String,
+        path: String,
+        task: SparkTask,
+    ) -> Result<Job<SparkOutcome>> {
+        let session = self.try_clone()?;
+        Ok(Job::spawn(
+            format!("{} on Spark", task.describe()),
+            None,
+            move |tx, stop| {
+                let mut step = |s: &str| {
+                    let _ = tx.try_send(JobEvent::Stage(s.to_string()));
+                };
+                let (remote, path) = (remote.as_str(), path.as_str());
+                Ok(match task {
+                    SparkTask::Profile => SparkOutcome::Profiled(Box::new(
+                        session.profile_on_spark(remote, path, &mut step, stop)?,
+                    )),
+                    SparkTask::Import(opts) => SparkOutcome::Imported(Box::new(
+                        session.import_on_spark(remote, path, &opts, &mut step, stop)?,
+                    )),
+                    SparkTask::Split(spec) => SparkOutcome::Split(
+                        session.split_on_spark(remote, path, &spec, &mut step, stop)?,
+                    ),
+                    SparkTask::Calibrate(opts) => SparkOutcome::Calibrated(Box::new(
+                        session.calibrate_on_spark(remote, path, (&opts, None), &mut step, stop)?,
+                    )),
+                })
+            },
+        ))
+    }
 }

@@ -17,6 +17,7 @@ mod sweep;
 
 pub use demand::{DemandCurveReport, DemandQuery, DemandReport};
 pub use encoders::{EncoderInfo, embed_texts, encoders, import_encoder};
+pub use lake::{SparkOutcome, SparkTask};
 pub use past::PastSimulation;
 pub use plan::AbQuery;
 pub use pricing::{PricingPolicyResult, PricingReport, PricingSpec, run_pricing};

@@ -13,6 +13,7 @@ use crate::chart::Exports;
 use crate::dialog::{Dialog, Then};
 use crate::figure::{Figure, Kind, Series};
 use crate::prefs::Prefs;
+use crate::spark::SparkPanel;
 use crate::view::{Cx, News, View, misrouted};
 use crate::worker::{QUERY_ROWS, Reply, Request};
 
@@ -32,6 +33,8 @@ pub struct DataView {
     pub distributions: Option<Distributions>,
     asked_distributions: bool,
     pub exports: Exports,
+    /// Steps on a Spark cluster.
+    pub spark: SparkPanel,
 }
 
 const PARSES: [(Parse, &str); 6] = [
@@ -53,6 +56,7 @@ impl View for DataView {
 
     fn ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx<'_>) {
         self.import_ui(ui, cx);
+        self.spark.ui(ui, cx);
         if let Some(p) = &cx.workspace.profile {
             profile_ui(ui, p, &self.exports, cx);
             if let Some(d) = &self.distributions {
@@ -82,6 +86,7 @@ impl View for DataView {
                 self.job = Some(job);
             }
             Reply::Rejects(r) => self.rejects = Some(r),
+            Reply::SparkStarted(job) => self.spark.started(job),
             Reply::Distributions(d) => self.distributions = Some(*d),
             Reply::Query(result) => self.result = Some(result),
             Reply::Exported(path) => self.note = Some(format!("wrote {}", path.display())),
@@ -99,6 +104,9 @@ impl View for DataView {
     /// Takes the import job's progress; once it ended, its report (the tables and the
     /// profile changed: they are read again).
     fn poll(&mut self, cx: &mut Cx<'_>) -> bool {
+        if self.spark.poll(cx) {
+            return true;
+        }
         if self.exports.poll() {
             self.note = self.exports.note.clone();
             return true;
@@ -128,7 +136,7 @@ impl View for DataView {
     }
 
     fn is_busy(&self) -> bool {
-        self.job.is_some()
+        self.job.is_some() || self.spark.is_busy()
     }
 
     fn run(&mut self, cx: &mut Cx<'_>) {
@@ -137,6 +145,7 @@ impl View for DataView {
 
     fn save(&self, prefs: &mut Prefs) {
         prefs.sql.clone_from(&self.sql);
+        self.spark.save(prefs);
     }
 }
 
@@ -149,6 +158,7 @@ impl DataView {
             } else {
                 prefs.sql.clone()
             },
+            spark: SparkPanel::new(prefs),
             ..Default::default()
         }
     }
@@ -492,6 +502,9 @@ fn profile_ui(ui: &mut egui::Ui, p: &Profile, ex: &Exports, cx: &Cx<'_>) {
             ui.strong(v);
             ui.end_row();
         };
+        if let Some(on) = &p.computed_on {
+            row("computed on", on.clone());
+        }
         row("events", p.events.to_string());
         row("users", p.users.to_string());
         row(

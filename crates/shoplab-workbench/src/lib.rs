@@ -10,7 +10,8 @@
 //! Modules, lowest layer first: `tab` (the views by name), [`figure`] (a plot as plain data,
 //! written as SVG, PNG and CSV), `prefs`, `dialog`, `worker`, [`plot`]; `view` (the `View`
 //! trait and the context a view works in); `chart` (a figure drawn with egui_plot, and its
-//! Export menu); one module per view (`data`, `models`, `compare`, `simulate`); `app` (the
+//! Export menu); one module per view (`data`, `models`, `compare`, `simulate`; `spark`, the Data
+//! view's steps on a Spark cluster); `app` (the
 //! window around the views, routing the worker's answers to the view that asked). Every
 //! plot exports as SVG, PNG and CSV.
 
@@ -24,6 +25,7 @@ mod models;
 pub mod plot;
 mod prefs;
 mod simulate;
+mod spark;
 mod tab;
 mod view;
 mod worker;

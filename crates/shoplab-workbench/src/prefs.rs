@@ -22,6 +22,9 @@ pub struct Prefs {
     pub scenario: Option<PathBuf>,
     pub seeds: u64,
     pub days_per_second: f64,
+    /// The Data view's Spark Connect endpoint and lake path.
+    pub spark_remote: String,
+    pub spark_data: String,
 }
 
 /// The Models view's run form (remembered across restarts).

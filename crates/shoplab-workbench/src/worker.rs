@@ -13,8 +13,8 @@ use shoplab_engine::{
     AbPlan, AbQuery, CalibrationReport, Comparison, DemandQuery, DemandReport, Distributions,
     EpochRow, Estimate, FinetuneConfig, FinetuneOutcome, ImportOptions, ImportPreview,
     ImportReport, Inspection, Job, LiveDay, Mapping, ParamSweep, PastSimulation, Profile,
-    QueryResult, Reject, RunSummary, Session, SimReport, SimSweepReport, SplitSpec, SplitSummary,
-    StoredSim, Sweep, SweepSpec, TableCount, TrainConfig, TrainOutcome,
+    QueryResult, Reject, RunSummary, Session, SimReport, SimSweepReport, SparkOutcome, SparkTask,
+    SplitSpec, SplitSummary, StoredSim, Sweep, SweepSpec, TableCount, TrainConfig, TrainOutcome,
 };
 
 pub enum Request {
@@ -102,6 +102,12 @@ pub enum Request {
     },
     /// Makes a split; answered with the workspace's splits.
     Split(Box<SplitSpec>),
+    /// A step on a Spark cluster over a lake's events (a job).
+    Spark {
+        remote: String,
+        data: String,
+        task: Box<SparkTask>,
+    },
     /// A scenario (TOML text, where it came from), its replicates, and the wall time a
     /// simulated day takes (`None`: batch, as fast as the machine allows).
     Simulate {
@@ -147,6 +153,9 @@ impl Request {
                 format!("starting trial {} of {}", i + 1, sweep.tag)
             }
             Request::Split(s) => format!("making split {}", s.name),
+            Request::Spark { remote, task, .. } => {
+                format!("sending {} to {remote}", task.describe())
+            }
             Request::Simulate { .. } => "starting the simulation".into(),
         }
     }
@@ -205,6 +214,7 @@ pub enum Reply {
         splits: Vec<SplitSummary>,
     },
     SimStarted(SimTask),
+    SparkStarted(Job<SparkOutcome>),
 }
 
 /// The worker's answer to the request `to` sent: a reply, or what went wrong.
@@ -287,6 +297,9 @@ fn handle(
             Reply::ImportStarted(s.import_job(&file, opts)?)
         }
         Request::Rejects(id) => Reply::Rejects(s.rejects(id, QUERY_ROWS)?),
+        Request::Spark { remote, data, task } => {
+            Reply::SparkStarted(s.spark_job(remote, data, *task)?)
+        }
         Request::Distributions => Reply::Distributions(Box::new(s.distributions()?)),
         Request::Calibrate(run) => Reply::Calibrated(Box::new(
             s.calibrate(&shoplab_engine::CalibrateOptions::default(), run)?,

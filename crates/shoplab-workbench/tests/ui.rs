@@ -830,3 +830,76 @@ pricing = { kind = "thompson", grid = [0.95, 1.0, 1.05] }
     );
     h.snapshot("sim_by_category");
 }
+
+/// Data: the workspace's steps on a Spark cluster from the Data view's Spark panel: the
+/// demo shop's events as a lake, a hashed split and the profile computed there.
+#[test]
+fn a_hashed_split_and_the_profile_computed_on_a_spark_cluster() {
+    let remote = match std::env::var("SPARK_REMOTE") {
+        Ok(r) if !r.is_empty() => r,
+        _ => {
+            assert!(
+                std::env::var("SHOPLAB_REQUIRE_SPARK").as_deref() != Ok("1"),
+                "SHOPLAB_REQUIRE_SPARK=1 but SPARK_REMOTE is not set"
+            );
+            eprintln!("SPARK_REMOTE is not set: no Spark server to send steps to");
+            return;
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let ws = demo_workspace(dir.path());
+    // A fixed path: it shows in the snapshot.
+    let lake = std::env::temp_dir().join("shoplab-ui-spark-lake");
+    let _ = std::fs::remove_dir_all(&lake);
+    shoplab_engine::Session::open(&ws)
+        .unwrap()
+        .export_lake(&lake, &["event_date".into()])
+        .unwrap();
+    let mut h = harness(Start::Workspace(ws));
+    settle(&mut h);
+    h.get_by_label("Spark cluster").click();
+    h.run_steps(3);
+    let events = lake.join("events").display().to_string();
+    for (field, text) in [
+        ("endpoint", remote.as_str()),
+        ("events (the server's path)", &events),
+    ] {
+        h.get_by_label(field).focus();
+        h.run_steps(2);
+        h.get_by_label(field).type_text(text);
+        h.run_steps(2);
+    }
+    assert_eq!(h.state().data.spark.remote, remote);
+    assert_eq!(h.state().data.spark.data, events);
+    h.get_by_label("Hashed split on Spark").click();
+    settle(&mut h);
+    assert_eq!(h.state().error(), None);
+    let split = h
+        .state()
+        .view
+        .splits
+        .iter()
+        .find(|s| s.name == "hashed")
+        .expect("the split made on Spark")
+        .clone();
+    assert!(
+        split
+            .computed_on
+            .as_deref()
+            .unwrap()
+            .starts_with("spark sc://")
+    );
+    assert!(split.n_train > split.n_test && split.n_test > 0);
+    let note = h.state().data.spark.note.clone().unwrap();
+    assert!(note.starts_with("split hashed:"), "{note}");
+    h.get_by_label(&note);
+    h.get_by_label("Profile on Spark").click();
+    settle(&mut h);
+    assert_eq!(h.state().error(), None);
+    let p = h.state().view.profile.as_ref().unwrap();
+    assert_eq!(p.events, 137_623);
+    assert!(p.computed_on.as_deref().unwrap().contains("over "));
+    h.get_by_label(h.state().data.spark.note.as_deref().unwrap());
+    h.snapshot("spark_panel");
+    let _ = std::fs::remove_dir_all(&lake);
+}
