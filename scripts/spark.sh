@@ -36,7 +36,7 @@ start() {
     JAVA_HOME="$java_home" SPARK_HOME="$home" SPARK_LOCAL_IP=127.0.0.1 \
       nohup "$home/bin/spark-submit" \
       --class org.apache.spark.sql.connect.service.SparkConnectServer \
-      --master 'local[2]' --driver-memory 2g \
+      --master 'local[2]' --driver-memory "${SPARK_DRIVER_MEMORY:-2g}" \
       --conf spark.connect.grpc.binding.address=127.0.0.1 \
       --conf "spark.connect.grpc.binding.port=$port" \
       --conf spark.driver.host=127.0.0.1 --conf spark.driver.bindAddress=127.0.0.1 \
