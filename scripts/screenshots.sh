@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Screenshots of each workbench view from the real app, in a real window under Xvfb, for the
 # README: assets/screenshots/{data,models,compare,compare-parallel,compare-inside,simulate,
-# simulate-sweep,simulate-rules,simulate-categories}.png.
+# simulate-sweep,simulate-rules,simulate-categories,data-spark}.png.
 # Uses a copy of the demo workspace with its finished runs, three more, and a BPR sweep
 # (factors × learning rate, three seeds); the Models view starts a run and is captured while
 # it trains, Compare shows the sweep grouped over seeds, its parallel coordinates and
@@ -45,6 +45,11 @@ shot simulate-sweep 60 --view simulate --scenario scenarios/competitor-cut.toml 
 shot simulate-rules 10 --view simulate --scenario scenarios/price-rules.toml --section policies
 shot simulate-categories 30 --view simulate --scenario scenarios/price-rules.toml \
   --section categories --run
+# The Data view's Spark panel: the demo's log as a lake, profiled on a local Spark server.
+"$bin/shoplab" export "$work/shop.duckdb" --lake "$work/lake" --partition-by event_date >/dev/null
+eval "$(bash scripts/spark.sh start)"
+shot data-spark 25 --view data --spark "$SPARK_REMOTE" --data "$work/lake/events" --run
+bash scripts/spark.sh stop
 # The storefront demo: the real app through tauri-driver (the real-app test's journey).
 shots=$(mktemp -d)
 SHOPLAB_UI_SHOTS="$shots" cargo test -q --workspace --test real_app >/dev/null

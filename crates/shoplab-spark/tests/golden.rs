@@ -385,6 +385,10 @@ fn a_log_with_bad_rows_imports_the_same_through_spark() {
         (there.rows_read, there.rows_loaded, there.rows_rejected),
         (here.rows_read, here.rows_loaded, here.rows_rejected)
     );
+    eprintln!(
+        "read {} loaded {} rejected {}",
+        there.rows_read, there.rows_loaded, there.rows_rejected
+    );
     let (a, b) = (imported(&local), imported(&on_spark));
     assert_eq!(a.0, b.0);
     // Every reject the same: line, column, reason (quoting the raw value) and raw row.

@@ -54,6 +54,9 @@ pub struct Launch {
     pub bench_points: Option<usize>,
     /// The Simulate view's sweep, started by `run` instead of the scenario.
     pub sweep: Option<shoplab_engine::ParamSweep>,
+    /// The Data view's Spark endpoint and lake path (its panel open; with `run`, the
+    /// profile is computed there).
+    pub spark: Option<(String, String)>,
 }
 
 pub struct WorkbenchApp {
@@ -94,6 +97,11 @@ impl WorkbenchApp {
         app.compare.section.clone_from(&launch.section);
         app.sim.section.clone_from(&launch.section);
         app.compare.inspect_pending = launch.inspect;
+        if let Some((remote, data)) = launch.spark.clone() {
+            app.data.spark.remote = remote;
+            app.data.spark.data = data;
+            app.data.spark.open = true;
+        }
         if let Some(p) = launch.scenario.clone() {
             app.load(Tab::Simulate, p);
         }

@@ -140,7 +140,9 @@ impl View for DataView {
     }
 
     fn run(&mut self, cx: &mut Cx<'_>) {
-        self.run_sql(cx);
+        if !self.spark.run(cx) {
+            self.run_sql(cx);
+        }
     }
 
     fn save(&self, prefs: &mut Prefs) {
@@ -507,10 +509,12 @@ fn profile_ui(ui: &mut egui::Ui, p: &Profile, ex: &Exports, cx: &Cx<'_>) {
         }
         row("events", p.events.to_string());
         row("users", p.users.to_string());
-        row(
-            "items",
-            format!("{} (catalog {})", p.items, p.catalog_items),
-        );
+        // The catalog is the workspace's: a profile computed on a cluster counts the log only.
+        let items = match p.computed_on {
+            Some(_) => p.items.to_string(),
+            None => format!("{} (catalog {})", p.items, p.catalog_items),
+        };
+        row("items", items);
         row("sessions", p.sessions.to_string());
         row(
             "time range",

@@ -1,4 +1,5 @@
-//! `shoplab-workbench [WORKSPACE | --demo] [--view V] [--run] [--scenario FILE] [--sweep S] [--filter F]`: the analyst
+//! `shoplab-workbench [WORKSPACE | --demo] [--view V] [--run] [--scenario FILE] [--sweep S] [--filter F]
+//! [--spark URL --data PATH]`: the analyst
 //! workbench. `--frame-log FILE --exit-after S` record frame times (the frame-time
 //! benchmark); `--bench-points N` draws an N-point series instead of the views.
 
@@ -49,6 +50,13 @@ struct Args {
     /// Draw a random walk of this many points instead of the views (the plotting benchmark).
     #[arg(long)]
     bench_points: Option<usize>,
+    /// Data: a Spark Connect endpoint for the Spark cluster panel (opened); with --run the
+    /// profile of --data is computed there.
+    #[arg(long, requires = "data")]
+    spark: Option<String>,
+    /// Data: the lake's events as the Spark server reads them.
+    #[arg(long, requires = "spark")]
+    data: Option<String>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -69,6 +77,7 @@ fn main() -> anyhow::Result<()> {
         frame_log: args.frame_log,
         exit_after: args.exit_after,
         bench_points: args.bench_points,
+        spark: args.spark.zip(args.data),
         sweep: args
             .sweep
             .as_deref()

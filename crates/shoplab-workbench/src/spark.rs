@@ -24,6 +24,8 @@ pub struct SparkPanel {
     pub stage: String,
     /// What the last step did.
     pub note: Option<String>,
+    /// Open the panel (set by the launch flags); `run` then profiles there.
+    pub open: bool,
 }
 
 impl SparkPanel {
@@ -46,6 +48,15 @@ impl SparkPanel {
         self.job.is_some()
     }
 
+    /// What the Data view's `run` does when the panel was opened at launch: the profile.
+    pub(crate) fn run(&mut self, cx: &mut Cx<'_>) -> bool {
+        if !self.open || self.remote.trim().is_empty() || self.data.trim().is_empty() {
+            return false;
+        }
+        self.start(cx, SparkTask::Profile);
+        true
+    }
+
     fn start(&mut self, cx: &mut Cx<'_>, task: SparkTask) {
         self.note = None;
         cx.send(Request::Spark {
@@ -63,6 +74,7 @@ impl SparkPanel {
     pub(crate) fn ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx<'_>) {
         egui::CollapsingHeader::new("Spark cluster")
             .id_salt("spark")
+            .default_open(self.open)
             .show(ui, |ui| {
                 ui.label(
                     "Run the workspace's heavy steps on a Spark cluster through Spark Connect; \

@@ -43,10 +43,15 @@ impl fmt::Display for Profiled<'_> {
         if let Some(on) = &p.computed_on {
             writeln!(f, "computed on {on}")?;
         }
+        // The catalog is the workspace's: a profile computed on a cluster counts the log only.
+        let catalog = match p.computed_on {
+            Some(_) => String::new(),
+            None => format!(" (catalog {})", p.catalog_items),
+        };
         writeln!(
             f,
-            "events {}   users {}   items {} (catalog {})   sessions {}",
-            p.events, p.users, p.items, p.catalog_items, p.sessions
+            "events {}   users {}   items {}{catalog}   sessions {}",
+            p.events, p.users, p.items, p.sessions
         )?;
         writeln!(
             f,
