@@ -29,6 +29,19 @@ pub fn interrupted() -> bool {
 }
 
 /// A spinner with a message while something without progress runs; hidden when `quiet`.
+/// Runs a step on a Spark cluster under a spinner naming the step it is at (`work` hears
+/// each step and the Ctrl-C flag, which cancels the query on the cluster).
+pub fn on_spark<T>(quiet: bool, work: impl FnOnce(&mut dyn FnMut(&str), &AtomicBool) -> T) -> T {
+    catch_ctrl_c();
+    let pb = spinner(quiet, "connecting to Spark");
+    let out = work(
+        &mut |step| pb.set_message(format!("on Spark: {step}")),
+        interrupt_flag(),
+    );
+    pb.finish_and_clear();
+    out
+}
+
 pub fn spinner(quiet: bool, msg: &str) -> ProgressBar {
     if quiet {
         return ProgressBar::hidden();

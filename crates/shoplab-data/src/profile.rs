@@ -222,36 +222,16 @@ impl Workspace {
 
     /// The number of distinct (user, item) pairs, and the funnel over them.
     fn funnel(&self) -> Result<(i64, Funnel)> {
-        let (pairs, viewed, carted, purchased, view_cart, cart_purchase, view_purchase): (
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-        ) = self
+        let (pairs, counts) = self
             .connection()
             .query_row(dialect::FUNNEL.duckdb, [], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                ))
+                let mut counts = [0u64; 6];
+                for (k, c) in counts.iter_mut().enumerate() {
+                    *c = r.get::<_, i64>(k + 1)? as u64;
+                }
+                Ok((r.get::<_, i64>(0)?, counts))
             })?;
-        let counts = [
-            viewed,
-            carted,
-            purchased,
-            view_cart,
-            cart_purchase,
-            view_purchase,
-        ];
-        Ok((pairs, Funnel::of(counts.map(|c| c as u64))))
+        Ok((pairs, Funnel::of(counts)))
     }
 
     /// Quantiles of the number of events per `key` (a column of `events`).

@@ -265,7 +265,7 @@ pub fn choice_rows_from(ws: &Workspace, sessions: &[ChoiceSession]) -> Result<Ve
     {
         let mut app = c.appender(CHOICE_SRC)?;
         for s in sessions {
-            app.append_row(duckdb::params![
+            app.append_row(params![
                 s.session,
                 s.user_id,
                 s.day,

@@ -275,25 +275,31 @@ fn no_interactions() -> DataError {
     DataError::Split("no interactions to split (import events first, or check --events / --min-value / --k-core)".into())
 }
 
-/// Appends `(row, part)` pairs to `split_interactions` as the split `name`.
+/// Appends rows (user, item, value, time in µs, part) to `split_interactions` as the split
+/// `name`.
 fn append_rows<'a>(
     c: &duckdb::Connection,
     name: &str,
-    rows: impl Iterator<Item = (&'a Row, &'a str)>,
+    rows: impl Iterator<Item = (&'a str, &'a str, Option<f64>, Option<i64>, &'a str)>,
 ) -> Result<()> {
     let mut app = c.appender("split_interactions")?;
-    for (row, part) in rows {
+    for (user, item, value, time, part) in rows {
         app.append_row(params![
             name,
             part,
-            row.user,
-            row.item,
-            row.value,
-            row.time.map(|t| Value::Timestamp(TimeUnit::Microsecond, t))
+            user,
+            item,
+            value,
+            time.map(|t| Value::Timestamp(TimeUnit::Microsecond, t))
         ])?;
     }
     app.flush()?;
     Ok(())
+}
+
+/// A drawn split's row and part as [`append_rows`] takes them.
+fn drawn<'a>((r, p): (&'a Row, &Part)) -> (&'a str, &'a str, Option<f64>, Option<i64>, &'a str) {
+    (&r.user, &r.item, r.value, r.time, p.name())
 }
 
 fn user_seed(seed: u64, user: &str) -> u64 {
@@ -337,11 +343,7 @@ impl Workspace {
             hold_out_items(&rows, &mut parts, f, spec.seed)?;
         }
         self.store_split(&spec.name, name, params, seed, None, &|c| {
-            append_rows(
-                c,
-                &spec.name,
-                rows.iter().zip(&parts).map(|(r, p)| (r, p.name())),
-            )
+            append_rows(c, &spec.name, rows.iter().zip(&parts).map(drawn))
         })
     }
 
@@ -364,25 +366,17 @@ impl Workspace {
             )));
         }
         let params = serde_json::to_string(spec).expect("a split spec serializes");
-        let staged: Vec<(Row, &str)> = rows
-            .iter()
-            .map(|r| {
-                let row = Row {
-                    user: r.user_id.clone(),
-                    item: r.item_id.clone(),
-                    value: r.value,
-                    time: r.event_time,
-                };
-                (row, r.part.as_str())
-            })
-            .collect();
+        let computed = rows.iter().map(|r| {
+            let (user, item, part) = (r.user_id.as_str(), r.item_id.as_str(), r.part.as_str());
+            (user, item, r.value, r.event_time, part)
+        });
         self.store_split(
             &spec.name,
             spec.strategy.name(),
             params,
             Some(spec.seed as i64),
             Some(computed_on),
-            &|c| append_rows(c, &spec.name, staged.iter().map(|(r, p)| (r, *p))),
+            &|c| append_rows(c, &spec.name, computed.clone()),
         )
     }
 
@@ -410,25 +404,31 @@ impl Workspace {
              CREATE TEMP TABLE {SPLIT_SRC} AS {}",
             dialect::split_source(&types, spec.min_value)
         ))?;
+        let count = || -> Result<i64> {
+            Ok(
+                c.query_row(&format!("SELECT count(*) FROM {SPLIT_SRC}"), [], |r| {
+                    r.get(0)
+                })?,
+            )
+        };
         if let Some(k) = spec.k_core.filter(|k| *k > 1) {
+            // The pass a cluster runs too, until no row goes.
+            let mut n = count()?;
             loop {
-                let removed = c.execute(
-                    &format!(
-                        "DELETE FROM {SPLIT_SRC} WHERE
-                           user_id IN (SELECT user_id FROM {SPLIT_SRC} GROUP BY 1 HAVING count(*) < {k})
-                           OR item_id IN (SELECT item_id FROM {SPLIT_SRC} GROUP BY 1 HAVING count(*) < {k})"
-                    ),
-                    [],
-                )?;
-                if removed == 0 {
+                c.execute_batch(&format!(
+                    "CREATE OR REPLACE TEMP TABLE {SPLIT_SRC}_pass AS {};
+                     DROP TABLE temp.{SPLIT_SRC};
+                     ALTER TABLE temp.{SPLIT_SRC}_pass RENAME TO {SPLIT_SRC}",
+                    dialect::k_core_pass(SPLIT_SRC, k)
+                ))?;
+                let m = count()?;
+                if m == n {
                     break;
                 }
+                n = m;
             }
         }
-        let n: i64 = c.query_row(&format!("SELECT count(*) FROM {SPLIT_SRC}"), [], |r| {
-            r.get(0)
-        })?;
-        Ok(n as u64)
+        Ok(count()? as u64)
     }
 
     fn split_source(&self, spec: &SplitSpec) -> Result<Vec<Row>> {
@@ -461,15 +461,14 @@ impl Workspace {
             c.execute("DELETE FROM split_interactions WHERE split = ?", [name])?;
             c.execute("DELETE FROM splits WHERE name = ?", [name])?;
             fill(c)?;
-            let mut n = [0u64; 3];
-            for (k, part) in [Part::Train, Part::Valid, Part::Test].iter().enumerate() {
-                let count: i64 = c.query_row(
-                    "SELECT count(*) FROM split_interactions WHERE split = ? AND part = ?",
-                    [name, part.name()],
-                    |r| r.get(0),
-                )?;
-                n[k] = count as u64;
-            }
+            let (train, valid, test): (i64, i64, i64) = c.query_row(
+                "SELECT count(*) FILTER (WHERE part = 'train'), count(*) FILTER (WHERE part = 'valid'),
+                        count(*) FILTER (WHERE part = 'test')
+                 FROM split_interactions WHERE split = ?",
+                [name],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            let n = [train, valid, test].map(|v| v as u64);
             if n[0] == 0 {
                 return Err(DataError::Split(format!(
                     "the split leaves no training interactions ({} valid, {} test)",
@@ -541,7 +540,7 @@ impl Workspace {
         }
         let params = serde_json::json!({"train": train, "valid": valid, "test": test}).to_string();
         self.store_split(name, "imported", params, None, None, &|c| {
-            append_rows(c, name, rows.iter().zip(&parts).map(|(r, p)| (r, p.name())))
+            append_rows(c, name, rows.iter().zip(&parts).map(drawn))
         })
     }
 

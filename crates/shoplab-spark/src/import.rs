@@ -35,11 +35,10 @@ impl Lake {
         step("sampling the file");
         let sample = self.sample(path)?;
         // The sample is inspected as a file, as a local import's would be.
-        let dir = std::env::temp_dir().join(format!(
-            "shoplab-spark-sample-{}-{:p}",
-            std::process::id(),
-            &sample
-        ));
+        static SAMPLES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let k = SAMPLES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("shoplab-spark-sample-{}-{k}", std::process::id()));
         let written = std::fs::create_dir_all(&dir)
             .and_then(|()| std::fs::write(dir.join("sample.csv"), &sample.text));
         let plan = written

@@ -14,7 +14,7 @@ use crate::dialog::{Dialog, Then};
 use crate::figure::{Figure, Kind, Series};
 use crate::prefs::Prefs;
 use crate::spark::SparkPanel;
-use crate::view::{Cx, News, View, misrouted};
+use crate::view::{Cx, News, Polled, View, misrouted, poll_job};
 use crate::worker::{QUERY_ROWS, Reply, Request};
 
 /// The Data view's state: the import being previewed or run, and the SQL console.
@@ -111,28 +111,24 @@ impl View for DataView {
             self.note = self.exports.note.clone();
             return true;
         }
-        let Some(job) = &self.job else {
-            return false;
-        };
-        let finished = job.is_finished();
-        if let Some(e) = job.try_event() {
-            if let JobEvent::Progress(f) = e {
-                self.progress = f;
+        match poll_job(&mut self.job) {
+            Polled::Quiet => false,
+            Polled::Event(e) => {
+                if let JobEvent::Progress(f) = e {
+                    self.progress = f;
+                }
+                true
             }
-            return true;
-        }
-        if !finished {
-            return false;
-        }
-        let job = self.job.take().expect("checked above");
-        match job.join() {
-            Ok(report) => {
+            Polled::Ended(Ok(report)) => {
                 cx.workspace.last_import = Some(report);
                 cx.send_workspace(Request::Profile);
+                true
             }
-            Err(e) => cx.fail(e.to_string()),
+            Polled::Ended(Err(e)) => {
+                cx.fail(e.to_string());
+                true
+            }
         }
-        true
     }
 
     fn is_busy(&self) -> bool {

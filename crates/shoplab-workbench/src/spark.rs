@@ -8,7 +8,7 @@ use shoplab_engine::{
 };
 
 use crate::prefs::Prefs;
-use crate::view::Cx;
+use crate::view::{Cx, Polled, poll_job};
 use crate::worker::Request;
 
 /// The endpoint, the data, and the step running there.
@@ -170,22 +170,15 @@ impl SparkPanel {
     /// Takes the job's step; once it ended, says what it stored and asks for the tables,
     /// splits and profile again (a profile computed there is shown as it came).
     pub(crate) fn poll(&mut self, cx: &mut Cx<'_>) -> bool {
-        let Some(job) = &self.job else {
-            return false;
-        };
-        let finished = job.is_finished();
-        if let Some(e) = job.try_event() {
-            if let JobEvent::Stage(s) = e {
-                self.stage = s;
+        match poll_job(&mut self.job) {
+            Polled::Quiet => false,
+            Polled::Event(e) => {
+                if let JobEvent::Stage(s) = e {
+                    self.stage = s;
+                }
+                true
             }
-            return true;
-        }
-        if !finished {
-            return false;
-        }
-        let job = self.job.take().expect("checked above");
-        match job.join() {
-            Ok(outcome) => {
+            Polled::Ended(Ok(outcome)) => {
                 self.note = Some(describe(&outcome));
                 // A profile computed there is shown as it came; after the other steps the
                 // tables, splits and profile are read again.
@@ -199,10 +192,13 @@ impl SparkPanel {
                         cx.send_workspace(Request::Profile)
                     }
                 }
+                true
             }
-            Err(e) => cx.fail(e.to_string()),
+            Polled::Ended(Err(e)) => {
+                cx.fail(e.to_string());
+                true
+            }
         }
-        true
     }
 }
 

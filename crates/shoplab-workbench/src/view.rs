@@ -188,3 +188,29 @@ impl<'a> Cx<'a> {
 pub(crate) fn misrouted(to: &str) {
     debug_assert!(false, "{to} got a reply to a request it does not send");
 }
+
+/// What a view's running job did since the last frame.
+pub(crate) enum Polled<T> {
+    /// Nothing new.
+    Quiet,
+    /// It sent this (a step, progress).
+    Event(shoplab_engine::JobEvent),
+    /// It ended (its events all read); the slot is empty again.
+    Ended(shoplab_engine::Result<T>),
+}
+
+/// The job in `slot`: its next event, or once it finished and every event was read, its
+/// result (taken out of the slot).
+pub(crate) fn poll_job<T>(slot: &mut Option<shoplab_engine::Job<T>>) -> Polled<T> {
+    let Some(job) = slot else {
+        return Polled::Quiet;
+    };
+    let finished = job.is_finished();
+    if let Some(e) = job.try_event() {
+        return Polled::Event(e);
+    }
+    if !finished {
+        return Polled::Quiet;
+    }
+    Polled::Ended(slot.take().expect("checked above").join())
+}

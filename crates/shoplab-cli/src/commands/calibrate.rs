@@ -19,19 +19,9 @@ pub fn run(args: CalibrateArgs) -> Result<()> {
         ..Default::default()
     };
     let report = match args.spark.target() {
-        Some((remote, data)) => {
-            progress::catch_ctrl_c();
-            let pb = progress::spinner(args.output.json, "connecting to Spark");
-            let report = session.calibrate_on_spark(
-                remote,
-                data,
-                (&opts, args.run),
-                &mut |step| pb.set_message(format!("on Spark: {step}")),
-                progress::interrupt_flag(),
-            );
-            pb.finish_and_clear();
-            report?
-        }
+        Some((remote, data)) => progress::on_spark(args.output.json, |step, stop| {
+            session.calibrate_on_spark(remote, data, (&opts, args.run), step, stop)
+        })?,
         None => session.calibrate(&opts, args.run)?,
     };
     Printer::new(args.output.json).line(&Calibrated(&report))?;

@@ -80,17 +80,9 @@ fn import_all(
                 "--show-mapping reads a local file; with --spark the import's report shows the mapping"
             );
         }
-        progress::catch_ctrl_c();
-        let pb = progress::spinner(out.json(), "connecting to Spark");
-        let report = session.import_on_spark(
-            remote,
-            data,
-            opts,
-            &mut |step| pb.set_message(format!("on Spark: {step}")),
-            progress::interrupt_flag(),
-        );
-        pb.finish_and_clear();
-        let report = report?;
+        let report = progress::on_spark(out.json(), |step, stop| {
+            session.import_on_spark(remote, data, opts, step, stop)
+        })?;
         if !out.json() {
             crate::output::out(&Imported(&report).to_string());
         }

@@ -13,20 +13,10 @@ use crate::progress;
 pub fn run(args: ProfileArgs) -> Result<()> {
     let session = super::open(&args.workspace)?;
     let profile = match args.spark.target() {
-        Some((remote, data)) => {
-            progress::catch_ctrl_c();
-            let quiet = args.output.json;
-            let pb = progress::spinner(quiet, "connecting to Spark");
-            let p = session.profile_on_spark(
-                remote,
-                data,
-                &mut |step| pb.set_message(format!("on Spark: {step}")),
-                progress::interrupt_flag(),
-            );
-            pb.finish_and_clear();
-            p?
-        }
-        _ => session.profile()?,
+        Some((remote, data)) => progress::on_spark(args.output.json, |step, stop| {
+            session.profile_on_spark(remote, data, step, stop)
+        })?,
+        None => session.profile()?,
     };
     Printer::new(args.output.json).print(&Profiled(&profile))?;
     Ok(())

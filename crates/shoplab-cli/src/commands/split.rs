@@ -16,22 +16,13 @@ pub fn run(args: SplitArgs) -> Result<()> {
     let summaries = if let (Some(tr), Some(te)) = (&args.train_file, &args.test_file) {
         vec![session.import_split(&args.name, tr, args.valid_file.as_deref(), te)?]
     } else if let Some((remote, data)) = args.spark.target() {
-        progress::catch_ctrl_c();
-        let pb = progress::spinner(args.output.json, "connecting to Spark");
-        let made = specs(&args)?
-            .iter()
-            .map(|spec| {
-                session.split_on_spark(
-                    remote,
-                    data,
-                    spec,
-                    &mut |step| pb.set_message(format!("on Spark: {step}")),
-                    progress::interrupt_flag(),
-                )
-            })
-            .collect::<Result<Vec<_>, _>>();
-        pb.finish_and_clear();
-        made?
+        let specs = specs(&args)?;
+        progress::on_spark(args.output.json, |step, stop| {
+            specs
+                .iter()
+                .map(|spec| session.split_on_spark(remote, data, spec, step, stop))
+                .collect::<Result<Vec<_>, _>>()
+        })?
     } else {
         specs(&args)?
             .iter()

@@ -6,7 +6,7 @@ use shoplab_engine::{Job, JobEvent, ParamSweep, SimSweepReport, scenario_events}
 
 use crate::chart::{self, Exports};
 use crate::figure::{Figure, Kind, Series};
-use crate::view::Cx;
+use crate::view::{Cx, Polled, poll_job};
 use crate::worker::Request;
 
 /// The sweep's state.
@@ -133,27 +133,16 @@ pub fn figures(r: &SimSweepReport) -> Vec<(String, Figure)> {
 impl SweepPanel {
     /// The sweep's progress, or its report once it ended; true when something changed.
     pub(crate) fn poll(&mut self, cx: &mut Cx<'_>) -> bool {
-        let Some(job) = &self.job else {
-            return false;
-        };
-        let finished = job.is_finished();
-        if let Some(e) = job.try_event() {
-            match e {
-                JobEvent::Stage(s) => self.stage = s,
-                JobEvent::Progress(f) => self.progress = f,
-                JobEvent::Train(_) => {}
-            }
-            return true;
-        }
-        if !finished {
-            return false;
-        }
-        match self.job.take().expect("checked above").join() {
-            Ok(r) => {
+        match poll_job(&mut self.job) {
+            Polled::Quiet => return false,
+            Polled::Event(JobEvent::Stage(s)) => self.stage = s,
+            Polled::Event(JobEvent::Progress(f)) => self.progress = f,
+            Polled::Event(JobEvent::Train(_)) => {}
+            Polled::Ended(Ok(r)) => {
                 self.figures = figures(&r);
                 self.report = Some(r);
             }
-            Err(e) => cx.fail(e.to_string()),
+            Polled::Ended(Err(e)) => cx.fail(e.to_string()),
         }
         true
     }
