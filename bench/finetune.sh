@@ -7,14 +7,18 @@
 #   bash bench/finetune.sh                        2,000 reviews, 1 epoch, 64 tokens, device auto
 #   LIMIT=22641 EPOCHS=3 MAX_TOKENS=128 DEVICE=cuda bash bench/finetune.sh   the whole set
 #   SHOPLAB_BIN=target/debug/shoplab-cuda bash bench/finetune.sh            another binary
-# Figures also go to $BENCH_DIR/finetune-results.json.
+#   TASKS=rating METHODS=full bash bench/finetune.sh                          one row
+# Figures also go to $BENCH_DIR/finetune-results.json. With the sentence-transformers
+# environment of bench/embed.sh (`REFERENCE=1` installs it), full fine-tuning also runs on
+# PyTorch (bench/finetune_reference.py) on the same training reviews, batches and threads,
+# and the two training speeds are printed side by side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${SHOPLAB_BIN:-}" ]; then
   source scripts/env.sh
   bash datasets/fetch.sh minilm clothing-reviews >/dev/null
   # The dev build: the model crate and candle are built at opt-level 3 there.
-  cargo build -q --workspace
+  cargo build -q --workspace --examples
   SHOPLAB_BIN="$CARGO_TARGET_DIR/debug/shoplab"
 fi
 BENCH_DIR="${BENCH_DIR:-$HOME/.cache/shoplab/bench}"
@@ -25,8 +29,8 @@ rm -rf "$ws" "$ws.runs" "$ws.wal"
 "$SHOPLAB_BIN" import "$ws" "$DATASETS/clothing-reviews/WomensClothingE-CommerceReviews.parquet.brotli" >/dev/null
 out="$BENCH_DIR/finetune-results.jsonl"
 : >"$out"
-for task in rating recommend; do
-  for method in tfidf frozen lora full; do
+for task in ${TASKS:-rating recommend}; do
+  for method in ${METHODS:-tfidf frozen lora full}; do
     extra=()
     [ "$method" = lora ] && extra=(--lora 8)
     "$SHOPLAB_BIN" finetune "$ws" --model "$DATASETS/minilm" --task "$task" --method "$method" "${extra[@]}" \
@@ -50,3 +54,25 @@ for r in rows:
     print(f"{task:<10} {r['model'].split(':')[0]:<16} {r['device']:<7} {r['train_size']:>6} {m:<7} "
           f"{r['valid'][m]:>7.4f} {r['metrics'][m]:>7.4f} {probe:>7} {r['seconds']:>8.1f} {eps:>6}")
 PY
+
+venv="$BENCH_DIR/st-venv"
+if [ "${REFERENCE:-0}" = 1 ] && ! "$venv/bin/python" -c "import sentence_transformers" 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q sentence-transformers duckdb
+fi
+split_bin="$(dirname "$SHOPLAB_BIN")/examples/review_split"
+if "$venv/bin/python" -c "import transformers" 2>/dev/null && [ -x "$split_bin" ]; then
+  for task in ${TASKS:-rating recommend}; do
+    ours=$(python3 -c "import json,sys; print(next((r.get('examples_per_second') or 0 for r in json.load(open(sys.argv[1])) if r['model'] == 'full:$task'), 0))" "$BENCH_DIR/finetune-results.json")
+    [ "$ours" = 0 ] && continue
+    "$split_bin" "$ws" "$task" "${LIMIT:-2000}" 1 >"$BENCH_DIR/finetune-train-$task.jsonl"
+    theirs=$(SHOPLAB_DATASETS="$DATASETS" MAX_TOKENS="${MAX_TOKENS:-64}" "$venv/bin/python" bench/finetune_reference.py \
+      "$BENCH_DIR/finetune-train-$task.jsonl" "$task" 2>/dev/null | tail -1)
+    echo "ours (shoplab finetune --method full, $task): $ours examples/s"
+    echo "$theirs"
+    rate=$(sed -n 's/.* = \([0-9.]*\) examples\/s.*/\1/p' <<<"$theirs")
+    python3 -c "print(f'ratio ours / PyTorch ($task, full fine-tuning): {float($ours) / float($rate):.2f}x')"
+  done
+else
+  echo "PyTorch reference: not installed in $venv (REFERENCE=1 installs it)"
+fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages ShopLab builds against (webkit/gtk for the Tauri demo,
 # xkbcommon for the egui workbench, Xvfb for headless window tests, protoc for the Spark
-# Connect client, Java 17 for the local Spark Connect server), only when missing.
+# Connect client, Java 17 for the local Spark Connect server, OpenBLAS whose static library
+# the text encoder links), only when missing.
 set -euo pipefail
 
 packages=(
@@ -11,6 +12,7 @@ packages=(
   xvfb x11-apps
   chromium
   protobuf-compiler libprotobuf-dev openjdk-17-jre-headless
+  libopenblas-dev
 )
 
 missing=()

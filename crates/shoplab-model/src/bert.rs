@@ -85,7 +85,7 @@ impl Bert<'_> {
     fn linear(&self, x: &Tensor, name: &str) -> Result<Tensor> {
         let w = self.get(&format!("{name}.weight"))?;
         let b = self.get(&format!("{name}.bias"))?;
-        let y = x.broadcast_matmul(&w.t()?)?.broadcast_add(&b)?;
+        let y = crate::kernels::linear(x, &w, &b)?;
         match self
             .adapters
             .get(&format!("{}{name}.weight", self.prefix()))
@@ -98,6 +98,20 @@ impl Bert<'_> {
             }
             None => Ok(y),
         }
+    }
+
+    /// The intermediate layer with its activation; at inference, GELU on the CPU is applied
+    /// where the product is written.
+    fn linear_act(&self, x: &Tensor, name: &str) -> Result<Tensor> {
+        let adapted = self
+            .adapters
+            .contains_key(&format!("{}{name}.weight", self.prefix()));
+        if self.train || adapted || self.config.hidden_act != "gelu" {
+            return self.act(&self.linear(x, name)?);
+        }
+        let w = self.get(&format!("{name}.weight"))?;
+        let b = self.get(&format!("{name}.bias"))?;
+        crate::kernels::linear_gelu(x, &w, &b)
     }
 
     fn layer_norm(&self, x: &Tensor, name: &str) -> Result<Tensor> {
@@ -158,7 +172,12 @@ impl Bert<'_> {
                     .reshape((n, len, c.hidden_size))?,
             )?;
         let mut h = self.layer_norm(&emb, "embeddings.LayerNorm")?;
-        // Padding gets a large negative score before the softmax.
+        // Inference on the CPU attends with the fused kernel, over each text's own tokens.
+        let lens = match self.train || !crate::kernels::here(&h) {
+            true => None,
+            false => prefix_lengths(mask)?,
+        };
+        // Otherwise padding gets a large negative score before the softmax.
         let bias = ((mask.to_dtype(DType::F32)? - 1.0)? * 10_000.0)?
             .reshape((n, 1, 1, len))?
             .to_dtype(self.dtype)?;
@@ -171,22 +190,45 @@ impl Bert<'_> {
         };
         for l in 0..c.num_hidden_layers {
             let p = format!("encoder.layer.{l}");
-            let q = split(self.linear(&h, &format!("{p}.attention.self.query"))?)?;
-            let k = split(self.linear(&h, &format!("{p}.attention.self.key"))?)?;
-            let v = split(self.linear(&h, &format!("{p}.attention.self.value"))?)?;
-            let scores = (q.matmul(&k.t()?)? / (hd as f64).sqrt())?.broadcast_add(&bias)?;
-            let probs = candle_nn::ops::softmax(&scores, D::Minus1)?;
-            let ctx = probs.matmul(&v)?.transpose(1, 2)?.contiguous()?.reshape((
-                n,
-                len,
-                c.hidden_size,
-            ))?;
+            let q = self.linear(&h, &format!("{p}.attention.self.query"))?;
+            let k = self.linear(&h, &format!("{p}.attention.self.key"))?;
+            let v = self.linear(&h, &format!("{p}.attention.self.value"))?;
+            let ctx = match &lens {
+                Some(lens) => {
+                    let rows = |t: Tensor| t.reshape((n * len, c.hidden_size));
+                    crate::kernels::attention(&rows(q)?, &rows(k)?, &rows(v)?, lens, heads)?
+                        .reshape((n, len, c.hidden_size))?
+                }
+                None => {
+                    let (q, k, v) = (split(q)?, split(k)?, split(v)?);
+                    let scores = (q.matmul(&k.t()?)? / (hd as f64).sqrt())?.broadcast_add(&bias)?;
+                    let probs = candle_nn::ops::softmax(&scores, D::Minus1)?;
+                    probs.matmul(&v)?.transpose(1, 2)?.contiguous()?.reshape((
+                        n,
+                        len,
+                        c.hidden_size,
+                    ))?
+                }
+            };
             let attn = self.linear(&ctx, &format!("{p}.attention.output.dense"))?;
             h = self.layer_norm(&(attn + &h)?, &format!("{p}.attention.output.LayerNorm"))?;
-            let mid = self.act(&self.linear(&h, &format!("{p}.intermediate.dense"))?)?;
+            let mid = self.linear_act(&h, &format!("{p}.intermediate.dense"))?;
             let out = self.linear(&mid, &format!("{p}.output.dense"))?;
             h = self.layer_norm(&(out + &h)?, &format!("{p}.output.LayerNorm"))?;
         }
         Ok(h)
     }
+}
+
+/// Each row's number of tokens when the mask is ones then zeros (padding on the right, as
+/// the tokenizer pads); `None` for any other mask.
+fn prefix_lengths(mask: &Tensor) -> Result<Option<Vec<usize>>> {
+    let rows = mask.to_dtype(DType::U32)?.to_vec2::<u32>()?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let valid = r.iter().take_while(|&&m| m == 1).count();
+            r[valid..].iter().all(|&m| m == 0).then_some(valid)
+        })
+        .collect())
 }

@@ -34,6 +34,7 @@ pub mod export;
 mod files;
 pub mod finetune;
 pub mod inspect;
+mod kernels;
 mod lab;
 pub mod live;
 pub mod metrics;

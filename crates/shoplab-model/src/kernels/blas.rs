@@ -1,0 +1,284 @@
+//! Single-precision matrix products through OpenBLAS's `cblas_sgemm` (linked by build.rs),
+//! as candle operations with gradients.
+// The one foreign call of the crate; `gemm` checks every bound before making it.
+#![allow(unsafe_code)]
+
+use std::os::raw::c_int;
+
+use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Shape, Tensor};
+use rayon::prelude::*;
+
+unsafe extern "C" {
+    fn cblas_sgemm(
+        order: c_int,
+        trans_a: c_int,
+        trans_b: c_int,
+        m: c_int,
+        n: c_int,
+        k: c_int,
+        alpha: f32,
+        a: *const f32,
+        lda: c_int,
+        b: *const f32,
+        ldb: c_int,
+        beta: f32,
+        c: *mut f32,
+        ldc: c_int,
+    );
+    fn openblas_set_num_threads(n: c_int);
+}
+
+const ROW_MAJOR: c_int = 101;
+const NO_TRANS: c_int = 111;
+const TRANS: c_int = 112;
+
+/// A `rows × cols` matrix within a slice: row-major with leading dimension `ld`, or, when
+/// `trans`, the transpose of a row-major `cols × rows` matrix with leading dimension `ld`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct View<'a> {
+    pub data: &'a [f32],
+    pub rows: usize,
+    pub cols: usize,
+    pub ld: usize,
+    pub trans: bool,
+}
+
+impl<'a> View<'a> {
+    /// A contiguous row-major matrix.
+    pub fn rows(data: &'a [f32], rows: usize, cols: usize) -> Self {
+        View {
+            data,
+            rows,
+            cols,
+            ld: cols.max(1),
+            trans: false,
+        }
+    }
+
+    /// The matrix a 2-D layout of `data` describes, if BLAS can read it as it is.
+    pub fn of(data: &'a [f32], layout: &Layout) -> Option<Self> {
+        let (rows, cols, ld, trans) = matrix(layout)?;
+        Some(View {
+            data: &data[layout.start_offset()..],
+            rows,
+            cols,
+            ld,
+            trans,
+        })
+    }
+
+    /// Elements from the first to the last one the matrix covers.
+    fn span(&self) -> usize {
+        let (outer, inner) = if self.trans {
+            (self.cols, self.rows)
+        } else {
+            (self.rows, self.cols)
+        };
+        if outer == 0 || inner == 0 {
+            0
+        } else {
+            (outer - 1) * self.ld + inner
+        }
+    }
+}
+
+/// Rows, columns, leading dimension and transposition of a 2-D layout BLAS reads as it is
+/// (one of its strides is 1); `None` for any other.
+pub(crate) fn matrix(layout: &Layout) -> Option<(usize, usize, usize, bool)> {
+    let (rows, cols) = layout.shape().dims2().ok()?;
+    let (s0, s1) = (layout.stride()[0], layout.stride()[1]);
+    if s1 == 1 && (s0 >= cols || rows <= 1) {
+        Some((rows, cols, s0.max(cols).max(1), false))
+    } else if s0 == 1 && (s1 >= rows || cols <= 1) {
+        Some((rows, cols, s1.max(rows).max(1), true))
+    } else {
+        None
+    }
+}
+
+fn int(x: usize) -> c_int {
+    c_int::try_from(x).expect("a matrix dimension past 2^31")
+}
+
+/// Multiply-adds from which a product is split over the threads (rayon's, the ones candle
+/// uses): each takes a band of rows. OpenBLAS's own threads are turned off, so that two
+/// pools do not take turns on the same cores (its idle threads spin).
+const SPLIT_FROM: usize = 1 << 20;
+
+/// `c = alpha·a·b (+ bias on every row)`, `c` being `a.rows × b.cols` row-major with leading
+/// dimension `ldc`.
+pub(crate) fn gemm(a: View, b: View, alpha: f32, bias: Option<&[f32]>, c: &mut [f32], ldc: usize) {
+    static ONE_THREAD: std::sync::Once = std::sync::Once::new();
+    // SAFETY: sets OpenBLAS's thread count before its first product, from one thread.
+    ONE_THREAD.call_once(|| unsafe { openblas_set_num_threads(1) });
+    let threads = rayon::current_num_threads();
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    if threads < 2 || m < 2 * threads || m * k * n < SPLIT_FROM || a.trans {
+        return gemm_one(a, b, alpha, bias, c, ldc);
+    }
+    let band = m.div_ceil(threads);
+    c.par_chunks_mut(band * ldc)
+        .take(m.div_ceil(band))
+        .enumerate()
+        .for_each(|(i, c)| {
+            let rows = band.min(m - i * band);
+            let a = View {
+                data: &a.data[i * band * a.ld..],
+                rows,
+                ..a
+            };
+            gemm_one(a, b, alpha, bias, c, ldc);
+        });
+}
+
+/// [`gemm`] on the calling thread.
+fn gemm_one(a: View, b: View, alpha: f32, bias: Option<&[f32]>, c: &mut [f32], ldc: usize) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    assert_eq!(b.rows, k, "inner dimensions");
+    assert!(a.span() <= a.data.len() && b.span() <= b.data.len());
+    assert!(ldc >= n && (m == 0 || (m - 1) * ldc + n <= c.len()));
+    if m == 0 || n == 0 {
+        return;
+    }
+    let beta = match bias {
+        Some(bias) => {
+            assert_eq!(bias.len(), n, "one bias per column");
+            for row in c.chunks_mut(ldc).take(m) {
+                row[..n].copy_from_slice(bias);
+            }
+            1.0
+        }
+        None => 0.0,
+    };
+    let flag = |t: bool| if t { TRANS } else { NO_TRANS };
+    // SAFETY: the asserts above keep every element OpenBLAS reads or writes inside the
+    // slices, and the leading dimensions are at least the stored rows' lengths.
+    unsafe {
+        cblas_sgemm(
+            ROW_MAJOR,
+            flag(a.trans),
+            flag(b.trans),
+            int(m),
+            int(n),
+            int(k),
+            alpha,
+            a.data.as_ptr(),
+            int(a.ld),
+            b.data.as_ptr(),
+            int(b.ld),
+            beta,
+            c.as_mut_ptr(),
+            int(ldc.max(1)),
+        );
+    }
+}
+
+fn f32s<'a>(s: &'a CpuStorage, op: &str) -> candle_core::Result<&'a [f32]> {
+    match s {
+        CpuStorage::F32(v) => Ok(v),
+        other => candle_core::bail!(
+            "{op}: f32 only, got {:?}",
+            candle_core::backend::BackendStorage::dtype(other)
+        ),
+    }
+}
+
+fn view<'a>(s: &'a CpuStorage, l: &Layout, op: &str) -> candle_core::Result<View<'a>> {
+    View::of(f32s(s, op)?, l)
+        .ok_or_else(|| candle_core::Error::Msg(format!("{op}: a matrix BLAS cannot read: {l:?}")))
+}
+
+/// `a·b` of two matrices.
+pub(crate) struct Matmul;
+
+impl CustomOp2 for Matmul {
+    fn name(&self) -> &'static str {
+        "blas-matmul"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (a, b) = (view(s1, l1, self.name())?, view(s2, l2, self.name())?);
+        if a.cols != b.rows {
+            candle_core::bail!("blas-matmul: {:?} by {:?}", l1.dims(), l2.dims());
+        }
+        let mut c = vec![0f32; a.rows * b.cols];
+        gemm(a, b, 1.0, None, &mut c, b.cols);
+        Ok((CpuStorage::F32(c), Shape::from((a.rows, b.cols))))
+    }
+
+    fn bwd(
+        &self,
+        a: &Tensor,
+        b: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+        let da = super::matmul(grad, &b.t()?).map_err(candle_core::Error::wrap)?;
+        let db = super::matmul(&a.t()?, grad).map_err(candle_core::Error::wrap)?;
+        Ok((Some(da), Some(db)))
+    }
+}
+
+/// `x·wt + b`: `x` is `rows × in`, `wt` the `in × out` transpose of a layer's weight, `b`
+/// its `out` biases (the product is added to them in place); then GELU in place when
+/// `gelu` (inference only: the gradient is the plain layer's).
+pub(crate) struct Linear {
+    pub gelu: bool,
+}
+
+impl CustomOp3 for Linear {
+    fn name(&self) -> &'static str {
+        "blas-linear"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (x, wt) = (view(s1, l1, self.name())?, view(s2, l2, self.name())?);
+        let out = wt.cols;
+        if x.cols != wt.rows || l3.dims() != [out] || !l3.is_contiguous() {
+            candle_core::bail!(
+                "blas-linear: {:?} by {:?} plus {:?}",
+                l1.dims(),
+                l2.dims(),
+                l3.dims()
+            );
+        }
+        let bias = &f32s(s3, self.name())?[l3.start_offset()..l3.start_offset() + out];
+        let mut y = vec![0f32; x.rows * out];
+        gemm(x, wt, 1.0, Some(bias), &mut y, out);
+        if self.gelu {
+            y.par_chunks_mut(1 << 14)
+                .for_each(super::math::gelu_in_place);
+        }
+        Ok((CpuStorage::F32(y), Shape::from((x.rows, out))))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        wt: &Tensor,
+        _b: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        if self.gelu {
+            candle_core::bail!("blas-linear: GELU fused for inference has no gradient");
+        }
+        let dx = super::matmul(grad, &wt.t()?).map_err(candle_core::Error::wrap)?;
+        let dwt = super::matmul(&x.t()?, grad).map_err(candle_core::Error::wrap)?;
+        Ok((Some(dx), Some(dwt), Some(grad.sum(0)?)))
+    }
+}
