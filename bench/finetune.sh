@@ -68,7 +68,7 @@ if "$venv/bin/python" -c "import transformers" 2>/dev/null && [ -x "$split_bin" 
     "$split_bin" "$ws" "$task" "${LIMIT:-2000}" 1 >"$BENCH_DIR/finetune-train-$task.jsonl"
     theirs=$(SHOPLAB_DATASETS="$DATASETS" MAX_TOKENS="${MAX_TOKENS:-64}" "$venv/bin/python" bench/finetune_reference.py \
       "$BENCH_DIR/finetune-train-$task.jsonl" "$task" 2>/dev/null | tail -1)
-    echo "ours (shoplab finetune --method full, $task): $ours examples/s"
+    printf "ours (shoplab finetune --method full, %s): %.1f examples/s\n" "$task" "$ours"
     echo "$theirs"
     rate=$(sed -n 's/.* = \([0-9.]*\) examples\/s.*/\1/p' <<<"$theirs")
     python3 -c "print(f'ratio ours / PyTorch ($task, full fine-tuning): {float($ours) / float($rate):.2f}x')"

@@ -14,12 +14,14 @@ path, task = sys.argv[1], sys.argv[2]
 batch = int(os.environ.get("BATCH", "16"))
 max_tokens = int(os.environ.get("MAX_TOKENS", "64"))
 lr = float(os.environ.get("LR", "3e-5"))
+device = os.environ.get("DEVICE", "cpu")
 rows = [json.loads(l) for l in open(path)]
 model_dir = os.path.join(os.environ["SHOPLAB_DATASETS"], "minilm")
 tok = AutoTokenizer.from_pretrained(model_dir)
 # No dropout: the encoder trained here has none either (the same arithmetic per step).
 enc = AutoModel.from_pretrained(model_dir, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
 head = torch.nn.Linear(enc.config.hidden_size, 1)  # the rating, or the flag's logit
+enc, head = enc.to(device), head.to(device)
 params = list(enc.parameters()) + list(head.parameters())
 opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
 
@@ -40,7 +42,7 @@ for b in batches:
     t = tok([rows[k]["text"] for k in b], padding=True, truncation=True, max_length=max_tokens,
             return_tensors="pt")
     y = torch.tensor([rows[k]["target"] for k in b])
-    inputs.append((t, y.float()))
+    inputs.append(({k: v.to(device) for k, v in t.items()}, y.float().to(device)))
 
 enc.train()
 start = time.time()
@@ -55,6 +57,9 @@ for t, y in inputs:
     loss.backward()
     opt.step()
     sched.step()
+if device != "cpu":
+    torch.cuda.synchronize()
 secs = time.time() - start
-print(f"PyTorch {torch.__version__} (cpu, {torch.get_num_threads()} threads), full fine-tuning, {task}: "
+where = f"cpu, {torch.get_num_threads()} threads" if device == "cpu" else torch.cuda.get_device_name()
+print(f"PyTorch {torch.__version__} ({where}), full fine-tuning, {task}: "
       f"{len(rows)} examples in {secs:.1f} s = {len(rows) / secs:.1f} examples/s")

@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Builds the CLI with candle's CUDA backend on a machine that has no GPU and no
-# CUDA toolkit, for a GPU machine to run. nvcc, the CUDA headers and the runtime
+# Builds the CLI and the workbench (and the model crate's examples) with candle's CUDA
+# backend on a machine that has no GPU and no CUDA toolkit, for a GPU machine to run; on a
+# machine without a GPU they run on the CPU and say so in one line. nvcc, the CUDA headers and the runtime
 # libraries come from the NVIDIA wheels on PyPI (13.0.x, which an R580 driver
 # loads); the driver, cuBLAS and cuBLASLt are only needed to link, so link-time
 # stubs carrying their exported names stand in for them. The GPU machine must
 # provide the real libcuda, libcublas, libcublasLt, libcurand, libnvrtc and
 # libcudart (e.g. on LD_LIBRARY_PATH).
 #
-#   bash scripts/build-cuda.sh            # -> $CARGO_TARGET_DIR/debug/shoplab-cuda
+#   bash scripts/build-cuda.sh   # -> $CARGO_TARGET_DIR/debug/{shoplab,shoplab-workbench}-cuda
 #   CUDA_COMPUTE_CAP=90 (default: Hopper) selects the PTX target.
 # The build shares the target folder (DuckDB is not rebuilt); the next plain build relinks
-# the CPU-only `shoplab`, which this build replaces meanwhile.
+# the CPU-only binaries, which this build replaces meanwhile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/shoplab/target}"
@@ -46,6 +47,9 @@ export CUDAFORGE_THREADS="${CUDAFORGE_THREADS:-2}"
 # The linker finds the stubs through LIBRARY_PATH, which leaves RUSTFLAGS (and
 # so every other crate's build, DuckDB's included) untouched.
 export LIBRARY_PATH="$STUBS:$CU/lib${LIBRARY_PATH:+:$LIBRARY_PATH}"
-cargo build --workspace --features shoplab-cli/cuda "$@"
-cp "$CARGO_TARGET_DIR/debug/shoplab" "$CARGO_TARGET_DIR/debug/shoplab-cuda"
-echo "built $CARGO_TARGET_DIR/debug/shoplab-cuda"
+cargo build --workspace --examples --features shoplab-cli/cuda,shoplab-workbench/cuda "$@"
+D="$CARGO_TARGET_DIR/debug"
+for bin in shoplab shoplab-workbench examples/embed_throughput examples/review_split; do
+  cp "$D/$bin" "$D/$bin-cuda"
+  echo "built $D/$bin-cuda"
+done

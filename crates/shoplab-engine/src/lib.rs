@@ -89,6 +89,13 @@ pub fn devices() -> Vec<String> {
     v
 }
 
+/// One line on the devices runs can use (CPU-only build, CUDA build with or without a GPU),
+/// looked for once.
+pub fn device_status() -> &'static str {
+    static STATUS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    STATUS.get_or_init(shoplab_model::device::status)
+}
+
 /// Errors of the engine.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {

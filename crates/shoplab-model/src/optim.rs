@@ -71,6 +71,24 @@ impl Adam {
         let (b1, b2) = (self.beta1, self.beta2);
         let scale_m = 1.0 / (1.0 - b1.powi(t));
         let scale_v = 1.0 / (1.0 - b2.powi(t));
+        let in_place = crate::kernels::AdamStep {
+            beta1: b1 as f32,
+            beta2: b2 as f32,
+            scale_m: scale_m as f32,
+            scale_v: scale_v as f32,
+            eps: self.eps as f32,
+            decay: (1.0 - self.lr * self.weight_decay) as f32,
+            lr: self.lr as f32,
+        };
+        if crate::kernels::adam_in_place(
+            theta.as_tensor(),
+            m.as_tensor(),
+            v.as_tensor(),
+            g,
+            in_place,
+        )? {
+            return Ok(());
+        }
         let next_m = ((m.as_tensor() * b1)? + (g * (1.0 - b1))?)?;
         let next_v = ((v.as_tensor() * b2)? + (g.sqr()? * (1.0 - b2))?)?;
         let step = ((&next_m * scale_m)? / ((&next_v * scale_v)?.sqrt()? + self.eps)?)?;

@@ -8,10 +8,13 @@
 //! [`linear_gelu`] are for inference only (training composes candle's operations, which
 //! have a backward pass).
 //!
+//! [`adam_in_place`] is AdamW's update rewriting the weights and moments where they are.
+//!
 //! Why (bench/README.md, the encoder's profile): candle's CPU matmul reached ~50 GFLOP/s
 //! on two cores where OpenBLAS reaches ~170 on the same shapes, and the attention's
 //! separate scale, mask, softmax and head transposes were a fifth of the forward.
 
+mod adam;
 mod attention;
 mod blas;
 mod math;
@@ -20,6 +23,7 @@ use candle_core::{DType, Device, Tensor};
 
 use crate::error::Result;
 
+pub(crate) use adam::{AdamStep, adam_in_place};
 pub(crate) use attention::attention;
 
 /// Whether `t` is computed here: on the CPU in f32.

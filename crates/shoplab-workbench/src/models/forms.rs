@@ -134,13 +134,21 @@ fn split_row(ui: &mut egui::Ui, split: &mut String, splits: &[String]) {
 
 fn device_row(ui: &mut egui::Ui, device: &mut String, devices: &[String]) {
     ui.label("device");
+    let status = shoplab_engine::device_status();
     ui.horizontal(|ui| {
         for d in devices {
             ui.selectable_value(device, d.clone(), d);
         }
+        // A CUDA build without a GPU says why cuda is not offered.
+        if status.starts_with("CUDA build, but") {
+            ui.weak(status);
+        }
     })
     .response
-    .on_hover_text("cuda is offered when this build has CUDA and a GPU is visible; the run records the device it used");
+    .on_hover_text(format!(
+        "{status}. cuda is offered when this build has CUDA and a GPU is visible; the run \
+         records the device it used"
+    ));
     ui.end_row();
 }
 
