@@ -74,6 +74,8 @@ impl Adam {
         let in_place = crate::kernels::AdamStep {
             beta1: b1 as f32,
             beta2: b2 as f32,
+            rest1: (1.0 - b1) as f32,
+            rest2: (1.0 - b2) as f32,
             scale_m: scale_m as f32,
             scale_v: scale_v as f32,
             eps: self.eps as f32,

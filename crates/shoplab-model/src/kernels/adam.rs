@@ -15,6 +15,9 @@ use crate::error::Result;
 pub(crate) struct AdamStep {
     pub beta1: f32,
     pub beta2: f32,
+    /// 1 - β₁ and 1 - β₂, rounded from f64 as the composed update rounds them.
+    pub rest1: f32,
+    pub rest2: f32,
     /// 1 / (1 - β₁ᵗ) and 1 / (1 - β₂ᵗ).
     pub scale_m: f32,
     pub scale_v: f32,
@@ -41,6 +44,7 @@ pub(crate) fn adam_in_place(
         g,
         &Moment {
             keep: step.beta1,
+            take: step.rest1,
             square: false,
         },
     )?;
@@ -48,6 +52,7 @@ pub(crate) fn adam_in_place(
         g,
         &Moment {
             keep: step.beta2,
+            take: step.rest2,
             square: true,
         },
     )?;
@@ -71,9 +76,10 @@ fn slice_mut<'a>(s: &'a mut CpuStorage, l: &Layout) -> candle_core::Result<&'a m
     }
 }
 
-/// m ← keep·m + (1 - keep)·g, or of g² when `square`.
+/// m ← keep·m + take·g, or of g² when `square`.
 struct Moment {
     keep: f32,
+    take: f32,
     square: bool,
 }
 
@@ -90,7 +96,7 @@ impl InplaceOp2 for Moment {
         g_l: &Layout,
     ) -> candle_core::Result<()> {
         let (m, g) = (slice_mut(dst, dst_l)?, slice(g, g_l)?);
-        let (keep, take) = (self.keep, 1.0 - self.keep);
+        let (keep, take) = (self.keep, self.take);
         m.par_chunks_mut(CHUNK)
             .zip(g.par_chunks(CHUNK))
             .for_each(|(m, g)| {
@@ -162,6 +168,8 @@ mod tests {
         let p = super::AdamStep {
             beta1: b1 as f32,
             beta2: b2 as f32,
+            rest1: (1.0 - b1) as f32,
+            rest2: (1.0 - b2) as f32,
             scale_m: scale_m as f32,
             scale_v: scale_v as f32,
             eps: eps as f32,

@@ -219,10 +219,23 @@ impl CustomOp2 for Matmul {
         _res: &Tensor,
         grad: &Tensor,
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
-        let da = super::matmul(grad, &b.t()?).map_err(candle_core::Error::wrap)?;
-        let db = super::matmul(&a.t()?, grad).map_err(candle_core::Error::wrap)?;
+        let da = laid_out_as(a, grad, &b.t()?)?;
+        let db = laid_out_as(b, &a.t()?, grad)?;
         Ok((Some(da), Some(db)))
     }
+}
+
+/// The gradient `l·r` of `arg`, laid out as `arg` is stored: for a transposed view, the
+/// product `rᵀ·lᵀ` written row by row and viewed transposed, so that the gradient reaching
+/// the stored matrix (through the transpose's own backward) is contiguous, and summing it
+/// into the weight's gradient is a plain pass rather than a strided copy.
+fn laid_out_as(arg: &Tensor, l: &Tensor, r: &Tensor) -> candle_core::Result<Tensor> {
+    let transposed = matches!(matrix(arg.layout()), Some((.., true)));
+    let product = match transposed {
+        true => super::matmul(&r.t()?, &l.t()?).and_then(|p| Ok(p.t()?)),
+        false => super::matmul(l, r),
+    };
+    product.map_err(candle_core::Error::wrap)
 }
 
 /// `x·wt + b`: `x` is `rows × in`, `wt` the `in × out` transpose of a layer's weight, `b`
@@ -277,8 +290,8 @@ impl CustomOp3 for Linear {
         if self.gelu {
             candle_core::bail!("blas-linear: GELU fused for inference has no gradient");
         }
-        let dx = super::matmul(grad, &wt.t()?).map_err(candle_core::Error::wrap)?;
-        let dwt = super::matmul(&x.t()?, grad).map_err(candle_core::Error::wrap)?;
+        let dx = laid_out_as(x, grad, &wt.t()?)?;
+        let dwt = laid_out_as(wt, &x.t()?, grad)?;
         Ok((Some(dx), Some(dwt), Some(grad.sum(0)?)))
     }
 }

@@ -1,6 +1,6 @@
-//! The text encoder's CPU kernels, under the tensors of the BERT forward (`bert`): matrix products
-//! through OpenBLAS (its AVX-512 and AVX2 kernels are chosen at run time), attention fused
-//! per sequence and head, and GELU and softmax on vectorized `exp`/`erf`.
+//! The text encoder's CPU kernels, under the tensors of the BERT forward (`bert`):
+//! matrix products through OpenBLAS (its AVX-512 and AVX2 kernels are chosen at run time),
+//! attention fused per sequence and head, and GELU and softmax on vectorized `exp`/`erf`.
 //!
 //! Each entry takes and returns candle tensors. On the CPU in f32 it runs here; on a GPU, or
 //! in another dtype, it is the candle expression it replaces. [`linear`] and [`matmul`] have

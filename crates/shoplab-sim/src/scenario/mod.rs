@@ -607,9 +607,26 @@ impl Scenario {
             e.check(self.days)
                 .map_err(|m| (vec!["day".to_string(), e.day.to_string()], m))?;
         }
+        // Overlapping events multiply the day's traffic: bounded, so that a day's sessions
+        // stay countable (a factor of 1e308 made one day's Poisson draw unbounded).
+        let traffic: f64 = self.events.iter().filter_map(|e| e.traffic).product();
+        if traffic > MAX_TRAFFIC {
+            let last = self.events.iter().rev().find(|e| e.traffic.is_some());
+            let day = last.map_or(0, |e| e.day);
+            return Err((
+                vec!["traffic".to_string()],
+                format!(
+                    "the events' traffic factors multiply to {traffic:e} (the event on day {day} \
+                     last): at most {MAX_TRAFFIC} is accepted"
+                ),
+            ));
+        }
         Ok(())
     }
 }
+
+/// The most the events' traffic factors may multiply a day's sessions by.
+const MAX_TRAFFIC: f64 = 1_000.0;
 
 impl PolicySpec {
     /// Its pricing's settings and its bounded move, in that order.

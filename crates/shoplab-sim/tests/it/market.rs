@@ -158,6 +158,35 @@ fn bad_scenarios_get_clear_errors() {
         past.contains("x.toml, line 8, column 1: an event on day 9 is past the 5 days"),
         "{past}"
     );
+    // A traffic factor of 1e308 once made a day's Poisson draw unbounded (a run that never
+    // ended); overlapping factors are bounded as a product.
+    let head = "name = \"x\"\ndays = 5\n[[policies]]\nname = \"a\"\nrecommend = \"random\"\npricing = { kind = \"list\" }";
+    let huge = Scenario::from_toml(
+        &format!("{head}\n[[events]]\nday = 1\ntraffic = 1e308"),
+        "x.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(huge.contains("at most 1000 is accepted"), "{huge}");
+    let stacked = Scenario::from_toml(
+        &format!(
+            "{head}\n[[events]]\nday = 1\ntraffic = 40.0\n[[events]]\nday = 2\ntraffic = 40.0"
+        ),
+        "x.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        stacked.contains("multiply to 1.6e3 (the event on day 2 last)"),
+        "{stacked}"
+    );
+    let inf = Scenario::from_toml(
+        &format!("{head}\n[[events]]\nday = 1\ntraffic = inf"),
+        "x.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(inf.contains("traffic must be a finite number"), "{inf}");
     let typo = Scenario::from_toml(
         "name = \"x\"\n[[policies]]\nname = \"a\"\nrecommend = \"random\"\npricing = { kind = \"lst\" }",
         "x.toml",
