@@ -71,17 +71,8 @@ impl Adam {
         let (b1, b2) = (self.beta1, self.beta2);
         let scale_m = 1.0 / (1.0 - b1.powi(t));
         let scale_v = 1.0 / (1.0 - b2.powi(t));
-        let in_place = crate::kernels::AdamStep {
-            beta1: b1 as f32,
-            beta2: b2 as f32,
-            rest1: (1.0 - b1) as f32,
-            rest2: (1.0 - b2) as f32,
-            scale_m: scale_m as f32,
-            scale_v: scale_v as f32,
-            eps: self.eps as f32,
-            decay: (1.0 - self.lr * self.weight_decay) as f32,
-            lr: self.lr as f32,
-        };
+        let in_place =
+            crate::kernels::AdamStep::at(t, (b1, b2, self.eps), self.lr, self.weight_decay);
         if crate::kernels::adam_in_place(
             theta.as_tensor(),
             m.as_tensor(),

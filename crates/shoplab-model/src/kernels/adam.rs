@@ -27,6 +27,24 @@ pub(crate) struct AdamStep {
     pub lr: f32,
 }
 
+impl AdamStep {
+    /// Step `t` (1-based) of AdamW with these settings, its constants rounded from f64 to
+    /// f32 as the composed update's operations round them.
+    pub(crate) fn at(t: i32, (beta1, beta2, eps): (f64, f64, f64), lr: f64, decay: f64) -> Self {
+        AdamStep {
+            beta1: beta1 as f32,
+            beta2: beta2 as f32,
+            rest1: (1.0 - beta1) as f32,
+            rest2: (1.0 - beta2) as f32,
+            scale_m: (1.0 / (1.0 - beta1.powi(t))) as f32,
+            scale_v: (1.0 / (1.0 - beta2.powi(t))) as f32,
+            eps: eps as f32,
+            decay: (1.0 - lr * decay) as f32,
+            lr: lr as f32,
+        }
+    }
+}
+
 /// Updates `theta` and its moments `m` and `v` from the gradient `g` in place; `false`
 /// (nothing changed) when they are not all contiguous f32 tensors on the CPU of one shape.
 pub(crate) fn adam_in_place(
@@ -165,17 +183,7 @@ mod tests {
         .unwrap();
         let decayed = (theta.as_tensor() * (1.0 - lr * wd)).unwrap();
         let next_theta = (decayed - (step * lr).unwrap()).unwrap();
-        let p = super::AdamStep {
-            beta1: b1 as f32,
-            beta2: b2 as f32,
-            rest1: (1.0 - b1) as f32,
-            rest2: (1.0 - b2) as f32,
-            scale_m: scale_m as f32,
-            scale_v: scale_v as f32,
-            eps: eps as f32,
-            decay: (1.0 - lr * wd) as f32,
-            lr: lr as f32,
-        };
+        let p = super::AdamStep::at(t, (b1, b2, eps), lr, wd);
         assert!(super::adam_in_place(&theta, &m, &v, &g, p).unwrap());
         for (ours, theirs) in [(&theta, &next_theta), (&m, &next_m), (&v, &next_v)] {
             let a = ours.flatten_all().unwrap().to_vec1::<f32>().unwrap();
