@@ -178,9 +178,14 @@ impl Bert<'_> {
             false => prefix_lengths(mask)?,
         };
         // Otherwise padding gets a large negative score before the softmax.
-        let bias = ((mask.to_dtype(DType::F32)? - 1.0)? * 10_000.0)?
-            .reshape((n, 1, 1, len))?
-            .to_dtype(self.dtype)?;
+        let bias = match lens {
+            Some(_) => None,
+            None => Some(
+                ((mask.to_dtype(DType::F32)? - 1.0)? * 10_000.0)?
+                    .reshape((n, 1, 1, len))?
+                    .to_dtype(self.dtype)?,
+            ),
+        };
         let heads = c.num_attention_heads;
         let hd = c.hidden_size / heads;
         let split = |x: Tensor| -> Result<Tensor> {
@@ -200,8 +205,9 @@ impl Bert<'_> {
                         .reshape((n, len, c.hidden_size))?
                 }
                 None => {
+                    let bias = bias.as_ref().expect("made when the kernel is not used");
                     let (q, k, v) = (split(q)?, split(k)?, split(v)?);
-                    let scores = (q.matmul(&k.t()?)? / (hd as f64).sqrt())?.broadcast_add(&bias)?;
+                    let scores = (q.matmul(&k.t()?)? / (hd as f64).sqrt())?.broadcast_add(bias)?;
                     let probs = candle_nn::ops::softmax(&scores, D::Minus1)?;
                     probs.matmul(&v)?.transpose(1, 2)?.contiguous()?.reshape((
                         n,

@@ -8,6 +8,7 @@
 use candle_core::{CpuStorage, InplaceOp2, InplaceOp3, Layout, Tensor};
 use rayon::prelude::*;
 
+use super::{contiguous, contiguous_mut};
 use crate::error::Result;
 
 /// One step's constants (the bias corrections and the decayed weights' factor included).
@@ -80,20 +81,6 @@ pub(crate) fn adam_in_place(
 
 const CHUNK: usize = 1 << 14;
 
-fn slice<'a>(s: &'a CpuStorage, l: &Layout) -> candle_core::Result<&'a [f32]> {
-    match (s, l.contiguous_offsets()) {
-        (CpuStorage::F32(v), Some((a, b))) => Ok(&v[a..b]),
-        _ => candle_core::bail!("adam: contiguous f32 tensors only"),
-    }
-}
-
-fn slice_mut<'a>(s: &'a mut CpuStorage, l: &Layout) -> candle_core::Result<&'a mut [f32]> {
-    match (s, l.contiguous_offsets()) {
-        (CpuStorage::F32(v), Some((a, b))) => Ok(&mut v[a..b]),
-        _ => candle_core::bail!("adam: contiguous f32 tensors only"),
-    }
-}
-
 /// m ← keep·m + take·g, or of g² when `square`.
 struct Moment {
     keep: f32,
@@ -113,7 +100,10 @@ impl InplaceOp2 for Moment {
         g: &CpuStorage,
         g_l: &Layout,
     ) -> candle_core::Result<()> {
-        let (m, g) = (slice_mut(dst, dst_l)?, slice(g, g_l)?);
+        let (m, g) = (
+            contiguous_mut(dst, dst_l, self.name())?,
+            contiguous(g, g_l, self.name())?,
+        );
         let (keep, take) = (self.keep, self.take);
         m.par_chunks_mut(CHUNK)
             .zip(g.par_chunks(CHUNK))
@@ -145,7 +135,11 @@ impl InplaceOp3 for Update {
         v_l: &Layout,
     ) -> candle_core::Result<()> {
         let p = self.0;
-        let (theta, m, v) = (slice_mut(dst, dst_l)?, slice(m, m_l)?, slice(v, v_l)?);
+        let (theta, m, v) = (
+            contiguous_mut(dst, dst_l, self.name())?,
+            contiguous(m, m_l, self.name())?,
+            contiguous(v, v_l, self.name())?,
+        );
         theta
             .par_chunks_mut(CHUNK)
             .zip(m.par_chunks(CHUNK).zip(v.par_chunks(CHUNK)))

@@ -6,6 +6,7 @@ use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
 use super::blas::{View, gemm};
+use super::contiguous;
 use super::math::softmax_in_place;
 use crate::error::Result;
 
@@ -51,7 +52,11 @@ impl CustomOp3 for Attention {
         if l2.dims() != l1.dims() || l3.dims() != l1.dims() || n == 0 || rows % n != 0 {
             candle_core::bail!("attention: q, k, v of {:?} for {n} sequences", l1.dims());
         }
-        let (q, k, v) = (matrix(s1, l1)?, matrix(s2, l2)?, matrix(s3, l3)?);
+        let (q, k, v) = (
+            contiguous(s1, l1, self.name())?,
+            contiguous(s2, l2, self.name())?,
+            contiguous(s3, l3, self.name())?,
+        );
         let len = rows / n;
         let hd = hidden / self.heads;
         let scale = 1.0 / (hd as f32).sqrt();
@@ -81,13 +86,6 @@ impl CustomOp3 for Attention {
                 }
             });
         Ok((CpuStorage::F32(out), l1.shape().clone()))
-    }
-}
-
-fn matrix<'a>(s: &'a CpuStorage, l: &Layout) -> candle_core::Result<&'a [f32]> {
-    match (s, l.contiguous_offsets()) {
-        (CpuStorage::F32(v), Some((a, b))) => Ok(&v[a..b]),
-        _ => candle_core::bail!("attention: contiguous f32 matrices only"),
     }
 }
 

@@ -19,12 +19,32 @@ mod attention;
 mod blas;
 mod math;
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{CpuStorage, DType, Device, Layout, Tensor};
 
 use crate::error::Result;
 
 pub(crate) use adam::{AdamStep, adam_in_place};
 pub(crate) use attention::attention;
+
+/// The elements of a contiguous f32 storage under `l` (`op` names the kernel in the error).
+fn contiguous<'a>(s: &'a CpuStorage, l: &Layout, op: &str) -> candle_core::Result<&'a [f32]> {
+    match (s, l.contiguous_offsets()) {
+        (CpuStorage::F32(v), Some((a, b))) => Ok(&v[a..b]),
+        _ => candle_core::bail!("{op}: contiguous f32 tensors only"),
+    }
+}
+
+/// [`contiguous`], to write.
+fn contiguous_mut<'a>(
+    s: &'a mut CpuStorage,
+    l: &Layout,
+    op: &str,
+) -> candle_core::Result<&'a mut [f32]> {
+    match (s, l.contiguous_offsets()) {
+        (CpuStorage::F32(v), Some((a, b))) => Ok(&mut v[a..b]),
+        _ => candle_core::bail!("{op}: contiguous f32 tensors only"),
+    }
+}
 
 /// Whether `t` is computed here: on the CPU in f32.
 pub(crate) fn here(t: &Tensor) -> bool {
@@ -43,7 +63,7 @@ pub(crate) fn linear(x: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
 /// applied where the product was written.
 pub(crate) fn linear_gelu(x: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
     if !(here(x) && here(w) && here(b)) {
-        return Ok(x.broadcast_matmul(&w.t()?)?.broadcast_add(b)?.gelu_erf()?);
+        return Ok(linear(x, w, b)?.gelu_erf()?);
     }
     fused_linear(x, w, b, blas::Linear { gelu: true })
 }
