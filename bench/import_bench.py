@@ -1,37 +1,57 @@
-"""Times `shoplab import` against DuckDB's CREATE TABLE AS read_csv on the same file.
+"""Times `shoplab import` against DuckDB's own CREATE TABLE AS of the same file.
 
-Each command runs in its own process; peak RSS is that process's max resident set size.
+Each command is a whole process, timed from start to exit (the final checkpoint included);
+peak RSS is that process's max resident set size. Two references: stock DuckDB from PyPI
+(its Python package, the version ShopLab bundles) and ShopLab's bundled DuckDB through
+`shoplab sql` on an empty workspace. Runs are interleaved, best of REPEAT. Our import runs
+with SHOPLAB_TRACE=1, so its own steps (seconds since it started) are printed beside.
 """
+import gzip
 import json
 import os
-import resource
+import re
+import shutil
 import subprocess
 import sys
-import time
 
 BIN = os.environ["SHOPLAB_BIN"]
 ROWS = int(os.environ.get("ROWS", "10000000"))
 DIR = os.environ["BENCH_DIR"]
 REPEAT = int(os.environ.get("REPEAT", "3"))
+FORMATS = os.environ.get("FORMATS", "csv,gzip,parquet").split(",")
+PYTHON = os.environ["DUCKDB_PYTHON"]
 os.makedirs(DIR, exist_ok=True)
 csv = os.path.join(DIR, f"events-{ROWS}.csv")
+files = {
+    "csv": csv,
+    "gzip": csv + ".gz",
+    "parquet": os.path.join(DIR, f"events-{ROWS}.parquet"),
+}
+readers = {"csv": "read_csv", "gzip": "read_csv", "parquet": "read_parquet"}
 
 
-
-
-def measured(cmd):
+def measured(cmd, env=None):
+    """Wall seconds and peak RSS of `cmd` as its own process (a small helper forks it)."""
     helper = (
         "import resource,subprocess,sys,time,json;"
         "t=time.perf_counter();p=subprocess.run(sys.argv[1:],capture_output=True);"
         "d=time.perf_counter()-t;"
         "r=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss;"
-        "print(json.dumps({'s':d,'rss_kib':r,'rc':p.returncode,'err':p.stderr.decode()[-1500:],'out':p.stdout.decode()[-3000:]}))"
+        "print(json.dumps({'s':d,'rss_kib':r,'rc':p.returncode,'err':p.stderr.decode()[-4000:],'out':p.stdout.decode()[-3000:]}))"
     )
-    p = subprocess.run([sys.executable, "-c", helper, *cmd], capture_output=True, text=True, check=True)
+    p = subprocess.run([sys.executable, "-c", helper, *cmd], capture_output=True, text=True,
+                       check=True, env=env)
     r = json.loads(p.stdout)
     if r["rc"] != 0:
-        sys.exit(f"{cmd[:3]} failed: {r['err']}")
+        sys.exit(f"{' '.join(cmd[:3])} failed: {r['err']}")
     return r
+
+
+def fresh(ws):
+    for suffix in ("", ".wal"):
+        if os.path.exists(ws + suffix):
+            os.remove(ws + suffix)
+    shutil.rmtree(ws + ".tmp", ignore_errors=True)
 
 
 if not os.path.exists(csv):
@@ -40,32 +60,66 @@ if not os.path.exists(csv):
     subprocess.run([BIN, "generate", "--out", gen, "--events", str(ROWS), "--seed", "1"], check=True,
                    stdout=subprocess.DEVNULL)
     os.replace(os.path.join(gen, "events.csv"), csv)
+if "gzip" in FORMATS and not os.path.exists(files["gzip"]):
+    print("compressing the file (gzip, level 6) …", flush=True)
+    with open(csv, "rb") as src, gzip.open(files["gzip"] + ".part", "wb", compresslevel=6) as dst:
+        shutil.copyfileobj(src, dst, 1 << 22)
+    os.replace(files["gzip"] + ".part", files["gzip"])
+if "parquet" in FORMATS and not os.path.exists(files["parquet"]):
+    print("writing the file as Parquet (DuckDB's defaults) …", flush=True)
+    subprocess.run([PYTHON, "-c", "import duckdb,sys; duckdb.sql(sys.argv[1])",
+                    f"COPY (SELECT * FROM read_csv('{csv}')) TO '{files['parquet']}.part' (FORMAT parquet)"],
+                   check=True)
+    os.replace(files["parquet"] + ".part", files["parquet"])
 lines = sum(1 for _ in open(csv, "rb")) - 1
-size = os.path.getsize(csv) / 2**20
-print(f"file: {csv}  rows: {lines:,}  size: {size:,.0f} MiB  cores: {os.cpu_count()}")
+print(f"file: {csv}  rows: {lines:,}  cores: {os.cpu_count()}")
+for f in FORMATS:
+    print(f"  {f}: {os.path.getsize(files[f]) / 2**20:,.0f} MiB")
 
-ref_ws = os.path.join(DIR, "ref.duckdb")
-ours_ws = os.path.join(DIR, "ours.duckdb")
-rows = []
+stock = "import duckdb,sys; c=duckdb.connect(sys.argv[1]); c.execute(sys.argv[2]); c.close()"
+ws = {k: os.path.join(DIR, f"{k}.duckdb") for k in ("stock", "bundled", "ours")}
+trace_env = dict(os.environ, SHOPLAB_TRACE="1")
+step_re = re.compile(r"^\[import\] (.+?): ([0-9.]+) s$", re.M)
+results = {f: [] for f in FORMATS}
 for i in range(REPEAT):
-    for p in (ref_ws, ours_ws):
-        for suffix in ("", ".wal"):
-            if os.path.exists(p + suffix):
-                os.remove(p + suffix)
-    ref = measured([BIN, "sql", ref_ws, f"CREATE TABLE t AS SELECT * FROM read_csv('{csv}')"])
-    ours = measured([BIN, "import", ours_ws, csv, "--json"])
-    report = json.loads(ours["out"])[0]
-    assert report["rows_loaded"] == lines, report
-    rows.append((ref, ours))
-    print(f"run {i + 1}: duckdb CTAS {ref['s']:.2f} s ({ref['rss_kib'] / 1024:,.0f} MiB)   "
-          f"shoplab import {ours['s']:.2f} s ({ours['rss_kib'] / 1024:,.0f} MiB)", flush=True)
+    for f in FORMATS:
+        ctas = f"CREATE TABLE t AS SELECT * FROM {readers[f]}('{files[f]}')"
+        for w in ws.values():
+            fresh(w)
+        ref = measured([PYTHON, "-c", stock, ws["stock"], ctas])
+        subprocess.run([BIN, "init", ws["bundled"]], check=True, stdout=subprocess.DEVNULL)
+        bundled = measured([BIN, "sql", ws["bundled"], ctas])
+        ours = measured([BIN, "import", ws["ours"], files[f], "--json"], env=trace_env)
+        report = json.loads(ours["out"])[0]
+        assert report["rows_loaded"] == lines, report
+        ours["steps"] = step_re.findall(ours["err"])
+        results[f].append({"stock": ref, "bundled": bundled, "ours": ours})
+        print(f"run {i + 1} {f:>8}: DuckDB {ref['s']:.2f} s ({ref['rss_kib'] / 1024:,.0f} MiB)   "
+              f"bundled {bundled['s']:.2f} s ({bundled['rss_kib'] / 1024:,.0f} MiB)   "
+              f"shoplab import {ours['s']:.2f} s ({ours['rss_kib'] / 1024:,.0f} MiB)", flush=True)
 
-best_ref = min(r[0]["s"] for r in rows)
-best_ours = min(r[1]["s"] for r in rows)
 print()
-print(f"{'':<34}{'best s':>10}{'rows/s':>14}{'peak RSS MiB':>16}")
-print(f"{'DuckDB CREATE TABLE AS read_csv':<34}{best_ref:>10.2f}{lines / best_ref:>14,.0f}"
-      f"{max(r[0]['rss_kib'] for r in rows) / 1024:>16,.0f}")
-print(f"{'shoplab import (detect+validate)':<34}{best_ours:>10.2f}{lines / best_ours:>14,.0f}"
-      f"{max(r[1]['rss_kib'] for r in rows) / 1024:>16,.0f}")
-print(f"speed ratio (ours / DuckDB's, goal >= 0.8): {best_ref / best_ours:.2f}")
+print(f"{'file':<9}{'side':<40}{'best s':>8}{'rows/s':>13}{'peak RSS MiB':>14}{'ratio':>8}")
+summary = {}
+for f in FORMATS:
+    runs = results[f]
+    best = {k: min(r[k]["s"] for r in runs) for k in ("stock", "bundled", "ours")}
+    rss = {k: max(r[k]["rss_kib"] for r in runs) / 1024 for k in ("stock", "bundled", "ours")}
+    names = {
+        "stock": "DuckDB 2.0 (Python) CREATE TABLE AS",
+        "bundled": "shoplab sql CREATE TABLE AS (bundled)",
+        "ours": "shoplab import",
+    }
+    for k in ("stock", "bundled", "ours"):
+        ratio = best["stock"] / best[k]
+        print(f"{f:<9}{names[k]:<40}{best[k]:>8.2f}{lines / best[k]:>13,.0f}{rss[k]:>14,.0f}{ratio:>8.2f}")
+    fastest = min(runs, key=lambda r: r["ours"]["s"])["ours"]
+    print(f"{'':<9}the import's own steps (best run, seconds since it started; the process: {fastest['s']:.2f} s)")
+    for step, at in fastest["steps"]:
+        print(f"{'':<11}{step:<34}{float(at):>8.3f}")
+    summary[f] = {"best_s": best, "peak_rss_mib": rss, "steps": fastest["steps"]}
+    print()
+print("ratio: DuckDB's best wall time over this side's (goal for shoplab import: >= 0.9, "
+      "peak RSS <= 1024 MiB)")
+with open(os.path.join(DIR, "import-results.json"), "w") as out:
+    json.dump({"rows": lines, "results": results, "summary": summary}, out, indent=1)

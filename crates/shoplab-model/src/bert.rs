@@ -3,8 +3,8 @@
 //!
 //! Written here rather than taken from candle-transformers because training needs two
 //! things its BERT does not give: gradients through every layer (candle-nn's fused layer
-//! norm has no backward pass, so a training forward uses the composed one) and LoRA adapters
-//! on the attention projections. The weights are passed in by name, so the same forward
+//! norm has no backward pass: on the CPU the crate's kernels have one, elsewhere a training
+//! forward composes it) and LoRA adapters on the attention projections. The weights are passed in by name, so the same forward
 //! runs the pretrained tensors, trainable variables or a mix.
 
 use std::collections::HashMap;
@@ -118,6 +118,9 @@ impl Bert<'_> {
         let w = self.get(&format!("{name}.weight"))?;
         let b = self.get(&format!("{name}.bias"))?;
         let eps = self.config.layer_norm_eps;
+        if crate::kernels::here(x) {
+            return Ok(crate::kernels::layer_norm(x, &w, &b, eps as f32)?);
+        }
         if !self.train {
             return Ok(candle_nn::ops::layer_norm(
                 &x.contiguous()?,
@@ -141,7 +144,7 @@ impl Bert<'_> {
 
     fn act(&self, x: &Tensor) -> Result<Tensor> {
         Ok(match self.config.hidden_act.as_str() {
-            "gelu" => x.gelu_erf()?,
+            "gelu" => crate::kernels::gelu(x)?,
             "gelu_new" | "gelu_pytorch_tanh" | "gelu_fast" => x.gelu()?,
             "relu" => x.relu()?,
             other => {
@@ -172,10 +175,10 @@ impl Bert<'_> {
                     .reshape((n, len, c.hidden_size))?,
             )?;
         let mut h = self.layer_norm(&emb, "embeddings.LayerNorm")?;
-        // Inference on the CPU attends with the fused kernel, over each text's own tokens.
-        let lens = match self.train || !crate::kernels::here(&h) {
-            true => None,
-            false => prefix_lengths(mask)?,
+        // On the CPU the fused kernel attends, over each text's own tokens.
+        let lens = match crate::kernels::here(&h) {
+            true => prefix_lengths(mask)?,
+            false => None,
         };
         // Otherwise padding gets a large negative score before the softmax.
         let bias = match lens {

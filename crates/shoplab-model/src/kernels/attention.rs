@@ -1,13 +1,15 @@
-//! Multi-head self-attention for inference, fused per sequence and head: the scores, the
-//! softmax over the sequence's own tokens and the weighted values, read from and written to
-//! the `tokens × hidden` matrices directly (no head transposes, no mask tensor).
+//! Multi-head self-attention fused per sequence and head: the scores, the softmax over the
+//! sequence's own tokens and the weighted values, read from and written to the
+//! `tokens × hidden` matrices directly (no head transposes, no mask tensor). The backward
+//! pass recomputes each head's probabilities rather than keeping them (as FlashAttention
+//! does): they are `len²` per head, the products around them `len·d`.
 
 use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
 use super::blas::{View, gemm};
-use super::contiguous;
 use super::math::softmax_in_place;
+use super::{contiguous, reading};
 use crate::error::Result;
 
 /// softmax(q·kᵀ/√d)·v per head over `n` sequences of `len` rows each (`q`, `k`, `v`:
@@ -25,12 +27,43 @@ pub(crate) fn attention(
         heads,
     };
     Ok(q.contiguous()?
-        .apply_op3_no_bwd(&k.contiguous()?, &v.contiguous()?, &op)?)
+        .apply_op3(&k.contiguous()?, &v.contiguous()?, op)?)
 }
 
 struct Attention {
     lens: Vec<usize>,
     heads: usize,
+}
+
+impl Attention {
+    /// Rows per sequence, columns per head, and the scores' scale, for `rows × hidden`.
+    fn sizes(&self, rows: usize, hidden: usize) -> (usize, usize, f32) {
+        let hd = hidden / self.heads;
+        (rows / self.lens.len(), hd, 1.0 / (hd as f32).sqrt())
+    }
+
+    /// The softmax of head `h`'s scores in sequence `s`, into `p` (`valid × valid`).
+    #[allow(clippy::too_many_arguments)]
+    fn probabilities(
+        &self,
+        q: &[f32],
+        k: &[f32],
+        at: usize,
+        valid: usize,
+        hd: usize,
+        hidden: usize,
+        scale: f32,
+        p: &mut [f32],
+    ) {
+        let kt = View {
+            trans: true,
+            rows: hd,
+            cols: valid,
+            ..head(k, at, valid, hd, hidden)
+        };
+        gemm(head(q, at, valid, hd, hidden), kt, scale, None, p, valid);
+        p.chunks_mut(valid).for_each(softmax_in_place);
+    }
 }
 
 impl CustomOp3 for Attention {
@@ -57,35 +90,96 @@ impl CustomOp3 for Attention {
             contiguous(s2, l2, self.name())?,
             contiguous(s3, l3, self.name())?,
         );
-        let len = rows / n;
-        let hd = hidden / self.heads;
-        let scale = 1.0 / (hd as f32).sqrt();
+        let (len, hd, scale) = self.sizes(rows, hidden);
         let mut out = vec![0f32; rows * hidden];
         out.par_chunks_mut(len * hidden)
             .zip(&self.lens)
             .enumerate()
             .for_each(|(s, (out, &valid))| {
                 let valid = valid.min(len);
-                let mut scores = vec![0f32; valid * valid];
+                let mut probs = vec![0f32; valid * valid];
                 for h in 0..self.heads {
                     let at = s * len * hidden + h * hd;
-                    let (qh, vh) = (
-                        head(q, at, valid, hd, hidden),
+                    self.probabilities(q, k, at, valid, hd, hidden, scale, &mut probs);
+                    let probs = View::rows(&probs, valid, valid);
+                    gemm(
+                        probs,
                         head(v, at, valid, hd, hidden),
+                        1.0,
+                        None,
+                        &mut out[h * hd..],
+                        hidden,
                     );
-                    let kt = View {
-                        trans: true,
-                        rows: hd,
-                        cols: valid,
-                        ..head(k, at, valid, hd, hidden)
-                    };
-                    gemm(qh, kt, scale, None, &mut scores, valid);
-                    scores.chunks_mut(valid).for_each(softmax_in_place);
-                    let probs = View::rows(&scores, valid, valid);
-                    gemm(probs, vh, 1.0, None, &mut out[h * hd..], hidden);
                 }
             });
         Ok((CpuStorage::F32(out), l1.shape().clone()))
+    }
+
+    /// With P the probabilities and dO the gradient of a head's output: dV = Pᵀ·dO,
+    /// dS = P∘(dO·Vᵀ − rowsum(P∘dO·Vᵀ))·scale, dQ = dS·K, dK = dSᵀ·Q.
+    fn bwd(
+        &self,
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let grad = grad.contiguous()?;
+        let (rows, hidden) = q.dims2()?;
+        let (len, hd, scale) = self.sizes(rows, hidden);
+        let [dq, dk, dv] = reading([q, k, v, &grad], self.name(), |[q, k, v, g]| {
+            let mut d = [(); 3].map(|_| vec![0f32; rows * hidden]);
+            let [dq, dk, dv] = &mut d;
+            dq.par_chunks_mut(len * hidden)
+                .zip(dk.par_chunks_mut(len * hidden))
+                .zip(dv.par_chunks_mut(len * hidden))
+                .zip(self.lens.par_iter())
+                .enumerate()
+                .for_each(|(s, (((dq, dk), dv), &valid))| {
+                    let valid = valid.min(len);
+                    let (mut p, mut ds) = (vec![0f32; valid * valid], vec![0f32; valid * valid]);
+                    for h in 0..self.heads {
+                        let at = s * len * hidden + h * hd;
+                        let block = |m| head(m, at, valid, hd, hidden);
+                        self.probabilities(q, k, at, valid, hd, hidden, scale, &mut p);
+                        let pt = View {
+                            trans: true,
+                            ..View::rows(&p, valid, valid)
+                        };
+                        gemm(pt, block(g), 1.0, None, &mut dv[h * hd..], hidden);
+                        let vt = View {
+                            trans: true,
+                            rows: hd,
+                            cols: valid,
+                            ..block(v)
+                        };
+                        gemm(block(g), vt, 1.0, None, &mut ds, valid);
+                        for (p, ds) in p.chunks(valid).zip(ds.chunks_mut(valid)) {
+                            let dot: f32 = p.iter().zip(ds.iter()).map(|(p, d)| p * d).sum();
+                            for (d, &p) in ds.iter_mut().zip(p) {
+                                *d = p * (*d - dot) * scale;
+                            }
+                        }
+                        let dst = View {
+                            trans: true,
+                            ..View::rows(&ds, valid, valid)
+                        };
+                        gemm(
+                            View::rows(&ds, valid, valid),
+                            block(k),
+                            1.0,
+                            None,
+                            &mut dq[h * hd..],
+                            hidden,
+                        );
+                        gemm(dst, block(q), 1.0, None, &mut dk[h * hd..], hidden);
+                    }
+                });
+            Ok(d)
+        })?;
+        let t = |d: Vec<f32>| Tensor::from_vec(d, (rows, hidden), q.device());
+        Ok((Some(t(dq)?), Some(t(dk)?), Some(t(dv)?)))
     }
 }
 

@@ -113,7 +113,7 @@ pub(crate) fn gemm(a: View, b: View, alpha: f32, bias: Option<&[f32]>, c: &mut [
     ONE_THREAD.call_once(|| unsafe { openblas_set_num_threads(1) });
     let threads = rayon::current_num_threads();
     let (m, k, n) = (a.rows, a.cols, b.cols);
-    if threads < 2 || m < 2 * threads || m * k * n < SPLIT_FROM || a.trans {
+    if threads < 2 || m < 2 * threads || m * k * n < SPLIT_FROM {
         return gemm_one(a, b, alpha, bias, c, ldc);
     }
     let band = m.div_ceil(threads);
@@ -122,8 +122,10 @@ pub(crate) fn gemm(a: View, b: View, alpha: f32, bias: Option<&[f32]>, c: &mut [
         .enumerate()
         .for_each(|(i, c)| {
             let rows = band.min(m - i * band);
+            // Row r of a transposed view is column r of the stored matrix.
+            let first = if a.trans { i * band } else { i * band * a.ld };
             let a = View {
-                data: &a.data[i * band * a.ld..],
+                data: &a.data[first..],
                 rows,
                 ..a
             };
@@ -273,7 +275,7 @@ impl CustomOp3 for Linear {
         let mut y = vec![0f32; x.rows * out];
         gemm(x, wt, 1.0, Some(bias), &mut y, out);
         if self.gelu {
-            y.par_chunks_mut(1 << 14)
+            y.par_chunks_mut(super::CHUNK)
                 .for_each(super::math::gelu_in_place);
         }
         Ok((CpuStorage::F32(y), Shape::from((x.rows, out))))

@@ -31,14 +31,17 @@ fn exp(x: f32) -> f32 {
     p * f32::from_bits(t.to_bits().wrapping_add(127) << 23)
 }
 
+/// erfc(a)·exp(a²) for a ≥ 0.
+#[inline(always)]
+fn erfc_scaled(a: f32) -> f32 {
+    let t = 1.0 / (1.0 + 0.327_591_1 * a);
+    ((((1.061_405_4 * t - 1.453_152_1) * t + 1.421_413_8) * t - 0.284_496_74) * t + 0.254_829_6) * t
+}
+
 /// erfc(a) for a ≥ 0.
 #[inline(always)]
 fn erfc(a: f32) -> f32 {
-    let t = 1.0 / (1.0 + 0.327_591_1 * a);
-    let poly = ((((1.061_405_4 * t - 1.453_152_1) * t + 1.421_413_8) * t - 0.284_496_74) * t
-        + 0.254_829_6)
-        * t;
-    poly * exp(-a * a)
+    erfc_scaled(a) * exp(-a * a)
 }
 
 /// x·Φ(x) in place, Φ the standard normal distribution function.
@@ -49,6 +52,20 @@ pub(crate) fn gelu_in_place(xs: &mut [f32]) {
         let tail = 0.5 * erfc(x.abs() * std::f32::consts::FRAC_1_SQRT_2);
         let phi = if *x >= 0.0 { 1.0 - tail } else { tail };
         *x *= phi;
+    }
+}
+
+/// `g` times GELU's derivative at `x`, Φ(x) + x·φ(x), in place of `g`.
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma"))]
+pub(crate) fn gelu_grad_in_place(xs: &[f32], gs: &mut [f32]) {
+    // 1/√(2π)
+    const DENSITY: f32 = 0.398_942_3;
+    for (g, &x) in gs.iter_mut().zip(xs) {
+        // exp(-x²/2) serves both the tail and the density.
+        let e = exp(-0.5 * x * x);
+        let tail = 0.5 * erfc_scaled(x.abs() * std::f32::consts::FRAC_1_SQRT_2) * e;
+        let phi = if x >= 0.0 { 1.0 - tail } else { tail };
+        *g *= phi + x * DENSITY * e;
     }
 }
 

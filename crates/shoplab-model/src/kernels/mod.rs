@@ -3,10 +3,10 @@
 //! attention fused per sequence and head, and GELU and softmax on vectorized `exp`/`erf`.
 //!
 //! Each entry takes and returns candle tensors. On the CPU in f32 it runs here; on a GPU, or
-//! in another dtype, it is the candle expression it replaces. [`linear`] and [`matmul`] have
-//! gradients (through the same products), so fine-tuning uses them too; [`attention`] and
-//! [`linear_gelu`] are for inference only (training composes candle's operations, which
-//! have a backward pass).
+//! in another dtype, it is the candle expression it replaces. All but [`linear_gelu`]
+//! (inference) have their backward pass here too, so fine-tuning runs on them: [`linear`]
+//! and [`matmul`] through the same products, [`attention`] recomputing each head's
+//! probabilities, [`layer_norm`] and [`gelu`] one pass over the rows each way.
 //!
 //! [`adam_in_place`] is AdamW's update rewriting the weights and moments where they are.
 //!
@@ -17,14 +17,17 @@
 mod adam;
 mod attention;
 mod blas;
+mod layer_norm;
 mod math;
 
-use candle_core::{CpuStorage, DType, Device, Layout, Tensor};
+use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Shape, Storage, Tensor};
+use rayon::prelude::*;
 
 use crate::error::Result;
 
 pub(crate) use adam::{AdamStep, adam_in_place};
 pub(crate) use attention::attention;
+pub(crate) use layer_norm::layer_norm;
 
 /// The elements of a contiguous f32 storage under `l` (`op` names the kernel in the error).
 fn contiguous<'a>(s: &'a CpuStorage, l: &Layout, op: &str) -> candle_core::Result<&'a [f32]> {
@@ -44,6 +47,24 @@ fn contiguous_mut<'a>(
         (CpuStorage::F32(v), Some((a, b))) => Ok(&mut v[a..b]),
         _ => candle_core::bail!("{op}: contiguous f32 tensors only"),
     }
+}
+
+/// Runs `f` on the elements of contiguous f32 tensors on the CPU, where they are stored (a
+/// backward pass reading its arguments).
+fn reading<const N: usize, R>(
+    ts: [&Tensor; N],
+    op: &str,
+    f: impl FnOnce([&[f32]; N]) -> candle_core::Result<R>,
+) -> candle_core::Result<R> {
+    let guards = ts.map(|t| t.storage_and_layout());
+    let mut slices: [&[f32]; N] = [&[]; N];
+    for (s, (g, l)) in slices.iter_mut().zip(&guards) {
+        *s = match &**g {
+            Storage::Cpu(c) => contiguous(c, l, op)?,
+            _ => candle_core::bail!("{op}: CPU tensors only"),
+        };
+    }
+    f(slices)
 }
 
 /// Whether `t` is computed here: on the CPU in f32.
@@ -83,6 +104,43 @@ fn fused_linear(x: &Tensor, w: &Tensor, b: &Tensor, op: blas::Linear) -> Result<
     let mut out = dims;
     *out.last_mut().expect("a matrix") = w.dim(0)?;
     Ok(y.reshape(out)?)
+}
+
+/// GELU, the exact (erf) form, with its gradient.
+pub(crate) fn gelu(x: &Tensor) -> Result<Tensor> {
+    if !here(x) {
+        return Ok(x.gelu_erf()?);
+    }
+    Ok(x.contiguous()?.apply_op1(Gelu)?)
+}
+
+/// Elements per task of the element-wise kernels.
+const CHUNK: usize = 1 << 14;
+
+struct Gelu;
+
+impl CustomOp1 for Gelu {
+    fn name(&self) -> &'static str {
+        "gelu"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let mut y = contiguous(s, l, self.name())?.to_vec();
+        y.par_chunks_mut(CHUNK).for_each(math::gelu_in_place);
+        Ok((CpuStorage::F32(y), l.shape().clone()))
+    }
+
+    fn bwd(&self, x: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<Option<Tensor>> {
+        let grad = grad.contiguous()?;
+        let dx = reading([x, &grad], self.name(), |[x, g]| {
+            let mut dx = g.to_vec();
+            dx.par_chunks_mut(CHUNK)
+                .zip(x.par_chunks(CHUNK))
+                .for_each(|(d, x)| math::gelu_grad_in_place(x, d));
+            Ok(dx)
+        })?;
+        Ok(Some(Tensor::from_vec(dx, x.shape(), x.device())?))
+    }
 }
 
 /// `a·b` of two matrices (either may be a transposed view).
@@ -156,16 +214,21 @@ mod tests {
     #[test]
     fn matmul_of_transposed_views_and_its_gradients_match_candles() {
         let d = Device::Cpu;
-        let a = candle_core::Var::randn(0f32, 1.0, (6, 3), &d).unwrap();
-        let b = candle_core::Var::randn(0f32, 1.0, (5, 6), &d).unwrap();
-        let (at, bt) = (a.t().unwrap(), b.t().unwrap());
-        let ours = super::matmul(&at, &bt).unwrap();
-        let theirs = at.matmul(&bt).unwrap();
-        assert!(max_diff(&ours, &theirs) < 1e-5);
-        let g1 = ours.sqr().unwrap().sum_all().unwrap().backward().unwrap();
-        let g2 = theirs.sqr().unwrap().sum_all().unwrap().backward().unwrap();
-        for v in [&a, &b] {
-            assert!(max_diff(g1.get(v).unwrap(), g2.get(v).unwrap()) < 1e-4);
+        // The second is large enough to be split over the threads (transposed rows too).
+        for (m, k, n) in [(3, 6, 5), (96, 256, 128)] {
+            let a = candle_core::Var::randn(0f32, 1.0, (k, m), &d).unwrap();
+            let b = candle_core::Var::randn(0f32, 1.0, (n, k), &d).unwrap();
+            let (at, bt) = (a.t().unwrap(), b.t().unwrap());
+            let ours = super::matmul(&at, &bt).unwrap();
+            let theirs = at.matmul(&bt).unwrap();
+            assert!(max_diff(&ours, &theirs) < 1e-3);
+            let g1 = ours.sqr().unwrap().sum_all().unwrap().backward().unwrap();
+            let g2 = theirs.sqr().unwrap().sum_all().unwrap().backward().unwrap();
+            for v in [&a, &b] {
+                let (x, y) = (g1.get(v).unwrap(), g2.get(v).unwrap());
+                let scale = max_diff(y, &y.zeros_like().unwrap());
+                assert!(max_diff(x, y) < 1e-5 * scale.max(1.0), "{m} {k} {n}");
+            }
         }
     }
 
@@ -184,5 +247,114 @@ mod tests {
         let zero = Tensor::zeros(1, candle_core::DType::F32, &Device::Cpu).unwrap();
         let ours = super::linear_gelu(&x, &one, &zero).unwrap();
         assert!(max_diff(&ours, &x.gelu_erf().unwrap()) < 1e-6);
+    }
+
+    /// Gradients of `Σ out·weights` with respect to `vars`.
+    fn grads(out: &Tensor, weights: &Tensor, vars: &[&candle_core::Var]) -> Vec<Tensor> {
+        let g = (out * weights)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        vars.iter().map(|v| g.get(v).unwrap().clone()).collect()
+    }
+
+    #[test]
+    fn layer_norm_gelu_and_their_gradients_match_candles() {
+        let d = Device::Cpu;
+        let x = candle_core::Var::randn(0.5f32, 2.0, (3, 70, 384), &d).unwrap();
+        let w = candle_core::Var::randn(1f32, 0.3, 384, &d).unwrap();
+        let b = candle_core::Var::randn(0f32, 0.3, 384, &d).unwrap();
+        let weights = Tensor::randn(0f32, 1.0, (3, 70, 384), &d).unwrap();
+        let ours = super::layer_norm(&x, &w, &b, 1e-12).unwrap();
+        let mean = x.mean_keepdim(2).unwrap();
+        let centered = x.broadcast_sub(&mean).unwrap();
+        let var = centered.sqr().unwrap().mean_keepdim(2).unwrap();
+        let theirs = centered
+            .broadcast_div(&(var + 1e-12).unwrap().sqrt().unwrap())
+            .unwrap()
+            .broadcast_mul(&w)
+            .unwrap()
+            .broadcast_add(&b)
+            .unwrap();
+        assert!(max_diff(&ours, &theirs) < 1e-5);
+        let vars = [&x, &w, &b];
+        for (a, b) in grads(&ours, &weights, &vars)
+            .iter()
+            .zip(grads(&theirs, &weights, &vars))
+        {
+            assert!(
+                max_diff(a, &b) < 2e-3 * (1.0 + max_diff(&b, &b.zeros_like().unwrap())),
+                "{:?}",
+                a.dims()
+            );
+        }
+        let ours = super::gelu(&x).unwrap();
+        let theirs = x.gelu_erf().unwrap();
+        assert!(max_diff(&ours, &theirs) < 1e-5);
+        let (a, b) = (
+            grads(&ours, &weights, &[&x]),
+            grads(&theirs, &weights, &[&x]),
+        );
+        assert!(max_diff(&a[0], &b[0]) < 1e-5);
+    }
+
+    #[test]
+    fn attention_and_its_gradients_match_candles_over_the_valid_tokens() {
+        let d = Device::Cpu;
+        let (n, len, heads, hd) = (3, 9, 4, 8);
+        let lens = [9, 5, 1];
+        let hidden = heads * hd;
+        let qkv: Vec<_> = (0..3)
+            .map(|_| candle_core::Var::randn(0f32, 1.0, (n * len, hidden), &d).unwrap())
+            .collect();
+        let ours = super::attention(&qkv[0], &qkv[1], &qkv[2], &lens, heads).unwrap();
+        // Candle's: heads split out, padding keys masked by a large negative score.
+        let split = |t: &Tensor| {
+            t.reshape((n, len, heads, hd))
+                .unwrap()
+                .transpose(1, 2)
+                .unwrap()
+                .contiguous()
+                .unwrap()
+        };
+        let valid: Vec<f32> = lens
+            .iter()
+            .flat_map(|&l| (0..len).map(move |i| if i < l { 1.0 } else { 0.0 }))
+            .collect();
+        let valid = Tensor::from_vec(valid, (n, len), &d).unwrap();
+        let bias = ((&valid - 1.0).unwrap() * 1e4)
+            .unwrap()
+            .reshape((n, 1, 1, len))
+            .unwrap();
+        let (q, k, v) = (split(&qkv[0]), split(&qkv[1]), split(&qkv[2]));
+        let scores = (q.matmul(&k.t().unwrap()).unwrap() / (hd as f64).sqrt())
+            .unwrap()
+            .broadcast_add(&bias)
+            .unwrap();
+        let probs = candle_nn::ops::softmax(&scores, 3).unwrap();
+        let theirs = probs
+            .matmul(&v)
+            .unwrap()
+            .transpose(1, 2)
+            .unwrap()
+            .reshape((n * len, hidden))
+            .unwrap();
+        // Padding rows differ (zeros here) and nothing reads them: weigh the valid ones only.
+        let keep = valid.reshape((n * len, 1)).unwrap();
+        let weights = Tensor::randn(0f32, 1.0, (n * len, hidden), &d)
+            .unwrap()
+            .broadcast_mul(&keep)
+            .unwrap();
+        let masked = |t: &Tensor| t.broadcast_mul(&keep).unwrap();
+        assert!(max_diff(&masked(&ours), &masked(&theirs)) < 1e-5);
+        let vars: Vec<_> = qkv.iter().collect();
+        for (a, b) in grads(&ours, &weights, &vars)
+            .iter()
+            .zip(grads(&theirs, &weights, &vars))
+        {
+            assert!(max_diff(a, &b) < 1e-4, "{}", max_diff(a, &b));
+        }
     }
 }

@@ -1,0 +1,134 @@
+//! Layer normalization over the last dimension with its backward pass, each one pass over
+//! the rows: the composed form (mean, centre, square, mean, root, divide, scale, shift, and
+//! as many steps back) was a tenth of a fine-tuning step.
+
+use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
+use rayon::prelude::*;
+
+use super::{contiguous, reading};
+
+/// Rows per task: enough work to be worth a thread's turn.
+const ROWS: usize = 64;
+
+/// `(x - mean)/√(var + eps)·w + b` over the last dimension of a contiguous `x`.
+pub(crate) fn layer_norm(
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    eps: f32,
+) -> candle_core::Result<Tensor> {
+    x.contiguous()?
+        .apply_op3(&w.contiguous()?, &b.contiguous()?, LayerNorm { eps })
+}
+
+struct LayerNorm {
+    eps: f32,
+}
+
+/// The row's mean and 1/√(var + eps), accumulated in f64 over the row's few hundred values.
+fn moments(row: &[f32], eps: f32) -> (f32, f32) {
+    let n = row.len() as f64;
+    let mean = row.iter().map(|&x| x as f64).sum::<f64>() / n;
+    let var = row.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n;
+    (mean as f32, (1.0 / (var + eps as f64).sqrt()) as f32)
+}
+
+impl CustomOp3 for LayerNorm {
+    fn name(&self) -> &'static str {
+        "layer-norm"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let hidden = *l1.dims().last().unwrap_or(&0);
+        if l2.dims() != [hidden] || l3.dims() != [hidden] || hidden == 0 {
+            candle_core::bail!(
+                "layer-norm: {:?} with {:?} and {:?}",
+                l1.dims(),
+                l2.dims(),
+                l3.dims()
+            );
+        }
+        let x = contiguous(s1, l1, self.name())?;
+        let (w, b) = (
+            contiguous(s2, l2, self.name())?,
+            contiguous(s3, l3, self.name())?,
+        );
+        let mut y = vec![0f32; x.len()];
+        y.par_chunks_mut(ROWS * hidden)
+            .zip(x.par_chunks(ROWS * hidden))
+            .for_each(|(y, x)| {
+                for (y, x) in y.chunks_mut(hidden).zip(x.chunks(hidden)) {
+                    let (mean, rstd) = moments(x, self.eps);
+                    for (((y, &x), &w), &b) in y.iter_mut().zip(x).zip(w).zip(b) {
+                        *y = (x - mean) * rstd * w + b;
+                    }
+                }
+            });
+        Ok((CpuStorage::F32(y), l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        _b: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let grad = grad.contiguous()?;
+        let hidden = w.dim(0)?;
+        let (dx, sums) = reading([x, w, &grad], self.name(), |[x, w, g]| {
+            let mut dx = vec![0f32; x.len()];
+            // Per task: Σ g·x̂ and Σ g for each column, summed after.
+            let sums: Vec<Vec<f32>> = dx
+                .par_chunks_mut(ROWS * hidden)
+                .zip(x.par_chunks(ROWS * hidden).zip(g.par_chunks(ROWS * hidden)))
+                .map(|(dx, (x, g))| {
+                    let mut sums = vec![0f32; 2 * hidden];
+                    let (dw, db) = sums.split_at_mut(hidden);
+                    let mut dxhat = vec![0f32; hidden];
+                    for ((dx, x), g) in dx
+                        .chunks_mut(hidden)
+                        .zip(x.chunks(hidden))
+                        .zip(g.chunks(hidden))
+                    {
+                        let (mean, rstd) = moments(x, self.eps);
+                        let (mut m1, mut m2) = (0f32, 0f32);
+                        for i in 0..hidden {
+                            let xhat = (x[i] - mean) * rstd;
+                            dw[i] += g[i] * xhat;
+                            db[i] += g[i];
+                            dxhat[i] = g[i] * w[i];
+                            m1 += dxhat[i];
+                            m2 += dxhat[i] * xhat;
+                        }
+                        let (m1, m2) = (m1 / hidden as f32, m2 / hidden as f32);
+                        for i in 0..hidden {
+                            let xhat = (x[i] - mean) * rstd;
+                            dx[i] = rstd * (dxhat[i] - m1 - xhat * m2);
+                        }
+                    }
+                    sums
+                })
+                .collect();
+            let mut total = vec![0f32; 2 * hidden];
+            for s in sums {
+                total.iter_mut().zip(s).for_each(|(t, s)| *t += s);
+            }
+            Ok((dx, total))
+        })?;
+        let dev = x.device();
+        let dx = Tensor::from_vec(dx, x.shape(), dev)?;
+        let dw = Tensor::from_slice(&sums[..hidden], hidden, dev)?;
+        let db = Tensor::from_slice(&sums[hidden..], hidden, dev)?;
+        Ok((Some(dx), Some(dw), Some(db)))
+    }
+}
