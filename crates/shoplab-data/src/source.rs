@@ -39,6 +39,8 @@ pub struct Source {
     pub dialect: Option<CsvDialect>,
     /// Column names as DuckDB reads them (`column0`, `column1`, … when there is no header).
     pub columns: Vec<String>,
+    /// Their types as stored, for a file that stores types (Parquet, JSON); empty for CSV.
+    pub column_types: Vec<String>,
     /// Up to [`SAMPLE_ROWS`] rows, as text.
     pub sample: Vec<Vec<Option<String>>>,
     pub bytes: u64,
@@ -90,6 +92,7 @@ impl Source {
             encoding,
             dialect: dialect.cloned(),
             columns: Vec::new(),
+            column_types: Vec::new(),
             sample: Vec::new(),
             bytes,
         };
@@ -99,7 +102,9 @@ impl Source {
                 src.dialect = Some(dialect);
                 src.columns = names;
             }
-            FileKind::Parquet | FileKind::Ndjson => src.columns = src.column_names(conn)?,
+            FileKind::Parquet | FileKind::Ndjson => {
+                (src.columns, src.column_types) = src.described_columns(conn)?.into_iter().unzip();
+            }
         }
         src.sample = src.read_sample(conn)?;
         src.check_has_rows()?;
@@ -184,6 +189,11 @@ impl Source {
         )
     }
 
+    /// A column reference as the file stores it.
+    pub(crate) fn col_stored(&self, name: &str) -> String {
+        format!("s.{}", ident(name))
+    }
+
     /// A column reference as text, whatever its type in the file.
     pub(crate) fn col_text(&self, name: &str) -> String {
         match self.kind {
@@ -256,17 +266,18 @@ impl Source {
         Ok((dialect, names))
     }
 
-    fn column_names(&self, conn: &Connection) -> Result<Vec<String>> {
+    /// The columns' names and stored types.
+    fn described_columns(&self, conn: &Connection) -> Result<Vec<(String, String)>> {
         let sql = format!(
             "DESCRIBE SELECT * FROM {} s",
             self.scan_sql(", ignore_errors = true")
         );
         let mut stmt = conn.prepare(&sql).map_err(|e| self.read_error(e))?;
-        let names = stmt
-            .query_map([], |r| r.get::<_, String>(0))
+        let columns = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
             .map_err(|e| self.read_error(e))?
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(names)
+        Ok(columns)
     }
 
     fn read_sample(&self, conn: &Connection) -> Result<Vec<Vec<Option<String>>>> {

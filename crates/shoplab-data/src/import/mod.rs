@@ -85,8 +85,8 @@ impl Workspace {
             None
         };
         let run = Run::new(&src, &mapping, salt.as_deref(), started);
-        // An uncompressed event log is loaded in one pass when every record turns out good;
-        // otherwise (rejects, duplicates to drop, compressed input) it goes through staging.
+        // A CSV or Parquet event log is loaded in one pass when every record turns out good;
+        // otherwise (rejects, duplicates to drop, JSON input) it goes through staging.
         // A file the size of one imported before may be that file: its hash is awaited first.
         if self.single_pass_fits(&run, opts.dedupe)?
             && let Some(report) = self.import_in_one_pass(&run, &mut hashing)?

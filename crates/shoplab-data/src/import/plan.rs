@@ -46,6 +46,8 @@ pub(super) struct StagePlan {
     /// The single pass: per canonical column, its value from the typed scan and the
     /// conditions that would reject it (each raises an error marked [`STRICT_MARK`]).
     strict: Vec<(String, String, Vec<String>)>,
+    /// The single pass's columns of the file, typed where the reader types them.
+    strict_raws: Vec<String>,
     /// The single pass's scan, with plain numbers and timestamps typed by the reader.
     strict_scan: String,
     extra: String,
@@ -99,7 +101,14 @@ impl<'a> Inputs<'a> {
             if let Some(col) = rule.source.as_deref()
                 && let Some(i) = self.index_of(col)
             {
-                let want = reader_type(rule, &mapping.sample_values(src, col));
+                let want = match (
+                    reader_type(rule, &mapping.sample_values(src, col)),
+                    src.column_types.get(i),
+                ) {
+                    // A file that stores types is read typed where it stores that type.
+                    (want, Some(stored)) if stored != want => "VARCHAR",
+                    (want, _) => want,
+                };
                 types[i] = match types[i] {
                     Some(t) if t != want => Some("VARCHAR"),
                     _ => Some(want),
@@ -107,6 +116,32 @@ impl<'a> Inputs<'a> {
             }
         }
         types.into_iter().map(|t| t.unwrap_or("VARCHAR")).collect()
+    }
+
+    /// The single pass's columns, `__r_<i>`: as the reader types them (a CSV reader asked
+    /// for the types, a Parquet file storing them), as text otherwise.
+    fn strict_raw_columns(&self) -> Vec<String> {
+        let src = self.src;
+        let mut raws = self.raw_columns();
+        if !src.column_types.is_empty() {
+            for (i, c) in src.columns.iter().enumerate() {
+                if self.types[i] != "VARCHAR" {
+                    raws[i] = format!("{} AS __r_{i}", src.col_stored(c));
+                }
+            }
+        }
+        raws
+    }
+
+    /// The single pass's scan: a CSV file read typed (its reader's rejects kept), a
+    /// Parquet file as it is.
+    fn strict_scan(&self) -> String {
+        match self.src.kind {
+            FileKind::Csv => self
+                .src
+                .typed_csv_scan_sql(&self.types, &keep_reader_rejects()),
+            FileKind::Parquet | FileKind::Ndjson => self.src.scan_sql(""),
+        }
     }
 
     /// The file's columns as text, `__r_<i>` (and on Spark, the record's place `__ord`).
@@ -182,7 +217,8 @@ impl StagePlan {
             raws: inputs.raw_columns(),
             whens: Vec::new(),
             strict: Vec::new(),
-            strict_scan: src.typed_csv_scan_sql(&inputs.types, &keep_reader_rejects()),
+            strict_raws: inputs.strict_raw_columns(),
+            strict_scan: inputs.strict_scan(),
             extra: inputs.extra_sql(),
             scan: inputs.staging_scan(),
             delimiter: src
@@ -310,7 +346,7 @@ impl StagePlan {
              FROM (SELECT *, {values} FROM (SELECT {raws} FROM {scan} s))",
             checked = checked.join(", "),
             values = values.join(", "),
-            raws = self.raws.join(", "),
+            raws = self.strict_raws.join(", "),
             scan = self.strict_scan,
         )
     }

@@ -154,6 +154,7 @@ impl Workspace {
                 ValueChecks::default()
             }
         };
+        super::scratch::trace("value checks", run.started);
         self.connection().execute(
             "INSERT INTO imports (import_id, file, file_hash, file_bytes, format, target, mapping, rows_read,
                                   rows_loaded, rows_rejected, rows_duplicate, pseudonymized, started_at, finished_at,

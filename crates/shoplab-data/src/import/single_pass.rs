@@ -1,4 +1,4 @@
-//! The single pass: a plain CSV event log read once, typed, straight into `events`, with
+//! The single pass: a CSV (plain or compressed) or Parquet event log read once, typed, straight into `events`, with
 //! every check raising an error. A file with anything to reject falls back to staging
 //! (the transaction is rolled back), which gives each reject its line and reason.
 
@@ -15,14 +15,13 @@ use super::report::{Counts, ImportReport};
 use super::scratch::{REJ_ERR, REJ_SCAN, chrono_now, import_error, trace};
 
 impl Workspace {
-    /// Whether the run may try the single pass: an uncompressed CSV event log without
-    /// `--dedupe`, whose size no earlier import had (else its hash is awaited first).
+    /// Whether the run may try the single pass: a CSV (plain or compressed) or Parquet
+    /// event log without `--dedupe`, whose size no earlier import had (else its hash is awaited first).
     pub(super) fn single_pass_fits(&self, run: &Run, dedupe: bool) -> Result<bool> {
         let src = run.src;
         Ok(run.mapping.target == Target::Events
             && !dedupe
-            && src.kind == FileKind::Csv
-            && src.compression.is_none()
+            && matches!(src.kind, FileKind::Csv | FileKind::Parquet)
             && !self.imported_a_file_of(src.bytes)?)
     }
 
@@ -77,11 +76,16 @@ impl Workspace {
         };
         trace("events inserted", run.started);
         // A value the typed reader could not read: the staging path says which and why.
-        let unreadable: i64 = conn.query_row(
-            &format!("SELECT count(*) FROM {REJ_ERR} WHERE CAST(error_type AS VARCHAR) = 'CAST'"),
-            [],
-            |r| r.get(0),
-        )?;
+        let unreadable: i64 = match src.kind {
+            FileKind::Csv => conn.query_row(
+                &format!(
+                    "SELECT count(*) FROM {REJ_ERR} WHERE CAST(error_type AS VARCHAR) = 'CAST'"
+                ),
+                [],
+                |r| r.get(0),
+            )?,
+            FileKind::Parquet | FileKind::Ndjson => 0,
+        };
         if unreadable > 0 {
             return Ok(None);
         }

@@ -214,10 +214,20 @@ fn containers_and_compression() {
         ("events.csv.zst", "(HEADER, COMPRESSION zstd)"),
         ("events.tsv", "(HEADER, DELIMITER '\t')"),
         ("events.parquet", "(FORMAT parquet)"),
+        // Typed as a shop's warehouse writes it: the single pass reads these columns as stored.
+        ("events-typed.parquet", "(FORMAT parquet)"),
         ("events.jsonl", "(FORMAT json)"),
     ] {
         let path = dir.path().join(name);
-        src.execute_batch(&format!("COPY t TO '{}' {options}", path.display()))
+        let table = match name {
+            "events-typed.parquet" => {
+                "(SELECT CAST(replace(event_time, ' UTC', '') AS TIMESTAMP) AS event_time, event_type,
+                         product_id, category_id, category_code, brand, CAST(price AS DOUBLE) AS price,
+                         user_id, user_session FROM t)"
+            }
+            _ => "t",
+        };
+        src.execute_batch(&format!("COPY {table} TO '{}' {options}", path.display()))
             .unwrap();
         let ws = Workspace::create(dir.path().join(format!("{name}.duckdb"))).unwrap();
         let r = ws.import(&path, &ImportOptions::default()).unwrap();
@@ -242,6 +252,51 @@ fn containers_and_compression() {
             .unwrap();
         assert_eq!(category, "electronics.smartphone", "{name}");
     }
+}
+
+/// MovieLens-100K as Parquet (typed columns, as DuckDB writes them) loads the same events
+/// as its CSV: every row, every value.
+#[test]
+fn movielens_as_parquet_loads_what_its_csv_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let inter = dataset("ml-100k/ml-100k.inter");
+    let parquet = dir.path().join("ml-100k.parquet");
+    let src = shoplab_data::duckdb::Connection::open_in_memory().unwrap();
+    src.execute_batch(&format!(
+        "COPY (SELECT * FROM read_csv('{}')) TO '{}' (FORMAT parquet)",
+        inter.display(),
+        parquet.display()
+    ))
+    .unwrap();
+    let digest = |file: &std::path::Path, name: &str| {
+        let ws = Workspace::create(dir.path().join(name)).unwrap();
+        let r = ws.import(file, &ImportOptions::default()).unwrap();
+        assert_eq!((r.rows_loaded, r.rows_rejected), (100_000, 0), "{name}");
+        ws.connection()
+            .query_row(
+                "SELECT count(*), count(DISTINCT user_id), count(DISTINCT item_id),
+                        sum(hash(event_time, user_id, item_id, event_type, session_id, price, quantity, value)),
+                        (SELECT count(*) FROM items)
+                 FROM events",
+                [],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, i128>(3)?,
+                        r.get::<_, i64>(4)?,
+                    ))
+                },
+            )
+            .unwrap()
+    };
+    let from_csv = digest(&inter, "csv.duckdb");
+    assert_eq!(
+        (from_csv.0, from_csv.1, from_csv.2, from_csv.4),
+        (100_000, 943, 1_682, 1_682)
+    );
+    assert_eq!(digest(&parquet, "parquet.duckdb"), from_csv);
 }
 
 #[test]
