@@ -42,19 +42,17 @@ impl Attention {
         (rows / self.lens.len(), hd, 1.0 / (hd as f32).sqrt())
     }
 
-    /// The softmax of head `h`'s scores in sequence `s`, into `p` (`valid × valid`).
-    #[allow(clippy::too_many_arguments)]
+    /// The softmax of one head's scores over a sequence's first `valid` tokens, the head's
+    /// block starting at `at` in `q` and `k` (`… × hidden`), into `p` (`valid × valid`).
     fn probabilities(
         &self,
-        q: &[f32],
-        k: &[f32],
+        (q, k): (&[f32], &[f32]),
         at: usize,
         valid: usize,
-        hd: usize,
         hidden: usize,
-        scale: f32,
         p: &mut [f32],
     ) {
+        let (_, hd, scale) = self.sizes(self.lens.len(), hidden);
         let kt = View {
             trans: true,
             rows: hd,
@@ -90,7 +88,7 @@ impl CustomOp3 for Attention {
             contiguous(s2, l2, self.name())?,
             contiguous(s3, l3, self.name())?,
         );
-        let (len, hd, scale) = self.sizes(rows, hidden);
+        let (len, hd, _) = self.sizes(rows, hidden);
         let mut out = vec![0f32; rows * hidden];
         out.par_chunks_mut(len * hidden)
             .zip(&self.lens)
@@ -100,7 +98,7 @@ impl CustomOp3 for Attention {
                 let mut probs = vec![0f32; valid * valid];
                 for h in 0..self.heads {
                     let at = s * len * hidden + h * hd;
-                    self.probabilities(q, k, at, valid, hd, hidden, scale, &mut probs);
+                    self.probabilities((q, k), at, valid, hidden, &mut probs);
                     let probs = View::rows(&probs, valid, valid);
                     gemm(
                         probs,
@@ -142,7 +140,7 @@ impl CustomOp3 for Attention {
                     for h in 0..self.heads {
                         let at = s * len * hidden + h * hd;
                         let block = |m| head(m, at, valid, hd, hidden);
-                        self.probabilities(q, k, at, valid, hd, hidden, scale, &mut p);
+                        self.probabilities((q, k), at, valid, hidden, &mut p);
                         let pt = View {
                             trans: true,
                             ..View::rows(&p, valid, valid)
