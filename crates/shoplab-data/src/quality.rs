@@ -52,6 +52,9 @@ const ROW_CHECKS: [(&str, &str); 4] = [
     ),
 ];
 
+/// The far-off timestamps' place in [`ROW_CHECKS`]: the one check that needs the range.
+const FAR_TIMES: usize = 3;
+
 /// The columns that make two events the same row (all but the import).
 const ROW_COLUMNS: &str =
     "event_time, user_id, item_id, event_type, session_id, price, quantity, value";
@@ -67,7 +70,7 @@ impl ValueChecks {
     /// taken for a repeat.
     fn count(ws: &Workspace, filter: &str) -> Result<Self> {
         let conn = ws.connection();
-        let counts: Vec<String> = ROW_CHECKS[..3]
+        let counts: Vec<String> = ROW_CHECKS[..FAR_TIMES]
             .iter()
             .map(|(_, cond)| format!("count(*) FILTER (WHERE {cond})"))
             .collect();
@@ -89,7 +92,7 @@ impl ValueChecks {
                 &format!(
                     "SELECT count(*) FROM events e CROSS JOIN ({range}) r WHERE {filter} AND {far}",
                     range = range_sql(filter),
-                    far = ROW_CHECKS[3].1
+                    far = ROW_CHECKS[FAR_TIMES].1
                 ),
                 [],
                 |r| r.get(0),

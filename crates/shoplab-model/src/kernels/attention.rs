@@ -36,10 +36,10 @@ struct Attention {
 }
 
 impl Attention {
-    /// Rows per sequence, columns per head, and the scores' scale, for `rows × hidden`.
-    fn sizes(&self, rows: usize, hidden: usize) -> (usize, usize, f32) {
+    /// Columns per head and the scores' scale, for `hidden` columns.
+    fn head_size(&self, hidden: usize) -> (usize, f32) {
         let hd = hidden / self.heads;
-        (rows / self.lens.len(), hd, 1.0 / (hd as f32).sqrt())
+        (hd, 1.0 / (hd as f32).sqrt())
     }
 
     /// The softmax of one head's scores over a sequence's first `valid` tokens, the head's
@@ -52,7 +52,7 @@ impl Attention {
         hidden: usize,
         p: &mut [f32],
     ) {
-        let (_, hd, scale) = self.sizes(self.lens.len(), hidden);
+        let (hd, scale) = self.head_size(hidden);
         let kt = View {
             trans: true,
             rows: hd,
@@ -88,7 +88,7 @@ impl CustomOp3 for Attention {
             contiguous(s2, l2, self.name())?,
             contiguous(s3, l3, self.name())?,
         );
-        let (len, hd, _) = self.sizes(rows, hidden);
+        let (len, (hd, _)) = (rows / n, self.head_size(hidden));
         let mut out = vec![0f32; rows * hidden];
         out.par_chunks_mut(len * hidden)
             .zip(&self.lens)
@@ -125,7 +125,7 @@ impl CustomOp3 for Attention {
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let grad = grad.contiguous()?;
         let (rows, hidden) = q.dims2()?;
-        let (len, hd, scale) = self.sizes(rows, hidden);
+        let (len, (hd, scale)) = (rows / self.lens.len(), self.head_size(hidden));
         let [dq, dk, dv] = reading([q, k, v, &grad], self.name(), |[q, k, v, g]| {
             let mut d = [(); 3].map(|_| vec![0f32; rows * hidden]);
             let [dq, dk, dv] = &mut d;

@@ -38,20 +38,19 @@ fn erfc_scaled(a: f32) -> f32 {
     ((((1.061_405_4 * t - 1.453_152_1) * t + 1.421_413_8) * t - 0.284_496_74) * t + 0.254_829_6) * t
 }
 
-/// erfc(a) for a ≥ 0.
+/// Φ(x), the standard normal distribution function, given `e` = exp(-x²/2):
+/// Φ(x) = erfc(-x/√2)/2, 1 - the tail on the right, the tail itself on the left.
 #[inline(always)]
-fn erfc(a: f32) -> f32 {
-    erfc_scaled(a) * exp(-a * a)
+fn cdf(x: f32, e: f32) -> f32 {
+    let tail = 0.5 * erfc_scaled(x.abs() * std::f32::consts::FRAC_1_SQRT_2) * e;
+    if x >= 0.0 { 1.0 - tail } else { tail }
 }
 
-/// x·Φ(x) in place, Φ the standard normal distribution function.
+/// x·Φ(x) in place.
 #[multiversion::multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma"))]
 pub(crate) fn gelu_in_place(xs: &mut [f32]) {
     for x in xs {
-        // Φ(x) = erfc(-x/√2)/2: 1 - tail on the right, the tail itself on the left.
-        let tail = 0.5 * erfc(x.abs() * std::f32::consts::FRAC_1_SQRT_2);
-        let phi = if *x >= 0.0 { 1.0 - tail } else { tail };
-        *x *= phi;
+        *x *= cdf(*x, exp(-0.5 * *x * *x));
     }
 }
 
@@ -61,11 +60,9 @@ pub(crate) fn gelu_grad_in_place(xs: &[f32], gs: &mut [f32]) {
     // 1/√(2π)
     const DENSITY: f32 = 0.398_942_3;
     for (g, &x) in gs.iter_mut().zip(xs) {
-        // exp(-x²/2) serves both the tail and the density.
+        // exp(-x²/2) serves both Φ and the density.
         let e = exp(-0.5 * x * x);
-        let tail = 0.5 * erfc_scaled(x.abs() * std::f32::consts::FRAC_1_SQRT_2) * e;
-        let phi = if x >= 0.0 { 1.0 - tail } else { tail };
-        *g *= phi + x * DENSITY * e;
+        *g *= cdf(x, e) + x * DENSITY * e;
     }
 }
 
