@@ -9,7 +9,7 @@
 #
 # Usage: bash datasets/fetch.sh [--force] [--write-sums] [--list] [names... | all]
 #
-#   names         datasets to fetch (default: ml-100k obd costco cdnow clothing-reviews minilm, the ones
+#   names         datasets to fetch (default: ml-100k obd costco cdnow clothing-reviews ecdat minilm, the ones
 #                 the tests use); `all` fetches every dataset
 #   --force       delete and refetch (re-download and re-extract) the datasets
 #   --write-sums  regenerate datasets/SHA256SUMS entries for the named datasets
@@ -35,7 +35,7 @@ DL="$CACHE/.downloads"
 PYTHON="${PYTHON:-python3}"
 
 ALL_NAMES=(ml-100k obd costco cdnow clothing-reviews ecdat minilm)
-DEFAULT_NAMES=(ml-100k obd costco cdnow clothing-reviews minilm)
+DEFAULT_NAMES=(ml-100k obd costco cdnow clothing-reviews ecdat minilm)
 
 usage() {
   sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
