@@ -156,24 +156,46 @@ impl Bert<'_> {
         })
     }
 
+    /// The query, key and value projections of `x` side by side (`rows × 3·hidden`): one
+    /// product over the three weights stacked, or, where an adapter changes one of them,
+    /// the three layers' outputs joined.
+    fn qkv(&self, x: &Tensor, layer: &str) -> Result<Tensor> {
+        let names = ["query", "key", "value"].map(|p| format!("{layer}.attention.self.{p}"));
+        let adapted = names.iter().any(|n| {
+            self.adapters
+                .contains_key(&format!("{}{n}.weight", self.prefix()))
+        });
+        if adapted {
+            let parts = names
+                .iter()
+                .map(|n| self.linear(x, n))
+                .collect::<Result<Vec<_>>>()?;
+            return Ok(Tensor::cat(&parts, 1)?);
+        }
+        let stacked = |what: &str| -> Result<Tensor> {
+            let parts = names
+                .iter()
+                .map(|n| self.get(&format!("{n}.{what}")))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(Tensor::cat(&parts, 0)?)
+        };
+        crate::kernels::linear(x, &stacked("weight")?, &stacked("bias")?)
+    }
+
     /// Token states (`n × len × hidden`, in `dtype`) of padded `ids` with their type ids and
-    /// attention mask (1 for a token, 0 for padding).
+    /// attention mask (1 for a token, 0 for padding). Inside, the states are one
+    /// `n·len × hidden` matrix: no reshape between layers (in training each would cost its
+    /// gradient a copy).
     pub fn forward(&self, ids: &Tensor, types: &Tensor, mask: &Tensor) -> Result<Tensor> {
         let c = self.config;
         let (n, len) = ids.dims2()?;
+        let (rows, hidden) = (n * len, c.hidden_size);
         let words = self.get("embeddings.word_embeddings.weight")?;
         let positions = self.get("embeddings.position_embeddings.weight")?;
         let kinds = self.get("embeddings.token_type_embeddings.weight")?;
-        let pos = Tensor::arange(0u32, len as u32, ids.device())?;
-        let emb = words
-            .embedding(&ids.flatten_all()?)?
-            .reshape((n, len, c.hidden_size))?
-            .broadcast_add(&positions.embedding(&pos)?)?
-            .add(
-                &kinds
-                    .embedding(&types.flatten_all()?)?
-                    .reshape((n, len, c.hidden_size))?,
-            )?;
+        let pos = Tensor::arange(0u32, len as u32, ids.device())?.repeat(n)?;
+        let emb = (words.embedding(&ids.flatten_all()?)? + positions.embedding(&pos)?)?
+            .add(&kinds.embedding(&types.flatten_all()?)?)?;
         let mut h = self.layer_norm(&emb, "embeddings.LayerNorm")?;
         // On the CPU the fused kernel attends, over each text's own tokens.
         let lens = match crate::kernels::here(&h) {
@@ -190,33 +212,29 @@ impl Bert<'_> {
             ),
         };
         let heads = c.num_attention_heads;
-        let hd = c.hidden_size / heads;
-        let split = |x: Tensor| -> Result<Tensor> {
-            Ok(x.reshape((n, len, heads, hd))?
+        let hd = hidden / heads;
+        let split = |qkv: &Tensor, part: usize| -> Result<Tensor> {
+            Ok(qkv
+                .narrow(1, part * hidden, hidden)?
+                .reshape((n, len, heads, hd))?
                 .transpose(1, 2)?
                 .contiguous()?)
         };
         for l in 0..c.num_hidden_layers {
             let p = format!("encoder.layer.{l}");
-            let q = self.linear(&h, &format!("{p}.attention.self.query"))?;
-            let k = self.linear(&h, &format!("{p}.attention.self.key"))?;
-            let v = self.linear(&h, &format!("{p}.attention.self.value"))?;
+            let qkv = self.qkv(&h, &p)?;
             let ctx = match &lens {
-                Some(lens) => {
-                    let rows = |t: Tensor| t.reshape((n * len, c.hidden_size));
-                    crate::kernels::attention(&rows(q)?, &rows(k)?, &rows(v)?, lens, heads)?
-                        .reshape((n, len, c.hidden_size))?
-                }
+                Some(lens) => crate::kernels::attention(&qkv, lens, heads)?,
                 None => {
                     let bias = bias.as_ref().expect("made when the kernel is not used");
-                    let (q, k, v) = (split(q)?, split(k)?, split(v)?);
+                    let (q, k, v) = (split(&qkv, 0)?, split(&qkv, 1)?, split(&qkv, 2)?);
                     let scores = (q.matmul(&k.t()?)? / (hd as f64).sqrt())?.broadcast_add(bias)?;
                     let probs = candle_nn::ops::softmax(&scores, D::Minus1)?;
-                    probs.matmul(&v)?.transpose(1, 2)?.contiguous()?.reshape((
-                        n,
-                        len,
-                        c.hidden_size,
-                    ))?
+                    probs
+                        .matmul(&v)?
+                        .transpose(1, 2)?
+                        .contiguous()?
+                        .reshape((rows, hidden))?
                 }
             };
             let attn = self.linear(&ctx, &format!("{p}.attention.output.dense"))?;
@@ -225,7 +243,7 @@ impl Bert<'_> {
             let out = self.linear(&mid, &format!("{p}.output.dense"))?;
             h = self.layer_norm(&(out + &h)?, &format!("{p}.output.LayerNorm"))?;
         }
-        Ok(h)
+        Ok(h.reshape((n, len, hidden))?)
     }
 }
 

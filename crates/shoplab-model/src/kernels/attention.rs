@@ -1,10 +1,13 @@
 //! Multi-head self-attention fused per sequence and head: the scores, the softmax over the
-//! sequence's own tokens and the weighted values, read from and written to the
-//! `tokens × hidden` matrices directly (no head transposes, no mask tensor). The backward
-//! pass recomputes each head's probabilities rather than keeping them (as FlashAttention
-//! does): they are `len²` per head, the products around them `len·d`.
+//! sequence's own tokens and the weighted values, read from the query, key and value
+//! projections side by side in one `tokens × 3·hidden` matrix (one product made them) and
+//! written to the `tokens × hidden` output directly (no head transposes, no mask tensor).
+//! The backward pass writes the three projections' gradients side by side too, so that
+//! one product takes them back through the projection; it recomputes each head's
+//! probabilities rather than keeping them (as FlashAttention does): they are `len²` per
+//! head, the products around them `len·d`.
 
-use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
 use super::blas::{View, gemm};
@@ -12,27 +15,44 @@ use super::math::softmax_in_place;
 use super::{contiguous, reading};
 use crate::error::Result;
 
-/// softmax(q·kᵀ/√d)·v per head over `n` sequences of `len` rows each (`q`, `k`, `v`:
-/// `n·len × hidden`), sequence `s` attending over its first `lens[s]` tokens. Padding
-/// rows come back as zeros: no real token reads them.
-pub(crate) fn attention(
-    q: &Tensor,
-    k: &Tensor,
-    v: &Tensor,
-    lens: &[usize],
-    heads: usize,
-) -> Result<Tensor> {
+/// softmax(q·kᵀ/√d)·v per head over `n` sequences of `len` rows each, `qkv` being
+/// `n·len × 3·hidden` (q, k and v side by side), sequence `s` attending over its first
+/// `lens[s]` tokens; `n·len × hidden`. Padding rows come back as zeros: no real token
+/// reads them.
+pub(crate) fn attention(qkv: &Tensor, lens: &[usize], heads: usize) -> Result<Tensor> {
     let op = Attention {
         lens: lens.to_vec(),
         heads,
     };
-    Ok(q.contiguous()?
-        .apply_op3(&k.contiguous()?, &v.contiguous()?, op)?)
+    Ok(qkv.contiguous()?.apply_op1(op)?)
 }
 
 struct Attention {
     lens: Vec<usize>,
     heads: usize,
+}
+
+/// Where one head of one sequence lies in the `… × 3·hidden` matrix: its query block
+/// starts at `at`, the key's `hidden` further, the value's `2·hidden`.
+#[derive(Clone, Copy)]
+struct Block {
+    at: usize,
+    valid: usize,
+    hidden: usize,
+    hd: usize,
+}
+
+impl Block {
+    /// Part `part` (0 query, 1 key, 2 value) of the head in `m`.
+    fn of(self, m: &[f32], part: usize) -> View<'_> {
+        View {
+            data: &m[self.at + part * self.hidden..],
+            rows: self.valid,
+            cols: self.hd,
+            ld: 3 * self.hidden,
+            trans: false,
+        }
+    }
 }
 
 impl Attention {
@@ -42,53 +62,45 @@ impl Attention {
         (hd, 1.0 / (hd as f32).sqrt())
     }
 
-    /// The softmax of one head's scores over a sequence's first `valid` tokens, the head's
-    /// block starting at `at` in `q` and `k` (`… × hidden`), into `p` (`valid × valid`).
-    fn probabilities(
-        &self,
-        (q, k): (&[f32], &[f32]),
-        at: usize,
-        valid: usize,
-        hidden: usize,
-        p: &mut [f32],
-    ) {
-        let (hd, scale) = self.head_size(hidden);
+    /// The softmax of one head's scores over a sequence's first `valid` tokens into `p`
+    /// (`valid × valid`).
+    fn probabilities(&self, qkv: &[f32], b: Block, p: &mut [f32]) {
+        let (_, scale) = self.head_size(b.hidden);
         let kt = View {
             trans: true,
-            rows: hd,
-            cols: valid,
-            ..head(k, at, valid, hd, hidden)
+            rows: b.hd,
+            cols: b.valid,
+            ..b.of(qkv, 1)
         };
-        gemm(head(q, at, valid, hd, hidden), kt, scale, None, p, valid);
-        p.chunks_mut(valid).for_each(softmax_in_place);
+        gemm(b.of(qkv, 0), kt, scale, None, p, b.valid);
+        p.chunks_mut(b.valid).for_each(softmax_in_place);
+    }
+
+    /// Rows per sequence, hidden size and head size of a `rows × 3·hidden` input.
+    fn dims(&self, l: &Layout) -> candle_core::Result<(usize, usize, usize)> {
+        let (rows, cols) = l.shape().dims2()?;
+        let n = self.lens.len();
+        if n == 0 || rows % n != 0 || cols % (3 * self.heads) != 0 {
+            candle_core::bail!(
+                "attention: q|k|v of {:?} for {n} sequences of {} heads",
+                l.dims(),
+                self.heads
+            );
+        }
+        let hidden = cols / 3;
+        Ok((rows / n, hidden, self.head_size(hidden).0))
     }
 }
 
-impl CustomOp3 for Attention {
+impl CustomOp1 for Attention {
     fn name(&self) -> &'static str {
         "attention"
     }
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let (rows, hidden) = l1.shape().dims2()?;
-        let n = self.lens.len();
-        if l2.dims() != l1.dims() || l3.dims() != l1.dims() || n == 0 || rows % n != 0 {
-            candle_core::bail!("attention: q, k, v of {:?} for {n} sequences", l1.dims());
-        }
-        let (q, k, v) = (
-            contiguous(s1, l1, self.name())?,
-            contiguous(s2, l2, self.name())?,
-            contiguous(s3, l3, self.name())?,
-        );
-        let (len, (hd, _)) = (rows / n, self.head_size(hidden));
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (len, hidden, hd) = self.dims(l)?;
+        let qkv = contiguous(s, l, self.name())?;
+        let rows = len * self.lens.len();
         let mut out = vec![0f32; rows * hidden];
         out.par_chunks_mut(len * hidden)
             .zip(&self.lens)
@@ -97,62 +109,63 @@ impl CustomOp3 for Attention {
                 let valid = valid.min(len);
                 let mut probs = vec![0f32; valid * valid];
                 for h in 0..self.heads {
-                    let at = s * len * hidden + h * hd;
-                    self.probabilities((q, k), at, valid, hidden, &mut probs);
-                    let probs = View::rows(&probs, valid, valid);
-                    gemm(
-                        probs,
-                        head(v, at, valid, hd, hidden),
-                        1.0,
-                        None,
-                        &mut out[h * hd..],
+                    let b = Block {
+                        at: s * len * 3 * hidden + h * hd,
+                        valid,
                         hidden,
-                    );
+                        hd,
+                    };
+                    self.probabilities(qkv, b, &mut probs);
+                    let probs = View::rows(&probs, valid, valid);
+                    gemm(probs, b.of(qkv, 2), 1.0, None, &mut out[h * hd..], hidden);
                 }
             });
-        Ok((CpuStorage::F32(out), l1.shape().clone()))
+        Ok((CpuStorage::F32(out), Shape::from((rows, hidden))))
     }
 
     /// With P the probabilities and dO the gradient of a head's output: dV = Pᵀ·dO,
     /// dS = P∘(dO·Vᵀ − rowsum(P∘dO·Vᵀ))·scale, dQ = dS·K, dK = dSᵀ·Q.
-    fn bwd(
-        &self,
-        q: &Tensor,
-        k: &Tensor,
-        v: &Tensor,
-        _res: &Tensor,
-        grad: &Tensor,
-    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    fn bwd(&self, qkv: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<Option<Tensor>> {
         let grad = grad.contiguous()?;
-        let (rows, hidden) = q.dims2()?;
-        let (len, (hd, scale)) = (rows / self.lens.len(), self.head_size(hidden));
-        let [dq, dk, dv] = reading([q, k, v, &grad], self.name(), |[q, k, v, g]| {
-            let mut d = [(); 3].map(|_| vec![0f32; rows * hidden]);
-            let [dq, dk, dv] = &mut d;
-            dq.par_chunks_mut(len * hidden)
-                .zip(dk.par_chunks_mut(len * hidden))
-                .zip(dv.par_chunks_mut(len * hidden))
+        let (len, hidden, hd) = self.dims(qkv.layout())?;
+        let scale = self.head_size(hidden).1;
+        let d = reading([qkv, &grad], self.name(), |[qkv, g]| {
+            let mut d = vec![0f32; qkv.len()];
+            d.par_chunks_mut(len * 3 * hidden)
                 .zip(self.lens.par_iter())
                 .enumerate()
-                .for_each(|(s, (((dq, dk), dv), &valid))| {
+                .for_each(|(s, (d, &valid))| {
                     let valid = valid.min(len);
                     let (mut p, mut ds) = (vec![0f32; valid * valid], vec![0f32; valid * valid]);
                     for h in 0..self.heads {
-                        let at = s * len * hidden + h * hd;
-                        let block = |m| head(m, at, valid, hd, hidden);
-                        self.probabilities((q, k), at, valid, hidden, &mut p);
+                        let b = Block {
+                            at: s * len * 3 * hidden + h * hd,
+                            valid,
+                            hidden,
+                            hd,
+                        };
+                        // The head's output gradient, and its place in this sequence's `d`.
+                        let go = View {
+                            data: &g[s * len * hidden + h * hd..],
+                            rows: valid,
+                            cols: hd,
+                            ld: hidden,
+                            trans: false,
+                        };
+                        let here = |part: usize| h * hd + part * hidden;
+                        self.probabilities(qkv, b, &mut p);
                         let pt = View {
                             trans: true,
                             ..View::rows(&p, valid, valid)
                         };
-                        gemm(pt, block(g), 1.0, None, &mut dv[h * hd..], hidden);
+                        gemm(pt, go, 1.0, None, &mut d[here(2)..], 3 * hidden);
                         let vt = View {
                             trans: true,
                             rows: hd,
                             cols: valid,
-                            ..block(v)
+                            ..b.of(qkv, 2)
                         };
-                        gemm(block(g), vt, 1.0, None, &mut ds, valid);
+                        gemm(go, vt, 1.0, None, &mut ds, valid);
                         for (p, ds) in p.chunks(valid).zip(ds.chunks_mut(valid)) {
                             let dot: f32 = p.iter().zip(ds.iter()).map(|(p, d)| p * d).sum();
                             for (d, &p) in ds.iter_mut().zip(p) {
@@ -163,31 +176,13 @@ impl CustomOp3 for Attention {
                             trans: true,
                             ..View::rows(&ds, valid, valid)
                         };
-                        gemm(
-                            View::rows(&ds, valid, valid),
-                            block(k),
-                            1.0,
-                            None,
-                            &mut dq[h * hd..],
-                            hidden,
-                        );
-                        gemm(dst, block(q), 1.0, None, &mut dk[h * hd..], hidden);
+                        let ds = View::rows(&ds, valid, valid);
+                        gemm(ds, b.of(qkv, 1), 1.0, None, &mut d[here(0)..], 3 * hidden);
+                        gemm(dst, b.of(qkv, 0), 1.0, None, &mut d[here(1)..], 3 * hidden);
                     }
                 });
             Ok(d)
         })?;
-        let t = |d: Vec<f32>| Tensor::from_vec(d, (rows, hidden), q.device());
-        Ok((Some(t(dq)?), Some(t(dk)?), Some(t(dv)?)))
-    }
-}
-
-/// The `rows × cols` block of a row-major matrix with leading dimension `ld` starting at `at`.
-fn head(m: &[f32], at: usize, rows: usize, cols: usize, ld: usize) -> View<'_> {
-    View {
-        data: &m[at..],
-        rows,
-        cols,
-        ld,
-        trans: false,
+        Ok(Some(Tensor::from_vec(d, qkv.shape(), qkv.device())?))
     }
 }

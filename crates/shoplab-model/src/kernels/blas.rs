@@ -243,6 +243,7 @@ fn laid_out_as(arg: &Tensor, l: &Tensor, r: &Tensor) -> candle_core::Result<Tens
 /// `x·wt + b`: `x` is `rows × in`, `wt` the `in × out` transpose of a layer's weight, `b`
 /// its `out` biases (the product is added to them in place); then GELU in place when
 /// `gelu` (inference only: the gradient is the plain layer's).
+#[derive(Clone, Copy)]
 pub(crate) struct Linear {
     pub gelu: bool,
 }

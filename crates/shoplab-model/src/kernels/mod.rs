@@ -90,17 +90,23 @@ pub(crate) fn linear_gelu(x: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> 
 }
 
 fn fused_linear(x: &Tensor, w: &Tensor, b: &Tensor, op: blas::Linear) -> Result<Tensor> {
+    let (wt, b) = (readable(&w.t()?)?, b.contiguous()?);
+    let apply = |x2: &Tensor| -> Result<Tensor> {
+        Ok(match op.gelu {
+            true => x2.apply_op3_no_bwd(&wt, &b, &op)?,
+            false => x2.apply_op3(&wt, &b, op)?,
+        })
+    };
+    // A matrix as it is: a reshape would cost its gradient a copy in training.
+    if x.rank() == 2 {
+        return apply(&x.contiguous()?);
+    }
     let dims = x.dims().to_vec();
     let (rows, inner): (usize, usize) = (
         dims[..dims.len() - 1].iter().product(),
         dims[dims.len() - 1],
     );
-    let x2 = x.contiguous()?.reshape((rows, inner))?;
-    let (wt, b) = (readable(&w.t()?)?, b.contiguous()?);
-    let y = match op.gelu {
-        true => x2.apply_op3_no_bwd(&wt, &b, &op)?,
-        false => x2.apply_op3(&wt, &b, op)?,
-    };
+    let y = apply(&x.contiguous()?.reshape((rows, inner))?)?;
     let mut out = dims;
     *out.last_mut().expect("a matrix") = w.dim(0)?;
     Ok(y.reshape(out)?)
@@ -309,7 +315,9 @@ mod tests {
         let qkv: Vec<_> = (0..3)
             .map(|_| candle_core::Var::randn(0f32, 1.0, (n * len, hidden), &d).unwrap())
             .collect();
-        let ours = super::attention(&qkv[0], &qkv[1], &qkv[2], &lens, heads).unwrap();
+        let parts: Vec<&Tensor> = qkv.iter().map(|v| v.as_tensor()).collect();
+        let side_by_side = Tensor::cat(&parts, 1).unwrap();
+        let ours = super::attention(&side_by_side, &lens, heads).unwrap();
         // Candle's: heads split out, padding keys masked by a large negative score.
         let split = |t: &Tensor| {
             t.reshape((n, len, heads, hd))
