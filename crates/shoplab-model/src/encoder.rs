@@ -5,11 +5,14 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
+use candle_core::backprop::GradStore;
 use candle_core::{DType, Device, Tensor, Var};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::bert::tape::{Pass, Tape};
 use crate::bert::{Adapter, Bert};
 use crate::error::{ModelError, Result};
 use crate::files::{EXPORT, MODEL, replace_file};
@@ -30,6 +33,9 @@ pub(crate) struct Encoder {
     scale: f64,
     dtype: DType,
     pub(crate) device: Device,
+    /// Training forwards of the encoder's own pass awaiting their backward: the states
+    /// they returned (a variable the loss's gradient reaches) and their tape.
+    pending: Mutex<Vec<(Var, Tape)>>,
 }
 
 impl Encoder {
@@ -56,6 +62,7 @@ impl Encoder {
             dtype: cfg.precision.dtype(),
             device: device.clone(),
             base,
+            pending: Mutex::new(Vec::new()),
         })
     }
 
@@ -98,6 +105,11 @@ impl Encoder {
     /// Pooled embeddings (f32, `n × dim`) of a batch; `train` keeps every operation
     /// differentiable (and uses the training precision).
     pub(crate) fn pooled(&self, enc: &[&tokenizers::Encoding], train: bool) -> Result<Tensor> {
+        if train && self.own_pass() {
+            if let Some(pooled) = self.pooled_on_tape(enc)? {
+                return Ok(pooled);
+            }
+        }
         let (ids, types, mask) = text::inputs(enc, &self.device)?;
         let (weights, adapters) = (self.weights(), self.adapters());
         let bert = Bert {
@@ -109,6 +121,82 @@ impl Encoder {
         };
         let states = bert.forward(&ids, &types, &mask)?.to_dtype(DType::F32)?;
         text::pool(&states, &mask, self.folder.pooling, self.folder.normalize)
+    }
+
+    /// Whether training runs the encoder's own pass (`bert::tape`) rather than candle's
+    /// graph: full fine-tuning on the CPU in f32, with the exact GELU.
+    fn own_pass(&self) -> bool {
+        self.lora.is_empty()
+            && !self.full.is_empty()
+            && matches!(self.device, Device::Cpu)
+            && self.dtype == DType::F32
+            && self.folder.config.hidden_act == "gelu"
+    }
+
+    /// [`Encoder::pooled`] for training through the encoder's own pass; its tape waits for
+    /// [`Encoder::backward`]. `None` when the mask is not padding on the right.
+    fn pooled_on_tape(&self, enc: &[&tokenizers::Encoding]) -> Result<Option<Tensor>> {
+        let (ids, types, mask) = text::inputs(enc, &self.device)?;
+        let Some(lens) = crate::bert::prefix_lengths(&mask)? else {
+            return Ok(None);
+        };
+        let (n, len) = ids.dims2()?;
+        let weights = self.weights();
+        let names = crate::bert::tape::names(&self.folder.config, crate::bert::prefix(&weights));
+        let pass = Pass {
+            config: &self.folder.config,
+            names: &names,
+            weights: &weights,
+        };
+        let flat = |t: &Tensor| t.flatten_all()?.to_vec1::<u32>();
+        let (h, tape) = pass.forward(flat(&ids)?, flat(&types)?, lens)?;
+        let states = Var::from_vec(h, (n, len, self.folder.config.hidden_size), &self.device)?;
+        let pooled = text::pool(
+            states.as_tensor(),
+            &mask,
+            self.folder.pooling,
+            self.folder.normalize,
+        )?;
+        self.pending
+            .lock()
+            .expect("no pass panicked holding it")
+            .push((states, tape));
+        Ok(Some(pooled))
+    }
+
+    /// Adds to `grads` (a loss's) the weights' gradients through the training forwards of
+    /// the encoder's own pass since the last call, from the gradients of their states.
+    pub(crate) fn backward(&self, grads: &mut GradStore) -> Result<()> {
+        let pending = std::mem::take(&mut *self.pending.lock().expect("no pass panicked"));
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let weights = self.weights();
+        let names = crate::bert::tape::names(&self.folder.config, crate::bert::prefix(&weights));
+        let pass = Pass {
+            config: &self.folder.config,
+            names: &names,
+            weights: &weights,
+        };
+        let vars: HashMap<&str, &Var> = self.full.iter().map(|(n, v)| (n.as_str(), v)).collect();
+        for (states, tape) in pending {
+            let Some(d) = grads.remove(states.as_tensor()) else {
+                continue;
+            };
+            let d = d.flatten_all()?.to_vec1::<f32>()?;
+            for (name, g) in names.iter().zip(pass.backward(&tape, &d)?) {
+                let Some(v) = vars.get(name.as_str()) else {
+                    continue;
+                };
+                let g = Tensor::from_vec(g, v.shape(), &self.device)?;
+                let g = match grads.remove(v.as_tensor()) {
+                    Some(before) => (before + g)?,
+                    None => g,
+                };
+                grads.insert(v.as_tensor(), g);
+            }
+        }
+        Ok(())
     }
 
     /// The weights with the adapters merged in (W + s·B·A), detached, on the CPU.

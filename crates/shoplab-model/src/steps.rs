@@ -50,10 +50,12 @@ impl Steps {
         })
     }
 
-    /// Back-propagates one micro-batch's (weighted) loss into the step's gradients.
-    pub(crate) fn add(&mut self, loss: &Tensor) -> Result<()> {
+    /// Back-propagates one micro-batch's (weighted) loss into the step's gradients,
+    /// through `enc`'s own pass where its forward ran one.
+    pub(crate) fn add(&mut self, loss: &Tensor, enc: &Encoder) -> Result<()> {
         self.loss += f64::from(loss.to_scalar::<f32>()?);
-        let g = loss.backward()?;
+        let mut g = loss.backward()?;
+        enc.backward(&mut g)?;
         for (slot, v) in self.grads.iter_mut().zip(&self.vars) {
             if let Some(gv) = g.get(v) {
                 *slot = Some(match slot.take() {

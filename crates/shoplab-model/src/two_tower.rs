@@ -381,7 +381,7 @@ impl Towers<'_> {
         for (step, group) in batches.chunks(cfg.accumulate).enumerate() {
             for batch in group {
                 let loss = self.batch_loss(table, batch)?;
-                opt.add(&(loss / group.len() as f64)?)?;
+                opt.add(&(loss / group.len() as f64)?, self.enc)?;
                 examples += batch.len();
             }
             let Some(loss) = opt.step(ctx, epoch, step)? else {

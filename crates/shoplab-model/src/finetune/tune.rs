@@ -188,7 +188,7 @@ impl Tuning<'_> {
             for batch in group {
                 let loss = self.batch_loss(batch)?;
                 // Each micro-batch weighs by its share of the step's texts.
-                opt.add(&(loss * (batch.len() as f64 / n_step as f64))?)?;
+                opt.add(&(loss * (batch.len() as f64 / n_step as f64))?, self.enc)?;
             }
             examples += n_step;
             let Some(loss) = opt.step(ctx, epoch, step)? else {

@@ -27,6 +27,38 @@ pub(crate) fn attention(qkv: &Tensor, lens: &[usize], heads: usize) -> Result<Te
     Ok(qkv.contiguous()?.apply_op1(op)?)
 }
 
+/// [`attention`] on the elements: `qkv` is `n·len × 3·hidden` for `lens.len()` = n sequences.
+pub(crate) fn attend(qkv: &[f32], lens: &[usize], heads: usize, hidden: usize) -> Vec<f32> {
+    let (op, len) = on_slices(qkv, lens, heads, hidden);
+    op.forward(qkv, len, hidden, hidden / heads)
+}
+
+/// The gradient of [`attend`]'s `qkv` from its output's gradient `g`.
+pub(crate) fn attend_grad(
+    qkv: &[f32],
+    g: &[f32],
+    lens: &[usize],
+    heads: usize,
+    hidden: usize,
+) -> Vec<f32> {
+    let (op, len) = on_slices(qkv, lens, heads, hidden);
+    op.backward(qkv, g, len, hidden, hidden / heads)
+}
+
+fn on_slices(qkv: &[f32], lens: &[usize], heads: usize, hidden: usize) -> (Attention, usize) {
+    let len = qkv.len() / (3 * hidden) / lens.len().max(1);
+    assert_eq!(
+        len * 3 * hidden * lens.len(),
+        qkv.len(),
+        "q|k|v of whole sequences"
+    );
+    let op = Attention {
+        lens: lens.to_vec(),
+        heads,
+    };
+    (op, len)
+}
+
 struct Attention {
     lens: Vec<usize>,
     heads: usize,
@@ -76,6 +108,87 @@ impl Attention {
         p.chunks_mut(b.valid).for_each(softmax_in_place);
     }
 
+    /// The forward pass over a `rows × 3·hidden` q|k|v matrix of sequences of `len` rows.
+    fn forward(&self, qkv: &[f32], len: usize, hidden: usize, hd: usize) -> Vec<f32> {
+        let mut out = vec![0f32; len * self.lens.len() * hidden];
+        out.par_chunks_mut(len * hidden)
+            .zip(&self.lens)
+            .enumerate()
+            .for_each(|(s, (out, &valid))| {
+                let valid = valid.min(len);
+                let mut probs = vec![0f32; valid * valid];
+                for h in 0..self.heads {
+                    let b = Block {
+                        at: s * len * 3 * hidden + h * hd,
+                        valid,
+                        hidden,
+                        hd,
+                    };
+                    self.probabilities(qkv, b, &mut probs);
+                    let probs = View::rows(&probs, valid, valid);
+                    gemm(probs, b.of(qkv, 2), 1.0, None, &mut out[h * hd..], hidden);
+                }
+            });
+        out
+    }
+
+    /// The gradient of q|k|v from the output's `g` (see [`CustomOp1::bwd`] below).
+    fn backward(&self, qkv: &[f32], g: &[f32], len: usize, hidden: usize, hd: usize) -> Vec<f32> {
+        let scale = self.head_size(hidden).1;
+        let mut d = vec![0f32; qkv.len()];
+        d.par_chunks_mut(len * 3 * hidden)
+            .zip(self.lens.par_iter())
+            .enumerate()
+            .for_each(|(s, (d, &valid))| {
+                let valid = valid.min(len);
+                let (mut p, mut ds) = (vec![0f32; valid * valid], vec![0f32; valid * valid]);
+                for h in 0..self.heads {
+                    let b = Block {
+                        at: s * len * 3 * hidden + h * hd,
+                        valid,
+                        hidden,
+                        hd,
+                    };
+                    // The head's output gradient, and its place in this sequence's `d`.
+                    let go = View {
+                        data: &g[s * len * hidden + h * hd..],
+                        rows: valid,
+                        cols: hd,
+                        ld: hidden,
+                        trans: false,
+                    };
+                    let here = |part: usize| h * hd + part * hidden;
+                    self.probabilities(qkv, b, &mut p);
+                    let pt = View {
+                        trans: true,
+                        ..View::rows(&p, valid, valid)
+                    };
+                    gemm(pt, go, 1.0, None, &mut d[here(2)..], 3 * hidden);
+                    let vt = View {
+                        trans: true,
+                        rows: hd,
+                        cols: valid,
+                        ..b.of(qkv, 2)
+                    };
+                    gemm(go, vt, 1.0, None, &mut ds, valid);
+                    for (p, ds) in p.chunks(valid).zip(ds.chunks_mut(valid)) {
+                        let dot: f32 = p.iter().zip(ds.iter()).map(|(p, d)| p * d).sum();
+                        for (d, &p) in ds.iter_mut().zip(p) {
+                            *d = p * (*d - dot) * scale;
+                        }
+                    }
+                    let dst = View {
+                        trans: true,
+                        ..View::rows(&ds, valid, valid)
+                    };
+                    let ds = View::rows(&ds, valid, valid);
+                    gemm(ds, b.of(qkv, 1), 1.0, None, &mut d[here(0)..], 3 * hidden);
+                    gemm(dst, b.of(qkv, 0), 1.0, None, &mut d[here(1)..], 3 * hidden);
+                }
+            });
+        d
+    }
+
     /// Rows per sequence, hidden size and head size of a `rows × 3·hidden` input.
     fn dims(&self, l: &Layout) -> candle_core::Result<(usize, usize, usize)> {
         let (rows, cols) = l.shape().dims2()?;
@@ -101,87 +214,22 @@ impl CustomOp1 for Attention {
         let (len, hidden, hd) = self.dims(l)?;
         let qkv = contiguous(s, l, self.name())?;
         let rows = len * self.lens.len();
-        let mut out = vec![0f32; rows * hidden];
-        out.par_chunks_mut(len * hidden)
-            .zip(&self.lens)
-            .enumerate()
-            .for_each(|(s, (out, &valid))| {
-                let valid = valid.min(len);
-                let mut probs = vec![0f32; valid * valid];
-                for h in 0..self.heads {
-                    let b = Block {
-                        at: s * len * 3 * hidden + h * hd,
-                        valid,
-                        hidden,
-                        hd,
-                    };
-                    self.probabilities(qkv, b, &mut probs);
-                    let probs = View::rows(&probs, valid, valid);
-                    gemm(probs, b.of(qkv, 2), 1.0, None, &mut out[h * hd..], hidden);
-                }
-            });
+        let out = self.forward(qkv, len, hidden, hd);
         Ok((CpuStorage::F32(out), Shape::from((rows, hidden))))
     }
 
     /// With P the probabilities and dO the gradient of a head's output: dV = Pᵀ·dO,
     /// dS = P∘(dO·Vᵀ − rowsum(P∘dO·Vᵀ))·scale, dQ = dS·K, dK = dSᵀ·Q.
-    fn bwd(&self, qkv: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<Option<Tensor>> {
+    fn bwd(
+        &self,
+        qkv: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<Option<Tensor>> {
         let grad = grad.contiguous()?;
         let (len, hidden, hd) = self.dims(qkv.layout())?;
-        let scale = self.head_size(hidden).1;
         let d = reading([qkv, &grad], self.name(), |[qkv, g]| {
-            let mut d = vec![0f32; qkv.len()];
-            d.par_chunks_mut(len * 3 * hidden)
-                .zip(self.lens.par_iter())
-                .enumerate()
-                .for_each(|(s, (d, &valid))| {
-                    let valid = valid.min(len);
-                    let (mut p, mut ds) = (vec![0f32; valid * valid], vec![0f32; valid * valid]);
-                    for h in 0..self.heads {
-                        let b = Block {
-                            at: s * len * 3 * hidden + h * hd,
-                            valid,
-                            hidden,
-                            hd,
-                        };
-                        // The head's output gradient, and its place in this sequence's `d`.
-                        let go = View {
-                            data: &g[s * len * hidden + h * hd..],
-                            rows: valid,
-                            cols: hd,
-                            ld: hidden,
-                            trans: false,
-                        };
-                        let here = |part: usize| h * hd + part * hidden;
-                        self.probabilities(qkv, b, &mut p);
-                        let pt = View {
-                            trans: true,
-                            ..View::rows(&p, valid, valid)
-                        };
-                        gemm(pt, go, 1.0, None, &mut d[here(2)..], 3 * hidden);
-                        let vt = View {
-                            trans: true,
-                            rows: hd,
-                            cols: valid,
-                            ..b.of(qkv, 2)
-                        };
-                        gemm(go, vt, 1.0, None, &mut ds, valid);
-                        for (p, ds) in p.chunks(valid).zip(ds.chunks_mut(valid)) {
-                            let dot: f32 = p.iter().zip(ds.iter()).map(|(p, d)| p * d).sum();
-                            for (d, &p) in ds.iter_mut().zip(p) {
-                                *d = p * (*d - dot) * scale;
-                            }
-                        }
-                        let dst = View {
-                            trans: true,
-                            ..View::rows(&ds, valid, valid)
-                        };
-                        let ds = View::rows(&ds, valid, valid);
-                        gemm(ds, b.of(qkv, 1), 1.0, None, &mut d[here(0)..], 3 * hidden);
-                        gemm(dst, b.of(qkv, 0), 1.0, None, &mut d[here(1)..], 3 * hidden);
-                    }
-                });
-            Ok(d)
+            Ok(self.backward(qkv, g, len, hidden, hd))
         })?;
         Ok(Some(Tensor::from_vec(d, qkv.shape(), qkv.device())?))
     }

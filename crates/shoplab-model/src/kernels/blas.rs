@@ -108,13 +108,34 @@ const SPLIT_FROM: usize = 1 << 20;
 /// `c = alpha·a·b (+ bias on every row)`, `c` being `a.rows × b.cols` row-major with leading
 /// dimension `ldc`.
 pub(crate) fn gemm(a: View, b: View, alpha: f32, bias: Option<&[f32]>, c: &mut [f32], ldc: usize) {
+    let start = match bias {
+        Some(bias) => Start::Bias(bias),
+        None => Start::Zero,
+    };
+    gemm_from(a, b, alpha, start, c, ldc);
+}
+
+/// `c += alpha·a·b`, `c` as in [`gemm`].
+pub(crate) fn gemm_add(a: View, b: View, alpha: f32, c: &mut [f32], ldc: usize) {
+    gemm_from(a, b, alpha, Start::Add, c, ldc);
+}
+
+/// What the product is added to.
+#[derive(Clone, Copy)]
+enum Start<'a> {
+    Zero,
+    Bias(&'a [f32]),
+    Add,
+}
+
+fn gemm_from(a: View, b: View, alpha: f32, start: Start, c: &mut [f32], ldc: usize) {
     static ONE_THREAD: std::sync::Once = std::sync::Once::new();
     // SAFETY: sets OpenBLAS's thread count before its first product, from one thread.
     ONE_THREAD.call_once(|| unsafe { openblas_set_num_threads(1) });
     let threads = rayon::current_num_threads();
     let (m, k, n) = (a.rows, a.cols, b.cols);
     if threads < 2 || m < 2 * threads || m * k * n < SPLIT_FROM {
-        return gemm_one(a, b, alpha, bias, c, ldc);
+        return gemm_one(a, b, alpha, start, c, ldc);
     }
     let band = m.div_ceil(threads);
     c.par_chunks_mut(band * ldc)
@@ -129,12 +150,12 @@ pub(crate) fn gemm(a: View, b: View, alpha: f32, bias: Option<&[f32]>, c: &mut [
                 rows,
                 ..a
             };
-            gemm_one(a, b, alpha, bias, c, ldc);
+            gemm_one(a, b, alpha, start, c, ldc);
         });
 }
 
-/// [`gemm`] on the calling thread.
-fn gemm_one(a: View, b: View, alpha: f32, bias: Option<&[f32]>, c: &mut [f32], ldc: usize) {
+/// [`gemm_from`] on the calling thread.
+fn gemm_one(a: View, b: View, alpha: f32, start: Start, c: &mut [f32], ldc: usize) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     assert_eq!(b.rows, k, "inner dimensions");
     assert!(a.span() <= a.data.len() && b.span() <= b.data.len());
@@ -142,15 +163,16 @@ fn gemm_one(a: View, b: View, alpha: f32, bias: Option<&[f32]>, c: &mut [f32], l
     if m == 0 || n == 0 {
         return;
     }
-    let beta = match bias {
-        Some(bias) => {
+    let beta = match start {
+        Start::Bias(bias) => {
             assert_eq!(bias.len(), n, "one bias per column");
             for row in c.chunks_mut(ldc).take(m) {
                 row[..n].copy_from_slice(bias);
             }
             1.0
         }
-        None => 0.0,
+        Start::Add => 1.0,
+        Start::Zero => 0.0,
     };
     let flag = |t: bool| if t { TRANS } else { NO_TRANS };
     // SAFETY: the asserts above keep every element OpenBLAS reads or writes inside the

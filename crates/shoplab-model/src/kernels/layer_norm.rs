@@ -33,6 +33,68 @@ fn moments(row: &[f32], eps: f32) -> (f32, f32) {
     (mean as f32, (1.0 / (var + eps as f64).sqrt()) as f32)
 }
 
+/// The rows of `x` (`… × hidden`, hidden = `w.len()`) normalized, scaled by `w` and
+/// shifted by `b`.
+pub(crate) fn normalize(x: &[f32], w: &[f32], b: &[f32], eps: f32) -> Vec<f32> {
+    let hidden = w.len();
+    let mut y = vec![0f32; x.len()];
+    y.par_chunks_mut(ROWS * hidden)
+        .zip(x.par_chunks(ROWS * hidden))
+        .for_each(|(y, x)| {
+            for (y, x) in y.chunks_mut(hidden).zip(x.chunks(hidden)) {
+                let (mean, rstd) = moments(x, eps);
+                for (((y, &x), &w), &b) in y.iter_mut().zip(x).zip(w).zip(b) {
+                    *y = (x - mean) * rstd * w + b;
+                }
+            }
+        });
+    y
+}
+
+/// The gradient of [`normalize`]'s `x` from its output's gradient `g`, and those of `w` and
+/// `b` side by side (`2·hidden`).
+pub(crate) fn normalize_grad(x: &[f32], w: &[f32], g: &[f32], eps: f32) -> (Vec<f32>, Vec<f32>) {
+    let hidden = w.len();
+    let mut dx = vec![0f32; x.len()];
+    // Per task: Σ g·x̂ and Σ g for each column, summed after.
+    let sums: Vec<Vec<f32>> = dx
+        .par_chunks_mut(ROWS * hidden)
+        .zip(x.par_chunks(ROWS * hidden).zip(g.par_chunks(ROWS * hidden)))
+        .map(|(dx, (x, g))| {
+            let mut sums = vec![0f32; 2 * hidden];
+            let (dw, db) = sums.split_at_mut(hidden);
+            let mut dxhat = vec![0f32; hidden];
+            for ((dx, x), g) in dx
+                .chunks_mut(hidden)
+                .zip(x.chunks(hidden))
+                .zip(g.chunks(hidden))
+            {
+                let (mean, rstd) = moments(x, eps);
+                let (mut m1, mut m2) = (0f32, 0f32);
+                for i in 0..hidden {
+                    let xhat = (x[i] - mean) * rstd;
+                    dw[i] += g[i] * xhat;
+                    db[i] += g[i];
+                    dxhat[i] = g[i] * w[i];
+                    m1 += dxhat[i];
+                    m2 += dxhat[i] * xhat;
+                }
+                let (m1, m2) = (m1 / hidden as f32, m2 / hidden as f32);
+                for i in 0..hidden {
+                    let xhat = (x[i] - mean) * rstd;
+                    dx[i] = rstd * (dxhat[i] - m1 - xhat * m2);
+                }
+            }
+            sums
+        })
+        .collect();
+    let mut total = vec![0f32; 2 * hidden];
+    for s in sums {
+        total.iter_mut().zip(s).for_each(|(t, s)| *t += s);
+    }
+    (dx, total)
+}
+
 impl CustomOp3 for LayerNorm {
     fn name(&self) -> &'static str {
         "layer-norm"
@@ -61,17 +123,7 @@ impl CustomOp3 for LayerNorm {
             contiguous(s2, l2, self.name())?,
             contiguous(s3, l3, self.name())?,
         );
-        let mut y = vec![0f32; x.len()];
-        y.par_chunks_mut(ROWS * hidden)
-            .zip(x.par_chunks(ROWS * hidden))
-            .for_each(|(y, x)| {
-                for (y, x) in y.chunks_mut(hidden).zip(x.chunks(hidden)) {
-                    let (mean, rstd) = moments(x, self.eps);
-                    for (((y, &x), &w), &b) in y.iter_mut().zip(x).zip(w).zip(b) {
-                        *y = (x - mean) * rstd * w + b;
-                    }
-                }
-            });
+        let y = normalize(x, w, b, self.eps);
         Ok((CpuStorage::F32(y), l1.shape().clone()))
     }
 
@@ -86,44 +138,7 @@ impl CustomOp3 for LayerNorm {
         let grad = grad.contiguous()?;
         let hidden = w.dim(0)?;
         let (dx, sums) = reading([x, w, &grad], self.name(), |[x, w, g]| {
-            let mut dx = vec![0f32; x.len()];
-            // Per task: Σ g·x̂ and Σ g for each column, summed after.
-            let sums: Vec<Vec<f32>> = dx
-                .par_chunks_mut(ROWS * hidden)
-                .zip(x.par_chunks(ROWS * hidden).zip(g.par_chunks(ROWS * hidden)))
-                .map(|(dx, (x, g))| {
-                    let mut sums = vec![0f32; 2 * hidden];
-                    let (dw, db) = sums.split_at_mut(hidden);
-                    let mut dxhat = vec![0f32; hidden];
-                    for ((dx, x), g) in dx
-                        .chunks_mut(hidden)
-                        .zip(x.chunks(hidden))
-                        .zip(g.chunks(hidden))
-                    {
-                        let (mean, rstd) = moments(x, self.eps);
-                        let (mut m1, mut m2) = (0f32, 0f32);
-                        for i in 0..hidden {
-                            let xhat = (x[i] - mean) * rstd;
-                            dw[i] += g[i] * xhat;
-                            db[i] += g[i];
-                            dxhat[i] = g[i] * w[i];
-                            m1 += dxhat[i];
-                            m2 += dxhat[i] * xhat;
-                        }
-                        let (m1, m2) = (m1 / hidden as f32, m2 / hidden as f32);
-                        for i in 0..hidden {
-                            let xhat = (x[i] - mean) * rstd;
-                            dx[i] = rstd * (dxhat[i] - m1 - xhat * m2);
-                        }
-                    }
-                    sums
-                })
-                .collect();
-            let mut total = vec![0f32; 2 * hidden];
-            for s in sums {
-                total.iter_mut().zip(s).for_each(|(t, s)| *t += s);
-            }
-            Ok((dx, total))
+            Ok(normalize_grad(x, w, g, self.eps))
         })?;
         let dev = x.device();
         let dx = Tensor::from_vec(dx, x.shape(), dev)?;

@@ -29,6 +29,16 @@ pub(crate) use adam::{AdamStep, adam_in_place};
 pub(crate) use attention::attention;
 pub(crate) use layer_norm::layer_norm;
 
+/// The same kernels on the elements, for a pass that keeps its own tape (the encoder's
+/// training pass, `bert::tape`).
+pub(crate) mod slices {
+    pub(crate) use super::attention::{attend, attend_grad};
+    pub(crate) use super::blas::{View, gemm, gemm_add};
+    pub(crate) use super::layer_norm::{normalize, normalize_grad};
+    pub(crate) use super::math::{gelu_grad_in_place, gelu_in_place};
+    pub(crate) use super::{CHUNK, reading_all};
+}
+
 /// The elements of a contiguous f32 storage under `l` (`op` names the kernel in the error).
 fn contiguous<'a>(s: &'a CpuStorage, l: &Layout, op: &str) -> candle_core::Result<&'a [f32]> {
     match (s, l.contiguous_offsets()) {
@@ -65,6 +75,23 @@ fn reading<const N: usize, R>(
         };
     }
     f(slices)
+}
+
+/// [`reading`] over any number of tensors.
+pub(crate) fn reading_all<R>(
+    ts: &[&Tensor],
+    op: &str,
+    f: impl FnOnce(&[&[f32]]) -> crate::error::Result<R>,
+) -> crate::error::Result<R> {
+    let guards: Vec<_> = ts.iter().map(|t| t.storage_and_layout()).collect();
+    let mut slices: Vec<&[f32]> = Vec::with_capacity(guards.len());
+    for (g, l) in &guards {
+        slices.push(match &**g {
+            Storage::Cpu(c) => contiguous(c, l, op)?,
+            _ => return Err(candle_core::Error::Msg(format!("{op}: CPU tensors only")).into()),
+        });
+    }
+    f(&slices)
 }
 
 /// Whether `t` is computed here: on the CPU in f32.
@@ -121,7 +148,7 @@ pub(crate) fn gelu(x: &Tensor) -> Result<Tensor> {
 }
 
 /// Elements per task of the element-wise kernels.
-const CHUNK: usize = 1 << 14;
+pub(crate) const CHUNK: usize = 1 << 14;
 
 struct Gelu;
 

@@ -13,6 +13,8 @@ use candle_core::{D, DType, Tensor};
 
 use crate::error::{ModelError, Result};
 
+pub(crate) mod tape;
+
 /// The fields of `config.json` the encoder reads.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct BertConfig {
@@ -61,16 +63,8 @@ pub(crate) struct Bert<'a> {
 }
 
 impl Bert<'_> {
-    /// `bert.` when the weights carry it (a checkpoint of a model with heads).
     fn prefix(&self) -> &'static str {
-        if self
-            .weights
-            .contains_key("embeddings.word_embeddings.weight")
-        {
-            ""
-        } else {
-            "bert."
-        }
+        prefix(self.weights)
     }
 
     fn get(&self, name: &str) -> Result<Tensor> {
@@ -247,9 +241,18 @@ impl Bert<'_> {
     }
 }
 
+/// `bert.` when the weights carry it (a checkpoint of a model with heads).
+pub(crate) fn prefix(weights: &HashMap<String, Tensor>) -> &'static str {
+    if weights.contains_key("embeddings.word_embeddings.weight") {
+        ""
+    } else {
+        "bert."
+    }
+}
+
 /// Each row's number of tokens when the mask is ones then zeros (padding on the right, as
 /// the tokenizer pads); `None` for any other mask.
-fn prefix_lengths(mask: &Tensor) -> Result<Option<Vec<usize>>> {
+pub(crate) fn prefix_lengths(mask: &Tensor) -> Result<Option<Vec<usize>>> {
     let rows = mask.to_dtype(DType::U32)?.to_vec2::<u32>()?;
     Ok(rows
         .iter()

@@ -1,0 +1,538 @@
+//! The encoder's training pass on the CPU in f32 with its own tape: the forward keeps what
+//! each layer's backward reads (its input, the q|k|v projections, the attention's output,
+//! the two sums before the layer norms, the intermediate layer before and after GELU), and
+//! the backward walks the layers in reverse with the same kernels the graph's operations
+//! use, writing every weight's gradient once.
+//!
+//! Why not candle's graph: its backward pass gives every node a zeroed gradient and adds
+//! into it, and a weight's gradient reaches it through a transpose and a reshape, each a
+//! pass over the tensor on one thread; in a fine-tuning step of MiniLM those passes and
+//! the second core idle around them took about as long as the matrix products
+//! (bench/README.md, the encoder's profile).
+
+use std::collections::HashMap;
+
+use candle_core::Tensor;
+use rayon::prelude::*;
+
+use super::BertConfig;
+use crate::error::{ModelError, Result};
+use crate::kernels::slices::{
+    CHUNK, View, attend, attend_grad, gelu_grad_in_place, gelu_in_place, gemm, gemm_add, normalize,
+    normalize_grad, reading_all,
+};
+
+/// The weights' names in the order the pass reads them: the embeddings' five, then each
+/// layer's sixteen (see [`Layer::of`]).
+pub(crate) fn names(config: &BertConfig, prefix: &str) -> Vec<String> {
+    let mut names: Vec<String> = [
+        "embeddings.word_embeddings.weight",
+        "embeddings.position_embeddings.weight",
+        "embeddings.token_type_embeddings.weight",
+        "embeddings.LayerNorm.weight",
+        "embeddings.LayerNorm.bias",
+    ]
+    .iter()
+    .map(|n| format!("{prefix}{n}"))
+    .collect();
+    for l in 0..config.num_hidden_layers {
+        for part in [
+            "attention.self.query",
+            "attention.self.key",
+            "attention.self.value",
+            "attention.output.dense",
+            "attention.output.LayerNorm",
+            "intermediate.dense",
+            "output.dense",
+            "output.LayerNorm",
+        ] {
+            for what in ["weight", "bias"] {
+                names.push(format!("{prefix}encoder.layer.{l}.{part}.{what}"));
+            }
+        }
+    }
+    names
+}
+
+/// Weights before the layers' in [`names`].
+const EMBEDDINGS: usize = 5;
+/// Weights per layer in [`names`].
+const PER_LAYER: usize = 16;
+
+/// A dense layer's weight (`out × inp`, row-major) and bias.
+#[derive(Clone, Copy)]
+struct Dense<'a> {
+    w: &'a [f32],
+    b: &'a [f32],
+    out: usize,
+    inp: usize,
+}
+
+impl<'a> Dense<'a> {
+    /// Wᵀ, as the right factor of `x·Wᵀ`.
+    fn t(self) -> View<'a> {
+        View {
+            data: self.w,
+            rows: self.inp,
+            cols: self.out,
+            ld: self.inp,
+            trans: true,
+        }
+    }
+
+    /// W, as the right factor of `dy·W`.
+    fn plain(self) -> View<'a> {
+        View::rows(self.w, self.out, self.inp)
+    }
+}
+
+/// One layer's weights.
+struct Layer<'a> {
+    qkv: [Dense<'a>; 3],
+    out: Dense<'a>,
+    norm1: (&'a [f32], &'a [f32]),
+    up: Dense<'a>,
+    down: Dense<'a>,
+    norm2: (&'a [f32], &'a [f32]),
+}
+
+impl<'a> Layer<'a> {
+    /// Layer `l`'s weights among `w` (ordered as [`names`]).
+    fn of(w: &[&'a [f32]], l: usize, c: &BertConfig) -> Self {
+        let at = EMBEDDINGS + l * PER_LAYER;
+        let w = &w[at..at + PER_LAYER];
+        let (h, i) = (c.hidden_size, c.intermediate_size);
+        let dense = |k: usize, out, inp| Dense {
+            w: w[k],
+            b: w[k + 1],
+            out,
+            inp,
+        };
+        Layer {
+            qkv: [dense(0, h, h), dense(2, h, h), dense(4, h, h)],
+            out: dense(6, h, h),
+            norm1: (w[8], w[9]),
+            up: dense(10, i, h),
+            down: dense(12, h, i),
+            norm2: (w[14], w[15]),
+        }
+    }
+}
+
+/// What one layer's backward reads.
+struct Saved {
+    x: Vec<f32>,
+    qkv: Vec<f32>,
+    ctx: Vec<f32>,
+    s1: Vec<f32>,
+    h1: Vec<f32>,
+    z: Vec<f32>,
+    g: Vec<f32>,
+    s2: Vec<f32>,
+}
+
+/// A training forward's inputs and what its backward reads.
+pub(crate) struct Tape {
+    ids: Vec<u32>,
+    types: Vec<u32>,
+    /// Tokens per sequence (padded), and each sequence's own.
+    len: usize,
+    lens: Vec<usize>,
+    /// The embeddings' sum before their layer norm.
+    emb: Vec<f32>,
+    layers: Vec<Saved>,
+}
+
+/// The pass over weights named as [`names`] lists them.
+pub(crate) struct Pass<'a> {
+    pub config: &'a BertConfig,
+    pub names: &'a [String],
+    pub weights: &'a HashMap<String, Tensor>,
+}
+
+impl Pass<'_> {
+    fn with_weights<R>(&self, f: impl FnOnce(&[&[f32]]) -> Result<R>) -> Result<R> {
+        let ts = self
+            .names
+            .iter()
+            .map(|n| {
+                self.weights.get(n).ok_or_else(|| ModelError::Config {
+                    model: "bert".into(),
+                    message: format!("the weights have no tensor \"{n}\""),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        reading_all(&ts, "bert-tape", f)
+    }
+
+    /// Token states (`n·len × hidden`) of `n` sequences of `len` padded tokens (`ids`,
+    /// `types`, row-major), sequence `s` attending over its first `lens[s]`; and the tape.
+    pub(crate) fn forward(
+        &self,
+        ids: Vec<u32>,
+        types: Vec<u32>,
+        lens: Vec<usize>,
+    ) -> Result<(Vec<f32>, Tape)> {
+        let c = self.config;
+        let (hidden, inter) = (c.hidden_size, c.intermediate_size);
+        let eps = c.layer_norm_eps as f32;
+        let len = ids.len() / lens.len().max(1);
+        let rows = ids.len();
+        self.with_weights(|w| {
+            let (words, positions, kinds) = (w[0], w[1], w[2]);
+            let mut emb = vec![0f32; rows * hidden];
+            for (r, e) in emb.chunks_mut(hidden).enumerate() {
+                let row = |m: &[f32], k: usize| -> Result<Vec<f32>> {
+                    m.get(k * hidden..(k + 1) * hidden)
+                        .map(<[f32]>::to_vec)
+                        .ok_or_else(|| ModelError::Config {
+                            model: "bert".into(),
+                            message: format!("token or position {k} past the embeddings"),
+                        })
+                };
+                let (a, b, t) = (
+                    row(words, ids[r] as usize)?,
+                    row(positions, r % len)?,
+                    row(kinds, types[r] as usize)?,
+                );
+                for (k, e) in e.iter_mut().enumerate() {
+                    *e = a[k] + b[k] + t[k];
+                }
+            }
+            let mut h = normalize(&emb, w[3], w[4], eps);
+            let mut layers = Vec::with_capacity(c.num_hidden_layers);
+            for l in 0..c.num_hidden_layers {
+                let p = Layer::of(w, l, c);
+                let x = h;
+                let xs = View::rows(&x, rows, hidden);
+                let mut qkv = vec![0f32; rows * 3 * hidden];
+                for (part, d) in p.qkv.iter().enumerate() {
+                    gemm(
+                        xs,
+                        d.t(),
+                        1.0,
+                        Some(d.b),
+                        &mut qkv[part * hidden..],
+                        3 * hidden,
+                    );
+                }
+                let ctx = attend(&qkv, &lens, c.num_attention_heads, hidden);
+                let mut s1 = plus_bias(&x, p.out.b);
+                gemm_add(
+                    View::rows(&ctx, rows, hidden),
+                    p.out.t(),
+                    1.0,
+                    &mut s1,
+                    hidden,
+                );
+                let h1 = normalize(&s1, p.norm1.0, p.norm1.1, eps);
+                let mut z = vec![0f32; rows * inter];
+                gemm(
+                    View::rows(&h1, rows, hidden),
+                    p.up.t(),
+                    1.0,
+                    Some(p.up.b),
+                    &mut z,
+                    inter,
+                );
+                let mut g = z.clone();
+                g.par_chunks_mut(CHUNK).for_each(gelu_in_place);
+                let mut s2 = plus_bias(&h1, p.down.b);
+                gemm_add(
+                    View::rows(&g, rows, inter),
+                    p.down.t(),
+                    1.0,
+                    &mut s2,
+                    hidden,
+                );
+                h = normalize(&s2, p.norm2.0, p.norm2.1, eps);
+                layers.push(Saved {
+                    x,
+                    qkv,
+                    ctx,
+                    s1,
+                    h1,
+                    z,
+                    g,
+                    s2,
+                });
+            }
+            let tape = Tape {
+                ids,
+                types,
+                len,
+                lens,
+                emb,
+                layers,
+            };
+            Ok((h, tape))
+        })
+    }
+
+    /// The gradients of the weights (in [`names`]' order) from the states' gradient `dh`.
+    pub(crate) fn backward(&self, tape: &Tape, dh: &[f32]) -> Result<Vec<Vec<f32>>> {
+        let c = self.config;
+        let (hidden, inter, heads) = (c.hidden_size, c.intermediate_size, c.num_attention_heads);
+        let eps = c.layer_norm_eps as f32;
+        let rows = tape.ids.len();
+        self.with_weights(|w| {
+            let mut grads: Vec<Vec<f32>> = vec![Vec::new(); w.len()];
+            let mut dh = dh.to_vec();
+            for (l, s) in tape.layers.iter().enumerate().rev() {
+                let p = Layer::of(w, l, c);
+                let at = EMBEDDINGS + l * PER_LAYER;
+                let mut put = |k: usize, g: Vec<f32>| grads[at + k] = g;
+                // h = norm2(s2), s2 = h1 + gelu(z)·W_downᵀ + b_down
+                let (ds2, d) = normalize_grad(&s.s2, p.norm2.0, &dh, eps);
+                put(14, d[..hidden].to_vec());
+                put(15, d[hidden..].to_vec());
+                put(12, weight_grad(&ds2, (rows, hidden), &s.g, inter));
+                put(13, column_sums(&ds2, hidden));
+                let mut dz = vec![0f32; rows * inter];
+                gemm(
+                    View::rows(&ds2, rows, hidden),
+                    p.down.plain(),
+                    1.0,
+                    None,
+                    &mut dz,
+                    inter,
+                );
+                dz.par_chunks_mut(CHUNK)
+                    .zip(s.z.par_chunks(CHUNK))
+                    .for_each(|(d, z)| gelu_grad_in_place(z, d));
+                // z = h1·W_upᵀ + b_up; h1 also reaches s2 directly.
+                put(10, weight_grad(&dz, (rows, inter), &s.h1, hidden));
+                put(11, column_sums(&dz, inter));
+                let mut dh1 = ds2;
+                gemm_add(
+                    View::rows(&dz, rows, inter),
+                    p.up.plain(),
+                    1.0,
+                    &mut dh1,
+                    hidden,
+                );
+                // h1 = norm1(s1), s1 = x + ctx·W_outᵀ + b_out
+                let (ds1, d) = normalize_grad(&s.s1, p.norm1.0, &dh1, eps);
+                put(8, d[..hidden].to_vec());
+                put(9, d[hidden..].to_vec());
+                put(6, weight_grad(&ds1, (rows, hidden), &s.ctx, hidden));
+                put(7, column_sums(&ds1, hidden));
+                let mut dctx = vec![0f32; rows * hidden];
+                gemm(
+                    View::rows(&ds1, rows, hidden),
+                    p.out.plain(),
+                    1.0,
+                    None,
+                    &mut dctx,
+                    hidden,
+                );
+                let dqkv = attend_grad(&s.qkv, &dctx, &tape.lens, heads, hidden);
+                // q|k|v = x·W_partᵀ + b_part; x also reaches s1 directly.
+                let mut dx = ds1;
+                for (part, d) in p.qkv.iter().enumerate() {
+                    let block = View {
+                        data: &dqkv[part * hidden..],
+                        rows,
+                        cols: hidden,
+                        ld: 3 * hidden,
+                        trans: false,
+                    };
+                    put(2 * part, block_weight_grad(block, &s.x, hidden));
+                    put(2 * part + 1, block_column_sums(block));
+                    gemm_add(block, d.plain(), 1.0, &mut dx, hidden);
+                }
+                dh = dx;
+            }
+            // h0 = norm(words[id] + positions[r mod len] + kinds[type])
+            let (demb, d) = normalize_grad(&tape.emb, w[3], &dh, eps);
+            grads[3] = d[..hidden].to_vec();
+            grads[4] = d[hidden..].to_vec();
+            let scatter = |table: &[f32], at: &dyn Fn(usize) -> usize| {
+                let mut g = vec![0f32; table.len()];
+                for (r, d) in demb.chunks(hidden).enumerate() {
+                    let k = at(r) * hidden;
+                    g[k..k + hidden]
+                        .iter_mut()
+                        .zip(d)
+                        .for_each(|(g, d)| *g += d);
+                }
+                g
+            };
+            grads[0] = scatter(w[0], &|r| tape.ids[r] as usize);
+            grads[1] = scatter(w[1], &|r| r % tape.len);
+            grads[2] = scatter(w[2], &|r| tape.types[r] as usize);
+            Ok(grads)
+        })
+    }
+}
+
+/// The rows of `x` each plus `bias`.
+fn plus_bias(x: &[f32], bias: &[f32]) -> Vec<f32> {
+    let mut y = x.to_vec();
+    y.par_chunks_mut(bias.len() * 64).for_each(|rows| {
+        for row in rows.chunks_mut(bias.len()) {
+            row.iter_mut().zip(bias).for_each(|(y, b)| *y += b);
+        }
+    });
+    y
+}
+
+/// `dyᵀ·x` (`out × inp`): a dense layer's weight gradient from its output's gradient `dy`
+/// (`rows × out`) and its input `x` (`rows × inp`).
+fn weight_grad(dy: &[f32], (rows, out): (usize, usize), x: &[f32], inp: usize) -> Vec<f32> {
+    let dyt = View {
+        data: dy,
+        rows: out,
+        cols: rows,
+        ld: out,
+        trans: true,
+    };
+    let mut g = vec![0f32; out * inp];
+    gemm(dyt, View::rows(x, rows, inp), 1.0, None, &mut g, inp);
+    g
+}
+
+/// [`weight_grad`] for an output gradient that is a block of a wider matrix.
+fn block_weight_grad(dy: View, x: &[f32], inp: usize) -> Vec<f32> {
+    let dyt = View {
+        rows: dy.cols,
+        cols: dy.rows,
+        trans: true,
+        ..dy
+    };
+    let mut g = vec![0f32; dy.cols * inp];
+    gemm(dyt, View::rows(x, dy.rows, inp), 1.0, None, &mut g, inp);
+    g
+}
+
+/// The sums of the columns of a row-major matrix of `cols` columns (a bias's gradient).
+fn column_sums(m: &[f32], cols: usize) -> Vec<f32> {
+    block_column_sums(View::rows(m, m.len() / cols, cols))
+}
+
+/// [`column_sums`] of a block.
+fn block_column_sums(m: View) -> Vec<f32> {
+    let mut sums = vec![0f32; m.cols];
+    for r in 0..m.rows {
+        let row = &m.data[r * m.ld..r * m.ld + m.cols];
+        sums.iter_mut().zip(row).for_each(|(s, x)| *s += x);
+    }
+    sums
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use candle_core::{DType, Device, Tensor, Var};
+
+    use super::{Pass, names};
+    use crate::bert::{Bert, BertConfig};
+
+    /// A two-layer BERT of random weights (hidden 16, 2 heads), named as a checkpoint.
+    fn model() -> (BertConfig, Vec<String>, HashMap<String, Var>) {
+        let c = BertConfig {
+            vocab_size: 30,
+            hidden_size: 16,
+            num_hidden_layers: 2,
+            num_attention_heads: 2,
+            intermediate_size: 24,
+            hidden_act: "gelu".into(),
+            layer_norm_eps: 1e-12,
+            max_position_embeddings: 12,
+            type_vocab_size: 2,
+        };
+        let names = names(&c, "");
+        let d = Device::Cpu;
+        let vars = names
+            .iter()
+            .map(|n| {
+                let (h, i) = (c.hidden_size, c.intermediate_size);
+                let shape: Vec<usize> = match n.rsplit('.').nth(1).unwrap_or("") {
+                    "word_embeddings" => vec![c.vocab_size, h],
+                    "position_embeddings" => vec![c.max_position_embeddings, h],
+                    "token_type_embeddings" => vec![c.type_vocab_size, h],
+                    "LayerNorm" => vec![h],
+                    _ if n.contains("intermediate") && n.ends_with("weight") => vec![i, h],
+                    _ if n.contains("intermediate") => vec![i],
+                    _ if n.contains("output.dense") && !n.contains("attention") => {
+                        if n.ends_with("weight") {
+                            vec![h, i]
+                        } else {
+                            vec![h]
+                        }
+                    }
+                    _ if n.ends_with("weight") => vec![h, h],
+                    _ => vec![h],
+                };
+                let mean = if n.contains("LayerNorm.weight") {
+                    1.0
+                } else {
+                    0.0
+                };
+                (n.clone(), Var::randn(mean, 0.3f32, shape, &d).unwrap())
+            })
+            .collect();
+        (c, names, vars)
+    }
+
+    fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+        assert_eq!(a.len(), b.len());
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max)
+    }
+
+    #[test]
+    fn the_tape_gives_the_graphs_states_and_gradients() {
+        let (c, names, vars) = model();
+        let d = Device::Cpu;
+        let (n, len, lens) = (3, 7, vec![7usize, 4, 1]);
+        let ids: Vec<u32> = (0..n * len).map(|k| (k * 7 % 30) as u32).collect();
+        let types: Vec<u32> = (0..n * len).map(|k| (k % 2) as u32).collect();
+        let mask: Vec<u32> = (0..n * len)
+            .map(|k| u32::from(k % len < lens[k / len]))
+            .collect();
+        let weights: HashMap<String, Tensor> = vars
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
+            .collect();
+        let bert = Bert {
+            config: &c,
+            weights: &weights,
+            adapters: &HashMap::new(),
+            dtype: DType::F32,
+            train: true,
+        };
+        let t = |v: &[u32]| Tensor::from_vec(v.to_vec(), (n, len), &d).unwrap();
+        let states = bert.forward(&t(&ids), &t(&types), &t(&mask)).unwrap();
+        // A loss weighing every state differently.
+        let r = Tensor::randn(0f32, 1.0, (n, len, c.hidden_size), &d).unwrap();
+        let g = (&states * &r)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+
+        let pass = Pass {
+            config: &c,
+            names: &names,
+            weights: &weights,
+        };
+        let (h, tape) = pass.forward(ids, types, lens).unwrap();
+        let flat = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        assert!(max_diff(&h, &flat(&states)) < 1e-5);
+        let grads = pass.backward(&tape, &flat(&r)).unwrap();
+        for (name, ours) in names.iter().zip(&grads) {
+            let theirs = flat(g.get(vars[name].as_tensor()).expect("a gradient"));
+            let scale = theirs.iter().fold(1f32, |m, x| m.max(x.abs()));
+            assert!(
+                max_diff(ours, &theirs) < 1e-4 * scale,
+                "{name}: {}",
+                max_diff(ours, &theirs)
+            );
+        }
+    }
+}
