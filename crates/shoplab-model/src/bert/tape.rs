@@ -18,8 +18,8 @@ use rayon::prelude::*;
 use super::BertConfig;
 use crate::error::{ModelError, Result};
 use crate::kernels::slices::{
-    CHUNK, View, attend, attend_grad, gelu_grad_in_place, gelu_in_place, gemm, gemm_add, normalize,
-    normalize_grad, reading_all,
+    CHUNK, View, attend, attend_grad, copied, gelu_grad_in_place, gelu_in_place, gemm, gemm_add,
+    normalize, normalize_grad, reading_all, zeros,
 };
 
 /// The weights' names in the order the pass reads them: the embeddings' five, then each
@@ -180,7 +180,7 @@ impl Pass<'_> {
         let rows = ids.len();
         self.with_weights(|w| {
             let (words, positions, kinds) = (w[0], w[1], w[2]);
-            let mut emb = vec![0f32; rows * hidden];
+            let mut emb = zeros(rows * hidden);
             for (r, e) in emb.chunks_mut(hidden).enumerate() {
                 let row = |m: &[f32], k: usize| -> Result<Vec<f32>> {
                     m.get(k * hidden..(k + 1) * hidden)
@@ -205,7 +205,7 @@ impl Pass<'_> {
                 let p = Layer::of(w, l, c);
                 let x = h;
                 let xs = View::rows(&x, rows, hidden);
-                let mut qkv = vec![0f32; rows * 3 * hidden];
+                let mut qkv = zeros(rows * 3 * hidden);
                 for (part, d) in p.qkv.iter().enumerate() {
                     gemm(
                         xs,
@@ -226,7 +226,7 @@ impl Pass<'_> {
                     hidden,
                 );
                 let h1 = normalize(&s1, p.norm1.0, p.norm1.1, eps);
-                let mut z = vec![0f32; rows * inter];
+                let mut z = zeros(rows * inter);
                 gemm(
                     View::rows(&h1, rows, hidden),
                     p.up.t(),
@@ -235,7 +235,7 @@ impl Pass<'_> {
                     &mut z,
                     inter,
                 );
-                let mut g = z.clone();
+                let mut g = copied(&z);
                 g.par_chunks_mut(CHUNK).for_each(gelu_in_place);
                 let mut s2 = plus_bias(&h1, p.down.b);
                 gemm_add(
@@ -277,7 +277,7 @@ impl Pass<'_> {
         let rows = tape.ids.len();
         self.with_weights(|w| {
             let mut grads: Vec<Vec<f32>> = vec![Vec::new(); w.len()];
-            let mut dh = dh.to_vec();
+            let mut dh = copied(dh);
             for (l, s) in tape.layers.iter().enumerate().rev() {
                 let p = Layer::of(w, l, c);
                 let at = EMBEDDINGS + l * PER_LAYER;
@@ -288,7 +288,7 @@ impl Pass<'_> {
                 put(15, d[hidden..].to_vec());
                 put(12, weight_grad(&ds2, (rows, hidden), &s.g, inter));
                 put(13, column_sums(&ds2, hidden));
-                let mut dz = vec![0f32; rows * inter];
+                let mut dz = zeros(rows * inter);
                 gemm(
                     View::rows(&ds2, rows, hidden),
                     p.down.plain(),
@@ -317,7 +317,7 @@ impl Pass<'_> {
                 put(9, d[hidden..].to_vec());
                 put(6, weight_grad(&ds1, (rows, hidden), &s.ctx, hidden));
                 put(7, column_sums(&ds1, hidden));
-                let mut dctx = vec![0f32; rows * hidden];
+                let mut dctx = zeros(rows * hidden);
                 gemm(
                     View::rows(&ds1, rows, hidden),
                     p.out.plain(),
@@ -348,7 +348,7 @@ impl Pass<'_> {
             grads[3] = d[..hidden].to_vec();
             grads[4] = d[hidden..].to_vec();
             let scatter = |table: &[f32], at: &dyn Fn(usize) -> usize| {
-                let mut g = vec![0f32; table.len()];
+                let mut g = zeros(table.len());
                 for (r, d) in demb.chunks(hidden).enumerate() {
                     let k = at(r) * hidden;
                     g[k..k + hidden]
@@ -368,7 +368,7 @@ impl Pass<'_> {
 
 /// The rows of `x` each plus `bias`.
 fn plus_bias(x: &[f32], bias: &[f32]) -> Vec<f32> {
-    let mut y = x.to_vec();
+    let mut y = copied(x);
     y.par_chunks_mut(bias.len() * 64).for_each(|rows| {
         for row in rows.chunks_mut(bias.len()) {
             row.iter_mut().zip(bias).for_each(|(y, b)| *y += b);
@@ -387,7 +387,7 @@ fn weight_grad(dy: &[f32], (rows, out): (usize, usize), x: &[f32], inp: usize) -
         ld: out,
         trans: true,
     };
-    let mut g = vec![0f32; out * inp];
+    let mut g = zeros(out * inp);
     gemm(dyt, View::rows(x, rows, inp), 1.0, None, &mut g, inp);
     g
 }
@@ -400,7 +400,7 @@ fn block_weight_grad(dy: View, x: &[f32], inp: usize) -> Vec<f32> {
         trans: true,
         ..dy
     };
-    let mut g = vec![0f32; dy.cols * inp];
+    let mut g = zeros(dy.cols * inp);
     gemm(dyt, View::rows(x, dy.rows, inp), 1.0, None, &mut g, inp);
     g
 }

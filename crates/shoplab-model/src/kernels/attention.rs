@@ -110,7 +110,7 @@ impl Attention {
 
     /// The forward pass over a `rows × 3·hidden` q|k|v matrix of sequences of `len` rows.
     fn forward(&self, qkv: &[f32], len: usize, hidden: usize, hd: usize) -> Vec<f32> {
-        let mut out = vec![0f32; len * self.lens.len() * hidden];
+        let mut out = super::zeros(len * self.lens.len() * hidden);
         out.par_chunks_mut(len * hidden)
             .zip(&self.lens)
             .enumerate()
@@ -135,7 +135,7 @@ impl Attention {
     /// The gradient of q|k|v from the output's `g` (see [`CustomOp1::bwd`] below).
     fn backward(&self, qkv: &[f32], g: &[f32], len: usize, hidden: usize, hd: usize) -> Vec<f32> {
         let scale = self.head_size(hidden).1;
-        let mut d = vec![0f32; qkv.len()];
+        let mut d = super::zeros(qkv.len());
         d.par_chunks_mut(len * 3 * hidden)
             .zip(self.lens.par_iter())
             .enumerate()

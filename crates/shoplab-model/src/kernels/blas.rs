@@ -231,7 +231,7 @@ impl CustomOp2 for Matmul {
         if a.cols != b.rows {
             candle_core::bail!("blas-matmul: {:?} by {:?}", l1.dims(), l2.dims());
         }
-        let mut c = vec![0f32; a.rows * b.cols];
+        let mut c = super::zeros(a.rows * b.cols);
         gemm(a, b, 1.0, None, &mut c, b.cols);
         Ok((CpuStorage::F32(c), Shape::from((a.rows, b.cols))))
     }
@@ -295,7 +295,7 @@ impl CustomOp3 for Linear {
             );
         }
         let bias = &f32s(s3, self.name())?[l3.start_offset()..l3.start_offset() + out];
-        let mut y = vec![0f32; x.rows * out];
+        let mut y = super::zeros(x.rows * out);
         gemm(x, wt, 1.0, Some(bias), &mut y, out);
         if self.gelu {
             y.par_chunks_mut(super::CHUNK)

@@ -37,7 +37,7 @@ fn moments(row: &[f32], eps: f32) -> (f32, f32) {
 /// shifted by `b`.
 pub(crate) fn normalize(x: &[f32], w: &[f32], b: &[f32], eps: f32) -> Vec<f32> {
     let hidden = w.len();
-    let mut y = vec![0f32; x.len()];
+    let mut y = super::zeros(x.len());
     y.par_chunks_mut(ROWS * hidden)
         .zip(x.par_chunks(ROWS * hidden))
         .for_each(|(y, x)| {
@@ -55,7 +55,7 @@ pub(crate) fn normalize(x: &[f32], w: &[f32], b: &[f32], eps: f32) -> Vec<f32> {
 /// `b` side by side (`2·hidden`).
 pub(crate) fn normalize_grad(x: &[f32], w: &[f32], g: &[f32], eps: f32) -> (Vec<f32>, Vec<f32>) {
     let hidden = w.len();
-    let mut dx = vec![0f32; x.len()];
+    let mut dx = super::zeros(x.len());
     // Per task: Σ g·x̂ and Σ g for each column, summed after.
     let sums: Vec<Vec<f32>> = dx
         .par_chunks_mut(ROWS * hidden)

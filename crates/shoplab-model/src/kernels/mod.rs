@@ -36,7 +36,7 @@ pub(crate) mod slices {
     pub(crate) use super::blas::{View, gemm, gemm_add};
     pub(crate) use super::layer_norm::{normalize, normalize_grad};
     pub(crate) use super::math::{gelu_grad_in_place, gelu_in_place};
-    pub(crate) use super::{CHUNK, reading_all};
+    pub(crate) use super::{CHUNK, copied, reading_all, zeros};
 }
 
 /// The elements of a contiguous f32 storage under `l` (`op` names the kernel in the error).
@@ -75,6 +75,24 @@ fn reading<const N: usize, R>(
         };
     }
     f(slices)
+}
+
+/// `n` zeros, written by the threads: a buffer a kernel then fills (the allocator's own
+/// zeroing of a reused block is one thread's pass, the other core idle meanwhile).
+pub(crate) fn zeros(n: usize) -> Vec<f32> {
+    let mut v = Vec::new();
+    (0..n)
+        .into_par_iter()
+        .map(|_| 0f32)
+        .collect_into_vec(&mut v);
+    v
+}
+
+/// A copy of `x`, written by the threads (see [`zeros`]).
+pub(crate) fn copied(x: &[f32]) -> Vec<f32> {
+    let mut v = Vec::new();
+    x.par_iter().copied().collect_into_vec(&mut v);
+    v
 }
 
 /// [`reading`] over any number of tensors.
@@ -158,7 +176,7 @@ impl CustomOp1 for Gelu {
     }
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
-        let mut y = contiguous(s, l, self.name())?.to_vec();
+        let mut y = copied(contiguous(s, l, self.name())?);
         y.par_chunks_mut(CHUNK).for_each(math::gelu_in_place);
         Ok((CpuStorage::F32(y), l.shape().clone()))
     }
@@ -166,7 +184,7 @@ impl CustomOp1 for Gelu {
     fn bwd(&self, x: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<Option<Tensor>> {
         let grad = grad.contiguous()?;
         let dx = reading([x, &grad], self.name(), |[x, g]| {
-            let mut dx = g.to_vec();
+            let mut dx = copied(g);
             dx.par_chunks_mut(CHUNK)
                 .zip(x.par_chunks(CHUNK))
                 .for_each(|(d, x)| math::gelu_grad_in_place(x, d));
