@@ -105,10 +105,11 @@ impl Encoder {
     /// Pooled embeddings (f32, `n × dim`) of a batch; `train` keeps every operation
     /// differentiable (and uses the training precision).
     pub(crate) fn pooled(&self, enc: &[&tokenizers::Encoding], train: bool) -> Result<Tensor> {
-        if train && self.own_pass() {
-            if let Some(pooled) = self.pooled_on_tape(enc)? {
-                return Ok(pooled);
-            }
+        if train
+            && self.own_pass()
+            && let Some(pooled) = self.pooled_on_tape(enc)?
+        {
+            return Ok(pooled);
         }
         let (ids, types, mask) = text::inputs(enc, &self.device)?;
         let (weights, adapters) = (self.weights(), self.adapters());
