@@ -142,13 +142,7 @@ impl Encoder {
             return Ok(None);
         };
         let (n, len) = ids.dims2()?;
-        let weights = self.weights();
-        let names = crate::bert::tape::names(&self.folder.config, crate::bert::prefix(&weights));
-        let pass = Pass {
-            config: &self.folder.config,
-            names: &names,
-            weights: &weights,
-        };
+        let pass = Pass::new(&self.folder.config, self.weights());
         let flat = |t: &Tensor| t.flatten_all()?.to_vec1::<u32>();
         let (h, tape) = pass.forward(flat(&ids)?, flat(&types)?, lens)?;
         let states = Var::from_vec(h, (n, len, self.folder.config.hidden_size), &self.device)?;
@@ -172,20 +166,14 @@ impl Encoder {
         if pending.is_empty() {
             return Ok(());
         }
-        let weights = self.weights();
-        let names = crate::bert::tape::names(&self.folder.config, crate::bert::prefix(&weights));
-        let pass = Pass {
-            config: &self.folder.config,
-            names: &names,
-            weights: &weights,
-        };
+        let pass = Pass::new(&self.folder.config, self.weights());
         let vars: HashMap<&str, &Var> = self.full.iter().map(|(n, v)| (n.as_str(), v)).collect();
         for (states, tape) in pending {
             let Some(d) = grads.remove(states.as_tensor()) else {
                 continue;
             };
             let d = d.flatten_all()?.to_vec1::<f32>()?;
-            for (name, g) in names.iter().zip(pass.backward(&tape, &d)?) {
+            for (name, g) in pass.names.iter().zip(pass.backward(&tape, &d)?) {
                 let Some(v) = vars.get(name.as_str()) else {
                     continue;
                 };

@@ -143,14 +143,23 @@ pub(crate) struct Tape {
     layers: Vec<Saved>,
 }
 
-/// The pass over weights named as [`names`] lists them.
+/// The pass over a model's weights.
 pub(crate) struct Pass<'a> {
-    pub config: &'a BertConfig,
-    pub names: &'a [String],
-    pub weights: &'a HashMap<String, Tensor>,
+    config: &'a BertConfig,
+    /// The weights' names, as [`names`] lists them.
+    pub names: Vec<String>,
+    weights: HashMap<String, Tensor>,
 }
 
-impl Pass<'_> {
+impl<'a> Pass<'a> {
+    pub(crate) fn new(config: &'a BertConfig, weights: HashMap<String, Tensor>) -> Self {
+        Pass {
+            config,
+            names: names(config, super::prefix(&weights)),
+            weights,
+        }
+    }
+
     fn with_weights<R>(&self, f: impl FnOnce(&[&[f32]]) -> Result<R>) -> Result<R> {
         let ts = self
             .names
@@ -288,15 +297,7 @@ impl Pass<'_> {
                 put(15, d[hidden..].to_vec());
                 put(12, weight_grad(&ds2, (rows, hidden), &s.g, inter));
                 put(13, column_sums(&ds2, hidden));
-                let mut dz = zeros(rows * inter);
-                gemm(
-                    View::rows(&ds2, rows, hidden),
-                    p.down.plain(),
-                    1.0,
-                    None,
-                    &mut dz,
-                    inter,
-                );
+                let mut dz = input_grad(&ds2, rows, p.down);
                 dz.par_chunks_mut(CHUNK)
                     .zip(s.z.par_chunks(CHUNK))
                     .for_each(|(d, z)| gelu_grad_in_place(z, d));
@@ -317,15 +318,7 @@ impl Pass<'_> {
                 put(9, d[hidden..].to_vec());
                 put(6, weight_grad(&ds1, (rows, hidden), &s.ctx, hidden));
                 put(7, column_sums(&ds1, hidden));
-                let mut dctx = zeros(rows * hidden);
-                gemm(
-                    View::rows(&ds1, rows, hidden),
-                    p.out.plain(),
-                    1.0,
-                    None,
-                    &mut dctx,
-                    hidden,
-                );
+                let dctx = input_grad(&ds1, rows, p.out);
                 let dqkv = attend_grad(&s.qkv, &dctx, &tape.lens, heads, hidden);
                 // q|k|v = x·W_partᵀ + b_part; x also reaches s1 directly.
                 let mut dx = ds1;
@@ -375,6 +368,20 @@ fn plus_bias(x: &[f32], bias: &[f32]) -> Vec<f32> {
         }
     });
     y
+}
+
+/// `dy·W` (`rows × inp`): the gradient of a dense layer's input from its output's `dy`.
+fn input_grad(dy: &[f32], rows: usize, d: Dense) -> Vec<f32> {
+    let mut dx = zeros(rows * d.inp);
+    gemm(
+        View::rows(dy, rows, d.out),
+        d.plain(),
+        1.0,
+        None,
+        &mut dx,
+        d.inp,
+    );
+    dx
 }
 
 /// `dyᵀ·x` (`out × inp`): a dense layer's weight gradient from its output's gradient `dy`
@@ -516,11 +523,8 @@ mod tests {
             .backward()
             .unwrap();
 
-        let pass = Pass {
-            config: &c,
-            names: &names,
-            weights: &weights,
-        };
+        let pass = Pass::new(&c, weights.clone());
+        assert_eq!(pass.names, names);
         let (h, tape) = pass.forward(ids, types, lens).unwrap();
         let flat = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
         assert!(max_diff(&h, &flat(&states)) < 1e-5);
