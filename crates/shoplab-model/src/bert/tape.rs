@@ -171,7 +171,7 @@ impl<'a> Pass<'a> {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        reading_all(&ts, "bert-tape", f)
+        reading_all(&ts, "bert-tape", f)?
     }
 
     /// Token states (`n·len × hidden`) of `n` sequences of `len` padded tokens (`ids`,
@@ -183,7 +183,7 @@ impl<'a> Pass<'a> {
         lens: Vec<usize>,
     ) -> Result<(Vec<f32>, Tape)> {
         let c = self.config;
-        let (hidden, inter) = (c.hidden_size, c.intermediate_size);
+        let hidden = c.hidden_size;
         let eps = c.layer_norm_eps as f32;
         let len = ids.len() / lens.len().max(1);
         let rows = ids.len();
@@ -191,18 +191,10 @@ impl<'a> Pass<'a> {
             let (words, positions, kinds) = (w[0], w[1], w[2]);
             let mut emb = zeros(rows * hidden);
             for (r, e) in emb.chunks_mut(hidden).enumerate() {
-                let row = |m: &[f32], k: usize| -> Result<Vec<f32>> {
-                    m.get(k * hidden..(k + 1) * hidden)
-                        .map(<[f32]>::to_vec)
-                        .ok_or_else(|| ModelError::Config {
-                            model: "bert".into(),
-                            message: format!("token or position {k} past the embeddings"),
-                        })
-                };
                 let (a, b, t) = (
-                    row(words, ids[r] as usize)?,
-                    row(positions, r % len)?,
-                    row(kinds, types[r] as usize)?,
+                    table_row(words, ids[r] as usize, hidden)?,
+                    table_row(positions, r % len, hidden)?,
+                    table_row(kinds, types[r] as usize, hidden)?,
                 );
                 for (k, e) in e.iter_mut().enumerate() {
                     *e = a[k] + b[k] + t[k];
@@ -226,34 +218,12 @@ impl<'a> Pass<'a> {
                     );
                 }
                 let ctx = attend(&qkv, &lens, c.num_attention_heads, hidden);
-                let mut s1 = plus_bias(&x, p.out.b);
-                gemm_add(
-                    View::rows(&ctx, rows, hidden),
-                    p.out.t(),
-                    1.0,
-                    &mut s1,
-                    hidden,
-                );
+                let s1 = onto(&x, &ctx, p.out);
                 let h1 = normalize(&s1, p.norm1.0, p.norm1.1, eps);
-                let mut z = zeros(rows * inter);
-                gemm(
-                    View::rows(&h1, rows, hidden),
-                    p.up.t(),
-                    1.0,
-                    Some(p.up.b),
-                    &mut z,
-                    inter,
-                );
+                let z = dense(&h1, p.up);
                 let mut g = copied(&z);
                 g.par_chunks_mut(CHUNK).for_each(gelu_in_place);
-                let mut s2 = plus_bias(&h1, p.down.b);
-                gemm_add(
-                    View::rows(&g, rows, inter),
-                    p.down.t(),
-                    1.0,
-                    &mut s2,
-                    hidden,
-                );
+                let s2 = onto(&h1, &g, p.down);
                 h = normalize(&s2, p.norm2.0, p.norm2.1, eps);
                 layers.push(Saved {
                     x,
@@ -295,14 +265,14 @@ impl<'a> Pass<'a> {
                 let (ds2, d) = normalize_grad(&s.s2, p.norm2.0, &dh, eps);
                 put(14, d[..hidden].to_vec());
                 put(15, d[hidden..].to_vec());
-                put(12, weight_grad(&ds2, (rows, hidden), &s.g, inter));
+                put(12, weight_grad(View::rows(&ds2, rows, hidden), &s.g, inter));
                 put(13, column_sums(&ds2, hidden));
                 let mut dz = input_grad(&ds2, rows, p.down);
                 dz.par_chunks_mut(CHUNK)
                     .zip(s.z.par_chunks(CHUNK))
                     .for_each(|(d, z)| gelu_grad_in_place(z, d));
                 // z = h1·W_upᵀ + b_up; h1 also reaches s2 directly.
-                put(10, weight_grad(&dz, (rows, inter), &s.h1, hidden));
+                put(10, weight_grad(View::rows(&dz, rows, inter), &s.h1, hidden));
                 put(11, column_sums(&dz, inter));
                 let mut dh1 = ds2;
                 gemm_add(
@@ -316,7 +286,10 @@ impl<'a> Pass<'a> {
                 let (ds1, d) = normalize_grad(&s.s1, p.norm1.0, &dh1, eps);
                 put(8, d[..hidden].to_vec());
                 put(9, d[hidden..].to_vec());
-                put(6, weight_grad(&ds1, (rows, hidden), &s.ctx, hidden));
+                put(
+                    6,
+                    weight_grad(View::rows(&ds1, rows, hidden), &s.ctx, hidden),
+                );
                 put(7, column_sums(&ds1, hidden));
                 let dctx = input_grad(&ds1, rows, p.out);
                 let dqkv = attend_grad(&s.qkv, &dctx, &tape.lens, heads, hidden);
@@ -330,7 +303,7 @@ impl<'a> Pass<'a> {
                         ld: 3 * hidden,
                         trans: false,
                     };
-                    put(2 * part, block_weight_grad(block, &s.x, hidden));
+                    put(2 * part, weight_grad(block, &s.x, hidden));
                     put(2 * part + 1, block_column_sums(block));
                     gemm_add(block, d.plain(), 1.0, &mut dx, hidden);
                 }
@@ -359,14 +332,40 @@ impl<'a> Pass<'a> {
     }
 }
 
-/// The rows of `x` each plus `bias`.
-fn plus_bias(x: &[f32], bias: &[f32]) -> Vec<f32> {
-    let mut y = copied(x);
-    y.par_chunks_mut(bias.len() * 64).for_each(|rows| {
-        for row in rows.chunks_mut(bias.len()) {
-            row.iter_mut().zip(bias).for_each(|(y, b)| *y += b);
+/// Row `k` (`width` values) of an embedding table.
+fn table_row(table: &[f32], k: usize, width: usize) -> Result<&[f32]> {
+    table
+        .get(k * width..(k + 1) * width)
+        .ok_or_else(|| ModelError::Config {
+            model: "bert".into(),
+            message: format!("token or position {k} past the embeddings"),
+        })
+}
+
+/// `x·Wᵀ + b` over the rows of `x` (`… × inp`).
+fn dense(x: &[f32], d: Dense) -> Vec<f32> {
+    let mut y = zeros(x.len() / d.inp * d.out);
+    gemm(
+        View::rows(x, x.len() / d.inp, d.inp),
+        d.t(),
+        1.0,
+        Some(d.b),
+        &mut y,
+        d.out,
+    );
+    y
+}
+
+/// `r + x·Wᵀ + b`: a dense layer's output added to the residual `r`.
+fn onto(r: &[f32], x: &[f32], d: Dense) -> Vec<f32> {
+    let mut y = copied(r);
+    y.par_chunks_mut(d.out * 64).for_each(|rows| {
+        for row in rows.chunks_mut(d.out) {
+            row.iter_mut().zip(d.b).for_each(|(y, b)| *y += b);
         }
     });
+    let rows = x.len() / d.inp;
+    gemm_add(View::rows(x, rows, d.inp), d.t(), 1.0, &mut y, d.out);
     y
 }
 
@@ -385,22 +384,8 @@ fn input_grad(dy: &[f32], rows: usize, d: Dense) -> Vec<f32> {
 }
 
 /// `dyᵀ·x` (`out × inp`): a dense layer's weight gradient from its output's gradient `dy`
-/// (`rows × out`) and its input `x` (`rows × inp`).
-fn weight_grad(dy: &[f32], (rows, out): (usize, usize), x: &[f32], inp: usize) -> Vec<f32> {
-    let dyt = View {
-        data: dy,
-        rows: out,
-        cols: rows,
-        ld: out,
-        trans: true,
-    };
-    let mut g = zeros(out * inp);
-    gemm(dyt, View::rows(x, rows, inp), 1.0, None, &mut g, inp);
-    g
-}
-
-/// [`weight_grad`] for an output gradient that is a block of a wider matrix.
-fn block_weight_grad(dy: View, x: &[f32], inp: usize) -> Vec<f32> {
+/// (`rows × out`, possibly a block of a wider matrix) and its input `x` (`rows × inp`).
+fn weight_grad(dy: View, x: &[f32], inp: usize) -> Vec<f32> {
     let dyt = View {
         rows: dy.cols,
         cols: dy.rows,

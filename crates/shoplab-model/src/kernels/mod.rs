@@ -66,15 +66,7 @@ fn reading<const N: usize, R>(
     op: &str,
     f: impl FnOnce([&[f32]; N]) -> candle_core::Result<R>,
 ) -> candle_core::Result<R> {
-    let guards = ts.map(|t| t.storage_and_layout());
-    let mut slices: [&[f32]; N] = [&[]; N];
-    for (s, (g, l)) in slices.iter_mut().zip(&guards) {
-        *s = match &**g {
-            Storage::Cpu(c) => contiguous(c, l, op)?,
-            _ => candle_core::bail!("{op}: CPU tensors only"),
-        };
-    }
-    f(slices)
+    reading_all(&ts, op, |s| f(s.try_into().expect("one slice per tensor")))?
 }
 
 /// `n` zeros, written by the threads: a buffer a kernel then fills (the allocator's own
@@ -99,17 +91,17 @@ pub(crate) fn copied(x: &[f32]) -> Vec<f32> {
 pub(crate) fn reading_all<R>(
     ts: &[&Tensor],
     op: &str,
-    f: impl FnOnce(&[&[f32]]) -> crate::error::Result<R>,
-) -> crate::error::Result<R> {
+    f: impl FnOnce(&[&[f32]]) -> R,
+) -> candle_core::Result<R> {
     let guards: Vec<_> = ts.iter().map(|t| t.storage_and_layout()).collect();
     let mut slices: Vec<&[f32]> = Vec::with_capacity(guards.len());
     for (g, l) in &guards {
         slices.push(match &**g {
             Storage::Cpu(c) => contiguous(c, l, op)?,
-            _ => return Err(candle_core::Error::Msg(format!("{op}: CPU tensors only")).into()),
+            _ => candle_core::bail!("{op}: CPU tensors only"),
         });
     }
-    f(&slices)
+    Ok(f(&slices))
 }
 
 /// Whether `t` is computed here: on the CPU in f32.

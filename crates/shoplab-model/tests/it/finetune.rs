@@ -8,7 +8,7 @@ use shoplab_data::{ImportOptions, Workspace};
 use shoplab_model::finetune::{TextField, review_split, schedule};
 use shoplab_model::registry::Runs;
 use shoplab_model::text::TextEncoder;
-use shoplab_model::{FinetuneConfig, Progress, TextMethod, TextTask, finetune};
+use shoplab_model::{FinetuneConfig, FinetuneOutcome, Progress, TextMethod, TextTask, finetune};
 
 use crate::dataset;
 
@@ -65,6 +65,27 @@ fn review_split_is_seeded_and_disjoint() {
     assert_ne!(a.train.review_ids, c.train.review_ids);
 }
 
+/// A two-epoch rating run of `method` that finished, its training loss falling by at least
+/// 5% from the first epoch to the second.
+fn two_epochs_lower_the_loss(ws: &Workspace, method: TextMethod) -> FinetuneOutcome {
+    let cancel = AtomicBool::new(false);
+    let o = finetune(ws, &config(TextTask::Rating, method), &mut quiet, &cancel).unwrap();
+    assert_eq!((o.status.as_str(), o.epochs_done), ("finished", 2));
+    let epochs = Runs::new(ws).epochs(o.run_id).unwrap();
+    let (l1, l2) = (epochs[0].loss.unwrap(), epochs[1].loss.unwrap());
+    assert!(l2 < l1 * 0.95, "train loss {l1} then {l2}");
+    o
+}
+
+/// The cosine between `text`'s embedding by the exported model in `dir` and by the
+/// pretrained one.
+fn cosine_to_pretrained(dir: &std::path::Path, text: &str) -> f32 {
+    let tuned = TextEncoder::load(dir, "tuned", &Device::Cpu).unwrap();
+    let base = TextEncoder::load(&dataset("minilm"), "minilm", &Device::Cpu).unwrap();
+    let (a, b) = (tuned.embed(&[text]).unwrap(), base.embed(&[text]).unwrap());
+    a[0].iter().zip(&b[0]).map(|(x, y)| x * y).sum()
+}
+
 /// LoRA fine-tuning from the linear probe: the training loss falls from the first epoch to
 /// the second, the validation RMSE ends below the probe's (the frozen encoder's, which a
 /// `frozen` run on the same split reproduces), and the saved model folder loads as an
@@ -73,17 +94,7 @@ fn review_split_is_seeded_and_disjoint() {
 fn lora_lowers_the_loss_and_beats_the_frozen_probe() {
     let (_d, ws) = reviews();
     let cancel = AtomicBool::new(false);
-    let o = finetune(
-        &ws,
-        &config(TextTask::Rating, TextMethod::Lora),
-        &mut quiet,
-        &cancel,
-    )
-    .unwrap();
-    assert_eq!((o.status.as_str(), o.epochs_done), ("finished", 2));
-    let epochs = Runs::new(&ws).epochs(o.run_id).unwrap();
-    let (l1, l2) = (epochs[0].loss.unwrap(), epochs[1].loss.unwrap());
-    assert!(l2 < l1 * 0.95, "train loss {l1} then {l2}");
+    let o = two_epochs_lower_the_loss(&ws, TextMethod::Lora);
     let probe = o.valid.get("probe_rmse").unwrap();
     let rmse = o.valid.get("rmse").unwrap();
     assert!(rmse < probe - 0.005, "fine-tuned {rmse}, probe {probe}");
@@ -104,11 +115,10 @@ fn lora_lowers_the_loss_and_beats_the_frozen_probe() {
     assert_eq!(runs[0].split, "reviews");
 
     let dir = o.export.unwrap();
-    let tuned = TextEncoder::load(&dir, "tuned", &Device::Cpu).unwrap();
-    let base = TextEncoder::load(&dataset("minilm"), "minilm", &Device::Cpu).unwrap();
-    let text = ["Love this dress! It fits perfectly and the fabric is soft."];
-    let (a, b) = (tuned.embed(&text).unwrap(), base.embed(&text).unwrap());
-    let cos: f32 = a[0].iter().zip(&b[0]).map(|(x, y)| x * y).sum();
+    let cos = cosine_to_pretrained(
+        &dir,
+        "Love this dress! It fits perfectly and the fabric is soft.",
+    );
     assert!(
         cos < 0.9999 && cos > 0.5,
         "cosine to the pretrained embedding {cos}"
@@ -123,28 +133,16 @@ fn lora_lowers_the_loss_and_beats_the_frozen_probe() {
 #[test]
 fn full_fine_tuning_lowers_the_loss_and_beats_the_probe() {
     let (_d, ws) = reviews();
-    let cancel = AtomicBool::new(false);
-    let o = finetune(
-        &ws,
-        &config(TextTask::Rating, TextMethod::Full),
-        &mut quiet,
-        &cancel,
-    )
-    .unwrap();
-    assert_eq!((o.status.as_str(), o.epochs_done), ("finished", 2));
+    let o = two_epochs_lower_the_loss(&ws, TextMethod::Full);
     assert_eq!(o.device, "cpu");
     assert!(o.examples_per_second.unwrap() > 0.0);
-    let epochs = Runs::new(&ws).epochs(o.run_id).unwrap();
-    let (l1, l2) = (epochs[0].loss.unwrap(), epochs[1].loss.unwrap());
-    assert!(l2 < l1 * 0.95, "train loss {l1} then {l2}");
     let probe = o.valid.get("probe_rmse").unwrap();
     let rmse = o.valid.get("rmse").unwrap();
     assert!(rmse < probe, "fine-tuned {rmse}, probe {probe}");
-    let tuned = TextEncoder::load(&o.export.unwrap(), "tuned", &Device::Cpu).unwrap();
-    let base = TextEncoder::load(&dataset("minilm"), "minilm", &Device::Cpu).unwrap();
-    let text = ["Runs small; the fabric is thin but the color is lovely."];
-    let (a, b) = (tuned.embed(&text).unwrap(), base.embed(&text).unwrap());
-    let cos: f32 = a[0].iter().zip(&b[0]).map(|(x, y)| x * y).sum();
+    let cos = cosine_to_pretrained(
+        &o.export.unwrap(),
+        "Runs small; the fabric is thin but the color is lovely.",
+    );
     assert!(cos < 0.999 && cos > 0.5, "cosine to the pretrained {cos}");
 }
 
