@@ -125,15 +125,18 @@ pub struct HistoryRow {
     pub event_type: String,
 }
 
-/// The last `limit` item events of `user`, oldest first.
+/// The last `limit` item events of `user`, oldest first; events of the same second in
+/// funnel order (a view before the cart before the purchase), then by item.
 pub fn history(ws: &Workspace, user: &str, limit: usize) -> Result<Vec<HistoryRow>> {
     let conn = ws.connection();
     let mut stmt = conn.prepare(
         "SELECT t, item_id, event_type FROM (
-             SELECT CAST(event_time AS VARCHAR) AS t, item_id, event_type, event_time, rowid AS r
+             SELECT CAST(event_time AS VARCHAR) AS t, item_id, event_type, event_time,
+                    coalesce(list_position(['impression', 'click', 'view', 'favorite', 'cart',
+                        'remove_from_cart', 'purchase', 'rating', 'refund'], event_type), 10) AS stage
              FROM events WHERE user_id = ? AND item_id IS NOT NULL
-             ORDER BY event_time DESC, rowid DESC LIMIT ?)
-         ORDER BY event_time, r",
+             ORDER BY event_time DESC, stage DESC, item_id DESC LIMIT ?)
+         ORDER BY event_time, stage, item_id",
     )?;
     let rows = stmt
         .query_map(duckdb::params![user, limit as i64], |r| {

@@ -68,7 +68,20 @@ impl Workspace {
         if std::env::var("SHOPLAB_TRACE").is_ok_and(|v| v == "sql") {
             eprintln!("[import] {insert}");
         }
-        let loaded = match conn.execute(&insert, []) {
+        // A Parquet file read in its own order leaves every row group of the table a full
+        // one and a sliver (DuckDB cuts at the file's row groups), which the checkpoint at
+        // close then merges, rewriting the whole table; read in any order, the row groups
+        // come out full. A CSV keeps its order (its rows are cut into full row groups
+        // anyway, and the order costs it no time).
+        let any_order = src.kind == FileKind::Parquet;
+        if any_order {
+            conn.execute_batch("SET preserve_insertion_order = false")?;
+        }
+        let inserted = conn.execute(&insert, []);
+        if any_order {
+            conn.execute_batch("RESET preserve_insertion_order")?;
+        }
+        let loaded = match inserted {
             Ok(n) => n as u64,
             // A row a check would reject: the staging path gives it its line and reason.
             Err(e) if e.to_string().contains(STRICT_MARK) => return Ok(None),
