@@ -112,6 +112,11 @@ impl Encoder {
             return Ok(pooled);
         }
         let (ids, types, mask) = text::inputs(enc, &self.device)?;
+        if !train && self.lora.is_empty() {
+            let states =
+                crate::bert::infer(&self.folder.config, &self.weights(), &ids, &types, &mask)?;
+            return text::pool(&states, &mask, self.folder.pooling, self.folder.normalize);
+        }
         let (weights, adapters) = (self.weights(), self.adapters());
         let bert = Bert {
             config: &self.folder.config,
@@ -267,7 +272,9 @@ pub(crate) fn embed_all(
     enc: &Encoder,
     encodings: &[tokenizers::Encoding],
 ) -> Result<Vec<Vec<f32>>> {
-    text::by_length(encodings, EVAL_BATCH, |batch| enc.pooled(batch, false))
+    text::by_length(encodings, EVAL_BATCH, &enc.device, |batch| {
+        enc.pooled(batch, false)
+    })
 }
 
 /// Saves the encoder's trainable tensors and `extra` ones (a head) into `path`.

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use candle_core::{D, DType, Device, Tensor};
 use std::collections::HashMap;
 
-use crate::bert::{Bert, BertConfig};
+use crate::bert::BertConfig;
 use tokenizers::{Tokenizer, TruncationParams};
 
 use crate::error::{ModelError, Result};
@@ -264,19 +264,32 @@ pub(crate) fn inputs(
 
 /// Embeds `encodings` `batch` at a time in order of length, so that short texts are not
 /// padded to a long one's length; `embed` turns one batch into its rows (`n × dim`). The
-/// vectors come back in the encodings' order.
+/// vectors come back in the encodings' order. On the CPU the batches share the threads
+/// (each thread runs whole batches; the matrix products of a batch split only when a
+/// thread is idle), which beats splitting every small product across threads; on a GPU
+/// they run one after another.
 pub(crate) fn by_length(
     encodings: &[tokenizers::Encoding],
     batch: usize,
-    mut embed: impl FnMut(&[&tokenizers::Encoding]) -> Result<Tensor>,
+    device: &Device,
+    embed: impl Fn(&[&tokenizers::Encoding]) -> Result<Tensor> + Sync,
 ) -> Result<Vec<Vec<f32>>> {
+    use rayon::prelude::*;
     let mut order: Vec<usize> = (0..encodings.len()).collect();
     order.sort_by_key(|&k| encodings[k].get_ids().len());
-    let mut out = vec![Vec::new(); encodings.len()];
-    for chunk in order.chunks(batch) {
+    let chunks: Vec<&[usize]> = order.chunks(batch).collect();
+    let run = |chunk: &&[usize]| -> Result<Vec<Vec<f32>>> {
         let rows: Vec<&tokenizers::Encoding> = chunk.iter().map(|&k| &encodings[k]).collect();
-        let vectors = embed(&rows)?.to_device(&Device::Cpu)?.to_vec2::<f32>()?;
-        for (&k, v) in chunk.iter().zip(vectors) {
+        Ok(embed(&rows)?.to_device(&Device::Cpu)?.to_vec2::<f32>()?)
+    };
+    let vectors: Vec<Vec<Vec<f32>>> = if device.is_cpu() {
+        chunks.par_iter().map(run).collect::<Result<_>>()?
+    } else {
+        chunks.iter().map(run).collect::<Result<_>>()?
+    };
+    let mut out = vec![Vec::new(); encodings.len()];
+    for (chunk, rows) in chunks.iter().zip(vectors) {
+        for (&k, v) in chunk.iter().zip(rows) {
             out[k] = v;
         }
     }
@@ -334,20 +347,15 @@ impl TextEncoder {
     /// short texts are not padded to a long one's length).
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
         let encodings = self.folder.encode(texts, self.max_tokens)?;
-        by_length(&encodings, BATCH, |batch| self.embed_batch(batch))
+        by_length(&encodings, BATCH, &self.device, |batch| {
+            self.embed_batch(batch)
+        })
     }
 
     /// One batch of tokenized texts, padded here to the longest.
     fn embed_batch(&self, enc: &[&tokenizers::Encoding]) -> Result<Tensor> {
         let (ids, types, mask) = inputs(enc, &self.device)?;
-        let bert = Bert {
-            config: &self.folder.config,
-            weights: &self.weights,
-            adapters: &HashMap::new(),
-            dtype: DType::F32,
-            train: false,
-        };
-        let states = bert.forward(&ids, &types, &mask)?;
+        let states = crate::bert::infer(&self.folder.config, &self.weights, &ids, &types, &mask)?;
         pool(&states, &mask, self.pooling, self.normalize)
     }
 }

@@ -262,3 +262,38 @@ pub(crate) fn prefix_lengths(mask: &Tensor) -> Result<Option<Vec<usize>>> {
         })
         .collect())
 }
+
+/// Token states (f32, `n × len × hidden`) of a batch, only to read them (no gradient): on
+/// the CPU with f32 weights, the exact GELU and padding on the right, the encoder's own
+/// pass ([`tape::Pass::states`], which keeps nothing and attends over each text's own
+/// tokens); anywhere else candle's graph ([`Bert::forward`]).
+pub(crate) fn infer(
+    config: &BertConfig,
+    weights: &HashMap<String, Tensor>,
+    ids: &Tensor,
+    types: &Tensor,
+    mask: &Tensor,
+) -> Result<Tensor> {
+    let own = ids.device().is_cpu()
+        && config.hidden_act == "gelu"
+        && weights.values().all(|t| t.dtype() == DType::F32);
+    if own && let Some(lens) = prefix_lengths(mask)? {
+        let (n, len) = ids.dims2()?;
+        let flat = |t: &Tensor| t.flatten_all()?.to_vec1::<u32>();
+        let pass = tape::Pass::new(config, weights.clone());
+        let h = pass.states(&flat(ids)?, &flat(types)?, &lens)?;
+        return Ok(Tensor::from_vec(
+            h,
+            (n, len, config.hidden_size),
+            ids.device(),
+        )?);
+    }
+    let bert = Bert {
+        config,
+        weights,
+        adapters: &HashMap::new(),
+        dtype: DType::F32,
+        train: false,
+    };
+    bert.forward(ids, types, mask)
+}

@@ -182,6 +182,35 @@ impl<'a> Pass<'a> {
         types: Vec<u32>,
         lens: Vec<usize>,
     ) -> Result<(Vec<f32>, Tape)> {
+        let mut layers = Vec::with_capacity(self.config.num_hidden_layers);
+        let (h, emb) = self.run(&ids, &types, &lens, Some(&mut layers))?;
+        let len = ids.len() / lens.len().max(1);
+        let tape = Tape {
+            ids,
+            types,
+            len,
+            lens,
+            emb,
+            layers,
+        };
+        Ok((h, tape))
+    }
+
+    /// The token states alone, as [`Pass::forward`] gives them, keeping nothing for a
+    /// backward: the inference pass.
+    pub(crate) fn states(&self, ids: &[u32], types: &[u32], lens: &[usize]) -> Result<Vec<f32>> {
+        Ok(self.run(ids, types, lens, None)?.0)
+    }
+
+    /// The forward: the token states and the embeddings' sum; each layer's [`Saved`] pushed
+    /// onto `saved` when given.
+    fn run(
+        &self,
+        ids: &[u32],
+        types: &[u32],
+        lens: &[usize],
+        mut saved: Option<&mut Vec<Saved>>,
+    ) -> Result<(Vec<f32>, Vec<f32>)> {
         let c = self.config;
         let hidden = c.hidden_size;
         let eps = c.layer_norm_eps as f32;
@@ -201,7 +230,6 @@ impl<'a> Pass<'a> {
                 }
             }
             let mut h = normalize(&emb, w[3], w[4], eps);
-            let mut layers = Vec::with_capacity(c.num_hidden_layers);
             for l in 0..c.num_hidden_layers {
                 let p = Layer::of(w, l, c);
                 let x = h;
@@ -217,34 +245,35 @@ impl<'a> Pass<'a> {
                         3 * hidden,
                     );
                 }
-                let ctx = attend(&qkv, &lens, c.num_attention_heads, hidden);
+                let ctx = attend(&qkv, lens, c.num_attention_heads, hidden);
                 let s1 = onto(&x, &ctx, p.out);
                 let h1 = normalize(&s1, p.norm1.0, p.norm1.1, eps);
                 let z = dense(&h1, p.up);
-                let mut g = copied(&z);
+                // The backward reads the layer before GELU too; inference applies it in place.
+                let (z, mut g) = match saved {
+                    Some(_) => {
+                        let g = copied(&z);
+                        (z, g)
+                    }
+                    None => (Vec::new(), z),
+                };
                 g.par_chunks_mut(CHUNK).for_each(gelu_in_place);
                 let s2 = onto(&h1, &g, p.down);
                 h = normalize(&s2, p.norm2.0, p.norm2.1, eps);
-                layers.push(Saved {
-                    x,
-                    qkv,
-                    ctx,
-                    s1,
-                    h1,
-                    z,
-                    g,
-                    s2,
-                });
+                if let Some(saved) = saved.as_deref_mut() {
+                    saved.push(Saved {
+                        x,
+                        qkv,
+                        ctx,
+                        s1,
+                        h1,
+                        z,
+                        g,
+                        s2,
+                    });
+                }
             }
-            let tape = Tape {
-                ids,
-                types,
-                len,
-                lens,
-                emb,
-                layers,
-            };
-            Ok((h, tape))
+            Ok((h, emb))
         })
     }
 
