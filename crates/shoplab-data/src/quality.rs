@@ -157,30 +157,22 @@ impl ValueChecks {
 /// [`ROW_COLUMNS`].
 fn repeated_rows(ws: &Workspace, filter: &str) -> Result<u64> {
     use duckdb::arrow::array::{Array, UInt64Array};
-    use rayon::slice::ParallelSliceMut;
     let conn = ws.connection();
     let key = format!("hash({ROW_COLUMNS})");
     let mut stmt = conn.prepare(&format!("SELECT {key} FROM events WHERE {filter}"))?;
-    let mut hashes: Vec<u64> = Vec::new();
+    let mut buckets = Buckets::new();
     for batch in stmt.query_arrow([])? {
         let values = batch
             .column(0)
             .as_any()
             .downcast_ref::<UInt64Array>()
             .expect("DuckDB's hash() is a UBIGINT");
-        hashes.extend(values.values().iter().copied());
+        buckets.extend(values.values());
     }
-    hashes.par_sort_unstable();
-    let mut seen: Vec<u64> = hashes
-        .windows(2)
-        .filter(|w| w[0] == w[1])
-        .map(|w| w[0])
-        .collect();
-    drop(hashes);
+    let seen = buckets.repeated();
     if seen.is_empty() {
         return Ok(0);
     }
-    seen.dedup();
     // The rows of the hashes seen more than once, compared column by column.
     conn.execute_batch(&format!(
         "DROP TABLE IF EXISTS temp.{SEEN}; CREATE TEMP TABLE {SEEN}(k UBIGINT)"
@@ -206,5 +198,72 @@ fn repeated_rows(ws: &Workspace, filter: &str) -> Result<u64> {
     Ok(n?.max(0) as u64)
 }
 
+/// 64-bit row hashes, spread by their top bits over buckets small enough to sort in the
+/// processor's cache (a hash function's output is uniform, so the buckets are even), each
+/// sorted on its own thread: the values seen more than once come out without sorting the
+/// whole array.
+struct Buckets(Vec<Vec<u64>>);
+
+impl Buckets {
+    /// The top bits that choose a bucket: 4,096 buckets.
+    const BITS: u32 = 12;
+
+    fn new() -> Self {
+        Buckets(vec![Vec::new(); 1 << Self::BITS])
+    }
+
+    fn extend(&mut self, hashes: &[u64]) {
+        for &h in hashes {
+            self.0[(h >> (64 - Self::BITS)) as usize].push(h);
+        }
+    }
+
+    /// The values seen more than once, each once, in order.
+    fn repeated(self) -> Vec<u64> {
+        use rayon::prelude::*;
+        self.0
+            .into_par_iter()
+            .flat_map_iter(|mut bucket| {
+                bucket.sort_unstable();
+                let mut seen: Vec<u64> = bucket
+                    .windows(2)
+                    .filter(|w| w[0] == w[1])
+                    .map(|w| w[0])
+                    .collect();
+                seen.dedup();
+                seen
+            })
+            .collect()
+    }
+}
+
 /// The scratch table of the hashes seen more than once.
 const SEEN: &str = "_shoplab_seen_hashes";
+
+#[cfg(test)]
+mod tests {
+    use super::Buckets;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The buckets find exactly the values a whole sort finds repeated, wherever in the
+        /// 64 bits the values differ.
+        #[test]
+        fn buckets_find_the_repeated_values(
+            small in proptest::collection::vec(0u64..50, 0..300),
+            shift in 0u32..58,
+        ) {
+            let hashes: Vec<u64> = small.iter().map(|v| v << shift | 1).collect();
+            let mut buckets = Buckets::new();
+            for part in hashes.chunks(7) {
+                buckets.extend(part);
+            }
+            let mut sorted = hashes.clone();
+            sorted.sort_unstable();
+            let mut expected: Vec<u64> =
+                sorted.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
+            expected.dedup();
+            prop_assert_eq!(buckets.repeated(), expected);
+        }
+    }
+}
