@@ -1,12 +1,12 @@
 //! The allocator's settings for the encoder's buffers.
 //!
 //! A step of the encoder allocates and frees buffers of megabytes (`tokens × 1536` floats
-//! for the feed-forward layer). glibc's malloc serves those with a fresh `mmap` each time
-//! and unmaps them when freed, so every step faults its pages in again and the kernel
-//! zeroes them: ~8% of fine-tuning's samples went to page faults, page-table locks and
-//! unmapping (bench/README.md). Raised thresholds keep them in the heap for reuse:
-//! full fine-tuning on two cores went from 46.2 to 51.8 examples/s and its page faults
-//! from 7.3M to 1.5M.
+//! for the feed-forward layer). glibc's malloc hands memory of these sizes back to the kernel
+//! when it is freed (a mapping of its own, or a heap trimmed past a few MiB of free space),
+//! so every step faults its pages in again and the kernel zeroes them: ~8% of fine-tuning's
+//! samples went to page faults, page-table locks and unmapping (bench/README.md). Raised
+//! thresholds keep them in the heap for reuse: full fine-tuning on two cores went from 46.2
+//! to 51.8 examples/s and its page faults from 7.3M to 1.5M.
 #![allow(unsafe_code)]
 
 /// Raises glibc's thresholds once per process: allocations under 256 MiB (32 MiB where
