@@ -36,8 +36,9 @@ pub struct Job<T> {
 
 impl<T: Send + 'static> Job<T> {
     /// Runs `work` on its own thread. When `watch` is given, the query progress of that
-    /// workspace connection is reported every 100 ms and cancel interrupts it. `work` gets
-    /// the event channel and the cancel flag (for work that is not one query).
+    /// workspace connection is reported every 100 ms, and 1 when the job succeeds; cancel
+    /// interrupts it. `work` gets the event channel and the cancel flag (for work that is
+    /// not one query).
     pub fn spawn<F>(name: String, watch: Option<QueryWatch>, work: F) -> Self
     where
         F: FnOnce(&SyncSender<JobEvent>, &AtomicBool) -> Result<T> + Send + 'static,
@@ -63,12 +64,18 @@ impl<T: Send + 'static> Job<T> {
         }
         let done2 = done.clone();
         let flag = cancelled.clone();
+        let watched = watch.is_some();
         let handle = std::thread::Builder::new()
             .name(name.clone())
             .spawn(move || {
                 let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&tx, &flag)))
                     .unwrap_or_else(|p| Err(EngineError::Job(panic_text(&p))));
                 done2.store(true, Ordering::Relaxed);
+                // The samples are of the query running at each tick; a short job can end
+                // between two, so a finished one says so itself.
+                if watched && r.is_ok() {
+                    let _ = tx.try_send(JobEvent::Progress(1.0));
+                }
                 r
             })
             .expect("spawn job thread");

@@ -31,11 +31,16 @@ fn movielens(dir: &tempfile::TempDir) -> Session {
     let (report, events) = finish(job);
     assert_eq!(report.format, "recbole");
     assert_eq!((report.rows_loaded, report.rows_rejected), (100_000, 0));
+    let progress: Vec<f64> = events
+        .iter()
+        .filter_map(|e| match e {
+            JobEvent::Progress(f) => Some(*f),
+            _ => None,
+        })
+        .collect();
     assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, JobEvent::Progress(f) if *f > 0.0)),
-        "an import reports how far it got"
+        progress.iter().all(|f| (0.0..=1.0).contains(f)) && progress.contains(&1.0),
+        "an import reports how far it got, up to done: {progress:?}"
     );
     session
 }
