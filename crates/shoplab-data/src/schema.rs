@@ -1,17 +1,19 @@
 //! The workspace schema. Migrations are append-only: each step runs once, in order,
 //! and the applied version is kept in `shoplab_meta`.
 
-/// Canonical event types. Exports map their own names onto these.
+/// Canonical event types, in funnel order (shown, clicked, viewed, kept, bought, then
+/// what follows a purchase): a user's events of one second are read in this order.
+/// Exports map their own names onto these.
 pub const EVENT_TYPES: &[&str] = &[
+    "impression",
+    "click",
     "view",
+    "favorite",
     "cart",
     "remove_from_cart",
     "purchase",
-    "refund",
-    "favorite",
     "rating",
-    "click",
-    "impression",
+    "refund",
 ];
 
 /// The session of an `events` row, as SQL: its `session_id`, else the user's day (exports

@@ -4,6 +4,7 @@
 use duckdb::OptionalExt;
 
 use crate::error::Result;
+use crate::schema::EVENT_TYPES;
 use crate::workspace::Workspace;
 
 /// An item of the catalog (`items`, and items only the events name), with its activity.
@@ -126,18 +127,22 @@ pub struct HistoryRow {
 }
 
 /// The last `limit` item events of `user`, oldest first; events of the same second in
-/// funnel order (a view before the cart before the purchase), then by item.
+/// funnel order ([`EVENT_TYPES`]: a view before the cart before the purchase), then by item.
 pub fn history(ws: &Workspace, user: &str, limit: usize) -> Result<Vec<HistoryRow>> {
     let conn = ws.connection();
-    let mut stmt = conn.prepare(
+    let funnel = EVENT_TYPES
+        .iter()
+        .map(|t| format!("'{t}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut stmt = conn.prepare(&format!(
         "SELECT t, item_id, event_type FROM (
              SELECT CAST(event_time AS VARCHAR) AS t, item_id, event_type, event_time,
-                    coalesce(list_position(['impression', 'click', 'view', 'favorite', 'cart',
-                        'remove_from_cart', 'purchase', 'rating', 'refund'], event_type), 10) AS stage
+                    list_position([{funnel}], event_type) AS stage
              FROM events WHERE user_id = ? AND item_id IS NOT NULL
              ORDER BY event_time DESC, stage DESC, item_id DESC LIMIT ?)
-         ORDER BY event_time, stage, item_id",
-    )?;
+         ORDER BY event_time, stage, item_id"
+    ))?;
     let rows = stmt
         .query_map(duckdb::params![user, limit as i64], |r| {
             Ok(HistoryRow {

@@ -135,22 +135,21 @@ impl Encoder {
     fn own_pass(&self) -> bool {
         self.lora.is_empty()
             && !self.full.is_empty()
-            && matches!(self.device, Device::Cpu)
-            && self.dtype == DType::F32
-            && self.folder.config.hidden_act == "gelu"
+            && crate::bert::own_pass_fits(&self.folder.config, &self.device, self.dtype)
     }
 
     /// [`Encoder::pooled`] for training through the encoder's own pass; its tape waits for
     /// [`Encoder::backward`]. `None` when the mask is not padding on the right.
     fn pooled_on_tape(&self, enc: &[&tokenizers::Encoding]) -> Result<Option<Tensor>> {
         let (ids, types, mask) = text::inputs(enc, &self.device)?;
-        let Some(lens) = crate::bert::prefix_lengths(&mask)? else {
+        let Some((flat_ids, flat_types, lens)) = crate::bert::flat_batch(&ids, &types, &mask)?
+        else {
             return Ok(None);
         };
         let (n, len) = ids.dims2()?;
-        let pass = Pass::new(&self.folder.config, self.weights());
-        let flat = |t: &Tensor| t.flatten_all()?.to_vec1::<u32>();
-        let (h, tape) = pass.forward(flat(&ids)?, flat(&types)?, lens)?;
+        let weights = self.weights();
+        let pass = Pass::new(&self.folder.config, &weights);
+        let (h, tape) = pass.forward(flat_ids, flat_types, lens)?;
         let states = Var::from_vec(h, (n, len, self.folder.config.hidden_size), &self.device)?;
         let pooled = text::pool(
             states.as_tensor(),
@@ -172,7 +171,8 @@ impl Encoder {
         if pending.is_empty() {
             return Ok(());
         }
-        let pass = Pass::new(&self.folder.config, self.weights());
+        let weights = self.weights();
+        let pass = Pass::new(&self.folder.config, &weights);
         let vars: HashMap<&str, &Var> = self.full.iter().map(|(n, v)| (n.as_str(), v)).collect();
         for (states, tape) in pending {
             let Some(d) = grads.remove(states.as_tensor()) else {

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use candle_core::{D, DType, Tensor};
+use candle_core::{D, DType, Device, Tensor};
 
 use crate::error::{ModelError, Result};
 
@@ -263,10 +263,29 @@ pub(crate) fn prefix_lengths(mask: &Tensor) -> Result<Option<Vec<usize>>> {
         .collect())
 }
 
-/// Token states (f32, `n × len × hidden`) of a batch, only to read them (no gradient): on
-/// the CPU with f32 weights, the exact GELU and padding on the right, the encoder's own
-/// pass ([`tape::Pass::states`], which keeps nothing and attends over each text's own
-/// tokens); anywhere else candle's graph ([`Bert::forward`]).
+/// Whether the encoder's own pass ([`tape::Pass`]) can run a batch instead of candle's
+/// graph: on the CPU, in f32, with the exact GELU.
+pub(crate) fn own_pass_fits(config: &BertConfig, device: &Device, dtype: DType) -> bool {
+    device.is_cpu() && dtype == DType::F32 && config.hidden_act == "gelu"
+}
+
+/// A batch as the encoder's own pass reads it: ids and token types flat, and each text's
+/// length.
+pub(crate) type FlatBatch = (Vec<u32>, Vec<u32>, Vec<usize>);
+
+/// [`FlatBatch`] of a batch's tensors; `None` when the mask is not padding on the right.
+pub(crate) fn flat_batch(ids: &Tensor, types: &Tensor, mask: &Tensor) -> Result<Option<FlatBatch>> {
+    let Some(lens) = prefix_lengths(mask)? else {
+        return Ok(None);
+    };
+    let flat = |t: &Tensor| t.flatten_all()?.to_vec1::<u32>();
+    Ok(Some((flat(ids)?, flat(types)?, lens)))
+}
+
+/// Token states (f32, `n × len × hidden`) of a batch, only to read them (no gradient): the
+/// encoder's own pass where it fits ([`own_pass_fits`] with f32 weights, padding on the
+/// right; [`tape::Pass::states`] keeps nothing and attends over each text's own tokens);
+/// anywhere else candle's graph ([`Bert::forward`]).
 pub(crate) fn infer(
     config: &BertConfig,
     weights: &HashMap<String, Tensor>,
@@ -274,14 +293,13 @@ pub(crate) fn infer(
     types: &Tensor,
     mask: &Tensor,
 ) -> Result<Tensor> {
-    let own = ids.device().is_cpu()
-        && config.hidden_act == "gelu"
-        && weights.values().all(|t| t.dtype() == DType::F32);
-    if own && let Some(lens) = prefix_lengths(mask)? {
+    let f32_weights = weights.values().all(|t| t.dtype() == DType::F32);
+    if own_pass_fits(config, ids.device(), DType::F32)
+        && f32_weights
+        && let Some((flat_ids, flat_types, lens)) = flat_batch(ids, types, mask)?
+    {
         let (n, len) = ids.dims2()?;
-        let flat = |t: &Tensor| t.flatten_all()?.to_vec1::<u32>();
-        let pass = tape::Pass::new(config, weights.clone());
-        let h = pass.states(&flat(ids)?, &flat(types)?, &lens)?;
+        let h = tape::Pass::new(config, weights).states(&flat_ids, &flat_types, &lens)?;
         return Ok(Tensor::from_vec(
             h,
             (n, len, config.hidden_size),

@@ -148,14 +148,14 @@ pub(crate) struct Pass<'a> {
     config: &'a BertConfig,
     /// The weights' names, as [`names`] lists them.
     pub names: Vec<String>,
-    weights: HashMap<String, Tensor>,
+    weights: &'a HashMap<String, Tensor>,
 }
 
 impl<'a> Pass<'a> {
-    pub(crate) fn new(config: &'a BertConfig, weights: HashMap<String, Tensor>) -> Self {
+    pub(crate) fn new(config: &'a BertConfig, weights: &'a HashMap<String, Tensor>) -> Self {
         Pass {
             config,
-            names: names(config, super::prefix(&weights)),
+            names: names(config, super::prefix(weights)),
             weights,
         }
     }
@@ -537,7 +537,7 @@ mod tests {
             .backward()
             .unwrap();
 
-        let pass = Pass::new(&c, weights.clone());
+        let pass = Pass::new(&c, &weights);
         assert_eq!(pass.names, names);
         let (h, tape) = pass.forward(ids, types, lens).unwrap();
         let flat = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
