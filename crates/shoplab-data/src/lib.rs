@@ -17,6 +17,7 @@ pub mod lake;
 pub mod mapping;
 pub mod profile;
 pub mod quality;
+mod row_hashes;
 pub mod schema;
 pub mod simlab;
 pub mod source;

@@ -5,6 +5,7 @@
 //! rows.
 
 use crate::error::Result;
+use crate::row_hashes::{Buckets, Gathered};
 use crate::workspace::Workspace;
 
 /// The counts of one import's events, or of the whole log.
@@ -61,23 +62,26 @@ const ROW_COLUMNS: &str =
 
 impl ValueChecks {
     /// The counts of the events `filter` selects (an SQL condition on `events`). Exact, in
-    /// two or three scans that hold little: the plain counts with the time span (no row
-    /// can be a year outside a range when the whole log spans less than a year, so the
-    /// percentiles are computed only when it spans more); and repeats, over a 64-bit hash
-    /// of each row, sorted here (16 bytes a row, where a DISTINCT over the rows held every
-    /// row: ~1 GB and ~1.7 s for 10M events), then compared column by column among the
-    /// rows whose hash is seen more than once, so two different rows of one hash are never
-    /// taken for a repeat.
+    /// one or two scans that hold little: the plain counts with the time span (no row can
+    /// be a year outside a range when the whole log spans less than a year, so the
+    /// percentiles are computed only when it spans more), and in the same scan a 64-bit
+    /// hash of each row, gathered from DuckDB's vectors and sorted here (8 bytes a row,
+    /// where a DISTINCT over the rows held every row: ~1 GB and ~1.7 s for 10M events);
+    /// the rows whose hash is seen more than once are then compared column by column, so
+    /// two different rows of one hash are never taken for a repeat.
     fn count(ws: &Workspace, filter: &str) -> Result<Self> {
         let conn = ws.connection();
         let counts: Vec<String> = ROW_CHECKS[..FAR_TIMES]
             .iter()
             .map(|(_, cond)| format!("count(*) FILTER (WHERE {cond})"))
             .collect();
+        let hashes = Gathered::start();
         let sql = format!(
-            "SELECT {}, coalesce(max(event_time) - min(event_time) > INTERVAL 365 DAY, false)
+            "SELECT {}, coalesce(max(event_time) - min(event_time) > INTERVAL 365 DAY, false),
+                    count({})
              FROM events WHERE {filter}",
-            counts.join(", ")
+            counts.join(", "),
+            hashes.call(ROW_COLUMNS, "1")
         );
         let (refunds, guest_rows, zero_prices, long) = conn.query_row(&sql, [], |r| {
             Ok((
@@ -105,7 +109,7 @@ impl ValueChecks {
             guest_rows: count(guest_rows),
             zero_prices: count(zero_prices),
             far_times: count(far_times),
-            repeated: repeated_rows(ws, filter)?,
+            repeated: repeated_rows(ws, filter, hashes.finish())?,
         })
     }
 
@@ -154,22 +158,11 @@ impl ValueChecks {
 }
 
 /// Rows of the events `filter` selects identical to an earlier one in every column of
-/// [`ROW_COLUMNS`].
-fn repeated_rows(ws: &Workspace, filter: &str) -> Result<u64> {
-    use duckdb::arrow::array::{Array, UInt64Array};
+/// [`ROW_COLUMNS`], given the hashes of those columns.
+fn repeated_rows(ws: &Workspace, filter: &str, hashes: Buckets) -> Result<u64> {
     let conn = ws.connection();
     let key = format!("hash({ROW_COLUMNS})");
-    let mut stmt = conn.prepare(&format!("SELECT {key} FROM events WHERE {filter}"))?;
-    let mut buckets = Buckets::new();
-    for batch in stmt.query_arrow([])? {
-        let values = batch
-            .column(0)
-            .as_any()
-            .downcast_ref::<UInt64Array>()
-            .expect("DuckDB's hash() is a UBIGINT");
-        buckets.extend(values.values());
-    }
-    let seen = buckets.repeated();
+    let seen = hashes.repeated();
     if seen.is_empty() {
         return Ok(0);
     }
@@ -198,72 +191,5 @@ fn repeated_rows(ws: &Workspace, filter: &str) -> Result<u64> {
     Ok(n?.max(0) as u64)
 }
 
-/// 64-bit row hashes, spread by their top bits over buckets small enough to sort in the
-/// processor's cache (a hash function's output is uniform, so the buckets are even), each
-/// sorted on its own thread: the values seen more than once come out without sorting the
-/// whole array.
-struct Buckets(Vec<Vec<u64>>);
-
-impl Buckets {
-    /// The top bits that choose a bucket: 4,096 buckets.
-    const BITS: u32 = 12;
-
-    fn new() -> Self {
-        Buckets(vec![Vec::new(); 1 << Self::BITS])
-    }
-
-    fn extend(&mut self, hashes: &[u64]) {
-        for &h in hashes {
-            self.0[(h >> (64 - Self::BITS)) as usize].push(h);
-        }
-    }
-
-    /// The values seen more than once, each once, in order.
-    fn repeated(self) -> Vec<u64> {
-        use rayon::prelude::*;
-        self.0
-            .into_par_iter()
-            .flat_map_iter(|mut bucket| {
-                bucket.sort_unstable();
-                let mut seen: Vec<u64> = bucket
-                    .windows(2)
-                    .filter(|w| w[0] == w[1])
-                    .map(|w| w[0])
-                    .collect();
-                seen.dedup();
-                seen
-            })
-            .collect()
-    }
-}
-
 /// The scratch table of the hashes seen more than once.
 const SEEN: &str = "_shoplab_seen_hashes";
-
-#[cfg(test)]
-mod tests {
-    use super::Buckets;
-    use proptest::prelude::*;
-
-    proptest! {
-        /// The buckets find exactly the values a whole sort finds repeated, wherever in the
-        /// 64 bits the values differ.
-        #[test]
-        fn buckets_find_the_repeated_values(
-            small in proptest::collection::vec(0u64..50, 0..300),
-            shift in 0u32..58,
-        ) {
-            let hashes: Vec<u64> = small.iter().map(|v| v << shift | 1).collect();
-            let mut buckets = Buckets::new();
-            for part in hashes.chunks(7) {
-                buckets.extend(part);
-            }
-            let mut sorted = hashes.clone();
-            sorted.sort_unstable();
-            let mut expected: Vec<u64> =
-                sorted.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
-            expected.dedup();
-            prop_assert_eq!(buckets.repeated(), expected);
-        }
-    }
-}

@@ -52,6 +52,11 @@ pub const SAMPLE_ROWS: usize = 500;
 /// that names the line.
 pub const MAX_LINE_BYTES: usize = 4 << 20;
 
+/// The read buffer of the sniffer and of the sample (DuckDB's default, 32 MiB, is for
+/// whole-file scans: the first buffer of a big file took longer to read than the sample).
+/// DuckDB wants a buffer larger than the longest line.
+const SAMPLE_BUFFER_BYTES: usize = 2 * MAX_LINE_BYTES;
+
 /// SQL string literal.
 pub(crate) fn lit(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
@@ -211,6 +216,7 @@ impl Source {
         let mut opts = vec![
             format!("encoding = {}", lit(&self.encoding)),
             format!("max_line_size = {MAX_LINE_BYTES}"),
+            format!("buffer_size = {SAMPLE_BUFFER_BYTES}"),
         ];
         if let Some(c) = &self.compression {
             opts.push(format!("compression = {}", lit(c)));
@@ -285,7 +291,9 @@ impl Source {
         let sql = format!(
             "SELECT {} FROM {} s LIMIT {SAMPLE_ROWS}",
             cols.join(", "),
-            self.scan_sql(", ignore_errors = true")
+            self.scan_sql(&format!(
+                ", ignore_errors = true, buffer_size = {SAMPLE_BUFFER_BYTES}"
+            ))
         );
         let mut stmt = conn.prepare(&sql).map_err(|e| self.read_error(e))?;
         let n = self.columns.len();

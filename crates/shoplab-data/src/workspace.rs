@@ -106,6 +106,7 @@ impl Workspace {
         if mode != Mode::ReadOnly {
             ws.migrate()?;
         }
+        crate::row_hashes::register(&ws.conn)?;
         Ok(ws)
     }
 
@@ -172,13 +173,22 @@ impl Workspace {
                 [],
                 |r| r.get(0),
             )?;
-        for (i, step) in MIGRATIONS.iter().enumerate().skip(applied as usize) {
-            let version = i + 1;
-            self.conn.execute_batch(&format!(
-                "BEGIN TRANSACTION; {step};
-                 INSERT OR REPLACE INTO shoplab_meta VALUES ('schema_version', '{version}');
-                 COMMIT;"
-            ))?;
+        // The steps due, in one transaction: a new workspace's schema is one commit, and an
+        // upgrade happens whole or not at all.
+        let steps: Vec<String> = MIGRATIONS
+            .iter()
+            .enumerate()
+            .skip(applied as usize)
+            .map(|(i, step)| {
+                format!(
+                    "{step};\nINSERT OR REPLACE INTO shoplab_meta VALUES ('schema_version', '{}');",
+                    i + 1
+                )
+            })
+            .collect();
+        if !steps.is_empty() {
+            self.conn
+                .execute_batch(&format!("BEGIN TRANSACTION; {} COMMIT;", steps.join("\n")))?;
         }
         Ok(())
     }
