@@ -9,16 +9,16 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 
 use duckdb::Connection;
 use duckdb::core::{DataChunkHandle, LogicalTypeHandle, LogicalTypeId};
 use duckdb::vscalar::{ScalarFunctionSignature, VScalar};
 use duckdb::vtab::arrow::WritableVector;
 
-/// 64-bit row hashes, spread by their top bits over buckets small enough to sort in the
+/// 64-bit row hashes, spread by their top bits over buckets small enough to search in the
 /// processor's cache (a hash function's output is uniform, so the buckets are even), each
-/// sorted on its own thread: the values seen more than once come out without sorting the
+/// searched on its own thread: the values seen more than once come out without sorting the
 /// whole array.
 pub(crate) struct Buckets(Vec<Vec<u64>>);
 
@@ -26,11 +26,11 @@ impl Buckets {
     /// The top bits that choose a bucket: 256 buckets.
     const BITS: u32 = 8;
 
-    pub(crate) fn new() -> Self {
+    fn new() -> Self {
         Buckets(vec![Vec::new(); 1 << Self::BITS])
     }
 
-    pub(crate) fn extend(&mut self, hashes: &[u64]) {
+    fn extend(&mut self, hashes: &[u64]) {
         for &h in hashes {
             self.0[(h >> (64 - Self::BITS)) as usize].push(h);
         }
@@ -123,7 +123,7 @@ impl Shards {
 
 /// The shards of the scans gathering now, by the token their query passes to
 /// `shoplab_keep_hash` (several may run at once, in one workspace or in several).
-static GATHERING: Mutex<Option<HashMap<u64, Arc<Shards>>>> = Mutex::new(None);
+static GATHERING: LazyLock<Mutex<HashMap<u64, Arc<Shards>>>> = LazyLock::new(Default::default);
 
 /// Tokens, one per [`Gathered`].
 static NEXT_TOKEN: AtomicU64 = AtomicU64::new(1);
@@ -135,9 +135,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// The function's name in SQL.
 const KEEP_HASH: &str = "shoplab_keep_hash";
 
-/// `shoplab_keep_hash(token UBIGINT, hash UBIGINT, value INTEGER) -> INTEGER`: keeps each
-/// row's hash for the [`Gathered`] of `token` and returns `value` (volatile: a query never
-/// leaves it out or computes it once for all rows).
+/// `shoplab_keep_hash(token UBIGINT, hash UBIGINT) -> UBIGINT`: keeps each row's hash for
+/// the [`Gathered`] of `token` and returns it (volatile: a query never leaves it out or
+/// computes it once for all rows).
 struct KeepHash;
 
 impl VScalar for KeepHash {
@@ -152,27 +152,20 @@ impl VScalar for KeepHash {
         if len == 0 {
             return Ok(());
         }
-        // DuckDB flattens a C function's arguments; the three are never NULL (a constant,
-        // `hash()` and the import's id).
-        let (token, hashes, values) = (
-            input.flat_vector(0),
-            input.flat_vector(1),
-            input.flat_vector(2),
-        );
+        // DuckDB flattens a C function's arguments; both are never NULL (a constant and
+        // `hash()`).
+        let (token, hashes) = (input.flat_vector(0), input.flat_vector(1));
         // SAFETY: the vectors hold `len` values of the signature's types.
-        let (token, hashes, values) = unsafe {
+        let (token, hashes) = unsafe {
             (
                 token.as_slice_with_len::<u64>(len)[0],
                 hashes.as_slice_with_len::<u64>(len),
-                values.as_slice_with_len::<i32>(len),
             )
         };
         let mut out = output.flat_vector();
-        // SAFETY: the output holds `len` INTEGERs.
-        unsafe { out.as_mut_slice_with_len::<i32>(len) }.copy_from_slice(values);
-        let shards = lock(&GATHERING)
-            .as_ref()
-            .and_then(|m| m.get(&token).cloned());
+        // SAFETY: the output holds `len` UBIGINTs.
+        unsafe { out.as_mut_slice_with_len::<u64>(len) }.copy_from_slice(hashes);
+        let shards = lock(&GATHERING).get(&token).cloned();
         match shards {
             Some(shards) => {
                 shards.extend(hashes);
@@ -185,12 +178,8 @@ impl VScalar for KeepHash {
     fn signatures() -> Vec<ScalarFunctionSignature> {
         let t = |id| LogicalTypeHandle::from(id);
         vec![ScalarFunctionSignature::exact(
-            vec![
-                t(LogicalTypeId::UBigint),
-                t(LogicalTypeId::UBigint),
-                t(LogicalTypeId::Integer),
-            ],
-            t(LogicalTypeId::Integer),
+            vec![t(LogicalTypeId::UBigint), t(LogicalTypeId::UBigint)],
+            t(LogicalTypeId::UBigint),
         )]
     }
 
@@ -223,26 +212,21 @@ pub(crate) struct Gathered {
 impl Gathered {
     pub(crate) fn start() -> Self {
         let token = NEXT_TOKEN.fetch_add(1, Ordering::Relaxed);
-        lock(&GATHERING)
-            .get_or_insert_with(HashMap::new)
-            .insert(token, Arc::new(Shards::new()));
+        lock(&GATHERING).insert(token, Arc::new(Shards::new()));
         Gathered { token }
     }
 
-    /// The SQL that keeps the hash of `columns` (a comma-separated list) and stands for
-    /// `value`, an INTEGER.
-    pub(crate) fn call(&self, columns: &str, value: &str) -> String {
+    /// The SQL of the hash of `columns` (a comma-separated list), kept as it is computed.
+    pub(crate) fn call(&self, columns: &str) -> String {
         format!(
-            "{KEEP_HASH}(CAST({} AS UBIGINT), hash({columns}), CAST({value} AS INTEGER))",
+            "{KEEP_HASH}(CAST({} AS UBIGINT), hash({columns}))",
             self.token
         )
     }
 
     /// The hashes gathered.
     pub(crate) fn finish(self) -> Buckets {
-        let shards = lock(&GATHERING)
-            .as_mut()
-            .and_then(|m| m.remove(&self.token));
+        let shards = lock(&GATHERING).remove(&self.token);
         // The query is over: DuckDB holds no other reference.
         shards
             .and_then(|s| Arc::try_unwrap(s).ok())
@@ -252,9 +236,7 @@ impl Gathered {
 
 impl Drop for Gathered {
     fn drop(&mut self) {
-        if let Some(m) = lock(&GATHERING).as_mut() {
-            m.remove(&self.token);
-        }
+        lock(&GATHERING).remove(&self.token);
     }
 }
 
@@ -285,8 +267,8 @@ mod tests {
         }
     }
 
-    /// Hashes gathered as DuckDB computes a query are those it returns, the values pass
-    /// through unchanged, and two gatherings at once keep their own rows.
+    /// Hashes gathered as DuckDB computes a query are those it returns, the function
+    /// returns the hash it keeps, and two gatherings at once keep their own rows.
     #[test]
     fn gathered_hashes_are_the_rows_hashes() {
         let conn = duckdb::Connection::open_in_memory().unwrap();
@@ -297,18 +279,18 @@ mod tests {
         )
         .unwrap();
         let (one, two) = (Gathered::start(), Gathered::start());
-        let sum: i64 = conn
+        let (rows, unchanged): (i64, i64) = conn
             .query_row(
                 &format!(
-                    "SELECT sum({}) + sum({}) FROM t",
-                    one.call("a, b", "1"),
-                    two.call("b", "a")
+                    "SELECT count({}), count(*) FILTER (WHERE {} = hash(b)) FROM t",
+                    one.call("a, b"),
+                    two.call("b")
                 ),
                 [],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .unwrap();
-        assert_eq!(sum, 50_000 + (0..50_000i64).map(|i| i % 1000).sum::<i64>());
+        assert_eq!((rows, unchanged), (50_000, 50_000));
         let read_back = |sql: &str| {
             let mut stmt = conn.prepare(sql).unwrap();
             let mut buckets = Buckets::new();
