@@ -18,7 +18,7 @@ if [ -z "${SHOPLAB_BIN:-}" ]; then
   source scripts/env.sh
   bash datasets/fetch.sh minilm clothing-reviews >/dev/null
   # The dev build: the model crate and candle are built at opt-level 3 there.
-  cargo build -q --workspace --examples
+  cargo build -q --workspace --bins --examples
   SHOPLAB_BIN="$CARGO_TARGET_DIR/debug/shoplab"
 fi
 BENCH_DIR="${BENCH_DIR:-$HOME/.cache/shoplab/bench}"

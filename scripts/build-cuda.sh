@@ -47,7 +47,7 @@ export CUDAFORGE_THREADS="${CUDAFORGE_THREADS:-2}"
 # The linker finds the stubs through LIBRARY_PATH, which leaves RUSTFLAGS (and
 # so every other crate's build, DuckDB's included) untouched.
 export LIBRARY_PATH="$STUBS:$CU/lib${LIBRARY_PATH:+:$LIBRARY_PATH}"
-cargo build --workspace --examples --features shoplab-cli/cuda,shoplab-workbench/cuda "$@"
+cargo build --workspace --bins --examples --features shoplab-cli/cuda,shoplab-workbench/cuda "$@"
 D="$CARGO_TARGET_DIR/debug"
 for bin in shoplab shoplab-workbench examples/embed_throughput examples/review_split; do
   cp "$D/$bin" "$D/$bin-cuda"

@@ -18,8 +18,8 @@ use rayon::prelude::*;
 use super::BertConfig;
 use crate::error::{ModelError, Result};
 use crate::kernels::slices::{
-    CHUNK, View, attend, attend_grad, copied, gelu_grad_in_place, gelu_in_place, gemm, gemm_add,
-    normalize, normalize_grad, reading_all, zeros,
+    CHUNK, Fresh, View, attend, attend_grad, copied, gelu_grad_in_place, gelu_in_place, gemm_add,
+    normalize, normalize_grad, product, reading_all, zeros,
 };
 
 /// The weights' names in the order the pass reads them: the embeddings' five, then each
@@ -218,33 +218,25 @@ impl<'a> Pass<'a> {
         let rows = ids.len();
         self.with_weights(|w| {
             let (words, positions, kinds) = (w[0], w[1], w[2]);
-            let mut emb = zeros(rows * hidden);
-            for (r, e) in emb.chunks_mut(hidden).enumerate() {
+            let mut emb = Vec::with_capacity(rows * hidden);
+            for r in 0..rows {
                 let (a, b, t) = (
                     table_row(words, ids[r] as usize, hidden)?,
                     table_row(positions, r % len, hidden)?,
                     table_row(kinds, types[r] as usize, hidden)?,
                 );
-                for (k, e) in e.iter_mut().enumerate() {
-                    *e = a[k] + b[k] + t[k];
-                }
+                emb.extend((0..hidden).map(|k| a[k] + b[k] + t[k]));
             }
             let mut h = normalize(&emb, w[3], w[4], eps);
             for l in 0..c.num_hidden_layers {
                 let p = Layer::of(w, l, c);
                 let x = h;
                 let xs = View::rows(&x, rows, hidden);
-                let mut qkv = zeros(rows * 3 * hidden);
+                let mut qkv = Fresh::new(rows, 3 * hidden);
                 for (part, d) in p.qkv.iter().enumerate() {
-                    gemm(
-                        xs,
-                        d.t(),
-                        1.0,
-                        Some(d.b),
-                        &mut qkv[part * hidden..],
-                        3 * hidden,
-                    );
+                    qkv.product(part * hidden, xs, d.t(), 1.0, Some(d.b));
                 }
+                let qkv = qkv.done();
                 let ctx = attend(&qkv, lens, c.num_attention_heads, hidden);
                 let s1 = onto(&x, &ctx, p.out);
                 let h1 = normalize(&s1, p.norm1.0, p.norm1.1, eps);
@@ -373,16 +365,7 @@ fn table_row(table: &[f32], k: usize, width: usize) -> Result<&[f32]> {
 
 /// `x·Wᵀ + b` over the rows of `x` (`… × inp`).
 fn dense(x: &[f32], d: Dense) -> Vec<f32> {
-    let mut y = zeros(x.len() / d.inp * d.out);
-    gemm(
-        View::rows(x, x.len() / d.inp, d.inp),
-        d.t(),
-        1.0,
-        Some(d.b),
-        &mut y,
-        d.out,
-    );
-    y
+    product(View::rows(x, x.len() / d.inp, d.inp), d.t(), 1.0, Some(d.b))
 }
 
 /// `r + x·Wᵀ + b`: a dense layer's output added to the residual `r`.
@@ -400,16 +383,7 @@ fn onto(r: &[f32], x: &[f32], d: Dense) -> Vec<f32> {
 
 /// `dy·W` (`rows × inp`): the gradient of a dense layer's input from its output's `dy`.
 fn input_grad(dy: &[f32], rows: usize, d: Dense) -> Vec<f32> {
-    let mut dx = zeros(rows * d.inp);
-    gemm(
-        View::rows(dy, rows, d.out),
-        d.plain(),
-        1.0,
-        None,
-        &mut dx,
-        d.inp,
-    );
-    dx
+    product(View::rows(dy, rows, d.out), d.plain(), 1.0, None)
 }
 
 /// `dyᵀ·x` (`out × inp`): a dense layer's weight gradient from its output's gradient `dy`
@@ -421,9 +395,7 @@ fn weight_grad(dy: View, x: &[f32], inp: usize) -> Vec<f32> {
         trans: true,
         ..dy
     };
-    let mut g = zeros(dy.cols * inp);
-    gemm(dyt, View::rows(x, dy.rows, inp), 1.0, None, &mut g, inp);
-    g
+    product(dyt, View::rows(x, dy.rows, inp), 1.0, None)
 }
 
 /// The sums of the columns of a row-major matrix of `cols` columns (a bias's gradient).

@@ -112,12 +112,99 @@ pub(crate) fn gemm(a: View, b: View, alpha: f32, bias: Option<&[f32]>, c: &mut [
         Some(bias) => Start::Bias(bias),
         None => Start::Zero,
     };
-    gemm_from(a, b, alpha, start, c, ldc);
+    gemm_from(a, b, alpha, start, Out::of(c), ldc);
 }
 
 /// `c += alpha·a·b`, `c` as in [`gemm`].
 pub(crate) fn gemm_add(a: View, b: View, alpha: f32, c: &mut [f32], ldc: usize) {
-    gemm_from(a, b, alpha, Start::Add, c, ldc);
+    gemm_from(a, b, alpha, Start::Add, Out::of(c), ldc);
+}
+
+/// `alpha·a·b (+ bias on every row)` as a new row-major matrix: [`Fresh`] with one product.
+pub(crate) fn product(a: View, b: View, alpha: f32, bias: Option<&[f32]>) -> Vec<f32> {
+    let mut c = Fresh::new(a.rows, b.cols);
+    c.product(0, a, b, alpha, bias);
+    c.done()
+}
+
+/// A new `rows × cols` row-major matrix whose columns products write before anything reads
+/// them: no zeroing pass first (BLAS never reads its output when `beta` is 0, and the bias
+/// is written, not added), which was a twentieth of a fine-tuning step's samples.
+pub(crate) struct Fresh {
+    data: Vec<f32>,
+    rows: usize,
+    cols: usize,
+    /// Columns written so far.
+    written: Vec<bool>,
+}
+
+impl Fresh {
+    pub fn new(rows: usize, cols: usize) -> Self {
+        Fresh {
+            data: Vec::with_capacity(rows * cols),
+            rows,
+            cols,
+            written: vec![false; cols],
+        }
+    }
+
+    /// Writes columns `at..at + b.cols` with `alpha·a·b (+ bias on every row)`.
+    pub fn product(&mut self, at: usize, a: View, b: View, alpha: f32, bias: Option<&[f32]>) {
+        assert_eq!(a.rows, self.rows, "one product row per row");
+        assert!(at + b.cols <= self.cols, "columns past the matrix");
+        let start = match bias {
+            Some(bias) => Start::Bias(bias),
+            None => Start::Zero,
+        };
+        let spare = &mut self.data.spare_capacity_mut()[at..self.rows * self.cols];
+        let out = Out {
+            ptr: spare.as_mut_ptr().cast(),
+            len: spare.len(),
+        };
+        gemm_from(a, b, alpha, start, out, self.cols);
+        self.written[at..at + b.cols].fill(true);
+    }
+
+    /// The matrix, every column of which a product wrote.
+    pub fn done(mut self) -> Vec<f32> {
+        assert!(self.written.iter().all(|&w| w), "a column no product wrote");
+        // SAFETY: every column of every row was written by a product (checked above): BLAS
+        // writes all of its `rows × cols` block when beta is 0, and the bias rows are
+        // copied in whole before it adds to them.
+        unsafe { self.data.set_len(self.rows * self.cols) };
+        self.data
+    }
+}
+
+/// Where a product writes: `len` floats from `ptr`, possibly not yet initialized (`Start`
+/// says whether they are read).
+#[derive(Clone, Copy)]
+struct Out {
+    ptr: *mut f32,
+    len: usize,
+}
+
+// SAFETY: an `Out` is handed to one thread per band, and the bands are disjoint rows.
+unsafe impl Send for Out {}
+unsafe impl Sync for Out {}
+
+impl Out {
+    fn of(c: &mut [f32]) -> Self {
+        Out {
+            ptr: c.as_mut_ptr(),
+            len: c.len(),
+        }
+    }
+
+    /// The part from `at` on.
+    fn from(self, at: usize) -> Self {
+        assert!(at <= self.len);
+        Out {
+            // SAFETY: within the allocation (checked above).
+            ptr: unsafe { self.ptr.add(at) },
+            len: self.len - at,
+        }
+    }
 }
 
 /// What the product is added to.
@@ -128,7 +215,7 @@ enum Start<'a> {
     Add,
 }
 
-fn gemm_from(a: View, b: View, alpha: f32, start: Start, c: &mut [f32], ldc: usize) {
+fn gemm_from(a: View, b: View, alpha: f32, start: Start, c: Out, ldc: usize) {
     static ONE_THREAD: std::sync::Once = std::sync::Once::new();
     // SAFETY: sets OpenBLAS's thread count before its first product, from one thread.
     ONE_THREAD.call_once(|| unsafe { openblas_set_num_threads(1) });
@@ -138,36 +225,37 @@ fn gemm_from(a: View, b: View, alpha: f32, start: Start, c: &mut [f32], ldc: usi
         return gemm_one(a, b, alpha, start, c, ldc);
     }
     let band = m.div_ceil(threads);
-    c.par_chunks_mut(band * ldc)
-        .take(m.div_ceil(band))
-        .enumerate()
-        .for_each(|(i, c)| {
-            let rows = band.min(m - i * band);
-            // Row r of a transposed view is column r of the stored matrix.
-            let first = if a.trans { i * band } else { i * band * a.ld };
-            let a = View {
-                data: &a.data[first..],
-                rows,
-                ..a
-            };
-            gemm_one(a, b, alpha, start, c, ldc);
-        });
+    (0..m.div_ceil(band)).into_par_iter().for_each(|i| {
+        let rows = band.min(m - i * band);
+        // Row r of a transposed view is column r of the stored matrix.
+        let first = if a.trans { i * band } else { i * band * a.ld };
+        let a = View {
+            data: &a.data[first..],
+            rows,
+            ..a
+        };
+        gemm_one(a, b, alpha, start, c.from(i * band * ldc), ldc);
+    });
 }
 
 /// [`gemm_from`] on the calling thread.
-fn gemm_one(a: View, b: View, alpha: f32, start: Start, c: &mut [f32], ldc: usize) {
+fn gemm_one(a: View, b: View, alpha: f32, start: Start, c: Out, ldc: usize) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     assert_eq!(b.rows, k, "inner dimensions");
     assert!(a.span() <= a.data.len() && b.span() <= b.data.len());
-    assert!(ldc >= n && (m == 0 || (m - 1) * ldc + n <= c.len()));
+    assert!(ldc >= n && (m == 0 || (m - 1) * ldc + n <= c.len));
     if m == 0 || n == 0 {
         return;
     }
     let beta = match start {
         Start::Bias(bias) => {
             assert_eq!(bias.len(), n, "one bias per column");
-            for row in c.chunks_mut(ldc).take(m) {
-                row[..n].copy_from_slice(bias);
+            for r in 0..m {
+                // SAFETY: row r's n values lie within `c` (asserted above) and no other
+                // thread writes them; `bias` is another allocation.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(bias.as_ptr(), c.ptr.add(r * ldc), n);
+                }
             }
             1.0
         }
@@ -176,7 +264,9 @@ fn gemm_one(a: View, b: View, alpha: f32, start: Start, c: &mut [f32], ldc: usiz
     };
     let flag = |t: bool| if t { TRANS } else { NO_TRANS };
     // SAFETY: the asserts above keep every element OpenBLAS reads or writes inside the
-    // slices, and the leading dimensions are at least the stored rows' lengths.
+    // slices, and the leading dimensions are at least the stored rows' lengths; with beta
+    // 0 it reads nothing of `c`, and otherwise `c`'s block is initialized (the caller's
+    // slice, or the bias rows just written).
     unsafe {
         cblas_sgemm(
             ROW_MAJOR,
@@ -191,7 +281,7 @@ fn gemm_one(a: View, b: View, alpha: f32, start: Start, c: &mut [f32], ldc: usiz
             b.data.as_ptr(),
             int(b.ld),
             beta,
-            c.as_mut_ptr(),
+            c.ptr,
             int(ldc.max(1)),
         );
     }
@@ -231,8 +321,7 @@ impl CustomOp2 for Matmul {
         if a.cols != b.rows {
             candle_core::bail!("blas-matmul: {:?} by {:?}", l1.dims(), l2.dims());
         }
-        let mut c = super::zeros(a.rows * b.cols);
-        gemm(a, b, 1.0, None, &mut c, b.cols);
+        let c = product(a, b, 1.0, None);
         Ok((CpuStorage::F32(c), Shape::from((a.rows, b.cols))))
     }
 
@@ -295,8 +384,7 @@ impl CustomOp3 for Linear {
             );
         }
         let bias = &f32s(s3, self.name())?[l3.start_offset()..l3.start_offset() + out];
-        let mut y = super::zeros(x.rows * out);
-        gemm(x, wt, 1.0, Some(bias), &mut y, out);
+        let mut y = product(x, wt, 1.0, Some(bias));
         if self.gelu {
             y.par_chunks_mut(super::CHUNK)
                 .for_each(super::math::gelu_in_place);
