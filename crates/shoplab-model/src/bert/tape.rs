@@ -403,14 +403,24 @@ fn column_sums(m: &[f32], cols: usize) -> Vec<f32> {
     block_column_sums(View::rows(m, m.len() / cols, cols))
 }
 
-/// [`column_sums`] of a block.
+/// [`column_sums`] of a block, a band of rows per thread.
 fn block_column_sums(m: View) -> Vec<f32> {
-    let mut sums = vec![0f32; m.cols];
-    for r in 0..m.rows {
-        let row = &m.data[r * m.ld..r * m.ld + m.cols];
-        sums.iter_mut().zip(row).for_each(|(s, x)| *s += x);
-    }
-    sums
+    let band = m.rows.div_ceil(rayon::current_num_threads()).max(1);
+    let add = |mut a: Vec<f32>, b: Vec<f32>| {
+        a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+        a
+    };
+    (0..m.rows.div_ceil(band))
+        .into_par_iter()
+        .map(|i| {
+            let mut sums = vec![0f32; m.cols];
+            for r in i * band..((i + 1) * band).min(m.rows) {
+                let row = &m.data[r * m.ld..r * m.ld + m.cols];
+                sums.iter_mut().zip(row).for_each(|(s, x)| *s += x);
+            }
+            sums
+        })
+        .reduce(|| vec![0f32; m.cols], add)
 }
 
 #[cfg(test)]

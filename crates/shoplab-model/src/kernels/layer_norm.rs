@@ -25,12 +25,61 @@ struct LayerNorm {
     eps: f32,
 }
 
-/// The row's mean and 1/√(var + eps), accumulated in f64 over the row's few hundred values.
+/// Lanes of the row sums: sixteen partial sums, which the compiler keeps in one AVX-512 or
+/// two AVX2 registers (a single running sum cannot be vectorized, its order being fixed).
+const LANES: usize = 16;
+
+/// Σ f(xᵢ) over `xs` in [`LANES`] partial sums.
+#[inline(always)]
+fn lane_sum(xs: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    let mut acc = [0f32; LANES];
+    let chunks = xs.chunks_exact(LANES);
+    let rest: f32 = chunks.remainder().iter().map(|&x| f(x)).sum();
+    for c in chunks {
+        for (a, &x) in acc.iter_mut().zip(c) {
+            *a += f(x);
+        }
+    }
+    acc.iter().sum::<f32>() + rest
+}
+
+/// Σ aᵢ·bᵢ in [`LANES`] partial sums.
+#[inline(always)]
+fn lane_dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; LANES];
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let rest: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (ca, cb) in ca.zip(cb) {
+        for ((s, &x), &y) in acc.iter_mut().zip(ca).zip(cb) {
+            *s += x * y;
+        }
+    }
+    acc.iter().sum::<f32>() + rest
+}
+
+/// The row's mean and 1/√(var + eps), the variance about the mean (two passes).
+#[inline(always)]
 fn moments(row: &[f32], eps: f32) -> (f32, f32) {
-    let n = row.len() as f64;
-    let mean = row.iter().map(|&x| x as f64).sum::<f64>() / n;
-    let var = row.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n;
-    (mean as f32, (1.0 / (var + eps as f64).sqrt()) as f32)
+    let n = row.len() as f32;
+    let mean = lane_sum(row, |x| x) / n;
+    let var = lane_sum(row, |x| (x - mean) * (x - mean)) / n;
+    (mean, 1.0 / (var + eps).sqrt())
+}
+
+/// [`normalize`] of whole rows into `y` (as long as `x`).
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma"))]
+fn normalize_rows(x: &[f32], w: &[f32], b: &[f32], eps: f32, y: &mut [f32]) {
+    for (y, x) in y.chunks_mut(w.len()).zip(x.chunks(w.len())) {
+        let (mean, rstd) = moments(x, eps);
+        for (((y, &x), &w), &b) in y.iter_mut().zip(x).zip(w).zip(b) {
+            *y = (x - mean) * rstd * w + b;
+        }
+    }
 }
 
 /// The rows of `x` (`… × hidden`, hidden = `w.len()`) normalized, scaled by `w` and
@@ -40,15 +89,38 @@ pub(crate) fn normalize(x: &[f32], w: &[f32], b: &[f32], eps: f32) -> Vec<f32> {
     let mut y = super::zeros(x.len());
     y.par_chunks_mut(ROWS * hidden)
         .zip(x.par_chunks(ROWS * hidden))
-        .for_each(|(y, x)| {
-            for (y, x) in y.chunks_mut(hidden).zip(x.chunks(hidden)) {
-                let (mean, rstd) = moments(x, eps);
-                for (((y, &x), &w), &b) in y.iter_mut().zip(x).zip(w).zip(b) {
-                    *y = (x - mean) * rstd * w + b;
-                }
-            }
-        });
+        .for_each(|(y, x)| normalize_rows(x, w, b, eps, y));
     y
+}
+
+/// [`normalize_grad`] of whole rows: `dx`, and the sums Σ g·x̂ (`dw`) and Σ g (`db`) added to.
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma"))]
+fn normalize_grad_rows(
+    (x, w, g): (&[f32], &[f32], &[f32]),
+    eps: f32,
+    dx: &mut [f32],
+    (dw, db): (&mut [f32], &mut [f32]),
+) {
+    let hidden = w.len();
+    let (mut xhat, mut dxhat) = (vec![0f32; hidden], vec![0f32; hidden]);
+    for ((dx, x), g) in dx
+        .chunks_mut(hidden)
+        .zip(x.chunks(hidden))
+        .zip(g.chunks(hidden))
+    {
+        let (mean, rstd) = moments(x, eps);
+        for i in 0..hidden {
+            xhat[i] = (x[i] - mean) * rstd;
+            dw[i] += g[i] * xhat[i];
+            db[i] += g[i];
+            dxhat[i] = g[i] * w[i];
+        }
+        let m1 = lane_sum(&dxhat, |d| d) / hidden as f32;
+        let m2 = lane_dot(&dxhat, &xhat) / hidden as f32;
+        for i in 0..hidden {
+            dx[i] = rstd * (dxhat[i] - m1 - xhat[i] * m2);
+        }
+    }
 }
 
 /// The gradient of [`normalize`]'s `x` from its output's gradient `g`, and those of `w` and
@@ -63,28 +135,7 @@ pub(crate) fn normalize_grad(x: &[f32], w: &[f32], g: &[f32], eps: f32) -> (Vec<
         .map(|(dx, (x, g))| {
             let mut sums = vec![0f32; 2 * hidden];
             let (dw, db) = sums.split_at_mut(hidden);
-            let mut dxhat = vec![0f32; hidden];
-            for ((dx, x), g) in dx
-                .chunks_mut(hidden)
-                .zip(x.chunks(hidden))
-                .zip(g.chunks(hidden))
-            {
-                let (mean, rstd) = moments(x, eps);
-                let (mut m1, mut m2) = (0f32, 0f32);
-                for i in 0..hidden {
-                    let xhat = (x[i] - mean) * rstd;
-                    dw[i] += g[i] * xhat;
-                    db[i] += g[i];
-                    dxhat[i] = g[i] * w[i];
-                    m1 += dxhat[i];
-                    m2 += dxhat[i] * xhat;
-                }
-                let (m1, m2) = (m1 / hidden as f32, m2 / hidden as f32);
-                for i in 0..hidden {
-                    let xhat = (x[i] - mean) * rstd;
-                    dx[i] = rstd * (dxhat[i] - m1 - xhat * m2);
-                }
-            }
+            normalize_grad_rows((x, w, g), eps, dx, (dw, db));
             sums
         })
         .collect();
