@@ -19,7 +19,7 @@ use super::BertConfig;
 use crate::error::{ModelError, Result};
 use crate::kernels::slices::{
     CHUNK, Fresh, View, attend, attend_grad, copied, gelu_grad_in_place, gelu_in_place, gemm_add,
-    normalize, normalize_grad, product, reading_all, zeros,
+    gemm_add_paired, normalize, normalize_grad, product, product_paired, reading_all, zeros,
 };
 
 /// The weights' names in the order the pass reads them: the embeddings' five, then each
@@ -282,51 +282,61 @@ impl<'a> Pass<'a> {
                 let p = Layer::of(w, l, c);
                 let at = EMBEDDINGS + l * PER_LAYER;
                 let mut put = |k: usize, g: Vec<f32>| grads[at + k] = g;
+                // Each dense layer's weight and bias gradients are computed beside the
+                // gradient of its input: two products of equal size, one per thread.
                 // h = norm2(s2), s2 = h1 + gelu(z)·W_downᵀ + b_down
                 let (ds2, d) = normalize_grad(&s.s2, p.norm2.0, &dh, eps);
                 put(14, d[..hidden].to_vec());
                 put(15, d[hidden..].to_vec());
-                put(12, weight_grad(View::rows(&ds2, rows, hidden), &s.g, inter));
-                put(13, column_sums(&ds2, hidden));
-                let mut dz = input_grad(&ds2, rows, p.down);
+                let ((dw, db), mut dz) = rayon::join(
+                    || param_grads(View::rows(&ds2, rows, hidden), &s.g, inter),
+                    || input_grad(&ds2, rows, p.down),
+                );
+                put(12, dw);
+                put(13, db);
                 dz.par_chunks_mut(CHUNK)
                     .zip(s.z.par_chunks(CHUNK))
                     .for_each(|(d, z)| gelu_grad_in_place(z, d));
                 // z = h1·W_upᵀ + b_up; h1 also reaches s2 directly.
-                put(10, weight_grad(View::rows(&dz, rows, inter), &s.h1, hidden));
-                put(11, column_sums(&dz, inter));
                 let mut dh1 = ds2;
-                gemm_add(
-                    View::rows(&dz, rows, inter),
-                    p.up.plain(),
-                    1.0,
-                    &mut dh1,
-                    hidden,
+                let dzv = View::rows(&dz, rows, inter);
+                let ((dw, db), ()) = rayon::join(
+                    || param_grads(dzv, &s.h1, hidden),
+                    || gemm_add_paired(dzv, p.up.plain(), 1.0, &mut dh1, hidden),
                 );
+                put(10, dw);
+                put(11, db);
                 // h1 = norm1(s1), s1 = x + ctx·W_outᵀ + b_out
                 let (ds1, d) = normalize_grad(&s.s1, p.norm1.0, &dh1, eps);
                 put(8, d[..hidden].to_vec());
                 put(9, d[hidden..].to_vec());
-                put(
-                    6,
-                    weight_grad(View::rows(&ds1, rows, hidden), &s.ctx, hidden),
+                let ((dw, db), dctx) = rayon::join(
+                    || param_grads(View::rows(&ds1, rows, hidden), &s.ctx, hidden),
+                    || input_grad(&ds1, rows, p.out),
                 );
-                put(7, column_sums(&ds1, hidden));
-                let dctx = input_grad(&ds1, rows, p.out);
+                put(6, dw);
+                put(7, db);
                 let dqkv = attend_grad(&s.qkv, &dctx, &tape.lens, heads, hidden);
                 // q|k|v = x·W_partᵀ + b_part; x also reaches s1 directly.
                 let mut dx = ds1;
-                for (part, d) in p.qkv.iter().enumerate() {
-                    let block = View {
-                        data: &dqkv[part * hidden..],
-                        rows,
-                        cols: hidden,
-                        ld: 3 * hidden,
-                        trans: false,
-                    };
-                    put(2 * part, weight_grad(block, &s.x, hidden));
-                    put(2 * part + 1, block_column_sums(block));
-                    gemm_add(block, d.plain(), 1.0, &mut dx, hidden);
+                let blocks = [0, 1, 2].map(|part| View {
+                    data: &dqkv[part * hidden..],
+                    rows,
+                    cols: hidden,
+                    ld: 3 * hidden,
+                    trans: false,
+                });
+                let (qkv_grads, ()) = rayon::join(
+                    || blocks.map(|block| param_grads(block, &s.x, hidden)),
+                    || {
+                        for (block, d) in blocks.iter().zip(&p.qkv) {
+                            gemm_add_paired(*block, d.plain(), 1.0, &mut dx, hidden);
+                        }
+                    },
+                );
+                for (part, (dw, db)) in qkv_grads.into_iter().enumerate() {
+                    put(2 * part, dw);
+                    put(2 * part + 1, db);
                 }
                 dh = dx;
             }
@@ -381,46 +391,29 @@ fn onto(r: &[f32], x: &[f32], d: Dense) -> Vec<f32> {
     y
 }
 
-/// `dy·W` (`rows × inp`): the gradient of a dense layer's input from its output's `dy`.
+/// `dy·W` (`rows × inp`): the gradient of a dense layer's input from its output's `dy`,
+/// computed beside [`param_grads`].
 fn input_grad(dy: &[f32], rows: usize, d: Dense) -> Vec<f32> {
-    product(View::rows(dy, rows, d.out), d.plain(), 1.0, None)
+    product_paired(View::rows(dy, rows, d.out), d.plain(), 1.0)
 }
 
-/// `dyᵀ·x` (`out × inp`): a dense layer's weight gradient from its output's gradient `dy`
-/// (`rows × out`, possibly a block of a wider matrix) and its input `x` (`rows × inp`).
-fn weight_grad(dy: View, x: &[f32], inp: usize) -> Vec<f32> {
+/// A dense layer's weight gradient `dyᵀ·x` (`out × inp`) and bias gradient (the column
+/// sums of `dy`) from its output's gradient `dy` (`rows × out`, possibly a block of a wider
+/// matrix) and its input `x` (`rows × inp`), computed beside [`input_grad`].
+fn param_grads(dy: View, x: &[f32], inp: usize) -> (Vec<f32>, Vec<f32>) {
     let dyt = View {
         rows: dy.cols,
         cols: dy.rows,
         trans: true,
         ..dy
     };
-    product(dyt, View::rows(x, dy.rows, inp), 1.0, None)
-}
-
-/// The sums of the columns of a row-major matrix of `cols` columns (a bias's gradient).
-fn column_sums(m: &[f32], cols: usize) -> Vec<f32> {
-    block_column_sums(View::rows(m, m.len() / cols, cols))
-}
-
-/// [`column_sums`] of a block, a band of rows per thread.
-fn block_column_sums(m: View) -> Vec<f32> {
-    let band = m.rows.div_ceil(rayon::current_num_threads()).max(1);
-    let add = |mut a: Vec<f32>, b: Vec<f32>| {
-        a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
-        a
-    };
-    (0..m.rows.div_ceil(band))
-        .into_par_iter()
-        .map(|i| {
-            let mut sums = vec![0f32; m.cols];
-            for r in i * band..((i + 1) * band).min(m.rows) {
-                let row = &m.data[r * m.ld..r * m.ld + m.cols];
-                sums.iter_mut().zip(row).for_each(|(s, x)| *s += x);
-            }
-            sums
-        })
-        .reduce(|| vec![0f32; m.cols], add)
+    let w = product_paired(dyt, View::rows(x, dy.rows, inp), 1.0);
+    let mut b = vec![0f32; dy.cols];
+    for r in 0..dy.rows {
+        let row = &dy.data[r * dy.ld..r * dy.ld + dy.cols];
+        b.iter_mut().zip(row).for_each(|(s, x)| *s += x);
+    }
+    (w, b)
 }
 
 #[cfg(test)]

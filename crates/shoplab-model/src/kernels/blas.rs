@@ -120,10 +120,32 @@ pub(crate) fn gemm_add(a: View, b: View, alpha: f32, c: &mut [f32], ldc: usize) 
     gemm_from(a, b, alpha, Start::Add, Out::of(c), ldc);
 }
 
+/// Whether a product run beside another (`rayon::join`) takes the calling thread alone: on
+/// two threads the pair fills them, and each product packs its operands once instead of
+/// once per band; on more threads each is split as usual.
+fn paired_alone() -> bool {
+    rayon::current_num_threads() <= 2
+}
+
+/// [`gemm_add`] for a product run beside another (see [`paired_alone`]).
+pub(crate) fn gemm_add_paired(a: View, b: View, alpha: f32, c: &mut [f32], ldc: usize) {
+    match paired_alone() {
+        true => gemm_one(a, b, alpha, Start::Add, Out::of(c), ldc),
+        false => gemm_add(a, b, alpha, c, ldc),
+    }
+}
+
 /// `alpha·a·b (+ bias on every row)` as a new row-major matrix: [`Fresh`] with one product.
 pub(crate) fn product(a: View, b: View, alpha: f32, bias: Option<&[f32]>) -> Vec<f32> {
     let mut c = Fresh::new(a.rows, b.cols);
     c.product(0, a, b, alpha, bias);
+    c.done()
+}
+
+/// [`product`] for a product run beside another (see [`paired_alone`]).
+pub(crate) fn product_paired(a: View, b: View, alpha: f32) -> Vec<f32> {
+    let mut c = Fresh::new(a.rows, b.cols);
+    c.write(0, a, b, alpha, None, !paired_alone());
     c.done()
 }
 
@@ -150,6 +172,19 @@ impl Fresh {
 
     /// Writes columns `at..at + b.cols` with `alpha·a·b (+ bias on every row)`.
     pub fn product(&mut self, at: usize, a: View, b: View, alpha: f32, bias: Option<&[f32]>) {
+        self.write(at, a, b, alpha, bias, true);
+    }
+
+    /// [`Fresh::product`], its rows split over the threads when `split`.
+    fn write(
+        &mut self,
+        at: usize,
+        a: View,
+        b: View,
+        alpha: f32,
+        bias: Option<&[f32]>,
+        split: bool,
+    ) {
         assert_eq!(a.rows, self.rows, "one product row per row");
         assert!(at + b.cols <= self.cols, "columns past the matrix");
         let start = match bias {
@@ -161,7 +196,10 @@ impl Fresh {
             ptr: spare.as_mut_ptr().cast(),
             len: spare.len(),
         };
-        gemm_from(a, b, alpha, start, out, self.cols);
+        match split {
+            true => gemm_from(a, b, alpha, start, out, self.cols),
+            false => gemm_one(a, b, alpha, start, out, self.cols),
+        }
         self.written[at..at + b.cols].fill(true);
     }
 
@@ -216,9 +254,6 @@ enum Start<'a> {
 }
 
 fn gemm_from(a: View, b: View, alpha: f32, start: Start, c: Out, ldc: usize) {
-    static ONE_THREAD: std::sync::Once = std::sync::Once::new();
-    // SAFETY: sets OpenBLAS's thread count before its first product, from one thread.
-    ONE_THREAD.call_once(|| unsafe { openblas_set_num_threads(1) });
     let threads = rayon::current_num_threads();
     let (m, k, n) = (a.rows, a.cols, b.cols);
     if threads < 2 || m < 2 * threads || m * k * n < SPLIT_FROM {
@@ -240,6 +275,10 @@ fn gemm_from(a: View, b: View, alpha: f32, start: Start, c: Out, ldc: usize) {
 
 /// [`gemm_from`] on the calling thread.
 fn gemm_one(a: View, b: View, alpha: f32, start: Start, c: Out, ldc: usize) {
+    static ONE_THREAD: std::sync::Once = std::sync::Once::new();
+    // SAFETY: sets OpenBLAS's thread count before its first product (`call_once` makes
+    // every other caller wait for it).
+    ONE_THREAD.call_once(|| unsafe { openblas_set_num_threads(1) });
     let (m, k, n) = (a.rows, a.cols, b.cols);
     assert_eq!(b.rows, k, "inner dimensions");
     assert!(a.span() <= a.data.len() && b.span() <= b.data.len());

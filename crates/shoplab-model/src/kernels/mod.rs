@@ -35,7 +35,7 @@ pub(crate) use memory::keep_large_buffers;
 /// training pass, `bert::tape`).
 pub(crate) mod slices {
     pub(crate) use super::attention::{attend, attend_grad};
-    pub(crate) use super::blas::{Fresh, View, gemm_add, product};
+    pub(crate) use super::blas::{Fresh, View, gemm_add, gemm_add_paired, product, product_paired};
     pub(crate) use super::layer_norm::{normalize, normalize_grad};
     pub(crate) use super::math::{gelu_grad_in_place, gelu_in_place};
     pub(crate) use super::{CHUNK, copied, reading_all, zeros};
