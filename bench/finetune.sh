@@ -8,6 +8,7 @@
 #   LIMIT=22641 EPOCHS=3 MAX_TOKENS=128 DEVICE=cuda bash bench/finetune.sh   the whole set
 #   SHOPLAB_BIN=target/debug/shoplab-cuda bash bench/finetune.sh            another binary
 #   TASKS=rating METHODS=full bash bench/finetune.sh                          one row
+#   REFERENCE=1 TASKS=rating METHODS=full PAIRS=3 bash bench/finetune.sh      3 more pairs against PyTorch
 # Figures also go to $BENCH_DIR/finetune-results.json. With the sentence-transformers
 # environment of bench/embed.sh (`REFERENCE=1` installs it), full fine-tuning also runs on
 # PyTorch (bench/finetune_reference.py) on the same training reviews, batches and threads,
@@ -72,6 +73,20 @@ if "$venv/bin/python" -c "import transformers" 2>/dev/null && [ -x "$split_bin" 
     echo "$theirs"
     rate=$(sed -n 's/.* = \([0-9.]*\) examples\/s.*/\1/p' <<<"$theirs")
     python3 -c "print(f'ratio ours / PyTorch ($task, full fine-tuning): {float($ours) / float($rate):.2f}x')"
+    # PAIRS=N: N more runs of each side, one after the other, as this machine's speed drifts.
+    ratios=()
+    for _ in $(seq "${PAIRS:-0}"); do
+      ours=$("$SHOPLAB_BIN" finetune "$ws" --model "$DATASETS/minilm" --task "$task" --method full \
+        --limit "${LIMIT:-2000}" --epochs 1 --max-tokens "${MAX_TOKENS:-64}" --json |
+        python3 -c "import json, sys; print(json.load(sys.stdin)['examples_per_second'])")
+      rate=$(SHOPLAB_DATASETS="$DATASETS" MAX_TOKENS="${MAX_TOKENS:-64}" "$venv/bin/python" bench/finetune_reference.py \
+        "$BENCH_DIR/finetune-train-$task.jsonl" "$task" 2>/dev/null | tail -1 | sed -n 's/.* = \([0-9.]*\) examples\/s.*/\1/p')
+      ratios+=("$(python3 -c "print(f'{$ours / $rate:.3f}')")")
+      printf "pair: ours %.1f, PyTorch %.1f examples/s, %sx\n" "$ours" "$rate" "${ratios[-1]}"
+    done
+    if [ "${#ratios[@]}" -gt 0 ]; then
+      python3 -c "import statistics, sys; print(f'median of {len(sys.argv) - 1} pairs ($task): {statistics.median(map(float, sys.argv[1:])):.2f}x')" "${ratios[@]}"
+    fi
   done
 else
   echo "PyTorch reference: not installed in $venv (REFERENCE=1 installs it)"
