@@ -30,13 +30,17 @@ rm -rf "$ws" "$ws.runs" "$ws.wal"
 "$SHOPLAB_BIN" import "$ws" "$DATASETS/clothing-reviews/WomensClothingE-CommerceReviews.parquet.brotli" >/dev/null
 out="$BENCH_DIR/finetune-results.jsonl"
 : >"$out"
+# One `shoplab finetune` run of a task and method; its JSON on stdout.
+finetune() {
+  local extra=()
+  [ "$2" = lora ] && extra=(--lora 8)
+  "$SHOPLAB_BIN" finetune "$ws" --model "$DATASETS/minilm" --task "$1" --method "$2" "${extra[@]}" \
+    --limit "${LIMIT:-2000}" --epochs "${EPOCHS:-1}" --max-tokens "${MAX_TOKENS:-64}" \
+    --device "${DEVICE:-auto}" --json
+}
 for task in ${TASKS:-rating recommend}; do
   for method in ${METHODS:-tfidf frozen lora full}; do
-    extra=()
-    [ "$method" = lora ] && extra=(--lora 8)
-    "$SHOPLAB_BIN" finetune "$ws" --model "$DATASETS/minilm" --task "$task" --method "$method" "${extra[@]}" \
-      --limit "${LIMIT:-2000}" --epochs "${EPOCHS:-1}" --max-tokens "${MAX_TOKENS:-64}" \
-      --device "${DEVICE:-auto}" --json | tee -a "$out" >/dev/null
+    finetune "$task" "$method" | tee -a "$out" >/dev/null
     echo "done: $task $method" >&2
   done
 done
@@ -62,25 +66,28 @@ if [ "${REFERENCE:-0}" = 1 ] && ! "$venv/bin/python" -c "import sentence_transfo
   "$venv/bin/pip" install -q sentence-transformers duckdb
 fi
 split_bin="$(dirname "$SHOPLAB_BIN")/examples/review_split"
+# PyTorch's full fine-tuning of a task's training reviews: its line, "… = N examples/s".
+reference() {
+  SHOPLAB_DATASETS="$DATASETS" MAX_TOKENS="${MAX_TOKENS:-64}" "$venv/bin/python" bench/finetune_reference.py \
+    "$BENCH_DIR/finetune-train-$1.jsonl" "$1" 2>/dev/null | tail -1
+}
+rate_of() { sed -n 's/.* = \([0-9.]*\) examples\/s.*/\1/p'; }
 if "$venv/bin/python" -c "import transformers" 2>/dev/null && [ -x "$split_bin" ]; then
   for task in ${TASKS:-rating recommend}; do
     ours=$(python3 -c "import json,sys; print(next((r.get('examples_per_second') or 0 for r in json.load(open(sys.argv[1])) if r['model'] == 'full:$task'), 0))" "$BENCH_DIR/finetune-results.json")
     [ "$ours" = 0 ] && continue
     "$split_bin" "$ws" "$task" "${LIMIT:-2000}" 1 >"$BENCH_DIR/finetune-train-$task.jsonl"
-    theirs=$(SHOPLAB_DATASETS="$DATASETS" MAX_TOKENS="${MAX_TOKENS:-64}" "$venv/bin/python" bench/finetune_reference.py \
-      "$BENCH_DIR/finetune-train-$task.jsonl" "$task" 2>/dev/null | tail -1)
+    theirs=$(reference "$task")
     printf "ours (shoplab finetune --method full, %s): %.1f examples/s\n" "$task" "$ours"
     echo "$theirs"
-    rate=$(sed -n 's/.* = \([0-9.]*\) examples\/s.*/\1/p' <<<"$theirs")
+    rate=$(rate_of <<<"$theirs")
     python3 -c "print(f'ratio ours / PyTorch ($task, full fine-tuning): {float($ours) / float($rate):.2f}x')"
     # PAIRS=N: N more runs of each side, one after the other, as this machine's speed drifts.
     ratios=()
     for _ in $(seq "${PAIRS:-0}"); do
-      ours=$("$SHOPLAB_BIN" finetune "$ws" --model "$DATASETS/minilm" --task "$task" --method full \
-        --limit "${LIMIT:-2000}" --epochs 1 --max-tokens "${MAX_TOKENS:-64}" --json |
+      ours=$(finetune "$task" full |
         python3 -c "import json, sys; print(json.load(sys.stdin)['examples_per_second'])")
-      rate=$(SHOPLAB_DATASETS="$DATASETS" MAX_TOKENS="${MAX_TOKENS:-64}" "$venv/bin/python" bench/finetune_reference.py \
-        "$BENCH_DIR/finetune-train-$task.jsonl" "$task" 2>/dev/null | tail -1 | sed -n 's/.* = \([0-9.]*\) examples\/s.*/\1/p')
+      rate=$(reference "$task" | rate_of)
       ratios+=("$(python3 -c "print(f'{$ours / $rate:.3f}')")")
       printf "pair: ours %.1f, PyTorch %.1f examples/s, %sx\n" "$ours" "$rate" "${ratios[-1]}"
     done

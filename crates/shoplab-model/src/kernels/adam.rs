@@ -62,78 +62,54 @@ pub(crate) fn adam_in_place(
     if ![theta, m, v, g].into_iter().all(fits) {
         return Ok(false);
     }
-    // One pass over the four tensors: each in-place op opens one tensor to write, so m's
-    // op opens v's, whose op opens θ's (reading g), and the last does the arithmetic.
-    m.inplace_op1(&OpenM { theta, v, g, step })?;
+    // One pass over the four tensors: an in-place op opens one tensor to write, so m's op
+    // opens v's, whose op opens θ's (reading g), and that one does the arithmetic.
+    m.inplace_op1(&Open::new(|m| {
+        v.inplace_op1(&Open::new(|v| {
+            theta.inplace_op2(
+                g,
+                &Update {
+                    m: Mutex::new(&mut *m),
+                    v: Mutex::new(v),
+                    step,
+                },
+            )
+        }))
+    }))?;
     Ok(true)
 }
 
 const CHUNK: usize = 1 << 14;
 
-/// A tensor's elements, opened to write by an enclosing in-place op and handed to the next.
-type Opened<'a> = Mutex<Option<&'a mut [f32]>>;
+/// An in-place op that hands the tensor's elements to `f` (which opens the next tensor).
+struct Open<F>(Mutex<F>);
 
-fn take<'a>(opened: &Opened<'a>) -> candle_core::Result<&'a mut [f32]> {
-    opened
-        .lock()
-        .map_err(|_| candle_core::Error::Msg("adam: a poisoned lock".into()))?
-        .take()
-        .ok_or_else(|| candle_core::Error::Msg("adam: elements taken twice".into()))
+impl<F: FnMut(&mut [f32]) -> candle_core::Result<()>> Open<F> {
+    fn new(f: F) -> Self {
+        Open(Mutex::new(f))
+    }
 }
 
-struct OpenM<'t> {
-    theta: &'t Tensor,
-    v: &'t Tensor,
-    g: &'t Tensor,
-    step: AdamStep,
-}
-
-impl InplaceOp1 for OpenM<'_> {
+impl<F: FnMut(&mut [f32]) -> candle_core::Result<()>> InplaceOp1 for Open<F> {
     fn name(&self) -> &'static str {
         "adam"
     }
 
     fn cpu_fwd(&self, s: &mut CpuStorage, l: &Layout) -> candle_core::Result<()> {
-        let m = contiguous_mut(s, l, self.name())?;
-        self.v.inplace_op1(&OpenV {
-            theta: self.theta,
-            g: self.g,
-            m: Mutex::new(Some(m)),
-            step: self.step,
-        })
+        let mut f = self.0.lock().map_err(|_| poisoned())?;
+        f(contiguous_mut(s, l, self.name())?)
     }
 }
 
-struct OpenV<'t, 'm> {
-    theta: &'t Tensor,
-    g: &'t Tensor,
-    m: Opened<'m>,
-    step: AdamStep,
-}
-
-impl InplaceOp1 for OpenV<'_, '_> {
-    fn name(&self) -> &'static str {
-        "adam"
-    }
-
-    fn cpu_fwd(&self, s: &mut CpuStorage, l: &Layout) -> candle_core::Result<()> {
-        let v = contiguous_mut(s, l, self.name())?;
-        self.theta.inplace_op2(
-            self.g,
-            &Update {
-                m: Mutex::new(Some(take(&self.m)?)),
-                v: Mutex::new(Some(v)),
-                step: self.step,
-            },
-        )
-    }
+fn poisoned() -> candle_core::Error {
+    candle_core::Error::Msg("adam: a poisoned lock".into())
 }
 
 /// m ← β₁·m + (1-β₁)·g, v ← β₂·v + (1-β₂)·g², then
 /// θ ← θ·decay - lr·(m·scale_m) / (√(v·scale_v) + ε), element by element in one pass.
 struct Update<'m> {
-    m: Opened<'m>,
-    v: Opened<'m>,
+    m: Mutex<&'m mut [f32]>,
+    v: Mutex<&'m mut [f32]>,
     step: AdamStep,
 }
 
@@ -154,7 +130,11 @@ impl InplaceOp2 for Update<'_> {
             contiguous_mut(dst, dst_l, self.name())?,
             contiguous(g, g_l, self.name())?,
         );
-        let (m, v) = (take(&self.m)?, take(&self.v)?);
+        let (mut m, mut v) = (
+            self.m.lock().map_err(|_| poisoned())?,
+            self.v.lock().map_err(|_| poisoned())?,
+        );
+        let (m, v): (&mut [f32], &mut [f32]) = (&mut m, &mut v);
         if ![m.len(), v.len(), g.len()]
             .iter()
             .all(|&n| n == theta.len())

@@ -5,6 +5,7 @@
 use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
+use super::math::{lane_dot, lane_sum};
 use super::{contiguous, reading};
 
 /// Rows per task: enough work to be worth a thread's turn.
@@ -23,43 +24,6 @@ pub(crate) fn layer_norm(
 
 struct LayerNorm {
     eps: f32,
-}
-
-/// Lanes of the row sums: sixteen partial sums, which the compiler keeps in one AVX-512 or
-/// two AVX2 registers (a single running sum cannot be vectorized, its order being fixed).
-const LANES: usize = 16;
-
-/// Σ f(xᵢ) over `xs` in [`LANES`] partial sums.
-#[inline(always)]
-fn lane_sum(xs: &[f32], f: impl Fn(f32) -> f32) -> f32 {
-    let mut acc = [0f32; LANES];
-    let chunks = xs.chunks_exact(LANES);
-    let rest: f32 = chunks.remainder().iter().map(|&x| f(x)).sum();
-    for c in chunks {
-        for (a, &x) in acc.iter_mut().zip(c) {
-            *a += f(x);
-        }
-    }
-    acc.iter().sum::<f32>() + rest
-}
-
-/// Σ aᵢ·bᵢ in [`LANES`] partial sums.
-#[inline(always)]
-fn lane_dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0f32; LANES];
-    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let rest: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (ca, cb) in ca.zip(cb) {
-        for ((s, &x), &y) in acc.iter_mut().zip(ca).zip(cb) {
-            *s += x * y;
-        }
-    }
-    acc.iter().sum::<f32>() + rest
 }
 
 /// The row's mean and 1/√(var + eps), the variance about the mean (two passes).

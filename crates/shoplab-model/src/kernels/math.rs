@@ -66,8 +66,41 @@ pub(crate) fn gelu_grad_in_place(xs: &[f32], gs: &mut [f32]) {
     }
 }
 
-/// Lanes of the partial maxima and sums, so that the reductions vectorize.
+/// Lanes of the partial maxima and sums, so that the reductions vectorize: sixteen partial
+/// sums stay in one AVX-512 or two AVX2 registers (a single running sum cannot be
+/// vectorized, its order being fixed).
 const LANES: usize = 16;
+
+/// Σ f(xᵢ) over `xs` in [`LANES`] partial sums (inlined into multiversioned loops).
+#[inline(always)]
+pub(crate) fn lane_sum(xs: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    let mut lanes = [0f32; LANES];
+    let mut chunks = xs.chunks_exact(LANES);
+    for c in &mut chunks {
+        for (s, &x) in lanes.iter_mut().zip(c) {
+            *s += f(x);
+        }
+    }
+    chunks.remainder().iter().map(|&x| f(x)).chain(lanes).sum()
+}
+
+/// Σ aᵢ·bᵢ in [`LANES`] partial sums.
+#[inline(always)]
+pub(crate) fn lane_dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0f32; LANES];
+    let (mut ca, mut cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        for ((s, &x), &y) in lanes.iter_mut().zip(x).zip(y) {
+            *s += x * y;
+        }
+    }
+    let rest = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y);
+    rest.chain(lanes).sum()
+}
 
 /// The softmax of `row` in place.
 #[multiversion::multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma"))]
@@ -88,15 +121,7 @@ pub(crate) fn softmax_in_place(row: &mut [f32]) {
     for x in row.iter_mut() {
         *x = exp(*x - max);
     }
-    let mut lanes = [0f32; LANES];
-    let mut chunks = row.chunks_exact(LANES);
-    for c in &mut chunks {
-        for (s, &x) in lanes.iter_mut().zip(c) {
-            *s += x;
-        }
-    }
-    let sum: f32 = chunks.remainder().iter().chain(&lanes).sum();
-    let inv = 1.0 / sum;
+    let inv = 1.0 / lane_sum(row, |x| x);
     for x in row.iter_mut() {
         *x *= inv;
     }
