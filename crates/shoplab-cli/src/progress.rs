@@ -129,7 +129,7 @@ fn follow<T: Send + 'static>(
     mut show: impl FnMut(JobEvent, &ProgressBar),
 ) -> Result<T> {
     catch_ctrl_c();
-    while !job.is_finished() {
+    loop {
         if interrupted() && !job.is_cancelled() {
             job.cancel();
             pb.set_message("cancelling …");
@@ -138,7 +138,10 @@ fn follow<T: Send + 'static>(
             show(ev, pb);
         }
         pb.tick();
-        std::thread::sleep(Duration::from_millis(50));
+        // Wakes as soon as the job ends (a sleep here added up to 50 ms to every command).
+        if job.wait_finished(Duration::from_millis(50)) {
+            break;
+        }
     }
     pb.finish_and_clear();
     Ok(job.join()?)

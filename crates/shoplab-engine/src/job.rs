@@ -1,8 +1,8 @@
 //! Background jobs: a thread doing the work, a bounded channel of progress events, cancel.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -30,7 +30,7 @@ pub struct Job<T> {
     events: Receiver<JobEvent>,
     handle: Option<JoinHandle<Result<T>>>,
     cancelled: Arc<AtomicBool>,
-    done: Arc<AtomicBool>,
+    done: Arc<Done>,
     watch: Option<QueryWatch>,
 }
 
@@ -45,13 +45,13 @@ impl<T: Send + 'static> Job<T> {
     {
         let (tx, rx) = sync_channel(EVENTS);
         let cancelled = Arc::new(AtomicBool::new(false));
-        let done = Arc::new(AtomicBool::new(false));
+        let done = Arc::new(Done::default());
         if let Some(w) = watch.clone() {
             let tx = tx.clone();
             let done = done.clone();
             std::thread::spawn(move || {
                 let mut last = -1.0;
-                while !done.load(Ordering::Relaxed) {
+                while !done.get() {
                     if let Some(f) = w.fraction()
                         && (f - last).abs() >= 0.001
                     {
@@ -70,7 +70,7 @@ impl<T: Send + 'static> Job<T> {
             .spawn(move || {
                 let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&tx, &flag)))
                     .unwrap_or_else(|p| Err(EngineError::Job(panic_text(&p))));
-                done2.store(true, Ordering::Relaxed);
+                done2.set();
                 // The samples are of the query running at each tick; a short job can end
                 // between two, so a finished one says so itself.
                 if watched && r.is_ok() {
@@ -97,7 +97,13 @@ impl<T> Job<T> {
     }
 
     pub fn is_finished(&self) -> bool {
-        self.done.load(Ordering::Relaxed) || self.handle.as_ref().is_none_or(|h| h.is_finished())
+        self.done.get() || self.handle.as_ref().is_none_or(|h| h.is_finished())
+    }
+
+    /// Waits until the job's work has returned, for at most `timeout`: whether it has. A
+    /// front-end that polls wakes as the job ends, not at its next tick.
+    pub fn wait_finished(&self, timeout: Duration) -> bool {
+        self.done.wait(timeout) || self.is_finished()
     }
 
     /// Asks the job to stop; a running query is interrupted and rolled back.
@@ -121,9 +127,69 @@ impl<T> Job<T> {
     }
 }
 
+/// Whether a job's work has returned, with a wait for it.
+#[derive(Default)]
+struct Done {
+    returned: Mutex<bool>,
+    changed: Condvar,
+}
+
+impl Done {
+    fn set(&self) {
+        *self.returned.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        self.changed.notify_all();
+    }
+
+    fn get(&self) -> bool {
+        *self.returned.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn wait(&self, timeout: Duration) -> bool {
+        let returned = self.returned.lock().unwrap_or_else(PoisonError::into_inner);
+        let (returned, _) = self
+            .changed
+            .wait_timeout_while(returned, timeout, |r| !*r)
+            .unwrap_or_else(PoisonError::into_inner);
+        *returned
+    }
+}
+
 fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
     p.downcast_ref::<&str>()
         .map(|s| s.to_string())
         .or_else(|| p.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "panicked".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc::channel;
+    use std::time::{Duration, Instant};
+
+    use super::Job;
+
+    #[test]
+    fn a_waiting_front_end_wakes_as_the_job_ends() {
+        let (go, wait) = channel::<()>();
+        let job = Job::spawn("wait".into(), None, move |_, _| {
+            wait.recv().expect("released");
+            Ok(7)
+        });
+        assert!(!job.wait_finished(Duration::from_millis(20)));
+        assert!(!job.is_finished());
+        go.send(()).expect("job waiting");
+        let asked = Instant::now();
+        assert!(job.wait_finished(Duration::from_secs(60)));
+        // Woken by the job, not by the timeout.
+        assert!(asked.elapsed() < Duration::from_secs(30));
+        assert_eq!(job.join().expect("result"), 7);
+    }
+
+    #[test]
+    fn a_panicking_job_ends_with_an_error() {
+        let job = Job::<()>::spawn("panics".into(), None, |_, _| panic!("broken"));
+        assert!(job.wait_finished(Duration::from_secs(60)));
+        let err = job.join().expect_err("a panic is an error");
+        assert!(err.to_string().contains("broken"), "{err}");
+    }
 }

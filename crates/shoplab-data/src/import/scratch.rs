@@ -50,6 +50,20 @@ impl Workspace {
         result
     }
 
+    /// Starts writing the blocks an insert just wrote to the workspace file to disk, on a
+    /// thread of its own that waits for the disk, while the import goes on computing: the
+    /// commit's own flush (`fsync`) then finds them written. That wait was 0.1 s after a
+    /// 10M-event insert, with both cores idle.
+    pub(super) fn write_back_early(&self) {
+        let path = self.path().to_path_buf();
+        std::thread::spawn(move || {
+            // Nothing depends on it: the commit flushes what is left either way.
+            if let Ok(file) = std::fs::File::open(&path) {
+                let _ = file.sync_data();
+            }
+        });
+    }
+
     /// Drops the scratch tables.
     pub(super) fn drop_scratch(&self) {
         let _ = self.connection().execute_batch(&format!(

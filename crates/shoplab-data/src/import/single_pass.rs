@@ -88,6 +88,7 @@ impl Workspace {
             Err(e) => return Err(import_error(&src.path, src.read_error(e))),
         };
         trace("events inserted", run.started);
+        self.write_back_early();
         // A value the typed reader could not read: the staging path says which and why.
         let unreadable: i64 = match src.kind {
             FileKind::Csv => conn.query_row(

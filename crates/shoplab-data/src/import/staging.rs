@@ -66,6 +66,7 @@ impl Workspace {
             self.reject_repeated_ids(key)?;
         }
         let (loaded, items_upserted) = self.load_staged(mapping, import_id, dedupe)?;
+        self.write_back_early();
         let ok: i64 = conn.query_row(
             &format!("SELECT count(*) FROM {STAGE} WHERE _reason IS NULL"),
             [],
