@@ -7,16 +7,14 @@ use candle_core::Device;
 /// Without the `cuda` feature, or without a GPU, this is the CPU; a CUDA build that finds
 /// no GPU says so once on standard error ([`status`]'s line).
 pub fn select(want: &str) -> (Device, String) {
-    if want == "cpu" {
+    if want == "cpu" || !cfg!(feature = "cuda") {
         return (Device::Cpu, "cpu".into());
     }
-    match Device::cuda_if_available(0) {
-        Ok(d) if d.is_cuda() => (d, "cuda:0".into()),
-        found => {
-            if cfg!(feature = "cuda") {
-                static SAID: std::sync::Once = std::sync::Once::new();
-                SAID.call_once(|| eprintln!("{}", fallback_line(found.err())));
-            }
+    match find_cuda() {
+        Ok(d) => (d, "cuda:0".into()),
+        Err(why) => {
+            static SAID: std::sync::Once = std::sync::Once::new();
+            SAID.call_once(|| eprintln!("{}", fallback_line(&why)));
             (Device::Cpu, "cpu".into())
         }
     }
@@ -28,16 +26,30 @@ pub fn status() -> String {
     if !cfg!(feature = "cuda") {
         return "CPU only: this build has no CUDA (scripts/build-cuda.sh builds one)".into();
     }
-    match Device::cuda_if_available(0) {
-        Ok(d) if d.is_cuda() => "CUDA build: GPU cuda:0 found".into(),
-        found => fallback_line(found.err()),
+    match find_cuda() {
+        Ok(_) => "CUDA build: GPU cuda:0 found".into(),
+        Err(why) => fallback_line(&why),
     }
 }
 
-fn fallback_line(error: Option<candle_core::Error>) -> String {
-    let why = match error {
-        Some(e) => e.to_string().lines().next().unwrap_or_default().to_string(),
-        None => "no CUDA device is visible".into(),
-    };
+/// The first CUDA GPU, or why there is none. A CUDA build loads the NVIDIA driver's
+/// library when it first looks for a GPU (cudarc's dynamic loading, which
+/// scripts/build-cuda.sh selects), and cudarc panics when that library is not installed:
+/// on a machine without a GPU that is the expected answer, not a crash, so the panic is
+/// caught here and its message kept off standard error.
+fn find_cuda() -> Result<Device, String> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let found = std::panic::catch_unwind(|| Device::cuda_if_available(0));
+    std::panic::set_hook(hook);
+    match found {
+        Ok(Ok(d)) if d.is_cuda() => Ok(d),
+        Ok(Ok(_)) => Err("no CUDA device is visible".into()),
+        Ok(Err(e)) => Err(e.to_string().lines().next().unwrap_or_default().to_string()),
+        Err(_) => Err("the NVIDIA driver's library, libcuda, is not installed".into()),
+    }
+}
+
+fn fallback_line(why: &str) -> String {
     format!("CUDA build, but no GPU was found ({why}): runs use the CPU")
 }
