@@ -41,6 +41,7 @@ export LIBRARY_PATH="$LINK:$CU/lib${LIBRARY_PATH:+:$LIBRARY_PATH}"
 # candle-core that asks cudarc for `dynamic-loading` instead loads the library when a run
 # first looks for a GPU, and `shoplab_model::device` falls back to the CPU when it is
 # missing. The copy is patched in for this build only; Cargo.lock is put back after it.
+cargo fetch -q # candle-core's sources, on a machine that has not built yet
 CANDLE_SRC="$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/candle-core-0.11.* | tail -1)"
 CANDLE="$CUDA_ROOT/$(basename "$CANDLE_SRC")"
 if [ ! -f "$CANDLE/Cargo.toml" ]; then
