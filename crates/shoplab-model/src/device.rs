@@ -35,18 +35,29 @@ pub fn status() -> String {
 /// The first CUDA GPU, or why there is none. A CUDA build loads the NVIDIA driver's
 /// library when it first looks for a GPU (cudarc's dynamic loading, which
 /// scripts/build-cuda.sh selects), and cudarc panics when that library is not installed:
-/// on a machine without a GPU that is the expected answer, not a crash, so the panic is
-/// caught here and its message kept off standard error.
+/// on a machine without a GPU that is the expected answer, not a crash. The first look
+/// catches that panic (its message kept off standard error, the process's panic hook set
+/// aside for it) and remembers whether the library loaded; later looks ask candle directly
+/// or answer at once.
 fn find_cuda() -> Result<Device, String> {
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let found = std::panic::catch_unwind(|| Device::cuda_if_available(0));
-    std::panic::set_hook(hook);
+    const NO_DRIVER: &str = "the NVIDIA driver's library, libcuda, is not installed";
+    static DRIVER_LOADS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let found = match DRIVER_LOADS.get() {
+        Some(false) => return Err(NO_DRIVER.into()),
+        Some(true) => Device::cuda_if_available(0),
+        None => {
+            let hook = std::panic::take_hook();
+            std::panic::set_hook(Box::new(|_| {}));
+            let found = std::panic::catch_unwind(|| Device::cuda_if_available(0));
+            std::panic::set_hook(hook);
+            let _ = DRIVER_LOADS.set(found.is_ok());
+            found.map_err(|_| NO_DRIVER.to_string())?
+        }
+    };
     match found {
-        Ok(Ok(d)) if d.is_cuda() => Ok(d),
-        Ok(Ok(_)) => Err("no CUDA device is visible".into()),
-        Ok(Err(e)) => Err(e.to_string().lines().next().unwrap_or_default().to_string()),
-        Err(_) => Err("the NVIDIA driver's library, libcuda, is not installed".into()),
+        Ok(d) if d.is_cuda() => Ok(d),
+        Ok(_) => Err("no CUDA device is visible".into()),
+        Err(e) => Err(e.to_string().lines().next().unwrap_or_default().to_string()),
     }
 }
 
