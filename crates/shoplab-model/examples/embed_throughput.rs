@@ -1,6 +1,8 @@
 //! Text-encoder throughput (`bash bench/embed.sh`; prints figures): sentences and tokens
 //! per second embedding the first N review texts of Women's E-Commerce Clothing Reviews
 //! with all-MiniLM-L6-v2, batches of 32, on the CPU (or the GPU of a CUDA build).
+//! `VECTORS=file` also writes the first 100 embeddings there (a JSON array of arrays), for
+//! `bench/gpu.sh` to compare the GPU's against the CPU's and sentence-transformers'.
 
 use std::time::Instant;
 
@@ -48,4 +50,8 @@ fn main() {
         v.len() as f64 / secs,
         v.first().map_or(0, Vec::len)
     );
+    if let Ok(file) = std::env::var("VECTORS") {
+        let first = &v[..v.len().min(100)];
+        std::fs::write(&file, serde_json::to_string(first).unwrap()).unwrap();
+    }
 }
