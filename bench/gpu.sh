@@ -11,8 +11,9 @@
 #   LoRA fine-tuning in f32 and bf16 on the GPU and the CPU (the device each run recorded,
 #   examples/s); embeddings per second on the GPU and the CPU, and the GPU's embeddings against
 #   the CPU's and sentence-transformers' (same weights, same texts); sentence-transformers'
-#   throughput and full fine-tuning on PyTorch on the same GPU; the line a CUDA build prints
-#   when no GPU is visible.
+#   throughput and full fine-tuning on PyTorch on the same GPU and on the machine's CPU
+#   (ours on the CPU is at PyTorch's speed on 2 cores; whether it keeps up on many is open);
+#   the line a CUDA build prints when no GPU is visible.
 set -u
 kit=$(cd "${1:-.gpu}" && pwd)
 part=${2:-recommenders}
@@ -109,7 +110,7 @@ PY
     done
   done
 
-  echo "== embeddings of 2,000 reviews, batches of 32: ours (GPU, CPU) and sentence-transformers (GPU)"
+  echo "== embeddings of 2,000 reviews, batches of 32: ours (GPU, CPU) and sentence-transformers (GPU, CPU)"
   for dev in cuda cpu; do VECTORS=$T/vectors-$dev.json DEVICE=$dev $T/embed_throughput; done
   python3 - $SHOPLAB_DATASETS $T <<'PY'
 import glob, json, os, sys, time
@@ -121,13 +122,17 @@ m = SentenceTransformer(os.path.join(d, "minilm"), device="cuda")
 m.encode(texts[:32], batch_size=32); torch.cuda.synchronize()
 s = time.time(); ref = m.encode(texts, batch_size=32); torch.cuda.synchronize(); s = time.time() - s
 print(f"sentence-transformers on {torch.cuda.get_device_name()}: {len(texts)/s:.1f} sentences/s")
+c = SentenceTransformer(os.path.join(d, "minilm"), device="cpu")
+c.encode(texts[:32], batch_size=32)
+s = time.time(); c.encode(texts, batch_size=32); s = time.time() - s
+print(f"sentence-transformers on the CPU ({torch.get_num_threads()} threads): {len(texts)/s:.1f} sentences/s")
 gpu, cpu = (np.array(json.load(open(os.path.join(t, f"vectors-{k}.json")))) for k in ("cuda", "cpu"))
 for name, a, b in (("ours on the GPU vs sentence-transformers", gpu, ref[:len(gpu)]), ("ours on the GPU vs ours on the CPU", gpu, cpu)):
     cos = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
     print(f"{name}: {len(a)} texts, max |difference| {np.abs(a - b).max():.2e}, min cosine {cos.min():.7f}")
 PY
-  echo "== full fine-tuning on PyTorch, same GPU, same training reviews"
-  DEVICE=cuda python3 "$bench/finetune_reference.py" "$kit/train-rating.jsonl" rating
+  echo "== full fine-tuning on PyTorch, same training reviews: the GPU, then the machine's CPU"
+  for dev in cuda cpu; do DEVICE=$dev python3 "$bench/finetune_reference.py" "$kit/train-rating.jsonl" rating; done
   echo "== no GPU visible (CUDA_VISIBLE_DEVICES=): the line a CUDA build prints, then the CPU"
   CUDA_VISIBLE_DEVICES= $S train $W --split rr --model bpr --epochs 1 --patience 0 --device auto --json 2>&1 | cut -c1-160 | head -3
 }
