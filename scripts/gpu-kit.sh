@@ -47,7 +47,7 @@ cp "$m"/*.json "$m"/vocab.txt .gpu-text/datasets/minilm/
 cp -r "$m/1_Pooling" .gpu-text/datasets/minilm/
 # The training reviews of bench/gpu.sh's fine-tuning runs (task rating, 2,000 reviews, seed 1):
 # the split does not depend on the device, so the CPU build here writes them.
-cargo build -q --workspace --examples
+cargo build -q --workspace --bins --examples
 ws="$stage/reviews.duckdb"
 "$D/shoplab" import "$ws" "$SHOPLAB_DATASETS"/clothing-reviews/*.parquet* >/dev/null
 "$D/examples/review_split" "$ws" rating 2000 1 >.gpu-text/train-rating.jsonl
