@@ -67,31 +67,15 @@ text() {
   cp -r "$kit"/datasets/* $SHOPLAB_DATASETS/
   python3 - $SHOPLAB_DATASETS/minilm <<'PY'
 # The kit's int8 matrices (NAME, I8, and NAME.qscale, F32, one scale per row) back to f32.
-import json, os, struct, sys
+import os, sys
 import numpy as np
+from safetensors.numpy import load_file, save_file
 d = sys.argv[1]
-raw = open(os.path.join(d, "model.int8.safetensors"), "rb").read()
-n = struct.unpack("<Q", raw[:8])[0]
-header = json.loads(raw[8:8 + n])
-body = memoryview(raw)[8 + n:]
-meta, out, offset = {}, [], 0
-for name, t in header.items():
-    if name == "__metadata__" or name.endswith(".qscale"):
-        continue
-    dtype, (a, b) = t["dtype"], t["data_offsets"]
-    data = bytes(body[a:b])  # other tensors (position ids) as they are
-    if dtype == "I8":
-        q = np.frombuffer(data, dtype=np.int8).reshape(t["shape"])
-        scale = np.frombuffer(bytes(body[slice(*header[name + ".qscale"]["data_offsets"])]), dtype=np.float32)
-        data, dtype = (q.astype(np.float32) * scale[:, None]).tobytes(), "F32"
-    meta[name] = {"dtype": dtype, "shape": t["shape"], "data_offsets": [offset, offset + len(data)]}
-    out.append(data)
-    offset += len(data)
-h = json.dumps(meta).encode()
-h += b" " * (-len(h) % 8)
-with open(os.path.join(d, "model.safetensors"), "wb") as f:
-    f.write(struct.pack("<Q", len(h)) + h + b"".join(out))
-print(f"MiniLM: {len(meta)} tensors, the int8 ones back to f32")
+q = load_file(os.path.join(d, "model.int8.safetensors"))
+out = {k: v.astype(np.float32) * q[k + ".qscale"][:, None] if v.dtype == np.int8 else v
+       for k, v in q.items() if not k.endswith(".qscale")}
+save_file(out, os.path.join(d, "model.safetensors"))
+print(f"MiniLM: {len(out)} tensors, the int8 ones back to f32")
 PY
   echo "== the model crate's tests, CUDA build"
   for t in $T/test-*; do (cd $T && "$t" --skip text::minilm_embeds_the_reference_sentence 2>&1 | grep -E "test result|FAILED|panicked"); done

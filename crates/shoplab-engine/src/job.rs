@@ -51,14 +51,17 @@ impl<T: Send + 'static> Job<T> {
             let done = done.clone();
             std::thread::spawn(move || {
                 let mut last = -1.0;
-                while !done.get() {
+                loop {
                     if let Some(f) = w.fraction()
                         && (f - last).abs() >= 0.001
                     {
                         last = f;
                         let _ = tx.try_send(JobEvent::Progress(f));
                     }
-                    std::thread::sleep(Duration::from_millis(100));
+                    // A tick every 100 ms; stops as the job ends.
+                    if done.wait(Duration::from_millis(100)) {
+                        break;
+                    }
                 }
             });
         }

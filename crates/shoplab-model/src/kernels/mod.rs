@@ -256,6 +256,52 @@ mod tests {
         }
     }
 
+    /// A product split over the threads by rows (tall `a`) and by columns (wide `b`), on a
+    /// pool of more threads than this machine has cores, with `b` stored as it is and
+    /// transposed, with a bias and added to what is there.
+    #[test]
+    fn products_split_by_rows_or_by_columns_match_candles() {
+        use super::blas::{View, gemm_add, product};
+        let d = Device::Cpu;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(5)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            for (m, k, n) in [(300, 70, 60), (40, 90, 700), (33, 64, 517)] {
+                let a = Tensor::randn(0f32, 1.0, (m, k), &d).unwrap();
+                let b = Tensor::randn(0f32, 1.0, (k, n), &d).unwrap();
+                let bias = Tensor::randn(0f32, 1.0, n, &d).unwrap();
+                let theirs = a.matmul(&b).unwrap();
+                let with_bias = theirs.broadcast_add(&bias).unwrap();
+                let plus_one = (&theirs + 1.0).unwrap();
+                let data = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+                let (av, bv, bt) = (
+                    data(&a),
+                    data(&b),
+                    data(&b.t().unwrap().contiguous().unwrap()),
+                );
+                let a = View::rows(&av, m, k);
+                let stored = View::rows(&bv, k, n);
+                let transposed = View {
+                    data: &bt,
+                    rows: k,
+                    cols: n,
+                    ld: k,
+                    trans: true,
+                };
+                let tensor = |v: Vec<f32>| Tensor::from_vec(v, (m, n), &d).unwrap();
+                for b in [stored, transposed] {
+                    let ours = tensor(product(a, b, 1.0, Some(&data(&bias))));
+                    assert!(max_diff(&ours, &with_bias) < 1e-4, "{m}×{k}×{n}");
+                    let mut c = vec![1.0; m * n];
+                    gemm_add(a, b, 1.0, &mut c, n);
+                    assert!(max_diff(&tensor(c), &plus_one) < 1e-4, "{m}×{k}×{n}, added");
+                }
+            }
+        });
+    }
+
     #[test]
     fn matmul_of_transposed_views_and_its_gradients_match_candles() {
         let d = Device::Cpu;
