@@ -46,11 +46,10 @@ m="$SHOPLAB_DATASETS/minilm"
 cp "$m"/*.json "$m"/vocab.txt .gpu-text/datasets/minilm/
 cp -r "$m/1_Pooling" .gpu-text/datasets/minilm/
 # The training reviews of bench/gpu.sh's fine-tuning runs (task rating, 2,000 reviews, seed 1):
-# the split does not depend on the device, so the CPU build here writes them.
-cargo build -q --workspace --bins --examples
+# the split does not depend on the device, so the CUDA build writes them here, on the CPU.
 ws="$stage/reviews.duckdb"
-"$D/shoplab" import "$ws" "$SHOPLAB_DATASETS"/clothing-reviews/*.parquet* >/dev/null
-"$D/examples/review_split" "$ws" rating 2000 1 >.gpu-text/train-rating.jsonl
+"$D/shoplab-cuda" import "$ws" "$SHOPLAB_DATASETS"/clothing-reviews/*.parquet* >/dev/null
+LD_LIBRARY_PATH="$D/cuda-lib" "$D/examples/review_split-cuda" "$ws" rating 2000 1 >.gpu-text/train-rating.jsonl
 python3 - "$m/model.safetensors" .gpu-text/datasets/minilm/model.int8.safetensors <<'PY'
 # Matrices of 65,536 values or more: int8, one f32 scale (max |x| / 127) per row, stored as
 # NAME (I8) and NAME.qscale (F32); the rest (layer norms, biases) stay f32. The safetensors
