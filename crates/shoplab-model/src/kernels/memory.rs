@@ -6,7 +6,10 @@
 //! so every step faults its pages in again and the kernel zeroes them: ~8% of fine-tuning's
 //! samples went to page faults, page-table locks and unmapping (bench/README.md). Raised
 //! thresholds keep them in the heap for reuse: full fine-tuning on two cores went from 46.2
-//! to 51.8 examples/s and its page faults from 7.3M to 1.5M.
+//! to 51.8 examples/s and its page faults from 7.3M to 1.5M. The programs (everything that
+//! links `shoplab-engine`) allocate with mimalloc, which keeps such buffers itself; there
+//! these settings change nothing, and they matter where this crate runs under glibc's
+//! allocator (its own tests and examples).
 #![allow(unsafe_code)]
 
 /// Raises glibc's thresholds once per process: allocations under 256 MiB (32 MiB where
