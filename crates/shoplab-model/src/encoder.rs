@@ -40,7 +40,6 @@ pub(crate) struct Encoder {
 
 impl Encoder {
     pub(crate) fn new(dir: &Path, cfg: &FinetuneConfig, device: &Device) -> Result<Self> {
-        crate::kernels::keep_large_buffers();
         let folder = Folder::read(dir)?;
         let base = crate::files::load_safetensors(&dir.join("model.safetensors"), device)?;
         let (full, lora) = match cfg.method {

@@ -328,7 +328,6 @@ pub(crate) fn pool(
 impl TextEncoder {
     /// Loads the model folder `dir` on `device`.
     pub fn load(dir: &Path, name: &str, device: &Device) -> Result<Self> {
-        crate::kernels::keep_large_buffers();
         let folder = Folder::read(dir)?;
         let weights = crate::files::load_safetensors(&dir.join("model.safetensors"), device)?;
         Ok(TextEncoder {

@@ -19,7 +19,6 @@ mod attention;
 mod blas;
 mod layer_norm;
 mod math;
-mod memory;
 
 use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Shape, Storage, Tensor};
 use rayon::prelude::*;
@@ -29,7 +28,6 @@ use crate::error::Result;
 pub(crate) use adam::{AdamStep, adam_in_place};
 pub(crate) use attention::attention;
 pub(crate) use layer_norm::layer_norm;
-pub(crate) use memory::keep_large_buffers;
 
 /// The same kernels on the elements, for a pass that keeps its own tape (the encoder's
 /// training pass, `bert::tape`).
